@@ -1,0 +1,61 @@
+package archive
+
+import (
+	"container/list"
+	"sync"
+)
+
+// cache is a byte-bounded LRU of verified blocks and decompressed clusters.
+// Only verified bytes go in, so a hit needs no new check.
+type cache struct {
+	mu    sync.Mutex
+	max   int
+	used  int
+	ll    *list.List
+	items map[cacheKey]*list.Element
+}
+
+type cacheKey struct {
+	kind int // 0: cluster; 1+: section block (section id + 1)
+	n    int64
+}
+
+type cacheItem struct {
+	key cacheKey
+	val []byte
+}
+
+func newCache(max int) *cache {
+	return &cache{max: max, ll: list.New(), items: map[cacheKey]*list.Element{}}
+}
+
+func (c *cache) get(k cacheKey) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.items[k]; ok {
+		c.ll.MoveToFront(e)
+		return e.Value.(*cacheItem).val, true
+	}
+	return nil, false
+}
+
+func (c *cache) put(k cacheKey, v []byte) {
+	if len(v) > c.max/2 {
+		return // too big to keep; the caller still has it
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.items[k]; ok {
+		c.ll.MoveToFront(e)
+		return
+	}
+	c.items[k] = c.ll.PushFront(&cacheItem{k, v})
+	c.used += len(v)
+	for c.used > c.max {
+		e := c.ll.Back()
+		it := e.Value.(*cacheItem)
+		c.ll.Remove(e)
+		delete(c.items, it.key)
+		c.used -= len(it.val)
+	}
+}

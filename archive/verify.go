@@ -1,0 +1,180 @@
+package archive
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"sort"
+)
+
+// Verify reads and checks every byte of the archive: the layout leaves no
+// byte uncovered by a hash, every signature verifies, every section block
+// and cluster matches its hash, and every directory record is consistent.
+// progress, if not nil, is called with bytes checked so far and the total.
+func (r *Reader) Verify(ctx context.Context, progress func(done, total int64)) error {
+	if r.badSigs > 0 {
+		return fmt.Errorf("%w: %d of %d signatures do not verify", ErrSignature, r.badSigs, r.badSigs+len(r.signers))
+	}
+	if err := r.checkLayout(); err != nil {
+		return err
+	}
+	var done int64
+	report := func(n int64) {
+		done += n
+		if progress != nil {
+			progress(done, r.size)
+		}
+	}
+	names := make([]string, 0, len(r.secs))
+	for n := range r.secs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		sec := r.secs[name]
+		if err := sec.loadHashes(); err != nil {
+			return err
+		}
+		for i := int64(0); i < sec.s.blocks(); i++ {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			b, err := sec.block(i)
+			if err != nil {
+				return err
+			}
+			report(int64(len(b)))
+		}
+		report(sec.s.blocks() * 32)
+	}
+	// Clusters must tile the data range in order.
+	rawLens := make([]uint32, r.nCluster)
+	next := r.m.Data.Offset
+	for i := int64(0); i < r.nCluster; i++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var rec [clusterRecordSize]byte
+		if err := r.secs[secClusters].readFull(rec[:], i*clusterRecordSize); err != nil {
+			return err
+		}
+		off := int64(binary.LittleEndian.Uint64(rec[0:]))
+		sl := int64(binary.LittleEndian.Uint32(rec[8:]))
+		if off != next {
+			return fmt.Errorf("%w: cluster %d starts at %d, expected %d", ErrCorrupt, i, off, next)
+		}
+		next += sl
+		if _, err := r.cluster(uint32(i)); err != nil {
+			return err
+		}
+		rawLens[i] = binary.LittleEndian.Uint32(rec[12:])
+		report(sl)
+	}
+	if next != r.m.Data.Offset+r.m.Data.Length {
+		return fmt.Errorf("%w: clusters end at %d, data range ends at %d", ErrCorrupt, next, r.m.Data.Offset+r.m.Data.Length)
+	}
+	prev := ""
+	counts := Counts{Entries: int(r.nEntries), Clusters: int(r.nCluster)}
+	for i := 0; i < int(r.nEntries); i++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		e, err := r.EntryAt(i)
+		if err != nil {
+			return err
+		}
+		if i > 0 && e.Path <= prev {
+			return fmt.Errorf("%w: directory not sorted at entry %d %q", ErrCorrupt, i, e.Path)
+		}
+		prev = e.Path
+		switch {
+		case e.Redirect:
+			counts.Redirects++
+			if _, err := r.Resolve(e); err != nil {
+				return err
+			}
+		case e.chunked:
+			cs := int64(r.m.ChunkSize)
+			n := max((e.Size+cs-1)/cs, 1)
+			if int64(e.cluster)+n > r.nCluster || e.offset != 0 {
+				return fmt.Errorf("%w: entry %q runs past the last cluster", ErrCorrupt, e.Path)
+			}
+			for k := int64(0); k < n; k++ {
+				want := min(cs, e.Size-k*cs)
+				if int64(rawLens[int64(e.cluster)+k]) != want {
+					return fmt.Errorf("%w: entry %q chunk %d has the wrong size", ErrCorrupt, e.Path, k)
+				}
+			}
+		default:
+			if int64(e.offset)+e.Size > int64(rawLens[e.cluster]) {
+				return fmt.Errorf("%w: entry %q lies outside cluster %d", ErrCorrupt, e.Path, e.cluster)
+			}
+		}
+		if e.Article && !e.Redirect {
+			counts.Articles++
+		}
+	}
+	c := r.m.Counts
+	if counts.Articles != c.Articles || counts.Redirects != c.Redirects {
+		return fmt.Errorf("%w: manifest counts (%d articles, %d redirects) do not match the directory (%d, %d)",
+			ErrCorrupt, c.Articles, c.Redirects, counts.Articles, counts.Redirects)
+	}
+	for _, name := range []string{secTitles, secDocs} {
+		sec := r.secs[name]
+		if sec.s.Length%4 != 0 {
+			return fmt.Errorf("%w: section %s length", ErrCorrupt, name)
+		}
+		var b [4]byte
+		for off := int64(0); off < sec.s.Length; off += 4 {
+			if err := sec.readFull(b[:], off); err != nil {
+				return err
+			}
+			v := binary.LittleEndian.Uint32(b[:])
+			if int64(v) >= r.nEntries && !(name == secDocs && v == noEntry) {
+				return fmt.Errorf("%w: section %s points outside the directory", ErrCorrupt, name)
+			}
+		}
+	}
+	if _, err := r.Removed(); err != nil {
+		return err
+	}
+	if err := r.verifySearch(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// checkLayout checks that header, data, sections with their hash lists,
+// manifest, signatures and trailer tile the file exactly, so that no byte
+// escapes verification.
+func (r *Reader) checkLayout() error {
+	type span struct {
+		what     string
+		off, len int64
+	}
+	mLen := int64(len(r.raw))
+	sLen := 1 + 96*int64(len(r.signers)+r.badSigs)
+	spans := []span{
+		{"header", 0, headerSize},
+		{"data", r.m.Data.Offset, r.m.Data.Length},
+		{"manifest", r.size - trailerSize - sLen - mLen, mLen},
+		{"signatures", r.size - trailerSize - sLen, sLen},
+		{"trailer", r.size - trailerSize, trailerSize},
+	}
+	for name, sec := range r.secs {
+		spans = append(spans, span{"section " + name, sec.s.Offset, sec.s.Length},
+			span{"hash list of " + name, sec.s.HashesOffset, sec.s.blocks() * 32})
+	}
+	sort.Slice(spans, func(a, b int) bool { return spans[a].off < spans[b].off })
+	var at int64
+	for _, s := range spans {
+		if s.off != at {
+			return fmt.Errorf("%w: %s at %d, expected %d (gap or overlap)", ErrCorrupt, s.what, s.off, at)
+		}
+		at += s.len
+	}
+	if at != r.size {
+		return fmt.Errorf("%w: layout ends at %d, file is %d bytes", ErrCorrupt, at, r.size)
+	}
+	return nil
+}

@@ -1,0 +1,517 @@
+package archive
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/klauspost/compress/zstd"
+
+)
+
+// Input is one entry handed to a Writer.
+type Input struct {
+	Path    string
+	MIME    string
+	Title   string
+	Article bool
+	// Redirect makes the entry a redirect to the entry at this path.
+	Redirect string
+	// Data is the content of a small entry. When Data is nil and Open is set,
+	// the content is read from Open (twice: once to hash, once to store).
+	Data []byte
+	Size int64
+	Open func() (io.ReadCloser, error)
+}
+
+// WriterOptions tune a Writer; the zero value gives good defaults.
+type WriterOptions struct {
+	// ClusterSize is the raw size a compressed cluster is filled to (default 1 MiB).
+	ClusterSize int
+	// ChunkSize is the raw size of each cluster of a large entry (default 256 KiB).
+	ChunkSize int
+	// Level is the zstd level (default zstd.SpeedBestCompression).
+	Level zstd.EncoderLevel
+	// Workers compress clusters in parallel (default GOMAXPROCS).
+	Workers int
+	// DropDanglingRedirects drops redirects whose target is missing instead of failing.
+	DropDanglingRedirects bool
+}
+
+// Info is what the publisher says about an archive; the Writer adds counts,
+// hashes and layout to make the Manifest.
+type Info struct {
+	Channel     string
+	Edition     uint64
+	Title       string
+	Description string
+	Languages   []string
+	Created     time.Time
+	Publisher   string
+	MainPage    string
+	Base        *BaseRef
+	Extra       map[string]json.RawMessage
+}
+
+type pendingEntry struct {
+	path, title string
+	mime        uint16
+	kind, flags uint8
+	cluster     uint32 // cluster index, or redirect target index after Finish
+	offset      uint32
+	size        uint64
+	redirect    string
+}
+
+type loc struct {
+	cluster uint32
+	offset  uint32
+	flags   uint8
+}
+
+type clusterBuilder struct {
+	codec   byte
+	buf     []byte
+	members []uint32   // entry sequence numbers waiting for this cluster's index
+	sums    [][32]byte // content hashes stored in this cluster
+}
+
+type clusterJob struct {
+	index int
+	done  chan []byte // stored bytes (codec byte + payload)
+}
+
+// Writer writes an archive to an io.Writer in one pass. Add entries, then
+// call Finish. A Writer is not safe for concurrent use; it compresses
+// clusters on several goroutines itself.
+type Writer struct {
+	w    io.Writer
+	off  int64
+	opts WriterOptions
+	enc  *zstd.Encoder
+	err  error
+
+	entries   []pendingEntry
+	paths     map[string]uint32
+	mimes     map[string]uint16
+	mimeList  []string
+	dedup     map[[32]byte]loc
+	removed   []string
+	input     int64
+	nClusters int
+
+	text, raw clusterBuilder
+	waiting   map[[32]byte]*clusterBuilder
+	records   []byte // cluster table, 48 bytes per cluster, filled by the write loop
+	jobs      chan *clusterJob
+	sem       chan struct{}
+	loopDone  chan struct{}
+	loopErr   error
+	mu        sync.Mutex
+
+	// Dropped counts redirects dropped by Finish for a missing target.
+	Dropped int
+}
+
+// NewWriter starts an archive on w.
+func NewWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
+	if opts.ClusterSize <= 0 {
+		opts.ClusterSize = 1 << 20
+	}
+	if opts.ChunkSize <= 0 {
+		opts.ChunkSize = 256 << 10
+	}
+	if opts.ClusterSize > maxClusterRaw || opts.ChunkSize > maxClusterRaw {
+		return nil, fmt.Errorf("archive: cluster size above %d", maxClusterRaw)
+	}
+	if opts.Level == 0 {
+		opts.Level = zstd.SpeedBestCompression
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(opts.Level), zstd.WithEncoderConcurrency(1),
+		zstd.WithWindowSize(zstdWindow(opts.ClusterSize)), zstd.WithEncoderCRC(false))
+	if err != nil {
+		return nil, err
+	}
+	wr := &Writer{
+		w: w, opts: opts, enc: enc,
+		paths: map[string]uint32{}, mimes: map[string]uint16{}, dedup: map[[32]byte]loc{},
+		text: clusterBuilder{codec: codecZstd}, raw: clusterBuilder{codec: codecNone},
+		jobs: make(chan *clusterJob, 2*opts.Workers), sem: make(chan struct{}, opts.Workers),
+		loopDone: make(chan struct{}),
+	}
+	var hdr [headerSize]byte
+	copy(hdr[:], headerMagic)
+	binary.LittleEndian.PutUint16(hdr[8:], FormatVersion)
+	if err := wr.write(hdr[:]); err != nil {
+		return nil, err
+	}
+	go wr.loop()
+	return wr, nil
+}
+
+func zstdWindow(clusterSize int) int {
+	w := zstd.MinWindowSize
+	for w < clusterSize && w < zstd.MaxWindowSize {
+		w <<= 1
+	}
+	return w
+}
+
+func (w *Writer) write(b []byte) error {
+	n, err := w.w.Write(b)
+	w.off += int64(n)
+	return err
+}
+
+// loop writes finished clusters in index order and records them.
+func (w *Writer) loop() {
+	defer close(w.loopDone)
+	for job := range w.jobs {
+		stored := <-job.done
+		if w.loopErr != nil {
+			continue
+		}
+		var rec [clusterRecordSize]byte
+		binary.LittleEndian.PutUint64(rec[0:], uint64(w.off))
+		binary.LittleEndian.PutUint32(rec[8:], uint32(len(stored)))
+		// raw length was stashed in the last 4 bytes of stored by compress
+		rawLen := binary.LittleEndian.Uint32(stored[len(stored)-4:])
+		stored = stored[:len(stored)-4]
+		binary.LittleEndian.PutUint32(rec[8:], uint32(len(stored)))
+		binary.LittleEndian.PutUint32(rec[12:], rawLen)
+		h := sha256.Sum256(stored)
+		copy(rec[16:], h[:])
+		if err := w.write(stored); err != nil {
+			w.loopErr = err
+			continue
+		}
+		w.mu.Lock()
+		w.records = append(w.records, rec[:]...)
+		w.mu.Unlock()
+	}
+}
+
+// queue hands a cluster's raw bytes to a compression worker and returns its index.
+func (w *Writer) queue(codec byte, raw []byte) uint32 {
+	idx := w.nClusters
+	w.nClusters++
+	job := &clusterJob{index: idx, done: make(chan []byte, 1)}
+	w.jobs <- job
+	w.sem <- struct{}{}
+	go func() {
+		defer func() { <-w.sem }()
+		var out []byte
+		if codec == codecZstd {
+			out = append([]byte{codecZstd}, w.enc.EncodeAll(raw, make([]byte, 0, len(raw)/3+64))...)
+			if len(out) >= len(raw)+1 { // incompressible: store raw instead
+				out = append([]byte{codecNone}, raw...)
+			}
+		} else {
+			out = append(make([]byte, 0, len(raw)+5), codecNone)
+			out = append(out, raw...)
+		}
+		out = binary.LittleEndian.AppendUint32(out, uint32(len(raw)))
+		job.done <- out
+	}()
+	return uint32(idx)
+}
+
+func (w *Writer) flush(cb *clusterBuilder) {
+	if len(cb.members) == 0 && len(cb.buf) == 0 {
+		return
+	}
+	idx := w.queue(cb.codec, cb.buf)
+	for _, m := range cb.members {
+		w.entries[m].cluster = idx
+	}
+	for _, sum := range cb.sums {
+		l := w.dedup[sum]
+		l.cluster = idx
+		w.dedup[sum] = l
+		delete(w.waiting, sum)
+	}
+	cb.buf, cb.members, cb.sums = nil, nil, nil
+}
+
+func (w *Writer) mimeIndex(m string) (uint16, error) {
+	if i, ok := w.mimes[m]; ok {
+		return i, nil
+	}
+	if len(w.mimeList) >= 0xffff {
+		return 0, errors.New("archive: too many MIME types")
+	}
+	i := uint16(len(w.mimeList))
+	w.mimes[m] = i
+	w.mimeList = append(w.mimeList, m)
+	return i, nil
+}
+
+// ValidPath reports whether p is acceptable as an entry path: non-empty,
+// valid UTF-8, relative, clean, at most 1024 bytes, no NUL or backslash.
+func ValidPath(p string) bool {
+	if p == "" || len(p) > 1024 || !utf8.ValidString(p) || strings.ContainsAny(p, "\x00\\") {
+		return false
+	}
+	if p[0] == '/' || strings.HasSuffix(p, "/") {
+		return false
+	}
+	for _, el := range strings.Split(p, "/") {
+		if el == "" || el == "." || el == ".." {
+			return false
+		}
+	}
+	return true
+}
+
+// compressible says whether content of this MIME type is worth zstd.
+func compressible(mime string) bool {
+	m := strings.ToLower(mime)
+	if i := strings.IndexByte(m, ';'); i >= 0 {
+		m = strings.TrimSpace(m[:i])
+	}
+	switch {
+	case strings.HasPrefix(m, "text/"), strings.HasSuffix(m, "+xml"), strings.HasSuffix(m, "/xml"),
+		strings.HasSuffix(m, "json"), strings.HasSuffix(m, "javascript"), m == "image/svg+xml",
+		m == "application/x-subrip", m == "image/bmp", m == "audio/wav", m == "audio/x-wav", m == "font/ttf", m == "application/font-sfnt":
+		return true
+	}
+	return false
+}
+
+// Add adds one entry. Paths must be unique and valid (see ValidPath).
+func (w *Writer) Add(in Input) error {
+	if w.err != nil {
+		return w.err
+	}
+	if err := w.add(in); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (w *Writer) add(in Input) error {
+	if !ValidPath(in.Path) {
+		return fmt.Errorf("archive: invalid entry path %q", in.Path)
+	}
+	if _, dup := w.paths[in.Path]; dup {
+		return fmt.Errorf("archive: duplicate entry path %q", in.Path)
+	}
+	if len(in.Title) > maxStringLen || !utf8.ValidString(in.Title) {
+		return fmt.Errorf("archive: entry %q: title too long or not UTF-8", in.Path)
+	}
+	if len(w.entries) >= 1<<31 {
+		return errors.New("archive: too many entries")
+	}
+	seq := uint32(len(w.entries))
+	pe := pendingEntry{path: in.Path, title: in.Title}
+	if in.Article {
+		pe.flags |= flagArticle
+	}
+	if in.Redirect != "" {
+		if !ValidPath(in.Redirect) {
+			return fmt.Errorf("archive: entry %q: invalid redirect target %q", in.Path, in.Redirect)
+		}
+		pe.kind = entryRedirect
+		pe.redirect = in.Redirect
+		w.paths[in.Path] = seq
+		w.entries = append(w.entries, pe)
+		return nil
+	}
+	mi, err := w.mimeIndex(in.MIME)
+	if err != nil {
+		return err
+	}
+	pe.mime = mi
+	data := in.Data
+	large := false
+	var sum [32]byte
+	if data == nil && in.Open != nil {
+		if in.Size >= 0 && in.Size < int64(w.opts.ChunkSize) {
+			b, err := readAll(in.Open, in.Size)
+			if err != nil {
+				return fmt.Errorf("archive: reading %q: %w", in.Path, err)
+			}
+			data = b
+		} else {
+			large = true
+			h := sha256.New()
+			n, err := copyFrom(h, in.Open)
+			if err != nil {
+				return fmt.Errorf("archive: reading %q: %w", in.Path, err)
+			}
+			in.Size = n
+			h.Sum(sum[:0])
+		}
+	}
+	if !large {
+		if data == nil {
+			data = []byte{}
+		}
+		in.Size = int64(len(data))
+		sum = sha256.Sum256(data)
+	}
+	pe.size = uint64(in.Size)
+	w.input += in.Size
+	w.paths[in.Path] = seq
+	// Identical content is stored once; the hash includes the chunking
+	// decision because it depends only on the bytes.
+	if l, ok := w.dedup[sum]; ok {
+		pe.cluster, pe.offset, pe.flags = l.cluster, l.offset, pe.flags|l.flags
+		w.entries = append(w.entries, pe)
+		if l.cluster == pendingCluster {
+			// content waits in an open cluster: share its fate
+			return w.addMember(seq, sum)
+		}
+		return nil
+	}
+	w.entries = append(w.entries, pe)
+	switch {
+	case large && !compressible(in.MIME) || in.Size > int64(maxClusterRaw):
+		first, err := w.addChunked(in)
+		if err != nil {
+			return err
+		}
+		w.entries[seq].cluster = first
+		w.entries[seq].flags |= flagChunked
+		w.dedup[sum] = loc{cluster: first, flags: flagChunked}
+	default:
+		if large {
+			b, err := readAll(in.Open, in.Size)
+			if err != nil {
+				return fmt.Errorf("archive: reading %q: %w", in.Path, err)
+			}
+			data = b
+		}
+		cb := &w.text
+		limit := w.opts.ClusterSize
+		if !compressible(in.MIME) {
+			cb, limit = &w.raw, w.opts.ChunkSize
+		}
+		if len(cb.buf) > 0 && len(cb.buf)+len(data) > limit {
+			w.flush(cb)
+		}
+		w.entries[seq].offset = uint32(len(cb.buf))
+		cb.buf = append(cb.buf, data...)
+		cb.members = append(cb.members, seq)
+		w.dedup[sum] = loc{cluster: pendingCluster, offset: w.entries[seq].offset}
+		cb.sums = append(cb.sums, sum)
+		w.pendingDedup(cb, sum)
+		if len(cb.buf) >= limit {
+			w.flush(cb)
+		}
+	}
+	return nil
+}
+
+const (
+	pendingCluster = ^uint32(0)
+	noEntry        = ^uint32(0)
+)
+
+// pendingDedup remembers which builder holds the content with this hash, so
+// that duplicates added before the flush get the right cluster index.
+func (w *Writer) pendingDedup(cb *clusterBuilder, sum [32]byte) {
+	if w.waiting == nil {
+		w.waiting = map[[32]byte]*clusterBuilder{}
+	}
+	w.waiting[sum] = cb
+}
+
+func (w *Writer) addMember(seq uint32, sum [32]byte) error {
+	cb := w.waiting[sum]
+	if cb == nil {
+		return errors.New("archive: internal error: lost pending cluster")
+	}
+	cb.members = append(cb.members, seq)
+	return nil
+}
+
+func readAll(open func() (io.ReadCloser, error), size int64) ([]byte, error) {
+	rc, err := open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	var buf bytes.Buffer
+	if size > 0 && size < maxClusterRaw {
+		buf.Grow(int(size))
+	}
+	_, err = buf.ReadFrom(io.LimitReader(rc, maxClusterRaw+1))
+	if err != nil {
+		return nil, err
+	}
+	if buf.Len() > maxClusterRaw {
+		return nil, fmt.Errorf("content changed while packing or larger than %d bytes", maxClusterRaw)
+	}
+	return buf.Bytes(), nil
+}
+
+func copyFrom(dst io.Writer, open func() (io.ReadCloser, error)) (int64, error) {
+	rc, err := open()
+	if err != nil {
+		return 0, err
+	}
+	defer rc.Close()
+	return io.Copy(dst, rc)
+}
+
+// addChunked stores a large entry as consecutive raw clusters of ChunkSize.
+func (w *Writer) addChunked(in Input) (uint32, error) {
+	rc, err := in.Open()
+	if err != nil {
+		return 0, fmt.Errorf("archive: reading %q: %w", in.Path, err)
+	}
+	defer rc.Close()
+	first := uint32(w.nClusters)
+	var total int64
+	for {
+		buf := make([]byte, w.opts.ChunkSize)
+		n, err := io.ReadFull(rc, buf)
+		if n > 0 {
+			w.queue(codecNone, buf[:n])
+			total += int64(n)
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return 0, fmt.Errorf("archive: reading %q: %w", in.Path, err)
+		}
+	}
+	if total != in.Size {
+		return 0, fmt.Errorf("archive: %q changed while packing (%d bytes, then %d)", in.Path, in.Size, total)
+	}
+	if total == 0 {
+		// an empty "large" entry still needs a cluster to point at
+		w.queue(codecNone, nil)
+	}
+	return first, nil
+}
+
+// Remove records that a delta archive removes path from its base.
+func (w *Writer) Remove(path string) error {
+	if !ValidPath(path) {
+		return fmt.Errorf("archive: invalid removed path %q", path)
+	}
+	w.removed = append(w.removed, path)
+	return nil
+}
+
+// Len returns the number of entries added so far; the next Add gets this
+// number as its document id (see Reader.DocEntry).
+func (w *Writer) Len() int { return len(w.entries) }
+
+// InputBytes returns the content bytes added so far.
+func (w *Writer) InputBytes() int64 { return w.input }
