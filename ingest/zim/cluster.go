@@ -1,0 +1,403 @@
+package zim
+
+import (
+	"bytes"
+	"compress/bzip2"
+	"compress/zlib"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// Cluster compression types (low 4 bits of a cluster's first byte).
+const (
+	compDefault = 0 // uncompressed (inherited from Zeno)
+	compNone    = 1
+	compZlib    = 2 // deprecated
+	compBzip2   = 3 // deprecated
+	compXZ      = 4
+	compZstd    = 5
+	// extendedFlag marks 64-bit blob offsets.
+	extendedFlag = 0x10
+)
+
+// xzFirstDict is the dictionary used on the first attempt at an xz
+// cluster; most clusters are 1-2 MiB, larger ones are decoded again with a
+// dictionary of their real size.
+const xzFirstDict = 4 << 20
+
+// maxZstdWindow caps the zstd window a cluster may ask for.
+const maxZstdWindow = 128 << 20
+
+// cluster is a decompressed cluster: its offset table followed by blobs.
+type cluster struct {
+	data  []byte
+	width uint64 // 4, or 8 for extended clusters
+	n     uint64 // number of offsets (blobs + 1)
+}
+
+func (c *cluster) offset(i uint64) uint64 {
+	if c.width == 8 {
+		return binary.LittleEndian.Uint64(c.data[i*8:])
+	}
+	return uint64(binary.LittleEndian.Uint32(c.data[i*4:]))
+}
+
+// Blobs returns the number of blobs in the cluster.
+func (c *cluster) blobs() uint64 { return c.n - 1 }
+
+func (c *cluster) blob(b uint32) ([]byte, error) {
+	if uint64(b) >= c.blobs() {
+		return nil, fmt.Errorf("blob %d beyond the cluster's %d blobs: %w", b, c.blobs(), ErrCorrupt)
+	}
+	return c.data[c.offset(uint64(b)):c.offset(uint64(b)+1)], nil
+}
+
+// readOffsets reads a cluster's decompressed stream: the offset table, then
+// exactly the bytes it covers. Memory grows with the bytes actually
+// decoded, never with what the table claims, and nothing past the last
+// blob is read (a compressed stream may be followed by anything).
+func readOffsets(dec io.Reader, width uint64, limit int64) (*cluster, error) {
+	var buf bytes.Buffer
+	copyN := func(n uint64, what string) error {
+		got, err := io.CopyN(&buf, dec, int64(n))
+		if err != nil {
+			if err == io.EOF {
+				return fmt.Errorf("data ends after %d of %d bytes of the %s: %w", got, n, what, ErrCorrupt)
+			}
+			if errors.Is(err, ErrUnsupported) {
+				return err
+			}
+			return fmt.Errorf("decompressing the %s: %v: %w", what, err, ErrCorrupt)
+		}
+		return nil
+	}
+	if err := copyN(width, "first blob offset"); err != nil {
+		return nil, err
+	}
+	c := &cluster{width: width}
+	c.data = buf.Bytes()
+	first := c.offset(0)
+	if first < width || first%width != 0 {
+		return nil, fmt.Errorf("first blob offset %d is not a positive multiple of %d: %w", first, width, ErrCorrupt)
+	}
+	if first > uint64(limit) {
+		return nil, fmt.Errorf("offset table of %d bytes exceeds the %d-byte cluster limit: %w", first, limit, ErrTooLarge)
+	}
+	if err := copyN(first-width, "offset table"); err != nil {
+		return nil, err
+	}
+	c.data = buf.Bytes()
+	c.n = first / width
+	prev := first
+	for i := uint64(1); i < c.n; i++ {
+		o := c.offset(i)
+		if o < prev {
+			return nil, fmt.Errorf("blob offset %d (%d) is below the previous one (%d): %w", i, o, prev, ErrCorrupt)
+		}
+		prev = o
+	}
+	if prev > uint64(limit) {
+		return nil, fmt.Errorf("cluster claims %d decompressed bytes, over the %d-byte limit: %w", prev, limit, ErrTooLarge)
+	}
+	if err := copyN(prev-first, "blob data"); err != nil {
+		return nil, err
+	}
+	c.data = buf.Bytes()
+	return c, nil
+}
+
+// decodeCluster decodes the cluster stored in src between start and end
+// (the first byte is the compression/flags byte) into memory.
+func (a *Archive) decodeCluster(src io.ReaderAt, start, end int64) (*cluster, error) {
+	var info [1]byte
+	if n, _ := src.ReadAt(info[:], start); n != 1 {
+		return nil, fmt.Errorf("cluster info byte at offset %d: %w", start, ErrTruncated)
+	}
+	width := uint64(4)
+	if info[0]&extendedFlag != 0 {
+		width = 8
+	}
+	if info[0]&^(extendedFlag|0x0f) != 0 {
+		return nil, fmt.Errorf("cluster info byte %#x has unknown flags: %w", info[0], ErrCorrupt)
+	}
+	body := io.NewSectionReader(src, start+1, end-start-1)
+	limit := a.opts.MaxClusterSize
+	switch comp := info[0] & 0x0f; comp {
+	case compDefault, compNone:
+		return readOffsets(body, width, limit)
+	case compXZ:
+		x, err := newXZReader(body, xzFirstDict)
+		if err != nil {
+			return nil, fmt.Errorf("xz cluster: %v: %w", err, ErrCorrupt)
+		}
+		c, err := readOffsets(x, width, limit)
+		if err == nil || errors.Is(err, ErrTooLarge) || errors.Is(err, ErrUnsupported) {
+			return c, err
+		}
+		// A cluster bigger than the first dictionary may refer further
+		// back than it: decode again with a dictionary of its full size.
+		return a.retryXZ(src, start, end, width, limit, err)
+	case compZstd:
+		d, err := a.zstdDecoder(body)
+		if err != nil {
+			return nil, fmt.Errorf("zstd cluster: %v: %w", err, ErrCorrupt)
+		}
+		defer a.putZstd(d)
+		return readOffsets(d, width, limit)
+	case compZlib:
+		z, err := zlib.NewReader(body)
+		if err != nil {
+			return nil, fmt.Errorf("zlib cluster: %v: %w", err, ErrCorrupt)
+		}
+		return readOffsets(z, width, limit)
+	case compBzip2:
+		return readOffsets(bzip2.NewReader(body), width, limit)
+	default:
+		return nil, fmt.Errorf("cluster compression type %d: %w", comp, ErrUnsupported)
+	}
+}
+
+// retryXZ decodes an xz cluster whose first attempt failed, with a
+// dictionary as large as the cluster's claimed size (capped by the limit).
+// If that size fits the first dictionary, the first error stands.
+func (a *Archive) retryXZ(src io.ReaderAt, start, end int64, width uint64, limit int64, firstErr error) (*cluster, error) {
+	x, err := newXZReader(io.NewSectionReader(src, start+1, end-start-1), xzFirstDict)
+	if err != nil {
+		return nil, firstErr
+	}
+	var b bytes.Buffer
+	if _, err := io.CopyN(&b, x, int64(width)); err != nil {
+		return nil, firstErr
+	}
+	first := binary.LittleEndian.Uint64(append(b.Bytes(), make([]byte, 8)...))
+	if width == 4 {
+		first &= 0xffffffff
+	}
+	if first < width || first > uint64(limit) || first%width != 0 {
+		return nil, firstErr
+	}
+	if _, err := io.CopyN(&b, x, int64(first-width)); err != nil {
+		return nil, firstErr
+	}
+	tab := b.Bytes()
+	last := uint64(binary.LittleEndian.Uint32(tab[len(tab)-4:]))
+	if width == 8 {
+		last = binary.LittleEndian.Uint64(tab[len(tab)-8:])
+	}
+	if last <= xzFirstDict || last > uint64(limit) {
+		return nil, firstErr
+	}
+	x2, err := newXZReader(io.NewSectionReader(src, start+1, end-start-1), int(last))
+	if err != nil {
+		return nil, firstErr
+	}
+	return readOffsets(x2, width, limit)
+}
+
+func (a *Archive) zstdDecoder(r io.Reader) (*zstd.Decoder, error) {
+	if d, ok := a.zstd.Get().(*zstd.Decoder); ok {
+		if err := d.Reset(r); err != nil {
+			d.Close()
+			return nil, err
+		}
+		return d, nil
+	}
+	window := uint64(a.opts.MaxClusterSize)
+	if window > maxZstdWindow {
+		window = maxZstdWindow
+	}
+	if window < zstd.MinWindowSize {
+		window = zstd.MinWindowSize
+	}
+	return zstd.NewReader(r,
+		zstd.WithDecoderConcurrency(1),
+		zstd.WithDecoderLowmem(true),
+		zstd.WithDecoderMaxWindow(window),
+		zstd.WithDecoderMaxMemory(uint64(a.opts.MaxClusterSize)))
+}
+
+func (a *Archive) putZstd(d *zstd.Decoder) {
+	if err := d.Reset(nil); err != nil {
+		d.Close()
+		return
+	}
+	a.zstd.Put(d)
+}
+
+// clusterBounds returns where cluster i starts and the furthest it may
+// extend: the next cluster, or the checksum. Tables are no bound: libzim
+// points titlePtrPos into the blob of X/listing/titleOrdered/v0.
+func (a *Archive) clusterBounds(i uint32) (start, end int64, err error) {
+	if i >= a.hdr.ClusterCount {
+		return 0, 0, fmt.Errorf("cluster %d beyond the cluster count %d: %w", i, a.hdr.ClusterCount, ErrCorrupt)
+	}
+	n := 16
+	if i+1 == a.hdr.ClusterCount {
+		n = 8
+	}
+	var b [16]byte
+	if err := a.readAt(b[:n], int64(a.hdr.ClusterPtrPos)+8*int64(i), "cluster pointer"); err != nil {
+		return 0, 0, fmt.Errorf("cluster %d: %w", i, err)
+	}
+	s := binary.LittleEndian.Uint64(b[:])
+	e := a.hdr.ChecksumPos
+	if s < HeaderSize || s >= e {
+		return 0, 0, fmt.Errorf("cluster %d: offset %d is outside the data area (%d..%d): %w", i, s, HeaderSize, e, ErrCorrupt)
+	}
+	lower := func(p uint64) {
+		if p > s && p < e {
+			e = p
+		}
+	}
+	if n == 16 {
+		lower(binary.LittleEndian.Uint64(b[8:]))
+	}
+	return int64(s), int64(e), nil
+}
+
+// Content returns a reader over the content of entry e, which must be a
+// content entry (resolve redirects first). Compressed clusters are
+// decompressed into the cache; uncompressed blobs are read from the file
+// in place, so large media are never held in memory.
+func (a *Archive) Content(e *Entry) (*io.SectionReader, error) {
+	if e.Kind != KindContent {
+		return nil, fmt.Errorf("entry %q has no content (it is a redirect or obsolete entry): %w", e.Path(), ErrNotFound)
+	}
+	sr, err := a.blob(e.Cluster, e.Blob)
+	if err != nil {
+		return nil, fmt.Errorf("entry %q: %w", e.Path(), err)
+	}
+	return sr, nil
+}
+
+func (a *Archive) blob(ci, bi uint32) (*io.SectionReader, error) {
+	start, end, err := a.clusterBounds(ci)
+	if err != nil {
+		return nil, err
+	}
+	var info [1]byte
+	if err := a.readAt(info[:], start, "cluster info byte"); err != nil {
+		return nil, fmt.Errorf("cluster %d: %w", ci, err)
+	}
+	if comp := info[0] & 0x0f; (comp == compDefault || comp == compNone) && info[0]&^(extendedFlag|0x0f) == 0 {
+		sr, err := a.plainBlob(start, end, info[0]&extendedFlag != 0, bi)
+		if err != nil {
+			return nil, fmt.Errorf("cluster %d: %w", ci, err)
+		}
+		return sr, nil
+	}
+	c := a.cache.get(ci)
+	if c == nil {
+		if c, err = a.decodeCluster(a.r, start, end); err != nil {
+			return nil, fmt.Errorf("cluster %d: %w", ci, err)
+		}
+		a.cache.put(ci, c)
+	}
+	data, err := c.blob(bi)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %d: %w", ci, err)
+	}
+	return io.NewSectionReader(bytes.NewReader(data), 0, int64(len(data))), nil
+}
+
+// plainBlob locates blob bi of the uncompressed cluster at start by
+// reading only its two offsets.
+func (a *Archive) plainBlob(start, end int64, extended bool, bi uint32) (*io.SectionReader, error) {
+	width := int64(4)
+	if extended {
+		width = 8
+	}
+	data := start + 1
+	size := end - data
+	read := func(i int64) (uint64, error) {
+		var b [8]byte
+		if err := a.readAt(b[:width], data+i*width, "blob offset"); err != nil {
+			return 0, err
+		}
+		return binary.LittleEndian.Uint64(b[:]), nil
+	}
+	first, err := read(0)
+	if err != nil {
+		return nil, err
+	}
+	if first < uint64(width) || first%uint64(width) != 0 || first > uint64(size) {
+		return nil, fmt.Errorf("first blob offset %d is not a multiple of %d inside the %d-byte cluster: %w", first, width, size, ErrCorrupt)
+	}
+	n := first / uint64(width) // offsets, = blobs + 1
+	if uint64(bi)+1 >= n {
+		return nil, fmt.Errorf("blob %d beyond the cluster's %d blobs: %w", bi, n-1, ErrCorrupt)
+	}
+	o1, err := read(int64(bi))
+	if err != nil {
+		return nil, err
+	}
+	o2, err := read(int64(bi) + 1)
+	if err != nil {
+		return nil, err
+	}
+	if o1 < first || o2 < o1 || o2 > uint64(size) {
+		return nil, fmt.Errorf("blob %d spans %d..%d, outside the %d-byte cluster: %w", bi, o1, o2, size, ErrCorrupt)
+	}
+	return io.NewSectionReader(a.r, data+int64(o1), int64(o2-o1)), nil
+}
+
+// clusterCache keeps the most recently used decompressed clusters, bounded
+// in count and bytes.
+type clusterCache struct {
+	mu       sync.Mutex
+	maxN     int
+	maxBytes int64
+	bytes    int64
+	items    []cacheItem // least recently used first
+}
+
+type cacheItem struct {
+	idx uint32
+	c   *cluster
+}
+
+func (cc *clusterCache) init(n int, b int64) { cc.maxN, cc.maxBytes = n, b }
+
+func (cc *clusterCache) get(idx uint32) *cluster {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	for i, it := range cc.items {
+		if it.idx == idx {
+			copy(cc.items[i:], cc.items[i+1:])
+			cc.items[len(cc.items)-1] = it
+			return it.c
+		}
+	}
+	return nil
+}
+
+func (cc *clusterCache) put(idx uint32, c *cluster) {
+	size := int64(len(c.data))
+	if size > cc.maxBytes {
+		return
+	}
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	for _, it := range cc.items {
+		if it.idx == idx {
+			return
+		}
+	}
+	for len(cc.items) > 0 && (len(cc.items) >= cc.maxN || cc.bytes+size > cc.maxBytes) {
+		cc.bytes -= int64(len(cc.items[0].c.data))
+		cc.items = cc.items[1:]
+	}
+	cc.items = append(cc.items, cacheItem{idx, c})
+	cc.bytes += size
+}
+
+func (cc *clusterCache) clear() {
+	cc.mu.Lock()
+	cc.items, cc.bytes = nil, 0
+	cc.mu.Unlock()
+}
