@@ -302,8 +302,8 @@ func TestURLPath(t *testing.T) {
 		{"http://h.example/a/../../b/./c", "h.example/b/c"},
 		{"http://h.example/a/..", "h.example/index.html"},
 		{"http://h.example/%ED%95%9C%EA%B8%80", "h.example/한글"},
-		{"http://h.example/%E9t%E9", "h.example/%E9t%E9"},         // Latin-1: kept escaped
-		{"http://h.example/a%2Fb", "h.example/a%2Fb"},             // escaped slash stays one segment
+		{"http://h.example/%E9t%E9", "h.example/%E9t%E9"},                   // Latin-1: kept escaped
+		{"http://h.example/a%2Fb", "h.example/a%2Fb"},                       // escaped slash stays one segment
 		{"http://h.example/s?q=a b&x=%2F/", "h.example/s@q=a%20b&x=%2F%2F"}, // query in one segment
 		{"http://h.example/?", "h.example/index.html@"},
 		{"http://h.example/p#frag", "h.example/p"},
