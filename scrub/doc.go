@@ -1,0 +1,16 @@
+// Package scrub finds and removes the tracking watermarks that Red Star OS 3.0
+// appends to files, and identifying metadata (EXIF, XMP, IPTC, PNG text
+// chunks, document author fields), before content is packed or passed on.
+//
+// The formats it understands, the sources they were taken from, and what is
+// deliberately left alone are written down in docs/scrub.md.
+//
+// # Safety rule
+//
+// Scrubbing never guesses. A Red Star trailer is only cut when its length
+// field, its "EOF" tag and every DES-decrypted mark agree, and, for JPEG and
+// PNG, when the bytes before it still end in a complete image. Metadata is
+// removed by dropping whole, well-delimited segments, chunks or fields and
+// copying every other byte unchanged. When a structure is not understood the
+// file is left as it is and a [Finding] of kind [KindWarning] says so.
+package scrub

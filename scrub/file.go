@@ -1,0 +1,133 @@
+package scrub
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// ScrubFile checks (check == true) or scrubs the file at path. A scrubbed
+// file is replaced atomically: the clean copy is written to a temporary file
+// in the same folder, synced, given the original permissions and
+// modification time, and renamed over the original, so an interruption
+// leaves either the old or the new file, never a mix. A file with nothing
+// to remove is not touched.
+func ScrubFile(path string, check bool) ([]Finding, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("scrub: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("scrub: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: %w", path, ErrNotRegular)
+	}
+	size := st.Size()
+	if check {
+		return Check(path, f, size)
+	}
+	if size <= inMemoryLimit {
+		data := make([]byte, size)
+		if _, err := io.ReadFull(f, data); err != nil {
+			return nil, fmt.Errorf("scrub: reading %s: %w", path, err)
+		}
+		clean, findings, err := Scrub(path, data)
+		if err != nil {
+			return nil, err
+		}
+		if bytes.Equal(clean, data) {
+			return findings, nil
+		}
+		if err := replaceFile(path, st, bytes.NewReader(clean)); err != nil {
+			return nil, err
+		}
+		return findings, nil
+	}
+	// Too large to hold: only the appended trailer is removed, by copying
+	// the content before it.
+	cut, findings, err := findTrailers(f, size)
+	if err != nil {
+		return nil, fmt.Errorf("scrub: %s: %w", path, err)
+	}
+	findings = append(findings, Finding{Kind: KindWarning, Detail: fmt.Sprintf("file larger than %d MiB: only the appended watermark was handled, not embedded metadata", MaxInMemory>>20)})
+	if cut == size {
+		return findings, nil
+	}
+	if err := replaceFile(path, st, io.NewSectionReader(f, 0, cut)); err != nil {
+		return nil, err
+	}
+	return findings, nil
+}
+
+// replaceFile writes r to a temporary file beside path and renames it over
+// path (write, fsync, close, chmod, chtimes, rename, fsync the folder).
+func replaceFile(path string, st fs.FileInfo, r io.Reader) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, ".ferry-scrub-*")
+	if err != nil {
+		return fmt.Errorf("scrub: writing clean copy of %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err = io.Copy(tmp, r); err != nil {
+		return fmt.Errorf("scrub: writing clean copy of %s: %w", path, err)
+	}
+	if err = tmp.Sync(); err != nil {
+		return fmt.Errorf("scrub: syncing clean copy of %s: %w", path, err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("scrub: closing clean copy of %s: %w", path, err)
+	}
+	if err = os.Chmod(tmp.Name(), st.Mode().Perm()); err != nil {
+		return fmt.Errorf("scrub: %w", err)
+	}
+	// Keep the old modification time: a fresh one would show when the
+	// file was cleaned.
+	if err = os.Chtimes(tmp.Name(), st.ModTime(), st.ModTime()); err != nil {
+		return fmt.Errorf("scrub: %w", err)
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("scrub: replacing %s: %w", path, err)
+	}
+	syncDir(dir)
+	return nil
+}
+
+// syncDir makes the rename durable where the platform allows it (opening
+// a folder to sync it fails on Windows, where rename is already durable).
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
+
+// Walk checks or scrubs every regular file under root (root itself may be
+// a file) and calls fn with each file's findings or error. Symbolic links
+// are not followed. Errors reading one file are passed to fn and the walk
+// goes on; Walk returns an error only if fn does or root cannot be read.
+func Walk(root string, check bool, fn func(path string, findings []Finding, err error) error) error {
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p == root {
+				return fmt.Errorf("scrub: %w", err)
+			}
+			return fn(p, nil, err)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		findings, err := ScrubFile(p, check)
+		return fn(p, findings, err)
+	})
+}

@@ -1,0 +1,145 @@
+package scrub
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Finding kinds.
+const (
+	// KindWatermark is a verified Red Star OS watermark; Detail names the
+	// decrypted disk serials.
+	KindWatermark = "watermark"
+	// KindSuspicious is data in a place Red Star is reported to use that
+	// could not be verified as a watermark (e.g. a non-empty ZIP 0xA220
+	// field, or an "EOF" trailer whose marks do not decrypt).
+	KindSuspicious = "suspicious"
+	// KindMetadata is identifying metadata (EXIF, XMP, author fields...).
+	KindMetadata = "metadata"
+	// KindWarning says a part of the file was not understood and was left
+	// as it is; the file may still carry metadata.
+	KindWarning = "warning"
+)
+
+// A Finding is one thing found in a file: what kind it is, a human-readable
+// detail, and whether Scrub removed it (always false from Check).
+type Finding struct {
+	Kind    string
+	Detail  string
+	Removed bool
+}
+
+func (f Finding) String() string {
+	s := f.Kind + ": " + f.Detail
+	if f.Removed {
+		s += " (removed)"
+	}
+	return s
+}
+
+// MaxInMemory is the largest file that Check and ScrubFile load whole to look
+// for metadata. Larger files (videos, disk images) are only checked for the
+// appended Red Star trailer, which is read from the end of the file.
+const MaxInMemory = 256 << 20
+
+// inMemoryLimit is MaxInMemory, lowered by tests of the large-file path.
+var inMemoryLimit int64 = MaxInMemory
+
+var (
+	// ErrTooLarge is returned by Scrub for inputs over MaxInMemory.
+	ErrTooLarge = errors.New("scrub: file too large to scrub in memory")
+	// ErrNotRegular is returned by ScrubFile for anything but a regular file.
+	ErrNotRegular = errors.New("scrub: not a regular file")
+)
+
+// format is the container format sniffed from a file's first bytes.
+type format int
+
+const (
+	fmtOther format = iota
+	fmtJPEG
+	fmtPNG
+	fmtZIP
+	fmtPDF
+)
+
+var pngSig = []byte("\x89PNG\r\n\x1a\n")
+
+func sniff(head []byte) format {
+	switch {
+	case len(head) >= 3 && head[0] == 0xFF && head[1] == 0xD8 && head[2] == 0xFF:
+		return fmtJPEG
+	case bytes.HasPrefix(head, pngSig):
+		return fmtPNG
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
+		return fmtZIP
+	case bytes.Contains(head[:min(len(head), 1024)], []byte("%PDF-")):
+		return fmtPDF
+	}
+	return fmtOther
+}
+
+// Check reports the watermarks and metadata in a file without changing it.
+// name is used only in messages. Files up to MaxInMemory are read whole;
+// larger ones are only checked for the appended Red Star trailer.
+func Check(name string, r io.ReaderAt, size int64) ([]Finding, error) {
+	if size <= inMemoryLimit {
+		data := make([]byte, size)
+		if _, err := r.ReadAt(data, 0); err != nil && !(errors.Is(err, io.EOF) && size == 0) {
+			return nil, fmt.Errorf("scrub: reading %s: %w", name, err)
+		}
+		_, fs, err := Scrub(name, data)
+		for i := range fs {
+			fs[i].Removed = false
+		}
+		return fs, err
+	}
+	_, fs, err := findTrailers(r, size)
+	if err != nil {
+		return nil, fmt.Errorf("scrub: %s: %w", name, err)
+	}
+	fs = append(fs, Finding{Kind: KindWarning, Detail: fmt.Sprintf("file larger than %d MiB: only the appended watermark was checked, not embedded metadata", MaxInMemory>>20)})
+	return fs, nil
+}
+
+// Scrub returns data without Red Star watermarks and identifying metadata,
+// and what it found. When nothing was found, clean is data itself (the same
+// slice). data is never modified.
+func Scrub(name string, data []byte) (clean []byte, findings []Finding, err error) {
+	if int64(len(data)) > inMemoryLimit {
+		return nil, nil, fmt.Errorf("%s: %w (%d bytes; limit %d)", name, ErrTooLarge, len(data), inMemoryLimit)
+	}
+	cut, findings, err := findTrailers(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return nil, nil, fmt.Errorf("scrub: %s: %w", name, err)
+	}
+	clean = data[:cut]
+	var more []Finding
+	switch sniff(clean) {
+	case fmtJPEG:
+		clean, more = scrubJPEG(clean)
+	case fmtPNG:
+		clean, more = scrubPNG(clean)
+	case fmtZIP:
+		clean, more = scrubZIP(clean)
+	case fmtPDF:
+		clean, more = scrubPDF(clean)
+	}
+	findings = append(findings, more...)
+	if len(findings) == 0 || bytes.Equal(clean, data) {
+		clean = data
+	}
+	return clean, findings, nil
+}
+
+// HasWatermark reports whether any finding is a verified watermark.
+func HasWatermark(fs []Finding) bool {
+	for _, f := range fs {
+		if f.Kind == KindWatermark {
+			return true
+		}
+	}
+	return false
+}
