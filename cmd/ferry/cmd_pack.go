@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"ferry/archive"
+	"ferry/key"
+	"ferry/pack"
+	"ferry/progress"
+)
+
+func init() {
+	register(&command{name: "pack", summary: "pack folders, ZIM, WARC, feeds and EPUB books into a signed archive", run: runPack})
+}
+
+func runPack(ctx context.Context, args []string) error {
+	fs := newFlags("pack", "-k NAME.key -o OUT [options] SOURCE...", `
+Packs each SOURCE into one signed, compressed, searchable archive OUT.
+A SOURCE is a folder of HTML/Markdown pages with their images, styles and
+media. With several sources, each goes under a prefix named after it;
+write PREFIX=SOURCE to choose the prefix ("=SOURCE" for none).`)
+	var keys, include, exclude stringList
+	fs.Var(&keys, "k", "secret key file made by 'ferry keygen' (repeat to add signatures)")
+	out := fs.String("o", "", "archive file to write (required)")
+	channel := fs.String("channel", "", "channel name, e.g. news-ko (default: OUT's base name)")
+	edition := fs.Uint64("edition", 1, "edition number; readers refuse editions older than one they have")
+	title := fs.String("title", "", "archive title shown to readers")
+	desc := fs.String("description", "", "one-paragraph description")
+	lang := fs.String("lang", "", "content language(s), comma-separated, e.g. ko or ko,en")
+	mainPage := fs.String("main", "", "path of the main page inside the archive")
+	publisher := fs.String("publisher", "", "publisher name shown to readers")
+	fs.Var(&include, "include", "pack only paths matching this glob (repeatable; DIR/** for a folder)")
+	fs.Var(&exclude, "exclude", "skip paths matching this glob (repeatable)")
+	noIndex := fs.Bool("no-index", false, "do not build the full-text search index")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		return usagef("give the archive to write with -o OUT")
+	}
+	if len(keys) == 0 {
+		return usagef("give the publisher's secret key with -k NAME.key (make one with 'ferry keygen -o NAME')")
+	}
+	if len(pos) == 0 {
+		return usagef("give at least one SOURCE to pack")
+	}
+	var signers []*key.Secret
+	for _, k := range keys {
+		s, err := key.LoadSecret(k)
+		if err != nil {
+			return err
+		}
+		signers = append(signers, s)
+	}
+	sources, err := openSources(pos)
+	if err != nil {
+		return err
+	}
+	if *channel == "" {
+		*channel = strings.TrimSuffix(filepath.Base(*out), filepath.Ext(*out))
+	}
+	info := archive.Info{Channel: *channel, Edition: *edition, Title: *title, Description: *desc,
+		MainPage: *mainPage, Publisher: *publisher, Created: time.Now()}
+	if *lang != "" {
+		info.Languages = strings.Split(*lang, ",")
+	}
+	if info.Title == "" {
+		info.Title = *channel
+	}
+	bar := progress.New("packing", false)
+	opts := pack.Options{
+		Info: info, Signers: signers, Sources: sources, Include: include, Exclude: exclude, NoIndex: *noIndex,
+		Progress: func(n int, in int64) { bar.Update(int64(n), 0) },
+		Warn:     func(s string) { fmt.Fprintln(os.Stderr, "warning:", s) },
+	}
+	sum, err := pack.PackFile(ctx, *out, opts)
+	bar.Done()
+	if err != nil {
+		return err
+	}
+	ratio := 0.0
+	if sum.InputBytes > 0 {
+		ratio = float64(sum.ArchiveBytes) / float64(sum.InputBytes)
+	}
+	fmt.Printf("packed %s: %d entries (%d articles, %d redirects), input %s, archive %s (%.3f× input, index %s), %s\n",
+		*out, sum.Entries, sum.Articles, sum.Redirects, progress.Bytes(sum.InputBytes), progress.Bytes(sum.ArchiveBytes),
+		ratio, progress.Bytes(sum.IndexBytes), sum.Duration.Round(time.Millisecond))
+	return nil
+}

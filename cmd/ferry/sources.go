@@ -1,0 +1,66 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"ferry/ingest"
+	"ferry/ingest/folder"
+	"ferry/pack"
+)
+
+// openSources turns SOURCE arguments into pack sources with prefixes.
+func openSources(args []string) ([]pack.Source, error) {
+	var out []pack.Source
+	seen := map[string]bool{}
+	for _, a := range args {
+		p, prefix, explicit := a, "", false
+		if _, err := os.Stat(a); err != nil {
+			if i := strings.Index(a, "="); i >= 0 {
+				prefix, p, explicit = a[:i], a[i+1:], true
+			}
+		}
+		if !explicit && len(args) > 1 {
+			prefix = sanitizePrefix(strings.TrimSuffix(filepath.Base(p), filepath.Ext(p)))
+		}
+		if seen[prefix] {
+			return nil, usagef("two sources would share the prefix %q: name them with PREFIX=SOURCE", prefix)
+		}
+		seen[prefix] = true
+		src, err := openSource(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, pack.Source{Prefix: prefix, Source: src})
+	}
+	return out, nil
+}
+
+func sanitizePrefix(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '/' || r == '\\' || r < ' ':
+			b.WriteRune('_')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	if b.Len() == 0 || s == "." || s == ".." {
+		return "source"
+	}
+	return b.String()
+}
+
+func openSource(p string) (ingest.Source, error) {
+	st, err := os.Stat(p)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", p, err)
+	}
+	if st.IsDir() {
+		return folder.New(p)
+	}
+	return nil, fmt.Errorf("source %s: not a folder, and no importer recognises this file", p)
+}

