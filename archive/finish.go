@@ -198,7 +198,14 @@ func (w *Writer) Finish(info Info, search io.WriterTo, signers ...*key.Secret) (
 	put(secEntries, metaBlockSize, func(o io.Writer) error { _, e := o.Write(entries); return e })
 	put(secStrings, metaBlockSize, func(o io.Writer) error { _, e := o.Write(strs.Bytes()); return e })
 	put(secTitles, metaBlockSize, func(o io.Writer) error { return writeU32s(o, titled) })
-	put(secDocs, metaBlockSize, func(o io.Writer) error { return writeU32s(o, final) })
+	docs := make([]uint32, len(w.docs))
+	for i, seq := range w.docs {
+		docs[i] = noEntry
+		if seq != noEntry {
+			docs[i] = final[seq]
+		}
+	}
+	put(secDocs, metaBlockSize, func(o io.Writer) error { return writeU32s(o, docs) })
 	if search != nil {
 		put(secSearch, searchBlockSize, func(o io.Writer) error { _, e := search.WriteTo(o); return e })
 	}

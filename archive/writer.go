@@ -15,7 +15,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/klauspost/compress/zstd"
-
 )
 
 // Input is one entry handed to a Writer.
@@ -117,6 +116,8 @@ type Writer struct {
 	loopDone  chan struct{}
 	loopErr   error
 	mu        sync.Mutex
+
+	docs []uint32 // document id -> entry sequence number, or noEntry
 
 	// Dropped counts redirects dropped by Finish for a missing target.
 	Dropped int
@@ -315,6 +316,7 @@ func (w *Writer) add(in Input) error {
 		return errors.New("archive: too many entries")
 	}
 	seq := uint32(len(w.entries))
+	w.docs = append(w.docs, seq)
 	pe := pendingEntry{path: in.Path, title: in.Title}
 	if in.Article {
 		pe.flags |= flagArticle
@@ -509,9 +511,14 @@ func (w *Writer) Remove(path string) error {
 	return nil
 }
 
-// Len returns the number of entries added so far; the next Add gets this
-// number as its document id (see Reader.DocEntry).
-func (w *Writer) Len() int { return len(w.entries) }
+// Docs returns the number of document ids handed out so far: every Add and
+// Skip takes the next one. The search index refers to entries by these ids
+// (see Reader.DocEntry).
+func (w *Writer) Docs() int { return len(w.docs) }
+
+// Skip uses up a document id without adding an entry, for a packer that
+// numbered its documents before deciding to drop one.
+func (w *Writer) Skip() { w.docs = append(w.docs, noEntry) }
 
 // InputBytes returns the content bytes added so far.
 func (w *Writer) InputBytes() int64 { return w.input }
