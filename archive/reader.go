@@ -34,6 +34,7 @@ type Reader struct {
 	dec      *zstd.Decoder
 	nEntries int64
 	nCluster int64
+	search   searchIndex
 }
 
 // ReaderOptions tune a Reader.
