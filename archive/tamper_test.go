@@ -6,12 +6,18 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"os"
 	"sort"
 	"strconv"
 	"testing"
+	"testing/fstest"
 
 	"ferry/archive"
+	"ferry/ingest/folder"
 	"ferry/internal/testarchive"
+	"ferry/internal/testdata"
+	"ferry/key"
+	"ferry/pack"
 )
 
 // entryContents reads every entry of a good archive.
@@ -184,16 +190,28 @@ func (s *swappable) ReadAt(p []byte, off int64) (int, error) {
 }
 
 func FuzzOpen(f *testing.F) {
+	// Seeds: a real archive small enough for the fuzzer to mutate quickly
+	// (one UDHR page), its truncation, and a larger real archive.
+	small, _ := testarchive.Sources(f, archive.Info{}, pack.Source{Source: folder.NewFS(fstest.MapFS{
+		"kor.html": {Data: readShared(f, "udhr/kor.html")[:3000]},
+		"eng.html": {Data: readShared(f, "udhr/eng.html")[:2000]},
+	})})
+	f.Add(small, true)
+	f.Add(small, false)
+	f.Add(small[:len(small)/2], false)
 	b, _ := testarchive.Folder(f, "udhr", archive.Info{})
-	f.Add(b)
-	f.Add(b[:len(b)/2])
-	small, _ := testarchive.Folder(f, "kolaw", archive.Info{})
-	f.Add(small)
-	f.Fuzz(func(t *testing.T, b []byte) {
+	f.Add(b, true)
+	k, _ := key.Generate()
+	f.Fuzz(func(t *testing.T, b []byte, resign bool) {
+		if resign {
+			// Get past the hashes and signature, as a hostile publisher could.
+			b = archive.Resign(b, k)
+		}
 		r, err := archive.Open(bytes.NewReader(b), int64(len(b)))
 		if err != nil {
 			return
 		}
+		defer r.Close()
 		_ = r.Verify(context.Background(), nil)
 		for i := 0; i < r.NumEntries() && i < 1000; i++ {
 			e, err := r.EntryAt(i)
@@ -206,4 +224,12 @@ func FuzzOpen(f *testing.F) {
 		_, _, _ = r.Search("인권 human rights", 0, 10)
 		_, _ = r.SuggestTitles("a", 5)
 	})
+}
+
+func readShared(tb testing.TB, name string) []byte {
+	b, err := os.ReadFile(testdata.Path(tb, name))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
 }
