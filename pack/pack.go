@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/text/language"
+
 	"ferry/archive"
 	"ferry/htmltext"
 	"ferry/ingest"
@@ -120,10 +122,8 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 		defer close(work)
 		var seq uint32
 		for _, src := range opts.Sources {
-			if mainPage == "" {
-				if d, ok := src.Source.(ingest.Describer); ok && d.Metadata().MainPage != "" {
-					mainPage = join(src.Prefix, d.Metadata().MainPage)
-				}
+			if d, ok := src.Source.(ingest.Describer); ok && mainPage == "" && d.Metadata().MainPage != "" {
+				mainPage = join(src.Prefix, d.Metadata().MainPage)
 			}
 			err := src.Walk(ctx, func(e ingest.Entry) error {
 				e.Path = join(src.Prefix, e.Path)
@@ -216,7 +216,7 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	info := opts.Info
+	info := withMetadata(opts.Info, opts.Sources)
 	switch {
 	case mainPage != "" && hasPath[mainPage]:
 		info.MainPage = mainPage
@@ -250,6 +250,43 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 	}
 	sum.Duration = time.Since(start)
 	return sum, nil
+}
+
+// withMetadata fills what the publisher left empty from the first source
+// that describes itself (a ZIM's title, description and language).
+func withMetadata(info archive.Info, sources []Source) archive.Info {
+	for _, src := range sources {
+		d, ok := src.Source.(ingest.Describer)
+		if !ok {
+			continue
+		}
+		m := d.Metadata()
+		if info.Title == "" {
+			info.Title = m.Title
+		}
+		if info.Description == "" {
+			info.Description = m.Description
+		}
+		if len(info.Languages) == 0 && m.Language != "" {
+			for _, l := range strings.Split(m.Language, ",") {
+				info.Languages = append(info.Languages, bcp47(strings.TrimSpace(l)))
+			}
+		}
+		if info.Publisher == "" {
+			info.Publisher = m.Publisher
+		}
+		break
+	}
+	return info
+}
+
+// bcp47 turns a ZIM's ISO 639-3 code ("eng", "kor") into a BCP 47 tag ("en", "ko").
+func bcp47(code string) string {
+	t, err := language.Parse(code)
+	if err != nil {
+		return code
+	}
+	return t.String()
 }
 
 // prepare reads titles and search text of one entry (runs in parallel).

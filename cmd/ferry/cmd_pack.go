@@ -70,14 +70,14 @@ write PREFIX=SOURCE to choose the prefix ("=SOURCE" for none).`)
 	if *lang != "" {
 		info.Languages = strings.Split(*lang, ",")
 	}
-	if info.Title == "" {
-		info.Title = *channel
-	}
 	bar := progress.New("packing", false)
 	opts := pack.Options{
 		Info: info, Signers: signers, Sources: sources, Include: include, Exclude: exclude, NoIndex: *noIndex,
 		Progress: func(n int, in int64) { bar.Update(int64(n), 0) },
 		Warn:     func(s string) { fmt.Fprintln(os.Stderr, "warning:", s) },
+	}
+	if info.Title == "" && !describes(sources) {
+		info.Title = *channel
 	}
 	sum, err := pack.PackFile(ctx, *out, opts)
 	bar.Done()

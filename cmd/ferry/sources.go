@@ -8,6 +8,8 @@ import (
 
 	"ferry/ingest"
 	"ferry/ingest/folder"
+	"ferry/ingest/warc"
+	"ferry/ingest/zim"
 	"ferry/pack"
 )
 
@@ -54,13 +56,33 @@ func sanitizePrefix(s string) string {
 	return b.String()
 }
 
+// openSource recognises a source by its content (not only its name).
 func openSource(p string) (ingest.Source, error) {
-	st, err := os.Stat(p)
+	f, err := ingest.Detect(p)
 	if err != nil {
-		return nil, fmt.Errorf("source %s: %w", p, err)
+		return nil, fmt.Errorf("source %s: %w (ferry packs folders, ZIM, WARC, RSS/Atom feeds and EPUB books)", p, err)
 	}
-	if st.IsDir() {
+	switch f {
+	case ingest.FormatFolder:
 		return folder.New(p)
+	case ingest.FormatZIM:
+		a, err := zim.OpenFile(p)
+		if err != nil {
+			return nil, err
+		}
+		return zim.NewSource(a)
+	case ingest.FormatWARC:
+		return warc.Open(p)
 	}
-	return nil, fmt.Errorf("source %s: not a folder, and no importer recognises this file", p)
+	return nil, fmt.Errorf("source %s: %s files are not supported yet", p, f)
+}
+
+// describes reports whether a source carries its own title (e.g. a ZIM).
+func describes(srcs []pack.Source) bool {
+	for _, s := range srcs {
+		if d, ok := s.Source.(ingest.Describer); ok && d.Metadata().Title != "" {
+			return true
+		}
+	}
+	return false
 }
