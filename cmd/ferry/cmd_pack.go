@@ -6,9 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"ferry/archive"
+	"ferry/images"
+	"ferry/ingest"
 	"ferry/key"
 	"ferry/pack"
 	"ferry/progress"
@@ -37,6 +40,9 @@ write PREFIX=SOURCE to choose the prefix ("=SOURCE" for none).`)
 	fs.Var(&include, "include", "pack only paths matching this glob (repeatable; DIR/** for a folder)")
 	fs.Var(&exclude, "exclude", "skip paths matching this glob (repeatable)")
 	noIndex := fs.Bool("no-index", false, "do not build the full-text search index")
+	imgMode := fs.String("images", "keep", "keep, shrink (scale down and re-encode large JPEG/PNG) or drop images")
+	imgMax := fs.Int("image-max", 800, "with --images shrink: largest width or height in pixels")
+	imgQuality := fs.Int("image-quality", 75, "with --images shrink: JPEG quality (1-100)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -49,6 +55,9 @@ write PREFIX=SOURCE to choose the prefix ("=SOURCE" for none).`)
 	}
 	if len(pos) == 0 {
 		return usagef("give at least one SOURCE to pack")
+	}
+	if *imgMode != "keep" && *imgMode != "shrink" && *imgMode != "drop" {
+		return usagef("--images must be keep, shrink or drop")
 	}
 	var signers []*key.Secret
 	for _, k := range keys {
@@ -79,10 +88,35 @@ write PREFIX=SOURCE to choose the prefix ("=SOURCE" for none).`)
 	if info.Title == "" && !describes(sources) {
 		info.Title = *channel
 	}
+	var saved, shrunk int64
+	switch *imgMode {
+	case "shrink":
+		opts.Transform = func(e *ingest.Entry, data []byte) ([]byte, error) {
+			out, err := images.Shrink(data, e.MIME, images.Options{MaxDim: *imgMax, Quality: *imgQuality})
+			if err != nil {
+				return nil, err
+			}
+			if len(out) < len(data) {
+				atomic.AddInt64(&saved, int64(len(data)-len(out)))
+				atomic.AddInt64(&shrunk, 1)
+			}
+			return out, nil
+		}
+	case "drop":
+		opts.Transform = func(e *ingest.Entry, data []byte) ([]byte, error) {
+			if strings.HasPrefix(strings.ToLower(e.MIME), "image/") {
+				return nil, nil
+			}
+			return data, nil
+		}
+	}
 	sum, err := pack.PackFile(ctx, *out, opts)
 	bar.Done()
 	if err != nil {
 		return err
+	}
+	if *imgMode == "shrink" {
+		fmt.Printf("shrank %d images, saving %s\n", shrunk, progress.Bytes(saved))
 	}
 	ratio := 0.0
 	if sum.InputBytes > 0 {

@@ -1,0 +1,102 @@
+// Package images makes pictures smaller so more content fits on a card:
+// Shrink scales down images larger than a maximum dimension and re-encodes
+// them, keeping the format (a JPEG stays a JPEG, a PNG a PNG) so that pages
+// linking them keep working.
+package images
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"strings"
+
+	"golang.org/x/image/draw"
+	_ "golang.org/x/image/webp" // decode WebP to read its size
+)
+
+// Options say how far to shrink.
+type Options struct {
+	// MaxDim is the largest width or height kept (default 800 pixels).
+	MaxDim int
+	// Quality is the JPEG quality of re-encoded photos (default 75).
+	Quality int
+	// MaxPixels refuses to decode images claiming more pixels than this
+	// (default 64 megapixels): a hostile file must not exhaust memory.
+	MaxPixels int
+}
+
+// ErrTooLarge reports an image whose header claims too many pixels.
+var ErrTooLarge = errors.New("images: image too large to decode")
+
+func (o *Options) defaults() {
+	if o.MaxDim <= 0 {
+		o.MaxDim = 800
+	}
+	if o.Quality <= 0 || o.Quality > 100 {
+		o.Quality = 75
+	}
+	if o.MaxPixels <= 0 {
+		o.MaxPixels = 64 << 20
+	}
+}
+
+// IsImage reports whether mime is a raster image type Shrink handles.
+func IsImage(mime string) bool {
+	m := strings.ToLower(mime)
+	return strings.HasPrefix(m, "image/jpeg") || strings.HasPrefix(m, "image/png")
+}
+
+// Shrink returns a smaller encoding of the JPEG or PNG in data, or data
+// itself when it is already small enough, is another format (GIF, SVG,
+// WebP...), or re-encoding would not make it smaller.
+func Shrink(data []byte, mime string, opts Options) ([]byte, error) {
+	opts.defaults()
+	if !IsImage(mime) {
+		return data, nil
+	}
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return data, nil // not decodable: keep the bytes as they are
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > opts.MaxPixels {
+		return nil, fmt.Errorf("%w: %d×%d", ErrTooLarge, cfg.Width, cfg.Height)
+	}
+	if format != "jpeg" && format != "png" {
+		return data, nil
+	}
+	src, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return data, nil
+	}
+	w, h := cfg.Width, cfg.Height
+	if m := max(w, h); m > opts.MaxDim {
+		w, h = max(1, w*opts.MaxDim/m), max(1, h*opts.MaxDim/m)
+	}
+	dst := src
+	if w != cfg.Width || h != cfg.Height {
+		r := image.NewRGBA(image.Rect(0, 0, w, h))
+		draw.CatmullRom.Scale(r, r.Bounds(), src, src.Bounds(), draw.Src, nil)
+		dst = r
+	}
+	var out bytes.Buffer
+	switch format {
+	case "jpeg":
+		err = jpeg.Encode(&out, dst, &jpeg.Options{Quality: opts.Quality})
+	case "png":
+		enc := png.Encoder{CompressionLevel: png.BestCompression}
+		err = enc.Encode(&out, dst)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if out.Len() >= len(data) {
+		return data, nil
+	}
+	return out.Bytes(), nil
+}
+
+var _ = gif.Decode // GIF is registered so DecodeConfig recognises (and keeps) it
