@@ -15,6 +15,7 @@ import (
 	"ferry/key"
 	"ferry/pack"
 	"ferry/progress"
+	"ferry/scrub"
 )
 
 func init() {
@@ -43,6 +44,7 @@ write PREFIX=SOURCE to choose the prefix ("=SOURCE" for none).`)
 	imgMode := fs.String("images", "keep", "keep, shrink (scale down and re-encode large JPEG/PNG) or drop images")
 	imgMax := fs.Int("image-max", 800, "with --images shrink: largest width or height in pixels")
 	imgQuality := fs.Int("image-quality", 75, "with --images shrink: JPEG quality (1-100)")
+	noScrub := fs.Bool("no-scrub", false, "keep Red Star OS watermarks and identifying metadata (EXIF, authors) in source files")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -110,6 +112,9 @@ write PREFIX=SOURCE to choose the prefix ("=SOURCE" for none).`)
 			return data, nil
 		}
 	}
+	if !*noScrub {
+		opts.Transform = withScrub(opts.Transform, opts.Warn)
+	}
 	sum, err := pack.PackFile(ctx, *out, opts)
 	bar.Done()
 	if err != nil {
@@ -126,4 +131,23 @@ write PREFIX=SOURCE to choose the prefix ("=SOURCE" for none).`)
 		*out, sum.Entries, sum.Articles, sum.Redirects, progress.Bytes(sum.InputBytes), progress.Bytes(sum.ArchiveBytes),
 		ratio, progress.Bytes(sum.IndexBytes), sum.Duration.Round(time.Millisecond))
 	return nil
+}
+
+// withScrub removes Red Star OS watermarks and identifying metadata from
+// each entry before next sees it, warning about every watermark found:
+// a watermark in a source file means it passed through a marked machine.
+func withScrub(next func(*ingest.Entry, []byte) ([]byte, error), warn func(string)) func(*ingest.Entry, []byte) ([]byte, error) {
+	return func(e *ingest.Entry, data []byte) ([]byte, error) {
+		clean, findings, err := scrub.Scrub(e.Path, data)
+		if err == nil {
+			if scrub.HasWatermark(findings) {
+				warn(fmt.Sprintf("%s carried a Red Star OS watermark (removed): %v", e.Path, findings))
+			}
+			data = clean
+		}
+		if next == nil {
+			return data, nil
+		}
+		return next(e, data)
+	}
 }
