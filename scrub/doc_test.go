@@ -6,6 +6,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -115,6 +118,7 @@ func TestDOCXWatermarkFieldRemoved(t *testing.T) {
 		t.Fatalf("scrubbed DOCX (%d bytes) is not the archive without the field (%d bytes)", len(clean), len(want))
 	}
 	readZip(t, clean)
+	unzipTest(t, clean)
 	// The standard, zero-filled growth hint on [Content_Types].xml stays.
 	if !bytes.Contains(clean, growthHint(40)) {
 		t.Fatal("zero growth hint removed")
@@ -129,6 +133,7 @@ func TestDOCXAuthorsBlanked(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := readZip(t, clean)
+	unzipTest(t, clean)
 	orig := readZip(t, docx(t, nil, "Kim Chol", "Pak Yong", "Korea Computer Center", "Ri"))
 	if got["docProps/core.xml"] != fmt.Sprintf(coreXML, "", "") || got["docProps/app.xml"] != fmt.Sprintf(appXML, "", "") {
 		t.Fatalf("author fields left:\n%s\n%s", got["docProps/core.xml"], got["docProps/app.xml"])
@@ -170,6 +175,7 @@ func TestODTAuthorsBlanked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	unzipTest(t, clean)
 	got := readZip(t, clean)
 	if strings.Contains(got["meta.xml"], "Kim") || strings.Contains(got["meta.xml"], "Pak") || !strings.Contains(got["meta.xml"], "<meta:generator>LibreOffice</meta:generator>") {
 		t.Fatalf("meta.xml: %s", got["meta.xml"])
@@ -197,6 +203,24 @@ func TestZIPMalformedLeftAlone(t *testing.T) {
 		if !bytes.Equal(out, b) || len(kinds(fs, KindWarning)) != 1 {
 			t.Errorf("%s: changed=%v findings %v", name, !bytes.Equal(out, b), fs)
 		}
+	}
+}
+
+// unzipTest has Info-ZIP's unzip (an independent implementation) test the
+// archive, when it is installed.
+func unzipTest(t *testing.T, b []byte) {
+	t.Helper()
+	bin, err := exec.LookPath("unzip")
+	if err != nil {
+		t.Log("unzip not installed; independent check skipped")
+		return
+	}
+	p := filepath.Join(t.TempDir(), "t.zip")
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(bin, "-tq", p).CombinedOutput(); err != nil {
+		t.Fatalf("unzip -t: %v\n%s", err, out)
 	}
 }
 

@@ -32,11 +32,16 @@ func ScrubFile(path string, check bool) ([]Finding, error) {
 	if check {
 		return Check(path, f, size)
 	}
-	if size <= inMemoryLimit {
+	form, err := sniffAt(f, size)
+	if err != nil {
+		return nil, fmt.Errorf("scrub: reading %s: %w", path, err)
+	}
+	if form != fmtOther && size <= inMemoryLimit {
 		data := make([]byte, size)
 		if _, err := io.ReadFull(f, data); err != nil {
 			return nil, fmt.Errorf("scrub: reading %s: %w", path, err)
 		}
+		f.Close()
 		clean, findings, err := Scrub(path, data)
 		if err != nil {
 			return nil, err
@@ -44,22 +49,26 @@ func ScrubFile(path string, check bool) ([]Finding, error) {
 		if bytes.Equal(clean, data) {
 			return findings, nil
 		}
-		if err := replaceFile(path, st, bytes.NewReader(clean)); err != nil {
+		if err := replaceFile(path, st, bytes.NewReader(clean), nil); err != nil {
 			return nil, err
 		}
 		return findings, nil
 	}
-	// Too large to hold: only the appended trailer is removed, by copying
-	// the content before it.
+	// Other formats (video, audio...) and files too large to hold: only the
+	// appended trailer is removed, by streaming the content before it.
 	cut, findings, err := findTrailers(f, size)
 	if err != nil {
 		return nil, fmt.Errorf("scrub: %s: %w", path, err)
 	}
-	findings = append(findings, Finding{Kind: KindWarning, Detail: fmt.Sprintf("file larger than %d MiB: only the appended watermark was handled, not embedded metadata", MaxInMemory>>20)})
+	if form != fmtOther {
+		findings = append(findings, tooLargeWarning)
+	}
 	if cut == size {
 		return findings, nil
 	}
-	if err := replaceFile(path, st, io.NewSectionReader(f, 0, cut)); err != nil {
+	// The source is closed before the rename: Windows cannot replace an
+	// open file.
+	if err := replaceFile(path, st, io.NewSectionReader(f, 0, cut), func() { f.Close() }); err != nil {
 		return nil, err
 	}
 	return findings, nil
@@ -67,7 +76,7 @@ func ScrubFile(path string, check bool) ([]Finding, error) {
 
 // replaceFile writes r to a temporary file beside path and renames it over
 // path (write, fsync, close, chmod, chtimes, rename, fsync the folder).
-func replaceFile(path string, st fs.FileInfo, r io.Reader) (err error) {
+func replaceFile(path string, st fs.FileInfo, r io.Reader, beforeRename func()) (err error) {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, ".ferry-scrub-*")
 	if err != nil {
@@ -95,6 +104,9 @@ func replaceFile(path string, st fs.FileInfo, r io.Reader) (err error) {
 	// file was cleaned.
 	if err = os.Chtimes(tmp.Name(), st.ModTime(), st.ModTime()); err != nil {
 		return fmt.Errorf("scrub: %w", err)
+	}
+	if beforeRename != nil {
+		beforeRename()
 	}
 	if err = os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("scrub: replacing %s: %w", path, err)

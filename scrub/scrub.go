@@ -82,10 +82,16 @@ func sniff(head []byte) format {
 }
 
 // Check reports the watermarks and metadata in a file without changing it.
-// name is used only in messages. Files up to MaxInMemory are read whole;
-// larger ones are only checked for the appended Red Star trailer.
+// name is used only in messages. JPEG, PNG, ZIP and PDF files up to
+// MaxInMemory are read whole to look for metadata; any other file, and any
+// larger one, is only checked for the appended Red Star trailer, which is
+// read from the end of the file.
 func Check(name string, r io.ReaderAt, size int64) ([]Finding, error) {
-	if size <= inMemoryLimit {
+	f, err := sniffAt(r, size)
+	if err != nil {
+		return nil, fmt.Errorf("scrub: reading %s: %w", name, err)
+	}
+	if f != fmtOther && size <= inMemoryLimit {
 		data := make([]byte, size)
 		if _, err := r.ReadAt(data, 0); err != nil && !(errors.Is(err, io.EOF) && size == 0) {
 			return nil, fmt.Errorf("scrub: reading %s: %w", name, err)
@@ -100,8 +106,25 @@ func Check(name string, r io.ReaderAt, size int64) ([]Finding, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scrub: %s: %w", name, err)
 	}
-	fs = append(fs, Finding{Kind: KindWarning, Detail: fmt.Sprintf("file larger than %d MiB: only the appended watermark was checked, not embedded metadata", MaxInMemory>>20)})
+	for i := range fs {
+		fs[i].Removed = false
+	}
+	if f != fmtOther {
+		fs = append(fs, tooLargeWarning)
+	}
 	return fs, nil
+}
+
+var tooLargeWarning = Finding{Kind: KindWarning, Detail: fmt.Sprintf(
+	"file larger than %d MiB: only the appended watermark was handled, not embedded metadata", MaxInMemory>>20)}
+
+// sniffAt reads the first KiB of r to tell its format.
+func sniffAt(r io.ReaderAt, size int64) (format, error) {
+	head := make([]byte, min(size, 1024))
+	if _, err := r.ReadAt(head, 0); err != nil && !errors.Is(err, io.EOF) {
+		return fmtOther, err
+	}
+	return sniff(head), nil
 }
 
 // Scrub returns data without Red Star watermarks and identifying metadata,

@@ -174,12 +174,16 @@ func incompleteBefore(r io.ReaderAt, end int64) string {
 		return "cannot read the file start: " + err.Error()
 	}
 	var want []byte
+	if bytes.HasPrefix(head, []byte("GIF8")) {
+		want = []byte{0x3B} // GIF trailer byte
+	}
 	switch sniff(head) {
 	case fmtJPEG:
 		want = []byte{0xFF, 0xD9}
 	case fmtPNG:
 		want = pngIEND
-	default:
+	}
+	if want == nil {
 		return ""
 	}
 	if end < int64(len(want)) {

@@ -30,6 +30,7 @@ func TestTrailerRoundTrip(t *testing.T) {
 	inputs := map[string][]byte{
 		"jpeg": realFile(t, rayJPEG),
 		"png":  realFile(t, bookPNG),
+		"gif":  realFile(t, "html/enwiki_raycharles/-/s/ajax-loader.gif"),
 		"mp4":  blob,
 		"avi":  avi,
 		"text": []byte("plain text that happens to end with EOF"),
@@ -65,7 +66,7 @@ func TestTrailerRoundTrip(t *testing.T) {
 				if w := kinds(fs, KindWatermark); len(w) != 1 || !w[0].Removed {
 					t.Fatalf("Scrub findings %v", fs)
 				}
-				if name == "jpeg" || name == "png" {
+				if name == "jpeg" || name == "png" || name == "gif" {
 					if _, err := decodes(clean); err != nil {
 						t.Fatalf("scrubbed image does not decode: %v", err)
 					}
@@ -99,7 +100,8 @@ func TestStackedTrailers(t *testing.T) {
 func TestTrailerNotCutFromIncompleteImage(t *testing.T) {
 	jpg := realFile(t, rayJPEG)
 	png := realFile(t, bookPNG)
-	for name, orig := range map[string][]byte{"jpeg": jpg[:len(jpg)-2], "png": png[:len(png)-5]} {
+	gif := realFile(t, "html/enwiki_raycharles/-/s/spinner.gif")
+	for name, orig := range map[string][]byte{"jpeg": jpg[:len(jpg)-2], "png": png[:len(png)-5], "gif": gif[:len(gif)-1]} {
 		wm := mustWatermark(t, orig, "ABCDEF")
 		clean, fs, err := Scrub(name, wm)
 		if err != nil {
