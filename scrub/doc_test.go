@@ -280,3 +280,37 @@ func TestPDFInfoBlanked(t *testing.T) {
 		t.Errorf("findings %v", fs)
 	}
 }
+
+// Pictures inside a document or EPUB lose their EXIF and any trailer too;
+// the other entries are untouched.
+func TestZIPEmbeddedImagesScrubbed(t *testing.T) {
+	jpg := realFile(t, rayJPEG)
+	png := realFile(t, bookPNG)
+	tiff := buildTIFF([]tiffEntry{{tag: 0x013B, typ: 2, ascii: "Kim Chol"}}, nil, true)
+	dirtyJPG := mustWatermark(t, insertAfterSOI(jpg, exifSegment(tiff)), "INNER1")
+	dirtyPNG := insertAfterIHDR(png, pngChunkBytes("tEXt", []byte("Author\x00Kim")))
+	dirty := buildZip(t, []zipPart{
+		{name: "mimetype", body: "application/epub+zip", stored: true},
+		{name: "OEBPS/images/photo.jpg", body: string(dirtyJPG), stored: true},
+		{name: "OEBPS/images/logo.PNG", body: string(dirtyPNG)},
+		{name: "OEBPS/text.xhtml", body: "<html><body>글</body></html>"},
+	})
+	clean, fs, err := Scrub("book.epub", dirty)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unzipTest(t, clean)
+	got := readZip(t, clean)
+	if got["OEBPS/images/photo.jpg"] != string(jpg) || got["OEBPS/images/logo.PNG"] != string(png) {
+		t.Fatal("embedded images not restored to the originals")
+	}
+	if got["OEBPS/text.xhtml"] != "<html><body>글</body></html>" || got["mimetype"] != "application/epub+zip" {
+		t.Fatal("other entries changed")
+	}
+	all := fmtFindings(fs)
+	for _, want := range []string{"INNER1", "GPS position", `"Author"`, "(in OEBPS/images/photo.jpg)"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("report lacks %q:\n%s", want, all)
+		}
+	}
+}

@@ -52,6 +52,11 @@ func TestSharedTestDataHasNoWatermarks(t *testing.T) {
 		if !bytes.Equal(clean, data) {
 			changed++
 		}
+		if _, ok := zipContents(data); ok {
+			if _, ok := zipContents(clean); !ok {
+				t.Errorf("%s: archive no longer reads after scrubbing", p)
+			}
+		}
 		if before, err := decodes(data); err == nil {
 			after, err := decodes(clean)
 			if err != nil || !samePixels(before, after) {

@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 	"sort"
+	"strings"
 )
 
 // ZIP layout constants (PKWARE APPNOTE.TXT, sections 4.3.7, 4.3.12, 4.3.16).
@@ -244,24 +245,35 @@ func scrubZIP(data []byte) ([]byte, []Finding) {
 			fs = append(fs, f)
 		}
 		var newBody []byte
+		var pfs []Finding
 		if fields, ok := zipParts[en.name]; ok {
-			var pfs []Finding
 			newBody, pfs = editPart(data, en, fields)
-			fs = append(fs, pfs...)
+		} else if isImageName(en.name) {
+			newBody, pfs = editImage(data, en)
 		}
+		fs = append(fs, pfs...)
 		if len(lfs) == 0 && len(cfs) == 0 && newBody == nil {
 			continue
 		}
 		changed = true
 		en.newLocal, en.newCD = rebuildEntry(data, en, newLX, newCX, newBody)
 	}
+	sorted := append([]*zipEntry(nil), entries...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].localOff < sorted[j].localOff })
+	gaps, prev := 0, 0
+	for _, en := range sorted {
+		gaps += en.localOff - prev
+		prev = en.localEnd
+	}
+	if gaps += cdStart - prev; gaps > 0 {
+		fs = append(fs, Finding{Kind: KindWarning, Detail: fmt.Sprintf(
+			"%d bytes in the ZIP that no directory entry points at (e.g. deleted entries) were kept as they are", gaps)})
+	}
 	if !changed {
 		return data, fs
 	}
 	out := make([]byte, 0, len(data))
-	sorted := append([]*zipEntry(nil), entries...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].localOff < sorted[j].localOff })
-	prev := 0
+	prev = 0
 	for _, en := range sorted {
 		out = append(out, data[prev:en.localOff]...)
 		en.newOffset = len(out)
@@ -335,17 +347,13 @@ func rebuildEntry(data []byte, en *zipEntry, lx, cx, body []byte) (local, cd []b
 	return append(h, comp...), c
 }
 
-// editPart inflates a metadata part, blanks the named elements and returns
-// the new body (nil when nothing changed or the part cannot be read).
-func editPart(data []byte, en *zipEntry, elems []string) ([]byte, []Finding) {
-	warn := func(why string) []Finding {
-		return []Finding{{Kind: KindWarning, Detail: fmt.Sprintf("ZIP entry %q: %s; author fields left in place", en.name, why)}}
-	}
+// readPart returns the uncompressed body of an entry, or why it cannot.
+func readPart(data []byte, en *zipEntry, limit uint64) ([]byte, string) {
 	if en.flags&1 != 0 {
-		return nil, warn("encrypted")
+		return nil, "encrypted"
 	}
-	if en.usize > maxPartSize {
-		return nil, warn("too large to edit")
+	if en.usize > limit {
+		return nil, fmt.Sprintf("larger than %d MiB", limit>>20)
 	}
 	raw := data[en.dataStart : en.dataStart+int(en.csize)]
 	var body []byte
@@ -353,16 +361,26 @@ func editPart(data []byte, en *zipEntry, elems []string) ([]byte, []Finding) {
 	case 0:
 		body = raw
 	case 8:
-		b, err := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(raw)), maxPartSize+1))
+		b, err := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(raw)), int64(limit)+1))
 		if err != nil {
-			return nil, warn("cannot inflate: " + err.Error())
+			return nil, "cannot inflate: " + err.Error()
 		}
 		body = b
 	default:
-		return nil, warn(fmt.Sprintf("compression method %d not supported", en.method))
+		return nil, fmt.Sprintf("compression method %d not supported", en.method)
 	}
 	if uint64(len(body)) != en.usize || crc32.ChecksumIEEE(body) != en.crc {
-		return nil, warn("size or CRC does not match the directory")
+		return nil, "size or CRC does not match the directory"
+	}
+	return body, ""
+}
+
+// editPart inflates a metadata part, blanks the named elements and returns
+// the new body (nil when nothing changed or the part cannot be read).
+func editPart(data []byte, en *zipEntry, elems []string) ([]byte, []Finding) {
+	body, why := readPart(data, en, maxPartSize)
+	if why != "" {
+		return nil, []Finding{{Kind: KindWarning, Detail: fmt.Sprintf("ZIP entry %q: %s; author fields left in place", en.name, why)}}
 	}
 	out, found := blankElements(body, elems)
 	if len(found) == 0 {
@@ -371,6 +389,50 @@ func editPart(data []byte, en *zipEntry, elems []string) ([]byte, []Finding) {
 	var fs []Finding
 	for _, f := range found {
 		fs = append(fs, Finding{Kind: KindMetadata, Removed: true, Detail: fmt.Sprintf("%s in %s", f, en.name)})
+	}
+	return out, fs
+}
+
+// maxImagePart caps an embedded image inflated to scrub it.
+const maxImagePart = 32 << 20
+
+// isImageName reports whether a ZIP entry is named like a JPEG, PNG or GIF
+// (pictures in word/media/, EPUB images...).
+func isImageName(name string) bool {
+	n := strings.ToLower(name)
+	for _, ext := range []string{".jpg", ".jpeg", ".jpe", ".png", ".gif"} {
+		if strings.HasSuffix(n, ext) {
+			return true
+		}
+	}
+	return false
+}
+
+// editImage scrubs an image stored inside the archive: an appended Red Star
+// trailer, and EXIF/XMP/text metadata, exactly as for a file on its own.
+func editImage(data []byte, en *zipEntry) ([]byte, []Finding) {
+	body, why := readPart(data, en, maxImagePart)
+	if why != "" {
+		return nil, []Finding{{Kind: KindWarning, Detail: fmt.Sprintf("ZIP entry %q: %s; image not checked", en.name, why)}}
+	}
+	cut, fs, err := findTrailers(bytes.NewReader(body), int64(len(body)))
+	if err != nil {
+		return nil, []Finding{{Kind: KindWarning, Detail: fmt.Sprintf("ZIP entry %q: %v", en.name, err)}}
+	}
+	out := body[:cut]
+	var more []Finding
+	switch sniff(out) {
+	case fmtJPEG:
+		out, more = scrubJPEG(out)
+	case fmtPNG:
+		out, more = scrubPNG(out)
+	}
+	fs = append(fs, more...)
+	for i := range fs {
+		fs[i].Detail = fmt.Sprintf("%s (in %s)", fs[i].Detail, en.name)
+	}
+	if bytes.Equal(out, body) {
+		return nil, fs
 	}
 	return out, fs
 }
