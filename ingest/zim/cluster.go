@@ -25,14 +25,6 @@ const (
 	extendedFlag = 0x10
 )
 
-// xzFirstDict is the dictionary used on the first attempt at an xz
-// cluster; most clusters are 1-2 MiB, larger ones are decoded again with a
-// dictionary of their real size.
-const xzFirstDict = 4 << 20
-
-// maxZstdWindow caps the zstd window a cluster may ask for.
-const maxZstdWindow = 128 << 20
-
 // cluster is a decompressed cluster: its offset table followed by blobs.
 type cluster struct {
 	data  []byte
@@ -62,34 +54,50 @@ func (c *cluster) blob(b uint32) ([]byte, error) {
 // decoded, never with what the table claims, and nothing past the last
 // blob is read (a compressed stream may be followed by anything).
 func readOffsets(dec io.Reader, width uint64, limit int64) (*cluster, error) {
-	var buf bytes.Buffer
-	copyN := func(n uint64, what string) error {
-		got, err := io.CopyN(&buf, dec, int64(n))
-		if err != nil {
-			if err == io.EOF {
-				return fmt.Errorf("data ends after %d of %d bytes of the %s: %w", got, n, what, ErrCorrupt)
-			}
-			if errors.Is(err, ErrUnsupported) {
-				return err
-			}
-			return fmt.Errorf("decompressing the %s: %v: %w", what, err, ErrCorrupt)
-		}
-		return nil
-	}
-	if err := copyN(width, "first blob offset"); err != nil {
+	c, buf, err := readTable(dec, width, limit)
+	if err != nil {
 		return nil, err
 	}
-	c := &cluster{width: width}
+	first, total := c.offset(0), c.offset(c.n-1)
+	if err := copyN(buf, dec, total-first, "blob data"); err != nil {
+		return nil, err
+	}
 	c.data = buf.Bytes()
+	return c, nil
+}
+
+func copyN(buf *bytes.Buffer, dec io.Reader, n uint64, what string) error {
+	got, err := io.CopyN(buf, dec, int64(n))
+	if err != nil {
+		if err == io.EOF {
+			return fmt.Errorf("data ends after %d of %d bytes of the %s: %w", got, n, what, ErrCorrupt)
+		}
+		if errors.Is(err, ErrUnsupported) {
+			return err
+		}
+		return fmt.Errorf("decompressing the %s: %v: %w", what, err, ErrCorrupt)
+	}
+	return nil
+}
+
+// readTable reads and checks a cluster's offset table: the first offset
+// gives the table size, offsets never decrease, and the last one (the
+// decompressed size) is within limit.
+func readTable(dec io.Reader, width uint64, limit int64) (*cluster, *bytes.Buffer, error) {
+	buf := new(bytes.Buffer)
+	if err := copyN(buf, dec, width, "first blob offset"); err != nil {
+		return nil, nil, err
+	}
+	c := &cluster{width: width, data: buf.Bytes()}
 	first := c.offset(0)
 	if first < width || first%width != 0 {
-		return nil, fmt.Errorf("first blob offset %d is not a positive multiple of %d: %w", first, width, ErrCorrupt)
+		return nil, nil, fmt.Errorf("first blob offset %d is not a positive multiple of %d: %w", first, width, ErrCorrupt)
 	}
 	if first > uint64(limit) {
-		return nil, fmt.Errorf("offset table of %d bytes exceeds the %d-byte cluster limit: %w", first, limit, ErrTooLarge)
+		return nil, nil, fmt.Errorf("offset table of %d bytes exceeds the %d-byte cluster limit: %w", first, limit, ErrTooLarge)
 	}
-	if err := copyN(first-width, "offset table"); err != nil {
-		return nil, err
+	if err := copyN(buf, dec, first-width, "offset table"); err != nil {
+		return nil, nil, err
 	}
 	c.data = buf.Bytes()
 	c.n = first / width
@@ -97,18 +105,53 @@ func readOffsets(dec io.Reader, width uint64, limit int64) (*cluster, error) {
 	for i := uint64(1); i < c.n; i++ {
 		o := c.offset(i)
 		if o < prev {
-			return nil, fmt.Errorf("blob offset %d (%d) is below the previous one (%d): %w", i, o, prev, ErrCorrupt)
+			return nil, nil, fmt.Errorf("blob offset %d (%d) is below the previous one (%d): %w", i, o, prev, ErrCorrupt)
 		}
 		prev = o
 	}
 	if prev > uint64(limit) {
-		return nil, fmt.Errorf("cluster claims %d decompressed bytes, over the %d-byte limit: %w", prev, limit, ErrTooLarge)
+		return nil, nil, fmt.Errorf("cluster claims %d decompressed bytes, over the %d-byte limit: %w", prev, limit, ErrTooLarge)
 	}
-	if err := copyN(prev-first, "blob data"); err != nil {
+	return c, buf, nil
+}
+
+// firstWindow is the LZMA2 dictionary / zstd window used on the first
+// attempt at a compressed cluster, whatever its header claims: libzim's
+// writers claim 64 MiB (xz) and up to 128 MiB (zstd) even for 1-2 MiB
+// clusters, and a decoder allocates what is claimed. A cluster never refers
+// back further than its own size, so clusters bigger than this are decoded
+// again with a window of their real size (capped by MaxClusterSize).
+const firstWindow = 8 << 20
+
+// opener starts a decompressor over a cluster's compressed bytes with at
+// most the given window; done releases it.
+type opener func(window int64) (r io.Reader, done func(), err error)
+
+func (a *Archive) decodeWindowed(open opener, width uint64, limit int64) (*cluster, error) {
+	r, done, err := open(firstWindow)
+	if err != nil {
 		return nil, err
 	}
-	c.data = buf.Bytes()
-	return c, nil
+	c, err := readOffsets(r, width, limit)
+	done()
+	if err == nil || errors.Is(err, ErrTooLarge) || errors.Is(err, ErrUnsupported) {
+		return c, err
+	}
+	// Maybe the cluster needs a bigger window: read its size and retry.
+	r, done, err2 := open(firstWindow)
+	if err2 != nil {
+		return nil, err
+	}
+	t, _, err2 := readTable(r, width, limit)
+	done()
+	if err2 != nil || t.offset(t.n-1) <= firstWindow {
+		return nil, err
+	}
+	if r, done, err2 = open(int64(t.offset(t.n - 1))); err2 != nil {
+		return nil, err
+	}
+	defer done()
+	return readOffsets(r, width, limit)
 }
 
 // decodeCluster decodes the cluster stored in src between start and end
@@ -125,100 +168,81 @@ func (a *Archive) decodeCluster(src io.ReaderAt, start, end int64) (*cluster, er
 	if info[0]&^(extendedFlag|0x0f) != 0 {
 		return nil, fmt.Errorf("cluster info byte %#x has unknown flags: %w", info[0], ErrCorrupt)
 	}
-	body := io.NewSectionReader(src, start+1, end-start-1)
+	body := func() *io.SectionReader { return io.NewSectionReader(src, start+1, end-start-1) }
 	limit := a.opts.MaxClusterSize
 	switch comp := info[0] & 0x0f; comp {
 	case compDefault, compNone:
-		return readOffsets(body, width, limit)
+		return readOffsets(body(), width, limit)
 	case compXZ:
-		x, err := newXZReader(body, xzFirstDict)
-		if err != nil {
-			return nil, fmt.Errorf("xz cluster: %v: %w", err, ErrCorrupt)
-		}
-		c, err := readOffsets(x, width, limit)
-		if err == nil || errors.Is(err, ErrTooLarge) || errors.Is(err, ErrUnsupported) {
-			return c, err
-		}
-		// A cluster bigger than the first dictionary may refer further
-		// back than it: decode again with a dictionary of its full size.
-		return a.retryXZ(src, start, end, width, limit, err)
+		return a.decodeWindowed(func(window int64) (io.Reader, func(), error) {
+			x, err := newXZReader(body(), int(window))
+			if err != nil {
+				return nil, nil, fmt.Errorf("xz cluster: %v: %w", err, ErrCorrupt)
+			}
+			return x, func() {}, nil
+		}, width, limit)
 	case compZstd:
-		d, err := a.zstdDecoder(body)
-		if err != nil {
-			return nil, fmt.Errorf("zstd cluster: %v: %w", err, ErrCorrupt)
-		}
-		defer a.putZstd(d)
-		return readOffsets(d, width, limit)
+		return a.decodeWindowed(func(window int64) (io.Reader, func(), error) {
+			return a.zstdReader(body(), window)
+		}, width, limit)
 	case compZlib:
-		z, err := zlib.NewReader(body)
+		z, err := zlib.NewReader(body())
 		if err != nil {
 			return nil, fmt.Errorf("zlib cluster: %v: %w", err, ErrCorrupt)
 		}
 		return readOffsets(z, width, limit)
 	case compBzip2:
-		return readOffsets(bzip2.NewReader(body), width, limit)
+		return readOffsets(bzip2.NewReader(body()), width, limit)
 	default:
 		return nil, fmt.Errorf("cluster compression type %d: %w", comp, ErrUnsupported)
 	}
 }
 
-// retryXZ decodes an xz cluster whose first attempt failed, with a
-// dictionary as large as the cluster's claimed size (capped by the limit).
-// If that size fits the first dictionary, the first error stands.
-func (a *Archive) retryXZ(src io.ReaderAt, start, end int64, width uint64, limit int64, firstErr error) (*cluster, error) {
-	x, err := newXZReader(io.NewSectionReader(src, start+1, end-start-1), xzFirstDict)
-	if err != nil {
-		return nil, firstErr
+// zstdReader starts a zstd decoder over body whose window is at most
+// window: a larger Window_Descriptor in the frame header (which has no
+// checksum) is lowered to it. Decoders for the first window are pooled, so
+// their window buffer is reused from cluster to cluster.
+func (a *Archive) zstdReader(body *io.SectionReader, window int64) (io.Reader, func(), error) {
+	var head [6]byte
+	n, _ := body.ReadAt(head[:], 0)
+	log := uint(10)
+	for int64(1)<<log < window && log < 30 {
+		log++
 	}
-	var b bytes.Buffer
-	if _, err := io.CopyN(&b, x, int64(width)); err != nil {
-		return nil, firstErr
-	}
-	first := binary.LittleEndian.Uint64(append(b.Bytes(), make([]byte, 8)...))
-	if width == 4 {
-		first &= 0xffffffff
-	}
-	if first < width || first > uint64(limit) || first%width != 0 {
-		return nil, firstErr
-	}
-	if _, err := io.CopyN(&b, x, int64(first-width)); err != nil {
-		return nil, firstErr
-	}
-	tab := b.Bytes()
-	last := uint64(binary.LittleEndian.Uint32(tab[len(tab)-4:]))
-	if width == 8 {
-		last = binary.LittleEndian.Uint64(tab[len(tab)-8:])
-	}
-	if last <= xzFirstDict || last > uint64(limit) {
-		return nil, firstErr
-	}
-	x2, err := newXZReader(io.NewSectionReader(src, start+1, end-start-1), int(last))
-	if err != nil {
-		return nil, firstErr
-	}
-	return readOffsets(x2, width, limit)
-}
-
-func (a *Archive) zstdDecoder(r io.Reader) (*zstd.Decoder, error) {
-	if d, ok := a.zstd.Get().(*zstd.Decoder); ok {
-		if err := d.Reset(r); err != nil {
-			d.Close()
-			return nil, err
+	if n == len(head) && binary.LittleEndian.Uint32(head[:]) == 0xFD2FB528 && head[4]&0x20 == 0 {
+		wd := head[5]
+		claimed := uint64(1) << (10 + wd>>3)
+		claimed += claimed / 8 * uint64(wd&7)
+		if claimed > uint64(1)<<log {
+			head[5] = byte(log-10) << 3
 		}
-		return d, nil
 	}
-	window := uint64(a.opts.MaxClusterSize)
-	if window > maxZstdWindow {
-		window = maxZstdWindow
+	r := io.MultiReader(bytes.NewReader(head[:n]), io.NewSectionReader(body, int64(n), body.Size()-int64(n)))
+	maxWindow := uint64(1) << log
+	memory := uint64(a.opts.MaxClusterSize)
+	if memory < 2*maxWindow {
+		memory = 2 * maxWindow
 	}
-	if window < zstd.MinWindowSize {
-		window = zstd.MinWindowSize
+	if window <= firstWindow {
+		if d, ok := a.zstd.Get().(*zstd.Decoder); ok {
+			if err := d.Reset(r); err == nil {
+				return d, func() { a.putZstd(d) }, nil
+			}
+			d.Close()
+		}
 	}
-	return zstd.NewReader(r,
+	d, err := zstd.NewReader(r,
 		zstd.WithDecoderConcurrency(1),
 		zstd.WithDecoderLowmem(true),
-		zstd.WithDecoderMaxWindow(window),
-		zstd.WithDecoderMaxMemory(uint64(a.opts.MaxClusterSize)))
+		zstd.WithDecoderMaxWindow(maxWindow),
+		zstd.WithDecoderMaxMemory(memory))
+	if err != nil {
+		return nil, nil, fmt.Errorf("zstd cluster: %v: %w", err, ErrCorrupt)
+	}
+	if window <= firstWindow {
+		return d, func() { a.putZstd(d) }, nil
+	}
+	return d, d.Close, nil
 }
 
 func (a *Archive) putZstd(d *zstd.Decoder) {

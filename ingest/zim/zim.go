@@ -76,14 +76,14 @@ type Header struct {
 }
 
 // HasMainPage reports whether the header names a main page.
-func (h *Header) HasMainPage() bool { return h.MainPage != noPage }
+func (h Header) HasMainPage() bool { return h.MainPage != noPage }
 
 // HasTitleList reports whether the header points to a title pointer list.
-func (h *Header) HasTitleList() bool { return h.TitlePtrPos != noPosition && h.TitlePtrPos != 0 }
+func (h Header) HasTitleList() bool { return h.TitlePtrPos != noPosition && h.TitlePtrPos != 0 }
 
 // NewNamespaces reports whether the file uses the new namespace layout
 // (ZIM 6.1 and later: all content in C/), rather than the old one.
-func (h *Header) NewNamespaces() bool { return h.MajorVersion >= 6 && h.MinorVersion >= 1 }
+func (h Header) NewNamespaces() bool { return h.MajorVersion >= 6 && h.MinorVersion >= 1 }
 
 // Options tune an Archive's memory use. The zero value selects defaults.
 type Options struct {
