@@ -7,9 +7,10 @@ import (
 	"fmt"
 )
 
-// ErrMalformed is wrapped by the structure walkers when a file does not
-// follow its format; Scrub turns it into a KindWarning finding.
-var ErrMalformed = errors.New("scrub: malformed file structure")
+// errMalformed is wrapped by the structure walkers when a file does not
+// follow its format; Scrub turns it into a KindWarning finding rather than
+// failing, so a watermark can still be removed from a damaged file.
+var errMalformed = errors.New("scrub: malformed file structure")
 
 // jpegSeg is one marker segment: data[start:end] is the whole segment
 // including the 0xFF (and fill bytes) before the marker; payload is what
@@ -25,22 +26,22 @@ type jpegSeg struct {
 // changed). eoi is the offset just after the EOI marker.
 func walkJPEG(data []byte) (segs []jpegSeg, eoi int, err error) {
 	if len(data) < 4 || data[0] != 0xFF || data[1] != 0xD8 {
-		return nil, 0, fmt.Errorf("%w: JPEG does not start with SOI", ErrMalformed)
+		return nil, 0, fmt.Errorf("%w: JPEG does not start with SOI", errMalformed)
 	}
 	pos := 2
 	for {
 		if pos >= len(data) {
-			return nil, 0, fmt.Errorf("%w: JPEG ends without EOI (truncated)", ErrMalformed)
+			return nil, 0, fmt.Errorf("%w: JPEG ends without EOI (truncated)", errMalformed)
 		}
 		if data[pos] != 0xFF {
-			return nil, 0, fmt.Errorf("%w: JPEG: expected a marker at offset %d", ErrMalformed, pos)
+			return nil, 0, fmt.Errorf("%w: JPEG: expected a marker at offset %d", errMalformed, pos)
 		}
 		start := pos
 		for pos < len(data) && data[pos] == 0xFF {
 			pos++
 		}
 		if pos >= len(data) {
-			return nil, 0, fmt.Errorf("%w: JPEG truncated inside a marker", ErrMalformed)
+			return nil, 0, fmt.Errorf("%w: JPEG truncated inside a marker", errMalformed)
 		}
 		m := data[pos]
 		pos++
@@ -52,14 +53,14 @@ func walkJPEG(data []byte) (segs []jpegSeg, eoi int, err error) {
 			segs = append(segs, jpegSeg{marker: m, start: start, end: pos})
 			continue
 		case m == 0xD8 || m == 0x00:
-			return nil, 0, fmt.Errorf("%w: JPEG: unexpected marker 0x%02X at offset %d", ErrMalformed, m, pos-1)
+			return nil, 0, fmt.Errorf("%w: JPEG: unexpected marker 0x%02X at offset %d", errMalformed, m, pos-1)
 		}
 		if len(data)-pos < 2 {
-			return nil, 0, fmt.Errorf("%w: JPEG truncated in segment 0x%02X", ErrMalformed, m)
+			return nil, 0, fmt.Errorf("%w: JPEG truncated in segment 0x%02X", errMalformed, m)
 		}
 		n := int(binary.BigEndian.Uint16(data[pos:]))
 		if n < 2 || n > len(data)-pos {
-			return nil, 0, fmt.Errorf("%w: JPEG segment 0x%02X at offset %d claims %d bytes, %d left", ErrMalformed, m, start, n, len(data)-pos)
+			return nil, 0, fmt.Errorf("%w: JPEG segment 0x%02X at offset %d claims %d bytes, %d left", errMalformed, m, start, n, len(data)-pos)
 		}
 		end := pos + n
 		segs = append(segs, jpegSeg{marker: m, start: start, end: end, payload: data[pos+2 : end]})
@@ -72,7 +73,7 @@ func walkJPEG(data []byte) (segs []jpegSeg, eoi int, err error) {
 		for {
 			i := bytes.IndexByte(data[pos:], 0xFF)
 			if i < 0 || pos+i+1 >= len(data) {
-				return nil, 0, fmt.Errorf("%w: JPEG ends inside the image data (truncated)", ErrMalformed)
+				return nil, 0, fmt.Errorf("%w: JPEG ends inside the image data (truncated)", errMalformed)
 			}
 			pos += i
 			if n := data[pos+1]; n == 0x00 || (n >= 0xD0 && n <= 0xD7) {

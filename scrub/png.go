@@ -16,21 +16,21 @@ type pngChunk struct {
 // walkPNG splits a PNG into chunks up to and including IEND.
 func walkPNG(data []byte) (chunks []pngChunk, iend int, err error) {
 	if !bytes.HasPrefix(data, pngSig) {
-		return nil, 0, fmt.Errorf("%w: PNG signature missing", ErrMalformed)
+		return nil, 0, fmt.Errorf("%w: PNG signature missing", errMalformed)
 	}
 	pos := len(pngSig)
 	for {
 		if len(data)-pos < 12 {
-			return nil, 0, fmt.Errorf("%w: PNG ends without IEND (truncated at offset %d)", ErrMalformed, pos)
+			return nil, 0, fmt.Errorf("%w: PNG ends without IEND (truncated at offset %d)", errMalformed, pos)
 		}
 		n := int64(binary.BigEndian.Uint32(data[pos:]))
 		if n > 1<<31-1 || n > int64(len(data)-pos-12) {
-			return nil, 0, fmt.Errorf("%w: PNG chunk at offset %d claims %d bytes, %d left", ErrMalformed, pos, n, len(data)-pos-12)
+			return nil, 0, fmt.Errorf("%w: PNG chunk at offset %d claims %d bytes, %d left", errMalformed, pos, n, len(data)-pos-12)
 		}
 		typ := data[pos+4 : pos+8]
 		for _, c := range typ {
 			if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
-				return nil, 0, fmt.Errorf("%w: PNG chunk type %q at offset %d is not letters", ErrMalformed, typ, pos)
+				return nil, 0, fmt.Errorf("%w: PNG chunk type %q at offset %d is not letters", errMalformed, typ, pos)
 			}
 		}
 		end := pos + 12 + int(n)

@@ -31,6 +31,7 @@ type Finding struct {
 	Removed bool
 }
 
+// String formats a finding for a report line: "kind: detail (removed)".
 func (f Finding) String() string {
 	s := f.Kind + ": " + f.Detail
 	if f.Removed {

@@ -66,35 +66,35 @@ func parseZIP(data []byte) (entries []*zipEntry, cdStart, eocd int, err error) {
 		}
 	}
 	if eocd < 0 {
-		return nil, 0, 0, fmt.Errorf("%w: ZIP end-of-central-directory record not found at the end of the file", ErrMalformed)
+		return nil, 0, 0, fmt.Errorf("%w: ZIP end-of-central-directory record not found at the end of the file", errMalformed)
 	}
 	e := data[eocd:]
 	disk, cdDisk := binary.LittleEndian.Uint16(e[4:]), binary.LittleEndian.Uint16(e[6:])
 	nDisk, n := binary.LittleEndian.Uint16(e[8:]), binary.LittleEndian.Uint16(e[10:])
 	cdSize, cdOff := binary.LittleEndian.Uint32(e[12:]), binary.LittleEndian.Uint32(e[16:])
 	if n == 0xFFFF || cdSize == 0xFFFFFFFF || cdOff == 0xFFFFFFFF || (eocd >= 20 && binary.LittleEndian.Uint32(data[eocd-20:]) == sigZip64Loc) {
-		return nil, 0, 0, fmt.Errorf("%w: ZIP64 archives are not rewritten", ErrMalformed)
+		return nil, 0, 0, fmt.Errorf("%w: ZIP64 archives are not rewritten", errMalformed)
 	}
 	if disk != 0 || cdDisk != 0 || nDisk != n {
-		return nil, 0, 0, fmt.Errorf("%w: multi-disk ZIP", ErrMalformed)
+		return nil, 0, 0, fmt.Errorf("%w: multi-disk ZIP", errMalformed)
 	}
 	if int64(cdOff)+int64(cdSize) != int64(eocd) {
-		return nil, 0, 0, fmt.Errorf("%w: ZIP central directory (offset %d, %d bytes) does not end at the end record (%d)", ErrMalformed, cdOff, cdSize, eocd)
+		return nil, 0, 0, fmt.Errorf("%w: ZIP central directory (offset %d, %d bytes) does not end at the end record (%d)", errMalformed, cdOff, cdSize, eocd)
 	}
 	if int(n) > int(cdSize)/centralLen {
-		return nil, 0, 0, fmt.Errorf("%w: ZIP claims %d entries in a %d-byte central directory", ErrMalformed, n, cdSize)
+		return nil, 0, 0, fmt.Errorf("%w: ZIP claims %d entries in a %d-byte central directory", errMalformed, n, cdSize)
 	}
 	cdStart = int(cdOff)
 	pos := cdStart
 	for i := 0; i < int(n); i++ {
 		if eocd-pos < centralLen || binary.LittleEndian.Uint32(data[pos:]) != sigCentral {
-			return nil, 0, 0, fmt.Errorf("%w: ZIP central record %d missing at offset %d", ErrMalformed, i, pos)
+			return nil, 0, 0, fmt.Errorf("%w: ZIP central record %d missing at offset %d", errMalformed, i, pos)
 		}
 		h := data[pos:]
 		nl, xl, cl := int(binary.LittleEndian.Uint16(h[28:])), int(binary.LittleEndian.Uint16(h[30:])), int(binary.LittleEndian.Uint16(h[32:]))
 		end := pos + centralLen + nl + xl + cl
 		if end > eocd {
-			return nil, 0, 0, fmt.Errorf("%w: ZIP central record %d overruns the directory", ErrMalformed, i)
+			return nil, 0, 0, fmt.Errorf("%w: ZIP central record %d overruns the directory", errMalformed, i)
 		}
 		en := &zipEntry{
 			cd:       data[pos:end],
@@ -107,13 +107,13 @@ func parseZIP(data []byte) (entries []*zipEntry, cdStart, eocd int, err error) {
 			localOff: int(binary.LittleEndian.Uint32(h[42:])),
 		}
 		if err := en.readLocal(data, cdStart); err != nil {
-			return nil, 0, 0, fmt.Errorf("%w: ZIP entry %q: %v", ErrMalformed, en.name, err)
+			return nil, 0, 0, fmt.Errorf("%w: ZIP entry %q: %v", errMalformed, en.name, err)
 		}
 		entries = append(entries, en)
 		pos = end
 	}
 	if pos != eocd {
-		return nil, 0, 0, fmt.Errorf("%w: %d unexplained bytes in the ZIP central directory", ErrMalformed, eocd-pos)
+		return nil, 0, 0, fmt.Errorf("%w: %d unexplained bytes in the ZIP central directory", errMalformed, eocd-pos)
 	}
 	// Local records must not overlap: overlapping records (a "zip bomb"
 	// trick) cannot be rewritten one by one.
@@ -121,7 +121,7 @@ func parseZIP(data []byte) (entries []*zipEntry, cdStart, eocd int, err error) {
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].localOff < sorted[j].localOff })
 	for i := 1; i < len(sorted); i++ {
 		if sorted[i].localOff < sorted[i-1].localEnd {
-			return nil, 0, 0, fmt.Errorf("%w: ZIP entries %q and %q overlap", ErrMalformed, sorted[i-1].name, sorted[i].name)
+			return nil, 0, 0, fmt.Errorf("%w: ZIP entries %q and %q overlap", errMalformed, sorted[i-1].name, sorted[i].name)
 		}
 	}
 	return entries, cdStart, eocd, nil
