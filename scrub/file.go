@@ -126,7 +126,7 @@ func syncDir(dir string) {
 
 // Walk checks or scrubs every regular file under root (root itself may be
 // a file) and calls fn with each file's findings or error. Symbolic links
-// are not followed. Errors reading one file are passed to fn and the walk
+// are not followed (a root that is one is reported to fn as ErrNotRegular). Errors reading one file are passed to fn and the walk
 // goes on; Walk returns an error only if fn does or root cannot be read.
 func Walk(root string, check bool, fn func(path string, findings []Finding, err error) error) error {
 	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -137,6 +137,9 @@ func Walk(root string, check bool, fn func(path string, findings []Finding, err 
 			return fn(p, nil, err)
 		}
 		if !d.Type().IsRegular() {
+			if p == root && !d.IsDir() {
+				return fn(p, nil, fmt.Errorf("%s: %w (symbolic links and devices are not followed)", p, ErrNotRegular))
+			}
 			return nil
 		}
 		findings, err := ScrubFile(p, check)

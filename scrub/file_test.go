@@ -2,6 +2,7 @@ package scrub
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -170,5 +171,20 @@ func TestLargeFilePath(t *testing.T) {
 	}
 	if _, _, err := Scrub("big", make([]byte, 2000)); err == nil {
 		t.Fatal("Scrub accepted more than the limit")
+	}
+}
+
+func TestWalkSymlinkRoot(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "a.jpg")
+	os.WriteFile(target, mustWatermark(t, realFile(t, rayJPEG), "S"), 0o600)
+	link := filepath.Join(dir, "link.jpg")
+	if err := os.Symlink(target, link); err != nil {
+		t.Skip("symlinks not available:", err)
+	}
+	var got error
+	Walk(link, false, func(p string, fs []Finding, err error) error { got = err; return nil })
+	if !errors.Is(got, ErrNotRegular) {
+		t.Fatalf("got %v", got)
 	}
 }

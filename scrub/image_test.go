@@ -187,3 +187,15 @@ func TestMalformedImagesLeftAlone(t *testing.T) {
 		}
 	}
 }
+
+// Big-endian ("MM") EXIF, as many cameras write it.
+func TestReadExifBigEndian(t *testing.T) {
+	b := []byte("MM\x00\x2a\x00\x00\x00\x08\x00\x02" +
+		"\x01\x12\x00\x03\x00\x00\x00\x01\x00\x08\x00\x00" + // orientation 8
+		"\x01\x3b\x00\x02\x00\x00\x00\x04Kim\x00" + // artist, inline
+		"\x00\x00\x00\x00")
+	rep := readExif(b)
+	if rep.orientation != 8 || len(rep.found) != 1 || rep.found[0] != `artist "Kim"` {
+		t.Fatalf("%+v", rep)
+	}
+}
