@@ -53,12 +53,18 @@ func (c *cluster) blob(b uint32) ([]byte, error) {
 // exactly the bytes it covers. Memory grows with the bytes actually
 // decoded, never with what the table claims, and nothing past the last
 // blob is read (a compressed stream may be followed by anything).
-func readOffsets(dec io.Reader, width uint64, limit int64) (*cluster, error) {
+//
+// hint bounds the buffer reserved up front (from the compressed size), so
+// a claimed size costs memory only in proportion to the input.
+func readOffsets(dec io.Reader, width uint64, limit, hint int64) (*cluster, error) {
 	c, buf, err := readTable(dec, width, limit)
 	if err != nil {
 		return nil, err
 	}
 	first, total := c.offset(0), c.offset(c.n-1)
+	if grow := min(total, uint64(max(hint, 0))); grow > uint64(buf.Len()) {
+		buf.Grow(int(grow) - buf.Len())
+	}
 	if err := copyN(buf, dec, total-first, "blob data"); err != nil {
 		return nil, err
 	}
@@ -127,12 +133,12 @@ const firstWindow = 8 << 20
 // most the given window; done releases it.
 type opener func(window int64) (r io.Reader, done func(), err error)
 
-func (a *Archive) decodeWindowed(open opener, width uint64, limit int64) (*cluster, error) {
+func (a *Archive) decodeWindowed(open opener, width uint64, limit, hint int64) (*cluster, error) {
 	r, done, err := open(firstWindow)
 	if err != nil {
 		return nil, err
 	}
-	c, err := readOffsets(r, width, limit)
+	c, err := readOffsets(r, width, limit, hint)
 	done()
 	if err == nil || errors.Is(err, ErrTooLarge) || errors.Is(err, ErrUnsupported) {
 		return c, err
@@ -151,7 +157,7 @@ func (a *Archive) decodeWindowed(open opener, width uint64, limit int64) (*clust
 		return nil, err
 	}
 	defer done()
-	return readOffsets(r, width, limit)
+	return readOffsets(r, width, limit, hint)
 }
 
 // decodeCluster decodes the cluster stored in src between start and end
@@ -170,9 +176,11 @@ func (a *Archive) decodeCluster(src io.ReaderAt, start, end int64) (*cluster, er
 	}
 	body := func() *io.SectionReader { return io.NewSectionReader(src, start+1, end-start-1) }
 	limit := a.opts.MaxClusterSize
+	// Text compresses about 3-10 times; reserve up to 32 times the input.
+	hint := 32*(end-start-1) + 64<<10
 	switch comp := info[0] & 0x0f; comp {
 	case compDefault, compNone:
-		return readOffsets(body(), width, limit)
+		return readOffsets(body(), width, limit, end-start)
 	case compXZ:
 		return a.decodeWindowed(func(window int64) (io.Reader, func(), error) {
 			x, err := newXZReader(body(), int(window))
@@ -180,19 +188,19 @@ func (a *Archive) decodeCluster(src io.ReaderAt, start, end int64) (*cluster, er
 				return nil, nil, fmt.Errorf("xz cluster: %v: %w", err, ErrCorrupt)
 			}
 			return x, func() {}, nil
-		}, width, limit)
+		}, width, limit, hint)
 	case compZstd:
 		return a.decodeWindowed(func(window int64) (io.Reader, func(), error) {
 			return a.zstdReader(body(), window)
-		}, width, limit)
+		}, width, limit, hint)
 	case compZlib:
 		z, err := zlib.NewReader(body())
 		if err != nil {
 			return nil, fmt.Errorf("zlib cluster: %v: %w", err, ErrCorrupt)
 		}
-		return readOffsets(z, width, limit)
+		return readOffsets(z, width, limit, hint)
 	case compBzip2:
-		return readOffsets(bzip2.NewReader(body()), width, limit)
+		return readOffsets(bzip2.NewReader(body()), width, limit, hint)
 	default:
 		return nil, fmt.Errorf("cluster compression type %d: %w", comp, ErrUnsupported)
 	}
