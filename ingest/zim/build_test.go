@@ -222,7 +222,7 @@ func TestBuiltFiles(t *testing.T) {
 				t.Errorf("r.html: %+v", e)
 			}
 			m := s.Metadata()
-			if m.Title != "Built" || m.Language != "kor" || m.MainPage != "a.html" || !bytes.Equal(m.Illustration, png) {
+			if m.Title != "Built" || m.Language != "ko" || m.MainPage != "a.html" || !bytes.Equal(m.Illustration, png) {
 				t.Errorf("metadata %+v", m)
 			}
 		})

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 
+	"golang.org/x/text/language"
+
 	"ferry/ingest"
 )
 
@@ -60,8 +62,9 @@ func NewSource(a *Archive) (*Source, error) {
 // Archive returns the archive the source reads.
 func (s *Source) Archive() *Archive { return s.a }
 
-// Metadata returns the archive's title, language, description, creator,
-// publisher, date, illustration and main page path.
+// Metadata returns the archive's title, language (as BCP 47: "eng" becomes
+// "en"), description, creator, publisher, date, illustration and main page
+// path.
 func (s *Source) Metadata() ingest.Metadata { return s.meta }
 
 func (s *Source) readMetadata() error {
@@ -89,6 +92,7 @@ func (s *Source) readMetadata() error {
 		}
 		*f.dst = v
 	}
+	m.Language = bcp47(m.Language)
 	img, err := s.a.Metadata("Illustration_48x48@1")
 	if errors.Is(err, ErrNotFound) {
 		// Old files carry their icon as -/favicon instead.
@@ -110,6 +114,20 @@ func (s *Source) readMetadata() error {
 		return err
 	}
 	return nil
+}
+
+// bcp47 turns a ZIM Language value (ISO 639-3 codes, comma-separated when
+// several: "eng", "bel", "kor,eng") into the BCP 47 tag of the first one
+// ("en", "be", "ko"), which ingest.Metadata asks for. Unknown codes are
+// kept as they are.
+func bcp47(v string) string {
+	first, _, _ := strings.Cut(v, ",")
+	first = strings.TrimSpace(first)
+	tag, err := language.Parse(first)
+	if err != nil {
+		return v
+	}
+	return tag.String()
 }
 
 func (s *Source) oldFavicon() ([]byte, error) {

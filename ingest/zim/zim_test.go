@@ -260,7 +260,7 @@ func TestRayCharles(t *testing.T) {
 		t.Errorf("%d extracted files, %d content entries", files, len(w.content))
 	}
 	m := s.Metadata()
-	if m.Title != "Ray Charles" || m.Language != "eng" || m.Date != "2020-03-31" || m.Creator != "Wikipedia" || m.Publisher != "Kiwix" {
+	if m.Title != "Ray Charles" || m.Language != "en" || m.Date != "2020-03-31" || m.Creator != "Wikipedia" || m.Publisher != "Kiwix" {
 		t.Errorf("metadata %+v", m)
 	}
 	if e, ok := w.entries[m.MainPage]; !ok || !e.Article {
