@@ -141,7 +141,7 @@ func withScrub(next func(*ingest.Entry, []byte) ([]byte, error), warn func(strin
 		clean, findings, err := scrub.Scrub(e.Path, data)
 		if err == nil {
 			if scrub.HasWatermark(findings) {
-				warn(fmt.Sprintf("%s carried a Red Star OS watermark (removed): %v", e.Path, findings))
+				warn(fmt.Sprintf("%s carries a Red Star OS watermark: %v", e.Path, findings))
 			}
 			data = clean
 		}

@@ -1,0 +1,196 @@
+package static
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"path"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// FAT32 and Windows limits on names (see docs/static.md).
+const (
+	maxElement = 120 // UTF-16 units per path element (FAT32 allows 255; keep room)
+	maxPath    = 200 // UTF-16 units of the whole relative path (Windows MAX_PATH is 260 with the drive and export folder)
+)
+
+var reserved = map[string]bool{
+	"con": true, "prn": true, "aux": true, "nul": true,
+	"com1": true, "com2": true, "com3": true, "com4": true, "com5": true, "com6": true, "com7": true, "com8": true, "com9": true,
+	"lpt1": true, "lpt2": true, "lpt3": true, "lpt4": true, "lpt5": true, "lpt6": true, "lpt7": true, "lpt8": true, "lpt9": true,
+}
+
+// extByMIME gives files a name extension a browser opening them from
+// file:// (which has no Content-Type) needs to show them right.
+var extByMIME = map[string]string{
+	"text/html": ".html", "application/xhtml+xml": ".html", "text/css": ".css", "text/javascript": ".js",
+	"application/javascript": ".js", "image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif",
+	"image/svg+xml": ".svg", "image/webp": ".webp", "image/x-icon": ".ico", "image/vnd.microsoft.icon": ".ico",
+	"video/mp4": ".mp4", "video/webm": ".webm", "video/ogg": ".ogv", "audio/mpeg": ".mp3", "audio/ogg": ".ogg",
+	"audio/wav": ".wav", "audio/x-wav": ".wav", "audio/mp4": ".m4a", "application/pdf": ".pdf", "application/json": ".json",
+	"text/plain": ".txt", "font/woff": ".woff", "font/woff2": ".woff2", "font/ttf": ".ttf", "text/vtt": ".vtt",
+	"application/epub+zip": ".epub",
+}
+
+func baseMIME(m string) string {
+	if i := strings.IndexByte(m, ';'); i >= 0 {
+		m = m[:i]
+	}
+	return strings.ToLower(strings.TrimSpace(m))
+}
+
+// wantExt returns the extension a file of this type must end with, or "".
+func wantExt(mime, name string) string {
+	bm := baseMIME(mime)
+	ext := strings.ToLower(path.Ext(name))
+	if bm == "text/html" || bm == "application/xhtml+xml" {
+		if ext == ".html" || ext == ".htm" {
+			return ""
+		}
+		return ".html"
+	}
+	if ext != "" && len(ext) <= 6 && !strings.ContainsAny(ext, " ()") {
+		return ""
+	}
+	return extByMIME[bm]
+}
+
+func units(s string) int { return len(utf16.Encode([]rune(s))) }
+
+// safeElement makes one path element valid on FAT32 and Windows.
+func safeElement(el string) string {
+	var b strings.Builder
+	for _, r := range el {
+		switch {
+		case r < 0x20 || r == 0x7f || strings.ContainsRune(`<>:"/\|?*`, r) || r == utf8.RuneError:
+			b.WriteByte('_')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	s := strings.TrimRight(b.String(), ". ")
+	if s == "" {
+		s = "_"
+	}
+	stem := strings.ToLower(s)
+	if i := strings.IndexByte(stem, '.'); i >= 0 {
+		stem = stem[:i]
+	}
+	if reserved[stem] {
+		s = "_" + s
+	}
+	return s
+}
+
+// shorten cuts s to at most n UTF-16 units, keeping ext and adding a short
+// hash of the full name so shortened names stay distinct.
+func shorten(s, ext string, n int) string {
+	if units(s+ext) <= n {
+		return s + ext
+	}
+	h := sha256.Sum256([]byte(s))
+	tag := "~" + hex.EncodeToString(h[:4])
+	r := []rune(s)
+	for len(r) > 0 && units(string(r)+tag+ext) > n {
+		r = r[:len(r)-1]
+	}
+	return strings.TrimRight(string(r), ". ") + tag + ext
+}
+
+// namer maps archive paths to unique FAT32-safe relative file paths.
+type namer struct {
+	used map[string]bool // lower-cased paths of files and folders taken
+}
+
+func newNamer(reservedNames ...string) *namer {
+	n := &namer{used: map[string]bool{}}
+	for _, r := range reservedNames {
+		n.used[strings.ToLower(r)] = true
+	}
+	return n
+}
+
+// name returns the file path for an entry path with the given MIME type.
+func (n *namer) name(p, mime string) string {
+	els := strings.Split(p, "/")
+	for i := range els {
+		els[i] = safeElement(els[i])
+	}
+	last := els[len(els)-1]
+	ext := wantExt(mime, last)
+	dir := strings.Join(els[:len(els)-1], "/")
+	budget := maxPath - units(dir) - 1
+	if budget < 24 {
+		// The folder path alone is too long: flatten it into a hash.
+		h := sha256.Sum256([]byte(dir))
+		dir = "long/" + hex.EncodeToString(h[:8])
+		budget = maxPath - units(dir) - 1
+	}
+	limit := min(maxElement, budget)
+	for k := 1; ; k++ {
+		cand := last
+		if k > 1 {
+			cand = last + "~" + itoa(k)
+		}
+		file := shorten(cand, ext, limit)
+		full := file
+		if dir != "" {
+			full = dir + "/" + file
+		}
+		key := strings.ToLower(full)
+		if !n.used[key] {
+			n.used[key] = true
+			// Mark folders as taken so no file takes a folder's name.
+			for d := path.Dir(full); d != "."; d = path.Dir(d) {
+				n.used[strings.ToLower(d)] = true
+			}
+			return full
+		}
+	}
+}
+
+func itoa(n int) string {
+	s := ""
+	for n > 0 {
+		s = string(rune('0'+n%10)) + s
+		n /= 10
+	}
+	return s
+}
+
+// relURL is the URL of file target as seen from file from (both relative
+// file paths), percent-encoded for an href.
+func relURL(from, target string) string {
+	fd := strings.Split(path.Dir(from), "/")
+	if path.Dir(from) == "." {
+		fd = nil
+	}
+	td := strings.Split(target, "/")
+	i := 0
+	for i < len(fd) && i < len(td)-1 && strings.EqualFold(fd[i], td[i]) {
+		i++
+	}
+	var parts []string
+	for range fd[i:] {
+		parts = append(parts, "..")
+	}
+	for _, el := range td[i:] {
+		parts = append(parts, escapeElement(el))
+	}
+	return strings.Join(parts, "/")
+}
+
+// escapeElement percent-encodes what a URL path element cannot hold.
+func escapeElement(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || strings.IndexByte(`"#%'<>?\^`+"`"+`{|}`, c) >= 0 {
+			b.WriteString("%" + strings.ToUpper(hex.EncodeToString([]byte{c})))
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
