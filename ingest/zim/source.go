@@ -310,3 +310,6 @@ func (s *Source) entry(e *Entry) (ie ingest.Entry, ok bool, err error) {
 	}
 	return ie, true, nil
 }
+
+// Close closes the archive (and the file OpenFile opened).
+func (s *Source) Close() error { return s.a.Close() }

@@ -21,7 +21,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sync"
 )
 
@@ -146,23 +145,21 @@ func OpenOptions(r io.ReaderAt, size int64, opts Options) (*Archive, error) {
 	return a, nil
 }
 
-// OpenFile opens the ZIM file at name; Close closes it.
+// OpenFile opens the ZIM file at name; Close closes it. A ZIM split into
+// parts (name.zimaa, name.zimab, ...; Kiwix splits files for FAT32 cards)
+// is opened as one file when name is the first part, or the ".zim" name
+// of a file that exists only as parts.
 func OpenFile(name string) (*Archive, error) {
-	f, err := os.Open(name)
+	r, size, closer, err := openParts(name)
 	if err != nil {
 		return nil, err
 	}
-	st, err := f.Stat()
+	a, err := Open(r, size)
 	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	a, err := Open(f, st.Size())
-	if err != nil {
-		f.Close()
+		closer.Close()
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	a.closer = f
+	a.closer = closer
 	return a, nil
 }
 
