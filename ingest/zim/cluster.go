@@ -39,7 +39,7 @@ func (c *cluster) offset(i uint64) uint64 {
 	return uint64(binary.LittleEndian.Uint32(c.data[i*4:]))
 }
 
-// Blobs returns the number of blobs in the cluster.
+// blobs returns the number of blobs in the cluster.
 func (c *cluster) blobs() uint64 { return c.n - 1 }
 
 func (c *cluster) blob(b uint32) ([]byte, error) {
