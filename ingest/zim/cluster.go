@@ -25,11 +25,16 @@ const (
 	extendedFlag = 0x10
 )
 
-// cluster is a decompressed cluster: its offset table followed by blobs.
+// cluster is a decompressed cluster (its offset table followed by blobs),
+// or for an uncompressed cluster only its offset table.
 type cluster struct {
 	data  []byte
 	width uint64 // 4, or 8 for extended clusters
 	n     uint64 // number of offsets (blobs + 1)
+	// Uncompressed clusters: the blobs stay in the file.
+	plain     bool
+	dataStart int64 // file offset of the offset table
+	size      int64 // bytes from dataStart to the cluster's end bound
 }
 
 func (c *cluster) offset(i uint64) uint64 {
@@ -295,7 +300,8 @@ func (a *Archive) clusterBounds(i uint32) (start, end int64, err error) {
 // Content returns a reader over the content of entry e, which must be a
 // content entry (resolve redirects first). Compressed clusters are
 // decompressed into the cache; uncompressed blobs are read from the file
-// in place, so large media are never held in memory.
+// in place (only their offset table is cached), so large media are never
+// held in memory.
 func (a *Archive) Content(e *Entry) (*io.SectionReader, error) {
 	if e.Kind != KindContent {
 		return nil, fmt.Errorf("entry %q has no content (it is a redirect or obsolete entry): %w", e.Path(), ErrNotFound)
@@ -308,74 +314,82 @@ func (a *Archive) Content(e *Entry) (*io.SectionReader, error) {
 }
 
 func (a *Archive) blob(ci, bi uint32) (*io.SectionReader, error) {
-	start, end, err := a.clusterBounds(ci)
-	if err != nil {
-		return nil, err
-	}
-	var info [1]byte
-	if err := a.readAt(info[:], start, "cluster info byte"); err != nil {
-		return nil, fmt.Errorf("cluster %d: %w", ci, err)
-	}
-	if comp := info[0] & 0x0f; (comp == compDefault || comp == compNone) && info[0]&^(extendedFlag|0x0f) == 0 {
-		sr, err := a.plainBlob(start, end, info[0]&extendedFlag != 0, bi)
-		if err != nil {
-			return nil, fmt.Errorf("cluster %d: %w", ci, err)
-		}
-		return sr, nil
-	}
 	c := a.cache.get(ci)
 	if c == nil {
-		if c, err = a.decodeCluster(a.r, start, end); err != nil {
+		start, end, err := a.clusterBounds(ci)
+		if err != nil {
+			return nil, err
+		}
+		var info [1]byte
+		if err := a.readAt(info[:], start, "cluster info byte"); err != nil {
+			return nil, fmt.Errorf("cluster %d: %w", ci, err)
+		}
+		if comp := info[0] & 0x0f; (comp == compDefault || comp == compNone) && info[0]&^(extendedFlag|0x0f) == 0 {
+			c, err = a.plainTable(start, end, info[0]&extendedFlag != 0)
+		} else {
+			c, err = a.decodeCluster(a.r, start, end)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("cluster %d: %w", ci, err)
 		}
 		a.cache.put(ci, c)
 	}
-	data, err := c.blob(bi)
+	sr, err := a.blobIn(c, bi)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %d: %w", ci, err)
 	}
-	return io.NewSectionReader(bytes.NewReader(data), 0, int64(len(data))), nil
+	return sr, nil
 }
 
-// plainBlob locates blob bi of the uncompressed cluster at start by
-// reading only its two offsets.
-func (a *Archive) plainBlob(start, end int64, extended bool, bi uint32) (*io.SectionReader, error) {
-	width := int64(4)
+// maxPlainTable caps the offset table kept in memory for an uncompressed
+// cluster (a quarter million blobs); tables are checked blob by blob.
+const maxPlainTable = 1 << 20
+
+// plainTable reads the offset table of the uncompressed cluster at start,
+// leaving the blobs in the file.
+func (a *Archive) plainTable(start, end int64, extended bool) (*cluster, error) {
+	c := &cluster{width: 4, plain: true, dataStart: start + 1, size: end - start - 1}
 	if extended {
-		width = 8
+		c.width = 8
 	}
-	data := start + 1
-	size := end - data
-	read := func(i int64) (uint64, error) {
-		var b [8]byte
-		if err := a.readAt(b[:width], data+i*width, "blob offset"); err != nil {
-			return 0, err
+	var b [8]byte
+	if err := a.readAt(b[:c.width], c.dataStart, "blob offset"); err != nil {
+		return nil, err
+	}
+	first := binary.LittleEndian.Uint64(b[:])
+	if first < c.width || first%c.width != 0 || first > uint64(c.size) {
+		return nil, fmt.Errorf("first blob offset %d is not a multiple of %d inside the %d-byte cluster: %w", first, c.width, c.size, ErrCorrupt)
+	}
+	if first > maxPlainTable {
+		return nil, fmt.Errorf("uncompressed cluster has an offset table of %d bytes, over %d: %w", first, maxPlainTable, ErrTooLarge)
+	}
+	c.n = first / c.width
+	c.data = make([]byte, first) // fits in the file: checked above
+	if err := a.readAt(c.data, c.dataStart, "blob offsets"); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// blobIn returns a reader over blob bi of c: in memory for decompressed
+// clusters, in the file for uncompressed ones (whose offsets are checked
+// here, blob by blob, so one bad offset spoils only its own blob).
+func (a *Archive) blobIn(c *cluster, bi uint32) (*io.SectionReader, error) {
+	if !c.plain {
+		data, err := c.blob(bi)
+		if err != nil {
+			return nil, err
 		}
-		return binary.LittleEndian.Uint64(b[:]), nil
+		return io.NewSectionReader(bytes.NewReader(data), 0, int64(len(data))), nil
 	}
-	first, err := read(0)
-	if err != nil {
-		return nil, err
+	if uint64(bi)+1 >= c.n {
+		return nil, fmt.Errorf("blob %d beyond the cluster's %d blobs: %w", bi, c.n-1, ErrCorrupt)
 	}
-	if first < uint64(width) || first%uint64(width) != 0 || first > uint64(size) {
-		return nil, fmt.Errorf("first blob offset %d is not a multiple of %d inside the %d-byte cluster: %w", first, width, size, ErrCorrupt)
+	first, o1, o2 := c.offset(0), c.offset(uint64(bi)), c.offset(uint64(bi)+1)
+	if o1 < first || o2 < o1 || o2 > uint64(c.size) {
+		return nil, fmt.Errorf("blob %d spans %d..%d, outside the %d-byte cluster: %w", bi, o1, o2, c.size, ErrCorrupt)
 	}
-	n := first / uint64(width) // offsets, = blobs + 1
-	if uint64(bi)+1 >= n {
-		return nil, fmt.Errorf("blob %d beyond the cluster's %d blobs: %w", bi, n-1, ErrCorrupt)
-	}
-	o1, err := read(int64(bi))
-	if err != nil {
-		return nil, err
-	}
-	o2, err := read(int64(bi) + 1)
-	if err != nil {
-		return nil, err
-	}
-	if o1 < first || o2 < o1 || o2 > uint64(size) {
-		return nil, fmt.Errorf("blob %d spans %d..%d, outside the %d-byte cluster: %w", bi, o1, o2, size, ErrCorrupt)
-	}
-	return io.NewSectionReader(a.r, data+int64(o1), int64(o2-o1)), nil
+	return io.NewSectionReader(a.r, c.dataStart+int64(o1), int64(o2-o1)), nil
 }
 
 // clusterCache keeps the most recently used decompressed clusters, bounded

@@ -121,16 +121,21 @@ func FuzzCluster(f *testing.F) {
 		if uint64(len(c.data)) != c.offset(c.n-1) {
 			t.Fatalf("cluster data %d bytes, table ends at %d", len(c.data), c.offset(c.n-1))
 		}
-		plain := b[0]&0x0f <= compNone
+		var table *cluster
+		if b[0]&0x0f <= compNone {
+			if table, err = a.plainTable(0, int64(len(b)), b[0]&extendedFlag != 0); err != nil {
+				t.Fatalf("decoder accepts, in-place reader fails: %v", err)
+			}
+		}
 		for i := uint64(0); i < c.blobs(); i++ {
 			blob, err := c.blob(uint32(i))
 			if err != nil {
 				t.Fatalf("blob %d of %d: %v", i, c.blobs(), err)
 			}
-			if !plain {
+			if table == nil {
 				continue
 			}
-			sr, err := a.plainBlob(0, int64(len(b)), b[0]&extendedFlag != 0, uint32(i))
+			sr, err := a.blobIn(table, uint32(i))
 			if err != nil {
 				t.Fatalf("blob %d: decoder accepts, in-place reader fails: %v", i, err)
 			}
