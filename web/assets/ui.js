@@ -1,0 +1,62 @@
+// ferry's only script, and an optional one: everything works without it.
+// It adds title suggestions to the search box and the Esc-twice hide.
+(function () {
+  "use strict";
+  // Hide: replace this page in the window's history by a blank page, so
+  // that Back does not bring the content back.
+  function hide(ev) {
+    if (ev) { ev.preventDefault(); }
+    try { document.body.innerHTML = ""; document.title = "about:blank"; } catch (e) {}
+    try { history.replaceState(null, "", "/hide"); } catch (e) {}
+    location.replace("/hide");
+  }
+  var lastEsc = 0;
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key !== "Escape" && ev.keyCode !== 27) { return; }
+    var now = Date.now();
+    if (now - lastEsc < 1000) { hide(ev); }
+    lastEsc = now;
+  }, true);
+  function ready() {
+    var btn = document.getElementById("ferry-hide");
+    if (btn) { btn.addEventListener("click", hide); }
+    var box = document.getElementById("fb-q");
+    var list = document.getElementById("fb-suggest");
+    if (!box || !list || !window.fetch) { return; }
+    var timer = 0, seq = 0;
+    function close() { list.hidden = true; list.textContent = ""; }
+    box.addEventListener("input", function () {
+      clearTimeout(timer);
+      var q = box.value.trim();
+      if (!q) { close(); return; }
+      timer = setTimeout(function () {
+        var my = ++seq;
+        var url = "/suggest?q=" + encodeURIComponent(q);
+        if (box.dataset.in) { url += "&in=" + encodeURIComponent(box.dataset.in); }
+        if (box.dataset.lang) { url += "&lang=" + encodeURIComponent(box.dataset.lang); }
+        fetch(url, { credentials: "omit", cache: "no-store" }).then(function (r) { return r.json(); }).then(function (items) {
+          if (my !== seq) { return; }
+          list.textContent = "";
+          items.forEach(function (it) {
+            var li = document.createElement("li"), a = document.createElement("a"), s = document.createElement("small");
+            a.href = it.url; a.textContent = it.title; s.textContent = it.from;
+            a.appendChild(s); li.appendChild(a); list.appendChild(li);
+          });
+          list.hidden = items.length === 0;
+        }).catch(close);
+      }, 120);
+    });
+    box.addEventListener("keydown", function (ev) {
+      if (ev.key === "ArrowDown" && !list.hidden && list.firstChild) {
+        ev.preventDefault(); list.firstChild.firstChild.focus();
+      }
+    });
+    list.addEventListener("keydown", function (ev) {
+      var li = document.activeElement && document.activeElement.parentNode;
+      if (ev.key === "ArrowDown" && li && li.nextSibling) { ev.preventDefault(); li.nextSibling.firstChild.focus(); }
+      if (ev.key === "ArrowUp" && li) { ev.preventDefault(); (li.previousSibling ? li.previousSibling.firstChild : box).focus(); }
+    });
+    document.addEventListener("click", function (ev) { if (!list.contains(ev.target) && ev.target !== box) { close(); } });
+  }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", ready); } else { ready(); }
+})();

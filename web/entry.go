@@ -1,0 +1,303 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"ferry/archive"
+)
+
+// libInfo is one line of the home page.
+type libInfo struct {
+	Name, Path, Title, Description string
+	Languages                      []string
+	Edition                        uint64
+	Created                        time.Time
+	Size                           int64
+	Articles                       int
+	Keys                           []string
+	Trust                          string // "trusted", "sample" or "untrusted"
+	Err                            error
+}
+
+func (l *lib) info() libInfo {
+	in := libInfo{Name: l.Name, Path: l.Path, Err: l.Err}
+	if l.Reader == nil {
+		if in.Err == nil {
+			in.Err = errors.New("not opened")
+		}
+		return in
+	}
+	m := l.Reader.Manifest()
+	in.Title, in.Description, in.Languages = m.Title, m.Description, m.Languages
+	if in.Title == "" {
+		in.Title = m.Channel
+	}
+	in.Edition, in.Created, in.Size, in.Articles = m.Edition, m.Created, l.Reader.Size(), m.Counts.Articles
+	for _, k := range l.Reader.Signers() {
+		in.Keys = append(in.Keys, k.Fingerprint())
+	}
+	switch {
+	case l.trusted:
+		in.Trust = "trusted"
+	case l.sample:
+		in.Trust = "sample"
+	default:
+		in.Trust = "untrusted"
+	}
+	return in
+}
+
+func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
+	p := h.newPage(r, "ferry")
+	infos := make([]libInfo, 0, len(h.libs))
+	for _, l := range h.libs {
+		infos = append(infos, l.info())
+	}
+	p.Data = infos
+	h.render(w, http.StatusOK, "home", p)
+}
+
+// libFor finds the library named in the URL, or writes an error page.
+func (h *Handler) libFor(w http.ResponseWriter, r *http.Request, name string) *lib {
+	l := h.byName[name]
+	if l == nil {
+		h.errorPage(w, r, http.StatusNotFound, "noLib", "notFoundHelp", name)
+		return nil
+	}
+	if l.Reader == nil {
+		h.errorPage(w, r, http.StatusServiceUnavailable, "broken", "brokenHelp", l.Path+": "+errText(l.Err))
+		return nil
+	}
+	return l
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// maxInject is the largest HTML page the bar is added to; bigger pages
+// are served as they are.
+const maxInject = 8 << 20
+
+// entry serves /a/{name}/{path...}.
+func (h *Handler) entry(w http.ResponseWriter, r *http.Request) {
+	l := h.libFor(w, r, r.PathValue("name"))
+	if l == nil {
+		return
+	}
+	p := r.PathValue("path")
+	if p == "" || strings.HasSuffix(p, "/") {
+		if p == "" && l.Reader.Manifest().MainPage != "" {
+			http.Redirect(w, r, entryURL(l.Name, l.Reader.Manifest().MainPage)+keepQuery(r), http.StatusFound)
+			return
+		}
+		if p == "" {
+			http.Redirect(w, r, "/list/"+l.Name+keepQuery(r), http.StatusFound)
+			return
+		}
+		p += "index.html"
+	}
+	e, err := l.Reader.Lookup(p)
+	if err != nil {
+		h.readError(w, r, l, p, err)
+		return
+	}
+	if e.Redirect {
+		t, err := l.Reader.Resolve(e)
+		if err != nil {
+			h.readError(w, r, l, p, err)
+			return
+		}
+		http.Redirect(w, r, entryURL(l.Name, t.Path)+keepQuery(r), http.StatusFound)
+		return
+	}
+	h.serveEntry(w, r, l, e)
+}
+
+func (h *Handler) readError(w http.ResponseWriter, r *http.Request, l *lib, p string, err error) {
+	status, title, help := errKind(err)
+	detail := l.Name + ": " + p
+	if status != http.StatusNotFound {
+		detail = l.Name + " (" + l.Path + "): " + err.Error()
+	}
+	h.errorPage(w, r, status, title, help, detail)
+}
+
+func (h *Handler) serveEntry(w http.ResponseWriter, r *http.Request, l *lib, e archive.Entry) {
+	nonce := newNonce()
+	w.Header().Set("Content-Security-Policy", h.contentCSP(nonce))
+	ctype := e.MIME
+	if ctype == "" {
+		ctype = "application/octet-stream"
+	}
+	w.Header().Set("Content-Type", ctype)
+	if isHTML(ctype) && e.Size <= maxInject {
+		b, err := l.Reader.ReadAll(e)
+		if err != nil {
+			h.readError(w, r, l, e.Path, err)
+			return
+		}
+		page := h.newPage(r, "")
+		page.In = ""
+		out := injectBar(b, h.barHTML(page, nonce))
+		w.Header().Set("Content-Length", strconv.Itoa(len(out)))
+		if r.Method != http.MethodHead {
+			w.Write(out)
+		}
+		return
+	}
+	sec, err := l.Reader.Open(e)
+	if err != nil {
+		h.readError(w, r, l, e.Path, err)
+		return
+	}
+	// The ETag lets a browser's Range requests (media seeking) check they
+	// still read the same entry; nothing is cached (no-store).
+	w.Header().Set("ETag", `"`+l.Reader.ID()[:16]+"-"+strconv.Itoa(e.Index)+`"`)
+	http.ServeContent(w, r, path.Base(e.Path), time.Time{}, sec)
+}
+
+func isHTML(ctype string) bool {
+	c := strings.ToLower(ctype)
+	return strings.HasPrefix(c, "text/html") || strings.HasPrefix(c, "application/xhtml+xml")
+}
+
+// barHTML renders the ferry bar, its style and script for an archive page.
+func (h *Handler) barHTML(p *page, nonce string) []byte {
+	var b bytes.Buffer
+	b.WriteString(`<link rel="stylesheet" href="/_/bar.css"><script src="/_/ui.js" defer nonce="` + nonce + `"></script>`)
+	if err := barOnly.ExecuteTemplate(&b, "bar", p); err != nil {
+		return nil
+	}
+	return b.Bytes()
+}
+
+// injectBar puts bar right after the <body> tag, or where a body would
+// begin, leaving the page otherwise untouched.
+func injectBar(page, bar []byte) []byte {
+	at := -1
+	low := bytes.ToLower(page[:min(len(page), 1<<20)])
+	if i := indexTag(low, "<body"); i >= 0 {
+		if j := bytes.IndexByte(low[i:], '>'); j >= 0 {
+			at = i + j + 1
+		}
+	}
+	if at < 0 {
+		if i := bytes.Index(low, []byte("</head>")); i >= 0 {
+			at = i + len("</head>")
+		} else if bytes.HasPrefix(bytes.TrimSpace(low), []byte("<!doctype")) {
+			if j := bytes.IndexByte(low, '>'); j >= 0 {
+				at = j + 1
+			}
+		}
+	}
+	if at < 0 {
+		at = 0
+	}
+	out := make([]byte, 0, len(page)+len(bar))
+	out = append(out, page[:at]...)
+	out = append(out, bar...)
+	return append(out, page[at:]...)
+}
+
+// indexTag finds "<body" followed by '>' or white space.
+func indexTag(low []byte, tag string) int {
+	off := 0
+	for {
+		i := bytes.Index(low[off:], []byte(tag))
+		if i < 0 {
+			return -1
+		}
+		k := off + i + len(tag)
+		if k < len(low) && (low[k] == '>' || low[k] == ' ' || low[k] == '\t' || low[k] == '\n' || low[k] == '\r') {
+			return off + i
+		}
+		off = k
+	}
+}
+
+type listData struct {
+	Name, Title string
+	Items       []archive.Entry
+	Pager       *pager
+}
+
+const listPerPage = 100
+
+// list shows a library's articles in path order, a page at a time.
+func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
+	l := h.libFor(w, r, r.PathValue("name"))
+	if l == nil {
+		return
+	}
+	info := l.info()
+	p := h.newPage(r, info.Title)
+	p.In = l.Name
+	cur := atoiRange(r.URL.Query().Get("p"), 1, 1<<20)
+	n := l.Reader.NumEntries()
+	d := listData{Name: l.Name, Title: info.Title}
+	// Articles are a subset of entries; walk entries from the page's start.
+	// Pages are counted in entries, which bounds the work per request.
+	start := (cur - 1) * listPerPage * 4
+	i := start
+	for ; i < n && len(d.Items) < listPerPage && i < start+listPerPage*4; i++ {
+		e, err := l.Reader.EntryAt(i)
+		if err != nil {
+			h.readError(w, r, l, "#"+strconv.Itoa(i), err)
+			return
+		}
+		if e.Article && !e.Redirect {
+			d.Items = append(d.Items, e)
+		}
+	}
+	pages := (n + listPerPage*4 - 1) / (listPerPage * 4)
+	d.Pager = newPager(p, cur, max(pages, 1), func(k int) string { return p.URL("/list/"+l.Name, "p", strconv.Itoa(k)) })
+	p.Data = d
+	h.render(w, http.StatusOK, "list", p)
+}
+
+func atoiRange(s string, lo, hi int) int {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo {
+		return lo
+	}
+	return min(n, hi)
+}
+
+// random redirects to a random article of one library, or of any.
+func (h *Handler) random(w http.ResponseWriter, r *http.Request) {
+	var cands []*lib
+	if in := r.URL.Query().Get("in"); in != "" {
+		if l := h.libFor(w, r, in); l != nil {
+			cands = []*lib{l}
+		} else {
+			return
+		}
+	} else {
+		for _, l := range h.libs {
+			if l.Reader != nil && l.Reader.Manifest().Counts.Articles > 0 {
+				cands = append(cands, l)
+			}
+		}
+	}
+	if len(cands) == 0 {
+		h.errorPage(w, r, http.StatusNotFound, "notFound", "empty", "")
+		return
+	}
+	l := cands[randN(len(cands))]
+	e, err := l.Reader.RandomArticle()
+	if err != nil {
+		h.readError(w, r, l, "", err)
+		return
+	}
+	http.Redirect(w, r, entryURL(l.Name, e.Path)+keepQuery(r), http.StatusFound)
+}
