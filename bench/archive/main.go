@@ -85,7 +85,16 @@ func run(copies int, td string) error {
 		opens = append(opens, time.Since(st))
 		a.Close()
 	}
-	fmt.Printf("\nopen %s (%d entries): median %v\n", filepath.Base(out), r.NumEntries(), median(opens))
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	a, err := archive.OpenFile(out)
+	if err != nil {
+		return err
+	}
+	runtime.ReadMemStats(&ms1)
+	a.Close()
+	fmt.Printf("\nopen %s (%d entries, %d bytes): median %v, %d bytes allocated by one open\n", filepath.Base(out), r.NumEntries(),
+		r.Size(), median(opens), ms1.TotalAlloc-ms0.TotalAlloc)
 	// Random article reads, cold (no cache) and warm.
 	cold, err := archive.OpenWith(mustOpen(out), fileSize(out), archive.ReaderOptions{CacheBytes: 1})
 	if err != nil {
