@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"errors"
+	"io"
 	"net/http"
 	"path"
 	"strconv"
@@ -88,6 +89,9 @@ func errText(err error) string {
 // are served as they are.
 const maxInject = 8 << 20
 
+// maxWhole is the largest entry read whole (and verified) before serving.
+const maxWhole = 4 << 20
+
 // entry serves /a/{name}/{path...}.
 func (h *Handler) entry(w http.ResponseWriter, r *http.Request) {
 	l := h.libFor(w, r, r.PathValue("name"))
@@ -155,15 +159,37 @@ func (h *Handler) serveEntry(w http.ResponseWriter, r *http.Request, l *lib, e a
 		}
 		return
 	}
-	sec, err := l.Reader.Open(e)
-	if err != nil {
-		h.readError(w, r, l, e.Path, err)
-		return
+	var content io.ReadSeeker
+	if e.Size <= maxWhole {
+		// Small entries are read (and so verified) whole before the
+		// status line goes out, so damage gets a proper error page.
+		b, err := l.Reader.ReadAll(e)
+		if err != nil {
+			h.readError(w, r, l, e.Path, err)
+			return
+		}
+		content = bytes.NewReader(b)
+	} else {
+		// Big media stream chunk by chunk; damage in a chunk that is not
+		// the first or last cuts the response short (nothing unverified
+		// is ever sent).
+		sec, err := l.Reader.Open(e)
+		if err == nil {
+			var one [1]byte
+			if _, err = sec.ReadAt(one[:], 0); err == nil {
+				_, err = sec.ReadAt(one[:], e.Size-1)
+			}
+		}
+		if err != nil {
+			h.readError(w, r, l, e.Path, err)
+			return
+		}
+		content = sec
 	}
 	// The ETag lets a browser's Range requests (media seeking) check they
 	// still read the same entry; nothing is cached (no-store).
 	w.Header().Set("ETag", `"`+l.Reader.ID()[:16]+"-"+strconv.Itoa(e.Index)+`"`)
-	http.ServeContent(w, r, path.Base(e.Path), time.Time{}, sec)
+	http.ServeContent(w, r, path.Base(e.Path), time.Time{}, content)
 }
 
 func isHTML(ctype string) bool {

@@ -132,7 +132,34 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.errorPage(w, r, http.StatusInternalServerError, "damaged", "damagedHelp", fmt.Sprint(v))
 		}
 	}()
-	h.mux.ServeHTTP(w, r)
+	h.mux.ServeHTTP(&safeWriter{ResponseWriter: w}, r)
+}
+
+// safeWriter puts the safety headers back if something removed them
+// before the status line (http.ServeContent drops Cache-Control on its
+// error replies, e.g. 416 for a bad Range).
+type safeWriter struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (s *safeWriter) WriteHeader(code int) {
+	if !s.wrote {
+		s.wrote = true
+		hd := s.Header()
+		hd.Set("Cache-Control", "no-store")
+		if hd.Get("Content-Security-Policy") == "" {
+			hd.Set("Content-Security-Policy", uiCSP)
+		}
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *safeWriter) Write(b []byte) (int, error) {
+	if !s.wrote {
+		s.WriteHeader(http.StatusOK)
+	}
+	return s.ResponseWriter.Write(b)
 }
 
 // uiCSP is the policy of ferry's own pages: same origin only, no inline

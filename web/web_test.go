@@ -1,0 +1,293 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"ferry/sample"
+)
+
+func checkSafetyHeaders(t *testing.T, what string, h http.Header) {
+	t.Helper()
+	want := map[string]string{
+		"Cache-Control":          "no-store",
+		"Referrer-Policy":        "no-referrer",
+		"X-Content-Type-Options": "nosniff",
+	}
+	for k, v := range want {
+		if got := h.Get(k); got != v {
+			t.Errorf("%s: %s = %q, want %q", what, k, got, v)
+		}
+	}
+	csp := h.Get("Content-Security-Policy")
+	for _, part := range []string{"default-src 'self'", "frame-ancestors 'none'", "object-src 'none'"} {
+		if !strings.Contains(csp, part) {
+			t.Errorf("%s: CSP %q lacks %q", what, csp, part)
+		}
+	}
+	// No directive may name another origin or a wildcard.
+	if regexp.MustCompile(`https?:|\*|'unsafe-eval'`).MatchString(csp) {
+		t.Errorf("%s: CSP allows other origins: %q", what, csp)
+	}
+}
+
+func TestPagesAndHeaders(t *testing.T) {
+	h := New(testLibs(t), Options{Trusted: []publicKey{publisherKey(t).Public()}})
+	cases := []struct {
+		target string
+		status int
+		ctype  string
+		has    string
+	}{
+		{"/", 200, "text/html", "ferry 견본 서고"},
+		{"/?lang=en", 200, "text/html", "Your libraries"},
+		{"/a/sample/ko/radio.html", 200, "text/html", "라지오 신호 들어 보기"},
+		{"/a/sample/img/path.png", 200, "image/png", "\x89PNG"},
+		{"/a/sample/media/signal.wav", 200, "audio/", "RIFF"},
+		{"/a/sample/style.css", 200, "text/css", "font-family"},
+		{"/a/udhr/kor.html", 200, "text/html", "세계인권선언"},
+		{"/a/sample/ko/nothing.html", 404, "text/html", "페지를 찾지 못했습니다"},
+		{"/a/sample/ko/nothing.html?lang=en", 404, "text/html", "Page not found"},
+		{"/a/nolib/x.html", 404, "text/html", "그런 서고가 없습니다"},
+		{"/search?q=%EB%9D%BC%EC%A7%80%EC%98%A4", 200, "text/html", "<mark>라지오</mark>"},
+		{"/search?q=freedom&in=udhr&lang=en", 200, "text/html", "<mark>"},
+		{"/search?q=", 200, "text/html", "<form"},
+		{"/list/sample", 200, "text/html", "ko/safety.html"},
+		{"/hide", 200, "text/html", "<body></body>"},
+		{"/_/ui.js", 200, "text/javascript", "Escape"},
+		{"/_/nope.js", 404, "text/html", ""},
+		{"/nowhere", 404, "text/html", "페지를 찾지 못했습니다"},
+	}
+	for _, c := range cases {
+		w := do(h, "GET", c.target)
+		body := w.Body.String()
+		if w.Code != c.status {
+			t.Errorf("%s: status %d, want %d", c.target, w.Code, c.status)
+		}
+		if !strings.HasPrefix(w.Header().Get("Content-Type"), c.ctype) {
+			t.Errorf("%s: Content-Type %q, want %s", c.target, w.Header().Get("Content-Type"), c.ctype)
+		}
+		if !strings.Contains(body, c.has) {
+			t.Errorf("%s: body lacks %q", c.target, c.has)
+		}
+		checkSafetyHeaders(t, c.target, w.Header())
+	}
+}
+
+func TestHomeShowsArchives(t *testing.T) {
+	libs := testLibs(t)
+	h := New(libs, Options{Trusted: []publicKey{publisherKey(t).Public()}})
+	body := do(h, "GET", "/?lang=en").Body.String()
+	fp := sample.PublicKey().Fingerprint()
+	for _, want := range []string{fp, "Sample publisher", "Trusted: signed", "udhr", "enwiki", "Edition", ">3<", "2026-11-20"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("home page lacks %q", want)
+		}
+	}
+	// Without the publisher key, the same archives are not trusted.
+	body = do(New(libs, Options{}), "GET", "/?lang=en").Body.String()
+	if strings.Contains(body, "Trusted: signed") || !strings.Contains(body, "Not trusted") {
+		t.Error("archives shown as trusted with no trusted keys")
+	}
+}
+
+func TestLanguageChoice(t *testing.T) {
+	h := New([]Library{Sample()}, Options{})
+	for _, c := range []struct{ accept, target, want string }{
+		{"en-US,en;q=0.9", "/", "Your libraries"},
+		{"ko-KR,ko;q=0.9,en;q=0.5", "/", "가지고 있는 서고"},
+		{"", "/", "가지고 있는 서고"},
+		{"fr-FR", "/", "가지고 있는 서고"},
+		{"en", "/?lang=ko", "가지고 있는 서고"},
+	} {
+		body := do(h, "GET", c.target, "Accept-Language", c.accept).Body.String()
+		if !strings.Contains(body, c.want) {
+			t.Errorf("Accept-Language %q %s: want %q", c.accept, c.target, c.want)
+		}
+	}
+	// A chosen language is kept in links.
+	body := do(h, "GET", "/?lang=en").Body.String()
+	if !strings.Contains(body, `href="/a/sample/?lang=en"`) || !strings.Contains(body, `href="/?lang=ko"`) {
+		t.Error("links do not keep ?lang=en or the switch is missing")
+	}
+}
+
+func TestMainPageAndRedirects(t *testing.T) {
+	h := New([]Library{Sample()}, Options{})
+	w := do(h, "GET", "/a/sample/")
+	if w.Code != http.StatusFound || w.Header().Get("Location") != "/a/sample/index.html" {
+		t.Errorf("main page: %d %q", w.Code, w.Header().Get("Location"))
+	}
+	w = do(h, "GET", "/random?in=sample&lang=en")
+	loc := w.Header().Get("Location")
+	if w.Code != http.StatusFound || !strings.HasPrefix(loc, "/a/sample/") || !strings.HasSuffix(loc, ".html?lang=en") {
+		t.Errorf("random: %d %q", w.Code, loc)
+	}
+	if w := do(h, "GET", loc); w.Code != 200 {
+		t.Errorf("random target %s: %d", loc, w.Code)
+	}
+}
+
+func TestRangeAndHead(t *testing.T) {
+	srv := newServer(t, []Library{Sample()}, Options{})
+	want, _ := io.ReadAll(mustGet(t, srv.URL+"/a/sample/media/signal.wav").Body)
+	if len(want) < 10000 {
+		t.Fatalf("audio is %d bytes", len(want))
+	}
+	req, _ := http.NewRequest("GET", srv.URL+"/a/sample/media/signal.wav", nil)
+	req.Header.Set("Range", "bytes=1000-1999")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(got, want[1000:2000]) {
+		t.Errorf("range: status %d, %d bytes, equal %v", resp.StatusCode, len(got), bytes.Equal(got, want[1000:2000]))
+	}
+	if cr := resp.Header.Get("Content-Range"); cr != "bytes 1000-1999/"+itoa(len(want)) {
+		t.Errorf("Content-Range %q", cr)
+	}
+	resp, err = http.Head(srv.URL + "/a/sample/ko/index.html")
+	if err != nil || resp.StatusCode != 200 || resp.ContentLength <= 0 {
+		t.Errorf("HEAD: %v %v", err, resp)
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	h := New(testLibs(t), Options{})
+	var got []struct{ Title, URL, From string }
+	w := do(h, "GET", "/suggest?q=%EB%9D%BC%EC%A7%80")
+	if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) == 0 || got[0].URL != "/a/sample/ko/radio.html" {
+		t.Errorf("suggestions for 라지: %+v", got)
+	}
+	w = do(h, "GET", "/suggest?q=")
+	if strings.TrimSpace(w.Body.String()) != "[]" {
+		t.Errorf("empty query: %q", w.Body.String())
+	}
+}
+
+func TestSearchPagination(t *testing.T) {
+	h := New(testLibs(t), Options{})
+	p1 := do(h, "GET", "/search?q=the&lang=en").Body.String()
+	p2 := do(h, "GET", "/search?q=the&lang=en&p=2").Body.String()
+	if !strings.Contains(p1, `rel="next"`) || !strings.Contains(p2, `rel="prev"`) {
+		t.Fatal("no pager on a common word")
+	}
+	first := regexp.MustCompile(`class="fp-rt" href="([^"]+)"`)
+	a, b := first.FindAllStringSubmatch(p1, -1), first.FindAllStringSubmatch(p2, -1)
+	if len(a) != perPage || len(b) == 0 || a[0][1] == b[0][1] {
+		t.Errorf("pages: %d and %d results", len(a), len(b))
+	}
+	// Results are scoped to one library with in=.
+	body := do(h, "GET", "/search?q=the&in=enwiki").Body.String()
+	if strings.Contains(body, "/a/sample/") || strings.Contains(body, "/a/udhr/") {
+		t.Error("in=enwiki returned other libraries")
+	}
+}
+
+func TestSnippet(t *testing.T) {
+	text := strings.Repeat("filler words here. ", 30) + "Two cards went by radio. " + strings.Repeat("more text ", 40)
+	frags := snippet(text, queryTerms("card"), 120)
+	var marked []string
+	n := 0
+	for _, f := range frags {
+		if f.Match {
+			marked = append(marked, f.Text)
+		}
+		n += len([]rune(f.Text))
+	}
+	if len(marked) != 1 || marked[0] != "cards" {
+		t.Errorf("marked %q", marked)
+	}
+	if n > 130 || frags[0].Text != "… " {
+		t.Errorf("snippet of %d runes, starts %q", n, frags[0].Text)
+	}
+	if f := snippet("", queryTerms("x"), 100); len(f) != 0 {
+		t.Errorf("empty text: %v", f)
+	}
+}
+
+func TestBrokenArchives(t *testing.T) {
+	good := sample.Bytes()
+	// A truncated copy cannot be opened at all.
+	trunc := openBytes(t, "truncated", good[:len(good)/2])
+	if trunc.Err == nil {
+		t.Fatal("truncated archive opened")
+	}
+	// A copy with a flipped byte in its content opens, but the damaged
+	// cluster is refused when read.
+	bad := bytes.Clone(good)
+	i := bytes.Index(bad, []byte("RIFF"))
+	if i < 0 {
+		t.Fatal("audio not stored raw in the sample")
+	}
+	bad[i+5000] ^= 0xff
+	flipped := openBytes(t, "flipped", bad)
+	if flipped.Err != nil {
+		t.Fatalf("flipped archive: %v", flipped.Err)
+	}
+	h := New([]Library{trunc, flipped, Sample()}, Options{})
+	home := do(h, "GET", "/?lang=en").Body.String()
+	if !strings.Contains(home, "This library cannot be opened") || !strings.Contains(home, "truncated.ferry") {
+		t.Error("home page does not name the broken archive")
+	}
+	w := do(h, "GET", "/a/truncated/index.html?lang=en")
+	if w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String(), "truncated") {
+		t.Errorf("broken library page: %d", w.Code)
+	}
+	w = do(h, "GET", "/a/flipped/media/signal.wav?lang=en")
+	if w.Code != http.StatusInternalServerError || !strings.Contains(w.Body.String(), "flipped") || !strings.Contains(w.Body.String(), "corrupt") {
+		t.Errorf("damaged entry: %d %s", w.Code, w.Body.String())
+	}
+	if bytes.Contains(w.Body.Bytes(), []byte("RIFF")) {
+		t.Error("damaged content was served")
+	}
+	// The others keep working.
+	if w := do(h, "GET", "/a/sample/media/signal.wav"); w.Code != 200 {
+		t.Errorf("good archive after a bad one: %d", w.Code)
+	}
+	if w := do(h, "GET", "/search?q=radio"); w.Code != 200 {
+		t.Errorf("search with broken archives: %d", w.Code)
+	}
+}
+
+func TestHostCheck(t *testing.T) {
+	h := New([]Library{Sample()}, Options{AllowHosts: []string{"reader.example"}})
+	for host, ok := range map[string]bool{
+		"127.0.0.1:8080": true, "[::1]:8080": true, "localhost:8080": true, "192.168.1.5": true,
+		"evil.example:8080": false, "reader.example": true,
+	} {
+		req, _ := http.NewRequest("GET", "/", nil)
+		req.Host = host
+		w := newRecorder()
+		h.ServeHTTP(w, req)
+		if (w.Code == 200) != ok {
+			t.Errorf("Host %q: status %d", host, w.Code)
+		}
+	}
+}
+
+func TestInjectBar(t *testing.T) {
+	bar := []byte("<BAR>")
+	for in, want := range map[string]string{
+		"<html><body class=x><p>hi</p></body></html>": "<html><body class=x><BAR><p>hi</p></body></html>",
+		"<!DOCTYPE html><p>hi</p>":                   "<!DOCTYPE html><BAR><p>hi</p>",
+		"<head><title>t</title></head><p>x":          "<head><title>t</title></head><BAR><p>x",
+		"<bodyguard><BODY>x":                         "<bodyguard><BODY><BAR>x",
+		"plain":                                      "<BAR>plain",
+		"":                                           "<BAR>",
+	} {
+		if got := string(injectBar([]byte(in), bar)); got != want {
+			t.Errorf("injectBar(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
