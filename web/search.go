@@ -145,7 +145,6 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 	h.render(w, http.StatusOK, "search", p)
 }
 
-
 // titleMatches returns pages whose title starts with q, from all libs.
 func (h *Handler) titleMatches(p *page, libs []*lib, q string, n int) []titleView {
 	var out []titleView

@@ -280,11 +280,11 @@ func TestInjectBar(t *testing.T) {
 	bar := []byte("<BAR>")
 	for in, want := range map[string]string{
 		"<html><body class=x><p>hi</p></body></html>": "<html><body class=x><BAR><p>hi</p></body></html>",
-		"<!DOCTYPE html><p>hi</p>":                   "<!DOCTYPE html><BAR><p>hi</p>",
-		"<head><title>t</title></head><p>x":          "<head><title>t</title></head><BAR><p>x",
-		"<bodyguard><BODY>x":                         "<bodyguard><BODY><BAR>x",
-		"plain":                                      "<BAR>plain",
-		"":                                           "<BAR>",
+		"<!DOCTYPE html><p>hi</p>":                    "<!DOCTYPE html><BAR><p>hi</p>",
+		"<head><title>t</title></head><p>x":           "<head><title>t</title></head><BAR><p>x",
+		"<bodyguard><BODY>x":                          "<bodyguard><BODY><BAR>x",
+		"plain":                                       "<BAR>plain",
+		"":                                            "<BAR>",
 	} {
 		if got := string(injectBar([]byte(in), bar)); got != want {
 			t.Errorf("injectBar(%q) = %q, want %q", in, got, want)

@@ -92,7 +92,10 @@ func chime() []byte {
 	b.WriteString("RIFF")
 	binary.Write(&b, le, uint32(36+2*n))
 	b.WriteString("WAVEfmt ")
-	binary.Write(&b, le, []any{uint32(16), uint16(1), uint16(1), uint32(rate), uint32(rate * 2), uint16(2), uint16(16)})
+	// fmt chunk: size 16, PCM, mono, rate, byte rate, block align, bits
+	for _, v := range []any{uint32(16), uint16(1), uint16(1), uint32(rate), uint32(rate * 2), uint16(2), uint16(16)} {
+		binary.Write(&b, le, v)
+	}
 	b.WriteString("data")
 	binary.Write(&b, le, uint32(2*n))
 	binary.Write(&b, le, pcm)

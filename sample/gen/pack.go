@@ -62,6 +62,10 @@ func packSample(dir string) error {
 	if err != nil {
 		return fmt.Errorf("packing the sample: %w", err)
 	}
+	// PackFile makes a private file; the sample is public and committed.
+	if err := os.Chmod(out, 0o644); err != nil {
+		return err
+	}
 	fmt.Printf("wrote %s: %d entries, %d articles, %d bytes\n", out, sum.Entries, sum.Articles, sum.ArchiveBytes)
 	return nil
 }
