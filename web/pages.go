@@ -48,6 +48,27 @@ func (p *page) URL(path string, kv ...string) string {
 	return path + "?" + q.Encode()
 }
 
+// LangNames names language codes in the page's language.
+func (p *page) LangNames(codes []string) string {
+	names := map[string]map[string]string{
+		"ko": {"ko": "조선말", "en": "영어", "ja": "일본말", "zh": "중국말", "ru": "로씨야말", "ar": "아랍말"},
+		"en": {"ko": "Korean", "en": "English", "ja": "Japanese", "zh": "Chinese", "ru": "Russian", "ar": "Arabic"},
+	}[p.Lang]
+	out := make([]string, 0, len(codes))
+	for _, c := range codes {
+		base, _, _ := strings.Cut(c, "-")
+		if n := names[strings.ToLower(base)]; n != "" {
+			out = append(out, n)
+		} else {
+			out = append(out, c)
+		}
+	}
+	if len(out) == 0 {
+		return "—"
+	}
+	return strings.Join(out, ", ")
+}
+
 // F formats a message with arguments.
 func (p *page) F(msg string, args ...any) string { return fmt.Sprintf(p.T[msg], args...) }
 
@@ -134,7 +155,7 @@ const homeTmpl = `{{define "body"}}
 <h2><a href="{{$.URL (printf "/a/%s/" .Name)}}">{{.Title}}</a></h2>
 {{if .Description}}<p>{{.Description}}</p>{{end}}
 <dl class="fp-facts">
-<div><dt>{{$.T.language}}</dt><dd>{{join .Languages ", "}}</dd></div>
+<div><dt>{{$.T.language}}</dt><dd>{{$.LangNames .Languages}}</dd></div>
 <div><dt>{{$.T.edition}}</dt><dd>{{.Edition}}</dd></div>
 <div><dt>{{$.T.date}}</dt><dd>{{date .Created}}</dd></div>
 <div><dt>{{$.T.size}}</dt><dd>{{size .Size}}</dd></div>
