@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -121,8 +122,8 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 		if hv.Title == "" {
 			hv.Title = hv.Path
 		}
-		if _, text, err := hv.lib.Reader.Text(hv.entry); err == nil {
-			hv.Snippet = snippet(bodyText(text, hv.Title), terms, snippetRunes)
+		if text, err := h.texts.get(hv.lib, hv.entry); err == nil {
+			hv.Snippet = snippet(text, terms, snippetRunes)
 		}
 	}
 	d.Hits = all
@@ -237,13 +238,21 @@ func snippet(text string, terms map[string]bool, max int) []fragment {
 	if inWord {
 		words = append(words, word{ws, len(text)})
 	}
+	seen := map[string]bool{}
 	match := func(w word) bool {
-		for _, t := range search.Terms(text[w.start:w.end]) {
+		s := text[w.start:w.end]
+		if m, ok := seen[s]; ok {
+			return m
+		}
+		m := false
+		for _, t := range search.Terms(s) {
 			if terms[t] {
-				return true
+				m = true
+				break
 			}
 		}
-		return false
+		seen[s] = m
+		return m
 	}
 	first := -1
 	for k, w := range words {
@@ -308,4 +317,59 @@ func bodyText(text, title string) string {
 		}
 	}
 	return text
+}
+
+// textCache keeps the visible text of recently shown search results, so
+// that popular results do not have their HTML parsed again for every
+// snippet. It holds at most textCacheBytes of text.
+type textCache struct {
+	mu    sync.Mutex
+	m     map[textKey]string
+	order []textKey
+	bytes int
+}
+
+type textKey struct {
+	lib   *lib
+	index int
+}
+
+const (
+	textCacheBytes = 8 << 20
+	maxTextBytes   = 256 << 10 // text kept per entry; snippets come from the start
+)
+
+func (c *textCache) get(l *lib, e archive.Entry) (string, error) {
+	k := textKey{l, e.Index}
+	c.mu.Lock()
+	t, ok := c.m[k]
+	c.mu.Unlock()
+	if ok {
+		return t, nil
+	}
+	_, text, err := l.Reader.Text(e)
+	if err != nil {
+		return "", err
+	}
+	text = bodyText(text, e.Title)
+	if len(text) > maxTextBytes {
+		text = strings.ToValidUTF8(text[:maxTextBytes], "")
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[textKey]string{}
+	}
+	if _, ok := c.m[k]; !ok {
+		c.m[k] = text
+		c.order = append(c.order, k)
+		c.bytes += len(text)
+		for c.bytes > textCacheBytes && len(c.order) > 1 {
+			old := c.order[0]
+			c.order = c.order[1:]
+			c.bytes -= len(c.m[old])
+			delete(c.m, old)
+		}
+	}
+	return text, nil
 }

@@ -52,6 +52,7 @@ type Handler struct {
 	byName map[string]*lib
 	opts   Options
 	mux    *http.ServeMux
+	texts  textCache
 }
 
 type lib struct {
