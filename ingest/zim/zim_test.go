@@ -731,3 +731,37 @@ func BenchmarkWalk(b *testing.B) {
 		})
 	}
 }
+
+// TestSplitFile: a ZIM cut into parts (name.zimaa, .zimab, ...) opens as
+// one file, by its first part or by its .zim name.
+func TestSplitFile(t *testing.T) {
+	b := readFile(t, rayCharles)
+	dir := t.TempDir()
+	base := filepath.Join(dir, "ray.zim")
+	for i, k := 0, 0; i < len(b); i, k = i+100000, k+1 {
+		part := base + string(rune('a'+k/26)) + string(rune('a'+k%26))
+		if err := os.WriteFile(part, b[i:min(i+100000, len(b))], 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{base + "aa", base} {
+		a, err := zim.OpenFile(name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if a.Size() != int64(len(b)) {
+			t.Errorf("%s: size %d, want %d", name, a.Size(), len(b))
+		}
+		if err := a.Verify(context.Background()); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		s, err := zim.NewSource(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := walk(t, s); len(w.entries) != 129+155+74 {
+			t.Errorf("%s: %d entries", name, len(w.entries))
+		}
+		s.Close()
+	}
+}
