@@ -143,4 +143,33 @@ func TestBrowser(t *testing.T) {
 	if !eval(`location.pathname === '/hide'`) {
 		t.Error("Esc twice did not hide")
 	}
+
+	// Real pages made by others (packed from the shared test data): the
+	// bar sits on top and their own pictures and styles load under the CSP.
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/a/enwiki/A/Ray_Charles"), chromedp.WaitVisible("#ferry-bar"), save("wikipedia.png")); err != nil {
+		t.Fatal(err)
+	}
+	if body := text("body"); !strings.Contains(body, "Ray Charles Robinson") {
+		t.Errorf("Wikipedia article text not shown: %.200q", body)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/a/wikibooks/Wikibooks.html"), chromedp.WaitVisible("#ferry-bar"), save("wikibooks.png")); err != nil {
+		t.Fatal(err)
+	}
+	if !eval(`Array.prototype.filter.call(document.images, function(i){return i.complete && i.naturalWidth > 0}).length >= 3`) {
+		t.Error("pictures of the Wikibooks page did not load")
+	}
+
+	// Without JavaScript everything but suggestions works: searching,
+	// reading, and the hide link (a plain link to the blank page).
+	nctx, cancel := chromedp.NewContext(ctx)
+	defer cancel()
+	if err := chromedp.Do(nctx, browser.DisableScripts(), chromedp.Navigate(srv.URL+"/?lang=en"),
+		chromedp.SetValue("#fb-q", "freedom"), chromedp.Submit("#fb-q"), chromedp.WaitVisible(".fp-results li a.fp-rt"),
+		chromedp.Click(".fp-results li a.fp-rt"), chromedp.WaitVisible("#ferry-hide"),
+		chromedp.Click("#ferry-hide"), chromedp.WaitReady("body")); err != nil {
+		t.Fatalf("without JavaScript: %v", err)
+	}
+	if loc, _ := chromedp.Run(nctx, chromedp.Location()); !strings.HasSuffix(loc, "/hide") {
+		t.Errorf("hide link without JavaScript went to %s", loc)
+	}
 }

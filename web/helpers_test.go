@@ -68,14 +68,15 @@ func openBytes(tb testing.TB, name string, b []byte) Library {
 	return Library{Name: name, Path: name + ".ferry", Reader: r, Err: err}
 }
 
-// testLibs returns the sample, the UDHR in six languages and 129 English
-// Wikipedia articles (real content made by others, packed at run time).
+// testLibs returns the sample, the UDHR in six languages, 129 English
+// Wikipedia articles and two saved Wikibooks pages with pictures (real content made by others, packed at run time).
 func testLibs(tb testing.TB) []Library {
 	k := publisherKey(tb)
 	return []Library{
 		Sample(),
 		openBytes(tb, "udhr", packDir(tb, "udhr", "udhr", []string{"ko", "en"}, k)),
 		openBytes(tb, "enwiki", packDir(tb, "html/enwiki_raycharles", "enwiki", []string{"en"}, k)),
+		openBytes(tb, "wikibooks", packDir(tb, "html/wikibooks_en", "wikibooks", []string{"en"}, k)),
 	}
 }
 
