@@ -7,6 +7,7 @@ import (
 	"crypto/md5"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand"
 	"os"
@@ -346,4 +347,44 @@ func walkBytes(b []byte) error {
 		}
 		return nil
 	})
+}
+
+// TestWalkClusterOrder: entries spread over clusters against path order
+// (entry i in cluster i%50, as writers that fill clusters in arrival order
+// make them) still cost one decompression per cluster, with a cache of two.
+func TestWalkClusterOrder(t *testing.T) {
+	const clusters, entries = 50, 10000
+	var es []testEntry
+	cs := make([]testCluster, clusters)
+	for c := range cs {
+		cs[c].info = 0x05
+	}
+	for i := 0; i < entries; i++ {
+		c := i % clusters
+		es = append(es, testEntry{ns: 'C', url: fmt.Sprintf("e%05d.html", i), mime: 0, cluster: uint32(c), blob: uint32(len(cs[c].blobs))})
+		cs[c].blobs = append(cs[c].blobs, []byte(fmt.Sprintf("<p>entry %d</p>", i)))
+	}
+	b := buildZIM(t, []string{"text/html"}, es, cs)
+	a, err := zim.OpenOptions(bytes.NewReader(b), int64(len(b)), zim.Options{CacheClusters: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := zim.NewSource(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := zim.DecodeCount(a)
+	w := walk(t, s)
+	if len(w.entries) != entries {
+		t.Fatalf("%d entries", len(w.entries))
+	}
+	for i := 0; i < entries; i += 997 {
+		p := fmt.Sprintf("e%05d.html", i)
+		if got := string(w.content[p]); got != fmt.Sprintf("<p>entry %d</p>", i) {
+			t.Errorf("%s: %q", p, got)
+		}
+	}
+	if n := zim.DecodeCount(a) - start; n != clusters {
+		t.Errorf("walk decompressed %d clusters, want %d (one each)", n, clusters)
+	}
 }

@@ -168,6 +168,7 @@ func (a *Archive) decodeWindowed(open opener, width uint64, limit, hint int64) (
 // decodeCluster decodes the cluster stored in src between start and end
 // (the first byte is the compression/flags byte) into memory.
 func (a *Archive) decodeCluster(src io.ReaderAt, start, end int64) (*cluster, error) {
+	a.decodes.Add(1)
 	var info [1]byte
 	if n, _ := src.ReadAt(info[:], start); n != 1 {
 		return nil, fmt.Errorf("cluster info byte at offset %d: %w", start, ErrTruncated)

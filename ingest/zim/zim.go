@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 )
 
 // Sentinel errors; returned errors wrap one of them with context.
@@ -115,6 +116,8 @@ type Archive struct {
 	closer io.Closer
 	cache  clusterCache
 	zstd   sync.Pool // *zstd.Decoder
+	// decodes counts cluster decompressions (for tests and tuning).
+	decodes atomic.Int64
 }
 
 // Open reads the header and MIME type list of the ZIM file in r (size bytes
