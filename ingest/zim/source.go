@@ -279,7 +279,11 @@ func (s *Source) entry(e *Entry) (ie ingest.Entry, ok bool, err error) {
 			return ie, false, fmt.Errorf("redirect %q leads to %q, which is not a content entry: %w", e.Path(), t.Path(), ErrCorrupt)
 		}
 		ie.Redirect = tp
-		ie.Title = e.DisplayTitle()
+		// A redirect's title is another name of an article (useful to
+		// search); redirects to resources (e.g. -/favicon) have none.
+		if s.isArticle(t, s.a.MIME(t)) {
+			ie.Title = e.DisplayTitle()
+		}
 		return ie, true, nil
 	}
 	sr, err := s.a.Content(e)

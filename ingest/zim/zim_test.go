@@ -783,3 +783,16 @@ func TestSplitFile(t *testing.T) {
 		s.Close()
 	}
 }
+
+// TestRedirectTitles: redirects to articles carry their own title (another
+// name for the article); redirects to resources carry none.
+func TestRedirectTitles(t *testing.T) {
+	_, s := source(t, booksOld)
+	w := walk(t, s)
+	if e := w.entries["A/Main_Page.html"]; e.Redirect == "" || e.Title != "Main Page" {
+		t.Errorf("A/Main_Page.html: %+v", e)
+	}
+	if e := w.entries["-/favicon"]; e.Redirect != "I/favicon.png" || e.Title != "" {
+		t.Errorf("-/favicon: %+v", e)
+	}
+}
