@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"syscall"
+	"time"
+
+	"ferry/key"
+	"ferry/web"
+)
+
+func init() {
+	register(&command{name: "serve", summary: "open archives in a browser on this device (the built-in sample without PATH)", run: runServe})
+}
+
+const defaultAddr = "127.0.0.1:8080"
+
+func runServe(ctx context.Context, args []string) error {
+	fs := newFlags("serve", "[--addr HOST:PORT] [--trust NAME.pub]... [PATH...]", `
+Serves archives (files) and folders of archives to a web browser on this
+device. Without PATH it serves the sample library built into ferry.
+It listens on 127.0.0.1:8080 (or a free port if that is taken) and prints
+the address to open. It keeps no log and writes nothing to disk.
+Listening on another address needs --addr and lets others on the network
+read the library.`)
+	addr := fs.String("addr", "", "address to listen on (default "+defaultAddr+")")
+	var trust stringList
+	fs.Var(&trust, "trust", "public key file (NAME.pub) of a publisher you trust (repeatable)")
+	scripts := fs.Bool("archive-scripts", false, "let scripts stored in archives run (off: pages of one archive could read the others)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	var keys []key.Public
+	for _, t := range trust {
+		p, _, err := key.LoadPublic(t)
+		if err != nil {
+			return err
+		}
+		keys = append(keys, p)
+	}
+	libs := []web.Library{web.Sample()}
+	if len(pos) > 0 {
+		libs, err = web.OpenPaths(pos)
+		if err != nil {
+			web.Close(libs)
+			return err
+		}
+	}
+	defer web.Close(libs)
+	for _, l := range libs {
+		if l.Err != nil {
+			fmt.Fprintf(os.Stderr, "warning: %s: %v (shown as broken; the others are served)\n", l.Path, l.Err)
+		}
+	}
+	ln, err := listen(*addr)
+	if err != nil {
+		return err
+	}
+	h := web.New(libs, web.Options{Trusted: keys, ArchiveScripts: *scripts})
+	return serveOn(ctx, ln, h)
+}
+
+// listen opens the reader's address. Without an explicit address it uses
+// the default loopback port, or any free loopback port if that is taken.
+func listen(addr string) (net.Listener, error) {
+	if addr == "" {
+		ln, err := net.Listen("tcp", defaultAddr)
+		if err == nil {
+			return ln, nil
+		}
+		if !errors.Is(err, syscall.EADDRINUSE) {
+			return nil, err
+		}
+		fmt.Fprintf(os.Stderr, "%s is in use; using a free port instead\n", defaultAddr)
+		return net.Listen("tcp", "127.0.0.1:0")
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, usagef("--addr must be HOST:PORT, e.g. 127.0.0.1:8080: %v", err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		fmt.Fprintf(os.Stderr, "WARNING: listening on %s: anyone on your network can open this library and see what is in it.\n", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen on %s: %w (choose another port with --addr)", addr, err)
+	}
+	return ln, nil
+}
+
+// serveOn serves h on ln until ctx is cancelled.
+func serveOn(ctx context.Context, ln net.Listener, h http.Handler) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second,
+		ErrorLog: discardLog()}
+	fmt.Printf("ferry is serving at http://%s/ — open it in a browser; press Ctrl+C to stop.\n", ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+		fmt.Println("stopped.")
+		return nil
+	case err := <-errc:
+		return err
+	}
+}
