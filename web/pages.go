@@ -27,7 +27,8 @@ func (h *Handler) newPage(r *http.Request, title string) *page {
 	p := &page{Lang: lang, Other: other(lang), Explicit: explicit, T: messages[lang], Title: title}
 	q := r.URL.Query()
 	q.Set("lang", p.Other)
-	p.Switch = r.URL.EscapedPath() + "?" + q.Encode()
+	// One leading slash only: "//host/x" would be a link off the device.
+	p.Switch = "/" + strings.TrimLeft(r.URL.EscapedPath(), "/") + "?" + q.Encode()
 	return p
 }
 

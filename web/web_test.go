@@ -291,3 +291,22 @@ func TestInjectBar(t *testing.T) {
 		}
 	}
 }
+
+// TestNoLinksOffDevice checks that no link ferry builds from the request
+// can leave the device, whatever the path.
+func TestNoLinksOffDevice(t *testing.T) {
+	h := New([]Library{Sample()}, Options{})
+	links := 0
+	for _, target := range []string{"//evil.example/x", "/%2F%2Fevil.example", "/a/sample//evil.example/x", "/a/sample/ko/index.html?lang=%2F%2Fx"} {
+		body := do(h, "GET", target).Body.String()
+		for _, m := range regexp.MustCompile(`(?:href|src|action)="([^"]*)"`).FindAllStringSubmatch(body, -1) {
+			links++
+			if strings.HasPrefix(m[1], "//") || strings.Contains(m[1], ":") {
+				t.Errorf("%s: link %q", target, m[1])
+			}
+		}
+	}
+	if links < 20 {
+		t.Errorf("only %d links checked", links)
+	}
+}
