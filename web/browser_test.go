@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,6 +37,32 @@ func TestBrowser(t *testing.T) {
 	srv := newServer(t, testLibs(t), Options{})
 	dir := shotDir(t)
 	t.Logf("screenshots in %s", dir)
+	// Collect what the browser logs: ferry's own pages and the sample must
+	// cause no CSP violation and no script error.
+	var (
+		mu      sync.Mutex
+		console []string
+	)
+	go func() {
+		for m, err := range chromedp.Console(ctx) {
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			console = append(console, string(m.Type)+": "+m.Text)
+			mu.Unlock()
+		}
+	}()
+	checkConsole := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, m := range console {
+			if strings.Contains(m, "Content Security Policy") || strings.HasPrefix(m, "exception") || strings.HasPrefix(m, "error") {
+				t.Errorf("browser console: %s", m)
+			}
+		}
+		console = nil
+	}
 	save := func(name string) chromedp.Action[chromedp.Void] {
 		return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 			buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
@@ -143,6 +170,8 @@ func TestBrowser(t *testing.T) {
 	if !eval(`location.pathname === '/hide'`) {
 		t.Error("Esc twice did not hide")
 	}
+
+	checkConsole()
 
 	// Real pages made by others (packed from the shared test data): the
 	// bar sits on top and their own pictures and styles load under the CSP.

@@ -130,6 +130,7 @@ const layoutTmpl = `<!DOCTYPE html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
+<link rel="icon" href="data:,">
 <title>{{.Title}}</title>
 <link rel="stylesheet" href="/_/ui.css">
 <script src="/_/ui.js" defer></script>

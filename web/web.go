@@ -97,6 +97,8 @@ func New(libs []Library, opts Options) *Handler {
 	mux.HandleFunc("GET /random", h.random)
 	mux.HandleFunc("GET /hide", h.hide)
 	mux.HandleFunc("GET /_/{file}", h.asset)
+	// No icon: a tab with a recognisable icon gives the reader away.
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
