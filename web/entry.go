@@ -200,11 +200,29 @@ func isHTML(ctype string) bool {
 // barHTML renders the ferry bar, its style and script for an archive page.
 func (h *Handler) barHTML(p *page, nonce string) []byte {
 	var b bytes.Buffer
-	b.WriteString(`<link rel="stylesheet" href="/_/bar.css"><script src="/_/ui.js" defer nonce="` + nonce + `"></script>`)
+	b.WriteString(`<link rel="stylesheet" href="/_/bar.css" /><script src="/_/ui.js" defer="defer" nonce="` + nonce + `"></script>`)
 	if err := barOnly.ExecuteTemplate(&b, "bar", p); err != nil {
 		return nil
 	}
-	return b.Bytes()
+	return asciiHTML(b.Bytes())
+}
+
+// asciiHTML writes every non-ASCII character as a numeric character
+// reference, so the bar reads right whatever charset the page declares
+// (EUC-KR, windows-1252...) and stays valid in XHTML. The bar has no
+// script or style content, where references would not be decoded.
+func asciiHTML(b []byte) []byte {
+	out := make([]byte, 0, len(b)+len(b)/2)
+	for _, r := range string(b) {
+		if r < 0x80 {
+			out = append(out, byte(r))
+		} else {
+			out = append(out, "&#"...)
+			out = strconv.AppendInt(out, int64(r), 10)
+			out = append(out, ';')
+		}
+	}
+	return out
 }
 
 // injectBar puts bar right after the <body> tag, or where a body would

@@ -110,14 +110,15 @@ func humanSize(n int64) string {
 	return fmt.Sprintf("%d B", n)
 }
 
+// barTmpl is well-formed XML too, so it can go into XHTML pages.
 const barTmpl = `{{define "bar"}}<div id="ferry-bar" lang="{{.Lang}}">
 <a class="fb-home" href="{{.URL "/"}}" title="{{.T.home}}">ferry</a>
 <form class="fb-search" action="/search" method="get" role="search">
-<input type="search" name="q" id="fb-q" value="{{.Query}}" placeholder="{{.T.searchHint}}" aria-label="{{.T.search}}" autocomplete="off" data-in="{{.In}}" data-lang="{{if .Explicit}}{{.Lang}}{{end}}">
-{{- if .In}}<input type="hidden" name="in" value="{{.In}}">{{end}}
-{{- if .Explicit}}<input type="hidden" name="lang" value="{{.Lang}}">{{end}}
+<input type="search" name="q" id="fb-q" value="{{.Query}}" placeholder="{{.T.searchHint}}" aria-label="{{.T.search}}" autocomplete="off" data-in="{{.In}}" data-lang="{{if .Explicit}}{{.Lang}}{{end}}" />
+{{- if .In}}<input type="hidden" name="in" value="{{.In}}" />{{end}}
+{{- if .Explicit}}<input type="hidden" name="lang" value="{{.Lang}}" />{{end}}
 <button type="submit">{{.T.search}}</button>
-<ul id="fb-suggest" class="fb-suggest" hidden aria-label="{{.T.suggestLabel}}"></ul>
+<ul id="fb-suggest" class="fb-suggest" hidden="hidden" aria-label="{{.T.suggestLabel}}"></ul>
 </form>
 <span class="fb-links"><a href="{{.URL "/random" "in" .In}}">{{.T.random}}</a>
 <a href="{{.Switch}}" lang="{{.Other}}" hreflang="{{.Other}}">{{if eq .Other "ko"}}조선말{{else}}English{{end}}</a></span>

@@ -3,8 +3,10 @@ package web
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/xml"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -308,5 +310,34 @@ func TestNoLinksOffDevice(t *testing.T) {
 	}
 	if links < 20 {
 		t.Errorf("only %d links checked", links)
+	}
+}
+
+// TestBarInOtherPages checks the bar survives pages in a legacy charset
+// and XHTML: it is pure ASCII and well-formed XML.
+func TestBarInOtherPages(t *testing.T) {
+	h := New([]Library{Sample()}, Options{})
+	p := h.newPage(httptest.NewRequest("GET", "/a/sample/ko/index.html?lang=ko", nil), "")
+	p.In = "sample"
+	bar := h.barHTML(p, "n0nce")
+	for _, c := range bar {
+		if c >= 0x80 {
+			t.Fatalf("non-ASCII byte in the bar: %q", bar)
+		}
+	}
+	if !bytes.Contains(bar, []byte("&#44048;&#52628;&#44592;")) { // 감추기
+		t.Errorf("Korean label not written as references: %s", bar)
+	}
+	page := []byte(`<?xml version="1.0" encoding="utf-8"?><html xmlns="http://www.w3.org/1999/xhtml"><head><title>t</title></head><body><p>x</p></body></html>`)
+	d := xml.NewDecoder(bytes.NewReader(injectBar(page, bar)))
+	d.Entity = xml.HTMLEntity
+	for {
+		_, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("XHTML page with the bar is not well-formed: %v", err)
+		}
 	}
 }
