@@ -27,7 +27,7 @@ func shotDir(t *testing.T) string {
 	return t.TempDir()
 }
 
-// TestBrowser drives Debian's chromium (390 px wide, a phone) through a
+// TestBrowser drives Debian's chromium (360 px wide, a phone) through a
 // visit: the home page, a Korean search, a result, the audio (duration,
 // seeking, a Range request from the page), a picture, title suggestions,
 // and both ways to hide. Screenshots of home, search and article pages
@@ -99,11 +99,23 @@ func TestBrowser(t *testing.T) {
 
 	// Home page and a Korean search (typed by setting the field: key
 	// events cannot carry an input method's Korean).
-	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/?lang=ko"), chromedp.WaitVisible(".fp-lib"), save("home.png"),
-		chromedp.SetValue("#fb-q", "라지오"), chromedp.Submit("#fb-q"), chromedp.WaitVisible(".fp-results li"), save("search.png"),
-	); err != nil {
+	// A small phone's screen: 360 CSS pixels wide. Nothing may need
+	// sideways scrolling.
+	narrow := func(what string) {
+		t.Helper()
+		w, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth - innerWidth`))
+		if err != nil || w > 0 {
+			t.Errorf("%s is %d px wider than a 360 px screen (%v)", what, w, err)
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(360, 740), chromedp.Navigate(srv.URL+"/?lang=ko"), chromedp.WaitVisible(".fp-lib"), save("home.png")); err != nil {
 		t.Fatal(err)
 	}
+	narrow("the home page")
+	if err := chromedp.Do(ctx, chromedp.SetValue("#fb-q", "라지오"), chromedp.Submit("#fb-q"), chromedp.WaitVisible(".fp-results li"), save("search.png")); err != nil {
+		t.Fatal(err)
+	}
+	narrow("the search page")
 	if h1 := text(".fp-main h1"); h1 != "가지고 있는 서고" && !strings.Contains(h1, "라지오") {
 		t.Errorf("h1 %q", h1)
 	}
@@ -136,6 +148,7 @@ func TestBrowser(t *testing.T) {
 	if err := chromedp.Do(ctx, save("article.png")); err != nil {
 		t.Fatal(err)
 	}
+	narrow("the article")
 
 	// A picture loads; suggestions appear while typing; the hide button
 	// blanks the page and Back does not return to it.
