@@ -149,6 +149,18 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	narrow("the article")
+	// Scrolled to the end, the hide button is still on the screen.
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/a/sample/ko/safety.html"), chromedp.WaitVisible("main h1")); err != nil {
+		t.Fatal(err)
+	}
+	if !eval(`(scrollTo(0, document.body.scrollHeight), (function(r){return scrollY > 300 && r.top >= 0 && r.bottom <= innerHeight})(document.getElementById('ferry-hide').getBoundingClientRect()))`) {
+		t.Error("hide button not on screen on a scrolled page")
+	}
+	if buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err != nil {
+		t.Fatal(err)
+	} else if err := os.WriteFile(filepath.Join(dir, "scrolled.png"), buf, 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	// A picture loads; suggestions appear while typing; the hide button
 	// blanks the page and Back does not return to it.
