@@ -1,0 +1,199 @@
+package search
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Format constants of version 1 (docs/search-index.md).
+const (
+	magic       = "ferry-ix"
+	version     = 1
+	headerLen   = 96      // the fixed trailer at the end of the index
+	blockSize   = 128     // postings per block
+	inlineMax   = 4       // lists with df <= inlineMax live in the dictionary entry
+	dictTarget  = 8 << 10 // raw bytes after which the builder closes a dictionary block
+	maxBlockRaw = 1 << 20 // largest raw dictionary block a reader accepts
+	maxTFBody   = 31      // body term frequencies are capped here
+	normScale   = 18.0    // norm byte q encodes length exp(q/normScale)-1
+	codecRaw    = 0
+	codecZstd   = 1
+)
+
+// Errors returned by Open and Search. Both wrap with context.
+var (
+	// ErrCorrupt reports index bytes that do not follow docs/search-index.md.
+	ErrCorrupt = errors.New("search: index is corrupt (rebuild the archive or get another copy)")
+	// ErrVersion reports an index written by a newer ferry.
+	ErrVersion = errors.New("search: unknown index version (use a newer ferry)")
+	// ErrDuplicateDoc reports that Builder.Add saw the same document twice.
+	ErrDuplicateDoc = errors.New("search: document added twice")
+)
+
+func corrupt(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrCorrupt, fmt.Sprintf(format, args...))
+}
+
+// header is the fixed-size trailer that ends an index. It sits at the end so
+// that the builder can stream every region before it.
+type header struct {
+	docCount    uint32
+	normCount   uint32 // largest doc id + 1
+	totalTokens uint64 // sum of body lengths in tokens
+	termCount   uint64
+	normsOff    uint64
+	postOff     uint64
+	postLen     uint64
+	dictOff     uint64
+	dictLen     uint64
+	bixOff      uint64
+	blockCount  uint32
+}
+
+func (h *header) marshal() []byte {
+	b := make([]byte, headerLen)
+	copy(b, magic)
+	le := binary.LittleEndian
+	le.PutUint32(b[8:], version)
+	le.PutUint32(b[12:], headerLen)
+	le.PutUint32(b[16:], h.docCount)
+	le.PutUint32(b[20:], h.normCount)
+	le.PutUint64(b[24:], h.totalTokens)
+	le.PutUint64(b[32:], h.termCount)
+	le.PutUint64(b[40:], h.normsOff)
+	le.PutUint64(b[48:], h.postOff)
+	le.PutUint64(b[56:], h.postLen)
+	le.PutUint64(b[64:], h.dictOff)
+	le.PutUint64(b[72:], h.dictLen)
+	le.PutUint64(b[80:], h.bixOff)
+	le.PutUint32(b[88:], h.blockCount)
+	// b[92:96] flags, zero in version 1
+	return b
+}
+
+func parseHeader(b []byte, size int64) (*header, error) {
+	if len(b) < headerLen || string(b[:8]) != magic {
+		return nil, corrupt("no index header (bad magic)")
+	}
+	le := binary.LittleEndian
+	if v := le.Uint32(b[8:]); v != version {
+		return nil, fmt.Errorf("%w: version %d", ErrVersion, v)
+	}
+	if le.Uint32(b[12:]) != headerLen || le.Uint32(b[92:]) != 0 {
+		return nil, corrupt("bad header length or flags")
+	}
+	h := &header{
+		docCount: le.Uint32(b[16:]), normCount: le.Uint32(b[20:]),
+		totalTokens: le.Uint64(b[24:]), termCount: le.Uint64(b[32:]),
+		normsOff: le.Uint64(b[40:]), postOff: le.Uint64(b[48:]), postLen: le.Uint64(b[56:]),
+		dictOff: le.Uint64(b[64:]), dictLen: le.Uint64(b[72:]), bixOff: le.Uint64(b[80:]),
+		blockCount: le.Uint32(b[88:]),
+	}
+	// The regions follow each other with no gaps: norms, postings,
+	// dictionary, block index, trailer. Every sum below is of values already
+	// checked to be <= size, so none can wrap.
+	us := uint64(size)
+	end := us - headerLen
+	switch {
+	case h.docCount > h.normCount:
+		return nil, corrupt("%d documents but norm table of %d", h.docCount, h.normCount)
+	case h.normsOff != 0:
+		return nil, corrupt("norms at %d", h.normsOff)
+	case uint64(h.normCount) > end:
+		return nil, corrupt("norm table of %d bytes overruns index of %d", h.normCount, size)
+	case h.postOff != uint64(h.normCount):
+		return nil, corrupt("postings at %d", h.postOff)
+	case h.postLen > end-h.postOff:
+		return nil, corrupt("postings overrun the index")
+	case h.dictOff != h.postOff+h.postLen:
+		return nil, corrupt("dictionary at %d", h.dictOff)
+	case h.dictLen > end-h.dictOff:
+		return nil, corrupt("dictionary overruns the index")
+	case h.bixOff != h.dictOff+h.dictLen:
+		return nil, corrupt("block index at %d", h.bixOff)
+	case (end-h.bixOff)%8 != 0 || (end-h.bixOff)/8 != uint64(h.blockCount)+1:
+		return nil, corrupt("block index size does not match %d blocks", h.blockCount)
+	case h.blockCount == 0 && h.dictLen != 0, h.blockCount > 0 && h.dictLen == 0:
+		return nil, corrupt("dictionary length and block count disagree")
+	case h.termCount < uint64(h.blockCount):
+		return nil, corrupt("fewer terms than blocks")
+	}
+	return h, nil
+}
+
+// normByte quantises a body length in tokens to one byte.
+func normByte(n int) byte {
+	if n <= 0 {
+		return 0
+	}
+	q := math.Round(math.Log1p(float64(n)) * normScale)
+	if q < 1 {
+		q = 1
+	}
+	if q > 255 {
+		q = 255
+	}
+	return byte(q)
+}
+
+// normLen is the body length a norm byte stands for.
+func normLen(q byte) float64 { return math.Expm1(float64(q) / normScale) }
+
+// bitWidth is the number of bits needed for v.
+func bitWidth(v uint32) uint8 {
+	w := uint8(0)
+	for v != 0 {
+		w++
+		v >>= 1
+	}
+	return w
+}
+
+// packBits appends vals, each in w bits, least significant bit first.
+func packBits(dst []byte, vals []uint32, w uint8) []byte {
+	if w == 0 {
+		return dst
+	}
+	var acc uint64
+	var n uint8
+	for _, v := range vals {
+		acc |= uint64(v) << n
+		n += w
+		for n >= 8 {
+			dst = append(dst, byte(acc))
+			acc >>= 8
+			n -= 8
+		}
+	}
+	if n > 0 {
+		dst = append(dst, byte(acc))
+	}
+	return dst
+}
+
+// packedLen is the byte length of count values of w bits.
+func packedLen(count int, w uint8) int { return (count*int(w) + 7) / 8 }
+
+// unpackBits fills out from src (which must hold packedLen(len(out), w) bytes).
+func unpackBits(out []uint32, src []byte, w uint8) {
+	if w == 0 {
+		clear(out)
+		return
+	}
+	var acc uint64
+	var n uint8
+	mask := uint64(1)<<w - 1
+	j := 0
+	for i := range out {
+		for n < w {
+			acc |= uint64(src[j]) << n
+			j++
+			n += 8
+		}
+		out[i] = uint32(acc & mask)
+		acc >>= w
+		n -= w
+	}
+}
