@@ -1,0 +1,143 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+)
+
+// The result links of each server's search page. kiwix-serve lists results
+// in <div class="results"> as <a href="/BOOK/PATH">; ferry in
+// <ol class="fp-results"> as <a class="fp-rt" href="/a/NAME/PATH"> (the
+// title matches above that list are left out: only the ranked results count).
+var (
+	kiwixLink = regexp.MustCompile(`<a href="(/[^"]+)">`)
+	ferryLink = regexp.MustCompile(`<a class="fp-rt" href="(/[^"]+)">`)
+)
+
+// search asks each question over HTTP, one at a time, and measures each
+// request (send to last body byte). With -quality it also checks whether
+// the expected article is among the first 1 and 3 results.
+func search(args []string) error {
+	fs := flag.NewFlagSet("search", flag.ExitOnError)
+	kind := fs.String("kind", "", "kiwix or ferry")
+	base := fs.String("base", "", "server, e.g. http://127.0.0.1:8080")
+	book := fs.String("book", "", "kiwix book name or ferry library name")
+	qfile := fs.String("questions", "", "file of QUERY<TAB>EXPECTED-TITLE lines (EXPECTED optional)")
+	n := fs.Int("n", 300, "number of questions (0: all)")
+	quality := fs.Bool("quality", false, "report top-1/top-3 hit rates")
+	fs.Parse(args)
+	lines, err := readLines(*qfile)
+	if err != nil {
+		return err
+	}
+	lines = sample(lines, *n)
+	client := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+	var lat []time.Duration
+	top1, top3 := 0, 0
+	for _, l := range lines {
+		q, want, _ := strings.Cut(l, "\t")
+		var u, startTag string
+		var link *regexp.Regexp
+		switch *kind {
+		case "kiwix":
+			u = fmt.Sprintf("%s/search?content=%s&pattern=%s&pageLength=10", *base, url.QueryEscape(*book), url.QueryEscape(q))
+			startTag, link = `<div class="results">`, kiwixLink
+		case "ferry":
+			u = fmt.Sprintf("%s/search?in=%s&q=%s", *base, url.QueryEscape(*book), url.QueryEscape(q))
+			startTag, link = `<ol class="fp-results"`, ferryLink
+		default:
+			return fmt.Errorf("search: -kind must be kiwix or ferry")
+		}
+		st := time.Now()
+		resp, err := client.Get(u)
+		if err != nil {
+			return err
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		d := time.Since(st)
+		if err != nil {
+			return err
+		}
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("search %s: %s", u, resp.Status)
+		}
+		lat = append(lat, d)
+		if !*quality {
+			continue
+		}
+		page := string(body)
+		i := strings.Index(page, startTag)
+		if i < 0 {
+			continue // no results
+		}
+		var got []string
+		for _, m := range link.FindAllStringSubmatch(page[i:], 3) {
+			got = append(got, resultTitle(html.UnescapeString(m[1])))
+		}
+		for k, g := range got {
+			if sameArticle(g, want) {
+				if k == 0 {
+					top1++
+				}
+				top3++
+				break
+			}
+		}
+	}
+	fmt.Printf("p50_ms %.3f\np99_ms %.3f\n", ms(pct(lat, 0.5)), ms(pct(lat, 0.99)))
+	if *quality {
+		fmt.Printf("top1 %.4f\ntop3 %.4f\nqueries %d\n", float64(top1)/float64(len(lines)), float64(top3)/float64(len(lines)), len(lines))
+	}
+	return nil
+}
+
+// resultTitle turns a result URL (/BOOK/A/TITLE or /a/NAME/A/TITLE) into
+// the article title.
+func resultTitle(href string) string {
+	if p, err := url.PathUnescape(href); err == nil {
+		href = p
+	}
+	if i := strings.Index(href, "/A/"); i >= 0 {
+		return href[i+3:]
+	}
+	return href
+}
+
+// sameArticle reports whether got is the expected article or one of its
+// copies (TITLE_(n)) in a larger corpus.
+func sameArticle(got, want string) bool {
+	if got == want {
+		return true
+	}
+	rest, ok := strings.CutPrefix(got, want+"_(")
+	if !ok || !strings.HasSuffix(rest, ")") {
+		return false
+	}
+	for _, c := range rest[:len(rest)-1] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return len(rest) > 1
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func pct(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	i := int(p*float64(len(s))+0.5) - 1
+	return s[min(max(i, 0), len(s)-1)]
+}
