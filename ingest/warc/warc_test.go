@@ -392,8 +392,8 @@ func FuzzRecordReader(f *testing.F) {
 		if len(b) < 100<<10 {
 			f.Add(b)
 		} else {
-			// The big file: its first records, as separate gzip members.
-			f.Add(b[:64<<10])
+			// The big file: its first records (separate gzip members); small seeds fuzz faster.
+			f.Add(b[:12<<10])
 		}
 	}
 	f.Add([]byte(rec("response", "http://x/", "2020-01-01T00:00:00Z", nil, httpResp("200 OK", "text/html", "<a href=/y>y</a>"))))
