@@ -1,0 +1,456 @@
+package fountain
+
+import (
+	"errors"
+	"math/bits"
+)
+
+// The solver finds the L intermediate symbols C of RFC 6330 section 5.3.3
+// from a set of equations, by inactivation decoding (section 5.4 describes
+// one schedule; any schedule that solves the same system gives the same C):
+//
+//  1. Peeling. Only the binary sparse rows (LDPC rows and one LT row per
+//     received symbol) take part; the P "PI" columns start inactive. A row
+//     with one remaining column solves that column; when none is left, the
+//     row of smallest degree keeps one column and its others are
+//     inactivated. The pivot rows, in order, are lower triangular on their
+//     pivot columns.
+//  2. Each pivot column is written as (symbol) + (binary combination of the
+//     u inactive columns) by forward substitution.
+//  3. The rows not used as pivots and the H HDPC rows become a dense u-column
+//     system over GF(256). The HDPC rows are the product MT*GAMMA (section
+//     5.3.3.3); GAMMA is applied as the recurrence w_j = alpha*w_(j-1) + c_j,
+//     which costs one pass over the columns instead of H.
+//  4. Gauss-Jordan elimination solves the inactive columns; extra rows must
+//     come out zero, or the symbols are inconsistent.
+//  5. Back substitution through the original sparse pivot rows gives the
+//     other columns.
+//
+// Steps 1-4 on coefficients form a plan that depends only on which
+// equations are present; executing it touches symbols only. The encoder
+// caches the plan of each K' (its equations are always ISIs 0..K'-1).
+
+var (
+	// errSingular means the equations do not determine the block yet:
+	// more symbols are needed.
+	errSingular = errors.New("fountain: not enough independent symbols yet")
+)
+
+// denseOp is one row operation of the dense phase: row dst ^= c * row src,
+// or, when src < 0, row dst *= c.
+type denseOp struct {
+	dst, src int32
+	c        byte
+}
+
+// plan is the symbol-independent part of a solve.
+type plan struct {
+	c        *code
+	rowStart []int32 // CSR sparse rows: row r has columns cols[rowStart[r]:rowStart[r+1]]
+	cols     []int32
+	pivRow   []int32 // pivot rows in elimination order
+	pivCol   []int32 // and the column each one solves
+	colPiv   []int32 // column -> index into pivRow, or -1 when inactive
+	inact    []int32 // inactive columns; position = dense column
+	leftover []int32 // sparse rows that are not pivots (dense rows 0..)
+	ops      []denseOp
+	denseRow []int32 // dense column i -> dense row holding its value after ops
+	check    []int32 // dense rows that must end up zero
+}
+
+func (p *plan) row(r int32) []int32 { return p.cols[p.rowStart[r]:p.rowStart[r+1]] }
+
+// newSparseRows builds the CSR rows: the S LDPC rows then one LT row per ISI.
+func newSparseRows(c *code, isis []uint32) (rowStart, cols []int32) {
+	ldpc := c.ldpcRows()
+	n := len(ldpc) + len(isis)
+	rowStart = make([]int32, 1, n+1)
+	cols = make([]int32, 0, n*8)
+	for _, r := range ldpc {
+		cols = append(cols, r...)
+		rowStart = append(rowStart, int32(len(cols)))
+	}
+	for _, isi := range isis {
+		cols = c.appendRow(cols, isi)
+		rowStart = append(rowStart, int32(len(cols)))
+	}
+	return rowStart, cols
+}
+
+// buildPlan runs steps 1-4 on coefficients for the sparse rows given.
+func buildPlan(c *code, rowStart, cols []int32) (*plan, error) {
+	p := &plan{c: c, rowStart: rowStart, cols: cols}
+	nR := len(rowStart) - 1
+	W, L := c.w, c.l
+
+	// column -> rows index, for the LT columns (< W) only
+	colStart := make([]int32, W+1)
+	for _, col := range cols {
+		if int(col) < W {
+			colStart[col+1]++
+		}
+	}
+	for i := 0; i < W; i++ {
+		colStart[i+1] += colStart[i]
+	}
+	colRows := make([]int32, colStart[W])
+	fill := make([]int32, W)
+	copy(fill, colStart[:W])
+	deg := make([]int32, nR)
+	maxDeg := int32(0)
+	for r := 0; r < nR; r++ {
+		for _, col := range p.row(int32(r)) {
+			if int(col) < W {
+				colRows[fill[col]] = int32(r)
+				fill[col]++
+				deg[r]++
+			}
+		}
+		if deg[r] > maxDeg {
+			maxDeg = deg[r]
+		}
+	}
+
+	const (
+		remaining = iota
+		pivoted
+		inactive
+	)
+	state := make([]uint8, L)
+	for i := W; i < L; i++ {
+		state[i] = inactive
+	}
+	used := make([]bool, nR)
+	queue := make([]int32, 0, 64)
+	buckets := make([][]int32, maxDeg+1)
+	push := func(r int32) {
+		d := deg[r]
+		if d == 1 {
+			queue = append(queue, r)
+		} else if d >= 2 {
+			buckets[d] = append(buckets[d], r)
+		}
+	}
+	for r := 0; r < nR; r++ {
+		push(int32(r))
+	}
+	var dynInact []int32
+	drop := func(col int32) { // col leaves the remaining set
+		for _, x := range colRows[colStart[col]:colStart[col+1]] {
+			if !used[x] {
+				deg[x]--
+				push(x)
+			}
+		}
+	}
+	inactivate := func(col int32) {
+		state[col] = inactive
+		dynInact = append(dynInact, col)
+		drop(col)
+	}
+	colPiv := make([]int32, L)
+	for i := range colPiv {
+		colPiv[i] = -1
+	}
+	left := W
+	for left > 0 {
+		r := int32(-1)
+		for len(queue) > 0 {
+			x := queue[len(queue)-1]
+			queue = queue[:len(queue)-1]
+			if !used[x] && deg[x] == 1 {
+				r = x
+				break
+			}
+		}
+		if r < 0 {
+			for d := int32(2); d <= maxDeg && r < 0; d++ {
+				for len(buckets[d]) > 0 {
+					x := buckets[d][len(buckets[d])-1]
+					buckets[d] = buckets[d][:len(buckets[d])-1]
+					if !used[x] && deg[x] == d {
+						r = x
+						break
+					}
+				}
+			}
+			if r < 0 {
+				// No row reaches the remaining columns: leave them to
+				// the dense phase (it fails if nothing determines them).
+				for col := 0; col < W; col++ {
+					if state[col] == remaining {
+						inactivate(int32(col))
+						left--
+					}
+				}
+				break
+			}
+			// keep the column in fewest rows; inactivating the busy ones
+			// lowers the most degrees
+			keep, best := int32(-1), int32(1<<30)
+			for _, col := range p.row(r) {
+				if int(col) < W && state[col] == remaining {
+					n := colStart[col+1] - colStart[col]
+					if n < best {
+						keep, best = col, n
+					}
+				}
+			}
+			for _, col := range p.row(r) {
+				if int(col) < W && state[col] == remaining && col != keep {
+					inactivate(col)
+					left--
+				}
+			}
+		}
+		// r has exactly one remaining column
+		var pc int32 = -1
+		for _, col := range p.row(r) {
+			if int(col) < W && state[col] == remaining {
+				pc = col
+				break
+			}
+		}
+		used[r] = true
+		state[pc] = pivoted
+		colPiv[pc] = int32(len(p.pivRow))
+		p.pivRow = append(p.pivRow, r)
+		p.pivCol = append(p.pivCol, pc)
+		left--
+		drop(pc)
+	}
+	p.colPiv = colPiv
+
+	// inactive columns: the PI columns, then those inactivated above
+	colIdx := make([]int32, L)
+	for i := range colIdx {
+		colIdx[i] = -1
+	}
+	for col := W; col < L; col++ {
+		colIdx[col] = int32(len(p.inact))
+		p.inact = append(p.inact, int32(col))
+	}
+	for _, col := range dynInact {
+		colIdx[col] = int32(len(p.inact))
+		p.inact = append(p.inact, col)
+	}
+	u := len(p.inact)
+	nw := (u + 63) / 64
+
+	// step 2: binary inactive combination of each pivot column
+	bitsOf := make([]uint64, len(p.pivRow)*nw)
+	for k, r := range p.pivRow {
+		b := bitsOf[k*nw : (k+1)*nw]
+		for _, col := range p.row(r) {
+			if i := colIdx[col]; i >= 0 {
+				b[i>>6] ^= 1 << (uint(i) & 63)
+			} else if j := colPiv[col]; int(j) != k {
+				for w, v := range bitsOf[int(j)*nw : (int(j)+1)*nw] {
+					b[w] ^= v
+				}
+			}
+		}
+	}
+	addBits := func(dst []byte, k int32) {
+		for w, v := range bitsOf[int(k)*nw : (int(k)+1)*nw] {
+			for v != 0 {
+				t := bits.TrailingZeros64(v)
+				dst[w*64+t] ^= 1
+				v &= v - 1
+			}
+		}
+	}
+
+	// step 3: the dense system
+	for r := 0; r < nR; r++ {
+		if !used[r] {
+			p.leftover = append(p.leftover, int32(r))
+		}
+	}
+	nl := len(p.leftover)
+	mD := nl + c.h
+	if mD < u {
+		return nil, errSingular
+	}
+	m := make([]byte, mD*u)
+	drow := func(i int) []byte { return m[i*u : (i+1)*u] }
+	for i, r := range p.leftover {
+		d := drow(i)
+		for _, col := range p.row(r) {
+			if j := colIdx[col]; j >= 0 {
+				d[j] ^= 1
+			} else {
+				addBits(d, colPiv[col])
+			}
+		}
+	}
+	acc := make([]byte, u)
+	ks := c.kp + c.s
+	for j := 0; j < ks; j++ {
+		mulAlphaInPlace(acc)
+		if i := colIdx[j]; i >= 0 {
+			acc[i] ^= 1
+		} else {
+			addBits(acc, colPiv[j])
+		}
+		if j < ks-1 {
+			h1, h2 := c.hdpcPair(j)
+			xorInto(drow(nl+h1), acc)
+			xorInto(drow(nl+h2), acc)
+		} else {
+			for h := 0; h < c.h; h++ {
+				mulAddInto(drow(nl+h), acc, octExp[h])
+			}
+		}
+	}
+	for h := 0; h < c.h; h++ {
+		drow(nl + h)[colIdx[ks+h]] ^= 1
+	}
+
+	// step 4: Gauss-Jordan; binary rows first so most operations stay XORs
+	isPiv := make([]bool, mD)
+	p.denseRow = make([]int32, u)
+	for col := 0; col < u; col++ {
+		pick := -1
+		for r := 0; r < mD; r++ {
+			if !isPiv[r] && m[r*u+col] != 0 {
+				pick = r
+				break
+			}
+		}
+		if pick < 0 {
+			return nil, errSingular
+		}
+		isPiv[pick] = true
+		p.denseRow[col] = int32(pick)
+		pr := drow(pick)
+		if v := pr[col]; v != 1 {
+			inv := gfInv(v)
+			scaleInPlace(pr[col:], inv)
+			p.ops = append(p.ops, denseOp{dst: int32(pick), src: -1, c: inv})
+		}
+		for r := 0; r < mD; r++ {
+			if r == pick {
+				continue
+			}
+			if f := m[r*u+col]; f != 0 {
+				mulAddInto(drow(r)[col:], pr[col:], f)
+				p.ops = append(p.ops, denseOp{dst: int32(r), src: int32(pick), c: f})
+			}
+		}
+	}
+	for r := 0; r < mD; r++ {
+		if !isPiv[r] {
+			p.check = append(p.check, int32(r))
+		}
+	}
+	return p, nil
+}
+
+// errInconsistent is returned by execute when the extra equations
+// contradict the others.
+var errInconsistent = errors.New("fountain: symbols are inconsistent")
+
+// execute runs the plan on symbols: syms[r] is the right-hand side of
+// sparse row r (nil for zero; the S LDPC rows are always zero). It returns
+// the L intermediate symbols, each t bytes, in one slice.
+func (p *plan) execute(syms [][]byte, t int) ([]byte, error) {
+	c := p.c
+	L := c.l
+	slots := make([]byte, L*t)
+	slot := func(col int32) []byte { return slots[int(col)*t : int(col+1)*t] }
+
+	// forward substitution: slot[pivCol[k]] = symbol part of that column
+	for k, r := range p.pivRow {
+		pc := p.pivCol[k]
+		dst := slot(pc)
+		if s := syms[r]; s != nil {
+			copy(dst, s)
+		}
+		for _, col := range p.row(r) {
+			if col != pc && p.colPiv[col] >= 0 {
+				xorInto(dst, slot(col))
+			}
+		}
+	}
+
+	nl := len(p.leftover)
+	mD := nl + c.h
+	rhs := make([]byte, mD*t)
+	rrow := func(i int32) []byte { return rhs[int(i)*t : int(i+1)*t] }
+	for i, r := range p.leftover {
+		d := rrow(int32(i))
+		if s := syms[r]; s != nil {
+			copy(d, s)
+		}
+		for _, col := range p.row(r) {
+			if p.colPiv[col] >= 0 {
+				xorInto(d, slot(col))
+			}
+		}
+	}
+	acc := make([]byte, t)
+	ks := c.kp + c.s
+	for j := 0; j < ks; j++ {
+		mulAlphaInPlace(acc)
+		if p.colPiv[j] >= 0 {
+			xorInto(acc, slot(int32(j)))
+		}
+		if j < ks-1 {
+			h1, h2 := c.hdpcPair(j)
+			xorInto(rrow(int32(nl+h1)), acc)
+			xorInto(rrow(int32(nl+h2)), acc)
+		} else {
+			for h := 0; h < c.h; h++ {
+				mulAddInto(rrow(int32(nl+h)), acc, octExp[h])
+			}
+		}
+	}
+
+	for _, op := range p.ops {
+		if op.src < 0 {
+			scaleInPlace(rrow(op.dst), op.c)
+		} else {
+			mulAddInto(rrow(op.dst), rrow(op.src), op.c)
+		}
+	}
+	for _, r := range p.check {
+		for _, b := range rrow(r) {
+			if b != 0 {
+				return nil, errInconsistent
+			}
+		}
+	}
+	for i, col := range p.inact {
+		copy(slot(col), rrow(p.denseRow[i]))
+	}
+
+	// back substitution through the original pivot rows
+	for k, r := range p.pivRow {
+		pc := p.pivCol[k]
+		dst := slot(pc)
+		if s := syms[r]; s != nil {
+			copy(dst, s)
+		} else {
+			clear(dst)
+		}
+		for _, col := range p.row(r) {
+			if col != pc {
+				xorInto(dst, slot(col))
+			}
+		}
+	}
+	return slots, nil
+}
+
+// encodeSymbol writes to dst the encoding symbol with internal symbol
+// identifier isi, computed from the intermediate symbols.
+func (c *code) encodeSymbol(dst []byte, inter []byte, isi uint32, scratch []int32) []int32 {
+	t := len(dst)
+	scratch = c.appendRow(scratch[:0], isi)
+	copy(dst, inter[int(scratch[0])*t:int(scratch[0]+1)*t])
+	for _, col := range scratch[1:] {
+		xorInto(dst, inter[int(col)*t:int(col+1)*t])
+	}
+	return scratch
+}

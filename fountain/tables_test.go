@@ -1,0 +1,76 @@
+package fountain
+
+import "testing"
+
+// TestTables checks the RFC 6330 tables against facts taken from the RFC
+// text independently of how tables.go was produced: sizes, end values,
+// and the sum and XOR of every V table.
+func TestTables(t *testing.T) {
+	want := [4]struct{ first, last, sum, xor uint32 }{
+		{251291136, 1358307511, 331395769, 2200914733},
+		{807385413, 4135048896, 3270332586, 3069643552},
+		{1629829892, 3497665928, 1176160967, 620986173},
+		{1191369816, 3432275192, 3374522247, 1772968547},
+	}
+	for i, v := range randTables {
+		var sum, x uint32
+		for _, e := range v {
+			sum += e
+			x ^= e
+		}
+		if v[0] != want[i].first || v[255] != want[i].last || sum != want[i].sum || x != want[i].xor {
+			t.Errorf("V%d: first %d last %d sum %d xor %d, want %+v", i, v[0], v[255], sum, x, want[i])
+		}
+	}
+	if got := systematicIndices[0]; got != (struct{ kp, j, s, h, w uint16 }{10, 254, 7, 10, 17}) {
+		t.Errorf("first row %v", got)
+	}
+	if got := systematicIndices[476]; got != (struct{ kp, j, s, h, w uint16 }{56403, 471, 907, 16, 56951}) {
+		t.Errorf("last row %v", got)
+	}
+	for i, e := range systematicIndices {
+		if i > 0 && e.kp <= systematicIndices[i-1].kp {
+			t.Errorf("row %d: K' %d not increasing", i, e.kp)
+		}
+		if !isPrime(int(e.s)) || !isPrime(int(e.w)) || e.j > 1023 || e.h < 10 || e.h > 16 {
+			t.Errorf("row %d (K'=%d): S=%d W=%d must be prime, J=%d < 1024, H=%d in 10..16", i, e.kp, e.s, e.w, e.j, e.h)
+		}
+	}
+	// OCT_EXP / OCT_LOG of section 5.7.3
+	if octExp[0] != 1 || octExp[8] != 29 || octExp[254] != 142 || octExp[255] != 1 || octLog[2] != 1 || octLog[29] != 8 {
+		t.Errorf("OCT tables wrong: exp[8]=%d exp[254]=%d log[29]=%d", octExp[8], octExp[254], octLog[29])
+	}
+	for a := 1; a < 256; a++ {
+		if gfMul(byte(a), gfInv(byte(a))) != 1 {
+			t.Fatalf("inverse of %d", a)
+		}
+	}
+	// degree table of section 5.3.5.2
+	if degreeTable[1] != 5243 || degreeTable[30] != 1<<20 {
+		t.Errorf("degree table ends %d %d", degreeTable[1], degreeTable[30])
+	}
+}
+
+// TestWordOps checks the word-wide helpers against the byte tables.
+func TestWordOps(t *testing.T) {
+	src := make([]byte, 67)
+	for i := range src {
+		src[i] = byte(i*37 + 11)
+	}
+	for _, c := range []byte{0, 1, 2, 3, 0x8e, 255} {
+		dst := make([]byte, len(src))
+		mulAddInto(dst, src, c)
+		for i := range src {
+			if dst[i] != gfMul(c, src[i]) {
+				t.Fatalf("mulAddInto c=%d byte %d", c, i)
+			}
+		}
+	}
+	buf := append([]byte(nil), src...)
+	mulAlphaInPlace(buf)
+	for i := range src {
+		if buf[i] != gfMul(2, src[i]) {
+			t.Fatalf("mulAlphaInPlace byte %d", i)
+		}
+	}
+}
