@@ -33,7 +33,7 @@ func shotDir(t *testing.T) string {
 // and both ways to hide. Screenshots of home, search and article pages
 // are saved.
 func TestBrowser(t *testing.T) {
-	ctx := browser.New(t, 60*time.Second)
+	ctx := browser.New(t, 120*time.Second) // a ceiling for loaded CI machines; a run takes ~15 s
 	srv := newServer(t, testLibs(t), Options{})
 	dir := shotDir(t)
 	t.Logf("screenshots in %s", dir)
