@@ -203,6 +203,11 @@ func (d *BlockDecoder) Add(esi uint32, sym []byte) (bool, error) {
 	if len(d.esis) >= d.maxHeld() {
 		return false, fmt.Errorf("%w: %d symbols held for a block of %d without decoding it", ErrSymbol, len(d.esis), d.c.k)
 	}
+	if d.data == nil {
+		// room for K symbols and a little overhead: no regrowth in the
+		// usual case, and no more than the block's size up front
+		d.data = make([]byte, 0, (d.c.k+min(d.c.k/32+2, 64))*d.t)
+	}
 	d.index[esi] = int32(len(d.esis))
 	d.esis = append(d.esis, esi)
 	d.data = append(d.data, sym...)

@@ -45,34 +45,34 @@ func FuzzDecoderAdd(f *testing.F) {
 }
 
 func fuzzAdd(t *testing.T, in []byte) {
-		if len(in) < OTISize {
-			return
-		}
-		p, err := DecodeParams(in[:OTISize])
-		if err != nil {
-			return
-		}
-		// keep each run small: the fuzzer may pick huge objects
-		if p.SourceSymbols(0) > 2000 || int(p.T) > 4096 {
-			return
-		}
-		d, err := NewDecoder(p)
-		if err != nil {
-			t.Fatalf("validated params refused: %v", err)
-		}
-		rest := in[OTISize:]
-		for len(rest) >= 4 {
-			h := binary.BigEndian.Uint32(rest)
-			rest = rest[4:]
-			n := min(int(p.T), len(rest))
-			done, err := d.Add(uint8(h>>24), h&0xFFFFFF, rest[:n])
-			rest = rest[n:]
-			if err == nil && done {
-				out, err := d.Bytes()
-				if err != nil || uint64(len(out)) != p.F {
-					t.Fatalf("done but Bytes gave %d bytes, %v", len(out), err)
-				}
-				return
+	if len(in) < OTISize {
+		return
+	}
+	p, err := DecodeParams(in[:OTISize])
+	if err != nil {
+		return
+	}
+	// keep each run small: the fuzzer may pick huge objects
+	if p.SourceSymbols(0) > 2000 || int(p.T) > 4096 {
+		return
+	}
+	d, err := NewDecoder(p)
+	if err != nil {
+		t.Fatalf("validated params refused: %v", err)
+	}
+	rest := in[OTISize:]
+	for len(rest) >= 4 {
+		h := binary.BigEndian.Uint32(rest)
+		rest = rest[4:]
+		n := min(int(p.T), len(rest))
+		done, err := d.Add(uint8(h>>24), h&0xFFFFFF, rest[:n])
+		rest = rest[n:]
+		if err == nil && done {
+			out, err := d.Bytes()
+			if err != nil || uint64(len(out)) != p.F {
+				t.Fatalf("done but Bytes gave %d bytes, %v", len(out), err)
 			}
+			return
 		}
 	}
+}

@@ -1,6 +1,9 @@
 package fountain
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
 
 // MaxSourceSymbols is the largest number of source symbols in one source
 // block (K'max of RFC 6330 section 5.1.2).
@@ -127,46 +130,41 @@ func (c *code) appendRow(dst []int32, isi uint32) []int32 {
 	return dst
 }
 
-// appendLDPC appends, for each of the S LDPC rows (RFC 6330 section
-// 5.3.3.3), its columns; rowStart receives the S+1 boundaries relative to
-// the returned slice.
+// ldpcRows returns the columns of each of the S LDPC rows (RFC 6330
+// section 5.3.3.3), sorted, with repeated terms cancelled as in GF(2).
 func (c *code) ldpcRows() [][]int32 {
 	s, p, w := c.s, c.p, c.w
-	// toggle membership so repeated terms cancel as in GF(2)
-	sets := make([]map[int32]bool, s)
-	for i := range sets {
-		sets[i] = map[int32]bool{}
-	}
-	toggle := func(r int, col int) {
-		m := sets[r]
-		if m[int32(col)] {
-			delete(m, int32(col))
-		} else {
-			m[int32(col)] = true
-		}
+	rows := make([][]int32, s)
+	per := 3*c.b/s + 6
+	for i := range rows {
+		rows[i] = make([]int32, 0, per)
 	}
 	for i := 0; i < c.b; i++ {
 		a := 1 + i/s
 		b := i % s
-		toggle(b, i)
+		rows[b] = append(rows[b], int32(i))
 		b = (b + a) % s
-		toggle(b, i)
+		rows[b] = append(rows[b], int32(i))
 		b = (b + a) % s
-		toggle(b, i)
+		rows[b] = append(rows[b], int32(i))
 	}
 	for i := 0; i < s; i++ {
-		toggle(i, c.b+i)
-		toggle(i, w+i%p)
-		toggle(i, w+(i+1)%p)
+		rows[i] = append(rows[i], int32(c.b+i), int32(w+i%p), int32(w+(i+1)%p))
 	}
-	rows := make([][]int32, s)
-	for i, m := range sets {
-		r := make([]int32, 0, len(m))
-		for col := range m {
-			r = append(r, col)
+	for i, r := range rows {
+		slices.Sort(r)
+		out := r[:0]
+		for j := 0; j < len(r); {
+			k := j
+			for k < len(r) && r[k] == r[j] {
+				k++
+			}
+			if (k-j)%2 == 1 {
+				out = append(out, r[j])
+			}
+			j = k
 		}
-		sort.Slice(r, func(a, b int) bool { return r[a] < r[b] })
-		rows[i] = r
+		rows[i] = out
 	}
 	return rows
 }

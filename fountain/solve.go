@@ -307,35 +307,56 @@ func buildPlan(c *code, rowStart, cols []int32) (*plan, error) {
 		drow(nl + h)[colIdx[ks+h]] ^= 1
 	}
 
-	// step 4: Gauss-Jordan; binary rows first so most operations stay XORs
+	// step 4: elimination. The binary rows pivot first, so they are only
+	// ever combined with binary rows (XOR); GF(256) products are confined
+	// to the H HDPC rows. Forward elimination, then back substitution
+	// from the last pivot, leaves every pivot row a unit row.
 	isPiv := make([]bool, mD)
 	p.denseRow = make([]int32, u)
-	for col := 0; col < u; col++ {
-		pick := -1
-		for r := 0; r < mD; r++ {
-			if !isPiv[r] && m[r*u+col] != 0 {
-				pick = r
+	colDone := make([]bool, u)
+	var order []int32 // dense pivot rows in elimination order
+	var orderCol []int32
+	for r := 0; r < mD; r++ {
+		pr := drow(r)
+		col := -1
+		for j, v := range pr {
+			if v != 0 {
+				col = j
 				break
 			}
 		}
-		if pick < 0 {
-			return nil, errSingular
+		if col < 0 {
+			continue // all zero: must have a zero right-hand side
 		}
-		isPiv[pick] = true
-		p.denseRow[col] = int32(pick)
-		pr := drow(pick)
+		if colDone[col] {
+			panic("fountain: internal error: pivot column reused")
+		}
+		colDone[col] = true
+		isPiv[r] = true
+		p.denseRow[col] = int32(r)
+		order = append(order, int32(r))
+		orderCol = append(orderCol, int32(col))
 		if v := pr[col]; v != 1 {
 			inv := gfInv(v)
-			scaleInPlace(pr[col:], inv)
-			p.ops = append(p.ops, denseOp{dst: int32(pick), src: -1, c: inv})
+			scaleInPlace(pr, inv)
+			p.ops = append(p.ops, denseOp{dst: int32(r), src: -1, c: inv})
 		}
-		for r := 0; r < mD; r++ {
-			if r == pick {
-				continue
+		for r2 := r + 1; r2 < mD; r2++ {
+			if f := m[r2*u+col]; f != 0 {
+				mulAddInto(drow(r2), pr, f)
+				p.ops = append(p.ops, denseOp{dst: int32(r2), src: int32(r), c: f})
 			}
-			if f := m[r*u+col]; f != 0 {
-				mulAddInto(drow(r)[col:], pr[col:], f)
-				p.ops = append(p.ops, denseOp{dst: int32(r), src: int32(pick), c: f})
+		}
+	}
+	if len(order) < u {
+		return nil, errSingular
+	}
+	for i := len(order) - 1; i >= 0; i-- {
+		r, col := order[i], int(orderCol[i])
+		for _, q := range order[:i] {
+			if f := m[int(q)*u+col]; f != 0 {
+				m[int(q)*u+col] = 0
+				p.ops = append(p.ops, denseOp{dst: q, src: r, c: f})
 			}
 		}
 	}
