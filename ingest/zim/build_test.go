@@ -317,6 +317,24 @@ func TestHostileHeaders(t *testing.T) {
 	if err := walkBytes(b); !errors.Is(err, zim.ErrCorrupt) {
 		t.Errorf("unsorted directory: %v", err)
 	}
+	// Two cluster pointers to the same bytes: clusters must not overlap
+	// (else one small stream could be decompressed clusterCount times).
+	b = buildZIM(t, []string{"text/html"}, []testEntry{
+		{ns: 'C', url: "a", mime: 0, cluster: 0, blob: 0},
+		{ns: 'C', url: "b", mime: 0, cluster: 1, blob: 0},
+	}, []testCluster{{info: 5, blobs: [][]byte{[]byte("x")}}, {info: 5, blobs: [][]byte{[]byte("y")}}})
+	cp := binary.LittleEndian.Uint64(b[48:])
+	copy(b[cp+8:cp+16], b[cp:cp+8])
+	if err := walkBytes(b); !errors.Is(err, zim.ErrCorrupt) {
+		t.Errorf("overlapping clusters: %v", err)
+	}
+	// 4 MiB of zeros compress to a few hundred bytes: over the ratio bound.
+	b = buildZIM(t, []string{"text/html"}, []testEntry{
+		{ns: 'C', url: "a", mime: 0, cluster: 0, blob: 0},
+	}, []testCluster{{info: 5, blobs: [][]byte{make([]byte, 4<<20)}}})
+	if err := walkBytes(b); !errors.Is(err, zim.ErrTooLarge) {
+		t.Errorf("decompression bomb: %v", err)
+	}
 	// A URL with a ".." element cannot become a ferry path.
 	b = buildZIM(t, []string{"text/html"}, []testEntry{
 		{ns: 'C', url: "../etc/passwd", mime: 0, cluster: 0, blob: 0},

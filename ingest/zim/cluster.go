@@ -126,6 +126,15 @@ func readTable(dec io.Reader, width uint64, limit int64) (*cluster, *bytes.Buffe
 	return c, buf, nil
 }
 
+// A compressed cluster may expand to at most maxRatio times its stored size
+// (or ratioFloor, whichever is more). HTML compresses 3-10 times and even a
+// cluster of identical stub pages a few hundred times; the bound makes the
+// decompression work of a hostile file proportional to its size.
+const (
+	maxRatio   = 1024
+	ratioFloor = 1 << 20
+)
+
 // firstWindow is the LZMA2 dictionary / zstd window used on the first
 // attempt at a compressed cluster, whatever its header claims: libzim's
 // writers claim 64 MiB (xz) and up to 128 MiB (zstd) even for 1-2 MiB
@@ -182,6 +191,10 @@ func (a *Archive) decodeCluster(src io.ReaderAt, start, end int64) (*cluster, er
 	}
 	body := func() *io.SectionReader { return io.NewSectionReader(src, start+1, end-start-1) }
 	limit := a.opts.MaxClusterSize
+	if comp := info[0] & 0x0f; comp > compNone {
+		// Bound the work per compressed byte (see maxRatio).
+		limit = min(limit, max(ratioFloor, maxRatio*(end-start-1)))
+	}
 	// Text compresses about 3-10 times; reserve up to 32 times the input.
 	hint := 32*(end-start-1) + 64<<10
 	switch comp := info[0] & 0x0f; comp {
@@ -268,7 +281,7 @@ func (a *Archive) putZstd(d *zstd.Decoder) {
 }
 
 // clusterBounds returns where cluster i starts and the furthest it may
-// extend: the next cluster, or the checksum. Tables are no bound: libzim
+// extend: the next cluster, or the checksum for the last one. Tables are no bound: libzim
 // points titlePtrPos into the blob of X/listing/titleOrdered/v0.
 func (a *Archive) clusterBounds(i uint32) (start, end int64, err error) {
 	if i >= a.hdr.ClusterCount {
@@ -287,13 +300,15 @@ func (a *Archive) clusterBounds(i uint32) (start, end int64, err error) {
 	if s < HeaderSize || s >= e {
 		return 0, 0, fmt.Errorf("cluster %d: offset %d is outside the data area (%d..%d): %w", i, s, HeaderSize, e, ErrCorrupt)
 	}
-	lower := func(p uint64) {
-		if p > s && p < e {
-			e = p
-		}
-	}
+	// Clusters lie one after the other and never overlap: otherwise many
+	// cluster pointers could share one small compressed stream and make a
+	// tiny file cost clusterCount times MaxClusterSize to decompress.
 	if n == 16 {
-		lower(binary.LittleEndian.Uint64(b[8:]))
+		next := binary.LittleEndian.Uint64(b[8:])
+		if next <= s || next > e {
+			return 0, 0, fmt.Errorf("cluster %d starts at %d but cluster %d at %d: clusters must follow each other inside the data area: %w", i+1, next, i, s, ErrCorrupt)
+		}
+		e = next
 	}
 	return int64(s), int64(e), nil
 }

@@ -639,7 +639,7 @@ func TestFlipped(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		flips int // xz decoding is slow: fewer flips for the xz file
-	}{{small, 1000}, {booksNew, 200}, {booksOld, 60}} {
+	}{{small, 600}, {booksNew, 150}, {booksOld, 40}} {
 		name := tc.name
 		b := readFile(t, name)
 		// Every header byte, then an even spread over the rest.
