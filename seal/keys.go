@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/chacha20poly1305"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Labels for HKDF-SHA256 (info strings); docs/seal.md lists them.
@@ -38,10 +39,15 @@ const (
 	KDFThreads = 1
 )
 
-// masterKey derives the 32-byte master key of one passphrase.
+// masterKey derives the 32-byte master key of one passphrase. The
+// passphrase is brought to Unicode NFC first, so that the same Korean
+// passphrase typed in a browser or a terminal (which may compose Hangul
+// differently) gives the same key.
 func masterKey(pass string, salt []byte) [32]byte {
 	var m [32]byte
-	k := argon2.IDKey([]byte(pass), salt, kdfParams.time, kdfParams.memKiB, kdfParams.threads, 32)
+	pb := []byte(norm.NFC.String(pass))
+	defer clear(pb)
+	k := argon2.IDKey(pb, salt, kdfParams.time, kdfParams.memKiB, kdfParams.threads, 32)
 	copy(m[:], k)
 	clear(k)
 	return m

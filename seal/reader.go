@@ -13,7 +13,8 @@ const cacheChunks = 4
 // Open returns a reader for the file name and its size. Blocks are read and
 // authenticated on demand and a few are cached in memory; a block that fails
 // authentication makes ReadAt return an error wrapping ErrCorrupt, never its
-// bytes. The reader is safe for concurrent use.
+// bytes. The reader is safe for concurrent use. Reading a file after it was
+// removed or replaced fails with ErrCorrupt (its blocks were overwritten).
 func (v *Volume) Open(name string) (io.ReaderAt, int64, error) {
 	if v.closed.Load() {
 		return nil, 0, ErrClosed
@@ -27,6 +28,9 @@ func (v *Volume) Open(name string) (io.ReaderAt, int64, error) {
 	e := v.sb.files[i]
 	return &fileReader{v: v, e: e, blocks: blocksOf(e.ext)}, e.size, nil
 }
+
+// blockPool holds ciphertext buffers (never plaintext).
+var blockPool = sync.Pool{New: func() any { b := make([]byte, BlockSize); return &b }}
 
 type cached struct {
 	chunk int64
@@ -88,7 +92,9 @@ func (f *fileReader) chunk(c int64) ([]byte, error) {
 	f.mu.Unlock()
 
 	b := f.blocks[c]
-	blk := make([]byte, BlockSize)
+	bp := blockPool.Get().(*[]byte)
+	defer blockPool.Put(bp)
+	blk := *bp
 	if _, err := f.v.st.ReadAt(blk, b*BlockSize); err != nil {
 		return nil, fmt.Errorf("seal: reading %q block %d: %w", f.e.name, b, err)
 	}
@@ -96,6 +102,14 @@ func (f *fileReader) chunk(c int64) ([]byte, error) {
 	aad := dataAAD(make([]byte, 0, 64), f.v.k, b, f.e.id, c)
 	if !openBlock(data, f.v.k.data, blk, aad) {
 		return nil, fmt.Errorf("reading %q at byte %d (block %d): %w", f.e.name, c*payloadSize, b, ErrCorrupt)
+	}
+	// The last block's padding must be zero: one encoding per file.
+	if end := f.e.size - c*payloadSize; end < payloadSize {
+		for _, x := range data[end:] {
+			if x != 0 {
+				return nil, fmt.Errorf("reading %q: %w: padding of the last block is not zero", f.e.name, ErrCorrupt)
+			}
+		}
 	}
 	f.mu.Lock()
 	if len(f.cache) >= cacheChunks {

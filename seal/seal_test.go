@@ -509,3 +509,14 @@ func TestCrashLeavesOldOrNewState(t *testing.T) {
 		}
 	}
 }
+
+// TestPassphraseNFC: a Hangul passphrase unlocks whether it arrives
+// precomposed (NFC) or as conjoining jamo (NFD).
+func TestPassphraseNFC(t *testing.T) {
+	nfc := "조선 \uD55C\uAE00"                         // 한글, precomposed
+	nfd := "조선 \u1112\u1161\u11AB\u1100\u1173\u11AF" // 한글, decomposed
+	m := newMem(t, MinSize, nfc, "")
+	if _, err := unlockMem(m, nfd); err != nil {
+		t.Fatalf("NFD form of the passphrase: %v", err)
+	}
+}
