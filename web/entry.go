@@ -67,6 +67,14 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 // libFor finds the library named in the URL, or writes an error page.
 func (h *Handler) libFor(w http.ResponseWriter, r *http.Request, name string) *lib {
 	l := h.byName[name]
+	if l == nil && len(name) == 64 {
+		// Links may also name an archive by its ID, which survives renaming.
+		for _, x := range h.libs {
+			if x.Reader != nil && x.Reader.ID() == name {
+				l = x
+			}
+		}
+	}
 	if l == nil {
 		h.errorPage(w, r, http.StatusNotFound, "noLib", "notFoundHelp", name)
 		return nil

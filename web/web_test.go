@@ -341,3 +341,11 @@ func TestBarInOtherPages(t *testing.T) {
 		}
 	}
 }
+
+func TestLibraryByID(t *testing.T) {
+	lib := Sample()
+	h := New([]Library{lib}, Options{})
+	if w := do(h, "GET", "/a/"+lib.Reader.ID()+"/ko/index.html"); w.Code != 200 {
+		t.Errorf("by ID: %d", w.Code)
+	}
+}
