@@ -136,6 +136,8 @@ func TestKorQuADHitRate(t *testing.T) {
 		t.Fatalf("DocCount %d, want %d", ix.DocCount(), len(k.titles))
 	}
 	top1, top3 := k.hitRates(t, ix)
+	t.Logf("regions: norms %d, postings %d, dictionary %d in %d blocks, block index %d, trailer %d",
+		ix.h.normCount, ix.h.postLen, ix.h.dictLen, ix.h.blockCount, 8*(ix.h.blockCount+1), headerLen)
 	t.Logf("KorQuAD: %d articles, %d questions, text %d bytes, index %d bytes (%.3f of text), %d terms; top-1 %.4f, top-3 %.4f",
 		len(k.titles), len(k.questions), k.textBytes, len(idx), float64(len(idx))/float64(k.textBytes), ix.TermCount(), top1, top3)
 	// Measured top-1 0.9645, top-3 0.9945 (docs/search-index.md); the
