@@ -76,9 +76,10 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 			d.Libs = append(d.Libs, l.info())
 		}
 	}
-	p.Title = q + " · " + p.T["search"]
+	// The words searched for stay out of the title, which browsers keep
+	// in their history and show in the task bar.
+	p.Title = p.T["search"]
 	if q == "" {
-		p.Title = p.T["search"]
 		p.Data = d
 		h.render(w, http.StatusOK, "search", p)
 		return
