@@ -30,8 +30,9 @@ const (
 
 	// MinSize is the smallest container Create makes (128 blocks, 8 MiB).
 	MinSize = 128 * BlockSize
-	// MaxSize is the largest container Create makes (16 TiB).
-	MaxSize = 1 << 44
+	// MaxSize is the largest container Create makes (2 TiB, the largest SDXC
+	// card); it keeps the in-memory block maps at most 4 MiB.
+	MaxSize = 1 << 41
 	// MaxNameLen is the longest file name, in bytes.
 	MaxNameLen = 255
 )
@@ -59,6 +60,9 @@ var (
 	ErrPassphrase = errors.New("seal: unusable passphrase")
 	// ErrShortInput means Add's reader ended before the announced size.
 	ErrShortInput = errors.New("seal: input shorter than its announced size")
+	// ErrReadOnly means the container could only be opened for reading (a
+	// write-protected card or a read-only file), so it cannot be changed.
+	ErrReadOnly = errors.New("seal: container is read-only (write-protected card or file?)")
 	// ErrClosed means the volume was closed.
 	ErrClosed = errors.New("seal: volume closed")
 )
@@ -219,9 +223,10 @@ func findSuper(st storage, nBlocks int64, k *keys) (sb *superblock, slot int64, 
 // its encrypted directory) and never writes over outer blocks. An outer
 // library opened alone knows nothing of a hidden one: writing to it may
 // destroy hidden data (use UnlockBoth). Only one Volume per container should
-// write at a time.
+// write at a time. A container that cannot be opened for writing is opened
+// read-only, and Add and Remove then return ErrReadOnly.
 func Unlock(path, pass string) (*Volume, error) {
-	f, nBlocks, salt, err := openFile(path)
+	f, nBlocks, salt, ro, err := openFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -230,6 +235,7 @@ func Unlock(path, pass string) (*Volume, error) {
 		f.Close()
 		return nil, err
 	}
+	v.readOnly = ro
 	return v, nil
 }
 
@@ -238,7 +244,7 @@ func Unlock(path, pass string) (*Volume, error) {
 // hidden block. It fails with ErrNoVolume when either passphrase opens
 // nothing, or when they do not name an outer and a hidden library.
 func UnlockBoth(path, outer, hidden string) (*Volume, error) {
-	f, nBlocks, salt, err := openFile(path)
+	f, nBlocks, salt, ro, err := openFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -247,25 +253,32 @@ func UnlockBoth(path, outer, hidden string) (*Volume, error) {
 		f.Close()
 		return nil, err
 	}
+	v.readOnly = ro
 	return v, nil
 }
 
-func openFile(path string) (*os.File, int64, []byte, error) {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+// openFile opens the container for reading and writing, or only for reading
+// when writing is refused (readOnly is then true).
+func openFile(path string) (f *os.File, nBlocks int64, salt []byte, readOnly bool, err error) {
+	f, err = os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
-		return nil, 0, nil, fmt.Errorf("opening container: %w", err)
+		var rerr error
+		if f, rerr = os.Open(path); rerr != nil {
+			return nil, 0, nil, false, fmt.Errorf("opening container: %w", err)
+		}
+		readOnly = true
 	}
 	st, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, 0, nil, fmt.Errorf("opening container: %w", err)
+		return nil, 0, nil, false, fmt.Errorf("opening container: %w", err)
 	}
-	salt := make([]byte, saltSize)
+	salt = make([]byte, saltSize)
 	if _, err := f.ReadAt(salt, 0); err != nil && st.Size() >= saltSize {
 		f.Close()
-		return nil, 0, nil, fmt.Errorf("opening container: %w", err)
+		return nil, 0, nil, false, fmt.Errorf("opening container: %w", err)
 	}
-	return f, st.Size() / BlockSize, salt, nil
+	return f, st.Size() / BlockSize, salt, readOnly, nil
 }
 
 // unlock is Unlock on an opened storage. A container too small to be one

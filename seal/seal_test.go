@@ -520,3 +520,86 @@ func TestPassphraseNFC(t *testing.T) {
 		t.Fatalf("NFD form of the passphrase: %v", err)
 	}
 }
+
+// changedBlocks lists the blocks that differ between two images.
+func changedBlocks(a, b []byte) []int64 {
+	var out []int64
+	for i := int64(0); (i+1)*BlockSize <= int64(len(a)); i++ {
+		if !bytes.Equal(a[i*BlockSize:(i+1)*BlockSize], b[i*BlockSize:(i+1)*BlockSize]) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// TestChangedBlocksPerWrite checks what two images taken around one Add
+// show: exactly the file's blocks, the new and the old directory slot, and
+// chaffBlocks more — never block 0 or a block of the other library.
+func TestChangedBlocksPerWrite(t *testing.T) {
+	m := newMem(t, 4*MinSize, outerPass, hiddenPass)
+	h := mustUnlock(t, m, hiddenPass)
+	mustAdd(t, h, "h", pseudo(30*payloadSize, 1))
+	hidden := map[int64]bool{h.slot: true}
+	for _, b := range blocksOf(h.sb.files[0].ext) {
+		hidden[b] = true
+	}
+	o, err := unlockBothMem(m, outerPass, hiddenPass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		before := bytes.Clone(m.b)
+		oldSlot := o.slot
+		mustAdd(t, o, "o"+string(rune('a'+i)), pseudo(2*payloadSize, byte(i)))
+		changed := changedBlocks(before, m.b)
+		if want := 2 + 2 + chaffBlocks; len(changed) != want {
+			t.Fatalf("add %d changed %d blocks, want %d", i, len(changed), want)
+		}
+		for _, b := range changed {
+			if b == 0 || hidden[b] {
+				t.Fatalf("add %d changed protected block %d", i, b)
+			}
+		}
+		if !slicesContains(changed, oldSlot) || !slicesContains(changed, o.slot) {
+			t.Fatalf("directory slots %d, %d not both rewritten", oldSlot, o.slot)
+		}
+	}
+}
+
+func slicesContains(s []int64, x int64) bool {
+	for _, y := range s {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+func TestReadOnly(t *testing.T) {
+	m := newMem(t, MinSize, outerPass, "")
+	v := mustUnlock(t, m, outerPass)
+	mustAdd(t, v, "a", []byte("x"))
+	v.readOnly = true // as after openFile fell back to reading only
+	if err := v.Add("b", bytes.NewReader(nil), 0); !errors.Is(err, ErrReadOnly) {
+		t.Fatalf("add: %v", err)
+	}
+	if err := v.Remove("a"); !errors.Is(err, ErrReadOnly) {
+		t.Fatalf("remove: %v", err)
+	}
+	if os.Geteuid() == 0 {
+		t.Skip("running as root: file permissions do not stop writing")
+	}
+	p := filepath.Join(t.TempDir(), "c")
+	if err := Create(p, MinSize, outerPass, ""); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(p, 0o400)
+	v, err := Unlock(p, outerPass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	if err := v.Add("b", bytes.NewReader(nil), 0); !errors.Is(err, ErrReadOnly) {
+		t.Fatalf("add to read-only file: %v", err)
+	}
+}

@@ -25,6 +25,7 @@ type Volume struct {
 	// a hidden library, the hidden one for an outer library from UnlockBoth.
 	other        *keys
 	otherIsOuter bool
+	readOnly     bool
 	closed       atomic.Bool
 }
 
@@ -196,6 +197,9 @@ func (v *Volume) Add(name string, r io.Reader, size int64) error {
 	if v.closed.Load() {
 		return ErrClosed
 	}
+	if v.readOnly {
+		return fmt.Errorf("adding %q: %w", name, ErrReadOnly)
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	used, err := v.usedMap()
@@ -246,6 +250,9 @@ func (v *Volume) Add(name string, r io.Reader, size int64) error {
 func (v *Volume) Remove(name string) error {
 	if v.closed.Load() {
 		return ErrClosed
+	}
+	if v.readOnly {
+		return fmt.Errorf("removing %q: %w", name, ErrReadOnly)
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -342,22 +349,46 @@ func (v *Volume) commit(nsb *superblock, used bitmap, freed []int64) error {
 	return nil
 }
 
-// chaff overwrites chaffBlocks blocks chosen uniformly among those not in
-// used (and not block 0) with random bytes.
+// chaff overwrites chaffBlocks distinct blocks chosen uniformly among those
+// not in used (and not block 0) with random bytes. It draws random indices
+// and rejects used ones, so its memory does not grow with the container; on
+// a nearly full container it falls back to listing the free blocks.
 func (v *Volume) chaff(used bitmap) {
-	var free []int64
-	for b := int64(1); b < v.nBlocks; b++ {
-		if !used.get(b) {
-			free = append(free, b)
+	picked := make(map[int64]bool, chaffBlocks)
+	for try := 0; try < 64*chaffBlocks && len(picked) < chaffBlocks; try++ {
+		b := 1 + randInt(v.nBlocks-1)
+		if !used.get(b) && !picked[b] {
+			picked[b] = true
 		}
 	}
-	for i := 0; i < chaffBlocks && len(free) > 0; i++ {
-		j, _ := rand.Int(rand.Reader, big.NewInt(int64(len(free))))
-		k := j.Int64()
-		v.scrub(free[k : k+1])
-		free[k] = free[len(free)-1]
-		free = free[:len(free)-1]
+	if len(picked) < chaffBlocks {
+		var free []int64
+		for b := int64(1); b < v.nBlocks; b++ {
+			if !used.get(b) && !picked[b] {
+				free = append(free, b)
+			}
+		}
+		for len(picked) < chaffBlocks && len(free) > 0 {
+			k := randInt(int64(len(free)))
+			picked[free[k]] = true
+			free[k] = free[len(free)-1]
+			free = free[:len(free)-1]
+		}
 	}
+	blocks := make([]int64, 0, len(picked))
+	for b := range picked {
+		blocks = append(blocks, b)
+	}
+	v.scrub(blocks)
+}
+
+// randInt returns a uniform random integer in [0, n) from crypto/rand.
+func randInt(n int64) int64 {
+	j, err := rand.Int(rand.Reader, big.NewInt(n))
+	if err != nil {
+		panic("seal: internal error: no randomness: " + err.Error())
+	}
+	return j.Int64()
 }
 
 // scrub overwrites blocks with random bytes; errors are ignored (best effort,
