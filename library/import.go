@@ -1,0 +1,245 @@
+package library
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"ferry/archive"
+	"ferry/key"
+	"ferry/trust"
+)
+
+// ImportOptions tune Import.
+type ImportOptions struct {
+	// AllowUntrusted adds archives signed by keys the library does not trust.
+	AllowUntrusted bool
+	// Copy receives each copy's options (progress); Start, if set, is told
+	// which file is about to be copied.
+	Copy  CopyOptions
+	Start func(path string, r Record)
+}
+
+// Refusal is an archive Import did not add, and why.
+type Refusal struct {
+	Path string
+	Err  error
+}
+
+// ImportResult says what Import did.
+type ImportResult struct {
+	Added, Skipped []Record
+	Refused        []Refusal
+}
+
+// UntrustedError reports an archive signed by keys the library does not
+// trust; Keys are the signers, so the caller can offer to trust one.
+type UntrustedError struct {
+	Channel string
+	Keys    []key.Public
+	Reason  string
+	Dir     string
+}
+
+func (e *UntrustedError) Error() string {
+	cmd := "ferry trust add " + e.Keys[0].String()
+	if e.Dir != "" && e.Dir != DefaultDir() {
+		cmd += " --library " + e.Dir
+	}
+	return fmt.Sprintf("channel %s: %s; if you trust this publisher, run: %s", e.Channel, e.Reason, cmd)
+}
+
+func (e *UntrustedError) Unwrap() error { return trust.ErrUntrusted }
+
+// Sources expands import arguments: an archive file, or a folder whose
+// *.ferry files (directly inside or in its archives/ folder) are taken.
+func Sources(args []string) ([]string, error) {
+	var out []string
+	for _, a := range args {
+		st, err := os.Stat(a)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			out = append(out, a)
+			continue
+		}
+		var found []string
+		for _, pat := range []string{filepath.Join(a, "*"+archiveExt), filepath.Join(a, ArchiveDir, "*"+archiveExt)} {
+			m, err := filepath.Glob(pat)
+			if err != nil {
+				return nil, err
+			}
+			found = append(found, m...)
+		}
+		if len(found) == 0 {
+			return nil, fmt.Errorf("%s: no *%s archives in this folder", a, archiveExt)
+		}
+		sort.Strings(found)
+		out = append(out, found...)
+	}
+	return out, nil
+}
+
+type candidate struct {
+	path string
+	r    *archive.Reader
+	rec  Record
+}
+
+// Import adds archive files to the library. Each is checked before it is
+// added: signed by a trusted, unrevoked key (unless AllowUntrusted), not
+// older than the highest edition seen in its channel (unless a newer
+// archive needs it as its base), and, once copied, every byte verified.
+// Archives the library already holds (by id) are skipped. A refused
+// archive does not stop the others; the error lists all refusals.
+func (l *Library) Import(ctx context.Context, paths []string, opts ImportOptions) (*ImportResult, error) {
+	res := &ImportResult{}
+	var cands []*candidate
+	defer func() {
+		for _, c := range cands {
+			c.r.Close()
+		}
+	}()
+	for _, p := range paths {
+		r, err := archive.OpenFile(p)
+		if err != nil {
+			res.Refused = append(res.Refused, Refusal{p, err})
+			continue
+		}
+		cands = append(cands, &candidate{p, r, recordOf(r)})
+	}
+	// Oldest first, so a card with a base and its deltas imports whole.
+	sort.SliceStable(cands, func(i, j int) bool {
+		a, b := cands[i].rec, cands[j].rec
+		if a.Channel != b.Channel {
+			return a.Channel < b.Channel
+		}
+		return a.Edition < b.Edition
+	})
+	needed := map[string]bool{}
+	for _, r := range l.State.Archives {
+		needed[r.Base] = true
+	}
+	for _, c := range cands {
+		needed[c.rec.Base] = true
+	}
+	seen := map[string]bool{}
+	for _, c := range cands {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		if seen[c.rec.ID] {
+			continue
+		}
+		seen[c.rec.ID] = true
+		added, err := l.importOne(ctx, c, needed, opts)
+		switch {
+		case err != nil:
+			if errors.Is(err, context.Canceled) {
+				return res, err
+			}
+			res.Refused = append(res.Refused, Refusal{c.path, err})
+		case added:
+			res.Added = append(res.Added, c.rec)
+		default:
+			res.Skipped = append(res.Skipped, c.rec)
+		}
+	}
+	if len(res.Refused) > 0 {
+		var msgs []string
+		var errs []error
+		for _, f := range res.Refused {
+			msgs = append(msgs, fmt.Sprintf("%s: %v", f.Path, f.Err))
+			errs = append(errs, f.Err)
+		}
+		return res, fmt.Errorf("%d of %d archives refused: %s: %w", len(res.Refused), len(paths),
+			strings.Join(msgs, "; "), errors.Join(errs...))
+	}
+	return res, nil
+}
+
+func recordOf(r *archive.Reader) Record {
+	m := r.Manifest()
+	rec := Record{ID: r.ID(), File: fileFor(r.ID()), Channel: m.Channel, Edition: m.Edition, Size: r.Size()}
+	if m.Base != nil {
+		rec.Base = m.Base.ID
+	}
+	for _, k := range r.Signers() {
+		rec.Signers = append(rec.Signers, k.Fingerprint())
+	}
+	return rec
+}
+
+// Check says whether the library would accept the archive r: trusted (or
+// allowUntrusted) and no rollback. It also returns revocations to remember.
+func (l *Library) Check(r *archive.Reader, allowUntrusted bool) (trust.Decision, error) {
+	m := r.Manifest()
+	d, err := l.State.Trust.Check(r.Signers(), m.Extra)
+	if err != nil {
+		return d, fmt.Errorf("channel %s edition %d: certificates in the manifest: %w", m.Channel, m.Edition, err)
+	}
+	if !d.Trusted && !allowUntrusted {
+		return d, &UntrustedError{Channel: m.Channel, Keys: r.Signers(), Reason: d.Reason, Dir: l.Dir}
+	}
+	return d, nil
+}
+
+func (l *Library) importOne(ctx context.Context, c *candidate, needed map[string]bool, opts ImportOptions) (bool, error) {
+	if old, ok := l.Record(c.rec.ID); ok {
+		if st, err := os.Stat(l.Path(old)); err == nil && st.Size() == old.Size {
+			return false, nil
+		}
+	}
+	d, err := l.Check(c.r, opts.AllowUntrusted)
+	if err != nil {
+		// Revocations are root-signed and self-authenticating: remember
+		// them even from an archive we refuse.
+		if len(d.NewRevocations) > 0 {
+			l.State.Trust.Remember(d.NewRevocations...)
+			if serr := l.Save(); serr != nil {
+				return false, serr
+			}
+		}
+		return false, err
+	}
+	if cs := l.State.Channels[c.rec.Channel]; cs != nil && c.rec.Edition < cs.Highest && !needed[c.rec.ID] {
+		return false, fmt.Errorf("%w: channel %s edition %d is older than edition %d already seen; refusing it",
+			ErrRollback, c.rec.Channel, c.rec.Edition, cs.Highest)
+	}
+	if opts.Start != nil {
+		opts.Start(c.path, c.rec)
+	}
+	f, err := os.Open(c.path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	if _, _, err := CopyArchive(ctx, f, c.rec.Size, c.rec.ID, filepath.Join(l.Dir, ArchiveDir), opts.Copy); err != nil {
+		return false, err
+	}
+	l.State.Archives = removeRecord(l.State.Archives, c.rec.ID)
+	l.State.Archives = append(l.State.Archives, c.rec)
+	cs := l.State.Channels[c.rec.Channel]
+	if cs == nil {
+		cs = &ChannelState{}
+		l.State.Channels[c.rec.Channel] = cs
+	}
+	cs.Highest = max(cs.Highest, c.rec.Edition)
+	l.State.Trust.Remember(d.NewRevocations...)
+	return true, l.Save()
+}
+
+func removeRecord(rs []Record, id string) []Record {
+	out := rs[:0]
+	for _, r := range rs {
+		if r.ID != id {
+			out = append(out, r)
+		}
+	}
+	return out
+}

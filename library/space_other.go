@@ -1,0 +1,13 @@
+//go:build !unix
+
+package library
+
+import "os"
+
+// freeSpace is unknown on this system; the copy then simply runs and fails
+// with the OS's own error when the medium is full.
+func freeSpace(string) (int64, bool) { return 0, false }
+
+func isUnsupported(error) bool { return true }
+
+func dropCache(*os.File) {}

@@ -1,0 +1,28 @@
+//go:build unix
+
+package library
+
+import (
+	"errors"
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// freeSpace returns the bytes an unprivileged user may still write in dir.
+func freeSpace(dir string) (int64, bool) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		return 0, false
+	}
+	return int64(st.Bavail) * int64(st.Bsize), true
+}
+
+func isUnsupported(err error) bool {
+	return errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOTSUP)
+}
+
+// dropCache asks the OS to forget f's cached pages, so that reading back
+// after a copy reads what is on the card, not what is in memory.
+func dropCache(f *os.File) { dropCacheOS(f) }

@@ -1,0 +1,7 @@
+//go:build unix && !linux
+
+package library
+
+import "os"
+
+func dropCacheOS(*os.File) {}
