@@ -240,10 +240,15 @@ func snippet(text string, terms map[string]bool, max int) []fragment {
 		words = append(words, word{ws, len(text)})
 	}
 	seen := map[string]bool{}
+	lead, filter := firstRunes(terms)
 	match := func(w word) bool {
 		s := text[w.start:w.end]
 		if m, ok := seen[s]; ok {
 			return m
+		}
+		if filter && !hasAny(s, lead) {
+			seen[s] = false
+			return false
 		}
 		m := false
 		for _, t := range search.Terms(s) {
@@ -373,4 +378,38 @@ func (c *textCache) get(l *lib, e archive.Entry) (string, error) {
 		}
 	}
 	return text, nil
+}
+
+// firstRunes returns the first rune of every term, for a cheap test that
+// skips words which cannot produce any of them. The analyzer only folds
+// case (and full-width forms) and trims endings, so a term's first rune is
+// in its word when it is an ASCII letter or digit or a Hangul syllable; for
+// any other first rune the filter is off (ok false).
+func firstRunes(terms map[string]bool) (set map[rune]bool, ok bool) {
+	set = map[rune]bool{}
+	for t := range terms {
+		r, _ := utf8.DecodeRuneInString(t)
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r >= 0xAC00 && r <= 0xD7A3) {
+			return nil, false
+		}
+		set[r] = true
+	}
+	return set, len(set) > 0
+}
+
+// hasAny reports whether word holds one of the runes, after the
+// analyzer's case and width folding.
+func hasAny(word string, set map[rune]bool) bool {
+	for _, r := range word {
+		if r >= 0xFF01 && r <= 0xFF5E {
+			r -= 0xFEE0
+		}
+		if r >= 'A' && r <= 'Z' {
+			r += 'a' - 'A'
+		}
+		if set[r] {
+			return true
+		}
+	}
+	return false
 }

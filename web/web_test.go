@@ -349,3 +349,26 @@ func TestLibraryByID(t *testing.T) {
 		t.Errorf("by ID: %d", w.Code)
 	}
 }
+
+// TestSnippetFilter checks the quick pre-test never hides a match the
+// analyzer finds, on the real UDHR texts in Korean and English.
+func TestSnippetFilter(t *testing.T) {
+	lib := testLibs(t)[1]
+	for _, p := range []string{"kor.html", "eng.html"} {
+		e, err := lib.Reader.Lookup(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, text, err := lib.Reader.Text(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range strings.Fields(text)[:400] {
+			terms := queryTerms(w)
+			first, ok := firstRunes(terms)
+			if ok && !hasAny(w, first) {
+				t.Errorf("%s: filter drops %q (terms %v)", p, w, terms)
+			}
+		}
+	}
+}
