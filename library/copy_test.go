@@ -233,4 +233,3 @@ func TestKillImport(t *testing.T) {
 		a.Close()
 	}
 }
-
