@@ -14,6 +14,9 @@ var (
 	octLog [256]byte
 	// mulTable[c][x] = c*x, so a symbol times a scalar is one lookup per byte.
 	mulTable [256][256]byte
+	// nibbleTable[c] holds c*x for x = 0..15, then c*(x<<4): the two
+	// halves of a byte multiply separately (the split-nibble method).
+	nibbleTable [256][32]byte
 )
 
 func init() {
@@ -33,6 +36,10 @@ func init() {
 		for b := 1; b < 256; b++ {
 			mulTable[a][b] = octExp[int(octLog[a])+int(octLog[b])]
 		}
+		for x := 0; x < 16; x++ {
+			nibbleTable[a][x] = mulTable[a][x]
+			nibbleTable[a][16+x] = mulTable[a][x<<4]
+		}
 	}
 }
 
@@ -44,7 +51,17 @@ func gfInv(a byte) byte { return octExp[255-int(octLog[a])] }
 
 // xorInto sets dst ^= src (len(dst) >= len(src)); crypto/subtle works a
 // machine word (or vector) at a time.
-func xorInto(dst, src []byte) { subtle.XORBytes(dst, dst, src) }
+func xorInto(dst, src []byte) {
+	if useAVX2 && len(src) >= 32 {
+		n := len(src) &^ 31
+		xorAVX2(dst[:n], src[:n])
+		dst, src = dst[n:], src[n:]
+		if len(src) == 0 {
+			return
+		}
+	}
+	subtle.XORBytes(dst, dst, src)
+}
 
 // mulAddInto sets dst ^= c*src.
 func mulAddInto(dst, src []byte, c byte) {
@@ -54,6 +71,11 @@ func mulAddInto(dst, src []byte, c byte) {
 	case 1:
 		xorInto(dst, src)
 		return
+	}
+	if useAVX2 && len(src) >= 32 {
+		n := len(src) &^ 31
+		mulAddAVX2(dst[:n], src[:n], &nibbleTable[c])
+		dst, src = dst[n:], src[n:]
 	}
 	t := &mulTable[c]
 	dst = dst[:len(src)]

@@ -1,6 +1,7 @@
 package fountain
 
 import (
+	"crypto/subtle"
 	"errors"
 	"math/bits"
 )
@@ -384,14 +385,15 @@ func (p *plan) execute(syms [][]byte, t int) ([]byte, error) {
 	// forward substitution: slot[pivCol[k]] = symbol part of that column
 	for k, r := range p.pivRow {
 		pc := p.pivCol[k]
+		first := syms[r] // nil: the slot is still zero
 		dst := slot(pc)
-		if s := syms[r]; s != nil {
-			copy(dst, s)
-		}
 		for _, col := range p.row(r) {
 			if col != pc && p.colPiv[col] >= 0 {
-				xorInto(dst, slot(col))
+				first = xorFirst(dst, first, slot(col))
 			}
+		}
+		if first != nil {
+			copy(dst, first)
 		}
 	}
 
@@ -447,21 +449,37 @@ func (p *plan) execute(syms [][]byte, t int) ([]byte, error) {
 	}
 
 	// back substitution through the original pivot rows
+	zero := make([]byte, t)
 	for k, r := range p.pivRow {
 		pc := p.pivCol[k]
 		dst := slot(pc)
-		if s := syms[r]; s != nil {
-			copy(dst, s)
-		} else {
-			clear(dst)
+		first := syms[r]
+		if first == nil {
+			first = zero
 		}
 		for _, col := range p.row(r) {
 			if col != pc {
-				xorInto(dst, slot(col))
+				first = xorFirst(dst, first, slot(col))
 			}
+		}
+		if first != nil {
+			copy(dst, first)
 		}
 	}
 	return slots, nil
+}
+
+// xorFirst accumulates into dst: while first is non-nil, dst has not been
+// written yet and first holds its pending value, so the first XOR is
+// dst = first ^ src (saving a copy). It returns the new pending value (nil
+// once dst holds the sum).
+func xorFirst(dst, first, src []byte) []byte {
+	if first == nil {
+		xorInto(dst, src)
+		return nil
+	}
+	subtle.XORBytes(dst, first, src)
+	return nil
 }
 
 // encodeSymbol writes to dst the encoding symbol with internal symbol

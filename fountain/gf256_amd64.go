@@ -1,0 +1,21 @@
+//go:build amd64 && !fountain_purego
+
+package fountain
+
+import "golang.org/x/sys/cpu"
+
+// useAVX2 selects the AVX2 kernels in gf256_amd64.s: 32 bytes per
+// instruction for XOR, and the split-nibble multiply (two 16-entry tables
+// looked up with VPSHUFB) for GF(256) products.
+var useAVX2 = cpu.X86.HasAVX2
+
+// xorAVX2 sets dst ^= src for the first len(src)&^31 bytes.
+//
+//go:noescape
+func xorAVX2(dst, src []byte)
+
+// mulAddAVX2 sets dst ^= c*src for the first len(src)&^31 bytes, where
+// tbl holds c times each low nibble, then c times each high nibble.
+//
+//go:noescape
+func mulAddAVX2(dst, src []byte, tbl *[32]byte)

@@ -1,0 +1,9 @@
+//go:build !amd64 || fountain_purego
+
+package fountain
+
+// useAVX2 is false off amd64: the portable loops in gf256.go run instead.
+const useAVX2 = false
+
+func xorAVX2(dst, src []byte)                   { panic("fountain: internal error: no AVX2") }
+func mulAddAVX2(dst, src []byte, tbl *[32]byte) { panic("fountain: internal error: no AVX2") }
