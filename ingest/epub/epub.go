@@ -207,6 +207,10 @@ type opfPackage struct {
 		Publishers  []string `xml:"publisher"`
 		Dates       []string `xml:"date"`
 		Description []string `xml:"description"`
+		Metas       []struct {
+			Name    string `xml:"name,attr"`
+			Content string `xml:"content,attr"`
+		} `xml:"meta"`
 	} `xml:"metadata"`
 	Items []struct {
 		ID         string `xml:"id,attr"`
@@ -317,7 +321,13 @@ func (b *Book) load() error {
 	byID := map[string]*item{}
 	zipToItem := map[string]*item{}
 	var missing []string
-	var navName, ncxName string
+	var navName, ncxName, coverName string
+	coverID := ""
+	for _, m := range md.Metas {
+		if m.Name == "cover" {
+			coverID = m.Content
+		}
+	}
 	for _, it := range pkg.Items {
 		name, _, ok, err := resolve(opfName, it.Href)
 		if err != nil {
@@ -338,6 +348,9 @@ func (b *Book) load() error {
 		zipToItem[name] = x
 		if hasWord(it.Properties, "nav") {
 			navName = name
+		}
+		if hasWord(it.Properties, "cover-image") || (coverName == "" && it.ID == coverID && strings.HasPrefix(x.mime, "image/")) {
+			coverName = name
 		}
 		if x.mime == "application/x-dtbncx+xml" && (it.ID == pkg.Spine.Toc || ncxName == "") {
 			ncxName = name
@@ -427,6 +440,9 @@ func (b *Book) load() error {
 	}
 	if b.meta.Title == "" {
 		b.meta.Title = path.Base(b.order[0])
+	}
+	if coverName != "" {
+		b.meta.Illustration = b.illustration(coverName)
 	}
 	return nil
 }

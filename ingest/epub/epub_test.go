@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image/png"
 	"io"
 	"net/url"
 	"os"
@@ -115,6 +116,11 @@ func TestAlice(t *testing.T) {
 	md := b.Metadata()
 	if md.Title != "Alice's Adventures in Wonderland" || md.Creator != "Lewis Carroll" || md.Language != "en-US" || md.MainPage != TOCPage {
 		t.Errorf("metadata %+v", md)
+	}
+	if il := md.Illustration; len(il) < 100 || !bytes.HasPrefix(il, []byte("\x89PNG")) {
+		t.Errorf("no PNG illustration from the cover (%d bytes)", len(il))
+	} else if cfg, err := png.DecodeConfig(bytes.NewReader(il)); err != nil || cfg.Width != IllustrationSize || cfg.Height != IllustrationSize {
+		t.Errorf("illustration %+v, %v", cfg, err)
 	}
 	toc, ok := w.entries[TOCPage]
 	if !ok || !toc.Article {
@@ -329,8 +335,10 @@ func TestZipBomb(t *testing.T) {
 	t.Log(err)
 }
 
-// FuzzPackage fuzzes container/OPF parsing and the whole import, seeded
-// with the real book (its container.xml and package document, and the file).
+// FuzzPackage fuzzes container/OPF/nav parsing and the whole import,
+// seeded with the real book: the fuzzed container.xml, package document
+// and nav document replace the real ones inside a copy of the real book,
+// so the rest of the import runs on real chapters and images.
 func FuzzPackage(f *testing.F) {
 	p := testdata.Path(f, "epub/alice.epub")
 	data, err := os.ReadFile(p)
@@ -350,35 +358,42 @@ func FuzzPackage(f *testing.F) {
 		b, _ := io.ReadAll(rc)
 		return b
 	}
-	cx, opfData, nav := get("META-INF/container.xml"), get("OPS/package.opf"), get("OPS/toc.xhtml")
-	f.Add(cx, opfData, nav, false)
-	f.Add(data, []byte(nil), []byte(nil), true)
-	f.Fuzz(func(t *testing.T, a, b, c []byte, whole bool) {
-		if whole {
-			bk, err := New(bytes.NewReader(a), int64(len(a)))
-			if err != nil {
-				return
+	f.Add(get("META-INF/container.xml"), get("OPS/package.opf"), get("OPS/toc.xhtml"))
+	f.Add([]byte(containerXML), []byte(opf(`<item id="c" href="../x" media-type="application/xhtml+xml"/>`, `<itemref idref="c"/>`)), []byte("<nav epub:type=toc><ol><li><a href=c.xhtml>x</a></li></ol></nav>"))
+	f.Fuzz(func(t *testing.T, cx, opfData, nav []byte) {
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		add := func(name string, b []byte) {
+			w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store})
+			if err == nil {
+				w.Write(b)
 			}
-			bk.Walk(context.Background(), func(e ingest.Entry) error {
-				if rc, err := e.Open(); err == nil {
-					io.Copy(io.Discard, io.LimitReader(rc, 1<<20))
-					rc.Close()
-				}
-				return nil
-			})
-			return
 		}
-		// Build a book from the fuzzed container, OPF and nav document.
-		files := []string{"mimetype", "application/epub+zip", "META-INF/container.xml", string(a)}
-		if name, _, err := ParsePackage(a, nil); err == nil && name != "" && checkName(name) == nil {
-			files = append(files, name, string(b), path.Join(path.Dir(name), "toc.xhtml"), string(c))
+		add("META-INF/container.xml", cx)
+		opfName, _, _ := ParsePackage(cx, nil)
+		if opfName != "" {
+			add(opfName, opfData)
+			add(path.Join(path.Dir(opfName), "toc.xhtml"), nav)
 		}
-		z := mkEPUB(t, files...)
-		bk, err := New(bytes.NewReader(z), int64(len(z)))
+		for _, zf := range zr.File {
+			switch zf.Name {
+			case "META-INF/container.xml", "OPS/package.opf", "OPS/toc.xhtml", opfName:
+				continue
+			}
+			zw.Copy(zf) // raw copy, no recompression
+		}
+		zw.Close()
+		bk, err := New(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
 		if err != nil {
 			return
 		}
-		walkAll(t, bk)
+		w := walkAll(t, bk)
+		for _, e := range w.entries {
+			if rc, err := e.Open(); err == nil {
+				io.Copy(io.Discard, io.LimitReader(rc, 1<<20))
+				rc.Close()
+			}
+		}
 	})
 }
 
