@@ -165,17 +165,22 @@ func buildPlan(c *code, rowStart, cols []int32) (*plan, error) {
 			}
 		}
 		if r < 0 {
-			for d := int32(2); d <= maxDeg && r < 0; d++ {
-				for len(buckets[d]) > 0 {
+			// No degree-one row: take a row of least degree and inactivate
+			// all but one of its columns. Among a few such rows, prefer
+			// the one whose busiest column is in the most unused rows:
+			// inactivating it lowers the most degrees, so the peeling
+			// goes on longest.
+			var cands []int32
+			for d := int32(2); d <= maxDeg && len(cands) == 0; d++ {
+				for len(buckets[d]) > 0 && len(cands) < 64 {
 					x := buckets[d][len(buckets[d])-1]
 					buckets[d] = buckets[d][:len(buckets[d])-1]
 					if !used[x] && deg[x] == d {
-						r = x
-						break
+						cands = append(cands, x)
 					}
 				}
 			}
-			if r < 0 {
+			if len(cands) == 0 {
 				// No row reaches the remaining columns: leave them to
 				// the dense phase (it fails if nothing determines them).
 				for col := 0; col < W; col++ {
@@ -186,13 +191,37 @@ func buildPlan(c *code, rowStart, cols []int32) (*plan, error) {
 				}
 				break
 			}
-			// keep the column in fewest rows; inactivating the busy ones
-			// lowers the most degrees
-			keep, best := int32(-1), int32(1<<30)
+			active := func(col int32) int {
+				n := 0
+				for _, x := range colRows[colStart[col]:colStart[col+1]] {
+					if !used[x] {
+						n++
+					}
+				}
+				return n
+			}
+			bestRow, bestScore := cands[0], -1
+			for _, x := range cands {
+				score := 0
+				for _, col := range p.row(x) {
+					if int(col) < W && state[col] == remaining {
+						score = max(score, active(col))
+					}
+				}
+				if score > bestScore {
+					bestRow, bestScore = x, score
+				}
+			}
+			r = bestRow
+			for _, x := range cands {
+				if x != r {
+					push(x) // back in its bucket for later
+				}
+			}
+			keep, best := int32(-1), 1<<30
 			for _, col := range p.row(r) {
 				if int(col) < W && state[col] == remaining {
-					n := colStart[col+1] - colStart[col]
-					if n < best {
+					if n := active(col); n < best {
 						keep, best = col, n
 					}
 				}
