@@ -144,7 +144,7 @@ var (
 	proposerRE = regexp.MustCompile(`제\s*출\s*자\s*:\s*(.+)`)
 )
 
-func readBills(t *testing.T) []bill {
+func readBills(t testing.TB) []bill {
 	dir := testdata.Path(t, "kolaw/kobill")
 	files, err := filepath.Glob(filepath.Join(dir, "*.txt"))
 	if err != nil || len(files) == 0 {
@@ -209,9 +209,11 @@ func esc(s string) string {
 	return b.String()
 }
 
-func TestKoreanRSS(t *testing.T) {
+// koreanFeed writes a realistic Korean RSS 2.0 feed of the National
+// Assembly bills (title, sponsor, date, 제안이유 as description) into dir,
+// with one bill's text as a local enclosure.
+func koreanFeed(t testing.TB, dir string) (string, []bill) {
 	bills := readBills(t)
-	dir := t.TempDir()
 	// One bill has its full text attached as a local enclosure.
 	if err := os.WriteFile(filepath.Join(dir, "의안 9890.txt"), []byte(bills[0].reason), 0o644); err != nil {
 		t.Fatal(err)
@@ -239,6 +241,11 @@ func TestKoreanRSS(t *testing.T) {
 	if err := os.WriteFile(feedPath, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return feedPath, bills
+}
+
+func TestKoreanRSS(t *testing.T) {
+	feedPath, bills := koreanFeed(t, t.TempDir())
 	if ft, err := ingest.Detect(feedPath); err != nil || ft != ingest.FormatFeed {
 		t.Errorf("Detect = %v, %v", ft, err)
 	}
@@ -351,6 +358,28 @@ func FuzzFeed(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkImportKoreanRSS measures import throughput (MB/s of feed XML)
+// on the Korean bills feed.
+func BenchmarkImportKoreanRSS(b *testing.B) {
+	p, _ := koreanFeed(b, b.TempDir())
+	data, err := os.ReadFile(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for i := 0; i < b.N; i++ {
+		f, err := New(bytes.NewReader(data), "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		f.Walk(context.Background(), func(e ingest.Entry) error {
+			rc, _ := e.Open()
+			io.Copy(io.Discard, rc)
+			return rc.Close()
+		})
+	}
 }
 
 // BenchmarkImportAtom measures feed import throughput (MB/s of feed XML).
