@@ -119,8 +119,10 @@ func New(r io.ReaderAt, size int64) (*Book, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: reading the zip container: %v", ErrInvalid, err)
 	}
-	if len(zr.File) > maxEntries {
-		return nil, fmt.Errorf("%w: %d zip entries (at most %d allowed)", ErrUnsafe, len(zr.File), maxEntries)
+	// Each entry needs at least a 30-byte local and a 46-byte central
+	// header; more entries than that fit in the file are a forgery.
+	if n := int64(len(zr.File)); n > maxEntries || n*76 > size {
+		return nil, fmt.Errorf("%w: %d zip entries in a %d-byte file (at most %d, and no more than fit); refusing a possible zip bomb", ErrUnsafe, n, size, maxEntries)
 	}
 	budget := uint64(size) * maxRatio
 	if budget < minBudget {

@@ -221,7 +221,7 @@ func (s *Source) scan() error {
 			continue
 		}
 		if c.kind != "revisit" && c.resolved {
-			byRef[c.uri+" "+rec.Header.Get("WARC-Date")] = c
+			byRef[refKey(c.uri, c.date)] = c
 			if c.digest != "" {
 				byDigest[c.digest] = c
 			}
@@ -235,7 +235,10 @@ func (s *Source) scan() error {
 		if c.kind != "revisit" {
 			continue
 		}
-		orig := byRef[c.refURI+" "+c.refDate]
+		var orig *capture
+		if d := parseDate(c.refDate); !d.IsZero() {
+			orig = byRef[refKey(c.refURI, d)]
+		}
 		if orig == nil && c.digest != "" {
 			orig = byDigest[c.digest]
 		}
@@ -340,6 +343,12 @@ func (s *Source) scan() error {
 		s.meta.Title = s.mainTitle()
 	}
 	return nil
+}
+
+// refKey identifies a capture by URL and instant, so that a
+// WARC-Refers-To-Date matches whatever precision the WARC-Date was written in.
+func refKey(uri string, d time.Time) string {
+	return uri + " " + d.UTC().Format(time.RFC3339Nano)
 }
 
 // readInfo takes description, operator and date from a warcinfo record.

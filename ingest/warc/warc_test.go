@@ -252,6 +252,9 @@ func TestNewestWinsAndRevisit(t *testing.T) {
 		rec("response", "http://site.example/gone", "2020-01-01T00:00:00Z", nil, httpResp("404 Not Found", "text/html", "no")),
 		// A revisit of /b three months later, resolved by payload digest.
 		rec("revisit", "http://site.example/c", "2020-04-01T00:00:00Z", map[string]string{"WARC-Payload-Digest": "sha1:B", "WARC-Profile": "http://netpreserve.org/warc/1.0/revisit/identical-payload-digest"}, "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n"),
+		// A revisit resolved by WARC-Refers-To-Target-URI and -Date (written
+		// with a different precision than the original's WARC-Date).
+		rec("revisit", "http://site.example/d.css", "2020-05-01T00:00:00Z", map[string]string{"WARC-Refers-To-Target-URI": "<http://site.example/a/s.css>", "WARC-Refers-To-Date": "2020-01-01T00:00:00.000Z"}, "HTTP/1.1 200 OK\r\nContent-Type: text/css\r\n\r\n"),
 	}
 	for _, tc := range []struct {
 		name string
@@ -287,6 +290,12 @@ func TestNewestWinsAndRevisit(t *testing.T) {
 			}
 			if c := readEntry(t, g.entries["site.example/c"]); string(c) != "<title>B</title>b" {
 				t.Errorf("revisit payload %q", c)
+			}
+			if c := string(readEntry(t, g.entries["site.example/d.css"])); !strings.Contains(c, "background") {
+				t.Errorf("revisit by reference: %q", c)
+			}
+			if st := s.Stats(); st.RevisitsResolved != 2 || st.RevisitsUnresolved != 0 {
+				t.Errorf("stats %+v", st)
 			}
 			checkLinks(t, g)
 		})
