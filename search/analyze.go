@@ -65,7 +65,7 @@ func isApostrophe(r rune) bool { return r == '\'' || r == 0x2019 }
 // Hangul word when at least two syllables remain; longest match first. Both
 // documents and queries go through the same rule, so "대통령이" and
 // "대통령의" both index as 대통·통령.
-var particles = func() [][]rune {
+var particles = func() map[rune][][]rune {
 	list := []string{
 		"에서는", "에서도", "에서의", "에게는", "에게서", "으로서", "으로써", "으로는", "으로도", "으로의",
 		"이라는", "이라고", "이었다", "이었던", "이지만",
@@ -74,9 +74,10 @@ var particles = func() [][]rune {
 		"와는", "과는", "만의", "만을", "만이", "라는", "라고", "이라", "들이", "들은", "들을", "들의",
 		"은", "는", "이", "가", "을", "를", "의", "에", "와", "과", "도", "로", "만", "께",
 	}
-	out := make([][]rune, len(list))
-	for i, s := range list {
-		out[i] = []rune(s)
+	out := map[rune][][]rune{} // by last syllable, longest first (list order)
+	for _, s := range list {
+		r := []rune(s)
+		out[r[len(r)-1]] = append(out[r[len(r)-1]], r)
 	}
 	return out
 }()
@@ -91,7 +92,10 @@ func stemLen(w []rune) int {
 	if !stripParticles {
 		return len(w)
 	}
-	for _, p := range particles {
+	if len(w) < 3 {
+		return len(w)
+	}
+	for _, p := range particles[w[len(w)-1]] {
 		n := len(w) - len(p)
 		if n < 2 {
 			continue

@@ -85,10 +85,41 @@ func BenchmarkSearchKorQuAD(b *testing.B) {
 	}
 }
 
+// BenchmarkSearchKorQuADCold is BenchmarkSearchKorQuAD with a freshly
+// opened Index (empty dictionary cache) for every query.
+func BenchmarkSearchKorQuADCold(b *testing.B) {
+	k := loadKorQuAD(b)
+	idx := k.build(b)
+	r := bytes.NewReader(idx)
+	i := 0
+	cpu0 := cpuSeconds()
+	defer func() {
+		if cpu := cpuSeconds() - cpu0; cpu > 0 {
+			b.ReportMetric(cpu/float64(b.N)*1e6, "cpu-µs/op")
+		}
+	}()
+	for b.Loop() {
+		ix, err := Open(r, int64(len(idx)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := ix.Search(k.questions[i%len(k.questions)].q, 0, 10); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
 // BenchmarkSnippetKorQuAD measures snippet extraction from a whole article.
 func BenchmarkSnippetKorQuAD(b *testing.B) {
 	k := loadKorQuAD(b)
 	i := 0
+	cpu0 := cpuSeconds()
+	defer func() {
+		if cpu := cpuSeconds() - cpu0; cpu > 0 {
+			b.ReportMetric(cpu/float64(b.N)*1e6, "cpu-µs/op")
+		}
+	}()
 	for b.Loop() {
 		q := k.questions[i%len(k.questions)]
 		Snippet(k.bodies[q.article], q.q, 160)

@@ -1,12 +1,12 @@
 package search
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"sort"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
@@ -20,6 +20,77 @@ type Index struct {
 	size  int64
 	h     *header
 	avgdl float64
+	cache blockCache
+}
+
+// blockCache keeps recently used dictionary blocks (parsed) and block first
+// terms, bounded in bytes, shared by all searches of an Index.
+type blockCache struct {
+	mu     sync.Mutex
+	blocks map[uint32]*dictBlock
+	order  []uint32 // insertion order, oldest first
+	bytes  int
+	heads  map[uint32]string
+}
+
+const (
+	maxCacheBytes = 2 << 20 // parsed dictionary blocks kept per Index
+	maxCacheHeads = 4096    // first terms kept per Index (≤ 64 bytes each)
+)
+
+func (c *blockCache) getBlock(i uint32) *dictBlock {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.blocks[i]
+}
+
+func (c *blockCache) putBlock(i uint32, b *dictBlock) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.blocks == nil {
+		c.blocks = map[uint32]*dictBlock{}
+	}
+	if _, ok := c.blocks[i]; ok || b.size > maxCacheBytes {
+		return
+	}
+	for c.bytes+b.size > maxCacheBytes && len(c.order) > 0 {
+		old := c.order[0]
+		c.order = c.order[1:]
+		c.bytes -= c.blocks[old].size
+		delete(c.blocks, old)
+	}
+	c.blocks[i] = b
+	c.order = append(c.order, i)
+	c.bytes += b.size
+}
+
+func (c *blockCache) getHead(i uint32) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, ok := c.heads[i]
+	return t, ok
+}
+
+func (c *blockCache) putHead(i uint32, t string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.heads == nil {
+		c.heads = map[uint32]string{}
+	}
+	if len(c.heads) < maxCacheHeads {
+		c.heads[i] = t
+	}
+}
+
+// dictBlock is a parsed dictionary block: its sorted terms and, for each,
+// where its entry's df field starts in raw and where its out-of-line
+// postings start.
+type dictBlock struct {
+	raw   []byte
+	terms []string
+	offs  []uint32
+	pos   []uint64
+	size  int
 }
 
 // Open opens the index of size bytes held by r. It reads only the trailer.
@@ -81,23 +152,19 @@ type termInfo struct {
 	postLen uint64
 }
 
-// reader is the per-search state: cached dictionary blocks and norm pages,
-// bounded in number.
+// reader is the per-search state: norm pages read so far, bounded.
 type reader struct {
-	ix     *Index
-	blocks map[uint32][]byte
-	heads  map[uint32]string
-	norms  map[uint32][]byte
+	ix    *Index
+	norms map[uint32][]byte
 }
 
 const (
-	normPage      = 4096
-	maxNormPages  = 64
-	maxBlockCache = 16
+	normPage     = 4096
+	maxNormPages = 64
 )
 
 func (ix *Index) newReader() *reader {
-	return &reader{ix: ix, blocks: map[uint32][]byte{}, heads: map[uint32]string{}, norms: map[uint32][]byte{}}
+	return &reader{ix: ix, norms: map[uint32][]byte{}}
 }
 
 // blockSpan returns the start and end of dictionary block i in the dict region.
@@ -115,7 +182,7 @@ func (rd *reader) blockSpan(i uint32) (uint64, uint64, error) {
 
 // head returns the first term of dictionary block i.
 func (rd *reader) head(i uint32) (string, error) {
-	if t, ok := rd.heads[i]; ok {
+	if t, ok := rd.ix.cache.getHead(i); ok {
 		return t, nil
 	}
 	s, e, err := rd.blockSpan(i)
@@ -131,15 +198,13 @@ func (rd *reader) head(i uint32) (string, error) {
 		return "", corrupt("dictionary block %d has a bad first term", i)
 	}
 	t := string(b[k : k+int(n)])
-	if len(rd.heads) < 1024 {
-		rd.heads[i] = t
-	}
+	rd.ix.cache.putHead(i, t)
 	return t, nil
 }
 
-// block returns the decoded entries of dictionary block i (after its head).
-func (rd *reader) block(i uint32) ([]byte, error) {
-	if b, ok := rd.blocks[i]; ok {
+// block returns dictionary block i, parsed.
+func (rd *reader) block(i uint32) (*dictBlock, error) {
+	if b := rd.ix.cache.getBlock(i); b != nil {
 		return b, nil
 	}
 	s, e, err := rd.blockSpan(i)
@@ -158,6 +223,10 @@ func (rd *reader) block(i uint32) ([]byte, error) {
 	if k <= 0 || n > uint64(len(p)-k) {
 		return nil, corrupt("dictionary block %d head", i)
 	}
+	if n == 0 || n > MaxTermLen {
+		return nil, corrupt("dictionary block %d head", i)
+	}
+	first := string(p[k : k+int(n)])
 	p = p[k+int(n):]
 	if len(p) < 1 {
 		return nil, corrupt("dictionary block %d truncated", i)
@@ -193,11 +262,12 @@ func (rd *reader) block(i uint32) ([]byte, error) {
 	default:
 		return nil, corrupt("dictionary block %d has unknown codec %d", i, codec)
 	}
-	if len(rd.blocks) >= maxBlockCache {
-		clear(rd.blocks)
+	db, err := rd.parseBlock(i, raw, first)
+	if err != nil {
+		return nil, err
 	}
-	rd.blocks[i] = raw
-	return raw, nil
+	rd.ix.cache.putBlock(i, db)
+	return db, nil
 }
 
 // lookup finds term in the dictionary; ok is false when it is absent.
@@ -224,19 +294,19 @@ func (rd *reader) lookup(term string) (ti termInfo, ok bool, err error) {
 		return ti, false, nil
 	}
 	bi := lo - 1
-	first, err := rd.head(bi)
+	db, err := rd.block(bi)
 	if err != nil {
 		return ti, false, err
 	}
-	raw, err := rd.block(bi)
-	if err != nil {
-		return ti, false, err
+	j := sort.SearchStrings(db.terms, term)
+	if j == len(db.terms) || db.terms[j] != term {
+		return ti, false, nil
 	}
-	return rd.scanBlock(bi, raw, first, term)
+	return rd.entry(bi, db, j)
 }
 
-// scanBlock walks the entries of one block looking for term.
-func (rd *reader) scanBlock(bi uint32, raw []byte, first, term string) (ti termInfo, ok bool, err error) {
+// parseBlock checks every entry of a raw dictionary block and indexes it.
+func (rd *reader) parseBlock(bi uint32, raw []byte, first string) (*dictBlock, error) {
 	bad := func(what string) error { return corrupt("dictionary block %d: %s", bi, what) }
 	p := raw
 	uv := func() (uint64, bool) {
@@ -249,66 +319,80 @@ func (rd *reader) scanBlock(bi uint32, raw []byte, first, term string) (ti termI
 	}
 	n, ok1 := uv()
 	pos, ok2 := uv()
-	if !ok1 || !ok2 || n == 0 || n > uint64(len(raw)) {
-		return ti, false, bad("header")
+	// Each entry takes at least 4 bytes, which bounds n before allocating.
+	if !ok1 || !ok2 || n == 0 || n > uint64(len(raw))/4 {
+		return nil, bad("header")
 	}
 	postLen := rd.ix.h.postLen
 	if pos > postLen {
-		return ti, false, bad("postings offset")
+		return nil, bad("postings offset")
 	}
-	prev := []byte(first)
+	db := &dictBlock{raw: raw, terms: make([]string, 0, n), offs: make([]uint32, 0, n), pos: make([]uint64, 0, n)}
+	db.size = len(raw) + int(n)*(16+4+8) + 64
+	prev := first
 	cur := make([]byte, 0, MaxTermLen)
-	tb := []byte(term)
 	for e := uint64(0); e < n; e++ {
 		shared, ok1 := uv()
 		sl, ok2 := uv()
 		if !ok1 || !ok2 || shared > uint64(len(prev)) || sl > uint64(len(p)) || shared+sl > MaxTermLen || shared+sl == 0 {
-			return ti, false, bad("term entry")
+			return nil, bad("term entry")
 		}
 		cur = append(append(cur[:0], prev[:shared]...), p[:sl]...)
 		p = p[sl:]
+		t := string(cur)
+		if e == 0 && t != first || e > 0 && t <= prev {
+			return nil, bad("terms out of order")
+		}
+		db.terms = append(db.terms, t)
+		db.offs = append(db.offs, uint32(len(raw)-len(p)))
+		db.pos = append(db.pos, pos)
+		db.size += len(t)
+		prev = t
 		df, ok3 := uv()
 		if !ok3 || df == 0 || df > uint64(rd.ix.h.docCount) {
-			return ti, false, bad("document frequency")
+			return nil, bad("document frequency")
 		}
-		cmp := bytes.Compare(cur, tb)
 		if df <= inlineMax {
-			var ps []posting
-			if cmp == 0 {
-				ps = make([]posting, 0, df)
-			}
 			prevDoc := int64(-1)
 			for j := uint64(0); j < df; j++ {
 				g, ok1 := uv()
 				c, ok2 := uv()
-				doc := prevDoc + 1 + int64(g)
-				if !ok1 || !ok2 || g > math.MaxUint32 || doc >= int64(rd.ix.h.normCount) || c >= 2*maxTFBody+1 {
-					return ti, false, bad("inline postings")
+				if !ok1 || !ok2 || g > math.MaxUint32 || prevDoc+1+int64(g) >= int64(rd.ix.h.normCount) || c >= 2*maxTFBody+1 {
+					return nil, bad("inline postings")
 				}
-				prevDoc = doc
-				if cmp == 0 {
-					ps = append(ps, posting{uint32(doc), uint32(c) + 1})
-				}
-			}
-			if cmp == 0 {
-				return termInfo{df: uint32(df), inline: ps}, true, nil
+				prevDoc += 1 + int64(g)
 			}
 		} else {
 			l, ok := uv()
 			if !ok || l > postLen-pos {
-				return ti, false, bad("postings length")
-			}
-			if cmp == 0 {
-				return termInfo{df: uint32(df), postOff: pos, postLen: l}, true, nil
+				return nil, bad("postings length")
 			}
 			pos += l
 		}
-		if cmp > 0 {
-			return ti, false, nil
-		}
-		prev, cur = cur, prev
 	}
-	return ti, false, nil
+	return db, nil
+}
+
+// entry decodes the entry of term j of a parsed block.
+func (rd *reader) entry(bi uint32, db *dictBlock, j int) (termInfo, bool, error) {
+	p := db.raw[db.offs[j]:]
+	uv := func() uint64 {
+		v, k := binary.Uvarint(p)
+		p = p[k:] // parseBlock checked every varint
+		return v
+	}
+	df := uv()
+	if df > inlineMax {
+		return termInfo{df: uint32(df), postOff: db.pos[j], postLen: uv()}, true, nil
+	}
+	ps := make([]posting, 0, df)
+	prevDoc := int64(-1)
+	for range df {
+		doc := prevDoc + 1 + int64(uv())
+		ps = append(ps, posting{uint32(doc), uint32(uv()) + 1})
+		prevDoc = doc
+	}
+	return termInfo{df: uint32(df), inline: ps}, true, nil
 }
 
 // norm returns the norm byte of doc.

@@ -13,13 +13,25 @@ type Fragment struct {
 	Match bool
 }
 
+// maxSnippetScan is how much of a body Snippet searches for matches.
+const maxSnippetScan = 256 << 10
+
 // Snippet returns an excerpt of about maxRunes runes of body (in NFC) around
 // the densest cluster of query matches, as fragments with the matches
 // marked. A cut at either end is shown by "…". Runs of white space become
-// one space. With no match it returns the start of body.
+// one space. With no match it returns the start of body. Only the first
+// 256 KiB of body are searched, which bounds the time spent on huge pages.
 func Snippet(body, query string, maxRunes int) []Fragment {
 	if maxRunes <= 0 {
 		return nil
+	}
+	if len(body) > maxSnippetScan {
+		// Bound the work on huge pages: look for matches near the start.
+		cut := maxSnippetScan
+		for cut > 0 && !utf8.RuneStart(body[cut]) {
+			cut--
+		}
+		body = body[:cut]
 	}
 	want := map[string]int{}
 	for i, qt := range queryTerms(query) {
