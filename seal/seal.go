@@ -27,6 +27,8 @@ const (
 	// chaffBlocks is the number of unused blocks rewritten with fresh random
 	// bytes on every change, to blur which blocks a change touched.
 	chaffBlocks = 16
+	// chaffSlots of the chaff blocks are taken in the slot area.
+	chaffSlots = 2
 
 	// MinSize is the smallest container Create makes (128 blocks, 8 MiB).
 	MinSize = 128 * BlockSize

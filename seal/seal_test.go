@@ -560,6 +560,15 @@ func TestChangedBlocksPerWrite(t *testing.T) {
 				t.Fatalf("add %d changed protected block %d", i, b)
 			}
 		}
+		inSlots := 0
+		for _, b := range changed {
+			if b < firstData {
+				inSlots++
+			}
+		}
+		if inSlots < 2+chaffSlots {
+			t.Fatalf("add %d changed %d slot-area blocks, want at least %d", i, inSlots, 2+chaffSlots)
+		}
 		if !slicesContains(changed, oldSlot) || !slicesContains(changed, o.slot) {
 			t.Fatalf("directory slots %d, %d not both rewritten", oldSlot, o.slot)
 		}
@@ -601,5 +610,53 @@ func TestReadOnly(t *testing.T) {
 	defer v.Close()
 	if err := v.Add("b", bytes.NewReader(nil), 0); !errors.Is(err, ErrReadOnly) {
 		t.Fatalf("add to read-only file: %v", err)
+	}
+}
+
+// TestOuterViewSameWithOrWithoutHidden: what the outer library shows (its
+// files and its free space) does not depend on a hidden library existing.
+func TestOuterViewSameWithOrWithoutHidden(t *testing.T) {
+	var frees []int64
+	for _, hidden := range []string{"", hiddenPass} {
+		m := newMem(t, MinSize, outerPass, hidden)
+		if hidden != "" {
+			h := mustUnlock(t, m, hiddenPass)
+			mustAdd(t, h, "secret", pseudo(10*payloadSize, 5))
+		}
+		o := mustUnlock(t, m, outerPass)
+		if len(o.List()) != 0 || o.Hidden() {
+			t.Fatalf("outer view changed: %v", o.List())
+		}
+		f, err := o.Free()
+		if err != nil {
+			t.Fatal(err)
+		}
+		frees = append(frees, f)
+	}
+	if frees[0] != frees[1] {
+		t.Fatalf("outer free space %d without hidden, %d with", frees[0], frees[1])
+	}
+}
+
+func TestUnlockBothChecksRoles(t *testing.T) {
+	m := newMem(t, MinSize, outerPass, hiddenPass)
+	other := newMem(t, MinSize, "other outer", "other hidden")
+	for _, c := range []struct {
+		m    *memStore
+		o, h string
+	}{
+		{m, hiddenPass, outerPass}, // swapped
+		{m, outerPass, outerPass},
+		{m, outerPass, "wrong"},
+		{m, "wrong", hiddenPass},
+		{other, outerPass, hiddenPass}, // another container's pair
+	} {
+		if _, err := unlockBothMem(c.m, c.o, c.h); err != ErrNoVolume {
+			t.Errorf("UnlockBoth(%q, %q) = %v, want ErrNoVolume", c.o, c.h, err)
+		}
+	}
+	v, err := unlockBothMem(m, outerPass, hiddenPass)
+	if err != nil || v.Hidden() {
+		t.Fatalf("UnlockBoth: %v", err)
 	}
 }

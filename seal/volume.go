@@ -349,37 +349,46 @@ func (v *Volume) commit(nsb *superblock, used bitmap, freed []int64) error {
 	return nil
 }
 
-// chaff overwrites chaffBlocks distinct blocks chosen uniformly among those
-// not in used (and not block 0) with random bytes. It draws random indices
-// and rejects used ones, so its memory does not grow with the container; on
-// a nearly full container it falls back to listing the free blocks.
+// chaff overwrites chaffBlocks distinct blocks not in used (and not block 0)
+// with random bytes: chaffSlots of them in the slot area, where every commit
+// of either library changes two blocks, the rest anywhere. Indices are drawn
+// at random and used ones rejected, so memory does not grow with the
+// container; on a nearly full container it falls back to listing the free
+// blocks.
 func (v *Volume) chaff(used bitmap) {
 	picked := make(map[int64]bool, chaffBlocks)
-	for try := 0; try < 64*chaffBlocks && len(picked) < chaffBlocks; try++ {
-		b := 1 + randInt(v.nBlocks-1)
-		if !used.get(b) && !picked[b] {
-			picked[b] = true
-		}
-	}
-	if len(picked) < chaffBlocks {
-		var free []int64
-		for b := int64(1); b < v.nBlocks; b++ {
-			if !used.get(b) && !picked[b] {
-				free = append(free, b)
-			}
-		}
-		for len(picked) < chaffBlocks && len(free) > 0 {
-			k := randInt(int64(len(free)))
-			picked[free[k]] = true
-			free[k] = free[len(free)-1]
-			free = free[:len(free)-1]
-		}
-	}
+	v.pickFree(used, picked, 1, 1+slotArea, chaffSlots)
+	v.pickFree(used, picked, 1, v.nBlocks, chaffBlocks)
 	blocks := make([]int64, 0, len(picked))
 	for b := range picked {
 		blocks = append(blocks, b)
 	}
 	v.scrub(blocks)
+}
+
+// pickFree adds blocks from [lo, hi), not used and not yet picked, to picked
+// until it holds want blocks or none is left.
+func (v *Volume) pickFree(used bitmap, picked map[int64]bool, lo, hi int64, want int) {
+	for try := 0; try < 64*want && len(picked) < want; try++ {
+		if b := lo + randInt(hi-lo); !used.get(b) {
+			picked[b] = true
+		}
+	}
+	if len(picked) >= want {
+		return
+	}
+	var free []int64
+	for b := lo; b < hi; b++ {
+		if !used.get(b) && !picked[b] {
+			free = append(free, b)
+		}
+	}
+	for len(picked) < want && len(free) > 0 {
+		k := randInt(int64(len(free)))
+		picked[free[k]] = true
+		free[k] = free[len(free)-1]
+		free = free[:len(free)-1]
+	}
 }
 
 // randInt returns a uniform random integer in [0, n) from crypto/rand.
