@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"testing"
+	"time"
 
 	"ferry/internal/testdata"
 )
@@ -389,5 +390,39 @@ func TestObjectErrors(t *testing.T) {
 	}
 	if _, err := NewDecoder(Params{}); !errors.Is(err, ErrParams) {
 		t.Errorf("zero params: %v", err)
+	}
+}
+
+// TestMaxBlock round-trips one block of K = 56403 (the RFC maximum) with
+// 10% loss. It takes a few seconds, so it runs only when FERRY_FOUNTAIN_BIG
+// is set.
+func TestMaxBlock(t *testing.T) {
+	if os.Getenv("FERRY_FOUNTAIN_BIG") == "" {
+		t.Skip("set FERRY_FOUNTAIN_BIG=1 to round-trip a K=56403 block")
+	}
+	k, T := MaxSourceSymbols, 16
+	data := randomBytes(56403, k*T)
+	st := time.Now()
+	e, err := NewBlockEncoder(data, T)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("encoder: %v", time.Since(st))
+	rng := rand.New(rand.NewPCG(3, 3))
+	var esis []uint32
+	for esi := 0; esi < k*6/5; esi++ {
+		if rng.IntN(10) != 0 {
+			esis = append(esis, uint32(esi))
+		}
+	}
+	d, _ := NewBlockDecoder(k, T)
+	st = time.Now()
+	n := sendBlock(t, e, d, esis)
+	t.Logf("decoder: %v, %d symbols", time.Since(st), n)
+	if n == 0 {
+		t.Fatal("not decoded")
+	}
+	if out, _ := d.Bytes(); !bytes.Equal(out, data) {
+		t.Fatal("wrong data")
 	}
 }
