@@ -660,3 +660,46 @@ func TestUnlockBothChecksRoles(t *testing.T) {
 		t.Fatalf("UnlockBoth: %v", err)
 	}
 }
+
+// TestReadWhileWriting reads one file while others are added and removed.
+func TestReadWhileWriting(t *testing.T) {
+	m := newMem(t, MinSize, outerPass, "")
+	v := mustUnlock(t, m, outerPass)
+	data := pseudo(4*payloadSize+3, 1)
+	mustAdd(t, v, "a", data)
+	ra, size, err := v.Open("a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			got := make([]byte, size)
+			if n, err := ra.ReadAt(got, 0); n != len(got) || (err != nil && err != io.EOF) || !bytes.Equal(got, data) {
+				t.Errorf("read during writes: %d, %v", n, err)
+				return
+			}
+			if _, err := readAll(v, "a"); err != nil {
+				t.Errorf("open during writes: %v", err)
+				return
+			}
+		}
+	})
+	for i := range 10 {
+		mustAdd(t, v, "b", pseudo(3*payloadSize, byte(i)))
+		if i%3 == 0 {
+			if err := v.Remove("b"); err != nil {
+				t.Error(err)
+			}
+		}
+		_ = v.List()
+	}
+	close(done)
+	wg.Wait()
+}
