@@ -220,48 +220,81 @@ func (l *Library) Remove(name string) ([]Record, error) {
 // bestChain picks, per channel, the archives to present: the highest
 // edition whose chain of bases down to a full edition is complete among
 // recs (shortest chain on a tie). Chains are returned full edition first.
+// Chain lengths are memoised, so the work is linear in len(recs).
 func bestChain(recs []Record) map[string][]Record {
 	byID := map[string]Record{}
 	for _, r := range recs {
 		byID[r.ID] = r
 	}
-	out := map[string][]Record{}
-	for _, r := range recs {
-		var chain []Record
-		ok := true
-		for cur := r; ; {
-			chain = append(chain, cur)
-			if cur.Base == "" {
+	depth := map[string]int{} // id -> chain length, or -1 if incomplete
+	var walk func(id string) int
+	walk = func(id string) int {
+		// Iterative to bound the stack: collect the unresolved path first.
+		var path []string
+		cur := id
+		d := 0
+		for {
+			if v, ok := depth[cur]; ok {
+				d = v
 				break
 			}
-			b, found := byID[cur.Base]
-			if !found || len(chain) > len(recs) || b.Channel != r.Channel {
-				ok = false
+			r, ok := byID[cur]
+			if !ok || len(path) > len(recs) {
+				d = -1
 				break
 			}
-			cur = b
+			path = append(path, cur)
+			depth[cur] = -1 // a loop resolves as incomplete
+			if r.Base == "" {
+				d = 0
+				break
+			}
+			if b, ok := byID[r.Base]; ok && b.Channel != r.Channel {
+				d = -1
+				break
+			}
+			cur = r.Base
 		}
-		if !ok {
+		for i := len(path) - 1; i >= 0; i-- {
+			if d >= 0 {
+				d++
+			}
+			depth[path[i]] = d
+		}
+		return depth[id]
+	}
+	best := map[string]Record{}
+	for _, r := range recs {
+		if walk(r.ID) < 0 {
 			continue
 		}
-		for i, j := 0, len(chain)-1; i < j; i, j = i+1, j-1 {
-			chain[i], chain[j] = chain[j], chain[i]
+		if b, ok := best[r.Channel]; !ok || betterTop(r, depth[r.ID], b, depth[b.ID]) {
+			best[r.Channel] = r
 		}
-		old, have := out[r.Channel]
-		if !have || better(chain, old) {
-			out[r.Channel] = chain
+	}
+	out := map[string][]Record{}
+	for ch, top := range best {
+		chain := make([]Record, depth[top.ID])
+		cur := top
+		for i := len(chain) - 1; i >= 0; i-- {
+			chain[i] = cur
+			cur = byID[cur.Base]
 		}
+		out[ch] = chain
 	}
 	return out
 }
 
+func betterTop(a Record, da int, b Record, db int) bool {
+	if a.Edition != b.Edition {
+		return a.Edition > b.Edition
+	}
+	if da != db {
+		return da < db
+	}
+	return a.ID < b.ID
+}
+
 func better(a, b []Record) bool {
-	ta, tb := a[len(a)-1], b[len(b)-1]
-	if ta.Edition != tb.Edition {
-		return ta.Edition > tb.Edition
-	}
-	if len(a) != len(b) {
-		return len(a) < len(b)
-	}
-	return ta.ID < tb.ID
+	return betterTop(a[len(a)-1], len(a), b[len(b)-1], len(b))
 }

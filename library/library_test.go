@@ -409,3 +409,27 @@ func FuzzParseInventory(f *testing.F) {
 		ParseInventory(b)
 	})
 }
+
+func TestBestChain(t *testing.T) {
+	id := func(c byte) string { return strings.Repeat(string(c), 64) }
+	recs := []Record{
+		{ID: id('1'), Channel: "c", Edition: 1},
+		{ID: id('2'), Channel: "c", Edition: 2, Base: id('1')},
+		{ID: id('3'), Channel: "c", Edition: 3, Base: id('2')},
+		{ID: id('4'), Channel: "c", Edition: 4, Base: id('9')}, // base missing
+		{ID: id('5'), Channel: "c", Edition: 3},                // full 3: shorter than 1+2+3
+		{ID: id('a'), Channel: "d", Edition: 5, Base: id('b')}, // loop
+		{ID: id('b'), Channel: "d", Edition: 6, Base: id('a')},
+	}
+	got := bestChain(recs)
+	if c := got["c"]; len(c) != 1 || c[0].ID != id('5') {
+		t.Fatalf("channel c: %+v", c)
+	}
+	if _, ok := got["d"]; ok {
+		t.Fatal("a loop of deltas made a chain")
+	}
+	got = bestChain(recs[:4])
+	if c := got["c"]; len(c) != 3 || c[0].ID != id('1') || c[2].ID != id('3') {
+		t.Fatalf("chain 1-2-3: %+v", c)
+	}
+}
