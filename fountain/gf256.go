@@ -117,3 +117,30 @@ func mulAlphaInPlace(buf []byte) {
 		buf[i] = mulTable[2][s]
 	}
 }
+
+// xorSum sets dst to the XOR of srcs (zero when there are none). Summing
+// all sources in one pass reads each once and writes dst once, instead of
+// reading and writing dst for every source.
+func xorSum(dst []byte, srcs [][]byte) {
+	if len(srcs) == 0 {
+		clear(dst)
+		return
+	}
+	if len(srcs) == 1 {
+		copy(dst, srcs[0])
+		return
+	}
+	done := 0
+	if useAVX2 && len(dst) >= 256 {
+		done = len(dst) &^ 255
+		xorMultiAVX2(dst[:done], srcs)
+		if done == len(dst) {
+			return
+		}
+	}
+	rest := dst[done:]
+	subtle.XORBytes(rest, srcs[0][done:len(dst)], srcs[1][done:len(dst)])
+	for _, s := range srcs[2:] {
+		xorInto(rest, s[done:len(dst)])
+	}
+}

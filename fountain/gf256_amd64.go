@@ -19,3 +19,9 @@ func xorAVX2(dst, src []byte)
 //
 //go:noescape
 func mulAddAVX2(dst, src []byte, tbl *[32]byte)
+
+// xorMultiAVX2 sets dst to the XOR of all srcs (each at least len(dst)
+// bytes) for the first len(dst)&^255 bytes; len(srcs) >= 1.
+//
+//go:noescape
+func xorMultiAVX2(dst []byte, srcs [][]byte)

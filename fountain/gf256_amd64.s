@@ -51,3 +51,58 @@ loop:
 	VZEROUPPER
 done:
 	RET
+
+// func xorMultiAVX2(dst []byte, srcs [][]byte)
+// dst = srcs[0] ^ srcs[1] ^ ... for the first len(dst)&^255 bytes, 256
+// bytes at a time held in eight registers: each source is read once and
+// dst written once. len(srcs) >= 1.
+TEXT ·xorMultiAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), CX
+	MOVQ srcs_base+24(FP), SI
+	MOVQ srcs_len+32(FP), DX
+	SHRQ $8, CX
+	JZ   xdone
+	XORQ R8, R8
+chunk:
+	MOVQ    (SI), AX
+	VMOVDQU 0(AX)(R8*1), Y0
+	VMOVDQU 32(AX)(R8*1), Y1
+	VMOVDQU 64(AX)(R8*1), Y2
+	VMOVDQU 96(AX)(R8*1), Y3
+	VMOVDQU 128(AX)(R8*1), Y4
+	VMOVDQU 160(AX)(R8*1), Y5
+	VMOVDQU 192(AX)(R8*1), Y6
+	VMOVDQU 224(AX)(R8*1), Y7
+	MOVQ    $1, R9
+	LEAQ    24(SI), R10
+next:
+	CMPQ  R9, DX
+	JAE   store
+	MOVQ  (R10), AX
+	VPXOR 0(AX)(R8*1), Y0, Y0
+	VPXOR 32(AX)(R8*1), Y1, Y1
+	VPXOR 64(AX)(R8*1), Y2, Y2
+	VPXOR 96(AX)(R8*1), Y3, Y3
+	VPXOR 128(AX)(R8*1), Y4, Y4
+	VPXOR 160(AX)(R8*1), Y5, Y5
+	VPXOR 192(AX)(R8*1), Y6, Y6
+	VPXOR 224(AX)(R8*1), Y7, Y7
+	ADDQ  $24, R10
+	INCQ  R9
+	JMP   next
+store:
+	VMOVDQU Y0, 0(DI)(R8*1)
+	VMOVDQU Y1, 32(DI)(R8*1)
+	VMOVDQU Y2, 64(DI)(R8*1)
+	VMOVDQU Y3, 96(DI)(R8*1)
+	VMOVDQU Y4, 128(DI)(R8*1)
+	VMOVDQU Y5, 160(DI)(R8*1)
+	VMOVDQU Y6, 192(DI)(R8*1)
+	VMOVDQU Y7, 224(DI)(R8*1)
+	ADDQ    $256, R8
+	DECQ    CX
+	JNZ     chunk
+	VZEROUPPER
+xdone:
+	RET

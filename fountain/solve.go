@@ -1,7 +1,6 @@
 package fountain
 
 import (
-	"crypto/subtle"
 	"errors"
 	"math/bits"
 )
@@ -412,17 +411,20 @@ func (p *plan) execute(syms [][]byte, t int) ([]byte, error) {
 	slot := func(col int32) []byte { return slots[int(col)*t : int(col+1)*t] }
 
 	// forward substitution: slot[pivCol[k]] = symbol part of that column
+	var srcs [][]byte
 	for k, r := range p.pivRow {
 		pc := p.pivCol[k]
-		first := syms[r] // nil: the slot is still zero
-		dst := slot(pc)
+		srcs = srcs[:0]
+		if s := syms[r]; s != nil {
+			srcs = append(srcs, s)
+		}
 		for _, col := range p.row(r) {
 			if col != pc && p.colPiv[col] >= 0 {
-				first = xorFirst(dst, first, slot(col))
+				srcs = append(srcs, slot(col))
 			}
 		}
-		if first != nil {
-			copy(dst, first)
+		if len(srcs) > 0 {
+			xorSum(slot(pc), srcs)
 		}
 	}
 
@@ -431,15 +433,16 @@ func (p *plan) execute(syms [][]byte, t int) ([]byte, error) {
 	rhs := make([]byte, mD*t)
 	rrow := func(i int32) []byte { return rhs[int(i)*t : int(i+1)*t] }
 	for i, r := range p.leftover {
-		d := rrow(int32(i))
+		srcs = srcs[:0]
 		if s := syms[r]; s != nil {
-			copy(d, s)
+			srcs = append(srcs, s)
 		}
 		for _, col := range p.row(r) {
 			if p.colPiv[col] >= 0 {
-				xorInto(d, slot(col))
+				srcs = append(srcs, slot(col))
 			}
 		}
+		xorSum(rrow(int32(i)), srcs)
 	}
 	acc := make([]byte, t)
 	ks := c.kp + c.s
@@ -478,37 +481,20 @@ func (p *plan) execute(syms [][]byte, t int) ([]byte, error) {
 	}
 
 	// back substitution through the original pivot rows
-	zero := make([]byte, t)
 	for k, r := range p.pivRow {
 		pc := p.pivCol[k]
-		dst := slot(pc)
-		first := syms[r]
-		if first == nil {
-			first = zero
+		srcs = srcs[:0]
+		if s := syms[r]; s != nil {
+			srcs = append(srcs, s)
 		}
 		for _, col := range p.row(r) {
 			if col != pc {
-				first = xorFirst(dst, first, slot(col))
+				srcs = append(srcs, slot(col))
 			}
 		}
-		if first != nil {
-			copy(dst, first)
-		}
+		xorSum(slot(pc), srcs)
 	}
 	return slots, nil
-}
-
-// xorFirst accumulates into dst: while first is non-nil, dst has not been
-// written yet and first holds its pending value, so the first XOR is
-// dst = first ^ src (saving a copy). It returns the new pending value (nil
-// once dst holds the sum).
-func xorFirst(dst, first, src []byte) []byte {
-	if first == nil {
-		xorInto(dst, src)
-		return nil
-	}
-	subtle.XORBytes(dst, first, src)
-	return nil
 }
 
 // encodeSymbol writes to dst the encoding symbol with internal symbol
@@ -516,9 +502,11 @@ func xorFirst(dst, first, src []byte) []byte {
 func (c *code) encodeSymbol(dst []byte, inter []byte, isi uint32, scratch []int32) []int32 {
 	t := len(dst)
 	scratch = c.appendRow(scratch[:0], isi)
-	copy(dst, inter[int(scratch[0])*t:int(scratch[0]+1)*t])
-	for _, col := range scratch[1:] {
-		xorInto(dst, inter[int(col)*t:int(col+1)*t])
+	var buf [40][]byte // d + d1 <= 33 terms
+	srcs := buf[:0]
+	for _, col := range scratch {
+		srcs = append(srcs, inter[int(col)*t:int(col+1)*t])
 	}
+	xorSum(dst, srcs)
 	return scratch
 }

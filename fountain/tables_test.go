@@ -74,3 +74,31 @@ func TestWordOps(t *testing.T) {
 		}
 	}
 }
+
+// TestXorSum checks the multi-source XOR against byte loops, over lengths
+// around the 256-byte kernel step.
+func TestXorSum(t *testing.T) {
+	for _, n := range []int{0, 1, 31, 255, 256, 257, 300, 1000, 1024, 2100} {
+		for ns := 0; ns <= 5; ns++ {
+			srcs := make([][]byte, ns)
+			want := make([]byte, n)
+			for i := range srcs {
+				srcs[i] = make([]byte, n)
+				for j := range srcs[i] {
+					srcs[i][j] = byte(j*31 + i*7 + n)
+					want[j] ^= srcs[i][j]
+				}
+			}
+			dst := make([]byte, n)
+			for j := range dst {
+				dst[j] = 0xAA
+			}
+			xorSum(dst, srcs)
+			for j := range dst {
+				if dst[j] != want[j] {
+					t.Fatalf("n=%d sources=%d: byte %d", n, ns, j)
+				}
+			}
+		}
+	}
+}
