@@ -346,7 +346,7 @@ func localMedia(dir, ref, typ string) (mediaFile, bool) {
 	}
 	cands = append(cands, path.Base(u.Path))
 	for _, c := range cands {
-		if c == "." || c == "/" || c == ".." || !utf8.ValidString(c) || strings.ContainsAny(c, "\\\x00") {
+		if c == "." || c == "/" || c == ".." || !utf8.ValidString(c) || strings.ContainsAny(c, "\\") || strings.IndexFunc(c, unicode.IsControl) >= 0 {
 			continue
 		}
 		file := filepath.Join(dir, filepath.FromSlash(c))
