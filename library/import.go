@@ -151,16 +151,32 @@ func (l *Library) Import(ctx context.Context, paths []string, opts ImportOptions
 		}
 	}
 	if len(res.Refused) > 0 {
-		var msgs []string
-		var errs []error
-		for _, f := range res.Refused {
-			msgs = append(msgs, fmt.Sprintf("%s: %v", f.Path, f.Err))
-			errs = append(errs, f.Err)
-		}
-		return res, fmt.Errorf("%d of %d archives refused: %s: %w", len(res.Refused), len(paths),
-			strings.Join(msgs, "; "), errors.Join(errs...))
+		return res, &ImportError{Refused: res.Refused, Total: len(paths)}
 	}
 	return res, nil
+}
+
+// ImportError lists the archives Import refused; errors.Is and errors.As
+// see each refusal's error.
+type ImportError struct {
+	Refused []Refusal
+	Total   int
+}
+
+func (e *ImportError) Error() string {
+	var msgs []string
+	for _, f := range e.Refused {
+		msgs = append(msgs, fmt.Sprintf("%s: %v", f.Path, f.Err))
+	}
+	return fmt.Sprintf("%d of %d archives refused: %s", len(e.Refused), e.Total, strings.Join(msgs, "; "))
+}
+
+func (e *ImportError) Unwrap() []error {
+	var errs []error
+	for _, f := range e.Refused {
+		errs = append(errs, f.Err)
+	}
+	return errs
 }
 
 func recordOf(r *archive.Reader) Record {
@@ -208,7 +224,7 @@ func (l *Library) importOne(ctx context.Context, c *candidate, needed map[string
 		return false, err
 	}
 	if cs := l.State.Channels[c.rec.Channel]; cs != nil && c.rec.Edition < cs.Highest && !needed[c.rec.ID] {
-		return false, fmt.Errorf("%w: channel %s edition %d is older than edition %d already seen; refusing it",
+		return false, fmt.Errorf("%w: channel %s edition %d is older than edition %d already seen",
 			ErrRollback, c.rec.Channel, c.rec.Edition, cs.Highest)
 	}
 	if opts.Start != nil {

@@ -33,7 +33,7 @@ const (
 // Errors of this package; test with errors.Is.
 var (
 	ErrState    = errors.New("library: state file is damaged")
-	ErrRollback = errors.New("library: older edition than one already seen (rollback)")
+	ErrRollback = errors.New("library: rollback refused")
 	ErrNoSpace  = errors.New("library: not enough free space")
 	ErrNotFound = errors.New("library: no such archive or channel")
 	ErrCopy     = errors.New("library: the copy does not verify")

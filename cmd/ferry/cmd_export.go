@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"ferry/library"
+	"ferry/progress"
+)
+
+func init() {
+	register(&command{name: "export", summary: "write what another library lacks to a card (USB stick, SD card)", run: runExport})
+}
+
+func runExport(ctx context.Context, args []string) error {
+	fs := newFlags("export", "--to DIR [--channel C]... [--since-inventory FILE] [--library DIR]", `
+Writes to DIR (a card; a library folder) the archives needed for the newest
+edition of each channel, leaving out what DIR already holds and, with
+--since-inventory, what the library that made FILE ('ferry inventory')
+holds: then only the newest deltas travel. Copies are verified and
+resumable; free space is checked first.`)
+	lib := libraryFlag(fs)
+	to := fs.String("to", "", "card folder to write to (required)")
+	since := fs.String("since-inventory", "", "inventory file of the receiving library")
+	var channels stringList
+	fs.Var(&channels, "channel", "export only this channel (repeatable)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if *to == "" || len(pos) > 0 {
+		return usagef("give the card folder with --to DIR")
+	}
+	l, err := library.Load(*lib, false)
+	if err != nil {
+		return err
+	}
+	opts := library.ExportOptions{Channels: channels}
+	if *since != "" {
+		if opts.Since, err = library.ReadInventory(*since); err != nil {
+			return err
+		}
+	}
+	bars := &copyBars{}
+	opts.Copy = bars.options()
+	opts.Start = func(r library.Record) { bars.start(fmt.Sprintf("%s edition %d", r.Channel, r.Edition)) }
+	res, err := l.Export(ctx, *to, opts)
+	bars.done()
+	if res != nil {
+		for _, r := range res.Written {
+			fmt.Printf("wrote %s edition %d (%s)\n", r.Channel, r.Edition, progress.Bytes(r.Size))
+		}
+		fmt.Printf("%d archives written (%s), %d already on the card\n", len(res.Written), progress.Bytes(res.Bytes), len(res.Present))
+	}
+	return err
+}
