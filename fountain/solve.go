@@ -280,13 +280,20 @@ func buildPlan(c *code, rowStart, cols []int32) (*plan, error) {
 			}
 		}
 	}
-	addBits := func(dst []byte, k int32) {
-		for w, v := range bitsOf[int(k)*nw : (int(k)+1)*nw] {
-			for v != 0 {
-				t := bits.TrailingZeros64(v)
-				dst[w*64+t] ^= 1
-				v &= v - 1
+	// expand adds the bit vector v (nw words) into the byte row dst,
+	// scaled by 2^shift.
+	expand := func(dst []byte, v []uint64, shift uint) {
+		for w, x := range v {
+			for x != 0 {
+				t := bits.TrailingZeros64(x)
+				dst[w*64+t] ^= 1 << shift
+				x &= x - 1
 			}
+		}
+	}
+	xorWords := func(dst, src []uint64) {
+		for i, v := range src {
+			dst[i] ^= v
 		}
 	}
 
@@ -303,37 +310,58 @@ func buildPlan(c *code, rowStart, cols []int32) (*plan, error) {
 	}
 	m := make([]byte, mD*u)
 	drow := func(i int) []byte { return m[i*u : (i+1)*u] }
+	vec := make([]uint64, nw)
 	for i, r := range p.leftover {
-		d := drow(i)
+		clear(vec)
 		for _, col := range p.row(r) {
 			if j := colIdx[col]; j >= 0 {
-				d[j] ^= 1
+				vec[j>>6] ^= 1 << (uint(j) & 63)
 			} else {
-				addBits(d, colPiv[col])
+				k := int(colPiv[col])
+				xorWords(vec, bitsOf[k*nw:(k+1)*nw])
 			}
 		}
+		expand(drow(i), vec, 0)
 	}
-	acc := make([]byte, u)
+	// The HDPC recurrence acc = alpha*acc + e_j runs on bit planes: plane
+	// b holds bit b of every coefficient, so multiplying by alpha shifts
+	// the planes and folds plane 7 back by the polynomial (0x1D = bits
+	// 0, 2, 3, 4), all a word at a time.
+	pl := make([]uint64, 8*nw)
+	plane := func(b int) []uint64 { return pl[b*nw : (b+1)*nw] }
+	hp := make([]uint64, c.h*8*nw)
+	top := make([]uint64, nw)
 	ks := c.kp + c.s
 	for j := 0; j < ks; j++ {
-		mulAlphaInPlace(acc)
+		copy(top, plane(7))
+		copy(pl[nw:], pl[:7*nw])
+		copy(plane(0), top)
+		xorWords(plane(2), top)
+		xorWords(plane(3), top)
+		xorWords(plane(4), top)
 		if i := colIdx[j]; i >= 0 {
-			acc[i] ^= 1
+			plane(0)[i>>6] ^= 1 << (uint(i) & 63)
 		} else {
-			addBits(acc, colPiv[j])
+			k := int(colPiv[j])
+			xorWords(plane(0), bitsOf[k*nw:(k+1)*nw])
 		}
 		if j < ks-1 {
 			h1, h2 := c.hdpcPair(j)
-			xorInto(drow(nl+h1), acc)
-			xorInto(drow(nl+h2), acc)
-		} else {
-			for h := 0; h < c.h; h++ {
-				mulAddInto(drow(nl+h), acc, octExp[h])
-			}
+			xorWords(hp[h1*8*nw:(h1+1)*8*nw], pl)
+			xorWords(hp[h2*8*nw:(h2+1)*8*nw], pl)
 		}
 	}
+	acc := make([]byte, u)
+	for b := 0; b < 8; b++ {
+		expand(acc, plane(b), uint(b))
+	}
 	for h := 0; h < c.h; h++ {
-		drow(nl + h)[colIdx[ks+h]] ^= 1
+		d := drow(nl + h)
+		for b := 0; b < 8; b++ {
+			expand(d, hp[(h*8+b)*nw:(h*8+b+1)*nw], uint(b))
+		}
+		mulAddInto(d, acc, octExp[h]) // last column of MT: alpha^h
+		d[colIdx[ks+h]] ^= 1
 	}
 
 	// step 4: elimination. The binary rows pivot first, so they are only
