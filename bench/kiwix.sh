@@ -46,6 +46,7 @@ cleanup() {
 	for p in "${pids[@]}"; do
 		wait "$p" 2>/dev/null || true
 	done
+	if [[ -n $work && -n ${RESULTS:-} && -f $work/results.txt ]]; then cp "$work/results.txt" "$RESULTS" || true; fi
 	if [[ -n $work && -z ${KEEP:-} ]]; then rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -149,12 +150,12 @@ memory() { # KEY PID
 }
 runwrk() { # KEY PORT URLFILE
 	local out=$work/wrk.txt
-	wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"${WRK_SECS}s" --latency -s "$repo/bench/kiwix/rotate.lua" \
+	wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"${WRK_SECS}s" --timeout 10s --latency -s "$repo/bench/kiwix/rotate.lua" \
 		"http://127.0.0.1:$2" -- "$3" >"$out"
 	"$kb" wrk -prefix "$1." <"$out" >>"$res"
 	local errs
-	errs=$(awk -v k="$1.errors" '$1 == k { e = $2 } END { print e + 0 }' "$res")
-	((errs == 0)) || { cat "$out" >&2; die "$1: $errs failed requests"; }
+	errs=$(awk -v k="$1.non2xx" '$1 == k { e = $2 } END { print e + 0 }' "$res")
+	((errs == 0)) || { cat "$out" >&2; die "$1: $errs answers were not 2xx/3xx"; }
 }
 check_url() { # URL
 	local code
@@ -234,7 +235,6 @@ cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 	echo "meta.date $(date -u '+%Y-%m-%d %H:%M UTC')"
 } >>"$res"
 if [[ -n ${KEEP:-} ]]; then log "kept $work"; fi
-cp "$res" "${RESULTS:-/dev/null}" 2>/dev/null || true
 if [[ $DOC == - ]]; then
 	"$kb" report -results "$res"
 else

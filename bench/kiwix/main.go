@@ -41,6 +41,8 @@ func main() {
 		err = search(os.Args[2:])
 	case "report":
 		err = report(os.Args[2:])
+	case "profile-serve":
+		err = profileServe(os.Args[2:])
 	case "wrk":
 		err = medianCmd(os.Args[2:])
 	default:

@@ -99,8 +99,8 @@ func report(args []string) error {
 		{"archive size", large, "pack.large.*.size", "MB", 1e-6, "<= 0.9"},
 		{"pack wall time", small, "pack.small.*.wall", "s", 1, "<= 0.5"},
 		{"pack wall time", large, "pack.large.*.wall", "s", 1, "<= 0.5"},
-		{"pack CPU time (user+sys)", small, "pack.small.*.cpu", "s", 1, ""},
-		{"pack CPU time (user+sys)", large, "pack.large.*.cpu", "s", 1, ""},
+		{"pack CPU time (user+sys)", small, "pack.small.*.cpu", "s", 1, "<= 0.5"},
+		{"pack CPU time (user+sys)", large, "pack.large.*.cpu", "s", 1, "<= 0.5"},
 		{"pack peak memory", small, "pack.small.*.maxrss_kb", "MB", 1e-3, ""},
 		{"pack peak memory", large, "pack.large.*.maxrss_kb", "MB", 1e-3, ""},
 		{"serve requests/s (wrk)", ray, "serve.ray.*.rps", "req/s", 1, ">= 2"},
@@ -115,6 +115,8 @@ func report(args []string) error {
 		{"search latency p99, title queries", lz, "search.large.*.p99_ms", "ms", 1, "<= 0.5"},
 		{"search latency p50, KorQuAD questions", lz, "searchq.large.*.p50_ms", "ms", 1, "<= 0.5"},
 		{"search latency p99, KorQuAD questions", lz, "searchq.large.*.p99_ms", "ms", 1, "<= 0.5"},
+		{"wrk socket errors/timeouts", ray, "serve.ray.*.socket_errors", "", 1, ""},
+		{"wrk socket errors/timeouts", lz, "serve.large.*.socket_errors", "", 1, ""},
 		{"server memory VmRSS after load", ray, "serve.ray.*.rss_kb", "MB", 1e-3, "<= 0.5"},
 		{"server memory VmRSS after load", lz, "serve.large.*.rss_kb", "MB", 1e-3, "<= 0.5"},
 		{"server memory VmHWM (peak)", ray, "serve.ray.*.hwm_kb", "MB", 1e-3, ""},
@@ -224,7 +226,7 @@ func num(x float64) string {
 }
 
 // medianCmd parses wrk's output (stdin) into rps, lat50, lat99 (ms) and
-// errors (non-2xx/3xx responses plus socket errors) lines for the results.
+// non2xx and socket_errors lines for the results.
 func medianCmd(args []string) error {
 	fs := flag.NewFlagSet("wrk", flag.ExitOnError)
 	prefix := fs.String("prefix", "", "key prefix, e.g. serve.ray.ferry.")
@@ -254,18 +256,20 @@ func medianCmd(args []string) error {
 		}
 		fmt.Printf("%slat%s %.3f\n", *prefix, p, d)
 	}
-	bad := 0
+	non2xx := 0
 	if v := get(`Non-2xx or 3xx responses:\s+([0-9]+)`); v != "" {
-		n, _ := strconv.Atoi(v)
-		bad += n
+		non2xx, _ = strconv.Atoi(v)
 	}
+	sockErr := 0
 	if m := regexp.MustCompile(`Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)`).FindStringSubmatch(text); m != nil {
 		for _, v := range m[1:] {
 			n, _ := strconv.Atoi(v)
-			bad += n
+			sockErr += n
 		}
 	}
-	fmt.Printf("%serrors %d\n", *prefix, bad)
+	// Socket errors (mostly wrk's 2 s timeouts on a loaded machine) are
+	// reported; wrong answers (non-2xx) make the script stop.
+	fmt.Printf("%snon2xx %d\n%ssocket_errors %d\n", *prefix, non2xx, *prefix, sockErr)
 	return nil
 }
 
