@@ -62,7 +62,12 @@ read the library.`)
 	if err != nil {
 		return err
 	}
-	h := web.New(libs, web.Options{Trusted: keys, ArchiveScripts: *scripts})
+	opts := web.Options{Trusted: keys, ArchiveScripts: *scripts}
+	if host, _, err := net.SplitHostPort(*addr); err == nil && host != "" && net.ParseIP(host) == nil {
+		// The reader refuses host names it was not told about (DNS rebinding).
+		opts.AllowHosts = []string{host}
+	}
+	h := web.New(libs, opts)
 	return serveOn(ctx, ln, h)
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -69,6 +70,10 @@ func openSource(p string) (ingest.Source, error) {
 		a, err := zim.OpenFile(p)
 		if err != nil {
 			return nil, err
+		}
+		// The ZIM's own checksum: refuse a damaged file before packing it.
+		if err := a.Verify(context.Background()); err != nil {
+			return nil, fmt.Errorf("%s: %w (the file is damaged: get a good copy)", p, err)
 		}
 		return zim.NewSource(a)
 	case ingest.FormatWARC:

@@ -31,11 +31,27 @@ func Path() string {
 // test points it at.
 func New(tb testing.TB, timeout time.Duration) context.Context {
 	tb.Helper()
+	return NewWith(tb, timeout, Options{})
+}
+
+// Options choose where the browser keeps its profile and what environment
+// it gets.
+type Options struct {
+	Profile string   // profile folder (default: a test temporary folder)
+	Env     []string // extra environment variables, e.g. HOME=...
+}
+
+// NewWith is New with options.
+func NewWith(tb testing.TB, timeout time.Duration, o Options) context.Context {
+	tb.Helper()
 	bin := Path()
 	if bin == "" {
 		tb.Skip("chromium is not installed: apt-get install chromium (browser tests skipped)")
 	}
-	profile := tb.TempDir()
+	profile := o.Profile
+	if profile == "" {
+		profile = tb.TempDir()
+	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(bin),
 		chromedp.UserDataDir(profile),
@@ -49,7 +65,12 @@ func New(tb testing.TB, timeout time.Duration) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("allow-file-access-from-files", true),
+		chromedp.Flag("disable-breakpad", true),
+		chromedp.Flag("disable-crash-reporter", true),
 		chromedp.WindowSize(390, 844),
+	}
+	if len(o.Env) > 0 {
+		opts = append(opts, chromedp.Env(o.Env...))
 	}
 	if os.Getenv("FERRY_BROWSER_WIDE") != "" {
 		opts = append(opts, chromedp.WindowSize(1280, 900))

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"ferry/web"
+)
+
+func init() {
+	register(&command{name: "open", summary: "serve archives and open them in a private browser window that leaves no profile behind", run: runOpen})
+}
+
+func runOpen(ctx context.Context, args []string) error {
+	fs := newFlags("open", "[--browser PATH] [PATH...]", `
+Like 'ferry serve', on a free loopback port, then starts a browser in a
+private window with a new, temporary profile, and when that browser is
+closed, stops serving and deletes the profile. Without PATH it opens the
+sample library. If no browser is found it prints the address to open (use
+your browser's private mode then).`)
+	browserPath := fs.String("browser", "", "browser program to start (default: the first of chromium, chrome, edge, brave, firefox found)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	libs := []web.Library{web.Sample()}
+	if len(pos) > 0 {
+		if libs, err = web.OpenPaths(pos); err != nil {
+			web.Close(libs)
+			return err
+		}
+	}
+	defer web.Close(libs)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	url := "http://" + ln.Addr().String() + "/"
+	bin := *browserPath
+	if bin == "" {
+		bin = findBrowser()
+	}
+	if bin == "" {
+		fmt.Fprintln(os.Stderr, "no browser found: open the address below in a private window")
+		return serveOn(ctx, ln, web.New(libs, web.Options{}))
+	}
+	profile, err := os.MkdirTemp("", "ferry-open-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(profile)
+	srv := &http.Server{Handler: web.New(libs, web.Options{}), ReadHeaderTimeout: 10 * time.Second, ErrorLog: discardLog()}
+	go srv.Serve(ln)
+	defer srv.Close()
+	cmd := exec.CommandContext(ctx, bin, browserArgs(bin, profile, url)...)
+	cmd.Env = append(os.Environ(), privateEnv(profile)...)
+	cmd.Stdout, cmd.Stderr = nil, nil // the browser's chatter is not kept
+	fmt.Printf("opening %s in a private window; close the browser to stop.\n", url)
+	if err := cmd.Run(); err != nil && ctx.Err() == nil {
+		return fmt.Errorf("browser %s: %w", bin, err)
+	}
+	return nil
+}
+
+// browserArgs starts a private window with its own profile folder, so the
+// browser keeps nothing of the session once the folder is deleted.
+func browserArgs(bin, profile, url string) []string {
+	name := strings.ToLower(filepath.Base(bin))
+	if strings.Contains(name, "firefox") {
+		return []string{"-no-remote", "-profile", profile, "-private-window", url}
+	}
+	return []string{"--user-data-dir=" + profile, "--incognito", "--no-first-run", "--no-default-browser-check",
+		"--disable-background-networking", "--disable-sync", "--disable-component-update",
+		"--disable-breakpad", "--disable-crash-reporter", "--new-window", url}
+}
+
+// privateEnv points the browser's other per-user folders (crash reports,
+// settings caches) into the temporary profile, so they go when it goes:
+// chromium otherwise writes crash-report settings under ~/.config even
+// with its own profile folder (found by TestNoTraces).
+func privateEnv(profile string) []string {
+	return []string{
+		"XDG_CONFIG_HOME=" + filepath.Join(profile, "config"),
+		"XDG_CACHE_HOME=" + filepath.Join(profile, "cache"),
+		"XDG_DATA_HOME=" + filepath.Join(profile, "data"),
+	}
+}
+
+func findBrowser() string {
+	for _, c := range browserCandidates() {
+		if filepath.IsAbs(c) {
+			if _, err := os.Stat(c); err == nil {
+				return c
+			}
+			continue
+		}
+		if p, err := exec.LookPath(c); err == nil {
+			return p
+		}
+	}
+	return ""
+}
