@@ -144,3 +144,19 @@ func xorSum(dst []byte, srcs [][]byte) {
 		xorInto(rest, s[done:len(dst)])
 	}
 }
+
+// mulAlphaXor sets acc = alpha*acc ^ src (src nil means zero): one step of
+// the GAMMA recurrence of the HDPC rows.
+func mulAlphaXor(acc, src []byte) {
+	if src == nil {
+		mulAlphaInPlace(acc)
+		return
+	}
+	if useAVX2 && len(acc) >= 32 {
+		n := len(acc) &^ 31
+		mulAlphaXorAVX2(acc[:n], src[:n])
+		acc, src = acc[n:], src[n:]
+	}
+	mulAlphaInPlace(acc)
+	xorInto(acc, src)
+}

@@ -25,3 +25,9 @@ func mulAddAVX2(dst, src []byte, tbl *[32]byte)
 //
 //go:noescape
 func xorMultiAVX2(dst []byte, srcs [][]byte)
+
+// mulAlphaXorAVX2 sets acc = alpha*acc ^ src for the first len(acc)&^31
+// bytes.
+//
+//go:noescape
+func mulAlphaXorAVX2(acc, src []byte)

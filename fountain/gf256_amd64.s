@@ -106,3 +106,33 @@ store:
 	VZEROUPPER
 xdone:
 	RET
+
+// func mulAlphaXorAVX2(acc, src []byte)
+// acc = alpha*acc ^ src for the first len(acc)&^31 bytes. Doubling adds
+// each byte to itself; bytes whose top bit was set (negative as signed)
+// are reduced by 0x1D.
+TEXT ·mulAlphaXorAVX2(SB), NOSPLIT, $0-48
+	MOVQ acc_base+0(FP), DI
+	MOVQ acc_len+8(FP), CX
+	MOVQ src_base+24(FP), SI
+	SHRQ $5, CX
+	JZ   adone
+	MOVQ $0x1d1d1d1d1d1d1d1d, BX
+	MOVQ BX, X6
+	VPBROADCASTQ X6, Y6
+	VPXOR Y7, Y7, Y7
+aloop:
+	VMOVDQU  (DI), Y0
+	VPCMPGTB Y0, Y7, Y1
+	VPAND    Y6, Y1, Y1
+	VPADDB   Y0, Y0, Y0
+	VPXOR    Y1, Y0, Y0
+	VPXOR    (SI), Y0, Y0
+	VMOVDQU  Y0, (DI)
+	ADDQ     $32, SI
+	ADDQ     $32, DI
+	DECQ     CX
+	JNZ      aloop
+	VZEROUPPER
+adone:
+	RET

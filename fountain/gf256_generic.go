@@ -9,3 +9,5 @@ func xorAVX2(dst, src []byte)                   { panic("fountain: internal erro
 func mulAddAVX2(dst, src []byte, tbl *[32]byte) { panic("fountain: internal error: no AVX2") }
 
 func xorMultiAVX2(dst []byte, srcs [][]byte) { panic("fountain: internal error: no AVX2") }
+
+func mulAlphaXorAVX2(acc, src []byte) { panic("fountain: internal error: no AVX2") }

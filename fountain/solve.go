@@ -475,9 +475,10 @@ func (p *plan) execute(syms [][]byte, t int) ([]byte, error) {
 	acc := make([]byte, t)
 	ks := c.kp + c.s
 	for j := 0; j < ks; j++ {
-		mulAlphaInPlace(acc)
 		if p.colPiv[j] >= 0 {
-			xorInto(acc, slot(int32(j)))
+			mulAlphaXor(acc, slot(int32(j)))
+		} else {
+			mulAlphaInPlace(acc)
 		}
 		if j < ks-1 {
 			h1, h2 := c.hdpcPair(j)

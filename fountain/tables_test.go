@@ -53,7 +53,7 @@ func TestTables(t *testing.T) {
 
 // TestWordOps checks the word-wide helpers against the byte tables.
 func TestWordOps(t *testing.T) {
-	src := make([]byte, 67)
+	src := make([]byte, 100)
 	for i := range src {
 		src[i] = byte(i*37 + 11)
 	}
@@ -63,6 +63,19 @@ func TestWordOps(t *testing.T) {
 		for i := range src {
 			if dst[i] != gfMul(c, src[i]) {
 				t.Fatalf("mulAddInto c=%d byte %d", c, i)
+			}
+		}
+	}
+	for _, n := range []int{0, 5, 32, 67, 100} {
+		acc := append([]byte(nil), src[:n]...)
+		x := make([]byte, n)
+		for i := range x {
+			x[i] = byte(i * 91)
+		}
+		mulAlphaXor(acc, x)
+		for i := range acc {
+			if acc[i] != gfMul(2, src[i])^x[i] {
+				t.Fatalf("mulAlphaXor n=%d byte %d", n, i)
 			}
 		}
 	}
