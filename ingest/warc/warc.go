@@ -33,6 +33,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -105,6 +106,13 @@ type Source struct {
 	stats   Stats
 	meta    ingest.Metadata
 	mainURI string
+
+	// last holds the page Walk just rendered (for its title and size), so
+	// that the Open a packer usually calls next does not render it again.
+	// One page at most: memory stays bounded.
+	lastMu   sync.Mutex
+	lastPath string
+	lastOut  []byte
 }
 
 var (
@@ -693,7 +701,18 @@ func (s *Source) entry(c *capture) (ingest.Entry, error) {
 				e.Title = title
 			}
 			e.Size = int64(len(out))
+			s.lastMu.Lock()
+			s.lastPath, s.lastOut = c.path, out
+			s.lastMu.Unlock()
 			e.Open = func() (io.ReadCloser, error) {
+				s.lastMu.Lock()
+				if s.lastPath == c.path {
+					out := s.lastOut
+					s.lastPath, s.lastOut = "", nil
+					s.lastMu.Unlock()
+					return io.NopCloser(bytes.NewReader(out)), nil
+				}
+				s.lastMu.Unlock()
 				out, _, _, err := s.render(c, mt)
 				if err != nil {
 					return nil, err

@@ -460,3 +460,28 @@ func benchImport(b *testing.B, name string) {
 // BenchmarkImportIANA measures import throughput (MB/s of the .warc.gz):
 // scan, rewrite and read every entry once.
 func BenchmarkImportIANA(b *testing.B) { benchImport(b, "warc/iana.warc.gz") }
+
+// TestOpenTwice: the first Open after Walk's render (served from the
+// one-page cache) and later ones (rendered again) give the same bytes.
+func TestOpenTwice(t *testing.T) {
+	s, err := Open(testdata.Path(t, "warc/iana.warc.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	n := 0
+	err = s.Walk(context.Background(), func(e ingest.Entry) error {
+		if !e.Article {
+			return nil
+		}
+		a, b := readEntry(t, e), readEntry(t, e)
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s: second Open differs", e.Path)
+		}
+		n++
+		return nil
+	})
+	if err != nil || n == 0 {
+		t.Fatalf("walk: %v, %d pages", err, n)
+	}
+}
