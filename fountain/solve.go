@@ -53,7 +53,10 @@ type plan struct {
 	colPiv   []int32 // column -> index into pivRow, or -1 when inactive
 	inact    []int32 // inactive columns; position = dense column
 	leftover []int32 // sparse rows that are not pivots (dense rows 0..)
-	ops      []denseOp
+	ops      []denseOp   // all dense row operations, in elimination order
+	fwd      [][]denseOp // ops grouped by target row: forward phase (scale last)
+	back     [][]denseOp // and back substitution
+	order    []int32     // dense pivot rows in elimination order
 	denseRow []int32 // dense column i -> dense row holding its value after ops
 	check    []int32 // dense rows that must end up zero
 }
@@ -408,6 +411,7 @@ func buildPlan(c *code, rowStart, cols []int32) (*plan, error) {
 	if len(order) < u {
 		return nil, errSingular
 	}
+	nFwd := len(p.ops)
 	for i := len(order) - 1; i >= 0; i-- {
 		r, col := order[i], int(orderCol[i])
 		for _, q := range order[:i] {
@@ -415,6 +419,21 @@ func buildPlan(c *code, rowStart, cols []int32) (*plan, error) {
 				m[int(q)*u+col] = 0
 				p.ops = append(p.ops, denseOp{dst: q, src: r, c: f})
 			}
+		}
+	}
+	// Group the operations by target row: a row's forward operations only
+	// read rows that precede it, in their final forward state, and its
+	// back-substitution operations only read rows later in the elimination
+	// order, already final; so each row's operations can run together,
+	// XORs batched into one pass.
+	p.order = order
+	p.fwd = make([][]denseOp, mD)
+	p.back = make([][]denseOp, mD)
+	for i, op := range p.ops {
+		if i < nFwd {
+			p.fwd[op.dst] = append(p.fwd[op.dst], op)
+		} else {
+			p.back[op.dst] = append(p.back[op.dst], op)
 		}
 	}
 	for r := 0; r < mD; r++ {
@@ -491,12 +510,31 @@ func (p *plan) execute(syms [][]byte, t int) ([]byte, error) {
 		}
 	}
 
-	for _, op := range p.ops {
-		if op.src < 0 {
-			scaleInPlace(rrow(op.dst), op.c)
-		} else {
-			mulAddInto(rrow(op.dst), rrow(op.src), op.c)
+	apply := func(r int32, ops []denseOp) {
+		d := rrow(r)
+		srcs = append(srcs[:0], d)
+		for _, op := range ops {
+			if op.src >= 0 && op.c == 1 {
+				srcs = append(srcs, rrow(op.src))
+			}
 		}
+		if len(srcs) > 1 {
+			xorSum(d, srcs)
+		}
+		for _, op := range ops {
+			switch {
+			case op.src < 0:
+				scaleInPlace(d, op.c) // last of a row's forward ops
+			case op.c != 1:
+				mulAddInto(d, rrow(op.src), op.c)
+			}
+		}
+	}
+	for r := range p.fwd {
+		apply(int32(r), p.fwd[r])
+	}
+	for i := len(p.order) - 1; i >= 0; i-- {
+		apply(p.order[i], p.back[p.order[i]])
 	}
 	for _, r := range p.check {
 		for _, b := range rrow(r) {
