@@ -446,6 +446,12 @@ func (b *Book) load() error {
 	if coverName != "" {
 		b.meta.Illustration = b.illustration(coverName)
 	}
+	// Settle every document title now, so Walk only reads shared state.
+	for _, x := range b.items {
+		if x.doc {
+			b.docTitle(x.zipName)
+		}
+	}
 	return nil
 }
 
@@ -471,7 +477,8 @@ func (b *Book) outPath(zipName string) string {
 }
 
 // docTitle is a chapter's title: its TOC label, else its <title>, else its
-// file name.
+// file name. It caches into b.titles, and is called for every document
+// while loading, before the Book is shared.
 func (b *Book) docTitle(name string) string {
 	if t := b.titles[name]; t != "" {
 		return t
@@ -482,7 +489,8 @@ func (b *Book) docTitle(name string) string {
 			return t
 		}
 	}
-	return path.Base(name)
+	b.titles[name] = path.Base(name)
+	return b.titles[name]
 }
 
 func parseNav(data []byte, navName string) []tocItem {
