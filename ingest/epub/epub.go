@@ -735,7 +735,15 @@ func (b *Book) chapter(name string) ([]byte, error) {
 // injectNav puts nav right after the <body> start tag and right before
 // </body>. Documents without a body get it at the start and the end.
 func injectNav(data []byte, nav string) []byte {
-	lower := bytes.ToLower(data)
+	// ASCII-only lowering keeps byte offsets equal to data's (Unicode
+	// case mapping can change lengths).
+	lower := make([]byte, len(data))
+	for i, c := range data {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower[i] = c
+	}
 	start := -1
 	for off := 0; ; {
 		k := bytes.Index(lower[off:], []byte("<body"))

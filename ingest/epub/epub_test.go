@@ -284,6 +284,17 @@ func TestEPUB2NCXAndKorean(t *testing.T) {
 	}
 }
 
+// TestInjectNavUnicode: case-folding that changes byte lengths (İ → i̇)
+// must not shift where the navigation goes.
+func TestInjectNavUnicode(t *testing.T) {
+	doc := []byte(strings.Repeat("İ", 50) + `<body a="x>y">` + strings.Repeat("İ", 50) + "</BODY>")
+	out := string(injectNav(doc, "<nav/>"))
+	want := strings.Repeat("İ", 50) + `<body a="x>y"><nav/>` + strings.Repeat("İ", 50) + "<nav/></BODY>"
+	if out != want {
+		t.Errorf("got %q", out)
+	}
+}
+
 func TestBadBooks(t *testing.T) {
 	good := func(extra ...string) []string {
 		return append([]string{"mimetype", "application/epub+zip", "META-INF/container.xml", containerXML}, extra...)

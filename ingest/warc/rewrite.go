@@ -44,6 +44,9 @@ func (l *linker) link(ref string) string {
 
 // srcset rewrites each candidate URL of a srcset attribute.
 func (l *linker) srcset(v string) string {
+	if strings.Contains(v, "data:") {
+		return v // data: URLs hold commas; splitting would corrupt them
+	}
 	parts := strings.Split(v, ",")
 	for i, p := range parts {
 		p = strings.TrimSpace(p)
