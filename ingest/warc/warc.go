@@ -306,17 +306,18 @@ func (s *Source) scan() error {
 			s.chosen[c.path] = c
 		}
 	}
-	// Break redirect cycles: a path in a cycle has content of its own.
+	// Break redirect cycles. Every path reached by following a redirect is
+	// a valid redirect's target, so it has a 200 capture of its own: the
+	// path where a cycle closes falls back to it.
 	for p := range s.chosen {
 		seen := map[string]bool{}
-		q := p
-		for {
+		for q := p; ; {
 			c := s.chosen[q]
 			if c == nil || c.status == http.StatusOK {
 				break
 			}
-			if seen[q] || len(seen) > 16 {
-				s.chosen[p] = okContent[p]
+			if seen[q] {
+				s.chosen[q] = okContent[q]
 				break
 			}
 			seen[q] = true
@@ -324,7 +325,7 @@ func (s *Source) scan() error {
 		}
 	}
 	for p, c := range s.chosen {
-		if c == nil { // cannot happen: cycle members have content
+		if c == nil { // defensive: a cycle member without content
 			delete(s.chosen, p)
 			continue
 		}

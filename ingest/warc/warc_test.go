@@ -302,6 +302,36 @@ func TestNewestWinsAndRevisit(t *testing.T) {
 	}
 }
 
+// TestRedirectCycle: two pages captured first with content, later as
+// redirects to each other, plus a third redirecting into the pair; every
+// path ends at content.
+func TestRedirectCycle(t *testing.T) {
+	data := []byte(strings.Join([]string{
+		rec("response", "http://c.example/a", "2020-01-01T00:00:00Z", nil, httpResp("200 OK", "text/html", "<title>A</title>")),
+		rec("response", "http://c.example/b", "2020-01-01T00:00:00Z", nil, httpResp("200 OK", "text/html", "<title>B</title>")),
+		rec("response", "http://c.example/a", "2020-02-01T00:00:00Z", nil, "HTTP/1.1 302 Found\r\nLocation: /b\r\n\r\n"),
+		rec("response", "http://c.example/b", "2020-02-01T00:00:00Z", nil, "HTTP/1.1 302 Found\r\nLocation: /a\r\n\r\n"),
+		rec("response", "http://c.example/p", "2020-02-01T00:00:00Z", nil, "HTTP/1.1 301 Moved\r\nLocation: /a\r\n\r\n"),
+	}, ""))
+	s, err := New(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := walkAll(t, s)
+	for _, p := range []string{"c.example/a", "c.example/b", "c.example/p"} {
+		seen := 0
+		q := p
+		for g.entries[q].Redirect != "" && seen < 5 {
+			q = g.entries[q].Redirect
+			seen++
+		}
+		e, ok := g.entries[q]
+		if !ok || e.Redirect != "" || !e.Article {
+			t.Errorf("%s does not end at content (stopped at %q)", p, q)
+		}
+	}
+}
+
 func TestURLPath(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"http://www.iana.org/", "www.iana.org/index.html"},
