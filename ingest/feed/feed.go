@@ -39,6 +39,9 @@ var ErrInvalid = errors.New("feed: not a readable RSS or Atom feed")
 // maxFeedBytes caps the feed document; real feeds are far smaller.
 const maxFeedBytes = 64 << 20
 
+// maxContent caps one item's content; longer content is cut there.
+const maxContent = 8 << 20
+
 // maxItems caps how many items are imported.
 const maxItems = 100000
 
@@ -220,6 +223,10 @@ func build(pf *gofeed.Feed, dir string) *Feed {
 					f.media = append(f.media, m)
 				}
 			}
+		}
+		if len(content) > maxContent {
+			// Bounds the HTML parser's work on hostile input.
+			content = strings.ToValidUTF8(content[:maxContent], "")
 		}
 		if strings.Contains(content, "<") {
 			a.content = Sanitize(content, func(ref string) string { return localRef(a, ref) })
