@@ -57,6 +57,7 @@ type plan struct {
 	fwd      [][]denseOp // ops grouped by target row: forward phase (scale last)
 	back     [][]denseOp // and back substitution
 	order    []int32     // dense pivot rows in elimination order
+	hdpc     []int32     // the two HDPC rows of each column j < K'+S-1 (MT)
 	denseRow []int32 // dense column i -> dense row holding its value after ops
 	check    []int32 // dense rows that must end up zero
 }
@@ -330,6 +331,7 @@ func buildPlan(c *code, rowStart, cols []int32) (*plan, error) {
 	// b holds bit b of every coefficient, so multiplying by alpha shifts
 	// the planes and folds plane 7 back by the polynomial (0x1D = bits
 	// 0, 2, 3, 4), all a word at a time.
+	p.hdpc = make([]int32, 0, 2*(c.kp+c.s))
 	pl := make([]uint64, 8*nw)
 	plane := func(b int) []uint64 { return pl[b*nw : (b+1)*nw] }
 	hp := make([]uint64, c.h*8*nw)
@@ -350,6 +352,7 @@ func buildPlan(c *code, rowStart, cols []int32) (*plan, error) {
 		}
 		if j < ks-1 {
 			h1, h2 := c.hdpcPair(j)
+			p.hdpc = append(p.hdpc, int32(h1), int32(h2))
 			xorWords(hp[h1*8*nw:(h1+1)*8*nw], pl)
 			xorWords(hp[h2*8*nw:(h2+1)*8*nw], pl)
 		}
@@ -500,9 +503,8 @@ func (p *plan) execute(syms [][]byte, t int) ([]byte, error) {
 			mulAlphaInPlace(acc)
 		}
 		if j < ks-1 {
-			h1, h2 := c.hdpcPair(j)
-			xorInto(rrow(int32(nl+h1)), acc)
-			xorInto(rrow(int32(nl+h2)), acc)
+			xorInto(rrow(int32(nl)+p.hdpc[2*j]), acc)
+			xorInto(rrow(int32(nl)+p.hdpc[2*j+1]), acc)
 		} else {
 			for h := 0; h < c.h; h++ {
 				mulAddInto(rrow(int32(nl+h)), acc, octExp[h])
