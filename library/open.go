@@ -34,6 +34,9 @@ type Channel struct {
 	// View presents the newest edition (base + deltas); nil when the
 	// channel is untrusted (without AllowUntrusted) or broken (Err).
 	View *delta.View
+	// Reader is View with the method set of *archive.Reader (entries
+	// indexed in the merged listing), for code written for one archive.
+	Reader *delta.Flat
 	// Chain are the records of the served archives, full edition first.
 	Chain []Record
 	Err   error
@@ -159,6 +162,7 @@ func Open(dir string, opts OpenOptions) (*Opened, error) {
 		}
 		ch.View, ch.Err = delta.NewView(layers...)
 		if ch.View != nil {
+			ch.Reader = ch.View.Flat()
 			m := ch.View.Manifest()
 			ch.Title, ch.Edition = m.Title, m.Edition
 		}
