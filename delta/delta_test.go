@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -117,11 +118,25 @@ func sameEdition(t *testing.T, v *View, full *archive.Reader) {
 	}
 }
 
-func TestDeltaKorQuAD(t *testing.T) {
+var kq struct {
+	sync.Once
+	base, next []byte
+	changed    []string
+	k          *key.Secret
+}
+
+// korquadArchives packs the two KorQuAD editions once per test binary.
+func korquadArchives(t *testing.T) (base, next *archive.Reader, changed []string, k *key.Secret) {
 	baseFS, nextFS, changed := korquadEditions(t)
-	k, _ := key.Generate()
-	baseB, nextB := packFS(t, baseFS, 1, k), packFS(t, nextFS, 2, k)
-	base, next := open(t, baseB), open(t, nextB)
+	kq.Do(func() {
+		kq.k, _ = key.Generate()
+		kq.base, kq.next = packFS(t, baseFS, 1, kq.k), packFS(t, nextFS, 2, kq.k)
+	})
+	return open(t, kq.base), open(t, kq.next), changed, kq.k
+}
+
+func TestDeltaKorQuAD(t *testing.T) {
+	base, next, changed, k := korquadArchives(t)
 	var out bytes.Buffer
 	sum, err := Make(context.Background(), view(t, base), view(t, next), &out, Options{Signers: []*key.Secret{k}})
 	if err != nil {

@@ -269,4 +269,3 @@ func (f *Flat) RandomArticle() (archive.Entry, error) {
 
 // Close does nothing: the archives belong to whoever opened them.
 func (f *Flat) Close() error { return nil }
-

@@ -13,9 +13,7 @@ import (
 var _ static.Archive = (*Flat)(nil)
 
 func TestFlatMatchesFullEdition(t *testing.T) {
-	baseFS, nextFS, _ := korquadEditions(t)
-	k, _ := key.Generate()
-	base, next := open(t, packFS(t, baseFS, 1, k)), open(t, packFS(t, nextFS, 2, k))
+	base, next, _, k := korquadArchives(t)
 	var out bytes.Buffer
 	if _, err := Make(context.Background(), view(t, base), view(t, next), &out, Options{Signers: []*key.Secret{k}}); err != nil {
 		t.Fatal(err)
