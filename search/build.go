@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -97,6 +98,13 @@ func (b *Builder) Add(doc uint32, title, body string) {
 func (b *Builder) AddAnalyzed(a *Analyzed) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if a.doc == math.MaxUint32 {
+		// The norm table holds largest id + 1 entries in a uint32.
+		if b.err == nil {
+			b.err = fmt.Errorf("search: document id %d is reserved", a.doc)
+		}
+		return
+	}
 	d := int(a.doc)
 	if w := d/64 + 1; w > len(b.present) {
 		b.present = slices.Grow(b.present, w-len(b.present))[:w]

@@ -3,10 +3,12 @@ package search
 import (
 	"bytes"
 	"errors"
+	"math"
 	"os"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"ferry/internal/testdata"
@@ -259,6 +261,11 @@ func TestDuplicateDoc(t *testing.T) {
 	if _, err := b.WriteTo(&bytes.Buffer{}); !errors.Is(err, ErrDuplicateDoc) {
 		t.Fatalf("got %v, want ErrDuplicateDoc", err)
 	}
+	b = NewBuilder()
+	b.Add(math.MaxUint32, "a", "one")
+	if _, err := b.WriteTo(&bytes.Buffer{}); err == nil {
+		t.Fatal("doc id MaxUint32 accepted")
+	}
 }
 
 func TestEmptyIndex(t *testing.T) {
@@ -381,4 +388,36 @@ func TestCorruptIndex(t *testing.T) {
 	if _, err := Open(bytes.NewReader(idx[:10]), 10); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("short index: %v", err)
 	}
+}
+
+// TestConcurrentSearch runs searches from several goroutines on one Index
+// (sharing its dictionary cache) and compares with serial results.
+func TestConcurrentSearch(t *testing.T) {
+	k := loadKorQuAD(t)
+	ix := openBytes(t, k.build(t))
+	qs := k.questions[:min(len(k.questions), 300)]
+	want := make([][]Hit, len(qs))
+	for i, q := range qs {
+		res, err := ix.Search(q.q, 0, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = res.Hits
+	}
+	ix2 := openBytes(t, k.build(t))
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := g; i < len(qs); i += 2 {
+				res, err := ix2.Search(qs[i].q, 0, 5)
+				if err != nil || !slices.Equal(res.Hits, want[i]) {
+					t.Errorf("%q: %v %v, want %v", qs[i].q, res.Hits, err, want[i])
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
