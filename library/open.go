@@ -165,6 +165,9 @@ func Open(dir string, opts OpenOptions) (*Opened, error) {
 			ch.Reader = ch.View.Flat()
 			m := ch.View.Manifest()
 			ch.Title, ch.Edition = m.Title, m.Edition
+			if cs := l.State.Channels[name]; cs != nil && cs.Highest > ch.Edition && ch.Reason == "" {
+				ch.Reason = fmt.Sprintf("edition %d was seen but is missing or damaged; showing edition %d", cs.Highest, ch.Edition)
+			}
 		}
 	}
 	return o, nil
