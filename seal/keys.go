@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
+	"runtime/debug"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/chacha20poly1305"
@@ -50,6 +51,11 @@ func masterKey(pass string, salt []byte) [32]byte {
 	k := argon2.IDKey(pb, salt, kdfParams.time, kdfParams.memKiB, kdfParams.threads, 32)
 	copy(m[:], k)
 	clear(k)
+	// Argon2id's 64 MiB are garbage now. Return them to the system at once:
+	// otherwise the heap goal lets a second derivation (UnlockBoth, Create,
+	// or a retry) allocate another 64 MiB first, doubling the peak on phones
+	// that have little memory to spare.
+	debug.FreeOSMemory()
 	return m
 }
 

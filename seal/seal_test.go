@@ -417,7 +417,7 @@ func TestCorruptionDetected(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(7, 7))
 	detected := 0
-	for i := range 400 {
+	for i := range 250 {
 		c := m.snapshot()
 		var pos int64
 		if i%4 == 0 {
@@ -450,7 +450,7 @@ func TestCorruptionDetected(t *testing.T) {
 			}
 		}
 	}
-	if detected < 200 {
+	if detected < 150 {
 		t.Fatalf("only %d detections: the flips did not reach the data", detected)
 	}
 }
