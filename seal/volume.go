@@ -185,8 +185,9 @@ func blocksOf(ext []extent) []int64 {
 
 // Add stores size bytes read from r under name, replacing a file of that
 // name. It is atomic: the new directory is the last write, so an error or a
-// crash leaves the previous state. It also rewrites chaffBlocks unused
-// blocks with fresh random bytes (docs/seal.md, "Two images").
+// crash leaves the previous state. It also rewrites 16 unused blocks with
+// fresh random bytes (docs/seal.md, "Writing" and "Known limits"). Other
+// calls on v wait while it runs; readers already open do not.
 func (v *Volume) Add(name string, r io.Reader, size int64) error {
 	if err := checkName(name); err != nil {
 		return err
