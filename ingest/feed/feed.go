@@ -39,8 +39,18 @@ var ErrInvalid = errors.New("feed: not a readable RSS or Atom feed")
 // maxFeedBytes caps the feed document; real feeds are far smaller.
 const maxFeedBytes = 64 << 20
 
-// maxContent caps one item's content; longer content is cut there.
-const maxContent = 8 << 20
+// maxContent caps one item's content; longer content is cut there. The
+// HTML parser does superlinear work on some hostile markup (2 MiB of
+// "<p><b>" take seconds), so its input is bounded per item and in total
+// (sanitizeBudget); past the budget, items are reduced to their text with
+// the linear tokenizer.
+// Markup with more than maxUnclosed elements left open (what makes the
+// parser slow) is also reduced to text.
+const (
+	maxContent     = 1 << 20
+	sanitizeBudget = 16 << 20
+	maxUnclosed    = 2000
+)
 
 // maxItems caps how many items are imported.
 const maxItems = 100000
@@ -120,7 +130,12 @@ func parse(data []byte) (f *gofeed.Feed, err error) {
 			f, err = nil, fmt.Errorf("%w: parser failure: %v", ErrInvalid, r)
 		}
 	}()
-	f, err = gofeed.NewParser().Parse(bytes.NewReader(data))
+	p := gofeed.NewParser()
+	// gofeed would otherwise parse every item's HTML with x/net/html to
+	// find a thumbnail (unused here): superlinear on hostile markup and
+	// outside the caps below.
+	p.RSSTranslator = &gofeed.DefaultRSSTranslator{DisableContentImageScan: true}
+	f, err = p.Parse(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
@@ -188,6 +203,7 @@ func build(pf *gofeed.Feed, dir string) *Feed {
 	used := map[string]bool{IndexPage: true}
 	mediaSeen := map[string]bool{}
 	var arts []*article
+	budget := sanitizeBudget
 	for i, it := range pf.Items {
 		if it == nil {
 			continue
@@ -228,9 +244,13 @@ func build(pf *gofeed.Feed, dir string) *Feed {
 			// Bounds the HTML parser's work on hostile input.
 			content = strings.ToValidUTF8(content[:maxContent], "")
 		}
-		if strings.Contains(content, "<") {
+		switch {
+		case strings.Contains(content, "<") && budget >= len(content) && unclosed(content) <= maxUnclosed:
+			budget -= len(content)
 			a.content = Sanitize(content, func(ref string) string { return localRef(a, ref) })
-		} else {
+		case strings.Contains(content, "<"):
+			a.content = textToHTML(tokenText(content))
+		default:
 			a.content = textToHTML(html.UnescapeString(content))
 		}
 		arts = append(arts, a)

@@ -330,6 +330,29 @@ func TestBadFeeds(t *testing.T) {
 	}
 }
 
+// TestHostileMarkupBudget: items made of markup the HTML parser handles
+// in superlinear time (100,000 unclosed <p><b>) are reduced to text in
+// linear time, keeping the text and dropping the script.
+func TestHostileMarkupBudget(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`<rss version="2.0"><channel><title>t</title>`)
+	body := esc(strings.Repeat("<p><b>", 100<<10) + "<script>x</script>끝")
+	for i := 0; i < 4; i++ {
+		fmt.Fprintf(&b, "<item><title>%d</title><description>%s</description></item>", i, body)
+	}
+	b.WriteString("</channel></rss>")
+	f, err := New(strings.NewReader(b.String()), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := walkAll(t, f)
+	for _, p := range w.order {
+		if page := read(t, w.entries[p]); p != IndexPage && (!strings.Contains(page, "끝") || strings.Contains(page, "<script")) {
+			t.Errorf("%s: text lost or script kept", p)
+		}
+	}
+}
+
 func TestSanitizeDeepNesting(t *testing.T) {
 	in := strings.Repeat("<div><span>", 5000) + "깊다" + strings.Repeat("</span></div>", 5000)
 	out := Sanitize(in, func(string) string { return "" })

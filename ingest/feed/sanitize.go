@@ -159,6 +159,61 @@ func flatText(b *strings.Builder, n *html.Node) {
 	}
 }
 
+// unclosed counts start tags of non-void elements minus end tags, in
+// linear time: well-formed content stays near zero.
+func unclosed(s string) int {
+	z := html.NewTokenizer(strings.NewReader(s))
+	n := 0
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return n
+		case html.StartTagToken:
+			name, _ := z.TagName()
+			switch atom.Lookup(name) {
+			case atom.Br, atom.Hr, atom.Img, atom.Input, atom.Meta, atom.Link, atom.Wbr, atom.Area, atom.Base, atom.Col, atom.Embed, atom.Source, atom.Track, atom.Param:
+			default:
+				n++
+			}
+		case html.EndTagToken:
+			n--
+		}
+	}
+}
+
+// tokenText extracts the text of HTML in linear time (tokenizer only),
+// skipping the content of dropped elements; block ends become blank lines.
+func tokenText(s string) string {
+	z := html.NewTokenizer(strings.NewReader(s))
+	var b strings.Builder
+	skip := atom.Atom(0)
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return b.String()
+		case html.TextToken:
+			if skip == 0 {
+				b.Write(z.Text())
+			}
+		case html.StartTagToken:
+			name, _ := z.TagName()
+			if a := atom.Lookup(name); skip == 0 && dropped[a] {
+				skip = a
+			}
+		case html.EndTagToken:
+			name, _ := z.TagName()
+			a := atom.Lookup(name)
+			if a == skip {
+				skip = 0
+			}
+			switch a {
+			case atom.P, atom.Div, atom.Li, atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.Tr, atom.Blockquote, atom.Pre:
+				b.WriteString("\n\n")
+			}
+		}
+	}
+}
+
 // textToHTML turns plain text into paragraphs at blank lines.
 func textToHTML(s string) string {
 	s = strings.ReplaceAll(s, "\r\n", "\n")
