@@ -494,6 +494,9 @@ func (b *Book) docTitle(name string) string {
 }
 
 func parseNav(data []byte, navName string) []tocItem {
+	if unclosed(data) > maxUnclosed {
+		return nil // the parser is superlinear on such markup; use the NCX or spine
+	}
 	doc, err := xhtml.Parse(bytes.NewReader(data))
 	if err != nil {
 		return nil
@@ -568,6 +571,32 @@ type navPoint struct {
 		Src string `xml:"src,attr"`
 	} `xml:"content"`
 	Children []navPoint `xml:"navPoint"`
+}
+
+// maxUnclosed is how many elements a nav document may leave open before
+// it is not parsed (see unclosed).
+const maxUnclosed = 2000
+
+// unclosed counts start tags of non-void elements minus end tags with the
+// linear tokenizer; well-formed documents stay near zero.
+func unclosed(data []byte) int {
+	z := xhtml.NewTokenizer(bytes.NewReader(data))
+	n := 0
+	for {
+		switch z.Next() {
+		case xhtml.ErrorToken:
+			return n
+		case xhtml.StartTagToken:
+			name, _ := z.TagName()
+			switch atom.Lookup(name) {
+			case atom.Br, atom.Hr, atom.Img, atom.Input, atom.Meta, atom.Link, atom.Wbr, atom.Area, atom.Base, atom.Col, atom.Embed, atom.Source, atom.Track, atom.Param:
+			default:
+				n++
+			}
+		case xhtml.EndTagToken:
+			n--
+		}
+	}
 }
 
 func parseNCX(data []byte, ncxName string) []tocItem {
@@ -899,11 +928,18 @@ func stripTags(s string) string {
 	if !strings.Contains(s, "<") {
 		return s
 	}
-	doc, err := xhtml.Parse(strings.NewReader(s))
-	if err != nil {
-		return s
+	// The tokenizer is linear; the full parser is not on hostile markup.
+	z := xhtml.NewTokenizer(strings.NewReader(s))
+	var sb strings.Builder
+	for {
+		switch z.Next() {
+		case xhtml.ErrorToken:
+			return strings.Join(strings.Fields(sb.String()), " ")
+		case xhtml.TextToken:
+			sb.Write(z.Text())
+			sb.WriteByte(' ')
+		}
 	}
-	return nodeText(doc)
 }
 
 func clip(s string) string {

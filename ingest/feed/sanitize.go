@@ -238,31 +238,10 @@ func has(list []string, s string) bool {
 }
 
 // plainText returns the text of an HTML fragment (titles and descriptions
-// may hold markup or entities).
+// may hold markup or entities), in linear time.
 func plainText(s string) string {
 	if !strings.ContainsAny(s, "<&") {
 		return s
 	}
-	body := &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body}
-	nodes, err := html.ParseFragment(strings.NewReader(s), body)
-	if err != nil {
-		return s
-	}
-	var b strings.Builder
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
-		if n.Type == html.TextNode {
-			b.WriteString(n.Data)
-		}
-		if n.Type == html.ElementNode && dropped[n.DataAtom] {
-			return
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	for _, n := range nodes {
-		walk(n)
-	}
-	return b.String()
+	return tokenText(s)
 }
