@@ -16,7 +16,7 @@ const IllustrationSize = 48
 
 // maxCoverPixels bounds the cover image decoded for the illustration, so a
 // crafted header cannot make the decoder allocate gigabytes.
-const maxCoverPixels = 40 << 20
+const maxCoverPixels = 16 << 20
 
 // illustration scales the cover image to a square PNG, or returns nil when
 // the cover cannot be decoded.
