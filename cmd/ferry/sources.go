@@ -8,13 +8,16 @@ import (
 	"strings"
 
 	"ferry/ingest"
+	"ferry/ingest/epub"
+	"ferry/ingest/feed"
 	"ferry/ingest/folder"
 	"ferry/ingest/warc"
 	"ferry/ingest/zim"
 	"ferry/pack"
 )
 
-// openSources turns SOURCE arguments into pack sources with prefixes.
+// openSources turns SOURCE arguments into pack sources with prefixes: none
+// for a single source, else the source's file name without extensions.
 func openSources(args []string) ([]pack.Source, error) {
 	var out []pack.Source
 	seen := map[string]bool{}
@@ -26,7 +29,7 @@ func openSources(args []string) ([]pack.Source, error) {
 			}
 		}
 		if !explicit && len(args) > 1 {
-			prefix = sanitizePrefix(strings.TrimSuffix(filepath.Base(p), filepath.Ext(p)))
+			prefix = sanitizePrefix(stem(filepath.Base(p)))
 		}
 		if seen[prefix] {
 			return nil, usagef("two sources would share the prefix %q: name them with PREFIX=SOURCE", prefix)
@@ -78,6 +81,10 @@ func openSource(p string) (ingest.Source, error) {
 		return zim.NewSource(a)
 	case ingest.FormatWARC:
 		return warc.Open(p)
+	case ingest.FormatFeed:
+		return feed.Open(p)
+	case ingest.FormatEPUB:
+		return epub.Open(p)
 	}
 	return nil, fmt.Errorf("source %s: %s files are not supported yet", p, f)
 }
@@ -90,4 +97,12 @@ func describes(srcs []pack.Source) bool {
 		}
 	}
 	return false
+}
+
+// stem drops known extensions: "iana.warc.gz" → "iana".
+func stem(name string) string {
+	for _, ext := range []string{".gz", ".warc", ".zim", ".epub", ".atom", ".rss", ".xml", ".ferry"} {
+		name = strings.TrimSuffix(name, ext)
+	}
+	return name
 }
