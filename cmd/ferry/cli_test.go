@@ -1,0 +1,101 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"ferry/internal/testdata"
+)
+
+// ferryRun runs the built command and returns stdout, stderr and the exit code.
+func ferryRun(t *testing.T, bin, dir string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+// TestCommands walks the publisher's path end to end with the real binary:
+// keygen, pack real content, verify (trusted, untrusted, damaged,
+// truncated), info, ls, cat, search.
+func TestCommands(t *testing.T) {
+	udhr := testdata.Path(t, "udhr")
+	bin := buildFerry(t)
+	dir := t.TempDir()
+	run := func(want int, args ...string) string {
+		t.Helper()
+		out, errOut, code := ferryRun(t, bin, dir, args...)
+		if code != want {
+			t.Fatalf("ferry %s: exit %d, want %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, want, out, errOut)
+		}
+		if want != 0 && want != 2 && strings.Count(strings.TrimSpace(errOut), "\n") > 1 {
+			t.Errorf("ferry %s: error is not one line: %q", strings.Join(args, " "), errOut)
+		}
+		return out + errOut
+	}
+	run(0, "keygen", "-o", "pub", "--label", "Test")
+	run(0, "keygen", "-o", "other")
+	if st, _ := os.Stat(filepath.Join(dir, "pub.key")); st.Mode().Perm() != 0o600 {
+		t.Errorf("pub.key mode %v", st.Mode().Perm())
+	}
+	out := run(0, "pack", "-k", "pub.key", "-o", "udhr.ferry", "--channel", "udhr", "--edition", "3", "--lang", "ko,en", udhr)
+	if !strings.Contains(out, "packed udhr.ferry") {
+		t.Fatalf("pack summary: %s", out)
+	}
+	run(0, "verify", "--trust", "pub.pub", "udhr.ferry")
+	if out := run(4, "verify", "--trust", "other.pub", "udhr.ferry"); !strings.Contains(out, "--trust") {
+		t.Errorf("untrusted message does not say what to do: %s", out)
+	}
+	var info struct {
+		ID       string          `json:"id"`
+		Manifest json.RawMessage `json:"manifest"`
+	}
+	if err := json.Unmarshal([]byte(run(0, "info", "--json", "udhr.ferry")), &info); err != nil || len(info.ID) != 64 {
+		t.Fatalf("info --json: %v %+v", err, info)
+	}
+	if !strings.Contains(string(info.Manifest), `"edition": 3`) {
+		t.Errorf("manifest: %s", info.Manifest)
+	}
+	if ls := run(0, "ls", "udhr.ferry"); !strings.Contains(ls, "kor.html\n") {
+		t.Errorf("ls: %s", ls)
+	}
+	want, _ := os.ReadFile(filepath.Join(udhr, "kor.html"))
+	if got, _, _ := ferryRun(t, bin, dir, "cat", "udhr.ferry", "kor.html"); got != string(want) {
+		t.Errorf("cat returned %d bytes, want %d", len(got), len(want))
+	}
+	var hits []struct{ Path, Title, Snippet string }
+	if err := json.Unmarshal([]byte(run(0, "search", "--json", "--limit", "3", "udhr.ferry", "모든", "인간은")), &hits); err != nil || len(hits) == 0 || hits[0].Path != "kor.html" {
+		t.Fatalf("search: %v %+v", err, hits)
+	}
+	if !strings.Contains(hits[0].Snippet, "[") {
+		t.Errorf("snippet without marked words: %q", hits[0].Snippet)
+	}
+	// Damaged and truncated copies: exit 3 with a message naming the problem.
+	b, _ := os.ReadFile(filepath.Join(dir, "udhr.ferry"))
+	bad := append([]byte{}, b...)
+	bad[len(bad)/3] ^= 0x40
+	os.WriteFile(filepath.Join(dir, "bad.ferry"), bad, 0o644)
+	if out := run(3, "verify", "bad.ferry"); !strings.Contains(out, "corrupt") {
+		t.Errorf("damaged: %s", out)
+	}
+	os.WriteFile(filepath.Join(dir, "short.ferry"), b[:len(b)-100], 0o644)
+	if out := run(3, "verify", "short.ferry"); !strings.Contains(out, "copy it again") {
+		t.Errorf("truncated: %s", out)
+	}
+	run(2, "pack", "-o", "x.ferry", udhr)
+	run(2, "nosuchcommand")
+	run(0, "help")
+}
