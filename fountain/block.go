@@ -156,6 +156,8 @@ type BlockDecoder struct {
 	esis  []uint32
 	data  []byte
 	out   []byte // K*T recovered bytes, once done
+	fails int    // failed decode attempts since the last reset
+	next  int    // symbols to hold before the next attempt
 }
 
 // NewBlockDecoder prepares to decode a block of k source symbols of
@@ -183,7 +185,8 @@ func (d *BlockDecoder) Done() bool { return d.out != nil }
 // cannot be used returns an error wrapping ErrSymbol and changes nothing;
 // ErrInconsistent means the symbols held contradicted each other and were
 // dropped. When K or more symbols are held, Add tries to decode; if they
-// are not yet independent enough it returns false and a later Add retries.
+// are not yet independent enough it returns false and a later Add retries
+// (after the third failure only at K+4, K+8, ... symbols).
 func (d *BlockDecoder) Add(esi uint32, sym []byte) (bool, error) {
 	if d.out != nil {
 		return true, nil
@@ -211,7 +214,7 @@ func (d *BlockDecoder) Add(esi uint32, sym []byte) (bool, error) {
 	d.index[esi] = int32(len(d.esis))
 	d.esis = append(d.esis, esi)
 	d.data = append(d.data, sym...)
-	if len(d.esis) < d.c.k {
+	if len(d.esis) < max(d.c.k, d.next) {
 		return false, nil
 	}
 	err := d.decode()
@@ -219,11 +222,20 @@ func (d *BlockDecoder) Add(esi uint32, sym []byte) (bool, error) {
 	case err == nil:
 		return true, nil
 	case errors.Is(err, errSingular):
+		// Honest symbols fail at K about 1% of the time, at K+1 1e-4, at
+		// K+2 1e-6; after that, back off (K+4, K+8, ...) so symbols chosen
+		// to stay singular cannot force a full solve on every Add.
+		d.fails++
+		d.next = len(d.esis) + 1
+		if d.fails > 2 {
+			d.next = len(d.esis) + 1<<(d.fails-2)
+		}
 		return false, nil
 	case errors.Is(err, errInconsistent):
 		n := len(d.esis)
 		d.index = map[uint32]int32{}
 		d.esis, d.data = nil, nil
+		d.fails, d.next = 0, 0
 		return false, fmt.Errorf("%w: %d symbols dropped", ErrInconsistent, n)
 	}
 	return false, err
