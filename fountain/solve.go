@@ -48,18 +48,18 @@ type plan struct {
 	c        *code
 	rowStart []int32 // CSR sparse rows: row r has columns cols[rowStart[r]:rowStart[r+1]]
 	cols     []int32
-	pivRow   []int32 // pivot rows in elimination order
-	pivCol   []int32 // and the column each one solves
-	colPiv   []int32 // column -> index into pivRow, or -1 when inactive
-	inact    []int32 // inactive columns; position = dense column
-	leftover []int32 // sparse rows that are not pivots (dense rows 0..)
+	pivRow   []int32     // pivot rows in elimination order
+	pivCol   []int32     // and the column each one solves
+	colPiv   []int32     // column -> index into pivRow, or -1 when inactive
+	inact    []int32     // inactive columns; position = dense column
+	leftover []int32     // sparse rows that are not pivots (dense rows 0..)
 	ops      []denseOp   // all dense row operations, in elimination order
 	fwd      [][]denseOp // ops grouped by target row: forward phase (scale last)
 	back     [][]denseOp // and back substitution
 	order    []int32     // dense pivot rows in elimination order
 	hdpc     []int32     // the two HDPC rows of each column j < K'+S-1 (MT)
-	denseRow []int32 // dense column i -> dense row holding its value after ops
-	check    []int32 // dense rows that must end up zero
+	denseRow []int32     // dense column i -> dense row holding its value after ops
+	check    []int32     // dense rows that must end up zero
 }
 
 func (p *plan) row(r int32) []int32 { return p.cols[p.rowStart[r]:p.rowStart[r+1]] }
