@@ -207,9 +207,11 @@ func (d *BlockDecoder) Add(esi uint32, sym []byte) (bool, error) {
 		return false, fmt.Errorf("%w: %d symbols held for a block of %d without decoding it", ErrSymbol, len(d.esis), d.c.k)
 	}
 	if d.data == nil {
-		// room for K symbols and a little overhead: no regrowth in the
-		// usual case, and no more than the block's size up front
-		d.data = make([]byte, 0, (d.c.k+min(d.c.k/32+2, 64))*d.t)
+		// Room for K symbols and a little overhead, so the usual case
+		// never regrows, but at most 4 MiB before symbols actually
+		// arrive: K and T come from the sender's OTI.
+		want := (d.c.k + min(d.c.k/32+2, 64)) * d.t
+		d.data = make([]byte, 0, min(want, max(4<<20/d.t, 1)*d.t))
 	}
 	d.index[esi] = int32(len(d.esis))
 	d.esis = append(d.esis, esi)

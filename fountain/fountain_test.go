@@ -426,3 +426,47 @@ func TestMaxBlock(t *testing.T) {
 		t.Fatal("wrong data")
 	}
 }
+
+// TestRetryBackoff: a failed attempt at K schedules the next at K+1; after
+// three failures the decoder waits for more symbols before trying again.
+func TestRetryBackoff(t *testing.T) {
+	k, T := 10, 4
+	data := randomBytes(77, k*T)
+	e, _ := NewBlockEncoder(data, T)
+	buf := make([]byte, T)
+	rng := rand.New(rand.NewPCG(8, 9))
+	found := false
+	for try := 0; try < 5000 && !found; try++ {
+		d, _ := NewBlockDecoder(k, T)
+		perm := rng.Perm(200)
+		for _, esi := range perm[:k] {
+			e.Symbol(uint32(esi), buf)
+			d.Add(uint32(esi), buf)
+		}
+		if d.Done() {
+			continue
+		}
+		found = true
+		if d.fails != 1 || d.next != k+1 {
+			t.Fatalf("after a failure at K: fails=%d next=%d", d.fails, d.next)
+		}
+		// pretend two more failures happened: the next try waits for K+4
+		d.fails, d.next = 3, k+4
+		for i, esi := range perm[k : k+4] {
+			e.Symbol(uint32(esi), buf)
+			done, err := d.Add(uint32(esi), buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if done != (i == 3) {
+				t.Fatalf("symbol %d of 4 after backoff: done=%v", i+1, done)
+			}
+		}
+		if out, _ := d.Bytes(); !bytes.Equal(out, data) {
+			t.Fatal("wrong data")
+		}
+	}
+	if !found {
+		t.Fatal("no failing set of K symbols found")
+	}
+}
