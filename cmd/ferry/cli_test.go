@@ -2,11 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"ferry/internal/testdata"
 )
@@ -98,4 +101,68 @@ func TestCommands(t *testing.T) {
 	run(2, "pack", "-o", "x.ferry", udhr)
 	run(2, "nosuchcommand")
 	run(0, "help")
+}
+
+// TestSealedServe creates a sealed container with a hidden library, adds a
+// real archive to the hidden library and serves it with --sealed.
+func TestSealedServe(t *testing.T) {
+	udhr := testdata.Path(t, "udhr")
+	bin := buildFerry(t)
+	dir := t.TempDir()
+	withInput := func(input string, args ...string) (string, int) {
+		cmd := exec.Command(bin, args...)
+		cmd.Dir = dir
+		cmd.Stdin = strings.NewReader(input)
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		return string(out), code
+	}
+	ferryRun(t, bin, dir, "keygen", "-o", "pub")
+	if out, _, code := ferryRun(t, bin, dir, "pack", "-k", "pub.key", "-o", "udhr.ferry", udhr); code != 0 {
+		t.Fatal(out)
+	}
+	if out, code := withInput("decoy\ndecoy\nsecret\nsecret\n", "seal", "--size", "8MiB", "-o", "box.bin"); code != 0 {
+		t.Fatalf("seal: %s", out)
+	}
+	if st, err := os.Stat(filepath.Join(dir, "box.bin")); err != nil || st.Size() != 8<<20 {
+		t.Fatalf("container: %v %v", st, err)
+	}
+	if out, code := withInput("secret\ndecoy\n", "seal", "add", "box.bin", "udhr.ferry"); code != 0 {
+		t.Fatalf("seal add: %s", out)
+	}
+	if out, code := withInput("decoy\n", "seal", "list", "box.bin"); code != 0 || strings.Contains(out, "udhr") {
+		t.Fatalf("outer library shows the hidden archive: %s", out)
+	}
+	if out, code := withInput("wrong\n", "seal", "list", "box.bin"); code == 0 || !strings.Contains(out, "passphrase") {
+		t.Fatalf("wrong passphrase: %d %s", code, out)
+	}
+	addr := freePort(t)
+	cmd := exec.Command(bin, "serve", "--sealed", "box.bin", "--addr", addr)
+	cmd.Dir = dir
+	cmd.Stdin = strings.NewReader("secret\n")
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	body := ""
+	for i := 0; i < 200 && !strings.Contains(body, "udhr"); i++ {
+		time.Sleep(50 * time.Millisecond)
+		resp, err := http.Get("http://" + addr + "/a/udhr/kor.html")
+		if err != nil {
+			continue
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == 200 {
+			body = "udhr " + string(b)
+		}
+	}
+	if !strings.Contains(body, "모든 인간은") {
+		t.Fatalf("sealed archive not served: %.200q\n%s", body, out.String())
+	}
 }

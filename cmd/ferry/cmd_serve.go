@@ -21,7 +21,7 @@ func init() {
 const defaultAddr = "127.0.0.1:8080"
 
 func runServe(ctx context.Context, args []string) error {
-	fs := newFlags("serve", "[--addr HOST:PORT] [--trust NAME.pub]... [PATH...]", `
+	fs := newFlags("serve", "[--addr HOST:PORT] [--trust NAME.pub]... [--sealed FILE] [PATH...]", `
 Serves archives (files) and folders of archives to a web browser on this
 device. Without PATH it serves the sample library built into ferry.
 It listens on 127.0.0.1:8080 (or a free port if that is taken) and prints
@@ -32,6 +32,7 @@ read the library.`)
 	var trust stringList
 	fs.Var(&trust, "trust", "public key file (NAME.pub) of a publisher you trust (repeatable)")
 	scripts := fs.Bool("archive-scripts", false, "let scripts stored in archives run (off: pages of one archive could read the others)")
+	sealed := fs.String("sealed", "", "serve the library in this sealed container (asks for the passphrase)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -45,7 +46,21 @@ read the library.`)
 		keys = append(keys, p)
 	}
 	libs := []web.Library{web.Sample()}
-	if len(pos) > 0 {
+	if *sealed != "" {
+		var closeSealed func()
+		libs, closeSealed, err = sealedLibraries(*sealed)
+		if err != nil {
+			return err
+		}
+		defer closeSealed()
+		if len(pos) > 0 {
+			more, err := web.OpenPaths(pos)
+			if err != nil {
+				return err
+			}
+			libs = append(libs, more...)
+		}
+	} else if len(pos) > 0 {
 		libs, err = web.OpenPaths(pos)
 		if err != nil {
 			web.Close(libs)
