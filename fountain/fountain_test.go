@@ -256,6 +256,11 @@ func TestParams(t *testing.T) {
 	if p.Z < 2 || p.N < 2 {
 		t.Errorf("want Z, N > 1: %+v", p)
 	}
+	// the example of docs/fountain.md, byte by byte from the field layout
+	ex := Params{F: 1000000, T: 1024, Z: 1, N: 1, Al: 4}.Encode()
+	if want := []byte{0, 0, 0x0f, 0x42, 0x40, 0, 0x04, 0, 1, 0, 1, 4}; !bytes.Equal(ex[:], want) {
+		t.Errorf("OTI example: %x, want %x", ex, want)
+	}
 	b := p.Encode()
 	q, err := DecodeParams(b[:])
 	if err != nil || q != p {
