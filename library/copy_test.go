@@ -233,3 +233,21 @@ func TestKillImport(t *testing.T) {
 		a.Close()
 	}
 }
+
+// BenchmarkCopyArchive measures the safe copy (write, fsync, drop cache,
+// read back and verify every byte, rename) of the packed Ray Charles folder.
+func BenchmarkCopyArchive(b *testing.B) {
+	k, _ := key.Generate()
+	src := packFile(b, b.TempDir(), "ray", 1, readFS(b, "html/enwiki_raycharles"), k)
+	r := openFile(b, src)
+	f, _ := os.Open(src)
+	defer f.Close()
+	b.SetBytes(r.Size())
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		dir := b.TempDir()
+		if _, _, err := CopyArchive(context.Background(), f, r.Size(), r.ID(), dir, CopyOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
