@@ -1,0 +1,178 @@
+package broadcast
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"ferry/archive"
+	"ferry/fountain"
+	"ferry/key"
+)
+
+// SendOptions control how a Sender cuts and orders packets.
+type SendOptions struct {
+	// SymbolSize is T in bytes (default 1024).
+	SymbolSize int
+	// Repair is the repair overhead per pass as a fraction of K (0.5 = 50%).
+	Repair float64
+	// Rounds is the number of carousel passes (default 1). Round 0 sends the
+	// K source symbols and Repair*K repair symbols of every block; each later
+	// round sends K+Repair*K fresh repair symbols.
+	Rounds int
+	// AnnounceEvery repeats the announcement after this many symbol packets
+	// (default 256); it is also sent at the start of every round.
+	AnnounceEvery int
+	// Key signs every symbol packet; nil means a fresh key for this run.
+	// Receivers keep the symbols of each signing key apart, so an injected
+	// packet cannot mix with genuine ones; use the same key for every
+	// broadcast of an archive so recordings of different runs combine.
+	Key *key.Secret
+}
+
+// ErrOptions reports bad sender options.
+var ErrOptions = errors.New("broadcast: bad options")
+
+// Source is one archive ready to be broadcast.
+type Source struct {
+	Ann    *Announcement
+	Params fountain.Params
+	enc    *fountain.Encoder
+	parts  [][]byte // announcement packets
+}
+
+// NewSource opens the archive in data (checking its signature) and prepares
+// its encoder with symbols of symbolSize bytes.
+func NewSource(data []byte, symbolSize int) (*Source, error) {
+	if symbolSize < 1 || symbolSize > 65535 {
+		return nil, fmt.Errorf("%w: symbol size %d not in 1..65535", ErrOptions, symbolSize)
+	}
+	r, err := archive.Open(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	ann, err := NewAnnouncement(r, data)
+	if err != nil {
+		return nil, err
+	}
+	p, err := fountain.NewParams(uint64(len(data)), symbolSize, 0)
+	if err != nil {
+		return nil, err
+	}
+	enc, err := fountain.NewEncoder(data, p)
+	if err != nil {
+		return nil, err
+	}
+	s := &Source{Ann: ann, Params: p, enc: enc}
+	body := ann.Body()
+	parts := (len(body) + symbolSize - 1) / symbolSize
+	for {
+		if _, _, ok := partRange(uint32(len(body)), uint16(parts), 0); ok {
+			break
+		}
+		parts--
+	}
+	if parts > 65535 {
+		return nil, fmt.Errorf("%w: announcement of %d bytes needs more than 65535 parts: use larger symbols", ErrOptions, len(body))
+	}
+	for i := 0; i < parts; i++ {
+		lo, hi, _ := partRange(uint32(len(body)), uint16(parts), uint16(i))
+		s.parts = append(s.parts, AppendAnnounce(nil, ann.ShortID(), uint16(i), uint16(parts), uint32(len(body)), body[lo:hi]))
+	}
+	return s, nil
+}
+
+// Send produces the whole packet stream of sources in carousel order and
+// calls emit with each packet (emit must not keep it).
+func Send(sources []*Source, opts SendOptions, emit func(pkt []byte) error) error {
+	if opts.Rounds == 0 {
+		opts.Rounds = 1
+	}
+	if opts.AnnounceEvery == 0 {
+		opts.AnnounceEvery = 256
+	}
+	if opts.Rounds < 0 || opts.Repair < 0 || opts.Repair > 1000 || opts.AnnounceEvery < 0 {
+		return fmt.Errorf("%w: rounds %d, repair %g", ErrOptions, opts.Rounds, opts.Repair)
+	}
+	// One lane per (source, block); lanes are interleaved packet by packet.
+	type lane struct {
+		s     *Source
+		sbn   uint8
+		k     int
+		perR  int // symbols per round
+		count int // symbols sent this round
+	}
+	var lanes []*lane
+	for _, s := range sources {
+		for b := 0; b < s.Params.SourceBlocks(); b++ {
+			k := s.Params.SourceSymbols(b)
+			per := k + int(float64(k)*opts.Repair+0.999999)
+			if uint64(per)*uint64(opts.Rounds) > 1<<24 {
+				return fmt.Errorf("%w: %d rounds of %d symbols exceed the 2^24 encoding symbol IDs", ErrOptions, opts.Rounds, per)
+			}
+			lanes = append(lanes, &lane{s: s, sbn: uint8(b), k: k, perR: per})
+		}
+	}
+	if opts.Key == nil {
+		k, err := key.Generate()
+		if err != nil {
+			return err
+		}
+		opts.Key = k
+	}
+	var buf, sym []byte
+	announce := func() error {
+		for _, s := range sources {
+			for _, p := range s.parts {
+				if err := emit(p); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	sent := 0
+	for r := 0; r < opts.Rounds; r++ {
+		if err := announce(); err != nil {
+			return err
+		}
+		for _, l := range lanes {
+			l.count = 0
+		}
+		for active := len(lanes); active > 0; {
+			active = 0
+			for _, l := range lanes {
+				if l.count >= l.perR {
+					continue
+				}
+				active++
+				esi := uint32(r*l.perR + l.count)
+				l.count++
+				t := int(l.s.Params.T)
+				if cap(sym) < t {
+					sym = make([]byte, t)
+				}
+				sym = sym[:t]
+				if err := l.s.enc.Symbol(l.sbn, esi, sym); err != nil {
+					return err
+				}
+				buf = AppendSymbol(buf[:0], l.s.Ann.ShortID(), l.s.Params.Encode(), l.sbn, esi, sym, opts.Key)
+				if err := emit(buf); err != nil {
+					return err
+				}
+				sent++
+				if opts.AnnounceEvery > 0 && sent%opts.AnnounceEvery == 0 {
+					if err := announce(); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func newEncoder(data []byte, p fountain.Params) (*fountain.Encoder, error) {
+	return fountain.NewEncoder(data, p)
+}
