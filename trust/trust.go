@@ -92,7 +92,12 @@ func (a *Anchor) UnmarshalJSON(b []byte) error {
 
 // Fingerprint names the anchor: its key's fingerprint, or for k-of-n roots
 // the fingerprint of the first key.
-func (a Anchor) Fingerprint() string { return a.Keys[0].Fingerprint() }
+func (a Anchor) Fingerprint() string {
+	if len(a.Keys) == 0 {
+		return ""
+	}
+	return a.Keys[0].Fingerprint()
+}
 
 func (a Anchor) has(k key.Public) bool {
 	for _, x := range a.Keys {
