@@ -794,7 +794,8 @@ func (r *Receiver) AllDone() bool {
 func (r *Receiver) Close() error {
 	var first error
 	for _, c := range r.cols {
-		for _, pl := range c.pools {
+		for k, pl := range c.pools {
+			delete(c.pools, k)
 			if err := pl.file.Sync(); err != nil && first == nil {
 				first = err
 			}

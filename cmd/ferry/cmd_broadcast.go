@@ -1,0 +1,334 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"ferry/broadcast"
+	"ferry/key"
+	"ferry/progress"
+)
+
+func init() {
+	register(&command{name: "broadcast", summary: "send archives as fountain-coded packets, or rebuild them from packets", run: runBroadcast})
+}
+
+func runBroadcast(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(os.Stderr, `Usage: ferry broadcast encode [options] -o STREAM ARCHIVE...
+       ferry broadcast receive [options] [STREAM...] --library DIR
+
+encode cuts archives into RaptorQ packets (a stream file and/or UDP);
+receive rebuilds them from any mix of recordings, resuming across runs.
+Run 'ferry broadcast encode -h' or 'ferry broadcast receive -h' for options.
+`)
+		if len(args) == 0 {
+			return usagef("give encode or receive")
+		}
+		return nil
+	}
+	switch args[0] {
+	case "encode":
+		return runBroadcastEncode(ctx, args[1:])
+	case "receive":
+		return runBroadcastReceive(ctx, args[1:])
+	}
+	return usagef("unknown broadcast subcommand %q: use encode or receive", args[0])
+}
+
+// parseRate reads BYTES/S with an optional k, M or G suffix (powers of 1000).
+func parseRate(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	s = strings.TrimSuffix(strings.TrimSuffix(s, "/s"), "B")
+	mult := int64(1)
+	switch {
+	case strings.HasSuffix(s, "k"), strings.HasSuffix(s, "K"):
+		mult, s = 1000, s[:len(s)-1]
+	case strings.HasSuffix(s, "M"):
+		mult, s = 1000_000, s[:len(s)-1]
+	case strings.HasSuffix(s, "G"):
+		mult, s = 1000_000_000, s[:len(s)-1]
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v < 0 {
+		return 0, usagef("bad --rate %q: give bytes per second, e.g. 500k or 2M", s)
+	}
+	return int64(v * float64(mult)), nil
+}
+
+// parsePercent reads "50%" or "0.5".
+func parsePercent(s string) (float64, error) {
+	if p, ok := strings.CutSuffix(s, "%"); ok {
+		v, err := strconv.ParseFloat(p, 64)
+		if err != nil || v < 0 {
+			return 0, usagef("bad --repair %q: give e.g. 50%%", s)
+		}
+		return v / 100, nil
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v < 0 {
+		return 0, usagef("bad --repair %q: give e.g. 50%%", s)
+	}
+	return v, nil
+}
+
+func runBroadcastEncode(ctx context.Context, args []string) error {
+	fs := newFlags("broadcast encode", "[--repair 50%] [--symbol-size N] [--rate BYTES/S] [--rounds N] [--udp GROUP:PORT] -o STREAM ARCHIVE...", `
+Cuts each ARCHIVE into RaptorQ encoding symbols and writes them as packets,
+the archives interleaved in carousel order, with the signed announcement
+repeated in between. Round 0 sends every source symbol and --repair more
+repair symbols; each further round sends as many fresh repair symbols. A
+receiver needs slightly more than the archive's size in any packets.
+The stream file (-o) is length-prefixed packets (docs/broadcast.md); --udp
+sends each packet as one UDP datagram, paced by --rate.`)
+	repair := fs.String("repair", "50%", "repair overhead per round, as a share of the source symbols")
+	symSize := fs.Int("symbol-size", 1024, "symbol size in bytes (a packet is 138 bytes more)")
+	rate := fs.String("rate", "", "send at most BYTES/S (k, M, G suffixes; default: as fast as possible)")
+	rounds := fs.Int("rounds", 1, "number of carousel rounds")
+	out := fs.String("o", "", "write the packet stream to this file")
+	udp := fs.String("udp", "", "also send the packets as UDP datagrams to GROUP:PORT")
+	keyFile := fs.String("key", "", "sign packets with this key (NAME.key from 'ferry keygen'); default: a fresh key per run, so recordings of different runs do not combine")
+	every := fs.Int("announce-every", 256, "repeat the announcement after this many symbol packets")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usagef("give the ARCHIVE(s) to broadcast")
+	}
+	if *out == "" && *udp == "" {
+		return usagef("give -o STREAM and/or --udp GROUP:PORT")
+	}
+	rep, err := parsePercent(*repair)
+	if err != nil {
+		return err
+	}
+	bps, err := parseRate(*rate)
+	if err != nil {
+		return err
+	}
+	if *rounds < 1 {
+		return usagef("--rounds must be at least 1")
+	}
+	opts := broadcast.SendOptions{SymbolSize: *symSize, Repair: rep, Rounds: *rounds, AnnounceEvery: *every}
+	if *keyFile != "" {
+		if opts.Key, err = key.LoadSecret(*keyFile); err != nil {
+			return err
+		}
+	}
+	var srcs []*broadcast.Source
+	for _, path := range pos {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		s, err := broadcast.NewSource(data, *symSize)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		srcs = append(srcs, s)
+	}
+	var file *os.File
+	var bw *bufWriter
+	if *out != "" {
+		if file, err = os.Create(*out); err != nil {
+			return err
+		}
+		defer file.Close()
+		bw = &bufWriter{f: file, buf: make([]byte, 0, 1<<20)}
+	}
+	var conn net.Conn
+	if *udp != "" {
+		if conn, err = net.Dial("udp", *udp); err != nil {
+			return err
+		}
+		defer conn.Close()
+	}
+	pace := broadcast.NewPacer(bps)
+	var n, bytes int64
+	start := time.Now()
+	err = broadcast.Send(srcs, opts, func(p []byte) error {
+		if err := pace.Wait(ctx, len(p)); err != nil {
+			return err
+		}
+		n++
+		bytes += int64(len(p))
+		if bw != nil {
+			if err := broadcast.WriteStreamPacket(bw, p); err != nil {
+				return err
+			}
+		}
+		if conn != nil {
+			if _, err := conn.Write(p); err != nil {
+				return fmt.Errorf("udp: %w", err)
+			}
+		}
+		return nil
+	})
+	if err == nil && bw != nil {
+		err = bw.flush()
+	}
+	if err == nil && file != nil {
+		if err = file.Sync(); err == nil {
+			err = file.Close()
+		}
+	}
+	if err != nil {
+		return err
+	}
+	for _, s := range srcs {
+		k := 0
+		for b := 0; b < s.Params.SourceBlocks(); b++ {
+			k += s.Params.SourceSymbols(b)
+		}
+		fmt.Printf("%s edition %d: %s, K = %d symbols of %d bytes in %d blocks\n", s.Ann.Info.Channel, s.Ann.Info.Edition, progress.Bytes(s.Ann.Length), k, s.Params.T, s.Params.SourceBlocks())
+	}
+	fmt.Printf("sent %d packets, %s, in %.1fs\n", n, progress.Bytes(bytes), time.Since(start).Seconds())
+	return nil
+}
+
+// bufWriter batches small writes to the stream file.
+type bufWriter struct {
+	f   *os.File
+	buf []byte
+}
+
+func (b *bufWriter) Write(p []byte) (int, error) {
+	if len(b.buf)+len(p) > cap(b.buf) {
+		if err := b.flush(); err != nil {
+			return 0, err
+		}
+	}
+	if len(p) > cap(b.buf) {
+		return b.f.Write(p)
+	}
+	b.buf = append(b.buf, p...)
+	return len(p), nil
+}
+
+func (b *bufWriter) flush() error {
+	_, err := b.f.Write(b.buf)
+	b.buf = b.buf[:0]
+	return err
+}
+
+func runBroadcastReceive(ctx context.Context, args []string) error {
+	fs := newFlags("broadcast receive", "[--state DIR] [--udp ADDR [--timeout D] [--until-done]] [--trust NAME.pub]... [STREAM...] --library DIR", `
+Collects packets from the STREAM files (recordings, in any number and order)
+and/or a UDP socket, and writes each archive to the library as soon as it
+decodes and verifies against its publisher's signed manifest (file name
+CHANNEL-EDITION.ferry). Symbols are kept in --state, so a later run with more
+recordings continues where this one stopped. Damaged, duplicate, forged and
+foreign packets are counted and dropped.`)
+	lib := fs.String("library", "", "library folder to write rebuilt archives to (required)")
+	state := fs.String("state", "", "folder for partial collections (default LIBRARY/.broadcast)")
+	udp := fs.String("udp", "", "listen for packets on ADDR (host:port; a multicast group is joined)")
+	timeout := fs.Duration("timeout", 0, "with --udp, stop listening after this long (e.g. 10m; default: until interrupted or --until-done)")
+	untilDone := fs.Bool("until-done", false, "with --udp, stop once every announced archive is in the library")
+	var trust stringList
+	fs.Var(&trust, "trust", "collect only archives signed by this public key (NAME.pub; repeatable)")
+	quiet := fs.Bool("q", false, "print only the final summary")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if *lib == "" {
+		return usagef("give --library DIR")
+	}
+	if len(pos) == 0 && *udp == "" {
+		return usagef("give STREAM files and/or --udp ADDR")
+	}
+	var keys []key.Public
+	for _, t := range trust {
+		p, _, err := key.LoadPublic(t)
+		if err != nil {
+			return err
+		}
+		keys = append(keys, p)
+	}
+	logf := func(msg string) {
+		if !*quiet {
+			fmt.Println(msg)
+		}
+	}
+	r, err := broadcast.NewReceiver(broadcast.ReceiveOptions{Library: *lib, State: *state, Trust: keys, Log: logf})
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	report := func() {
+		for _, s := range r.Status() {
+			switch {
+			case s.Done && s.AtDone > 0:
+				fmt.Printf("  %s: done, %s (decoded from %d symbols, K = %d, %.3f×K)\n", s.Name, s.Path, s.AtDone, s.Needed, float64(s.AtDone)/float64(max(1, s.Needed)))
+			case s.Done:
+				fmt.Printf("  %s: done, %s\n", s.Name, s.Path)
+			default:
+				fmt.Printf("  %s: %d of %d symbols held (%.0f%%)\n", s.Name, s.Held, s.Needed, 100*float64(s.Held)/float64(max(1, s.Needed)))
+			}
+		}
+	}
+	for _, path := range pos {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		skipped, err := broadcast.ReadStream(f, r.Handle)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if err := r.Flush(); err != nil {
+			return err
+		}
+		if !*quiet {
+			fmt.Printf("%s: read", path)
+			if skipped > 0 {
+				fmt.Printf(" (%s of damaged framing skipped)", progress.Bytes(skipped))
+			}
+			fmt.Println()
+			report()
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	if *udp != "" {
+		conn, err := broadcast.ListenUDP(*udp)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		if !*quiet {
+			fmt.Printf("listening on %s\n", conn.LocalAddr())
+		}
+		uctx := ctx
+		if *timeout > 0 {
+			var cancel context.CancelFunc
+			uctx, cancel = context.WithTimeout(ctx, *timeout)
+			defer cancel()
+		}
+		tick := report
+		if *quiet {
+			tick = nil
+		}
+		if err := broadcast.ReceiveUDP(uctx, conn, r, *untilDone, 5*time.Second, tick); err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	st := r.Stats()
+	fmt.Printf("packets: %d seen, %d kept, %d duplicate, %d damaged, %d forged, %d foreign\n",
+		st.Packets, st.Accepted, st.Duplicate, st.Damaged, st.Forged, st.Foreign)
+	report()
+	return r.Close()
+}
