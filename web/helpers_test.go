@@ -65,7 +65,10 @@ func publisherKey(tb testing.TB) *key.Secret {
 func openBytes(tb testing.TB, name string, b []byte) Library {
 	tb.Helper()
 	r, err := archive.Open(bytes.NewReader(b), int64(len(b)))
-	return Library{Name: name, Path: name + ".ferry", Reader: r, Err: err}
+	if err != nil {
+		return Library{Name: name, Path: name + ".ferry", Err: err}
+	}
+	return Library{Name: name, Path: name + ".ferry", Reader: r}
 }
 
 // testLibs returns the sample, the UDHR in six languages, 129 English

@@ -3,12 +3,14 @@ package web
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"ferry/archive"
+	"ferry/key"
 	"ferry/sample"
 )
 
@@ -21,16 +23,43 @@ type Library struct {
 	Name string
 	// Path is where the archive came from, shown on error pages.
 	Path   string
-	Reader *archive.Reader
+	Reader Archive
 	Err    error
 	// Sample marks the built-in sample library.
 	Sample bool
 }
 
+// Archive is what the reader serves: one archive (*archive.Reader), or a
+// library channel's base edition with its deltas applied.
+type Archive interface {
+	Manifest() *archive.Manifest
+	ID() string
+	Size() int64
+	Signers() []key.Public
+	SignedBy(key.Public) bool
+	NumEntries() int
+	EntryAt(i int) (archive.Entry, error)
+	Lookup(path string) (archive.Entry, error)
+	Resolve(e archive.Entry) (archive.Entry, error)
+	Open(e archive.Entry) (*io.SectionReader, error)
+	ReadAll(e archive.Entry) ([]byte, error)
+	Text(e archive.Entry) (title, text string, err error)
+	Search(query string, offset, limit int) ([]archive.Hit, int, error)
+	SuggestTitles(prefix string, n int) ([]archive.Entry, error)
+	RandomArticle() (archive.Entry, error)
+	Close() error
+}
+
+var _ Archive = (*archive.Reader)(nil)
+
 // Sample returns the built-in sample library.
 func Sample() Library {
 	r, err := sample.Open()
-	return Library{Name: sample.Name, Path: "(built in)", Reader: r, Err: err, Sample: true}
+	l := Library{Name: sample.Name, Path: "(built in)", Err: err, Sample: true}
+	if err == nil {
+		l.Reader = r
+	}
+	return l
 }
 
 // OpenPaths opens archive files and folders of archives (every *.ferry file
@@ -57,7 +86,11 @@ func OpenPaths(paths []string) ([]Library, error) {
 		}
 		for _, f := range files {
 			lib := Library{Name: strings.TrimSuffix(filepath.Base(f), filepath.Ext(f)), Path: f}
-			lib.Reader, lib.Err = archive.OpenFile(f)
+			if r, err := archive.OpenFile(f); err != nil {
+				lib.Err = err
+			} else {
+				lib.Reader = r
+			}
 			libs = append(libs, lib)
 		}
 	}

@@ -73,6 +73,10 @@ func New(libs []Library, opts Options) *Handler {
 			name = base + "-" + strconv.Itoa(i)
 		}
 		l.Name = name
+		if l.Err != nil {
+			// A failed open may still carry a typed nil *archive.Reader.
+			l.Reader = nil
+		}
 		x := &lib{Library: l}
 		if l.Reader != nil {
 			for _, k := range opts.Trusted {

@@ -196,7 +196,11 @@ func sealedLibraries(file string) ([]web.Library, func(), error) {
 		ra, size, err := v.Open(f.Name)
 		lib := web.Library{Name: strings.TrimSuffix(f.Name, filepath.Ext(f.Name)), Path: "sealed: " + f.Name, Err: err}
 		if err == nil {
-			lib.Reader, lib.Err = archive.Open(ra, size)
+			if r, err := archive.Open(ra, size); err != nil {
+				lib.Err = err
+			} else {
+				lib.Reader = r
+			}
 		}
 		libs = append(libs, lib)
 	}
