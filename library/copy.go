@@ -31,14 +31,17 @@ type CopyOptions struct {
 
 	// wrap, in tests, wraps the destination writer to inject faults.
 	wrap func(io.Writer) io.Writer
+	// backoff, in tests, replaces resumeBackoff so that small test
+	// archives are resumed too.
+	backoff int64
 }
 
 // CopyArchive copies the archive src (size bytes, id its archive id) into
 // dir as ID.ferry without ever leaving a broken file under that name: it
 // writes .ID.part, fsyncs, reads it back and verifies every byte against
 // the signed manifest, renames it and fsyncs dir. A .ID.part left by an
-// interrupted copy is resumed (its last MiB is rewritten; the final check
-// covers the rest). It checks the free space first. It returns the final
+// interrupted copy is resumed (its last MiB is rewritten, the 64 KiB before
+// that compared with the source; the final check covers the rest). It checks the free space first. It returns the final
 // path and whether it was already there.
 func CopyArchive(ctx context.Context, src io.ReaderAt, size int64, id, dir string, opts CopyOptions) (string, bool, error) {
 	if !validID(id) {
@@ -66,7 +69,14 @@ func CopyArchive(ctx context.Context, src io.ReaderAt, size int64, id, dir strin
 		if have > size {
 			have = 0
 		}
-		have = max(0, have-resumeBackoff)
+		back := int64(resumeBackoff)
+		if opts.backoff > 0 {
+			back = opts.backoff
+		}
+		have = max(0, have-back)
+		if have > 0 && !samePrefixTail(src, part, have) {
+			have = 0
+		}
 	}
 	if free, ok := freeSpaceOf(dir); ok && free < size-have {
 		return "", false, fmt.Errorf("%w on %s: %s to write, %s free: %s missing (free space or use a bigger card)",
@@ -161,4 +171,25 @@ func verifyCopy(ctx context.Context, path, id string, size int64, prog progress.
 		return fmt.Errorf("%w: %w", ErrCopy, err)
 	}
 	return nil
+}
+
+// samePrefixTail spot-checks a partial copy before resuming it: its last
+// 64 KiB before n must equal the source's. The full check after the copy
+// covers every byte; this only avoids resuming a file that is plainly
+// different.
+func samePrefixTail(src io.ReaderAt, part string, n int64) bool {
+	f, err := os.Open(part)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	k := min(n, 64<<10)
+	a, b := make([]byte, k), make([]byte, k)
+	if _, err := f.ReadAt(a, n-k); err != nil {
+		return false
+	}
+	if _, err := src.ReadAt(b, n-k); err != nil {
+		return false
+	}
+	return string(a) == string(b)
 }

@@ -20,6 +20,10 @@ import (
 
 var errPulled = errors.New("card pulled out")
 
+// testBackoff is the resume back-off in tests: the test archives are
+// smaller than the real 1 MiB, which would make every resume start over.
+const testBackoff = 16 << 10
+
 // faultWriter writes the first n bytes it is given, then fails as a card
 // pulled out mid-write does.
 type faultWriter struct {
@@ -47,7 +51,7 @@ type slowWriter struct{ w io.Writer }
 func (s slowWriter) Write(p []byte) (int, error) {
 	n := 0
 	for len(p) > 0 {
-		k := min(len(p), 16<<10)
+		k := min(len(p), 4<<10)
 		m, err := s.w.Write(p[:k])
 		n += m
 		if err != nil {
@@ -69,16 +73,29 @@ func TestCopyFaultsResume(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	ctx := context.Background()
 	final := filepath.Join(dir, r.ID()+archiveExt)
-	for i := 0; i < 40; i++ {
-		n := rng.Int64N(r.Size())
-		opts := CopyOptions{wrap: func(w io.Writer) io.Writer { return &faultWriter{w, n} }}
+	// Each attempt fails after a random number of bytes (up to 1/8 of the
+	// archive), so the copy gets there over many interrupted runs.
+	faults := 0
+	for i := 0; i < 200 && faults < 40; i++ {
+		n := rng.Int64N(r.Size() / 8)
+		opts := CopyOptions{backoff: testBackoff, wrap: func(w io.Writer) io.Writer { return &faultWriter{w, n} }}
 		_, _, err := CopyArchive(ctx, f, r.Size(), r.ID(), dir, opts)
+		if err == nil {
+			// Done: the archive is complete and verified; start over.
+			consistent(t, dir)
+			os.Remove(final)
+			continue
+		}
 		if !errors.Is(err, errPulled) {
 			t.Fatalf("fault after %d bytes: %v", n, err)
 		}
+		faults++
 		if _, err := os.Stat(final); err == nil {
 			t.Fatalf("final file exists after a failed copy")
 		}
+	}
+	if faults < 40 {
+		t.Fatalf("only %d faults injected", faults)
 	}
 	// Damage the kept part of the interrupted copy: the rerun notices and copies again.
 	part := filepath.Join(dir, "."+r.ID()+partExt)
@@ -89,7 +106,7 @@ func TestCopyFaultsResume(t *testing.T) {
 	pf.WriteAt([]byte("XXXX"), 20)
 	pf.Close()
 	var last int64
-	path, present, err := CopyArchive(ctx, f, r.Size(), r.ID(), dir, CopyOptions{Progress: func(d, tot int64) { last = d }})
+	path, present, err := CopyArchive(ctx, f, r.Size(), r.ID(), dir, CopyOptions{backoff: testBackoff, Progress: func(d, tot int64) { last = d }})
 	if err != nil || present || path != final || last != r.Size() {
 		t.Fatalf("rerun: %v present=%v progress=%d", err, present, last)
 	}
@@ -103,14 +120,14 @@ func TestCopyFaultsResume(t *testing.T) {
 	// A resume really resumes: fail at 3/4, then count what the rerun writes.
 	dir2 := t.TempDir()
 	three := r.Size() * 3 / 4
-	CopyArchive(ctx, f, r.Size(), r.ID(), dir2, CopyOptions{wrap: func(w io.Writer) io.Writer { return &faultWriter{w, three} }})
+	CopyArchive(ctx, f, r.Size(), r.ID(), dir2, CopyOptions{backoff: testBackoff, wrap: func(w io.Writer) io.Writer { return &faultWriter{w, three} }})
 	var written int64
 	counting := func(w io.Writer) io.Writer { return &faultWriter{w, 1 << 62} }
-	_, _, err = CopyArchive(ctx, f, r.Size(), r.ID(), dir2, CopyOptions{wrap: func(w io.Writer) io.Writer {
+	_, _, err = CopyArchive(ctx, f, r.Size(), r.ID(), dir2, CopyOptions{backoff: testBackoff, wrap: func(w io.Writer) io.Writer {
 		cw := counting(w).(*faultWriter)
 		return writerFunc(func(p []byte) (int, error) { written += int64(len(p)); return cw.Write(p) })
 	}})
-	if err != nil || written > r.Size()-three+resumeBackoff {
+	if err != nil || written > r.Size()-three+testBackoff || written == 0 {
 		t.Fatalf("resume wrote %d of %d bytes (%v)", written, r.Size(), err)
 	}
 	// No space: refused before writing, saying how much is missing.
@@ -143,8 +160,8 @@ func TestImportFaultKeepsLibrary(t *testing.T) {
 	size := openFile(t, second).Size()
 	rng := rand.New(rand.NewPCG(3, 4))
 	for i := 0; i < 10; i++ {
-		n := rng.Int64N(size)
-		_, err := l.Import(ctx, []string{second}, ImportOptions{Copy: CopyOptions{wrap: func(w io.Writer) io.Writer { return &faultWriter{w, n} }}})
+		n := rng.Int64N(size / 20)
+		_, err := l.Import(ctx, []string{second}, ImportOptions{Copy: CopyOptions{backoff: testBackoff, wrap: func(w io.Writer) io.Writer { return &faultWriter{w, n} }}})
 		if !errors.Is(err, errPulled) {
 			t.Fatalf("import with fault: %v", err)
 		}
@@ -170,7 +187,7 @@ func TestHelperImport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := ImportOptions{Copy: CopyOptions{wrap: func(w io.Writer) io.Writer { return slowWriter{w} }}}
+	opts := ImportOptions{Copy: CopyOptions{backoff: testBackoff, wrap: func(w io.Writer) io.Writer { return slowWriter{w} }}}
 	if _, err := l.Import(context.Background(), strings.Split(os.Getenv("FERRY_TEST_IMPORT_FILES"), ","), opts); err != nil {
 		t.Fatal(err)
 	}
@@ -210,12 +227,15 @@ func TestKillImport(t *testing.T) {
 		}
 		return err
 	}
-	killed := 0
+	killed, partial := 0, 0
 	for i := 0; i < 8; i++ {
-		if err := run(time.Duration(5+rng.IntN(120)) * time.Millisecond); err != nil {
+		if err := run(time.Duration(5+rng.IntN(80)) * time.Millisecond); err != nil {
 			killed++
 		}
 		consistent(t, dir)
+		if p, _ := filepath.Glob(filepath.Join(dir, ArchiveDir, ".*"+partExt)); len(p) > 0 {
+			partial++
+		}
 	}
 	if err := run(0); err != nil {
 		t.Fatalf("final run: %v", err)
@@ -224,7 +244,7 @@ func TestKillImport(t *testing.T) {
 	if len(got.State.Archives) != 2 {
 		t.Fatalf("after the final run the library holds %d archives", len(got.State.Archives))
 	}
-	t.Logf("%d of 8 runs killed mid-import", killed)
+	t.Logf("%d of 8 runs killed, %d of them left a partial copy to resume", killed, partial)
 	for _, r := range got.State.Archives {
 		a, err := archive.OpenFile(got.Path(r))
 		if err != nil {
