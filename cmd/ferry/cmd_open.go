@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"ferry/key"
 	"ferry/web"
 )
 
@@ -31,13 +32,14 @@ your browser's private mode then).`)
 		return err
 	}
 	libs := []web.Library{web.Sample()}
+	var keys []key.Public
 	if len(pos) > 0 {
-		if libs, err = web.OpenPaths(pos); err != nil {
-			web.Close(libs)
+		var closeLibs func()
+		if libs, keys, closeLibs, err = readerLibraries(pos, false); err != nil {
 			return err
 		}
+		defer closeLibs()
 	}
-	defer web.Close(libs)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -49,14 +51,14 @@ your browser's private mode then).`)
 	}
 	if bin == "" {
 		fmt.Fprintln(os.Stderr, "no browser found: open the address below in a private window")
-		return serveOn(ctx, ln, web.New(libs, web.Options{}))
+		return serveOn(ctx, ln, web.New(libs, web.Options{Trusted: keys}))
 	}
 	profile, err := os.MkdirTemp("", "ferry-open-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(profile)
-	srv := &http.Server{Handler: web.New(libs, web.Options{}), ReadHeaderTimeout: 10 * time.Second, ErrorLog: discardLog()}
+	srv := &http.Server{Handler: web.New(libs, web.Options{Trusted: keys}), ReadHeaderTimeout: 10 * time.Second, ErrorLog: discardLog()}
 	go srv.Serve(ln)
 	defer srv.Close()
 	cmd := exec.CommandContext(ctx, bin, browserArgs(bin, profile, url)...)

@@ -22,8 +22,10 @@ const defaultAddr = "127.0.0.1:8080"
 
 func runServe(ctx context.Context, args []string) error {
 	fs := newFlags("serve", "[--addr HOST:PORT] [--trust NAME.pub]... [--sealed FILE] [PATH...]", `
-Serves archives (files) and folders of archives to a web browser on this
-device. Without PATH it serves the sample library built into ferry.
+Serves archives (files), folders of archives and libraries (folders made
+by 'ferry import': each channel's newest edition with its deltas applied,
+only from publishers the library trusts) to a web browser on this device.
+Without PATH it serves the sample library built into ferry.
 It listens on 127.0.0.1:8080 (or a free port if that is taken) and prints
 the address to open. It keeps no log and writes nothing to disk.
 Listening on another address needs --addr and lets others on the network
@@ -33,6 +35,7 @@ read the library.`)
 	fs.Var(&trust, "trust", "public key file (NAME.pub) of a publisher you trust (repeatable)")
 	scripts := fs.Bool("archive-scripts", false, "let scripts stored in archives run (off: pages of one archive could read the others)")
 	sealed := fs.String("sealed", "", "serve the library in this sealed container (asks for the passphrase)")
+	allowUntrusted := fs.Bool("allow-untrusted", false, "in library folders, also show channels signed by keys the library does not trust")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -54,20 +57,24 @@ read the library.`)
 		}
 		defer closeSealed()
 		if len(pos) > 0 {
-			more, err := web.OpenPaths(pos)
+			more, libKeys, closeMore, err := readerLibraries(pos, *allowUntrusted)
 			if err != nil {
 				return err
 			}
+			defer closeMore()
 			libs = append(libs, more...)
+			keys = append(keys, libKeys...)
 		}
 	} else if len(pos) > 0 {
-		libs, err = web.OpenPaths(pos)
+		var libKeys []key.Public
+		var closeLibs func()
+		libs, libKeys, closeLibs, err = readerLibraries(pos, *allowUntrusted)
 		if err != nil {
-			web.Close(libs)
 			return err
 		}
+		defer closeLibs()
+		keys = append(keys, libKeys...)
 	}
-	defer web.Close(libs)
 	for _, l := range libs {
 		if l.Err != nil {
 			fmt.Fprintf(os.Stderr, "warning: %s: %v (shown as broken; the others are served)\n", l.Path, l.Err)
