@@ -277,7 +277,7 @@ func TestForgedSymbols(t *testing.T) {
 		}
 	}
 	attack = append(attack, altered...)
-	mixed := append(append([][]byte{}, attack...), genuine[:len(genuine)/3]...)
+	mixed := append(append([][]byte{}, forged...), genuine[:len(genuine)/3]...)
 	rng.Shuffle(len(mixed), func(i, j int) { mixed[i], mixed[j] = mixed[j], mixed[i] })
 
 	lib := t.TempDir()
@@ -294,16 +294,18 @@ func TestForgedSymbols(t *testing.T) {
 	if len(st) != 1 || st[0].Retries == 0 {
 		t.Fatalf("forged decode not detected: %+v", st)
 	}
-	if r.Stats().Forged < int64(len(altered)) {
-		t.Errorf("altered packets not counted as forged: %+v", r.Stats())
-	}
-	// More attack, then enough genuine packets.
-	feed(t, r, attack[:len(attack)/2])
+	// More attack: junk under many keys, altered genuine packets; then
+	// enough genuine packets.
+	rng.Shuffle(len(attack), func(i, j int) { attack[i], attack[j] = attack[j], attack[i] })
+	feed(t, r, attack)
 	feed(t, r, genuine[len(genuine)/3:])
 	if !r.AllDone() {
 		t.Fatalf("did not decode once enough genuine packets arrived: %+v %+v", r.Status(), r.Stats())
 	}
 	checkLibrary(t, lib, data)
+	if r.Stats().Forged < int64(len(altered)) {
+		t.Errorf("altered packets not counted as forged: %+v", r.Stats())
+	}
 	t.Logf("status %+v stats %+v (K = %d)", r.Status(), r.Stats(), k)
 }
 

@@ -65,13 +65,15 @@ var (
 )
 
 const (
-	maxVariants  = 4 // distinct payloads kept per (SBN, ESI)
-	maxWorlds    = 4 // consistent symbol sets sought per block
-	maxAttempts  = 12
-	maxCombos    = 16
-	maxPools     = 64 // (parameters, sender) pools kept per archive
-	symFileMagic = "FRYS\x01"
-	symFileHead  = len(symFileMagic) + fountain.OTISize + 32 + 4
+	maxVariants = 4 // distinct payloads kept per (SBN, ESI)
+	maxWorlds   = 4 // consistent symbol sets sought per block
+	maxAttempts = 12
+	maxCombos   = 16
+	maxPools    = 64 // (parameters, sender) pools kept per archive
+	// maxCollections bounds the archives known by ID only (no announcement yet).
+	maxCollections = 4096
+	symFileMagic   = "FRYS\x01"
+	symFileHead    = len(symFileMagic) + fountain.OTISize + 32 + 4
 )
 
 type symbol struct {
@@ -100,7 +102,7 @@ type pool struct {
 	distinct  []int // distinct ESIs per block
 	live      *fountain.Decoder
 	liveTried bool  // the live decoder's result was checked
-	last      int64 // receiver packet count when the pool last grew
+	last      int64 // receiver symbol count when the pool last grew
 	file      *os.File
 	path      string
 }
@@ -113,6 +115,7 @@ type collection struct {
 	bad     map[key.Public]bool // senders whose symbols decoded to data that does not verify
 	next    int                 // symbols held at which to try combining pools again
 	pending []Packet            // symbols before the announcement (payload copied)
+	partsB  int64               // bytes held in parts
 	done    bool
 	status  Status
 }
@@ -123,6 +126,7 @@ type Receiver struct {
 	cols     map[[IDSize]byte]*collection
 	stats    Stats
 	pendingB int64
+	seq      int64 // counts symbols added, for least-recently-grown eviction
 }
 
 // NewReceiver opens (creating) the library and state folders and reloads
@@ -373,14 +377,14 @@ func (r *Receiver) Handle(pkt []byte) error {
 		return r.handleAnnounce(p)
 	}
 	if c == nil || c.ann == nil {
-		if r.pendingB+int64(len(p.Payload)) > r.opts.MaxPending {
+		if r.pendingB+int64(len(pkt)) > r.opts.MaxPending || (c == nil && len(r.cols) > maxCollections) {
 			r.stats.Foreign++
 			return nil
 		}
 		c = r.col(p.ID)
 		p, _ = ParsePacket(bytes.Clone(pkt)) // own copy: pkt may be reused
 		c.pending = append(c.pending, p)
-		r.pendingB += int64(len(p.Payload))
+		r.pendingB += int64(len(pkt))
 		return nil
 	}
 	return r.handleSymbol(c, p)
@@ -439,7 +443,8 @@ func (r *Receiver) addSymbol(c *collection, pl *pool, sbn uint8, esi uint32, dat
 	r.stats.Accepted++
 	s := symbol{sbn: sbn, esi: esi, data: bytes.Clone(data)}
 	pl.variants[k] = append(vs, len(pl.syms))
-	pl.last = r.stats.Packets
+	r.seq++
+	pl.last = r.seq
 	pl.syms = append(pl.syms, s)
 	if store {
 		rec := make([]byte, 0, 8+len(data))
@@ -477,6 +482,14 @@ func (r *Receiver) handleAnnounce(p Packet) error {
 		return nil
 	}
 	parts := c.parts[key]
+	cost := int64(len(p.Payload))
+	if parts == nil {
+		cost += 24 * int64(p.Parts)
+	}
+	if r.pendingB+cost > r.opts.MaxPending || (len(c.parts) == 0 && len(c.pending) == 0 && len(r.cols) > maxCollections) {
+		r.stats.Foreign++
+		return nil
+	}
 	if parts == nil {
 		parts = make([][][]byte, p.Parts)
 		c.parts[key] = parts
@@ -493,6 +506,8 @@ func (r *Receiver) handleAnnounce(p Packet) error {
 	}
 	r.stats.Accepted++
 	parts[p.Part] = append(parts[p.Part], bytes.Clone(p.Payload))
+	r.pendingB += cost
+	c.partsB += cost
 	// Try every combination of variants (few: usually one each).
 	idx := make([]int, len(parts))
 	for _, v := range parts {
@@ -531,6 +546,8 @@ func (r *Receiver) handleAnnounce(p Packet) error {
 
 func (r *Receiver) acceptAnnouncement(c *collection, a *Announcement, body []byte) error {
 	c.parts = map[uint32][][][]byte{}
+	r.pendingB -= c.partsB
+	c.partsB = 0
 	if c.ann != nil {
 		return nil
 	}
@@ -562,7 +579,7 @@ func (r *Receiver) acceptAnnouncement(c *collection, a *Announcement, body []byt
 
 func (r *Receiver) dropPending(c *collection) {
 	for _, p := range c.pending {
-		r.pendingB -= int64(len(p.Payload))
+		r.pendingB -= int64(len(p.signed) + sigSize + crcSize)
 	}
 	c.pending = nil
 }
