@@ -148,11 +148,14 @@ stop_servers() {
 memory() { # KEY PID
 	awk -v k="$1" '/^VmRSS:/ { print k ".rss_kb " $2 } /^VmHWM:/ { print k ".hwm_kb " $2 }' "/proc/$2/status" >>"$res"
 }
-runwrk() { # KEY PORT URLFILE
-	local out=$work/wrk.txt
+cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
+runwrk() { # KEY PORT URLFILE PID
+	local out=$work/wrk.txt t0 t1
+	t0=$(cpu_ticks "$4")
 	wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"${WRK_SECS}s" --timeout 10s --latency -s "$repo/bench/kiwix/rotate.lua" \
 		"http://127.0.0.1:$2" -- "$3" >"$out"
-	"$kb" wrk -prefix "$1." <"$out" >>"$res"
+	t1=$(cpu_ticks "$4")
+	"$kb" wrk -prefix "$1." -cpu-ticks $((t1 - t0)) <"$out" >>"$res"
 	local errs
 	errs=$(awk -v k="$1.non2xx" '$1 == k { e = $2 } END { print e + 0 }' "$res")
 	((errs == 0)) || { cat "$out" >&2; die "$1: $errs answers were not 2xx/3xx"; }
@@ -187,16 +190,16 @@ for ((r = 1; r <= REPS; r++)); do
 		start_servers "$work/serve/$z.zim" "$work/serve/$z.ferry"
 		check_url "http://127.0.0.1:$KPORT$(head -1 "$work/serve/$z.kiwix.urls")"
 		check_url "http://127.0.0.1:$FPORT$(head -1 "$work/serve/$z.ferry.urls")"
-		runwrk "serve.$z.kiwix" "$KPORT" "$work/serve/$z.kiwix.urls"
-		runwrk "serve.$z.ferry" "$FPORT" "$work/serve/$z.ferry.urls"
-		"$kb" search -kind kiwix -base "http://127.0.0.1:$KPORT" -book "$z" -questions "$work/serve/$z.titles" -n "$SEARCH_N" |
+		runwrk "serve.$z.kiwix" "$KPORT" "$work/serve/$z.kiwix.urls" "$kpid"
+		runwrk "serve.$z.ferry" "$FPORT" "$work/serve/$z.ferry.urls" "$fpid"
+		"$kb" search -kind kiwix -pid "$kpid" -base "http://127.0.0.1:$KPORT" -book "$z" -questions "$work/serve/$z.titles" -n "$SEARCH_N" |
 			sed "s/^/search.$z.kiwix./" >>"$res"
-		"$kb" search -kind ferry -base "http://127.0.0.1:$FPORT" -book "$z" -questions "$work/serve/$z.titles" -n "$SEARCH_N" |
+		"$kb" search -kind ferry -pid "$fpid" -base "http://127.0.0.1:$FPORT" -book "$z" -questions "$work/serve/$z.titles" -n "$SEARCH_N" |
 			sed "s/^/search.$z.ferry./" >>"$res"
 		if [[ $z == large ]]; then
-			"$kb" search -kind kiwix -base "http://127.0.0.1:$KPORT" -book "$z" -questions "$work/serve/$z.questions" -n "$SEARCH_N" |
+			"$kb" search -kind kiwix -pid "$kpid" -base "http://127.0.0.1:$KPORT" -book "$z" -questions "$work/serve/$z.questions" -n "$SEARCH_N" |
 				sed "s/^/searchq.$z.kiwix./" >>"$res"
-			"$kb" search -kind ferry -base "http://127.0.0.1:$FPORT" -book "$z" -questions "$work/serve/$z.questions" -n "$SEARCH_N" |
+			"$kb" search -kind ferry -pid "$fpid" -base "http://127.0.0.1:$FPORT" -book "$z" -questions "$work/serve/$z.questions" -n "$SEARCH_N" |
 				sed "s/^/searchq.$z.ferry./" >>"$res"
 		fi
 		memory "serve.$z.kiwix" "$kpid"

@@ -105,6 +105,8 @@ func report(args []string) error {
 		{"pack peak memory", large, "pack.large.*.maxrss_kb", "MB", 1e-3, ""},
 		{"serve requests/s (wrk)", ray, "serve.ray.*.rps", "req/s", 1, ">= 2"},
 		{"serve requests/s (wrk)", lz, "serve.large.*.rps", "req/s", 1, ">= 2"},
+		{"server CPU time per article request", ray, "serve.ray.*.cpu_ms", "ms", 1, "<= 0.5"},
+		{"server CPU time per article request", lz, "serve.large.*.cpu_ms", "ms", 1, "<= 0.5"},
 		{"serve latency p50 (wrk)", ray, "serve.ray.*.lat50", "ms", 1, ""},
 		{"serve latency p50 (wrk)", lz, "serve.large.*.lat50", "ms", 1, ""},
 		{"serve latency p99 (wrk)", ray, "serve.ray.*.lat99", "ms", 1, ""},
@@ -113,6 +115,9 @@ func report(args []string) error {
 		{"search latency p50, title queries", lz, "search.large.*.p50_ms", "ms", 1, "<= 0.5"},
 		{"search latency p99, title queries", ray, "search.ray.*.p99_ms", "ms", 1, "<= 0.5"},
 		{"search latency p99, title queries", lz, "search.large.*.p99_ms", "ms", 1, "<= 0.5"},
+		{"server CPU time per search, title queries", ray, "search.ray.*.cpu_ms", "ms", 1, "<= 0.5"},
+		{"server CPU time per search, title queries", lz, "search.large.*.cpu_ms", "ms", 1, "<= 0.5"},
+		{"server CPU time per search, KorQuAD questions", lz, "searchq.large.*.cpu_ms", "ms", 1, "<= 0.5"},
 		{"search latency p50, KorQuAD questions", lz, "searchq.large.*.p50_ms", "ms", 1, "<= 0.5"},
 		{"search latency p99, KorQuAD questions", lz, "searchq.large.*.p99_ms", "ms", 1, "<= 0.5"},
 		{"wrk socket errors/timeouts", ray, "serve.ray.*.socket_errors", "", 1, ""},
@@ -230,6 +235,7 @@ func num(x float64) string {
 func medianCmd(args []string) error {
 	fs := flag.NewFlagSet("wrk", flag.ExitOnError)
 	prefix := fs.String("prefix", "", "key prefix, e.g. serve.ray.ferry.")
+	ticks := fs.Int64("cpu-ticks", -1, "server CPU time during the run, in clock ticks (/proc/PID/stat utime+stime)")
 	fs.Parse(args)
 	in, err := io.ReadAll(os.Stdin)
 	if err != nil {
@@ -270,6 +276,9 @@ func medianCmd(args []string) error {
 	// Socket errors (mostly wrk's 2 s timeouts on a loaded machine) are
 	// reported; wrong answers (non-2xx) make the script stop.
 	fmt.Printf("%snon2xx %d\n%ssocket_errors %d\n", *prefix, non2xx, *prefix, sockErr)
+	if n, _ := strconv.Atoi(get(`(\d+) requests in`)); n > 0 && *ticks >= 0 {
+		fmt.Printf("%scpu_ms %.4f\n", *prefix, float64(*ticks)*1000/clockTicks/float64(n))
+	}
 	return nil
 }
 

@@ -7,8 +7,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -33,6 +35,7 @@ func search(args []string) error {
 	qfile := fs.String("questions", "", "file of QUERY<TAB>EXPECTED-TITLE lines (EXPECTED optional)")
 	n := fs.Int("n", 300, "number of questions (0: all)")
 	quality := fs.Bool("quality", false, "report top-1/top-3 hit rates")
+	pid := fs.Int("pid", 0, "server process: also report its CPU time per query (from /proc/PID/stat)")
 	fs.Parse(args)
 	lines, err := readLines(*qfile)
 	if err != nil {
@@ -42,6 +45,10 @@ func search(args []string) error {
 	client := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
 	var lat []time.Duration
 	top1, top3 := 0, 0
+	cpu0, err := cpuTicks(*pid)
+	if err != nil {
+		return err
+	}
 	for _, l := range lines {
 		q, want, _ := strings.Cut(l, "\t")
 		var u, startTag string
@@ -94,6 +101,13 @@ func search(args []string) error {
 		}
 	}
 	fmt.Printf("p50_ms %.3f\np99_ms %.3f\n", ms(pct(lat, 0.5)), ms(pct(lat, 0.99)))
+	if *pid > 0 {
+		cpu1, err := cpuTicks(*pid)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("cpu_ms %.3f\n", float64(cpu1-cpu0)*1000/clockTicks/float64(len(lines)))
+	}
 	if *quality {
 		fmt.Printf("top1 %.4f\ntop3 %.4f\nqueries %d\n", float64(top1)/float64(len(lines)), float64(top3)/float64(len(lines)), len(lines))
 	}
@@ -140,4 +154,32 @@ func pct(d []time.Duration, p float64) time.Duration {
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	i := int(p*float64(len(s))+0.5) - 1
 	return s[min(max(i, 0), len(s)-1)]
+}
+
+// clockTicks is USER_HZ, the unit of the CPU times in /proc/PID/stat
+// (100 on every Linux build).
+const clockTicks = 100
+
+// cpuTicks returns the user+system CPU time of process pid in clock ticks
+// (0 for pid 0).
+func cpuTicks(pid int) (int64, error) {
+	if pid <= 0 {
+		return 0, nil
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the command name (which may hold spaces) start at ")".
+	i := strings.LastIndexByte(string(b), ')')
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: too few fields", pid)
+	}
+	u, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: bad CPU times", pid)
+	}
+	return u + st, nil
 }
