@@ -166,3 +166,67 @@ func TestSealedServe(t *testing.T) {
 		t.Fatalf("sealed archive not served: %.200q\n%s", body, out.String())
 	}
 }
+
+// TestServeLibraryWithDelta packs two editions, makes a delta, imports the
+// base and the delta into a library that trusts the key, and checks the
+// reader shows the newest edition: a changed page, an added page, and the
+// added page found by search.
+func TestServeLibraryWithDelta(t *testing.T) {
+	udhr := testdata.Path(t, "udhr")
+	bin := buildFerry(t)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	os.MkdirAll(src, 0o755)
+	for _, n := range []string{"kor.html", "eng.html"} {
+		b, err := os.ReadFile(filepath.Join(udhr, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(src, n), b, 0o644)
+	}
+	must := func(args ...string) {
+		t.Helper()
+		if out, errOut, code := ferryRun(t, bin, dir, args...); code != 0 {
+			t.Fatalf("ferry %v: %d\n%s%s", args, code, out, errOut)
+		}
+	}
+	must("keygen", "-o", "pub")
+	must("pack", "-k", "pub.key", "-o", "u1.ferry", "--channel", "udhr", "--edition", "1", "src")
+	os.WriteFile(filepath.Join(src, "new.html"), []byte("<html><title>New page</title><p>brand new 새로운 소식</p></html>"), 0o644)
+	kor, _ := os.ReadFile(filepath.Join(src, "kor.html"))
+	os.WriteFile(filepath.Join(src, "kor.html"), []byte(strings.Replace(string(kor), "모든 인간은", "모든 사람은", 1)), 0o644)
+	must("pack", "-k", "pub.key", "-o", "u2.ferry", "--channel", "udhr", "--edition", "2", "src")
+	must("delta", "u1.ferry", "u2.ferry", "-o", "u2.delta.ferry", "-k", "pub.key")
+	must("trust", "add", "pub.pub", "--library", "lib")
+	must("import", "u1.ferry", "u2.delta.ferry", "--library", "lib")
+	addr := freePort(t)
+	cmd := exec.Command(bin, "serve", "--addr", addr, "lib")
+	cmd.Dir = dir
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	get := func(path string) string {
+		for i := 0; i < 100; i++ {
+			resp, err := http.Get("http://" + addr + path)
+			if err != nil {
+				time.Sleep(50 * time.Millisecond)
+				continue
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			return string(b)
+		}
+		t.Fatalf("ferry serve did not answer %s", path)
+		return ""
+	}
+	if !strings.Contains(get("/a/udhr/new.html"), "새로운 소식") {
+		t.Error("page added by the delta not served")
+	}
+	if page := get("/a/udhr/kor.html"); !strings.Contains(page, "모든 사람은") || strings.Contains(page, "모든 인간은 태어날") {
+		t.Error("page changed by the delta not served in its new form")
+	}
+	if !strings.Contains(get("/search?q=brand"), "New page") {
+		t.Error("search does not find the page added by the delta")
+	}
+}
