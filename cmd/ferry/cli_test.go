@@ -197,6 +197,11 @@ func TestServeLibraryWithDelta(t *testing.T) {
 	os.WriteFile(filepath.Join(src, "kor.html"), []byte(strings.Replace(string(kor), "모든 인간은", "모든 사람은", 1)), 0o644)
 	must("pack", "-k", "pub.key", "-o", "u2.ferry", "--channel", "udhr", "--edition", "2", "src")
 	must("delta", "u1.ferry", "u2.ferry", "-o", "u2.delta.ferry", "-k", "pub.key")
+	// pack --base makes the same kind of delta straight from the source.
+	must("pack", "-k", "pub.key", "-o", "u2b.ferry", "--channel", "udhr", "--edition", "2", "--base", "u1.ferry", "src")
+	if out, _, _ := ferryRun(t, bin, dir, "info", "u2b.ferry"); !strings.Contains(out, "delta of:    udhr edition 1") {
+		t.Errorf("pack --base did not make a delta: %s", out)
+	}
 	must("trust", "add", "pub.pub", "--library", "lib")
 	must("import", "u1.ferry", "u2.delta.ferry", "--library", "lib")
 	addr := freePort(t)

@@ -10,12 +10,14 @@ import (
 	"time"
 
 	"ferry/archive"
+	"ferry/delta"
 	"ferry/images"
 	"ferry/ingest"
 	"ferry/key"
 	"ferry/pack"
 	"ferry/progress"
 	"ferry/scrub"
+	"ferry/trust"
 )
 
 func init() {
@@ -45,6 +47,9 @@ write PREFIX=SOURCE to choose the prefix ("=SOURCE" for none).`)
 	imgMax := fs.Int("image-max", 800, "with --images shrink: largest width or height in pixels")
 	imgQuality := fs.Int("image-quality", 75, "with --images shrink: JPEG quality (1-100)")
 	noScrub := fs.Bool("no-scrub", false, "keep Red Star OS watermarks and identifying metadata (EXIF, authors) in source files")
+	base := fs.String("base", "", "write a delta against this edition: OLD.ferry, or OLD.ferry,DELTA.ferry,... for a chain")
+	var certs stringList
+	fs.Var(&certs, "cert", "key certificate or revocation file ('ferry trust certify/revoke') to carry (repeatable)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -81,6 +86,11 @@ write PREFIX=SOURCE to choose the prefix ("=SOURCE" for none).`)
 	if *lang != "" {
 		info.Languages = strings.Split(*lang, ",")
 	}
+	if len(certs) > 0 {
+		if info.Extra, err = trust.ExtraFromFiles(certs...); err != nil {
+			return err
+		}
+	}
 	bar := progress.New("packing", false)
 	opts := pack.Options{
 		Info: info, Signers: signers, Sources: sources, Include: include, Exclude: exclude, NoIndex: *noIndex,
@@ -114,6 +124,21 @@ write PREFIX=SOURCE to choose the prefix ("=SOURCE" for none).`)
 	}
 	if !*noScrub {
 		opts.Transform = withScrub(opts.Transform, opts.Warn)
+	}
+	if *base != "" {
+		bv, closeBase, err := openChain(strings.Split(*base, ","))
+		if err != nil {
+			return err
+		}
+		defer closeBase()
+		ds, err := delta.PackAgainst(ctx, bv, *out, opts)
+		bar.Done()
+		if err != nil {
+			return err
+		}
+		fmt.Printf("packed delta %s: edition %d on edition %d: %d added, %d changed, %d removed; %s\n", *out,
+			ds.Manifest.Edition, ds.Manifest.Base.Edition, ds.Added, ds.Changed, ds.Removed, progress.Bytes(ds.ArchiveBytes))
+		return nil
 	}
 	sum, err := pack.PackFile(ctx, *out, opts)
 	bar.Done()
