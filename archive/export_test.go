@@ -28,7 +28,9 @@ func Resign(b []byte, k *key.Secret) []byte {
 		return b
 	}
 	body := append([]byte{}, b[:mOff]...)
-	in := func(off, n int64) bool { return off >= 0 && n >= 0 && off <= int64(len(body)) && n <= int64(len(body))-off }
+	in := func(off, n int64) bool {
+		return off >= 0 && n >= 0 && off <= int64(len(body)) && n <= int64(len(body))-off
+	}
 	if cs, ok := m.Sections[secClusters]; ok && in(cs.Offset, cs.Length) {
 		for r := cs.Offset; r+clusterRecordSize <= cs.Offset+cs.Length; r += clusterRecordSize {
 			off := int64(binary.LittleEndian.Uint64(body[r:]))

@@ -141,6 +141,9 @@ func (r *Reader) Verify(ctx context.Context, progress func(done, total int64)) e
 	if err := r.verifySearch(); err != nil {
 		return err
 	}
+	if progress != nil {
+		progress(r.size, r.size) // header, manifest and trailer were checked at Open
+	}
 	return nil
 }
 
