@@ -1,8 +1,8 @@
 package broadcast
 
 import (
-	"context"
 	"bytes"
+	"context"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
