@@ -1,7 +1,6 @@
 package delta
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -335,25 +334,11 @@ func CompactFile(ctx context.Context, v *View, name string, opts Options) (*Summ
 }
 
 func toFile(name string, fn func(io.Writer) (*Summary, error)) (*Summary, error) {
-	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp-*")
-	if err != nil {
-		return nil, err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	bw := bufio.NewWriterSize(f, 1<<20)
-	sum, err := fn(bw)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, err
-	}
-	return sum, os.Rename(tmp, name)
+	var sum *Summary
+	err := pack.WriteFile(name, func(w io.Writer) error {
+		var err error
+		sum, err = fn(w)
+		return err
+	})
+	return sum, err
 }

@@ -4,6 +4,7 @@
 package pack
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -393,21 +394,33 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// PackFile packs into the file at name, atomically: it writes a temporary
-// file beside it, syncs and renames, so a failed pack leaves no half file
-// and never replaces an existing archive with a broken one.
+// PackFile packs into the file at name, atomically (see WriteFile): a
+// failed pack leaves no half file and never replaces an existing archive
+// with a broken one.
 func PackFile(ctx context.Context, name string, opts Options) (*Summary, error) {
-	dir := filepath.Dir(name)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(name)+".tmp-*")
+	var sum *Summary
+	err := WriteFile(name, func(w io.Writer) error {
+		var err error
+		sum, err = Pack(ctx, w, opts)
+		return err
+	})
+	return sum, err
+}
+
+// WriteFile writes the file at name atomically: write fills a temporary
+// file beside it, which is synced and then renamed over name only if
+// write succeeded.
+func WriteFile(name string, write func(io.Writer) error) error {
+	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp-*")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp)
-	bw := &bufWriter{f: f, buf: make([]byte, 0, 1<<20)}
-	sum, err := Pack(ctx, bw, opts)
+	bw := bufio.NewWriterSize(f, 1<<20)
+	err = write(bw)
 	if err == nil {
-		err = bw.flush()
+		err = bw.Flush()
 	}
 	if err == nil {
 		err = f.Sync()
@@ -416,34 +429,7 @@ func PackFile(ctx context.Context, name string, opts Options) (*Summary, error) 
 		err = cerr
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := os.Rename(tmp, name); err != nil {
-		return nil, err
-	}
-	return sum, nil
-}
-
-type bufWriter struct {
-	f   *os.File
-	buf []byte
-}
-
-func (b *bufWriter) Write(p []byte) (int, error) {
-	if len(b.buf)+len(p) > cap(b.buf) {
-		if err := b.flush(); err != nil {
-			return 0, err
-		}
-		if len(p) >= cap(b.buf) {
-			return b.f.Write(p)
-		}
-	}
-	b.buf = append(b.buf, p...)
-	return len(p), nil
-}
-
-func (b *bufWriter) flush() error {
-	_, err := b.f.Write(b.buf)
-	b.buf = b.buf[:0]
-	return err
+	return os.Rename(tmp, name)
 }
