@@ -384,3 +384,38 @@ func TestStreamResync(t *testing.T) {
 		t.Fatalf("read %d of %d packets, skipped %d: %v", n, len(pkts), skipped, err)
 	}
 }
+
+// TestTwoSendersCombine: two broadcasts of one archive signed by different
+// keys, each recorded only in part, decode together through the union of
+// the two pools.
+func TestTwoSendersCombine(t *testing.T) {
+	data := testArchives(t)[:1]
+	var recs [][][]byte
+	for i := 0; i < 2; i++ {
+		k, _ := key.Generate()
+		pkts := packets(t, data, SendOptions{Repair: 0.5, Rounds: 2, Key: k}, 128)
+		var rec [][]byte
+		syms := 0
+		for j, p := range pkts {
+			pp, _ := ParsePacket(p)
+			// Recording i keeps the announcements and every other symbol,
+			// offset so that the two recordings hold different ESIs.
+			if pp.Kind == KindAnnounce || (j%2 == i && syms < 250) {
+				rec = append(rec, p)
+				if pp.Kind == KindSymbol {
+					syms++
+				}
+			}
+		}
+		recs = append(recs, rec)
+	}
+	lib := t.TempDir()
+	r := newReceiver(t, lib, "")
+	defer r.Close()
+	feed(t, r, recs[0])
+	if r.AllDone() {
+		t.Fatal("one recording alone decoded")
+	}
+	feed(t, r, recs[1])
+	checkLibrary(t, lib, data)
+}
