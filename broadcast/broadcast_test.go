@@ -128,10 +128,7 @@ func TestLossReorderDuplicatesBitFlips(t *testing.T) {
 	lib := t.TempDir()
 	r := newReceiver(t, lib, "")
 	defer r.Close()
-	if _, err := ReadStream(bytes.NewReader(sb), r.Handle); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Flush(); err != nil {
+	if _, err := Receive(bytes.NewReader(sb), r); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("status %+v", r.Status())

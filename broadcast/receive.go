@@ -11,8 +11,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"ferry/archive"
 	"ferry/fountain"
@@ -49,14 +51,16 @@ type Stats struct {
 
 // Status is the progress of one announced archive.
 type Status struct {
-	ID      string // hex archive ID
-	Name    string // library file name
-	Held    int    // distinct symbols held
-	Needed  int    // K summed over source blocks
-	Done    bool
-	Path    string // library path once written
-	AtDone  int    // symbols held when it decoded (0 if loaded as done)
-	Retries int    // decodes that failed verification
+	ID     string // hex archive ID
+	Name   string // library file name
+	Held   int    // distinct symbols held
+	Needed int    // K summed over source blocks
+	Done   bool
+	Path   string // library path once written
+	AtDone int    // symbols held when it decoded (0 if loaded as done)
+	// AtPacket is the receiver's packet count when it decoded.
+	AtPacket int64
+	Retries  int // decodes that failed verification
 }
 
 // Errors of the receiver.
@@ -357,7 +361,66 @@ func (r *Receiver) setAnnouncement(c *collection, a *Announcement) {
 
 // Handle takes one packet. It returns an error only for state or library
 // I/O failures; bad packets are counted (see Stats) and dropped.
-func (r *Receiver) Handle(pkt []byte) error {
+func (r *Receiver) Handle(pkt []byte) error { return r.handle(pkt, 0) }
+
+// HandleBatch is Handle for several packets; it checks the sender
+// signatures of new symbols on all CPUs first (the main cost of receiving).
+func (r *Receiver) HandleBatch(pkts [][]byte) error {
+	sig := make([]int8, len(pkts)) // 0 unchecked, 1 good, -1 bad
+	var jobs []int
+	parsed := make([]Packet, len(pkts))
+	for i, b := range pkts {
+		p, err := ParsePacket(b)
+		if err != nil || p.Kind != KindSymbol {
+			continue
+		}
+		c := r.cols[p.ID]
+		if c == nil || c.ann == nil || c.done || c.bad[p.Sender] || r.held(c, p) {
+			continue
+		}
+		parsed[i] = p
+		jobs = append(jobs, i)
+	}
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(jobs)/8))
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := w; j < len(jobs); j += workers {
+				i := jobs[j]
+				if parsed[i].VerifySender() {
+					sig[i] = 1
+				} else {
+					sig[i] = -1
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for i, b := range pkts {
+		if err := r.handle(b, sig[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// held reports whether the pool of p already holds exactly this symbol.
+func (r *Receiver) held(c *collection, p Packet) bool {
+	pl := c.pools[poolKey{p.OTI, p.Sender}]
+	if pl == nil {
+		return false
+	}
+	for _, i := range pl.variants[symKey{p.SBN, p.ESI}] {
+		if bytes.Equal(pl.syms[i].data, p.Payload) {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Receiver) handle(pkt []byte, sig int8) error {
 	r.stats.Packets++
 	p, err := ParsePacket(pkt)
 	switch {
@@ -387,10 +450,10 @@ func (r *Receiver) Handle(pkt []byte) error {
 		r.pendingB += int64(len(pkt))
 		return nil
 	}
-	return r.handleSymbol(c, p)
+	return r.handleSymbol(c, p, sig)
 }
 
-func (r *Receiver) handleSymbol(c *collection, p Packet) error {
+func (r *Receiver) handleSymbol(c *collection, p Packet, sig int8) error {
 	if p.Params.F != uint64(c.ann.Length) {
 		r.stats.Foreign++
 		return nil
@@ -400,15 +463,11 @@ func (r *Receiver) handleSymbol(c *collection, p Packet) error {
 		return nil
 	}
 	pk := poolKey{p.OTI, p.Sender}
-	if pl := c.pools[pk]; pl != nil {
-		for _, i := range pl.variants[symKey{p.SBN, p.ESI}] {
-			if bytes.Equal(pl.syms[i].data, p.Payload) {
-				r.stats.Duplicate++
-				return nil
-			}
-		}
+	if r.held(c, p) {
+		r.stats.Duplicate++
+		return nil
 	}
-	if !p.VerifySender() {
+	if sig < 0 || sig == 0 && !p.VerifySender() {
 		r.stats.Forged++
 		return nil
 	}
@@ -570,7 +629,7 @@ func (r *Receiver) acceptAnnouncement(c *collection, a *Announcement, body []byt
 			r.stats.Duplicate++
 			continue
 		}
-		if err := r.handleSymbol(c, p); err != nil {
+		if err := r.handleSymbol(c, p, 0); err != nil {
 			return err
 		}
 	}
@@ -722,6 +781,7 @@ func (r *Receiver) finish(c *collection, p fountain.Params, held int, data []byt
 		return false, fmt.Errorf("%w: %v", ErrState, err)
 	}
 	c.status.AtDone = held
+	c.status.AtPacket = r.stats.Packets
 	c.status.Held = held
 	c.status.Needed = needed(p)
 	c.done, c.status.Done, c.status.Path, c.status.Name = true, true, path, name

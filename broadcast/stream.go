@@ -76,3 +76,37 @@ func ReadStream(r io.Reader, fn func(pkt []byte) error) (skipped int64, err erro
 		skipped += int64(drop)
 	}
 }
+
+// Receive reads a stream from in and hands its packets to r in batches
+// (HandleBatch), flushing at the end. It returns the bytes of damaged
+// framing skipped.
+func Receive(in io.Reader, r *Receiver) (int64, error) {
+	const batch = 256
+	var pkts [][]byte
+	var arena []byte
+	flush := func() error {
+		err := r.HandleBatch(pkts)
+		pkts, arena = pkts[:0], arena[:0]
+		return err
+	}
+	skipped, err := ReadStream(in, func(p []byte) error {
+		if len(arena)+len(p) > cap(arena) {
+			if err := flush(); err != nil {
+				return err
+			}
+			if cap(arena) < batch*len(p) {
+				arena = make([]byte, 0, batch*len(p))
+			}
+		}
+		arena = append(arena, p...)
+		pkts = append(pkts, arena[len(arena)-len(p):])
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err == nil {
+		err = r.Flush()
+	}
+	return skipped, err
+}

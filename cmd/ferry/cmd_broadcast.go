@@ -280,13 +280,10 @@ foreign packets are counted and dropped.`)
 		if err != nil {
 			return err
 		}
-		skipped, err := broadcast.ReadStream(f, r.Handle)
+		skipped, err := broadcast.Receive(f, r)
 		f.Close()
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
-		}
-		if err := r.Flush(); err != nil {
-			return err
 		}
 		if !*quiet {
 			fmt.Printf("%s: read", path)
