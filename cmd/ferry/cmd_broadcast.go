@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"ferry/broadcast"
@@ -166,7 +168,8 @@ sends each packet as one UDP datagram, paced by --rate.`)
 			}
 		}
 		if conn != nil {
-			if _, err := conn.Write(p); err != nil {
+			// One-way: nobody listening (ICMP port unreachable) is normal.
+			if _, err := conn.Write(p); err != nil && !errors.Is(err, syscall.ECONNREFUSED) {
 				return fmt.Errorf("udp: %w", err)
 			}
 		}
