@@ -45,3 +45,30 @@ func FuzzParsePacket(f *testing.F) {
 		ReadStream(bytes.NewReader(append(b, s.Bytes()...)), func([]byte) error { return nil })
 	})
 }
+
+// TestAnnouncementCuts feeds announcement parts of many different cuts for
+// one ID: none may be confused with another.
+func TestAnnouncementCuts(t *testing.T) {
+	r, err := NewReceiver(ReceiveOptions{Library: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var id [IDSize]byte
+	for parts := uint16(1); parts < 40; parts++ {
+		for _, n := range []uint32{uint32(parts) * 3, uint32(parts)<<16 ^ 77, 1 << 20} {
+			for i := uint16(0); i < parts; i++ {
+				lo, hi, ok := partRange(n, parts, i)
+				if !ok {
+					break
+				}
+				if err := r.Handle(AppendAnnounce(nil, id, i, parts, n, make([]byte, hi-lo))); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	if len(r.Status()) != 0 || r.Stats().Accepted+r.Stats().Forged+r.Stats().Foreign+r.Stats().Damaged != r.Stats().Packets {
+		t.Errorf("stats %+v", r.Stats())
+	}
+}

@@ -86,6 +86,12 @@ type symbol struct {
 	data []byte
 }
 
+// partsKey names one cut of an announcement body.
+type partsKey struct {
+	parts   uint16
+	bodyLen uint32
+}
+
 type symKey struct {
 	sbn uint8
 	esi uint32
@@ -114,7 +120,7 @@ type pool struct {
 type collection struct {
 	short   [IDSize]byte
 	ann     *Announcement
-	parts   map[uint32][][][]byte // (parts<<16 | ...) key → part → variants
+	parts   map[partsKey][][][]byte // announcement parts: cut → part → variants
 	pools   map[poolKey]*pool
 	bad     map[key.Public]bool // senders whose symbols decoded to data that does not verify
 	next    int                 // symbols held at which to try combining pools again
@@ -168,7 +174,7 @@ func NewReceiver(opts ReceiveOptions) (*Receiver, error) {
 func (r *Receiver) col(short [IDSize]byte) *collection {
 	c := r.cols[short]
 	if c == nil {
-		c = &collection{short: short, parts: map[uint32][][][]byte{}, pools: map[poolKey]*pool{}, bad: map[key.Public]bool{}}
+		c = &collection{short: short, parts: map[partsKey][][][]byte{}, pools: map[poolKey]*pool{}, bad: map[key.Public]bool{}}
 		c.status.ID = hex.EncodeToString(short[:])
 		r.cols[short] = c
 	}
@@ -535,7 +541,7 @@ func (r *Receiver) handleAnnounce(p Packet) error {
 		}
 		return nil
 	}
-	key := uint32(p.Parts)<<16 ^ p.BodyLen
+	key := partsKey{p.Parts, p.BodyLen}
 	if len(c.parts) > 8 && c.parts[key] == nil {
 		r.stats.Forged++
 		return nil
@@ -604,7 +610,7 @@ func (r *Receiver) handleAnnounce(p Packet) error {
 }
 
 func (r *Receiver) acceptAnnouncement(c *collection, a *Announcement, body []byte) error {
-	c.parts = map[uint32][][][]byte{}
+	c.parts = map[partsKey][][][]byte{}
 	r.pendingB -= c.partsB
 	c.partsB = 0
 	if c.ann != nil {
