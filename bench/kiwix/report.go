@@ -138,6 +138,9 @@ func report(args []string) error {
 			continue
 		}
 		ratio := f / k
+		if k == 0 && f == 0 {
+			ratio = 1
+		}
 		met := ""
 		switch {
 		case w.goal == "" || math.IsNaN(ratio):
