@@ -273,6 +273,8 @@ foreign packets are counted and dropped.`)
 				fmt.Printf("  %s: done, %s (decoded from %d symbols, K = %d, %.3f×K)\n", s.Name, s.Path, s.AtDone, s.Needed, float64(s.AtDone)/float64(max(1, s.Needed)))
 			case s.Done:
 				fmt.Printf("  %s: done, %s\n", s.Name, s.Path)
+			case s.Needed == 0:
+				fmt.Printf("  %s: announced, no symbols yet\n", s.Name)
 			default:
 				fmt.Printf("  %s: %d of %d symbols held (%.0f%%)\n", s.Name, s.Held, s.Needed, 100*float64(s.Held)/float64(max(1, s.Needed)))
 			}
