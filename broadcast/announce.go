@@ -56,7 +56,11 @@ func (a *Announcement) Body() []byte {
 
 // ParseAnnouncement decodes and checks an announcement body: lengths, the
 // manifest, and at least one valid signature. Errors wrap ErrForged.
-func ParseAnnouncement(body []byte) (*Announcement, error) {
+func ParseAnnouncement(body []byte) (*Announcement, error) { return parseAnnouncement(body, nil) }
+
+// parseAnnouncement is ParseAnnouncement that, given a short ID, checks the
+// manifest hash against it before any (costly) signature.
+func parseAnnouncement(body []byte, short *[IDSize]byte) (*Announcement, error) {
 	if len(body) < 12 {
 		return nil, fmt.Errorf("%w: body of %d bytes", ErrForged, len(body))
 	}
@@ -66,6 +70,10 @@ func ParseAnnouncement(body []byte) (*Announcement, error) {
 		return nil, fmt.Errorf("%w: manifest length %d", ErrForged, mLen)
 	}
 	a := &Announcement{Manifest: body[12 : 12+mLen], SigBlock: body[12+mLen:]}
+	a.ID = sha256.Sum256(a.Manifest)
+	if short != nil && a.ShortID() != *short {
+		return nil, fmt.Errorf("%w: manifest hash does not match the archive ID", ErrForged)
+	}
 	if len(a.SigBlock) < 1 || int(a.SigBlock[0]) == 0 || len(a.SigBlock) != 1+96*int(a.SigBlock[0]) {
 		return nil, fmt.Errorf("%w: malformed signature block", ErrForged)
 	}
@@ -90,7 +98,6 @@ func ParseAnnouncement(body []byte) (*Announcement, error) {
 	}
 	a.Length = int64(length)
 	a.Info = &m
-	a.ID = sha256.Sum256(a.Manifest)
 	return a, nil
 }
 

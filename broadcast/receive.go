@@ -585,7 +585,7 @@ func (r *Receiver) handleAnnounce(p Packet) error {
 		for i, v := range parts {
 			body = append(body, v[idx[i]]...)
 		}
-		if a, err := ParseAnnouncement(body); err == nil && a.ShortID() == p.ID {
+		if a, err := parseAnnouncement(body, &p.ID); err == nil {
 			return r.acceptAnnouncement(c, a, body)
 		}
 		// next combination
