@@ -416,3 +416,39 @@ func TestTwoSendersCombine(t *testing.T) {
 	feed(t, r, recs[1])
 	checkLibrary(t, lib, data)
 }
+
+// TestSeveralBlocks: an archive cut into several source blocks and
+// sub-blocks survives 30% loss and reordering.
+func TestSeveralBlocks(t *testing.T) {
+	data := testArchives(t)[1:]
+	src, err := NewSourceWith(data[0], 256, 16<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src.Params.Z < 3 || src.Params.N < 2 {
+		t.Fatalf("want several blocks and sub-blocks, got %+v", src.Params)
+	}
+	var pkts [][]byte
+	if err := Send([]*Source{src}, SendOptions{Repair: 0.7}, func(p []byte) error { pkts = append(pkts, bytes.Clone(p)); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	var got [][]byte
+	for _, p := range pkts {
+		if rng.Float64() >= 0.3 {
+			got = append(got, p)
+		}
+	}
+	rng.Shuffle(len(got), func(i, j int) { got[i], got[j] = got[j], got[i] })
+	lib := t.TempDir()
+	r := newReceiver(t, lib, "")
+	defer r.Close()
+	if err := r.HandleBatch(got); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("params %+v, status %+v, stats %+v", src.Params, r.Status(), r.Stats())
+	checkLibrary(t, lib, data)
+}

@@ -20,8 +20,10 @@ type SendOptions struct {
 	// K source symbols and Repair*K repair symbols of every block; each later
 	// round sends K+Repair*K fresh repair symbols.
 	Rounds int
-	// AnnounceEvery repeats the announcement after this many symbol packets
-	// (default 256); it is also sent at the start of every round.
+	// AnnounceEvery repeats the announcement after this many symbol packets;
+	// it is also sent at the start of every round. Default: an eighth of a
+	// round's symbol packets, clamped to 32..256, so even a short stream
+	// carries the announcement about eight times per round.
 	AnnounceEvery int
 	// Key signs every symbol packet; nil means a fresh key for this run.
 	// Receivers keep the symbols of each signing key apart, so an injected
@@ -44,6 +46,13 @@ type Source struct {
 // NewSource opens the archive in data (checking its signature) and prepares
 // its encoder with symbols of symbolSize bytes.
 func NewSource(data []byte, symbolSize int) (*Source, error) {
+	return NewSourceWith(data, symbolSize, 0)
+}
+
+// NewSourceWith is NewSource with a bound on the bytes of one source block
+// (RFC 6330 WS; <= 0 means fountain.DefaultMaxBlockSize): smaller blocks let
+// receivers with little memory decode, at the cost of more blocks to collect.
+func NewSourceWith(data []byte, symbolSize, maxBlockSize int) (*Source, error) {
 	if symbolSize < 1 || symbolSize > 65535 {
 		return nil, fmt.Errorf("%w: symbol size %d not in 1..65535", ErrOptions, symbolSize)
 	}
@@ -56,7 +65,7 @@ func NewSource(data []byte, symbolSize int) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := fountain.NewParams(uint64(len(data)), symbolSize, 0)
+	p, err := fountain.NewParams(uint64(len(data)), symbolSize, maxBlockSize)
 	if err != nil {
 		return nil, err
 	}
@@ -89,9 +98,6 @@ func Send(sources []*Source, opts SendOptions, emit func(pkt []byte) error) erro
 	if opts.Rounds == 0 {
 		opts.Rounds = 1
 	}
-	if opts.AnnounceEvery == 0 {
-		opts.AnnounceEvery = 256
-	}
 	if opts.Rounds < 0 || opts.Repair < 0 || opts.Repair > 1000 || opts.AnnounceEvery < 0 {
 		return fmt.Errorf("%w: rounds %d, repair %g", ErrOptions, opts.Rounds, opts.Repair)
 	}
@@ -120,6 +126,13 @@ func Send(sources []*Source, opts SendOptions, emit func(pkt []byte) error) erro
 			return err
 		}
 		opts.Key = k
+	}
+	if opts.AnnounceEvery == 0 {
+		per := 0
+		for _, l := range lanes {
+			per += l.perR
+		}
+		opts.AnnounceEvery = min(256, max(32, per/8))
 	}
 	var buf, sym []byte
 	announce := func() error {

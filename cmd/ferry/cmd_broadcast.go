@@ -97,7 +97,7 @@ sends each packet as one UDP datagram, paced by --rate.`)
 	out := fs.String("o", "", "write the packet stream to this file")
 	udp := fs.String("udp", "", "also send the packets as UDP datagrams to GROUP:PORT")
 	keyFile := fs.String("key", "", "sign packets with this key (NAME.key from 'ferry keygen'); default: a fresh key per run, so recordings of different runs do not combine")
-	every := fs.Int("announce-every", 256, "repeat the announcement after this many symbol packets")
+	every := fs.Int("announce-every", 0, "repeat the announcement after this many symbol packets (default: 1/8 of a round, 32..256)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
