@@ -235,3 +235,42 @@ func TestServeLibraryWithDelta(t *testing.T) {
 		t.Error("search does not find the page added by the delta")
 	}
 }
+
+// TestPackMixedSources packs a ZIM, a WARC, an EPUB book and an Atom feed
+// into one archive, each under its own prefix, found by content.
+func TestPackMixedSources(t *testing.T) {
+	zimPath := testdata.Path(t, "zim/small.zim")
+	warcPath := testdata.Path(t, "warc/example.warc.gz")
+	epubPath := testdata.Path(t, "epub/alice.epub")
+	feedPath := testdata.Path(t, "feeds/gulp-releases.atom")
+	bin := buildFerry(t)
+	dir := t.TempDir()
+	// A renamed copy: detection must go by content, not the extension.
+	b, err := os.ReadFile(epubPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "book.bin"), b, 0o644)
+	ferryRun(t, bin, dir, "keygen", "-o", "pub")
+	if out, errOut, code := ferryRun(t, bin, dir, "pack", "-k", "pub.key", "-o", "mixed.ferry", zimPath, warcPath, "book.bin", feedPath); code != 0 {
+		t.Fatalf("pack: %s%s", out, errOut)
+	}
+	ls, _, _ := ferryRun(t, bin, dir, "ls", "mixed.ferry")
+	count := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(ls), "\n") {
+		prefix, _, _ := strings.Cut(line, "/")
+		count[prefix]++
+	}
+	for _, p := range []string{"small", "example", "book.bin", "gulp-releases"} {
+		if count[p] == 0 {
+			t.Errorf("no entries under %s/ (have %v)", p, count)
+		}
+	}
+	if _, _, code := ferryRun(t, bin, dir, "verify", "mixed.ferry"); code != 0 {
+		t.Fatal("mixed archive does not verify")
+	}
+	out, _, _ := ferryRun(t, bin, dir, "search", "--json", "mixed.ferry", "rabbit")
+	if !strings.Contains(out, "book.bin/") {
+		t.Errorf("search for rabbit does not find the book: %s", out)
+	}
+}
