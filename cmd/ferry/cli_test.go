@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"ferry/internal/testdata"
+	"ferry/scrub"
 )
 
 // ferryRun runs the built command and returns stdout, stderr and the exit code.
@@ -273,4 +275,47 @@ func TestPackMixedSources(t *testing.T) {
 	if !strings.Contains(out, "book.bin/") {
 		t.Errorf("search for rabbit does not find the book: %s", out)
 	}
+}
+
+// TestExportScrubsWatermarks marks a library's archive the way Red Star OS
+// does, exports it, and checks the warning, the clean library file and the
+// verified copy on the card.
+func TestExportScrubsWatermarks(t *testing.T) {
+	udhr := testdata.Path(t, "udhr")
+	bin := buildFerry(t)
+	dir := t.TempDir()
+	must := func(args ...string) string {
+		t.Helper()
+		out, errOut, code := ferryRun(t, bin, dir, args...)
+		if code != 0 {
+			t.Fatalf("ferry %v: %d\n%s%s", args, code, out, errOut)
+		}
+		return out + errOut
+	}
+	must("keygen", "-o", "pub")
+	must("pack", "-k", "pub.key", "-o", "u.ferry", "--channel", "udhr", udhr)
+	must("trust", "add", "pub.pub", "--library", "lib")
+	must("import", "u.ferry", "--library", "lib")
+	files, _ := filepath.Glob(filepath.Join(dir, "lib", "archives", "*.ferry"))
+	if len(files) != 1 {
+		t.Fatalf("library files: %v", files)
+	}
+	orig, _ := os.ReadFile(files[0])
+	marked, err := scrub.AppendWatermark(orig, "SERIAL-1234")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(files[0], marked, 0o644)
+	out := must("export", "--library", "lib", "--to", "card")
+	if !strings.Contains(out, "Red Star OS watermark") {
+		t.Errorf("no watermark warning: %s", out)
+	}
+	if b, _ := os.ReadFile(files[0]); !bytes.Equal(b, orig) {
+		t.Error("library archive not restored to its signed bytes")
+	}
+	copies, _ := filepath.Glob(filepath.Join(dir, "card", "archives", "*.ferry"))
+	if len(copies) != 1 {
+		t.Fatalf("card files: %v", copies)
+	}
+	must("verify", copies[0])
 }

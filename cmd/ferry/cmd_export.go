@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"ferry/library"
 	"ferry/progress"
+	"ferry/scrub"
 )
 
 func init() {
@@ -24,6 +26,7 @@ resumable; free space is checked first.`)
 	since := fs.String("since-inventory", "", "inventory file of the receiving library")
 	var channels stringList
 	fs.Var(&channels, "channel", "export only this channel (repeatable)")
+	noScrub := fs.Bool("no-scrub", false, "do not remove Red Star OS watermarks and identifying metadata from the library's archives and the card's files")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -41,6 +44,13 @@ resumable; free space is checked first.`)
 			return err
 		}
 	}
+	if !*noScrub {
+		// A card that went through a Red Star OS computer carries its
+		// serial: clean the archives before they are copied out.
+		if err := scrubFolder(l.Dir); err != nil {
+			return err
+		}
+	}
 	bars := &copyBars{}
 	opts.Copy = bars.options()
 	opts.Start = func(r library.Record) { bars.start(fmt.Sprintf("%s edition %d", r.Channel, r.Edition)) }
@@ -52,5 +62,24 @@ resumable; free space is checked first.`)
 		}
 		fmt.Printf("%d archives written (%s), %d already on the card\n", len(res.Written), progress.Bytes(res.Bytes), len(res.Present))
 	}
+	if err == nil && !*noScrub {
+		err = scrubFolder(*to)
+	}
 	return err
+}
+
+// scrubFolder removes Red Star OS watermarks and identifying metadata from
+// every file under dir, warning about each watermark found. Removing a
+// watermark from an archive gives back its signed bytes.
+func scrubFolder(dir string) error {
+	return scrub.Walk(dir, false, func(p string, findings []scrub.Finding, err error) error {
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "warning: %s: %v\n", p, err)
+			return nil
+		}
+		if scrub.HasWatermark(findings) {
+			fmt.Fprintf(os.Stderr, "warning: %s carried a Red Star OS watermark: %v\n", p, findings)
+		}
+		return nil
+	})
 }
