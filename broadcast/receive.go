@@ -63,16 +63,12 @@ type Status struct {
 	Retries  int // decodes that failed verification
 }
 
-// Errors of the receiver.
-var (
-	ErrState = errors.New("broadcast: state folder")
-)
+// ErrState reports a problem with the state folder (unreadable, full).
+var ErrState = errors.New("broadcast: state folder")
 
 const (
-	maxVariants = 4 // distinct payloads kept per (SBN, ESI)
-	maxWorlds   = 4 // consistent symbol sets sought per block
-	maxAttempts = 12
-	maxCombos   = 16
+	maxVariants = 4  // distinct payloads kept per (SBN, ESI)
+	maxCombos   = 16 // union decodes tried (all pools, then leaving one out)
 	maxPools    = 64 // (parameters, sender) pools kept per archive
 	// maxCollections bounds the archives known by ID only (no announcement yet).
 	maxCollections = 4096
