@@ -237,7 +237,11 @@ func asciiHTML(b []byte) []byte {
 // begin, leaving the page otherwise untouched.
 func injectBar(page, bar []byte) []byte {
 	at := -1
-	low := bytes.ToLower(page[:min(len(page), 1<<20)])
+	// <body> is nearly always in the first few kB: look there first.
+	low := asciiLower(page[:min(len(page), 64<<10)])
+	if indexTag(low, "<body") < 0 && len(page) > len(low) {
+		low = asciiLower(page[:min(len(page), 1<<20)])
+	}
 	if i := indexTag(low, "<body"); i >= 0 {
 		if j := bytes.IndexByte(low[i:], '>'); j >= 0 {
 			at = i + j + 1
@@ -259,6 +263,20 @@ func injectBar(page, bar []byte) []byte {
 	out = append(out, page[:at]...)
 	out = append(out, bar...)
 	return append(out, page[at:]...)
+}
+
+// asciiLower lower-cases ASCII letters only, so byte offsets in the copy
+// are offsets in the page (bytes.ToLower may change the length of
+// non-ASCII text).
+func asciiLower(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		out[i] = c
+	}
+	return out
 }
 
 // indexTag finds "<body" followed by '>' or white space.
