@@ -150,12 +150,22 @@ const symbolSigPrefix = "ferry broadcast symbol v1\x00"
 // AppendSymbol appends a symbol packet signed by sender to dst.
 func AppendSymbol(dst []byte, id [IDSize]byte, oti [fountain.OTISize]byte, sbn uint8, esi uint32, sym []byte, sender *key.Secret) []byte {
 	start := len(dst)
+	dst = appendSymbolBody(dst, id, oti, sbn, esi, sym, sender.Public())
+	return finishSymbol(dst, start, sender)
+}
+
+// appendSymbolBody appends a symbol packet up to its signature.
+func appendSymbolBody(dst []byte, id [IDSize]byte, oti [fountain.OTISize]byte, sbn uint8, esi uint32, sym []byte, pub key.Public) []byte {
 	dst = appendHeader(dst, KindSymbol, id)
 	dst = append(dst, oti[:]...)
 	dst = append(dst, sbn, byte(esi>>16), byte(esi>>8), byte(esi))
-	pub := sender.Public()
 	dst = append(dst, pub[:]...)
-	dst = append(dst, sym...)
+	return append(dst, sym...)
+}
+
+// finishSymbol signs the symbol packet body dst[start:] and appends the
+// signature and the CRC.
+func finishSymbol(dst []byte, start int, sender *key.Secret) []byte {
 	msg := make([]byte, 0, len(symbolSigPrefix)+len(dst)-start)
 	msg = append(append(msg, symbolSigPrefix...), dst[start:]...)
 	dst = append(dst, sender.Sign(msg)...)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 
 	"ferry/archive"
 	"ferry/fountain"
@@ -134,22 +136,51 @@ func Send(sources []*Source, opts SendOptions, emit func(pkt []byte) error) erro
 		}
 		opts.AnnounceEvery = min(256, max(32, per/8))
 	}
-	var buf, sym []byte
-	announce := func() error {
-		for _, s := range sources {
-			for _, p := range s.parts {
-				if err := emit(p); err != nil {
-					return err
+	// Packets are queued in batches so that signing runs on all CPUs;
+	// they are emitted in order.
+	const batchN = 128
+	type item struct {
+		pkt  []byte
+		sign bool
+	}
+	var queue []item
+	bufs := make([][]byte, batchN)
+	nsym := 0
+	pub := opts.Key.Public()
+	workers := runtime.GOMAXPROCS(0)
+	flush := func() error {
+		var wg sync.WaitGroup
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := w; i < len(queue); i += workers {
+					if queue[i].sign {
+						queue[i].pkt = finishSymbol(queue[i].pkt, 0, opts.Key)
+					}
 				}
+			}()
+		}
+		wg.Wait()
+		for _, it := range queue {
+			if err := emit(it.pkt); err != nil {
+				return err
 			}
 		}
+		queue, nsym = queue[:0], 0
 		return nil
 	}
+	announce := func() {
+		for _, s := range sources {
+			for _, p := range s.parts {
+				queue = append(queue, item{pkt: p})
+			}
+		}
+	}
+	var sym []byte
 	sent := 0
 	for r := 0; r < opts.Rounds; r++ {
-		if err := announce(); err != nil {
-			return err
-		}
+		announce()
 		for _, l := range lanes {
 			l.count = 0
 		}
@@ -170,20 +201,25 @@ func Send(sources []*Source, opts SendOptions, emit func(pkt []byte) error) erro
 				if err := l.s.enc.Symbol(l.sbn, esi, sym); err != nil {
 					return err
 				}
-				buf = AppendSymbol(buf[:0], l.s.Ann.ShortID(), l.s.Params.Encode(), l.sbn, esi, sym, opts.Key)
-				if err := emit(buf); err != nil {
-					return err
+				if cap(bufs[nsym]) < t+symbolHeader+sigSize+crcSize {
+					bufs[nsym] = make([]byte, 0, t+symbolHeader+sigSize+crcSize)
 				}
+				bufs[nsym] = appendSymbolBody(bufs[nsym][:0], l.s.Ann.ShortID(), l.s.Params.Encode(), l.sbn, esi, sym, pub)
+				queue = append(queue, item{pkt: bufs[nsym], sign: true})
+				nsym++
 				sent++
 				if opts.AnnounceEvery > 0 && sent%opts.AnnounceEvery == 0 {
-					if err := announce(); err != nil {
+					announce()
+				}
+				if nsym == batchN {
+					if err := flush(); err != nil {
 						return err
 					}
 				}
 			}
 		}
 	}
-	return nil
+	return flush()
 }
 
 func newEncoder(data []byte, p fountain.Params) (*fountain.Encoder, error) {
