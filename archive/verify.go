@@ -168,7 +168,14 @@ func (r *Reader) checkLayout() error {
 		spans = append(spans, span{"section " + name, sec.s.Offset, sec.s.Length},
 			span{"hash list of " + name, sec.s.HashesOffset, sec.s.blocks() * 32})
 	}
-	sort.Slice(spans, func(a, b int) bool { return spans[a].off < spans[b].off })
+	// Empty parts (an empty section, its empty hash list) share an offset
+	// with the next part: order them first so the walk is deterministic.
+	sort.Slice(spans, func(a, b int) bool {
+		if spans[a].off != spans[b].off {
+			return spans[a].off < spans[b].off
+		}
+		return spans[a].len < spans[b].len
+	})
 	var at int64
 	for _, s := range spans {
 		if s.off != at {
