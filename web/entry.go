@@ -3,11 +3,13 @@ package web
 import (
 	"bytes"
 	"errors"
+	"html/template"
 	"io"
 	"net/http"
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"ferry/archive"
@@ -207,12 +209,68 @@ func isHTML(ctype string) bool {
 
 // barHTML renders the ferry bar, its style and script for an archive page.
 func (h *Handler) barHTML(p *page, nonce string) []byte {
-	var b bytes.Buffer
-	b.WriteString(`<link rel="stylesheet" href="/_/bar.css" /><script src="/_/ui.js" defer="defer" nonce="` + nonce + `"></script>`)
-	if err := barOnly.ExecuteTemplate(&b, "bar", p); err != nil {
+	// The bar differs between pages only in the language-switch link (and
+	// the nonce): render it once per language, library and search words
+	// with a placeholder, and splice the link in. The link is already a
+	// normalised URL (escaped path and encoded query), so HTML-escaping it
+	// gives what the template would write.
+	key := barKey{p.Lang, p.Explicit, p.Query, p.In}
+	tmpl, ok := h.bars.get(key)
+	if !ok {
+		q := *p
+		q.Switch = switchPlaceholder
+		var b bytes.Buffer
+		if err := barOnly.ExecuteTemplate(&b, "bar", &q); err != nil {
+			return nil
+		}
+		tmpl = asciiHTML(b.Bytes())
+		h.bars.put(key, tmpl)
+	}
+	var link bytes.Buffer
+	if err := hrefOnly.Execute(&link, p.Switch); err != nil {
 		return nil
 	}
-	return asciiHTML(b.Bytes())
+	esc := bytes.TrimSuffix(bytes.TrimPrefix(link.Bytes(), []byte(`<a href="`)), []byte(`">`))
+	head := `<link rel="stylesheet" href="/_/bar.css" /><script src="/_/ui.js" defer="defer" nonce="` + nonce + `"></script>`
+	out := make([]byte, 0, len(head)+len(tmpl)+len(esc))
+	out = append(out, head...)
+	return append(out, bytes.Replace(tmpl, []byte(switchPlaceholder), asciiHTML(esc), 1)...)
+}
+
+// switchPlaceholder stands for the switch link in cached bars; hrefOnly
+// escapes the real link exactly as the bar template does in its href.
+const switchPlaceholder = "/ferry-switch-link-placeholder"
+
+var hrefOnly = template.Must(template.New("href").Parse(`<a href="{{.}}">`))
+
+type barKey struct {
+	lang     string
+	explicit bool
+	query    string
+	in       string
+}
+
+// barCache keeps rendered bars; it is emptied when full (search words make
+// keys unbounded).
+type barCache struct {
+	mu sync.Mutex
+	m  map[barKey][]byte
+}
+
+func (c *barCache) get(k barKey) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b, ok := c.m[k]
+	return b, ok
+}
+
+func (c *barCache) put(k barKey, b []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= 1024 {
+		c.m = map[barKey][]byte{}
+	}
+	c.m[k] = b
 }
 
 // asciiHTML writes every non-ASCII character as a numeric character

@@ -53,6 +53,7 @@ type Handler struct {
 	opts   Options
 	mux    *http.ServeMux
 	texts  textCache
+	bars   barCache
 }
 
 type lib struct {
