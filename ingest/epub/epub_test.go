@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"image/png"
 	"io"
 	"net/url"
@@ -17,50 +16,9 @@ import (
 	"golang.org/x/net/html"
 
 	"ferry/ingest"
+	"ferry/internal/ingesttest"
 	"ferry/internal/testdata"
 )
-
-type walked struct {
-	entries map[string]ingest.Entry
-	order   []string
-}
-
-func walkAll(t testing.TB, s ingest.Source) walked {
-	t.Helper()
-	w := walked{entries: map[string]ingest.Entry{}}
-	err := s.Walk(context.Background(), func(e ingest.Entry) error {
-		if _, dup := w.entries[e.Path]; dup {
-			return fmt.Errorf("duplicate path %q", e.Path)
-		}
-		if e.Path == "" || path.Clean(e.Path) != e.Path || strings.HasPrefix(e.Path, "/") || strings.HasPrefix(e.Path, "../") {
-			return fmt.Errorf("unclean path %q", e.Path)
-		}
-		w.entries[e.Path] = e
-		w.order = append(w.order, e.Path)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return w
-}
-
-func read(t testing.TB, e ingest.Entry) []byte {
-	t.Helper()
-	rc, err := e.Open()
-	if err != nil {
-		t.Fatalf("%s: %v", e.Path, err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatalf("%s: %v", e.Path, err)
-	}
-	if e.Size >= 0 && int64(len(b)) != e.Size {
-		t.Errorf("%s: Size %d, read %d", e.Path, e.Size, len(b))
-	}
-	return b
-}
 
 type link struct{ rel, href, text string }
 
@@ -112,7 +70,7 @@ func TestAlice(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	w := walkAll(t, b)
+	w := ingesttest.Walk(t, b)
 	md := b.Metadata()
 	if md.Title != "Alice's Adventures in Wonderland" || md.Creator != "Lewis Carroll" || md.Language != "en-US" || md.MainPage != TOCPage {
 		t.Errorf("metadata %+v", md)
@@ -122,18 +80,18 @@ func TestAlice(t *testing.T) {
 	} else if cfg, err := png.DecodeConfig(bytes.NewReader(il)); err != nil || cfg.Width != IllustrationSize || cfg.Height != IllustrationSize {
 		t.Errorf("illustration %+v, %v", cfg, err)
 	}
-	toc, ok := w.entries[TOCPage]
+	toc, ok := w.Entries[TOCPage]
 	if !ok || !toc.Article {
-		t.Fatalf("no TOC page: %v", w.order)
+		t.Fatalf("no TOC page: %v", w.Order)
 	}
 	// The TOC lists the chapters by their nav labels, in order.
 	var chapters []string
-	for _, l := range links(read(t, toc)) {
+	for _, l := range links(ingesttest.Read(t, toc)) {
 		p, ok := target(TOCPage, l.href)
 		if !ok {
 			continue
 		}
-		if _, ok := w.entries[p]; !ok {
+		if _, ok := w.Entries[p]; !ok {
 			t.Errorf("TOC link %q → %q missing", l.href, p)
 		}
 		if l.text != "처음부터 읽기" {
@@ -147,7 +105,7 @@ func TestAlice(t *testing.T) {
 	// reading order, and "prev" leads back.
 	cur, seen := "book/titlepage.xhtml", 0
 	for cur != "" {
-		e, ok := w.entries[cur]
+		e, ok := w.Entries[cur]
 		if !ok {
 			t.Fatalf("chapter %q missing", cur)
 		}
@@ -155,14 +113,14 @@ func TestAlice(t *testing.T) {
 			t.Errorf("%s: article=%v title=%q", cur, e.Article, e.Title)
 		}
 		seen++
-		page := read(t, e)
+		page := ingesttest.Read(t, e)
 		next := ""
 		for _, l := range links(page) {
 			p, ok := target(cur, l.href)
 			if !ok {
 				continue
 			}
-			if _, exists := w.entries[p]; !exists {
+			if _, exists := w.Entries[p]; !exists {
 				t.Errorf("%s: link %q → %q is not an entry", cur, l.href, p)
 			}
 			if l.rel == "next" {
@@ -180,14 +138,14 @@ func TestAlice(t *testing.T) {
 	if seen != 11 {
 		t.Errorf("followed %d chapters by next links, want 11 (title page + 10)", seen)
 	}
-	if e := w.entries["book/chapter_001.xhtml"]; e.Title != "Down The Rabbit-Hole" {
+	if e := w.Entries["book/chapter_001.xhtml"]; e.Title != "Down The Rabbit-Hole" {
 		t.Errorf("chapter 1 title %q", e.Title)
 	}
 	// All 28 illustrations.
 	jpegs := 0
-	for p, e := range w.entries {
+	for p, e := range w.Entries {
 		if strings.HasPrefix(p, "book/images/") && e.MIME == "image/jpeg" {
-			if b := read(t, e); len(b) < 1000 || b[0] != 0xff || b[1] != 0xd8 {
+			if b := ingesttest.Read(t, e); len(b) < 1000 || b[0] != 0xff || b[1] != 0xd8 {
 				t.Errorf("%s is not a JPEG", p)
 			}
 			jpegs++
@@ -196,13 +154,13 @@ func TestAlice(t *testing.T) {
 	if jpegs != 28 {
 		t.Errorf("%d illustrations, want 28", jpegs)
 	}
-	if _, ok := w.entries["book/css/stylesheet.css"]; !ok {
+	if _, ok := w.Entries["book/css/stylesheet.css"]; !ok {
 		t.Error("stylesheet missing")
 	}
 	// The injected chapters stay well-formed XML.
-	for _, p := range w.order {
+	for _, p := range w.Order {
 		if strings.HasSuffix(p, ".xhtml") {
-			if err := wellFormed(read(t, w.entries[p])); err != nil {
+			if err := wellFormed(ingesttest.Read(t, w.Entries[p])); err != nil {
 				t.Errorf("%s is no longer well-formed: %v", p, err)
 			}
 		}
@@ -262,23 +220,23 @@ func TestEPUB2NCXAndKorean(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := walkAll(t, b)
+	w := ingesttest.Walk(t, b)
 	if b.Metadata().Title != "조선말 책" || b.Metadata().Language != "ko" {
 		t.Errorf("metadata %+v", b.Metadata())
 	}
-	if e := w.entries["book/Text/c1.xhtml"]; e.Title != "제1장 머리말" {
+	if e := w.Entries["book/Text/c1.xhtml"]; e.Title != "제1장 머리말" {
 		t.Errorf("c1 title %q", e.Title)
 	}
-	if _, ok := w.entries["book/Images/한.png"]; !ok {
-		t.Errorf("image missing: %v", w.order)
+	if _, ok := w.Entries["book/Images/한.png"]; !ok {
+		t.Errorf("image missing: %v", w.Order)
 	}
-	toc := string(read(t, w.entries[TOCPage]))
+	toc := string(ingesttest.Read(t, w.Entries[TOCPage]))
 	for _, want := range []string{"제1장 머리말", `href="book/Text/c1.xhtml#s1"`, "margin-left:2em", `lang="ko"`} {
 		if !strings.Contains(toc, want) {
 			t.Errorf("TOC lacks %q:\n%s", want, toc)
 		}
 	}
-	c1 := string(read(t, w.entries["book/Text/c1.xhtml"]))
+	c1 := string(ingesttest.Read(t, w.Entries["book/Text/c1.xhtml"]))
 	if !strings.Contains(c1, `<BODY class="x"><div class="ferry-nav"`) || !strings.Contains(c1, `href="c2.xhtml">다음 →</a></div></BODY>`) {
 		t.Errorf("nav not injected:\n%s", c1)
 	}
@@ -398,8 +356,8 @@ func FuzzPackage(f *testing.F) {
 		if err != nil {
 			return
 		}
-		w := walkAll(t, bk)
-		for _, e := range w.entries {
+		w := ingesttest.Walk(t, bk)
+		for _, e := range w.Entries {
 			if rc, err := e.Open(); err == nil {
 				io.Copy(io.Discard, io.LimitReader(rc, 1<<20))
 				rc.Close()

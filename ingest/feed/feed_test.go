@@ -17,55 +17,17 @@ import (
 	"time"
 
 	"ferry/ingest"
+	"ferry/internal/ingesttest"
 	"ferry/internal/testdata"
 )
-
-type walked struct {
-	entries map[string]ingest.Entry
-	order   []string
-}
-
-func walkAll(t testing.TB, s ingest.Source) walked {
-	t.Helper()
-	w := walked{entries: map[string]ingest.Entry{}}
-	err := s.Walk(context.Background(), func(e ingest.Entry) error {
-		if _, dup := w.entries[e.Path]; dup {
-			return fmt.Errorf("duplicate path %q", e.Path)
-		}
-		if e.Path == "" || path.Clean(e.Path) != e.Path || strings.HasPrefix(e.Path, "/") || strings.HasPrefix(e.Path, "../") {
-			return fmt.Errorf("unclean path %q", e.Path)
-		}
-		w.entries[e.Path] = e
-		w.order = append(w.order, e.Path)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return w
-}
-
-func read(t testing.TB, e ingest.Entry) string {
-	t.Helper()
-	rc, err := e.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
 
 var hrefRE = regexp.MustCompile(`(?:href|src)="([^"]*)"`)
 
 // checkLinks: every link in every page stays local and leads to an entry.
-func checkLinks(t *testing.T, w walked) {
+func checkLinks(t *testing.T, w ingesttest.Walked) {
 	t.Helper()
-	for _, p := range w.order {
-		e := w.entries[p]
+	for _, p := range w.Order {
+		e := w.Entries[p]
 		if !e.Article {
 			continue
 		}
@@ -79,7 +41,7 @@ func checkLinks(t *testing.T, w walked) {
 				continue
 			}
 			target := path.Join(path.Dir(p), unescape(href))
-			if _, ok := w.entries[target]; !ok {
+			if _, ok := w.Entries[target]; !ok {
 				t.Errorf("%s: link %q → %q is not an entry", p, href, target)
 			}
 		}
@@ -106,20 +68,20 @@ func TestGulpAtom(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := walkAll(t, f)
+	w := ingesttest.Walk(t, f)
 	if md := f.Metadata(); md.Title != "Release notes from gulp" || md.MainPage != IndexPage || md.Language != "en-US" {
 		t.Errorf("metadata %+v", md)
 	}
-	idx := read(t, w.entries[IndexPage])
+	idx := read(t, w.Entries[IndexPage])
 	// Newest first: v3.9.0 (2015-06-01) before v3.8.11 (2015-02-09).
 	i, j := strings.Index(idx, ">v3.9.0<"), strings.Index(idx, ">v3.8.11<")
 	if i < 0 || j < 0 || i > j {
 		t.Errorf("index order wrong:\n%s", idx)
 	}
 	p := "items/2015-06-01-v3-9-0.html"
-	e, ok := w.entries[p]
+	e, ok := w.Entries[p]
 	if !ok {
-		t.Fatalf("no %s in %v", p, w.order)
+		t.Fatalf("no %s in %v", p, w.Order)
 	}
 	page := read(t, e)
 	for _, want := range []string{"<h1>v3.9.0</h1>", "<p>3.9.0</p>", "contra", "2015-06-01", "<span>https://github.com/gulpjs/gulp/releases/tag/v3.9.0</span>"} {
@@ -143,6 +105,9 @@ var (
 	dateRE     = regexp.MustCompile(`(?:발의|제출)연월일\s*:\s*(\d{4})\.\s*(\d{1,2})\.\s*(\d{1,2})`)
 	proposerRE = regexp.MustCompile(`제\s*출\s*자\s*:\s*(.+)`)
 )
+
+// read returns an entry's content as text.
+func read(t testing.TB, e ingest.Entry) string { return string(ingesttest.Read(t, e)) }
 
 func readBills(t testing.TB) []bill {
 	dir := testdata.Path(t, "kolaw/kobill")
@@ -253,16 +218,16 @@ func TestKoreanRSS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := walkAll(t, f)
+	w := ingesttest.Walk(t, f)
 	if md := f.Metadata(); md.Title != "국회 의안 소식" || md.Language != "ko" {
 		t.Errorf("metadata %+v", md)
 	}
-	if len(w.order) != 1+len(bills)+1 {
-		t.Errorf("%d entries, want index + %d items + 1 enclosure: %v", len(w.order), len(bills), w.order)
+	if len(w.Order) != 1+len(bills)+1 {
+		t.Errorf("%d entries, want index + %d items + 1 enclosure: %v", len(w.Order), len(bills), w.Order)
 	}
 	// Every bill is an article with its Korean title and reason text.
 	byTitle := map[string]ingest.Entry{}
-	for _, e := range w.entries {
+	for _, e := range w.Entries {
 		if strings.HasPrefix(e.Path, ItemDir) {
 			byTitle[e.Title] = e
 		}
@@ -293,7 +258,7 @@ func TestKoreanRSS(t *testing.T) {
 		}
 	}
 	// Index: newest first.
-	idx := read(t, w.entries[IndexPage])
+	idx := read(t, w.Entries[IndexPage])
 	sorted := append([]bill(nil), bills...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].date.After(sorted[j].date) })
 	last := -1
@@ -305,9 +270,9 @@ func TestKoreanRSS(t *testing.T) {
 		last = k
 	}
 	// The enclosure is carried and linked.
-	enc, ok := w.entries["media/의안 9890.txt"]
+	enc, ok := w.Entries["media/의안 9890.txt"]
 	if !ok {
-		t.Fatalf("enclosure missing: %v", w.order)
+		t.Fatalf("enclosure missing: %v", w.Order)
 	}
 	if read(t, enc) != bills[0].reason || enc.MIME != "text/plain" {
 		t.Errorf("enclosure content or MIME (%q) wrong", enc.MIME)
@@ -345,9 +310,9 @@ func TestHostileMarkupBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := walkAll(t, f)
-	for _, p := range w.order {
-		if page := read(t, w.entries[p]); p != IndexPage && (!strings.Contains(page, "끝") || strings.Contains(page, "<script")) {
+	w := ingesttest.Walk(t, f)
+	for _, p := range w.Order {
+		if page := read(t, w.Entries[p]); p != IndexPage && (!strings.Contains(page, "끝") || strings.Contains(page, "<script")) {
 			t.Errorf("%s: text lost or script kept", p)
 		}
 	}
@@ -374,8 +339,8 @@ func FuzzFeed(f *testing.F) {
 		if err != nil {
 			return
 		}
-		w := walkAll(t, fd)
-		for _, e := range w.entries {
+		w := ingesttest.Walk(t, fd)
+		for _, e := range w.Entries {
 			if e.Article && strings.Contains(strings.ToLower(read(t, e)), "<script") {
 				t.Fatalf("%s: script survived", e.Path)
 			}

@@ -16,56 +16,15 @@ import (
 	"golang.org/x/net/html"
 
 	"ferry/ingest"
+	"ferry/internal/ingesttest"
 	"ferry/internal/testdata"
 )
-
-type got struct {
-	entries map[string]ingest.Entry
-	order   []string
-}
-
-func walkAll(t testing.TB, s ingest.Source) got {
-	t.Helper()
-	g := got{entries: map[string]ingest.Entry{}}
-	err := s.Walk(context.Background(), func(e ingest.Entry) error {
-		if _, dup := g.entries[e.Path]; dup {
-			return fmt.Errorf("duplicate path %q", e.Path)
-		}
-		if err := checkPath(e.Path); err != nil {
-			return err
-		}
-		g.entries[e.Path] = e
-		g.order = append(g.order, e.Path)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return g
-}
 
 func checkPath(p string) error {
 	if p == "" || strings.HasPrefix(p, "/") || path.Clean(p) != p || strings.HasPrefix(p, "../") || p == ".." {
 		return fmt.Errorf("unclean path %q", p)
 	}
 	return nil
-}
-
-func readEntry(t testing.TB, e ingest.Entry) []byte {
-	t.Helper()
-	rc, err := e.Open()
-	if err != nil {
-		t.Fatalf("%s: %v", e.Path, err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatalf("%s: %v", e.Path, err)
-	}
-	if e.Size >= 0 && int64(len(b)) != e.Size {
-		t.Errorf("%s: Size %d but read %d bytes", e.Path, e.Size, len(b))
-	}
-	return b
 }
 
 // pageLinks returns the URL references of a page (href, src, srcset).
@@ -97,14 +56,14 @@ func pageLinks(b []byte) []string {
 
 // checkLinks verifies that every relative link of every HTML entry leads to
 // an entry, and returns how many internal and absolute links it saw.
-func checkLinks(t *testing.T, g got) (internal, external int) {
+func checkLinks(t *testing.T, g ingesttest.Walked) (internal, external int) {
 	t.Helper()
-	for _, p := range g.order {
-		e := g.entries[p]
+	for _, p := range g.Order {
+		e := g.Entries[p]
 		if !e.Article || e.Redirect != "" {
 			continue
 		}
-		for _, l := range pageLinks(readEntry(t, e)) {
+		for _, l := range pageLinks(ingesttest.Read(t, e)) {
 			u, err := url.Parse(l)
 			if err != nil || l == "" || strings.HasPrefix(l, "#") {
 				continue
@@ -114,7 +73,7 @@ func checkLinks(t *testing.T, g got) (internal, external int) {
 				continue
 			}
 			target := path.Join(path.Dir(p), u.Path)
-			if _, ok := g.entries[target]; !ok {
+			if _, ok := g.Entries[target]; !ok {
 				t.Errorf("%s: link %q leads to %q, which is not an entry", p, l, target)
 			}
 			internal++
@@ -136,10 +95,10 @@ func TestIANA(t *testing.T) {
 	if st.Revisits == 0 || st.RevisitsUnresolved != 0 || st.RevisitsResolved != st.Revisits {
 		t.Errorf("revisits: %+v", st)
 	}
-	g := walkAll(t, s)
-	t.Logf("stats %+v, %d entries", st, len(g.entries))
+	g := ingesttest.Walk(t, s)
+	t.Logf("stats %+v, %d entries", st, len(g.Entries))
 	for _, want := range []string{"www.iana.org/index.html", "www.iana.org/domains/root", "www.iana.org/_css/2013.1/screen.css", "www.iana.org/numbers", "www.iana.org/domains/root/db"} {
-		e, ok := g.entries[want]
+		e, ok := g.Entries[want]
 		if !ok {
 			t.Errorf("missing entry %q", want)
 			continue
@@ -148,26 +107,26 @@ func TestIANA(t *testing.T) {
 			t.Errorf("%s has no MIME type", want)
 		}
 	}
-	if e := g.entries["www.iana.org/domains/root"]; !e.Article || !strings.Contains(e.Title, "Root Zone") {
+	if e := g.Entries["www.iana.org/domains/root"]; !e.Article || !strings.Contains(e.Title, "Root Zone") {
 		t.Errorf("domains/root: article=%v title=%q", e.Article, e.Title)
 	}
-	if e := g.entries["www.iana.org/_css/2013.1/screen.css"]; !strings.HasPrefix(e.MIME, "text/css") {
+	if e := g.Entries["www.iana.org/_css/2013.1/screen.css"]; !strings.HasPrefix(e.MIME, "text/css") {
 		t.Errorf("screen.css MIME %q", e.MIME)
 	}
 	// The 302 from /about/performance/ietf-statistics points at a captured page.
-	if e := g.entries["www.iana.org/about/performance/ietf-statistics"]; e.Redirect != "www.iana.org/performance/ietf-statistics" {
+	if e := g.Entries["www.iana.org/about/performance/ietf-statistics"]; e.Redirect != "www.iana.org/performance/ietf-statistics" {
 		t.Errorf("redirect = %+v", e)
-	} else if _, ok := g.entries[e.Redirect]; !ok {
+	} else if _, ok := g.Entries[e.Redirect]; !ok {
 		t.Errorf("redirect target %q missing", e.Redirect)
 	}
-	for _, e := range g.entries {
+	for _, e := range g.Entries {
 		if e.Redirect != "" {
-			if _, ok := g.entries[e.Redirect]; !ok {
+			if _, ok := g.Entries[e.Redirect]; !ok {
 				t.Errorf("%s redirects to missing %s", e.Path, e.Redirect)
 			}
 			continue
 		}
-		readEntry(t, e)
+		ingesttest.Read(t, e)
 	}
 	in, ext := checkLinks(t, g)
 	t.Logf("%d internal links checked, %d left absolute", in, ext)
@@ -176,7 +135,7 @@ func TestIANA(t *testing.T) {
 	}
 	// print.css was captured over https last: its newest capture is a
 	// revisit resolved to the original payload.
-	css := readEntry(t, g.entries["www.iana.org/_css/2013.1/print.css"])
+	css := ingesttest.Read(t, g.Entries["www.iana.org/_css/2013.1/print.css"])
 	if !bytes.Contains(css, []byte("{")) {
 		t.Errorf("print.css payload looks wrong: %q", css[:min(len(css), 80)])
 	}
@@ -194,15 +153,15 @@ func TestExample(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s.Close()
-			g := walkAll(t, s)
-			e, ok := g.entries["example.com/index.html"]
+			g := ingesttest.Walk(t, s)
+			e, ok := g.Entries["example.com/index.html"]
 			if !ok {
-				t.Fatalf("example.com/index.html missing; have %v", g.order)
+				t.Fatalf("example.com/index.html missing; have %v", g.Order)
 			}
 			if e.Title != "Example Domain" || !e.Article {
 				t.Errorf("entry %+v", e)
 			}
-			if b := readEntry(t, e); !bytes.Contains(b, []byte("illustrative examples")) {
+			if b := ingesttest.Read(t, e); !bytes.Contains(b, []byte("illustrative examples")) {
 				t.Errorf("body: %q", b)
 			}
 			t.Logf("%s: %+v", name, s.Stats())
@@ -265,33 +224,33 @@ func TestNewestWinsAndRevisit(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			g := walkAll(t, s)
-			a := g.entries["site.example/a/index.html"]
+			g := ingesttest.Walk(t, s)
+			a := g.Entries["site.example/a/index.html"]
 			if a.Title != "New" {
 				t.Errorf("newest capture did not win: title %q", a.Title)
 			}
-			body := string(readEntry(t, a))
+			body := string(ingesttest.Read(t, a))
 			for _, want := range []string{`href="../b@x=1&amp;y=2#top"`, `href="s.css"`, `href="http://site.example/gone"`, `href="../moved"`} {
 				if !strings.Contains(body, want) {
 					t.Errorf("rewritten page lacks %s:\n%s", want, body)
 				}
 			}
-			if c := string(readEntry(t, g.entries["site.example/a/s.css"])); !strings.Contains(c, `url("img/bg.png")`) || !strings.Contains(c, `@import "http://site.example/a/other.css"`) {
+			if c := string(ingesttest.Read(t, g.Entries["site.example/a/s.css"])); !strings.Contains(c, `url("img/bg.png")`) || !strings.Contains(c, `@import "http://site.example/a/other.css"`) {
 				t.Errorf("css: %s", c)
 			}
-			if e := g.entries["site.example/a/img/bg.png"]; e.MIME != "image/png" {
+			if e := g.Entries["site.example/a/img/bg.png"]; e.MIME != "image/png" {
 				t.Errorf("sniffed MIME %q", e.MIME)
 			}
-			if e := g.entries["site.example/moved"]; e.Redirect != "site.example/b@x=1&y=2" {
+			if e := g.Entries["site.example/moved"]; e.Redirect != "site.example/b@x=1&y=2" {
 				t.Errorf("redirect %+v", e)
 			}
-			if _, ok := g.entries["site.example/gone"]; ok {
+			if _, ok := g.Entries["site.example/gone"]; ok {
 				t.Error("404 capture became an entry")
 			}
-			if c := readEntry(t, g.entries["site.example/c"]); string(c) != "<title>B</title>b" {
+			if c := ingesttest.Read(t, g.Entries["site.example/c"]); string(c) != "<title>B</title>b" {
 				t.Errorf("revisit payload %q", c)
 			}
-			if c := string(readEntry(t, g.entries["site.example/d.css"])); !strings.Contains(c, "background") {
+			if c := string(ingesttest.Read(t, g.Entries["site.example/d.css"])); !strings.Contains(c, "background") {
 				t.Errorf("revisit by reference: %q", c)
 			}
 			if st := s.Stats(); st.RevisitsResolved != 2 || st.RevisitsUnresolved != 0 {
@@ -317,15 +276,15 @@ func TestRedirectCycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := walkAll(t, s)
+	g := ingesttest.Walk(t, s)
 	for _, p := range []string{"c.example/a", "c.example/b", "c.example/p"} {
 		seen := 0
 		q := p
-		for g.entries[q].Redirect != "" && seen < 5 {
-			q = g.entries[q].Redirect
+		for g.Entries[q].Redirect != "" && seen < 5 {
+			q = g.Entries[q].Redirect
 			seen++
 		}
-		e, ok := g.entries[q]
+		e, ok := g.Entries[q]
 		if !ok || e.Redirect != "" || !e.Article {
 			t.Errorf("%s does not end at content (stopped at %q)", p, q)
 		}
@@ -504,7 +463,7 @@ func TestOpenTwice(t *testing.T) {
 		if !e.Article {
 			return nil
 		}
-		a, b := readEntry(t, e), readEntry(t, e)
+		a, b := ingesttest.Read(t, e), ingesttest.Read(t, e)
 		if !bytes.Equal(a, b) {
 			t.Errorf("%s: second Open differs", e.Path)
 		}
