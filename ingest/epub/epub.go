@@ -494,7 +494,7 @@ func (b *Book) docTitle(name string) string {
 }
 
 func parseNav(data []byte, navName string) []tocItem {
-	if unclosed(data) > maxUnclosed {
+	if ingest.Unclosed(data) > maxUnclosed {
 		return nil // the parser is superlinear on such markup; use the NCX or spine
 	}
 	doc, err := xhtml.Parse(bytes.NewReader(data))
@@ -576,28 +576,6 @@ type navPoint struct {
 // maxUnclosed is how many elements a nav document may leave open before
 // it is not parsed (see unclosed).
 const maxUnclosed = 2000
-
-// unclosed counts start tags of non-void elements minus end tags with the
-// linear tokenizer; well-formed documents stay near zero.
-func unclosed(data []byte) int {
-	z := xhtml.NewTokenizer(bytes.NewReader(data))
-	n := 0
-	for {
-		switch z.Next() {
-		case xhtml.ErrorToken:
-			return n
-		case xhtml.StartTagToken:
-			name, _ := z.TagName()
-			switch atom.Lookup(name) {
-			case atom.Br, atom.Hr, atom.Img, atom.Input, atom.Meta, atom.Link, atom.Wbr, atom.Area, atom.Base, atom.Col, atom.Embed, atom.Source, atom.Track, atom.Param:
-			default:
-				n++
-			}
-		case xhtml.EndTagToken:
-			n--
-		}
-	}
-}
 
 func parseNCX(data []byte, ncxName string) []tocItem {
 	var ncx struct {
@@ -751,11 +729,11 @@ func (b *Book) chapter(name string) ([]byte, error) {
 	var nav strings.Builder
 	nav.WriteString(`<div class="ferry-nav" style="margin:1em 0;font-family:sans-serif">`)
 	if i > 0 {
-		fmt.Fprintf(&nav, `<a rel="prev" href="%s">← 이전</a> · `, html.EscapeString(relLink(self, b.outPath(b.order[i-1]))))
+		fmt.Fprintf(&nav, `<a rel="prev" href="%s">← 이전</a> · `, html.EscapeString(ingest.RelLink(self, b.outPath(b.order[i-1]))))
 	}
-	fmt.Fprintf(&nav, `<a rel="contents" href="%s">차례</a>`, html.EscapeString(relLink(self, TOCPage)))
+	fmt.Fprintf(&nav, `<a rel="contents" href="%s">차례</a>`, html.EscapeString(ingest.RelLink(self, TOCPage)))
 	if i >= 0 && i+1 < len(b.order) {
-		fmt.Fprintf(&nav, ` · <a rel="next" href="%s">다음 →</a>`, html.EscapeString(relLink(self, b.outPath(b.order[i+1]))))
+		fmt.Fprintf(&nav, ` · <a rel="next" href="%s">다음 →</a>`, html.EscapeString(ingest.RelLink(self, b.outPath(b.order[i+1]))))
 	}
 	nav.WriteString(`</div>`)
 	return injectNav(data, nav.String()), nil
@@ -841,7 +819,7 @@ func (b *Book) tocPage() []byte {
 	if b.meta.Creator != "" {
 		fmt.Fprintf(&s, "<p>%s</p>\n", html.EscapeString(b.meta.Creator))
 	}
-	fmt.Fprintf(&s, "<p><a href=\"%s\">처음부터 읽기</a></p>\n<nav>\n<h2>차례</h2>\n<ul>\n", html.EscapeString(relLink(TOCPage, b.outPath(b.order[0]))))
+	fmt.Fprintf(&s, "<p><a href=\"%s\">처음부터 읽기</a></p>\n<nav>\n<h2>차례</h2>\n<ul>\n", html.EscapeString(ingest.RelLink(TOCPage, b.outPath(b.order[0]))))
 	for _, t := range b.toc {
 		indent := t.depth
 		if indent > 6 {
@@ -850,7 +828,7 @@ func (b *Book) tocPage() []byte {
 		fmt.Fprintf(&s, "<li style=\"margin-left:%dem\">", 2*indent)
 		if t.target != "" {
 			name, frag, _ := strings.Cut(t.target, "#")
-			href := relLink(TOCPage, b.outPath(name))
+			href := ingest.RelLink(TOCPage, b.outPath(name))
 			if frag != "" {
 				href += "#" + url.PathEscape(frag)
 			}
@@ -862,33 +840,6 @@ func (b *Book) tocPage() []byte {
 	}
 	s.WriteString("</ul>\n</nav>\n</body>\n</html>\n")
 	return []byte(s.String())
-}
-
-// relLink returns the relative reference from entry path from to entry
-// path to, each segment percent-escaped.
-func relLink(from, to string) string {
-	fs := strings.Split(from, "/")
-	fs = fs[:len(fs)-1]
-	ts := strings.Split(to, "/")
-	common := 0
-	for common < len(fs) && common < len(ts)-1 && fs[common] == ts[common] {
-		common++
-	}
-	var sb strings.Builder
-	for i := common; i < len(fs); i++ {
-		sb.WriteString("../")
-	}
-	for i, s := range ts[common:] {
-		if i > 0 {
-			sb.WriteByte('/')
-		}
-		sb.WriteString(url.PathEscape(s))
-	}
-	out := sb.String()
-	if first, _, _ := strings.Cut(out, "/"); strings.Contains(first, ":") {
-		out = "./" + out
-	}
-	return out
 }
 
 func isDoc(mt string) bool {

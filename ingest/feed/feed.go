@@ -245,7 +245,7 @@ func build(pf *gofeed.Feed, dir string) *Feed {
 			content = strings.ToValidUTF8(content[:maxContent], "")
 		}
 		switch {
-		case strings.Contains(content, "<") && budget >= len(content) && unclosed(content) <= maxUnclosed:
+		case strings.Contains(content, "<") && budget >= len(content) && ingest.Unclosed([]byte(content)) <= maxUnclosed:
 			budget -= len(content)
 			a.content = Sanitize(content, func(ref string) string { return localRef(a, ref) })
 		case strings.Contains(content, "<"):

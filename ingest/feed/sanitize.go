@@ -159,28 +159,6 @@ func flatText(b *strings.Builder, n *html.Node) {
 	}
 }
 
-// unclosed counts start tags of non-void elements minus end tags, in
-// linear time: well-formed content stays near zero.
-func unclosed(s string) int {
-	z := html.NewTokenizer(strings.NewReader(s))
-	n := 0
-	for {
-		switch z.Next() {
-		case html.ErrorToken:
-			return n
-		case html.StartTagToken:
-			name, _ := z.TagName()
-			switch atom.Lookup(name) {
-			case atom.Br, atom.Hr, atom.Img, atom.Input, atom.Meta, atom.Link, atom.Wbr, atom.Area, atom.Base, atom.Col, atom.Embed, atom.Source, atom.Track, atom.Param:
-			default:
-				n++
-			}
-		case html.EndTagToken:
-			n--
-		}
-	}
-}
-
 // tokenText extracts the text of HTML in linear time (tokenizer only),
 // skipping the content of dropped elements; block ends become blank lines.
 func tokenText(s string) string {

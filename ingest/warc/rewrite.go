@@ -7,6 +7,8 @@ import (
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"ferry/ingest"
 )
 
 // linker turns a URL reference found in a page into the reference to write
@@ -33,7 +35,7 @@ func (l *linker) link(ref string) string {
 		return ref
 	}
 	if p, ok := URLPath(abs); ok && l.has(p) {
-		out := relLink(l.self, p)
+		out := ingest.RelLink(l.self, p)
 		if abs.Fragment != "" {
 			out += "#" + abs.EscapedFragment()
 		}

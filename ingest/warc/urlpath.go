@@ -165,32 +165,3 @@ func shorten(s string) string {
 	}
 	return s[:cut] + "~" + hex.EncodeToString(sum[:8])
 }
-
-// relLink returns the relative URL reference that leads from the entry at
-// path from to the entry at path to (both archive paths), with each segment
-// percent-escaped.
-func relLink(from, to string) string {
-	fs := strings.Split(from, "/")
-	fs = fs[:len(fs)-1] // directory of from
-	ts := strings.Split(to, "/")
-	common := 0
-	for common < len(fs) && common < len(ts)-1 && fs[common] == ts[common] {
-		common++
-	}
-	var b strings.Builder
-	for i := common; i < len(fs); i++ {
-		b.WriteString("../")
-	}
-	for i, s := range ts[common:] {
-		if i > 0 {
-			b.WriteByte('/')
-		}
-		b.WriteString(url.PathEscape(s))
-	}
-	out := b.String()
-	// A first segment with a colon would be read as a URL scheme.
-	if first, _, _ := strings.Cut(out, "/"); strings.Contains(first, ":") {
-		out = "./" + out
-	}
-	return out
-}

@@ -344,8 +344,8 @@ func TestRelLink(t *testing.T) {
 		{"h/p", "h/File:x.png", "./File:x.png"},
 		{"h/p", "h/a b?#", "a%20b%3F%23"},
 	} {
-		if got := relLink(tc.from, tc.to); got != tc.want {
-			t.Errorf("relLink(%q, %q) = %q, want %q", tc.from, tc.to, got, tc.want)
+		if got := ingest.RelLink(tc.from, tc.to); got != tc.want {
+			t.Errorf("ingest.RelLink(%q, %q) = %q, want %q", tc.from, tc.to, got, tc.want)
 		}
 	}
 }
