@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"path"
+	"strconv"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -131,7 +132,7 @@ func (n *namer) name(p, mime string) string {
 	for k := 1; ; k++ {
 		cand := last
 		if k > 1 {
-			cand = last + "~" + itoa(k)
+			cand = last + "~" + strconv.Itoa(k)
 		}
 		file := shorten(cand, ext, limit)
 		full := file
@@ -148,15 +149,6 @@ func (n *namer) name(p, mime string) string {
 			return full
 		}
 	}
-}
-
-func itoa(n int) string {
-	s := ""
-	for n > 0 {
-		s = string(rune('0'+n%10)) + s
-		n /= 10
-	}
-	return s
 }
 
 // relURL is the URL of file target as seen from file from (both relative
