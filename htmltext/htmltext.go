@@ -7,6 +7,7 @@ package htmltext
 import (
 	"bytes"
 	"io"
+	"iter"
 	"strings"
 
 	"golang.org/x/net/html"
@@ -31,24 +32,24 @@ var block = map[atom.Atom]bool{
 	atom.Hr: true, atom.Main: true, atom.Figure: true, atom.Dl: true, atom.Details: true, atom.Summary: true,
 }
 
-// boilerplateClass marks MediaWiki-style navigation that carries no article text.
-func boilerplate(t html.Token) bool {
-	for _, a := range t.Attr {
-		switch a.Key {
-		case "role":
-			if a.Val == "navigation" || a.Val == "banner" || a.Val == "contentinfo" {
-				return true
-			}
-		case "class":
-			for _, c := range strings.Fields(a.Val) {
-				switch c {
-				case "navbox", "mw-editsection", "noprint", "mw-jump-link", "catlinks", "printfooter", "mw-indicators":
-					return true
-				}
-			}
-		case "hidden":
+// boilerplateAttr reports whether one attribute marks MediaWiki-style
+// navigation that carries no article text.
+func boilerplateAttr(key, val []byte) bool {
+	switch string(key) {
+	case "role":
+		switch string(val) {
+		case "navigation", "banner", "contentinfo":
 			return true
 		}
+	case "class":
+		for _, c := range bytes.Fields(val) {
+			switch string(c) {
+			case "navbox", "mw-editsection", "noprint", "mw-jump-link", "catlinks", "printfooter", "mw-indicators":
+				return true
+			}
+		}
+	case "hidden":
+		return true
 	}
 	return false
 }
@@ -60,6 +61,33 @@ const MaxInput = 32 << 20
 // visible text, one block per line. Non-UTF-8 pages declared in a <meta>
 // charset are decoded.
 func Extract(page []byte) (title, text string) {
+	var b strings.Builder
+	title = walk(page, &b, nil)
+	return title, strings.TrimSpace(b.String())
+}
+
+// Pieces yields the visible text of page in document order, a piece at a
+// time; joined, the pieces are Extract's text (plus any trailing white
+// space). A caller that needs only the start of a long page stops early and
+// the rest is never parsed: the reader cuts search snippets this way.
+func Pieces(page []byte) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		var b strings.Builder
+		walk(page, &b, func() bool {
+			s := b.String()
+			b.Reset()
+			return yield(s)
+		})
+	}
+}
+
+// minPiece is the least text Pieces hands over at a time (but the last).
+const minPiece = 256
+
+// walk parses page, writing the visible text to b, and returns the title.
+// If flush is not nil it is called whenever b holds text; walk stops when
+// flush returns false.
+func walk(page []byte, b *strings.Builder, flush func() bool) (title string) {
 	if len(page) > MaxInput {
 		page = page[:MaxInput]
 	}
@@ -69,7 +97,6 @@ func Extract(page []byte) (title, text string) {
 	}
 	z := html.NewTokenizer(r)
 	var (
-		b        strings.Builder
 		skip     int // depth inside skipped elements
 		skipTag  []atom.Atom
 		inTitle  bool
@@ -102,6 +129,9 @@ func Extract(page []byte) (title, text string) {
 		}
 	}
 	for {
+		if flush != nil && b.Len() >= minPiece && !flush() {
+			return ""
+		}
 		tt := z.Next()
 		switch tt {
 		case html.ErrorToken:
@@ -109,10 +139,15 @@ func Extract(page []byte) (title, text string) {
 			if t == "" {
 				t = strings.Join(strings.Fields(h1Buf.String()), " ")
 			}
-			return t, strings.TrimSpace(b.String())
+			if flush != nil && b.Len() > 0 {
+				flush()
+			}
+			return t
 		case html.StartTagToken, html.SelfClosingTagToken:
-			tok := z.Token()
-			a := tok.DataAtom
+			// Tag name and attributes are read in place (z.Token would
+			// copy every attribute of every tag).
+			name, hasAttr := z.TagName()
+			a := atom.Lookup(name)
 			if a == atom.Title {
 				inTitle = tt == html.StartTagToken
 				continue
@@ -123,20 +158,24 @@ func Extract(page []byte) (title, text string) {
 				}
 				continue
 			}
-			if tt == html.StartTagToken && (skipped[a] || boilerplate(tok)) && !voidElement(a) {
+			nav := false
+			for hasAttr {
+				var k, v []byte
+				k, v, hasAttr = z.TagAttr()
+				if boilerplateAttr(k, v) {
+					nav = true
+				}
+				if a == atom.Img && string(k) == "alt" && len(v) > 0 {
+					emit(" " + string(v) + " ") // img is void: never skipped
+				}
+			}
+			if tt == html.StartTagToken && (skipped[a] || nav) && !voidElement(a) {
 				skip = 1
 				skipTag = append(skipTag, a)
 				continue
 			}
 			if a == atom.H1 && tt == html.StartTagToken {
 				inH1 = h1Buf.Len() == 0
-			}
-			if a == atom.Img {
-				for _, at := range tok.Attr {
-					if at.Key == "alt" && at.Val != "" {
-						emit(" " + at.Val + " ")
-					}
-				}
 			}
 			if block[a] {
 				newline()

@@ -68,3 +68,35 @@ func FuzzExtract(f *testing.F) {
 		Extract(b)
 	})
 }
+
+// TestPieces checks that the pieces join to Extract's text on real pages and
+// that a consumer can stop after the first piece.
+func TestPieces(t *testing.T) {
+	for _, n := range []string{"udhr/kor.html", "udhr/eng.html", "html/enwiki_raycharles/A/Ray_Charles"} {
+		b, err := os.ReadFile(testdata.Path(t, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, want := Extract(b)
+		var all strings.Builder
+		count := 0
+		for p := range Pieces(b) {
+			all.WriteString(p)
+			count++
+		}
+		if got := strings.TrimSpace(all.String()); got != want {
+			t.Errorf("%s: pieces join to %d bytes, Extract gives %d", n, len(got), len(want))
+		}
+		if count < 3 {
+			t.Errorf("%s: only %d pieces", n, count)
+		}
+		seen := 0
+		for range Pieces(b) {
+			seen++
+			break
+		}
+		if seen != 1 {
+			t.Errorf("%s: stopping early saw %d pieces", n, seen)
+		}
+	}
+}

@@ -52,8 +52,8 @@ type Handler struct {
 	byName map[string]*lib
 	opts   Options
 	mux    *http.ServeMux
-	texts  textCache
 	bars   barCache
+	texts  heldTexts
 }
 
 type lib struct {

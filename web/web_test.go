@@ -366,7 +366,7 @@ func TestSnippetFilter(t *testing.T) {
 		for _, w := range strings.Fields(text)[:400] {
 			terms := queryTerms(w)
 			first, ok := firstRunes(terms)
-			if ok && !hasAny(w, first) {
+			if ok && !hasAny([]byte(w), first) {
 				t.Errorf("%s: filter drops %q (terms %v)", p, w, terms)
 			}
 		}
