@@ -160,3 +160,24 @@ func mulAlphaXor(acc, src []byte) {
 	mulAlphaInPlace(acc)
 	xorInto(acc, src)
 }
+
+// hdpcStep is one column of the HDPC recurrence: acc = alpha*acc ^ src
+// (src nil means zero), then acc is added to the two HDPC rows r1 and r2.
+func hdpcStep(acc, src, r1, r2 []byte) {
+	if useAVX2 && len(acc) >= 32 {
+		n := len(acc) &^ 31
+		if src == nil {
+			hdpcStepAVX2(acc[:n], nil, r1[:n], r2[:n])
+		} else {
+			hdpcStepAVX2(acc[:n], src[:n], r1[:n], r2[:n])
+			src = src[n:]
+		}
+		acc, r1, r2 = acc[n:], r1[n:], r2[n:]
+		if len(acc) == 0 {
+			return
+		}
+	}
+	mulAlphaXor(acc, src)
+	xorInto(r1, acc)
+	xorInto(r2, acc)
+}

@@ -31,3 +31,15 @@ func xorMultiAVX2(dst []byte, srcs [][]byte)
 //
 //go:noescape
 func mulAlphaXorAVX2(acc, src []byte)
+
+// xorProgAVX2 runs the XOR program prog (see plan.compile) on the first n
+// bytes of every symbol in views; n is a multiple of 32.
+//
+//go:noescape
+func xorProgAVX2(views [][]byte, prog []int32, n int)
+
+// hdpcStepAVX2 sets acc = alpha*acc ^ src (src empty means zero), r1 ^= acc
+// and r2 ^= acc for the first len(acc)&^31 bytes.
+//
+//go:noescape
+func hdpcStepAVX2(acc, src, r1, r2 []byte)

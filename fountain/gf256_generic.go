@@ -11,3 +11,7 @@ func mulAddAVX2(dst, src []byte, tbl *[32]byte) { panic("fountain: internal erro
 func xorMultiAVX2(dst []byte, srcs [][]byte) { panic("fountain: internal error: no AVX2") }
 
 func mulAlphaXorAVX2(acc, src []byte) { panic("fountain: internal error: no AVX2") }
+
+func xorProgAVX2(views [][]byte, prog []int32, n int) { panic("fountain: internal error: no AVX2") }
+
+func hdpcStepAVX2(acc, src, r1, r2 []byte) { panic("fountain: internal error: no AVX2") }

@@ -60,6 +60,11 @@ type plan struct {
 	hdpc     []int32     // the two HDPC rows of each column j < K'+S-1 (MT)
 	denseRow []int32     // dense column i -> dense row holding its value after ops
 	check    []int32     // dense rows that must end up zero
+	nRows    int         // sparse rows
+	// The sparse passes of execute as XOR programs (see runProg): fwdProg
+	// computes the symbol part of every pivot column and the right-hand
+	// sides of the leftover rows, backProg the final pivot columns.
+	fwdProg, backProg []int32
 }
 
 func (p *plan) row(r int32) []int32 { return p.cols[p.rowStart[r]:p.rowStart[r+1]] }
@@ -444,8 +449,75 @@ func buildPlan(c *code, rowStart, cols []int32) (*plan, error) {
 			p.check = append(p.check, int32(r))
 		}
 	}
+	p.compile()
 	return p, nil
 }
+
+// compile writes the sparse passes of execute as XOR programs over the
+// symbol table of execute: entries 0..L-1 are the intermediate symbols
+// (slots), L..L+mD-1 the dense right-hand sides, then the received symbol
+// of each sparse row. An instruction is dst, n, src1..srcn: dst = the XOR
+// of the n sources. The S LDPC rows have no symbol (always zero), so they
+// are left out of the source lists.
+func (p *plan) compile() {
+	c := p.c
+	L, mD := c.l, len(p.leftover)+c.h
+	p.nRows = len(p.rowStart) - 1
+	symIdx := func(r int32) int32 { return int32(L+mD) + r }
+	var prog []int32
+	var rows []int32 // sparse row of each instruction
+	emit := func(dst, r int32, skip int32, pivotedOnly bool) {
+		at := len(prog)
+		prog = append(prog, dst, 0, -1)
+		rows = append(rows, r)
+		if int(r) >= c.s {
+			prog = append(prog, symIdx(r))
+		}
+		for _, col := range p.row(r) {
+			if col == skip || (pivotedOnly && p.colPiv[col] < 0) {
+				continue
+			}
+			prog = append(prog, col)
+		}
+		prog[at+1] = int32(len(prog) - at - 3)
+	}
+	// Each instruction also names the received symbol of the instruction
+	// prefetchAhead places later, to prefetch: those symbols are read in
+	// pivot order, not memory order, and are usually not in cache.
+	prefetch := func(prog []int32) {
+		var at []int
+		for i := 0; i < len(prog); i += 3 + int(prog[i+1]) {
+			at = append(at, i)
+		}
+		for j, i := range at {
+			if j+prefetchAhead < len(at) {
+				if r := rows[j+prefetchAhead]; int(r) >= c.s {
+					prog[i+2] = symIdx(r)
+				}
+			}
+		}
+	}
+	for k, r := range p.pivRow {
+		emit(p.pivCol[k], r, p.pivCol[k], true)
+	}
+	for i, r := range p.leftover {
+		emit(int32(L+i), r, -1, true)
+	}
+	if prefetchAhead > 0 {
+		prefetch(prog)
+	}
+	p.fwdProg = prog
+	prog, rows = nil, nil
+	for k, r := range p.pivRow {
+		emit(p.pivCol[k], r, p.pivCol[k], false)
+	}
+	if prefetchAhead > 0 {
+		prefetch(prog)
+	}
+	p.backProg = prog
+}
+
+var prefetchAhead = 8
 
 // errInconsistent is returned by execute when the extra equations
 // contradict the others.
@@ -460,58 +532,56 @@ func (p *plan) execute(syms [][]byte, t int) ([]byte, error) {
 	slots := make([]byte, L*t)
 	slot := func(col int32) []byte { return slots[int(col)*t : int(col+1)*t] }
 
-	// forward substitution: slot[pivCol[k]] = symbol part of that column
-	var srcs [][]byte
-	for k, r := range p.pivRow {
-		pc := p.pivCol[k]
-		srcs = srcs[:0]
-		if s := syms[r]; s != nil {
-			srcs = append(srcs, s)
-		}
-		for _, col := range p.row(r) {
-			if col != pc && p.colPiv[col] >= 0 {
-				srcs = append(srcs, slot(col))
-			}
-		}
-		if len(srcs) > 0 {
-			xorSum(slot(pc), srcs)
-		}
-	}
-
 	nl := len(p.leftover)
 	mD := nl + c.h
 	rhs := make([]byte, mD*t)
 	rrow := func(i int32) []byte { return rhs[int(i)*t : int(i+1)*t] }
-	for i, r := range p.leftover {
-		srcs = srcs[:0]
-		if s := syms[r]; s != nil {
-			srcs = append(srcs, s)
-		}
-		for _, col := range p.row(r) {
-			if p.colPiv[col] >= 0 {
-				srcs = append(srcs, slot(col))
-			}
-		}
-		xorSum(rrow(int32(i)), srcs)
+
+	// the symbol table of the XOR programs (see compile)
+	views := make([][]byte, L+mD+p.nRows)
+	for i := 0; i < L; i++ {
+		views[i] = slot(int32(i))
 	}
+	for i := 0; i < mD; i++ {
+		views[L+i] = rrow(int32(i))
+	}
+	var zero []byte
+	for r, s := range syms {
+		if s == nil && r >= c.s {
+			if zero == nil {
+				zero = make([]byte, t)
+			}
+			s = zero
+		}
+		views[L+mD+r] = s
+	}
+
+	// forward substitution: slot[pivCol[k]] = symbol part of that column,
+	// and the right-hand sides of the leftover rows
+	runProg(views, p.fwdProg, t)
+
 	acc := make([]byte, t)
 	ks := c.kp + c.s
 	for j := 0; j < ks; j++ {
+		if j < ks-1 {
+			var src []byte
+			if p.colPiv[j] >= 0 {
+				src = slot(int32(j))
+			}
+			hdpcStep(acc, src, rrow(int32(nl)+p.hdpc[2*j]), rrow(int32(nl)+p.hdpc[2*j+1]))
+			continue
+		}
 		if p.colPiv[j] >= 0 {
 			mulAlphaXor(acc, slot(int32(j)))
 		} else {
 			mulAlphaInPlace(acc)
 		}
-		if j < ks-1 {
-			xorInto(rrow(int32(nl)+p.hdpc[2*j]), acc)
-			xorInto(rrow(int32(nl)+p.hdpc[2*j+1]), acc)
-		} else {
-			for h := 0; h < c.h; h++ {
-				mulAddInto(rrow(int32(nl+h)), acc, octExp[h])
-			}
+		for h := 0; h < c.h; h++ {
+			mulAddInto(rrow(int32(nl+h)), acc, octExp[h])
 		}
 	}
 
+	var srcs [][]byte
 	apply := func(r int32, ops []denseOp) {
 		d := rrow(r)
 		srcs = append(srcs[:0], d)
@@ -549,21 +619,35 @@ func (p *plan) execute(syms [][]byte, t int) ([]byte, error) {
 		copy(slot(col), rrow(p.denseRow[i]))
 	}
 
-	// back substitution through the original pivot rows
-	for k, r := range p.pivRow {
-		pc := p.pivCol[k]
-		srcs = srcs[:0]
-		if s := syms[r]; s != nil {
-			srcs = append(srcs, s)
-		}
-		for _, col := range p.row(r) {
-			if col != pc {
-				srcs = append(srcs, slot(col))
-			}
-		}
-		xorSum(slot(pc), srcs)
-	}
+	runProg(views, p.backProg, t)
 	return slots, nil
+}
+
+// runProg runs an XOR program (see compile) on the symbol table views,
+// whose symbols are t bytes long.
+func runProg(views [][]byte, prog []int32, t int) {
+	done := 0
+	if useAVX2 && t >= 32 {
+		done = t &^ 31
+		xorProgAVX2(views, prog, done)
+	}
+	if done < t {
+		xorProgGeneric(views, prog, done, t)
+	}
+}
+
+// xorProgGeneric runs prog on bytes lo..hi of every symbol.
+func xorProgGeneric(views [][]byte, prog []int32, lo, hi int) {
+	var buf [64][]byte
+	for i := 0; i < len(prog); {
+		dst, n := prog[i], int(prog[i+1])
+		srcs := buf[:0]
+		for _, s := range prog[i+3 : i+3+n] {
+			srcs = append(srcs, views[s][lo:hi])
+		}
+		xorSum(views[dst][lo:hi], srcs)
+		i += 3 + n
+	}
 }
 
 // encodeSymbol writes to dst the encoding symbol with internal symbol

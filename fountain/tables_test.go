@@ -1,6 +1,10 @@
 package fountain
 
-import "testing"
+import (
+	"bytes"
+	"math/rand/v2"
+	"testing"
+)
 
 // TestTables checks the RFC 6330 tables against facts taken from the RFC
 // text independently of how tables.go was produced: sizes, end values,
@@ -111,6 +115,103 @@ func TestXorSum(t *testing.T) {
 				if dst[j] != want[j] {
 					t.Fatalf("n=%d sources=%d: byte %d", n, ns, j)
 				}
+			}
+		}
+	}
+}
+
+// TestXorProg runs random XOR programs (see plan.compile) with the AVX2
+// kernel, where present, and with the portable loop, against byte loops,
+// for symbol sizes around the kernel's 32- and 256-byte steps.
+func TestXorProg(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{1, 31, 32, 33, 64, 255, 256, 288, 300, 1024, 1060} {
+		const nsym = 50
+		var prog []int32
+		for range 60 {
+			dst := int32(rng.IntN(nsym))
+			k := rng.IntN(40)
+			pf := int32(-1)
+			if rng.IntN(2) == 0 {
+				pf = int32(rng.IntN(nsym))
+			}
+			prog = append(prog, dst, int32(k), pf)
+			for range k { // any symbols but dst (as in real programs)
+				prog = append(prog, (dst+1+int32(rng.IntN(nsym-1)))%nsym)
+			}
+		}
+		fresh := func() [][]byte {
+			views := make([][]byte, nsym)
+			for i := range views {
+				views[i] = make([]byte, n)
+				for j := range views[i] {
+					views[i][j] = byte(rng.Uint32())
+				}
+			}
+			return views
+		}
+		want := fresh()
+		init := make([][]byte, nsym)
+		for i := range want {
+			init[i] = append([]byte(nil), want[i]...)
+		}
+		for i := 0; i < len(prog); {
+			dst, k := prog[i], int(prog[i+1])
+			sum := make([]byte, n)
+			for _, s := range prog[i+3 : i+3+k] {
+				for j := range sum {
+					sum[j] ^= want[s][j]
+				}
+			}
+			copy(want[dst], sum)
+			i += 3 + k
+		}
+		check := func(name string, run func(views [][]byte)) {
+			views := make([][]byte, nsym)
+			for i := range init {
+				views[i] = append([]byte(nil), init[i]...)
+			}
+			run(views)
+			for i := range views {
+				if !bytes.Equal(views[i], want[i]) {
+					t.Fatalf("%s n=%d: symbol %d differs", name, n, i)
+				}
+			}
+		}
+		check("runProg", func(v [][]byte) { runProg(v, prog, n) })
+		check("generic", func(v [][]byte) { xorProgGeneric(v, prog, 0, n) })
+		if useAVX2 && n >= 32 {
+			check("avx2", func(v [][]byte) {
+				xorProgAVX2(v, prog, n&^31)
+				xorProgGeneric(v, prog, n&^31, n)
+			})
+		}
+	}
+}
+
+// TestHdpcStep checks the fused HDPC step against the separate helpers.
+func TestHdpcStep(t *testing.T) {
+	for _, n := range []int{1, 31, 32, 48, 100, 1024} {
+		for _, withSrc := range []bool{false, true} {
+			mk := func(seed int) []byte {
+				b := make([]byte, n)
+				for i := range b {
+					b[i] = byte(i*seed + seed*13)
+				}
+				return b
+			}
+			acc, r1, r2 := mk(3), mk(5), mk(7)
+			var src []byte
+			if withSrc {
+				src = mk(11)
+			}
+			wacc, wr1, wr2 := bytes.Clone(acc), bytes.Clone(r1), bytes.Clone(r2)
+			mulAlphaXor(wacc, src)
+			xorInto(wr1, wacc)
+			xorInto(wr2, wacc)
+			hdpcStep(acc, src, r1, r2)
+			if !bytes.Equal(acc, wacc) || !bytes.Equal(r1, wr1) || !bytes.Equal(r2, wr2) {
+				t.Fatalf("n=%d src=%v: differs", n, withSrc)
 			}
 		}
 	}
