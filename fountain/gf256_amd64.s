@@ -32,7 +32,7 @@ TEXT ·mulAddAVX2(SB), NOSPLIT, $0-56
 	VBROADCASTI128 (AX), Y4      // low-nibble products
 	VBROADCASTI128 16(AX), Y5    // high-nibble products
 	MOVQ $0x0f0f0f0f0f0f0f0f, BX
-	MOVQ BX, X6
+	VMOVQ BX, X6
 	VPBROADCASTQ X6, Y6
 loop:
 	VMOVDQU (SI), Y0
@@ -118,7 +118,7 @@ TEXT ·mulAlphaXorAVX2(SB), NOSPLIT, $0-48
 	SHRQ $5, CX
 	JZ   adone
 	MOVQ $0x1d1d1d1d1d1d1d1d, BX
-	MOVQ BX, X6
+	VMOVQ BX, X6
 	VPBROADCASTQ X6, Y6
 	VPXOR Y7, Y7, Y7
 aloop:
@@ -246,7 +246,7 @@ TEXT ·hdpcStepAVX2(SB), NOSPLIT, $0-96
 	SHRQ $5, CX
 	JZ   hdone
 	MOVQ $0x1d1d1d1d1d1d1d1d, BX
-	MOVQ BX, X6
+	VMOVQ BX, X6
 	VPBROADCASTQ X6, Y6
 	VPXOR Y7, Y7, Y7
 	TESTQ DX, DX
