@@ -96,6 +96,11 @@ func scaleInPlace(buf []byte, c byte) {
 	if c == 1 {
 		return
 	}
+	if useAVX2 && len(buf) >= 32 {
+		n := len(buf) &^ 31
+		mulAVX2(buf[:n], buf[:n], &nibbleTable[c])
+		buf = buf[n:]
+	}
 	t := &mulTable[c]
 	for i, s := range buf {
 		buf[i] = t[s]

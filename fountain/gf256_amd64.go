@@ -20,6 +20,12 @@ func xorAVX2(dst, src []byte)
 //go:noescape
 func mulAddAVX2(dst, src []byte, tbl *[32]byte)
 
+// mulAVX2 sets dst = c*src for the first len(src)&^31 bytes (dst may be
+// src), with tbl as for mulAddAVX2.
+//
+//go:noescape
+func mulAVX2(dst, src []byte, tbl *[32]byte)
+
 // xorMultiAVX2 sets dst to the XOR of all srcs (each at least len(dst)
 // bytes) for the first len(dst)&^255 bytes; len(srcs) >= 1.
 //

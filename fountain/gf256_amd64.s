@@ -52,6 +52,36 @@ loop:
 done:
 	RET
 
+// func mulAVX2(dst, src []byte, tbl *[32]byte)
+TEXT ·mulAVX2(SB), NOSPLIT, $0-56
+	MOVQ dst_base+0(FP), DI
+	MOVQ src_base+24(FP), SI
+	MOVQ src_len+32(FP), CX
+	MOVQ tbl+48(FP), AX
+	SHRQ $5, CX
+	JZ   mdone
+	VBROADCASTI128 (AX), Y4
+	VBROADCASTI128 16(AX), Y5
+	MOVQ $0x0f0f0f0f0f0f0f0f, BX
+	VMOVQ BX, X6
+	VPBROADCASTQ X6, Y6
+mloop:
+	VMOVDQU (SI), Y0
+	VPSRLQ  $4, Y0, Y1
+	VPAND   Y6, Y0, Y0
+	VPAND   Y6, Y1, Y1
+	VPSHUFB Y0, Y4, Y2
+	VPSHUFB Y1, Y5, Y3
+	VPXOR   Y2, Y3, Y3
+	VMOVDQU Y3, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     mloop
+	VZEROUPPER
+mdone:
+	RET
+
 // func xorMultiAVX2(dst []byte, srcs [][]byte)
 // dst = srcs[0] ^ srcs[1] ^ ... for the first len(dst)&^255 bytes, 256
 // bytes at a time held in eight registers: each source is read once and

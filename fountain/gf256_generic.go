@@ -7,6 +7,7 @@ const useAVX2 = false
 
 func xorAVX2(dst, src []byte)                   { panic("fountain: internal error: no AVX2") }
 func mulAddAVX2(dst, src []byte, tbl *[32]byte) { panic("fountain: internal error: no AVX2") }
+func mulAVX2(dst, src []byte, tbl *[32]byte)    { panic("fountain: internal error: no AVX2") }
 
 func xorMultiAVX2(dst []byte, srcs [][]byte) { panic("fountain: internal error: no AVX2") }
 

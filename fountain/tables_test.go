@@ -83,6 +83,15 @@ func TestWordOps(t *testing.T) {
 			}
 		}
 	}
+	for _, c := range []byte{1, 2, 0x8e, 255} {
+		buf := append([]byte(nil), src...)
+		scaleInPlace(buf, c)
+		for i := range src {
+			if buf[i] != gfMul(c, src[i]) {
+				t.Fatalf("scaleInPlace c=%d byte %d", c, i)
+			}
+		}
+	}
 	buf := append([]byte(nil), src...)
 	mulAlphaInPlace(buf)
 	for i := range src {
