@@ -209,6 +209,16 @@ func isHTML(ctype string) bool {
 
 // barHTML renders the ferry bar, its style and script for an archive page.
 func (h *Handler) barHTML(p *page, nonce string) []byte {
+	bar := h.barBody(p)
+	if bar == nil {
+		return nil
+	}
+	head := `<link rel="stylesheet" href="/_/bar.css" /><script src="/_/ui.js" defer="defer" nonce="` + nonce + `"></script>`
+	return append([]byte(head), bar...)
+}
+
+// barBody renders the ferry bar (the "bar" template) for p.
+func (h *Handler) barBody(p *page) []byte {
 	// The bar differs between pages only in the language-switch link (and
 	// the nonce): render it once per language, library and search words
 	// with a placeholder, and splice the link in. The link is already a
@@ -231,10 +241,7 @@ func (h *Handler) barHTML(p *page, nonce string) []byte {
 		return nil
 	}
 	esc := bytes.TrimSuffix(bytes.TrimPrefix(link.Bytes(), []byte(`<a href="`)), []byte(`">`))
-	head := `<link rel="stylesheet" href="/_/bar.css" /><script src="/_/ui.js" defer="defer" nonce="` + nonce + `"></script>`
-	out := make([]byte, 0, len(head)+len(tmpl)+len(esc))
-	out = append(out, head...)
-	return append(out, bytes.Replace(tmpl, []byte(switchPlaceholder), asciiHTML(esc), 1)...)
+	return bytes.Replace(tmpl, []byte(switchPlaceholder), asciiHTML(esc), 1)
 }
 
 // switchPlaceholder stands for the switch link in cached bars; hrefOnly

@@ -16,9 +16,10 @@ type page struct {
 	Explicit    bool // the language came from ?lang= and is kept in links
 	T           map[string]string
 	Title       string
-	Query       string // search words, for the search box
-	In          string // library the search box is limited to
-	Switch      string // this URL with the other language
+	Query       string        // search words, for the search box
+	In          string        // library the search box is limited to
+	Switch      string        // this URL with the other language
+	Bar         template.HTML // the rendered bar (set by render)
 	Data        any
 }
 
@@ -137,7 +138,7 @@ const layoutTmpl = `<!DOCTYPE html>
 <script src="/_/ui.js" defer></script>
 </head>
 <body class="fp">
-{{template "bar" .}}
+{{.Bar}}
 <main class="fp-main">
 {{template "body" .}}
 </main>
@@ -212,7 +213,7 @@ const searchTmpl = `{{define "body"}}
 <ol class="fp-results" start="{{add .Data.Offset 1}}">
 {{range .Data.Hits}}<li><a class="fp-rt" href="{{.URL}}">{{.Title}}</a>
 <div class="fp-from">{{.LibTitle}} · {{.Path}}</div>
-<p class="fp-snip">{{range .Snippet}}{{if .Match}}<mark>{{.Text}}</mark>{{else}}{{.Text}}{{end}}{{end}}</p></li>
+<p class="fp-snip">{{.Snippet}}</p></li>
 {{end}}</ol>
 {{template "pager" .Data.Pager}}
 {{end}}
@@ -222,7 +223,6 @@ var templates = map[string]*template.Template{}
 
 func init() {
 	base := template.Must(template.New("layout").Funcs(funcs).Parse(layoutTmpl))
-	template.Must(base.Parse(barTmpl))
 	template.Must(base.Parse(pagerTmpl))
 	for name, body := range map[string]string{"home": homeTmpl, "error": errorTmpl, "list": listTmpl, "search": searchTmpl} {
 		templates[name] = template.Must(template.Must(base.Clone()).Parse(body))
@@ -235,6 +235,7 @@ var barOnly *template.Template
 // render writes a whole page; it renders into memory first so that a
 // template error never leaves half a page.
 func (h *Handler) render(w http.ResponseWriter, status int, name string, p *page) {
+	p.Bar = template.HTML(h.barBody(p))
 	var b bytes.Buffer
 	if err := templates[name].Execute(&b, p); err != nil {
 		http.Error(w, "ferry: internal error rendering the page", http.StatusInternalServerError)

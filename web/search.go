@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"html/template"
 	"math/rand/v2"
 	"net/http"
 	"sort"
@@ -24,7 +25,7 @@ const (
 
 type hitView struct {
 	Title, Path, URL, LibTitle string
-	Snippet                    []fragment
+	Snippet                    template.HTML
 	score                      float64
 	lib                        *lib
 	entry                      archive.Entry
@@ -120,7 +121,7 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 		if hv.Title == "" {
 			hv.Title = hv.Path
 		}
-		hv.Snippet = h.texts.snippet(hv.lib, hv.entry, terms, snippetRunes)
+		hv.Snippet = snippetHTML(h.texts.snippet(hv.lib, hv.entry, terms, snippetRunes))
 	}
 	d.Hits = all
 	if total == 0 {

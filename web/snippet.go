@@ -2,7 +2,9 @@ package web
 
 import (
 	"bytes"
+	"html/template"
 	"iter"
+	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
@@ -22,6 +24,21 @@ import (
 type fragment struct {
 	Text  string
 	Match bool
+}
+
+// snippetHTML writes a snippet as HTML, query words in <mark>.
+func snippetHTML(frags []fragment) template.HTML {
+	var b strings.Builder
+	for _, f := range frags {
+		if f.Match {
+			b.WriteString("<mark>")
+			template.HTMLEscape(&b, []byte(f.Text))
+			b.WriteString("</mark>")
+		} else {
+			template.HTMLEscape(&b, []byte(f.Text))
+		}
+	}
+	return template.HTML(b.String())
 }
 
 // queryTerms returns the index terms of the query, as a set.
@@ -342,75 +359,99 @@ func indexPrefix(b []byte, sub string, n int) int {
 }
 
 // matcher tells whether a word shares an index term with the query,
-// remembering its answer per distinct word.
+// remembering its answer per distinct word. A quick pre-test (mayMatch)
+// skips most words without running the analyzer.
 type matcher struct {
 	terms  map[string]bool
 	seen   map[string]bool
-	lead   map[rune]bool
-	filter bool
+	filter bool            // the pre-test applies to every term
+	lead   [128]bool       // first letters of the ASCII terms
+	hangul map[string]bool // the Hangul terms (syllables and bigrams)
 }
 
 func newMatcher(terms map[string]bool) *matcher {
-	lead, filter := firstRunes(terms)
-	return &matcher{terms: terms, seen: map[string]bool{}, lead: lead, filter: filter}
+	m := &matcher{terms: terms, seen: map[string]bool{}, hangul: map[string]bool{}, filter: len(terms) > 0}
+	for t := range terms {
+		switch r, _ := utf8.DecodeRuneInString(t); {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			m.lead[r] = true
+		case isSyllables(t):
+			m.hangul[t] = true
+		default:
+			m.filter = false
+		}
+	}
+	return m
 }
 
 func (m *matcher) match(b []byte) bool {
-	if m.filter && !hasAny(b, m.lead) {
+	if m.filter && !m.mayMatch(b) {
 		return false
 	}
 	if v, ok := m.seen[string(b)]; ok {
 		return v
 	}
-	w := string(b)
-	v := false
-	for _, t := range search.Terms(w) {
-		if m.terms[t] {
-			v = true
-			break
-		}
-	}
-	m.seen[w] = v
+	v := m.exact(b)
+	m.seen[string(b)] = v
 	return v
 }
 
-// firstRunes returns the first rune of every term, for a cheap test that
-// skips words which cannot produce any of them. The analyzer only folds
-// case (and full-width forms) and trims endings, so a term's first rune is
-// in its word when it is an ASCII letter or digit or a Hangul syllable; for
-// any other first rune the filter is off (ok false).
-func firstRunes(terms map[string]bool) (set map[rune]bool, ok bool) {
-	set = map[rune]bool{}
-	for t := range terms {
-		r, _ := utf8.DecodeRuneInString(t)
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r >= 0xAC00 && r <= 0xD7A3) {
-			return nil, false
-		}
-		set[r] = true
-	}
-	return set, len(set) > 0
-}
-
-// hasAny reports whether word holds one of the runes, after the
-// analyzer's case and width folding.
-func hasAny(word []byte, set map[rune]bool) bool {
-	for i := 0; i < len(word); {
-		r, sz := rune(word[i]), 1
-		if r >= utf8.RuneSelf {
-			r, sz = utf8.DecodeRune(word[i:])
-		}
-		i += sz
-		if r >= 0xFF01 && r <= 0xFF5E {
-			r -= 0xFEE0
-		}
-		if r >= 'A' && r <= 'Z' {
-			r += 'a' - 'A'
-		}
-		if set[r] {
+// exact runs the analyzer on the word.
+func (m *matcher) exact(b []byte) bool {
+	for _, t := range search.Terms(string(b)) {
+		if m.terms[t] {
 			return true
 		}
 	}
 	return false
+}
+
+// mayMatch is false only for words that cannot produce a query term. The
+// analyzer folds case and full-width forms, stems English words from their
+// end, and cuts Hangul words into syllables or bigrams of syllables: so an
+// ASCII term starts where a run of ASCII letters and digits starts (the
+// word's start, or after a non-ASCII rune), and a Hangul term is in its
+// word as it is, unless the word holds conjoining jamo (which NFC would
+// compose into syllables) or full-width forms.
+func (m *matcher) mayMatch(word []byte) bool {
+	runStart := true
+	for i := 0; i < len(word); {
+		c := word[i]
+		if c < utf8.RuneSelf {
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if runStart && m.lead[c] {
+				return true
+			}
+			runStart = false
+			i++
+			continue
+		}
+		r, sz := utf8.DecodeRune(word[i:])
+		switch {
+		case r >= 0xAC00 && r <= 0xD7A3:
+			// A term of one syllable, or of two, starting here.
+			if m.hangul[string(word[i:i+sz])] || i+2*sz <= len(word) && m.hangul[string(word[i:i+2*sz])] {
+				return true
+			}
+		case r >= 0xFF01 && r <= 0xFF5E, r >= 0x1100 && r <= 0x11FF, r >= 0xA960 && r <= 0xA97F, r >= 0xD7B0 && r <= 0xD7FF:
+			return true // full-width forms, conjoining jamo: the analyzer decides
+		}
+		runStart = true
+		i += sz
+	}
+	return false
+}
+
+// isSyllables reports whether s is all precomposed Hangul syllables.
+func isSyllables(s string) bool {
+	for _, r := range s {
+		if r < 0xAC00 || r > 0xD7A3 {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // heldTexts keeps the text that snippets of recent results have read, so a

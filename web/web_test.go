@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"ferry/sample"
+	"ferry/search"
 )
 
 func checkSafetyHeaders(t *testing.T, what string, h http.Header) {
@@ -350,25 +351,47 @@ func TestLibraryByID(t *testing.T) {
 	}
 }
 
-// TestSnippetFilter checks the quick pre-test never hides a match the
-// analyzer finds, on the real UDHR texts in Korean and English.
+// TestSnippetFilter checks that the matcher's quick pre-test never hides a
+// match the analyzer finds: every query made of a word of the real UDHR
+// texts in Korean and English and of the Ray Charles article, against every
+// word near it, plus words the pre-test must pass to the analyzer.
 func TestSnippetFilter(t *testing.T) {
-	lib := testLibs(t)[1]
-	for _, p := range []string{"kor.html", "eng.html"} {
-		e, err := lib.Reader.Lookup(p)
+	libs := testLibs(t)
+	var words []string
+	for _, lp := range []struct {
+		lib  int
+		path string
+	}{{1, "kor.html"}, {1, "eng.html"}, {2, "A/Ray_Charles"}} {
+		e, err := libs[lp.lib].Reader.Lookup(lp.path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, text, err := lib.Reader.Text(e)
+		_, text, err := libs[lp.lib].Reader.Text(e)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, w := range strings.Fields(text)[:400] {
-			terms := queryTerms(w)
-			first, ok := firstRunes(terms)
-			if ok && !hasAny([]byte(w), first) {
-				t.Errorf("%s: filter drops %q (terms %v)", p, w, terms)
+		ws := strings.FieldsFunc(text, func(r rune) bool { return !wordRune(r) })
+		words = append(words, ws[:min(len(ws), 300)]...)
+	}
+	// Mixed scripts, full-width forms, decomposed Hangul (conjoining jamo).
+	words = append(words, "Ray의", "1950년", "ＲＡＹ", "\u1112\u1161\u11ab\u1100\u116e\u11a8", "iPhone", "DYING", "대통령이")
+	queries := append([]string{"ray", "한국", "phone", "die", "통령"}, words...)
+	checked := 0
+	for _, q := range queries {
+		m := newMatcher(queryTerms(q))
+		if !m.filter {
+			continue
+		}
+		for _, w := range words {
+			if m.exact([]byte(w)) {
+				checked++
+				if !m.mayMatch([]byte(w)) {
+					t.Errorf("query %q: pre-test drops %q (terms %v)", q, w, search.Terms(w))
+				}
 			}
 		}
+	}
+	if checked < 500 {
+		t.Errorf("only %d matching pairs checked", checked)
 	}
 }
