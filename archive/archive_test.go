@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -168,6 +169,57 @@ func TestVerifyEmptySections(t *testing.T) {
 		}
 		if err := r.Verify(context.Background(), nil); err != nil {
 			t.Fatalf("run %d: %v", i, err)
+		}
+	}
+}
+
+// TestPartialClusters reads the entries of large zstd clusters in orders
+// that make the reader extend a decompressed prefix, start from a cold
+// cache and mix whole-cluster reads: every read returns the stored bytes.
+func TestPartialClusters(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var es []fileEntry
+	want := map[string][]byte{}
+	for i := 0; i < 400; i++ {
+		words := make([]string, 200+rng.IntN(2000))
+		for j := range words {
+			words[j] = fmt.Sprintf("w%d", rng.IntN(5000))
+		}
+		body := []byte(fmt.Sprintf("<p>%d %s</p>", i, strings.Join(words, " ")))
+		p := fmt.Sprintf("a/%04d.html", i)
+		es = append(es, fileEntry{path: p, mime: "text/html", data: body, article: true})
+		want[p] = body
+	}
+	b, _ := build(t, WriterOptions{ClusterSize: 1 << 20}, es)
+	for _, order := range []string{"forward", "backward", "random"} {
+		r, err := OpenWith(bytes.NewReader(b), int64(len(b)), ReaderOptions{CacheBytes: 4 << 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.nCluster < 2 {
+			t.Fatalf("%d clusters: the test needs several", r.nCluster)
+		}
+		idx := rng.Perm(len(es))
+		switch order {
+		case "forward":
+			slices.Sort(idx)
+		case "backward":
+			slices.Sort(idx)
+			slices.Reverse(idx)
+		}
+		for k, i := range idx {
+			got, err := r.Cat(es[i].path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want[es[i].path]) {
+				t.Fatalf("%s: %s read wrong bytes", order, es[i].path)
+			}
+			if k%97 == 0 {
+				if _, err := r.cluster(uint32(k % int(r.nCluster))); err != nil {
+					t.Fatal(err)
+				}
+			}
 		}
 	}
 }

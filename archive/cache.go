@@ -46,12 +46,24 @@ func (c *cache) put(k cacheKey, v []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.items[k]; ok {
+		// A longer prefix of a cluster replaces the shorter one.
+		it := e.Value.(*cacheItem)
+		if len(v) > len(it.val) {
+			c.used += len(v) - len(it.val)
+			it.val = v
+		}
 		c.ll.MoveToFront(e)
+		c.evict()
 		return
 	}
 	c.items[k] = c.ll.PushFront(&cacheItem{k, v})
 	c.used += len(v)
-	for c.used > c.max {
+	c.evict()
+}
+
+// evict drops the least recently used items until the cache fits.
+func (c *cache) evict() {
+	for c.used > c.max && c.ll.Len() > 0 {
 		e := c.ll.Back()
 		it := e.Value.(*cacheItem)
 		c.ll.Remove(e)

@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"runtime"
+	"sync"
 	"math/rand/v2"
 	"os"
 	"sort"
@@ -40,7 +42,7 @@ type Reader struct {
 // ReaderOptions tune a Reader.
 type ReaderOptions struct {
 	// CacheBytes bounds the cache of verified blocks and decompressed
-	// clusters (default 32 MiB).
+	// clusters (default 16 MiB).
 	CacheBytes int
 }
 
@@ -74,7 +76,7 @@ func Open(ra io.ReaderAt, size int64) (*Reader, error) {
 // OpenWith is Open with options.
 func OpenWith(ra io.ReaderAt, size int64, opts ReaderOptions) (*Reader, error) {
 	if opts.CacheBytes <= 0 {
-		opts.CacheBytes = 32 << 20
+		opts.CacheBytes = 16 << 20
 	}
 	if size < headerSize+trailerSize {
 		return nil, fmt.Errorf("%w: %d bytes is too small to be an archive", ErrNotArchive, size)
@@ -386,10 +388,18 @@ func (r *Reader) Target(e Entry) (Entry, error) {
 }
 
 // cluster returns the verified, decompressed bytes of cluster i.
-func (r *Reader) cluster(i uint32) ([]byte, error) {
+func (r *Reader) cluster(i uint32) ([]byte, error) { return r.clusterTo(i, -1) }
+
+// clusterTo returns at least the first need bytes of cluster i (all of it if
+// need < 0), verified and decompressed. A compressed cluster is decompressed
+// only as far as asked (and a little further, for the next entries), so an
+// article near the start of a cluster does not cost decompressing all
+// of it; the cache keeps the longest prefix decompressed so far.
+func (r *Reader) clusterTo(i uint32, need int64) ([]byte, error) {
 	key := cacheKey{kind: 0, n: int64(i)}
-	if b, ok := r.cache.get(key); ok {
-		return b, nil
+	held, ok := r.cache.get(key)
+	if ok && need >= 0 && int64(len(held)) >= need {
+		return held, nil
 	}
 	var rec [clusterRecordSize]byte
 	if err := r.secs[secClusters].readFull(rec[:], int64(i)*clusterRecordSize); err != nil {
@@ -402,7 +412,15 @@ func (r *Reader) cluster(i uint32) ([]byte, error) {
 	if sl < 1 || rl > maxClusterRaw || off < d.Offset || off > d.Offset+d.Length || sl > d.Offset+d.Length-off {
 		return nil, fmt.Errorf("%w: cluster %d record", ErrCorrupt, i)
 	}
-	stored := make([]byte, sl)
+	if ok && int64(len(held)) == rl {
+		return held, nil // all of it; the caller's range is past the end
+	}
+	bufp := storedPool.Get().(*[]byte)
+	defer storedPool.Put(bufp)
+	if int64(cap(*bufp)) < sl {
+		*bufp = make([]byte, sl)
+	}
+	stored := (*bufp)[:sl]
 	if _, err := r.ra.ReadAt(stored, off); err != nil {
 		return nil, fmt.Errorf("reading cluster %d: %w", i, readErr(err))
 	}
@@ -413,12 +431,27 @@ func (r *Reader) cluster(i uint32) ([]byte, error) {
 	var raw []byte
 	switch stored[0] {
 	case codecNone:
-		raw = stored[1:]
+		raw = bytes.Clone(stored[1:])
 	case codecZstd:
+		// Decompress to what is asked plus prefixStep, or at least twice
+		// the prefix held, so a cluster read entry by entry is
+		// decompressed a few times, not once per entry.
+		want := rl
+		if need >= 0 {
+			want = min(rl, max(need+prefixStep, 2*int64(len(held))))
+		}
 		var err error
-		raw, err = r.dec.DecodeAll(stored[1:], make([]byte, 0, rl))
+		if want == rl {
+			raw, err = r.dec.DecodeAll(stored[1:], make([]byte, 0, rl))
+		} else {
+			raw, err = decodePrefix(stored[1:], want)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: cluster %d: %v", ErrCorrupt, i, err)
+		}
+		if want < rl {
+			r.cache.put(key, raw)
+			return raw, nil
 		}
 	default:
 		return nil, fmt.Errorf("%w: cluster %d has unknown codec %d", ErrCorrupt, i, stored[0])
@@ -428,6 +461,50 @@ func (r *Reader) cluster(i uint32) ([]byte, error) {
 	}
 	r.cache.put(key, raw)
 	return raw, nil
+}
+
+// prefixStep is how far past the asked-for end a cluster is decompressed.
+const prefixStep = 64 << 10
+
+// storedPool holds buffers for compressed clusters being read.
+var storedPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// prefixDecoders holds one streaming zstd decoder per CPU, for
+// decompressing the start of a cluster (a zstd.Decoder streams for one
+// caller at a time, and each keeps a window of up to a cluster). Waiting
+// for one bounds that memory; the work is CPU-bound anyway.
+var prefixDecoders = func() chan *zstd.Decoder {
+	n := runtime.GOMAXPROCS(0)
+	c := make(chan *zstd.Decoder, n)
+	for range n {
+		c <- nil // made on first use
+	}
+	return c
+}()
+
+// decodePrefix decompresses the first n bytes of the zstd frame in src.
+func decodePrefix(src []byte, n int64) ([]byte, error) {
+	d := <-prefixDecoders
+	defer func() { prefixDecoders <- d }()
+	if d == nil {
+		var err error
+		d, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
+			zstd.WithDecoderMaxMemory(maxClusterRaw*2), zstd.WithDecoderMaxWindow(maxClusterRaw))
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := d.Reset(bytes.NewReader(src)); err != nil {
+		return nil, err
+	}
+	out := make([]byte, n)
+	if _, err := io.ReadFull(d, out); err != nil {
+		if err == io.ErrUnexpectedEOF || err == io.EOF {
+			err = fmt.Errorf("frame ends before %d bytes", n)
+		}
+		return nil, err
+	}
+	return out, nil
 }
 
 // entryReader reads a content entry's bytes through verified clusters.
@@ -461,7 +538,11 @@ func (er entryReader) ReadAt(p []byte, off int64) (int, error) {
 		} else {
 			ci, start = e.cluster, int64(e.offset)+off
 		}
-		c, err := er.r.cluster(ci)
+		var upto int64 = -1 // chunks are read whole
+		if !e.chunked {
+			upto = start + min(int64(len(p)-n), e.Size-off)
+		}
+		c, err := er.r.clusterTo(ci, upto)
 		if err != nil {
 			return n, err
 		}

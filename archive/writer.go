@@ -34,7 +34,9 @@ type Input struct {
 
 // WriterOptions tune a Writer; the zero value gives good defaults.
 type WriterOptions struct {
-	// ClusterSize is the raw size a compressed cluster is filled to (default 1 MiB).
+	// ClusterSize is the raw size a compressed cluster is filled to (default
+	// 512 KiB: a reader decompresses up to a cluster to read one entry, and
+	// 1 MiB clusters saved only 2% of the size; docs/benchmarks.md).
 	ClusterSize int
 	// ChunkSize is the raw size of each cluster of a large entry (default 256 KiB).
 	ChunkSize int
@@ -126,7 +128,7 @@ type Writer struct {
 // NewWriter starts an archive on w.
 func NewWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
 	if opts.ClusterSize <= 0 {
-		opts.ClusterSize = 1 << 20
+		opts.ClusterSize = 512 << 10
 	}
 	if opts.ChunkSize <= 0 {
 		opts.ChunkSize = 256 << 10

@@ -211,10 +211,7 @@ const searchTmpl = `{{define "body"}}
 <h1 class="fp-count">{{.Data.Count}}</h1>
 {{range .Data.Notes}}<p class="fp-warn">{{.}}</p>{{end}}
 <ol class="fp-results" start="{{add .Data.Offset 1}}">
-{{range .Data.Hits}}<li><a class="fp-rt" href="{{.URL}}">{{.Title}}</a>
-<div class="fp-from">{{.LibTitle}} · {{.Path}}</div>
-<p class="fp-snip">{{.Snippet}}</p></li>
-{{end}}</ol>
+{{.Data.Results}}</ol>
 {{template "pager" .Data.Pager}}
 {{end}}
 {{end}}`

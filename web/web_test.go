@@ -395,3 +395,20 @@ func TestSnippetFilter(t *testing.T) {
 		t.Errorf("only %d matching pairs checked", checked)
 	}
 }
+
+// TestResultsHTMLEscapes checks the hand-written result list escapes every
+// value taken from an archive.
+func TestResultsHTMLEscapes(t *testing.T) {
+	evil := `<script>alert("x")</script>&'`
+	out := string(resultsHTML([]hitView{{Title: evil, Path: evil, URL: `/a/x/"><script>`, LibTitle: evil,
+		Snippet: snippetHTML([]fragment{{Text: evil}, {Text: evil, Match: true}})}}))
+	if strings.Contains(out, "<script") || strings.Contains(out, `">"`) {
+		t.Fatalf("unescaped value in %s", out)
+	}
+	if n := strings.Count(out, "&lt;script&gt;"); n != 6 {
+		t.Errorf("%d escaped copies, want 6: %s", n, out)
+	}
+	if !strings.Contains(out, "<mark>&lt;script&gt;") {
+		t.Errorf("match not marked: %s", out)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -40,6 +41,7 @@ read the library.`)
 	if err != nil {
 		return err
 	}
+	lowMemory()
 	var keys []key.Public
 	for _, t := range trust {
 		p, _, err := key.LoadPublic(t)
@@ -91,6 +93,16 @@ read the library.`)
 	}
 	h := web.New(libs, opts)
 	return serveOn(ctx, ln, h)
+}
+
+// lowMemory makes the garbage collector keep the heap within 1.5 times the
+// memory in use instead of 2 (GOGC=50), unless GOGC is set: the reader runs
+// on phones and old laptops, and its live memory is mostly bounded caches,
+// so the extra collections cost little (docs/benchmarks.md).
+func lowMemory() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
+	}
 }
 
 // listen opens the reader's address. Without an explicit address it uses
