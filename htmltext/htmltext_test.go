@@ -65,7 +65,14 @@ func FuzzExtract(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		Extract(b)
+		_, text := Extract(b)
+		var all strings.Builder
+		for p := range Pieces(b) {
+			all.WriteString(p)
+		}
+		if got := strings.TrimSpace(all.String()); got != text {
+			t.Fatalf("pieces join to %q, Extract gives %q", got, text)
+		}
 	})
 }
 

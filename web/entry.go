@@ -162,10 +162,15 @@ func (h *Handler) serveEntry(w http.ResponseWriter, r *http.Request, l *lib, e a
 		}
 		page := h.newPage(r, "")
 		page.In = ""
-		out := injectBar(b, h.barHTML(page, nonce))
-		w.Header().Set("Content-Length", strconv.Itoa(len(out)))
+		bar := h.barHTML(page, nonce)
+		at := barOffset(b)
+		w.Header().Set("Content-Length", strconv.Itoa(len(b)+len(bar)))
 		if r.Method != http.MethodHead {
-			w.Write(out)
+			// Three writes into the server's buffer rather than a third
+			// copy of the page.
+			w.Write(b[:at])
+			w.Write(bar)
+			w.Write(b[at:])
 		}
 		return
 	}
@@ -301,62 +306,49 @@ func asciiHTML(b []byte) []byte {
 // injectBar puts bar right after the <body> tag, or where a body would
 // begin, leaving the page otherwise untouched.
 func injectBar(page, bar []byte) []byte {
-	at := -1
-	// <body> is nearly always in the first few kB: look there first.
-	low := asciiLower(page[:min(len(page), 64<<10)])
-	if indexTag(low, "<body") < 0 && len(page) > len(low) {
-		low = asciiLower(page[:min(len(page), 1<<20)])
-	}
-	if i := indexTag(low, "<body"); i >= 0 {
-		if j := bytes.IndexByte(low[i:], '>'); j >= 0 {
-			at = i + j + 1
-		}
-	}
-	if at < 0 {
-		if i := bytes.Index(low, []byte("</head>")); i >= 0 {
-			at = i + len("</head>")
-		} else if bytes.HasPrefix(bytes.TrimSpace(low), []byte("<!doctype")) {
-			if j := bytes.IndexByte(low, '>'); j >= 0 {
-				at = j + 1
-			}
-		}
-	}
-	if at < 0 {
-		at = 0
-	}
+	at := barOffset(page)
 	out := make([]byte, 0, len(page)+len(bar))
 	out = append(out, page[:at]...)
 	out = append(out, bar...)
 	return append(out, page[at:]...)
 }
 
-// asciiLower lower-cases ASCII letters only, so byte offsets in the copy
-// are offsets in the page (bytes.ToLower may change the length of
-// non-ASCII text).
-func asciiLower(b []byte) []byte {
-	out := make([]byte, len(b))
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
+// barOffset is where the bar goes in page: right after the <body> tag,
+// else after </head>, else after a leading doctype, else at the start.
+// Tags are matched without regard to ASCII case, in place.
+func barOffset(page []byte) int {
+	if i := indexFold(page, "<body", true); i >= 0 {
+		if j := bytes.IndexByte(page[i:], '>'); j >= 0 {
+			return i + j + 1
 		}
-		out[i] = c
 	}
-	return out
+	if i := indexFold(page, "</head>", false); i >= 0 {
+		return i + len("</head>")
+	}
+	if t := bytes.TrimLeft(page, " \t\r\n\f"); len(t) >= 9 && bytes.EqualFold(t[:9], []byte("<!doctype")) {
+		if j := bytes.IndexByte(page, '>'); j >= 0 {
+			return j + 1
+		}
+	}
+	return 0
 }
 
-// indexTag finds "<body" followed by '>' or white space.
-func indexTag(low []byte, tag string) int {
-	off := 0
-	for {
-		i := bytes.Index(low[off:], []byte(tag))
+// indexFold finds tag (which starts with '<') in page, ignoring ASCII
+// case; with open, only where '>' or white space follows it (so "<body"
+// does not match "<bodyx").
+func indexFold(page []byte, tag string, open bool) int {
+	for off := 0; ; {
+		i := bytes.IndexByte(page[off:], '<')
 		if i < 0 {
 			return -1
 		}
-		k := off + i + len(tag)
-		if k < len(low) && (low[k] == '>' || low[k] == ' ' || low[k] == '\t' || low[k] == '\n' || low[k] == '\r') {
-			return off + i
+		i += off
+		k := i + len(tag)
+		if k <= len(page) && bytes.EqualFold(page[i:k], []byte(tag)) &&
+			(!open || k < len(page) && (page[k] == '>' || page[k] == ' ' || page[k] == '\t' || page[k] == '\n' || page[k] == '\r')) {
+			return i
 		}
-		off = k
+		off = i + 1
 	}
 }
 

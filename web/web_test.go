@@ -282,12 +282,14 @@ func TestHostCheck(t *testing.T) {
 func TestInjectBar(t *testing.T) {
 	bar := []byte("<BAR>")
 	for in, want := range map[string]string{
-		"<html><body class=x><p>hi</p></body></html>": "<html><body class=x><BAR><p>hi</p></body></html>",
-		"<!DOCTYPE html><p>hi</p>":                    "<!DOCTYPE html><BAR><p>hi</p>",
-		"<head><title>t</title></head><p>x":           "<head><title>t</title></head><BAR><p>x",
-		"<bodyguard><BODY>x":                          "<bodyguard><BODY><BAR>x",
-		"plain":                                       "<BAR>plain",
-		"":                                            "<BAR>",
+		"<html><body class=x><p>hi</p></body></html>":   "<html><body class=x><BAR><p>hi</p></body></html>",
+		"<!DOCTYPE html><p>hi</p>":                      "<!DOCTYPE html><BAR><p>hi</p>",
+		"<head><title>t</title></head><p>x":             "<head><title>t</title></head><BAR><p>x",
+		"<bodyguard><BODY>x":                            "<bodyguard><BODY><BAR>x",
+		"plain":                                         "<BAR>plain",
+		"<html><head><title>한국</title></head><BODY\n>x": "<html><head><title>한국</title></head><BODY\n><BAR>x",
+		"<p>a <b>b</b> <Body>":                          "<p>a <b>b</b> <Body><BAR>",
+		"":                                              "<BAR>",
 	} {
 		if got := string(injectBar([]byte(in), bar)); got != want {
 			t.Errorf("injectBar(%q) = %q, want %q", in, got, want)
