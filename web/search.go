@@ -115,13 +115,13 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 	} else {
 		all = nil
 	}
-	terms := queryTerms(q)
+	m := newMatcher(queryTerms(q))
 	for i := range all {
 		hv := &all[i]
 		if hv.Title == "" {
 			hv.Title = hv.Path
 		}
-		hv.Snippet = snippetHTML(h.texts.snippet(hv.lib, hv.entry, terms, snippetRunes))
+		hv.Snippet = snippetHTML(h.texts.snippet(hv.lib, hv.entry, m, snippetRunes))
 	}
 	d.Results = resultsHTML(all)
 	if total == 0 {

@@ -69,17 +69,16 @@ func snippet(text string, terms map[string]bool, max int) []fragment {
 		return func(yield func(string) bool) { yield(text) }
 	}, "", nil, false)
 	defer s.close()
-	return s.snippet(terms, max)
+	return s.snippet(newMatcher(terms), max)
 }
 
 // snippet cuts the snippet from the stream's text (see the package
 // function), reading only as much of it as it needs.
-func (s *textStream) snippet(terms map[string]bool, max int) []fragment {
+func (s *textStream) snippet(m *matcher, max int) []fragment {
 	if max < 1 {
 		return nil
 	}
 	s.fillTo(titleLead + len(s.title)) // the title cut is settled
-	m := newMatcher(terms)
 
 	// The first matching word.
 	fs, first := -1, false
@@ -359,7 +358,8 @@ func indexPrefix(b []byte, sub string, n int) int {
 }
 
 // matcher tells whether a word shares an index term with the query,
-// remembering its answer per distinct word. A quick pre-test (mayMatch)
+// remembering its answer per distinct word (one matcher serves all the
+// snippets of a result page; it is not safe for concurrent use). A quick pre-test (mayMatch)
 // skips most words without running the analyzer.
 type matcher struct {
 	terms  map[string]bool
@@ -481,7 +481,7 @@ const (
 )
 
 // snippet cuts the snippet of entry e of l (see snippet).
-func (c *heldTexts) snippet(l *lib, e archive.Entry, terms map[string]bool, max int) []fragment {
+func (c *heldTexts) snippet(l *lib, e archive.Entry, m *matcher, max int) []fragment {
 	k := textKey{l, e.Index}
 	c.mu.Lock()
 	t := c.m[k]
@@ -494,7 +494,7 @@ func (c *heldTexts) snippet(l *lib, e archive.Entry, terms map[string]bool, max 
 		return htmltext.Pieces(b)
 	}, e.Title, t.buf, t.done)
 	defer s.close()
-	frags := s.snippet(terms, max)
+	frags := s.snippet(m, max)
 	if len(s.buf) > len(t.buf) && len(s.buf) <= maxHeldText || s.done && !t.done {
 		c.put(k, heldText{bytes.Clone(s.buf), s.done})
 	}
