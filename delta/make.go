@@ -172,6 +172,7 @@ func write(ctx context.Context, v *View, entries []Entry, removed []string, info
 	var idx *search.Builder
 	if !opts.NoIndex {
 		idx = search.NewBuilder()
+		defer idx.Close()
 	}
 	for _, e := range entries {
 		if err := ctx.Err(); err != nil {

@@ -107,6 +107,7 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 	var idx *search.Builder
 	if !opts.NoIndex {
 		idx = search.NewBuilder()
+		defer idx.Close() // spilled runs, if the pack fails before the index is written
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

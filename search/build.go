@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"cmp"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -27,14 +29,35 @@ import (
 // one byte per document id up to the largest; docs/search-index.md gives the
 // measured cost per input byte.
 type Builder struct {
+	// SpillBytes bounds the postings held in memory (an estimate, in
+	// bytes): past it, they are written as a sorted run to a temporary file
+	// in SpillDir (default os.TempDir()) and WriteTo merges the runs. Zero
+	// means DefaultSpillBytes; negative, never spill. Set before the first
+	// Add.
+	SpillBytes int64
+	SpillDir   string
+
 	mu          sync.Mutex
 	terms       map[string]*plist
+	mem         int64 // estimated bytes held by terms
+	runs        []*run
 	norms       []byte   // norm byte per doc id
 	present     []uint64 // bit set of doc ids added
 	docCount    uint32
 	totalTokens uint64
 	err         error
 }
+
+// DefaultSpillBytes is the estimated postings memory a Builder holds before
+// it spills a sorted run to disk. The estimate counts the postings' bytes
+// and a fixed cost per term; the heap actually held is about 2.5 times it
+// (slice growth, the map), so a Builder stays near 650 MB however much text
+// it is given. About 100 MB of text fill it.
+const DefaultSpillBytes = 256 << 20
+
+// termOverhead estimates the memory of one term's map entry and list
+// header, besides the term and its postings.
+const termOverhead = 96
 
 type plist struct {
 	buf  []byte // (uvarint doc, uvarint code) pairs in arrival order
@@ -98,6 +121,9 @@ func (b *Builder) Add(doc uint32, title, body string) {
 func (b *Builder) AddAnalyzed(a *Analyzed) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.err != nil {
+		return // WriteTo reports it; keep no more
+	}
 	if a.doc == math.MaxUint32 {
 		// The norm table holds largest id + 1 entries in a uint32.
 		if b.err == nil {
@@ -127,14 +153,231 @@ func (b *Builder) AddAnalyzed(a *Analyzed) {
 		if p == nil {
 			p = &plist{}
 			b.terms[strings.Clone(tc.term)] = p
+			b.mem += int64(len(tc.term)) + termOverhead
 		} else if a.doc < p.last {
 			p.uns = true
 		}
+		n := len(p.buf)
 		p.buf = binary.AppendUvarint(p.buf, uint64(a.doc))
 		p.buf = binary.AppendUvarint(p.buf, uint64(tc.code))
+		b.mem += int64(len(p.buf) - n)
 		p.n++
 		p.last = a.doc
 	}
+	if limit := b.spillLimit(); limit > 0 && b.mem > limit && b.err == nil {
+		b.err = b.spill()
+	}
+}
+
+func (b *Builder) spillLimit() int64 {
+	if b.SpillBytes == 0 {
+		return DefaultSpillBytes
+	}
+	return b.SpillBytes
+}
+
+// run is a sorted run of postings spilled to a temporary file: for each
+// term in byte order, uvarint length, term, uvarint count, then count
+// (uvarint doc, uvarint code) pairs in doc order.
+type run struct {
+	f    *os.File
+	name string // to remove at Close, if it could not be unlinked while open
+	r    *bufio.Reader
+}
+
+// spill writes the postings in memory to a new run and empties the map.
+func (b *Builder) spill() error {
+	f, err := os.CreateTemp(b.SpillDir, "ferry-index-*.run")
+	if err != nil {
+		return fmt.Errorf("search: spilling the index to disk: %w", err)
+	}
+	r := &run{f: f}
+	// Unlinked while open (on Unix), it leaves nothing behind however the
+	// process ends.
+	if os.Remove(f.Name()) != nil {
+		r.name = f.Name()
+	}
+	b.runs = append(b.runs, r)
+	w := bufio.NewWriterSize(f, 1<<20)
+	c := newMemCursor(b.terms)
+	var tmp []byte
+	for c.ok {
+		tmp = binary.AppendUvarint(tmp[:0], uint64(len(c.term)))
+		tmp = append(tmp, c.term...)
+		tmp = binary.AppendUvarint(tmp, uint64(len(c.ps)))
+		for _, q := range c.ps {
+			tmp = binary.AppendUvarint(tmp, uint64(q.doc))
+			tmp = binary.AppendUvarint(tmp, uint64(q.code))
+		}
+		w.Write(tmp)
+		c.advance()
+	}
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("search: spilling the index to disk: %w", err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("search: spilling the index to disk: %w", err)
+	}
+	r.r = bufio.NewReaderSize(f, 1<<16)
+	b.terms = make(map[string]*plist)
+	b.mem = 0
+	return nil
+}
+
+// Close releases the temporary files of spilled runs. WriteTo calls it;
+// a caller that abandons a Builder should.
+func (b *Builder) Close() error {
+	var first error
+	for _, r := range b.runs {
+		if err := r.f.Close(); err != nil && first == nil {
+			first = err
+		}
+		if r.name != "" {
+			if err := os.Remove(r.name); err != nil && first == nil {
+				first = err
+			}
+		}
+	}
+	b.runs = nil
+	return first
+}
+
+// A termCursor walks terms in byte order with their postings in doc order.
+type termCursor interface {
+	current() (term string, ps []posting, ok bool)
+	advance() error
+}
+
+// memCursor walks the map, freeing each list as it goes.
+type memCursor struct {
+	terms map[string]*plist
+	keys  []string
+	i     int
+	term  string
+	ps    []posting
+	ok    bool
+}
+
+func newMemCursor(terms map[string]*plist) *memCursor {
+	keys := make([]string, 0, len(terms))
+	for k := range terms {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	c := &memCursor{terms: terms, keys: keys}
+	c.advance()
+	return c
+}
+
+func (c *memCursor) current() (string, []posting, bool) { return c.term, c.ps, c.ok }
+
+func (c *memCursor) advance() error {
+	if c.i >= len(c.keys) {
+		c.ok = false
+		return nil
+	}
+	k := c.keys[c.i]
+	c.i++
+	p := c.terms[k]
+	c.ps = decodePlist(c.ps[:0], p)
+	if p.uns {
+		slices.SortFunc(c.ps, func(x, y posting) int { return cmp.Compare(x.doc, y.doc) })
+	}
+	delete(c.terms, k)
+	c.term, c.ok = k, true
+	return nil
+}
+
+// runCursor reads a spilled run.
+type runCursor struct {
+	r    *bufio.Reader
+	term string
+	ps   []posting
+	ok   bool
+}
+
+func (c *runCursor) current() (string, []posting, bool) { return c.term, c.ps, c.ok }
+
+func (c *runCursor) advance() error {
+	bad := func(err error) error {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return fmt.Errorf("search: reading a spilled run back: %w", err)
+	}
+	n, err := binary.ReadUvarint(c.r)
+	if err == io.EOF {
+		c.ok = false
+		return nil
+	}
+	if err != nil || n > MaxTermLen {
+		return bad(cmp.Or(err, errors.New("term too long")))
+	}
+	t := make([]byte, n)
+	if _, err := io.ReadFull(c.r, t); err != nil {
+		return bad(err)
+	}
+	cnt, err := binary.ReadUvarint(c.r)
+	if err != nil || cnt > math.MaxUint32 {
+		return bad(cmp.Or(err, errors.New("count too large")))
+	}
+	c.ps = c.ps[:0]
+	for range cnt {
+		d, err := binary.ReadUvarint(c.r)
+		if err != nil {
+			return bad(err)
+		}
+		k, err := binary.ReadUvarint(c.r)
+		if err != nil {
+			return bad(err)
+		}
+		c.ps = append(c.ps, posting{uint32(d), uint32(k)})
+	}
+	c.term, c.ok = string(t), true
+	return nil
+}
+
+// merged walks the union of the cursors: each term once, with the
+// postings of every cursor that has it, in doc order.
+type merged struct {
+	cs   []termCursor
+	term string
+	ps   []posting
+	ok   bool
+}
+
+func (m *merged) current() (string, []posting, bool) { return m.term, m.ps, m.ok }
+
+func (m *merged) advance() error {
+	found := false
+	for _, c := range m.cs {
+		if t, _, ok := c.current(); ok && (!found || t < m.term) {
+			m.term, found = t, true
+		}
+	}
+	m.ok = found
+	if !found {
+		return nil
+	}
+	m.ps = m.ps[:0]
+	sorted := true
+	for _, c := range m.cs {
+		t, ps, ok := c.current()
+		if !ok || t != m.term {
+			continue
+		}
+		if len(m.ps) > 0 && len(ps) > 0 && ps[0].doc < m.ps[len(m.ps)-1].doc {
+			sorted = false
+		}
+		m.ps = append(m.ps, ps...)
+		if err := c.advance(); err != nil {
+			return err
+		}
+	}
+	if !sorted {
+		slices.SortFunc(m.ps, func(x, y posting) int { return cmp.Compare(x.doc, y.doc) })
+	}
+	return nil
 }
 
 type posting struct {
@@ -154,12 +397,22 @@ func (b *Builder) WriteTo(w io.Writer) (int64, error) {
 	h := header{docCount: b.docCount, normCount: uint32(len(b.norms)), totalTokens: b.totalTokens}
 	cw.Write(b.norms)
 
-	keys := make([]string, 0, len(b.terms))
-	for k := range b.terms {
-		keys = append(keys, k)
+	defer b.Close()
+	var terms termCursor = newMemCursor(b.terms)
+	if len(b.runs) > 0 {
+		m := &merged{cs: []termCursor{terms}}
+		for _, r := range b.runs {
+			c := &runCursor{r: r.r}
+			if err := c.advance(); err != nil {
+				return 0, err
+			}
+			m.cs = append(m.cs, c)
+		}
+		if err := m.advance(); err != nil {
+			return 0, err
+		}
+		terms = m
 	}
-	sort.Strings(keys)
-	h.termCount = uint64(len(keys))
 	h.postOff = cw.n
 
 	// Pass 1: postings, streamed; dictionary blocks built in memory (they
@@ -177,7 +430,6 @@ func (b *Builder) WriteTo(w io.Writer) (int64, error) {
 		first    string
 		prev     string
 		blockPos uint64 // postings offset at the open block's start
-		ps       []posting
 		pbuf     []byte
 	)
 	closeBlock := func() {
@@ -205,13 +457,12 @@ func (b *Builder) WriteTo(w io.Writer) (int64, error) {
 		raw = raw[:0]
 		nInBlock = 0
 	}
-	for _, k := range keys {
-		p := b.terms[k]
-		ps = decodePlist(ps[:0], p)
-		if p.uns {
-			slices.SortFunc(ps, func(x, y posting) int { return cmp.Compare(x.doc, y.doc) })
+	for {
+		k, ps, ok := terms.current()
+		if !ok {
+			break
 		}
-		delete(b.terms, k)
+		h.termCount++
 		if nInBlock == 0 {
 			first, prev = k, k
 			blockPos = cw.n - h.postOff
@@ -237,6 +488,9 @@ func (b *Builder) WriteTo(w io.Writer) (int64, error) {
 		nInBlock++
 		if len(raw) >= dictTarget {
 			closeBlock()
+		}
+		if err := terms.advance(); err != nil {
+			return int64(cw.n), err
 		}
 	}
 	closeBlock()

@@ -3,7 +3,9 @@ package search
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -144,5 +146,58 @@ func TestKorQuADHitRate(t *testing.T) {
 	// thresholds sit a little below.
 	if top3 < 0.98 || top1 < 0.94 {
 		t.Errorf("hit rate top-1 %.4f top-3 %.4f below thresholds 0.94/0.98", top1, top3)
+	}
+}
+
+// TestSpill builds the KorQuAD index with a tiny memory budget, so the
+// postings go through many sorted runs on disk, with documents added in
+// order and concurrently (out of order): the index bytes equal those of a
+// build held in memory, and the spilled files are gone (unlinked while open
+// on Unix, removed by Close elsewhere).
+func TestSpill(t *testing.T) {
+	k := loadKorQuAD(t)
+	build := func(spill int64, dir string, concurrent bool) []byte {
+		b := NewBuilder()
+		b.SpillBytes, b.SpillDir = spill, dir
+		var wg sync.WaitGroup
+		for i := range k.titles {
+			if !concurrent {
+				b.Add(uint32(i), k.titles[i], k.bodies[i])
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				b.Add(uint32(i), k.titles[i], k.bodies[i])
+			}()
+		}
+		wg.Wait()
+		if spill > 0 && len(b.runs) < 5 {
+			t.Fatalf("budget %d: %d runs, want several", spill, len(b.runs))
+		}
+		var buf bytes.Buffer
+		if _, err := b.WriteTo(&buf); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	want := build(-1, "", false)
+	for _, concurrent := range []bool{false, true} {
+		dir := t.TempDir()
+		got := build(256<<10, dir, concurrent)
+		if !bytes.Equal(got, want) {
+			t.Errorf("concurrent %v: spilled index differs (%d bytes, want %d)", concurrent, len(got), len(want))
+		}
+		if left, _ := os.ReadDir(dir); len(left) != 0 {
+			t.Errorf("%d spill files left behind", len(left))
+		}
+	}
+	// A folder that cannot hold the runs gives an error naming the problem.
+	b := NewBuilder()
+	b.SpillBytes, b.SpillDir = 1, filepath.Join(t.TempDir(), "missing")
+	b.Add(0, k.titles[0], k.bodies[0])
+	b.Add(1, k.titles[1], k.bodies[1])
+	if _, err := b.WriteTo(io.Discard); err == nil || !strings.Contains(err.Error(), "spilling the index") {
+		t.Errorf("spill into a missing folder: %v", err)
 	}
 }
