@@ -223,3 +223,46 @@ func TestPartialClusters(t *testing.T) {
 		}
 	}
 }
+
+// TestBigClusterStreamed reads a compressible entry bigger than the cache
+// can keep in 32 KiB pieces, as http.ServeContent does: the cluster is
+// decompressed a few times over in all, not once per piece.
+func TestBigClusterStreamed(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var sb strings.Builder
+	for sb.Len() < 12<<20 {
+		fmt.Fprintf(&sb, "line %d of a long log %d\n", sb.Len(), rng.IntN(1000))
+	}
+	want := []byte(sb.String())
+	b, _ := build(t, WriterOptions{}, []fileEntry{{path: "big.txt", mime: "text/plain", data: want}})
+	r, err := OpenWith(bytes.NewReader(b), int64(len(b)), ReaderOptions{CacheBytes: 4 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := r.Lookup("big.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sr, err := r.Open(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := sr.Read(buf)
+		got = append(got, buf[:n]...)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("wrong bytes")
+	}
+	if d := r.decoded.Load(); d > 4*int64(len(want)) {
+		t.Errorf("decompressed %d bytes to read %d", d, len(want))
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"math/rand/v2"
 	"os"
 	"sort"
@@ -37,6 +38,7 @@ type Reader struct {
 	nEntries int64
 	nCluster int64
 	search   searchIndex
+	decoded  atomic.Int64 // bytes decompressed, for tests of the prefix policy
 }
 
 // ReaderOptions tune a Reader.
@@ -388,16 +390,22 @@ func (r *Reader) Target(e Entry) (Entry, error) {
 }
 
 // cluster returns the verified, decompressed bytes of cluster i.
-func (r *Reader) cluster(i uint32) ([]byte, error) { return r.clusterTo(i, -1) }
+func (r *Reader) cluster(i uint32) ([]byte, error) { return r.clusterTo(i, -1, nil) }
 
 // clusterTo returns at least the first need bytes of cluster i (all of it if
 // need < 0), verified and decompressed. A compressed cluster is decompressed
 // only as far as asked (and a little further, for the next entries), so an
 // article near the start of a cluster does not cost decompressing all
-// of it; the cache keeps the longest prefix decompressed so far.
-func (r *Reader) clusterTo(i uint32, need int64) ([]byte, error) {
+// of it; the cache keeps the longest prefix decompressed so far. have is a
+// prefix of the same cluster the caller kept from an earlier call (or nil):
+// a cluster too big for the cache is then still decompressed a few times,
+// not once per read.
+func (r *Reader) clusterTo(i uint32, need int64, have []byte) ([]byte, error) {
 	key := cacheKey{kind: 0, n: int64(i)}
 	held, ok := r.cache.get(key)
+	if len(have) > len(held) {
+		held, ok = have, true
+	}
 	if ok && need >= 0 && int64(len(held)) >= need {
 		return held, nil
 	}
@@ -449,6 +457,7 @@ func (r *Reader) clusterTo(i uint32, need int64) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: cluster %d: %v", ErrCorrupt, i, err)
 		}
+		r.decoded.Add(int64(len(raw)))
 		if want < rl {
 			r.cache.put(key, raw)
 			return raw, nil
@@ -507,13 +516,19 @@ func decodePrefix(src []byte, n int64) ([]byte, error) {
 	return out, nil
 }
 
-// entryReader reads a content entry's bytes through verified clusters.
+// entryReader reads a content entry's bytes through verified clusters. It
+// keeps the last cluster (prefix) it read, for entries read piece by piece
+// whose cluster is too big for the cache.
 type entryReader struct {
 	r *Reader
 	e Entry
+
+	mu      sync.Mutex
+	last    []byte
+	lastIdx uint32
 }
 
-func (er entryReader) ReadAt(p []byte, off int64) (int, error) {
+func (er *entryReader) ReadAt(p []byte, off int64) (int, error) {
 	e := er.e
 	if off < 0 {
 		return 0, fmt.Errorf("archive: negative offset")
@@ -542,10 +557,19 @@ func (er entryReader) ReadAt(p []byte, off int64) (int, error) {
 		if !e.chunked {
 			upto = start + min(int64(len(p)-n), e.Size-off)
 		}
-		c, err := er.r.clusterTo(ci, upto)
+		er.mu.Lock()
+		var have []byte
+		if er.last != nil && er.lastIdx == ci {
+			have = er.last
+		}
+		er.mu.Unlock()
+		c, err := er.r.clusterTo(ci, upto, have)
 		if err != nil {
 			return n, err
 		}
+		er.mu.Lock()
+		er.last, er.lastIdx = c, ci
+		er.mu.Unlock()
 		if start >= int64(len(c)) {
 			return n, fmt.Errorf("%w: entry %q lies outside cluster %d", ErrCorrupt, e.Path, ci)
 		}
@@ -574,7 +598,7 @@ func (r *Reader) Open(e Entry) (*io.SectionReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return io.NewSectionReader(entryReader{r, e}, 0, e.Size), nil
+	return io.NewSectionReader(&entryReader{r: r, e: e}, 0, e.Size), nil
 }
 
 // ReadAll returns the entry's verified content (redirects are followed).

@@ -317,6 +317,7 @@ func injectBar(page, bar []byte) []byte {
 // else after </head>, else after a leading doctype, else at the start.
 // Tags are matched without regard to ASCII case, in place.
 func barOffset(page []byte) int {
+	page = page[:min(len(page), 1<<20)] // the head of any real page is shorter
 	if i := indexFold(page, "<body", true); i >= 0 {
 		if j := bytes.IndexByte(page[i:], '>'); j >= 0 {
 			return i + j + 1

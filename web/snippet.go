@@ -55,6 +55,8 @@ const (
 	// of collapsed text) and the words looked at.
 	maxSnippetScan  = 256 << 10
 	maxSnippetWords = 20000
+	// maxStreamText bounds the text a stream reads, whatever the page.
+	maxStreamText = maxSnippetScan + 16<<10
 	// titleLead: a copy of the title within this many bytes of the start
 	// (the page's own heading) is dropped with what precedes it.
 	titleLead = 400
@@ -65,8 +67,8 @@ const (
 // Words are matched through the same analyzer as the index, so "cards"
 // marks "card" and "라지오" marks "라지오를".
 func snippet(text string, terms map[string]bool, max int) []fragment {
-	s := newTextStream(func() iter.Seq[string] {
-		return func(yield func(string) bool) { yield(text) }
+	s := newTextStream(func() (iter.Seq[string], error) {
+		return func(yield func(string) bool) { yield(text) }, nil
 	}, "", nil, false)
 	defer s.close()
 	return s.snippet(newMatcher(terms), max)
@@ -116,7 +118,7 @@ func (s *textStream) snippet(m *matcher, max int) []fragment {
 		end += sz
 		runes++
 	}
-	more := end < len(s.buf) || s.fill()
+	more := end < len(s.buf) || s.fill() || s.truncated
 
 	var out []fragment
 	if start > 0 {
@@ -153,10 +155,12 @@ func (s *textStream) snippet(m *matcher, max int) []fragment {
 // start from text held from an earlier read of the same page and parses the
 // page again only if it needs more.
 type textStream struct {
-	open  func() iter.Seq[string] // the page's text from its start, in pieces
-	title string
-	buf   []byte
-	done  bool // buf holds all the text
+	open      func() (iter.Seq[string], error) // the page's text from its start, in pieces
+	title     string
+	buf       []byte
+	done      bool  // buf holds all the text (or all it may hold)
+	truncated bool  // the text goes on past maxStreamText
+	err       error // open failed
 
 	next  func() (string, bool) // the parse in progress, if any
 	stop  func()
@@ -167,7 +171,7 @@ type textStream struct {
 // newTextStream returns a stream over open's text that already holds held
 // (from an earlier stream over the same page and title; done if it was
 // all). held is not modified.
-func newTextStream(open func() iter.Seq[string], title string, held []byte, done bool) *textStream {
+func newTextStream(open func() (iter.Seq[string], error), title string, held []byte, done bool) *textStream {
 	return &textStream{open: open, title: title, buf: held[:len(held):len(held)], done: done, cut: len(held) > 0 || done}
 }
 
@@ -186,12 +190,22 @@ func (s *textStream) fill() bool {
 	}
 	if s.next == nil {
 		// Parse from the start; the text regenerated is what is held.
-		held := len(s.buf)
-		s.next, s.stop = iter.Pull(s.open())
+		held := s.buf
+		seq, err := s.open()
+		if err != nil {
+			s.err, s.done = err, true // keep what is held
+			return false
+		}
+		s.next, s.stop = iter.Pull(seq)
 		s.buf, s.space, s.cut = nil, false, false
-		for len(s.buf) <= held {
+		for len(s.buf) <= len(held) {
 			if !s.pull() {
-				return len(s.buf) > held
+				if len(s.buf) < len(held) {
+					// The page read back shorter than before (it should
+					// not): keep the positions already taken valid.
+					s.buf, s.cut = held, true
+				}
+				return len(s.buf) > len(held)
 			}
 		}
 		return true
@@ -209,7 +223,7 @@ func (s *textStream) pull() bool {
 			break
 		}
 		n := len(s.buf)
-		for i := 0; i < len(piece); {
+		for i := 0; i < len(piece) && len(s.buf) < maxStreamText; {
 			c := piece[i]
 			if c < utf8.RuneSelf {
 				if c == ' ' || c >= '\t' && c <= '\r' {
@@ -230,6 +244,12 @@ func (s *textStream) pull() bool {
 		}
 		if len(s.buf) >= titleLead+len(s.title) {
 			s.settleCut()
+		}
+		if len(s.buf) >= maxStreamText {
+			// Enough for any snippet: read no further.
+			s.done, s.truncated = true, true
+			s.settleCut()
+			return len(s.buf) > n
 		}
 		if len(s.buf) > n && s.cut {
 			return true
@@ -435,8 +455,12 @@ func (m *matcher) mayMatch(word []byte) bool {
 			if m.hangul[string(word[i:i+sz])] || i+2*sz <= len(word) && m.hangul[string(word[i:i+2*sz])] {
 				return true
 			}
-		case r >= 0xFF01 && r <= 0xFF5E, r >= 0x1100 && r <= 0x11FF, r >= 0xA960 && r <= 0xA97F, r >= 0xD7B0 && r <= 0xD7FF:
-			return true // full-width forms, conjoining jamo: the analyzer decides
+		case r >= 0xFF01 && r <= 0xFF5E, r >= 0x1100 && r <= 0x11FF, r >= 0xA960 && r <= 0xA97F, r >= 0xD7B0 && r <= 0xD7FF,
+			r == 0x0130, r == 0x212A, r >= 0x0660 && r <= 0x0669, r >= 0x06F0 && r <= 0x06F9:
+			// Full-width forms, conjoining jamo, and the letters and digits
+			// the analyzer folds to ASCII (İ, the Kelvin sign, Arabic-Indic
+			// digits): the analyzer decides.
+			return true
 		}
 		runStart = true
 		i += sz
@@ -486,16 +510,16 @@ func (c *heldTexts) snippet(l *lib, e archive.Entry, m *matcher, max int) []frag
 	c.mu.Lock()
 	t := c.m[k]
 	c.mu.Unlock()
-	s := newTextStream(func() iter.Seq[string] {
+	s := newTextStream(func() (iter.Seq[string], error) {
 		b, err := l.Reader.ReadAll(e)
 		if err != nil {
-			return func(func(string) bool) {}
+			return nil, err
 		}
-		return htmltext.Pieces(b)
+		return htmltext.Pieces(b), nil
 	}, e.Title, t.buf, t.done)
 	defer s.close()
 	frags := s.snippet(m, max)
-	if len(s.buf) > len(t.buf) && len(s.buf) <= maxHeldText || s.done && !t.done {
+	if s.err == nil && len(s.buf) <= maxHeldText && (len(s.buf) > len(t.buf) || s.done && !t.done) {
 		c.put(k, heldText{bytes.Clone(s.buf), s.done})
 	}
 	return frags

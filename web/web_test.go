@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"io"
+	"iter"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
 
+	"ferry/htmltext"
 	"ferry/sample"
 	"ferry/search"
 )
@@ -376,8 +379,9 @@ func TestSnippetFilter(t *testing.T) {
 		words = append(words, ws[:min(len(ws), 300)]...)
 	}
 	// Mixed scripts, full-width forms, decomposed Hangul (conjoining jamo).
-	words = append(words, "Ray의", "1950년", "ＲＡＹ", "\u1112\u1161\u11ab\u1100\u116e\u11a8", "iPhone", "DYING", "대통령이")
-	queries := append([]string{"ray", "한국", "phone", "die", "통령"}, words...)
+	words = append(words, "Ray의", "1950년", "ＲＡＹ", "\u1112\u1161\u11ab\u1100\u116e\u11a8", "iPhone", "DYING", "대통령이",
+		"İstanbul", "İzmir", "۱۹۹۰", "١٩٥٠", "\u212Aelvin")
+	queries := append([]string{"ray", "한국", "phone", "die", "통령", "istanbul", "izmir", "1990", "1950", "kelvin"}, words...)
 	checked := 0
 	for _, q := range queries {
 		m := newMatcher(queryTerms(q))
@@ -412,5 +416,47 @@ func TestResultsHTMLEscapes(t *testing.T) {
 	}
 	if !strings.Contains(out, "<mark>&lt;script&gt;") {
 		t.Errorf("match not marked: %s", out)
+	}
+}
+
+// TestSnippetRereadFails cuts a snippet from held text whose page can no
+// longer be read (a card pulled out): no panic, the held text is used.
+func TestSnippetRereadFails(t *testing.T) {
+	held := []byte(strings.Repeat("filler words ", 46) + "needle")
+	for _, open := range []func() (iter.Seq[string], error){
+		func() (iter.Seq[string], error) { return nil, errors.New("card removed") },
+		func() (iter.Seq[string], error) { return func(func(string) bool) {}, nil }, // reads back empty
+	} {
+		s := newTextStream(open, "", held, false)
+		frags := s.snippet(newMatcher(queryTerms("needle")), 100)
+		s.close()
+		var marked []string
+		for _, f := range frags {
+			if f.Match {
+				marked = append(marked, f.Text)
+			}
+		}
+		if len(marked) != 1 || marked[0] != "needle" {
+			t.Errorf("marked %q", marked)
+		}
+	}
+}
+
+// TestSnippetLongPage reads a page of one huge paragraph without a match:
+// the stream stops after maxStreamText, the snippet ends with " …", and
+// the text is too long to be kept.
+func TestSnippetLongPage(t *testing.T) {
+	page := "<p>" + strings.Repeat("lorem ipsum dolor ", 200000) + "</p>"
+	s := newTextStream(func() (iter.Seq[string], error) { return htmltext.Pieces([]byte(page)), nil }, "", nil, false)
+	frags := s.snippet(newMatcher(queryTerms("absent")), 100)
+	s.close()
+	if len(s.buf) > maxStreamText {
+		t.Errorf("read %d bytes of text, limit %d", len(s.buf), maxStreamText)
+	}
+	if len(frags) == 0 || frags[len(frags)-1].Text != " …" {
+		t.Errorf("snippet %v", frags)
+	}
+	if !s.truncated {
+		t.Error("not marked truncated")
 	}
 }
