@@ -50,6 +50,13 @@ type ReaderOptions struct {
 
 // OpenFile opens the archive file at path. Close releases it.
 func OpenFile(path string) (*Reader, error) {
+	// Only regular files: opening a FIFO (or a device) named *.ferry on a
+	// card would block or read forever.
+	if st, err := os.Stat(path); err != nil {
+		return nil, err
+	} else if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: %w: not a regular file", path, ErrNotArchive)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -50,7 +51,22 @@ func CopyArchive(ctx context.Context, src io.ReaderAt, size int64, id, dir strin
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", false, err
 	}
+	// Write only into a real folder, and only to regular files: a card may
+	// hold symbolic links (or FIFOs) under these names that lead elsewhere.
+	if st, err := os.Lstat(dir); err != nil {
+		return "", false, err
+	} else if !st.IsDir() {
+		return "", false, fmt.Errorf("library: %s is not a folder (a link?); refusing to write through it", dir)
+	}
 	final := filepath.Join(dir, id+archiveExt)
+	part := filepath.Join(dir, "."+id+partExt)
+	for _, p := range []string{final, part} {
+		if st, err := os.Lstat(p); err == nil && !st.Mode().IsRegular() {
+			if err := os.Remove(p); err != nil {
+				return "", false, fmt.Errorf("library: %s is not a regular file and cannot be removed: %w", p, err)
+			}
+		}
+	}
 	if st, err := os.Stat(final); err == nil && st.Size() == size {
 		// Only a verified copy is ever renamed to this name; check that
 		// it is the same archive.
@@ -62,9 +78,8 @@ func CopyArchive(ctx context.Context, src io.ReaderAt, size int64, id, dir strin
 			}
 		}
 	}
-	part := filepath.Join(dir, "."+id+partExt)
 	var have int64
-	if st, err := os.Stat(part); err == nil {
+	if st, err := os.Lstat(part); err == nil {
 		have = st.Size()
 		if have > size {
 			have = 0
@@ -105,9 +120,22 @@ func CopyArchive(ctx context.Context, src io.ReaderAt, size int64, id, dir strin
 }
 
 func copyTail(ctx context.Context, src io.ReaderAt, size int64, part string, have int64, opts CopyOptions) error {
-	f, err := os.OpenFile(part, os.O_WRONLY|os.O_CREATE, 0o644)
+	flags := os.O_WRONLY
+	if have == 0 {
+		// A fresh file: whatever was under the name goes, and O_EXCL
+		// makes sure no link put there since is followed.
+		if err := os.Remove(part); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		flags |= os.O_CREATE | os.O_EXCL
+	}
+	f, err := os.OpenFile(part, flags, 0o644)
 	if err != nil {
 		return err
+	}
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return fmt.Errorf("library: %s is not a regular file; refusing to write to it", part)
 	}
 	defer f.Close()
 	if err := f.Truncate(have); err != nil {

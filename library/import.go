@@ -121,13 +121,7 @@ func (l *Library) Import(ctx context.Context, paths []string, opts ImportOptions
 		}
 		return a.Edition < b.Edition
 	})
-	needed := map[string]bool{}
-	for _, r := range l.State.Archives {
-		needed[r.Base] = true
-	}
-	for _, c := range cands {
-		needed[c.rec.Base] = true
-	}
+	needed := l.neededBases(cands, opts.AllowUntrusted)
 	seen := map[string]bool{}
 	for _, c := range cands {
 		if err := ctx.Err(); err != nil {
@@ -212,15 +206,17 @@ func (l *Library) importOne(ctx context.Context, c *candidate, needed map[string
 		}
 	}
 	d, err := l.Check(c.r, opts.AllowUntrusted)
-	if err != nil {
-		// Revocations are root-signed and self-authenticating: remember
-		// them even from an archive we refuse.
-		if len(d.NewRevocations) > 0 {
-			l.State.Trust.Remember(d.NewRevocations...)
-			if serr := l.Save(); serr != nil {
-				return false, serr
-			}
+	// Revocations are root-signed and self-authenticating: remember them
+	// even from an archive we refuse, and before the rollback check (the
+	// edition that carries a revocation may be the one to replace what the
+	// revoked key signed).
+	if len(d.NewRevocations) > 0 {
+		l.remember(d.NewRevocations)
+		if serr := l.Save(); serr != nil {
+			return false, serr
 		}
+	}
+	if err != nil {
 		return false, err
 	}
 	if cs := l.State.Channels[c.rec.Channel]; cs != nil && c.rec.Edition < cs.Highest && !needed[c.rec.ID] {
@@ -245,9 +241,79 @@ func (l *Library) importOne(ctx context.Context, c *candidate, needed map[string
 		cs = &ChannelState{}
 		l.State.Channels[c.rec.Channel] = cs
 	}
-	cs.Highest = max(cs.Highest, c.rec.Edition)
-	l.State.Trust.Remember(d.NewRevocations...)
+	if c.rec.Edition >= cs.Highest {
+		cs.Highest, cs.HighestBy = c.rec.Edition, c.rec.Signers
+	}
 	return true, l.Save()
+}
+
+// neededBases returns the ids that may be imported although older than
+// their channel's highest edition, because an archive that stays needs
+// them as its base: bases of archives held, and of candidates that will be
+// accepted (trusted, and not rollbacks themselves unless needed in turn).
+// A base named only by a refused archive is not needed: an attacker's own
+// delta must not carry an old edition past the rollback check.
+func (l *Library) neededBases(cands []*candidate, allowUntrusted bool) map[string]bool {
+	needed := map[string]bool{}
+	for _, r := range l.State.Archives {
+		if r.Base != "" {
+			needed[r.Base] = true
+		}
+	}
+	trusted := map[*candidate]bool{}
+	for _, c := range cands {
+		if _, err := l.Check(c.r, allowUntrusted); err == nil {
+			trusted[c] = true
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, c := range cands {
+			if !trusted[c] || c.rec.Base == "" || needed[c.rec.Base] {
+				continue
+			}
+			cs := l.State.Channels[c.rec.Channel]
+			if cs == nil || c.rec.Edition >= cs.Highest || needed[c.rec.ID] {
+				needed[c.rec.Base] = true
+				changed = true
+			}
+		}
+	}
+	return needed
+}
+
+// remember stores revocations and lowers the highest edition of channels
+// whose highest edition only revoked keys signed.
+func (l *Library) remember(revs []trust.Statement) {
+	l.State.Trust.Remember(revs...)
+	for name, cs := range l.State.Channels {
+		if len(cs.HighestBy) == 0 || !l.allRevoked(cs.HighestBy) {
+			continue
+		}
+		cs.Highest, cs.HighestBy = 0, nil
+		for _, r := range l.State.Archives {
+			if r.Channel == name && r.Edition >= cs.Highest && !l.allRevoked(r.Signers) {
+				cs.Highest, cs.HighestBy = r.Edition, r.Signers
+			}
+		}
+	}
+}
+
+// allRevoked reports whether every one of the key fingerprints is revoked.
+func (l *Library) allRevoked(fps []string) bool {
+	for _, fp := range fps {
+		revoked := false
+		for _, st := range l.State.Trust.Revoked {
+			if k := st.Subject(); k.Fingerprint() == fp && l.State.Trust.IsRevoked(k) {
+				revoked = true
+				break
+			}
+		}
+		if !revoked {
+			return false
+		}
+	}
+	return len(fps) > 0
 }
 
 func removeRecord(rs []Record, id string) []Record {

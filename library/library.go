@@ -65,6 +65,11 @@ type Record struct {
 type ChannelState struct {
 	// Highest is the highest edition ever accepted; older ones are refused.
 	Highest uint64 `json:"highest_edition"`
+	// HighestBy lists the fingerprints of the keys that signed it. When all
+	// of them are revoked, Highest falls back to the newest edition held
+	// that another key signed: a stolen key must not lock a channel with a
+	// huge edition number.
+	HighestBy []string `json:"highest_by,omitempty"`
 }
 
 // State is the content of the state file.

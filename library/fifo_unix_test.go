@@ -1,0 +1,39 @@
+//go:build unix
+
+package library
+
+import (
+	"context"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestImportFIFO: a FIFO named *.ferry on a card is refused, not waited on.
+func TestImportFIFO(t *testing.T) {
+	card := t.TempDir()
+	p := filepath.Join(card, "x.ferry")
+	if err := syscall.Mkfifo(p, 0o644); err != nil {
+		t.Skip("mkfifo:", err)
+	}
+	l, _ := Load(t.TempDir(), true)
+	done := make(chan error, 1)
+	go func() {
+		paths, err := Sources([]string{card})
+		if err != nil {
+			done <- err
+			return
+		}
+		_, err = l.Import(context.Background(), paths, ImportOptions{})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("a FIFO was imported")
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("import blocked on a FIFO")
+	}
+}

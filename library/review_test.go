@@ -1,0 +1,109 @@
+package library
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"ferry/key"
+	"ferry/trust"
+)
+
+// TestStolenKeyHugeEdition: a thief signs edition 2^62 with a certified
+// key; the publisher's next edition, signed by a new key and carrying the
+// revocation of the stolen one, is accepted (not refused as a rollback),
+// the revocation is kept, and the publisher's edition is what is served.
+func TestStolenKeyHugeEdition(t *testing.T) {
+	src := t.TempDir()
+	root, k1, k2 := must(key.Generate()), must(key.Generate()), must(key.Generate())
+	c1, _ := trust.Certify(k1.Public(), "2025", root)
+	c2, _ := trust.Certify(k2.Public(), "2026", root)
+	rev, _ := trust.Revoke(k1.Public(), "stolen", root)
+	udhr := readFS(t, "udhr")
+	thief := packFile(t, src, "udhr", 1<<62, edit(udhr, "eng.html", "forged"), k1, c1)
+	good := packFile(t, src, "udhr", 2, edit(udhr, "eng.html", "two"), k2, c2, rev)
+	dir := t.TempDir()
+	l, _ := Load(dir, true)
+	l.State.Trust.Add(trust.Anchor{Label: "NGO", Keys: []key.Public{root.Public()}, Threshold: 1})
+	ctx := context.Background()
+	if _, err := l.Import(ctx, []string{thief}, ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Import(ctx, []string{good}, ImportOptions{}); err != nil {
+		t.Fatalf("the publisher's edition after a stolen key's: %v", err)
+	}
+	l2 := consistent(t, dir)
+	if !l2.State.Trust.IsRevoked(k1.Public()) {
+		t.Fatal("revocation not kept")
+	}
+	if cs := l2.State.Channels["udhr"]; cs.Highest != 2 {
+		t.Errorf("highest edition %d, want 2", cs.Highest)
+	}
+	o, err := Open(dir, OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	if c := o.Channel("udhr"); c.Edition != 2 || !c.Trusted {
+		t.Fatalf("served %+v", c)
+	}
+}
+
+// TestForgedDeltaCannotCarryOldEdition: a card holds the genuine edition 1
+// and a delta on it signed by an attacker; the library already has
+// edition 2. Edition 1 is refused as a rollback, the delta as untrusted.
+func TestForgedDeltaCannotCarryOldEdition(t *testing.T) {
+	src := t.TempDir()
+	k, attacker := must(key.Generate()), must(key.Generate())
+	udhr := readFS(t, "udhr")
+	ed1 := packFile(t, src, "udhr", 1, udhr, k)
+	ed2 := packFile(t, src, "udhr", 2, edit(udhr, "eng.html", "two"), k)
+	evil := packFile(t, src, "udhr", 3, edit(udhr, "eng.html", "evil"), attacker)
+	forged := deltaFile(t, src, evil, attacker, ed1)
+	dir := t.TempDir()
+	l, _ := Load(dir, true)
+	l.State.Trust.Add(trust.Anchor{Label: "UN", Keys: []key.Public{k.Public()}, Threshold: 1})
+	ctx := context.Background()
+	if _, err := l.Import(ctx, []string{ed2}, ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := l.Import(ctx, []string{ed1, forged}, ImportOptions{})
+	if len(res.Added) != 0 || !errors.Is(err, ErrRollback) || !errors.Is(err, trust.ErrUntrusted) {
+		t.Fatalf("added %d, err %v", len(res.Added), err)
+	}
+}
+
+// TestExportThroughLinkedPart: a card whose .ID.part is a symbolic link to
+// a file elsewhere; export replaces the link and leaves that file alone.
+func TestExportThroughLinkedPart(t *testing.T) {
+	src := t.TempDir()
+	k := must(key.Generate())
+	ed1 := packFile(t, src, "udhr", 1, readFS(t, "udhr"), k)
+	dir := t.TempDir()
+	l, _ := Load(dir, true)
+	l.State.Trust.Add(trust.Anchor{Label: "UN", Keys: []key.Public{k.Public()}, Threshold: 1})
+	ctx := context.Background()
+	if _, err := l.Import(ctx, []string{ed1}, ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	id := l.State.Archives[0].ID
+	victim := filepath.Join(t.TempDir(), "precious.txt")
+	os.WriteFile(victim, []byte("keep me"), 0o644)
+	card := filepath.Join(t.TempDir(), "card")
+	os.MkdirAll(filepath.Join(card, ArchiveDir), 0o755)
+	if err := os.Symlink(victim, filepath.Join(card, ArchiveDir, "."+id+partExt)); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	if _, err := l.Export(ctx, card, ExportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(victim); !bytes.Equal(b, []byte("keep me")) {
+		t.Fatalf("the file the link pointed to was overwritten (%d bytes)", len(b))
+	}
+	if st, err := os.Lstat(filepath.Join(card, ArchiveDir, id+archiveExt)); err != nil || !st.Mode().IsRegular() {
+		t.Fatalf("exported archive: %v %v", st, err)
+	}
+}
