@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"strings"
+	"unicode"
 
 	"ferry/archive"
 	"ferry/key"
@@ -93,6 +95,11 @@ func parseAnnouncement(body []byte, short *[IDSize]byte) (*Announcement, error) 
 	if err := json.Unmarshal(a.Manifest, &m); err != nil {
 		return nil, fmt.Errorf("%w: manifest: %v", ErrForged, err)
 	}
+	if m.Format != archive.FormatVersion {
+		// Genuine perhaps, but not readable here: not collected, and not
+		// held against its sender.
+		return nil, fmt.Errorf("%w: manifest format %d (this ferry reads %d): get a newer ferry", archive.ErrVersion, m.Format, archive.FormatVersion)
+	}
 	if m.FileSize <= 0 || uint64(m.FileSize) != length {
 		return nil, fmt.Errorf("%w: announced length %d, manifest says %d", ErrForged, length, m.FileSize)
 	}
@@ -108,9 +115,33 @@ func (a *Announcement) ShortID() [IDSize]byte {
 	return s
 }
 
-// FileName is the library file name: CHANNEL-EDITION.ferry.
+// FileName is the library file name: CHANNEL-EDITION.ferry, the channel
+// name made safe for a file name (anyone can sign an archive, and its
+// channel name must not lead out of the library folder).
 func (a *Announcement) FileName() string {
-	return fmt.Sprintf("%s-%d.ferry", a.Info.Channel, a.Info.Edition)
+	return fmt.Sprintf("%s-%d.ferry", safeName(a.Info.Channel), a.Info.Edition)
+}
+
+// safeName keeps letters, digits, '-', '_' and '.' (not leading) of s,
+// replacing anything else with '_', in at most 64 runes.
+func safeName(s string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		if n == 64 {
+			break
+		}
+		ok := unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_' || r == '.' && n > 0
+		if !ok {
+			r = '_'
+		}
+		b.WriteRune(r)
+		n++
+	}
+	if b.Len() == 0 {
+		return "archive"
+	}
+	return b.String()
 }
 
 // SignedBy reports whether p signed the manifest.

@@ -123,6 +123,7 @@ type collection struct {
 	pending []Packet            // symbols before the announcement (payload copied)
 	partsB  int64               // bytes held in parts
 	done    bool
+	seen    bool // a packet of it arrived in this run (for AllDone)
 	status  Status
 }
 
@@ -333,6 +334,16 @@ func (r *Receiver) pool(c *collection, pk poolKey, p fountain.Params) (*pool, er
 		return nil, fmt.Errorf("%w: %v", ErrState, err)
 	}
 	st, _ := f.Stat()
+	if st.Size() > 0 && !goodSymHead(f, pk) {
+		// A damaged header: start the file again rather than append
+		// symbols that the next run would not read.
+		r.opts.Log(fmt.Sprintf("starting damaged state file %s again", filepath.Base(pl.path)))
+		if err := f.Truncate(0); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("%w: %v", ErrState, err)
+		}
+		st, _ = f.Stat()
+	}
 	if st.Size() == 0 {
 		h := append([]byte(symFileMagic), pk.oti[:]...)
 		h = append(h, pk.sender[:]...)
@@ -352,6 +363,27 @@ func (r *Receiver) pool(c *collection, pk poolKey, p fountain.Params) (*pool, er
 	pl.file = f
 	c.pools[pk] = pl
 	return pl, nil
+}
+
+// maxPoolSymbols bounds the symbols one sender's pool keeps: twice the
+// source symbols plus 64 per block, more than any decode needs.
+func maxPoolSymbols(p fountain.Params) int {
+	n := 0
+	for sbn := range p.SourceBlocks() {
+		n += 2*p.SourceSymbols(sbn) + 64
+	}
+	return n
+}
+
+// goodSymHead reports whether the symbol file f starts with the header of
+// pool pk.
+func goodSymHead(f *os.File, pk poolKey) bool {
+	head := make([]byte, symFileHead)
+	if _, err := f.ReadAt(head, 0); err != nil {
+		return false
+	}
+	return string(head[:5]) == symFileMagic && bytes.Equal(head[5:17], pk.oti[:]) && bytes.Equal(head[17:49], pk.sender[:]) &&
+		crc32.Checksum(head[:49], castagnoli) == binary.BigEndian.Uint32(head[49:])
 }
 
 func (r *Receiver) setAnnouncement(c *collection, a *Announcement) {
@@ -435,6 +467,7 @@ func (r *Receiver) handle(pkt []byte, sig int8) error {
 	}
 	c := r.cols[p.ID]
 	if c != nil && c.done {
+		c.seen = true
 		r.stats.Duplicate++
 		return nil
 	}
@@ -460,6 +493,7 @@ func (r *Receiver) handleSymbol(c *collection, p Packet, sig int8) error {
 		r.stats.Foreign++
 		return nil
 	}
+	c.seen = true
 	if c.bad[p.Sender] {
 		r.stats.Forged++
 		return nil
@@ -499,6 +533,12 @@ func (r *Receiver) addSymbol(c *collection, pl *pool, sbn uint8, esi uint32, dat
 	}
 	if len(vs) >= maxVariants {
 		r.stats.Forged++
+		return nil
+	}
+	if len(pl.syms) >= maxPoolSymbols(pl.p) {
+		// Far more than any decode needs: a sender whose symbols never
+		// decode must not fill the memory and the disk.
+		r.stats.Foreign++
 		return nil
 	}
 	r.stats.Accepted++
@@ -624,6 +664,7 @@ func (r *Receiver) acceptAnnouncement(c *collection, a *Announcement, body []byt
 		return fmt.Errorf("%w: %v", ErrState, err)
 	}
 	r.setAnnouncement(c, a)
+	c.seen = true
 	pend := c.pending
 	r.dropPending(c)
 	for _, p := range pend {
@@ -773,7 +814,9 @@ func (r *Receiver) finish(c *collection, p fountain.Params, held int, data []byt
 	name := a.FileName()
 	path := filepath.Join(r.opts.Library, name)
 	if old, err := os.ReadFile(path); err == nil && !bytes.Equal(old, data) {
-		name = fmt.Sprintf("%s-%d-%x.ferry", a.Info.Channel, a.Info.Edition, a.ID[:4])
+		// Another archive has that name: use the whole ID, which no other
+		// archive can have.
+		name = fmt.Sprintf("%s-%d-%x.ferry", safeName(a.Info.Channel), a.Info.Edition, a.ID)
 		path = filepath.Join(r.opts.Library, name)
 	}
 	if err := writeAtomic(path, data); err != nil {
@@ -857,16 +900,21 @@ func (r *Receiver) Status() []Status {
 	return out
 }
 
-// AllDone reports whether at least one archive was announced and every
-// announced archive is in the library.
+// AllDone reports whether at least one archive was heard in this run (an
+// announcement or a symbol of it) and every one heard is in the library;
+// archives known only from the state folder are not waited for.
 func (r *Receiver) AllDone() bool {
-	cs := r.sorted()
-	for _, c := range cs {
+	seen := 0
+	for _, c := range r.sorted() {
+		if !c.seen {
+			continue // known from an earlier run only: not waited for
+		}
+		seen++
 		if !c.done {
 			return false
 		}
 	}
-	return len(cs) > 0
+	return seen > 0
 }
 
 // Close flushes and closes the state files.

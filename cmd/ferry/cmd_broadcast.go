@@ -234,7 +234,7 @@ foreign packets are counted and dropped.`)
 	state := fs.String("state", "", "folder for partial collections (default LIBRARY/.broadcast)")
 	udp := fs.String("udp", "", "listen for packets on ADDR (host:port; a multicast group is joined)")
 	timeout := fs.Duration("timeout", 0, "with --udp, stop listening after this long (e.g. 10m; default: until interrupted or --until-done)")
-	untilDone := fs.Bool("until-done", false, "with --udp, stop once every announced archive is in the library")
+	untilDone := fs.Bool("until-done", false, "with --udp, stop once every archive heard in this run is in the library")
 	var trust stringList
 	fs.Var(&trust, "trust", "collect only archives signed by this public key (NAME.pub; repeatable)")
 	quiet := fs.Bool("q", false, "print only the final summary")

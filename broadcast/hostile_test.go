@@ -1,0 +1,135 @@
+package broadcast
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"ferry/archive"
+	"ferry/internal/testarchive"
+)
+
+// TestHostileChannelName: anyone can sign an archive; a channel name that
+// is a path must not lead out of the library, nor stop the receiver.
+func TestHostileChannelName(t *testing.T) {
+	for _, channel := range []string{"../escaped", "a/b", "..", ""} {
+		data, _ := testarchive.Folder(t, "udhr", archive.Info{Channel: channel, Edition: 1, Title: "x"})
+		root := t.TempDir()
+		lib := filepath.Join(root, "lib")
+		r := newReceiver(t, lib, "")
+		feed(t, r, packets(t, [][]byte{data}, SendOptions{Repair: 0.3}, 512))
+		r.Close()
+		st := r.Status()
+		if len(st) != 1 || !st[0].Done {
+			t.Fatalf("channel %q: %+v", channel, st)
+		}
+		if filepath.Dir(st[0].Path) != lib {
+			t.Errorf("channel %q written to %s, outside %s", channel, st[0].Path, lib)
+		}
+		if got, _ := os.ReadFile(st[0].Path); !bytes.Equal(got, data) {
+			t.Errorf("channel %q: wrong bytes", channel)
+		}
+		if left, _ := os.ReadDir(root); len(left) != 1 {
+			t.Errorf("channel %q: %d entries beside the library", channel, len(left))
+		}
+	}
+}
+
+// TestUntilDoneWaitsForThisRun: a receiver whose state holds only a
+// finished archive is not done before it hears anything (--until-done
+// must listen), and is done once it hears that archive again.
+func TestUntilDoneWaitsForThisRun(t *testing.T) {
+	data := testArchives(t)[:1]
+	pkts := packets(t, data, SendOptions{Repair: 0.5}, 256)
+	lib := t.TempDir()
+	r := newReceiver(t, lib, "")
+	feed(t, r, pkts)
+	r.Close()
+	checkLibrary(t, lib, data)
+	r = newReceiver(t, lib, "")
+	defer r.Close()
+	if r.AllDone() {
+		t.Fatal("done before hearing anything in this run")
+	}
+	feed(t, r, pkts[:3])
+	if !r.AllDone() {
+		t.Fatal("not done after hearing the finished archive again")
+	}
+}
+
+// TestDamagedSymbolFileHeader: a state file whose header was damaged is
+// started again, so the symbols of the next run are kept for the run after.
+func TestDamagedSymbolFileHeader(t *testing.T) {
+	data := testArchives(t)[:1]
+	pkts := packets(t, data, SendOptions{Repair: 0.5}, 128)
+	var anns, syms [][]byte
+	for _, p := range pkts {
+		if pp, _ := ParsePacket(p); pp.Kind == KindAnnounce {
+			anns = append(anns, p)
+		} else {
+			syms = append(syms, p)
+		}
+	}
+	rand.New(rand.NewPCG(7, 8)).Shuffle(len(syms), func(i, j int) { syms[i], syms[j] = syms[j], syms[i] })
+	s, _ := NewSource(data[0], 128)
+	k := needed(s.Params)
+	n := k * 4 / 10
+	lib := t.TempDir()
+	run := func(part [][]byte) {
+		r := newReceiver(t, lib, "")
+		feed(t, r, append(append([][]byte{}, anns...), part...))
+		r.Close()
+	}
+	run(syms[:n])
+	files, _ := filepath.Glob(filepath.Join(lib, ".broadcast", "*.sym"))
+	if len(files) != 1 {
+		t.Fatalf("%d symbol files", len(files))
+	}
+	f, _ := os.OpenFile(files[0], os.O_WRONLY, 0)
+	f.WriteAt([]byte("XXXXX"), 0)
+	f.Close()
+	run(syms[n : 2*n])
+	run(syms[2*n : 2*n+k*7/10]) // with the second run's symbols, enough
+	checkLibrary(t, lib, data)
+}
+
+// TestPoolCap: a pool keeps at most maxPoolSymbols symbols.
+func TestPoolCap(t *testing.T) {
+	data := testArchives(t)[:1]
+	s, _ := NewSource(data[0], 1024)
+	limit := maxPoolSymbols(s.Params)
+	if k := needed(s.Params); limit < 2*k || limit > 2*k+64*s.Params.SourceBlocks() {
+		t.Fatalf("limit %d for K %d", limit, k)
+	}
+	lib := t.TempDir()
+	r := newReceiver(t, lib, "")
+	defer r.Close()
+	pkts := packets(t, data, SendOptions{Repair: 1}, 1024)
+	for _, p := range pkts {
+		if pp, _ := ParsePacket(p); pp.Kind == KindAnnounce {
+			feed(t, r, [][]byte{p})
+		}
+	}
+	var c *collection
+	for _, cc := range r.cols {
+		c = cc
+	}
+	if c == nil || c.ann == nil {
+		t.Fatal("announcement not accepted")
+	}
+	pl, err := r.pool(c, poolKey{}, s.Params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := make([]byte, 1024)
+	for esi := range uint32(limit + 100) {
+		if err := r.addSymbol(c, pl, 0, 1_000_000+esi, payload, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(pl.syms) != limit {
+		t.Errorf("pool holds %d symbols, limit %d", len(pl.syms), limit)
+	}
+}
