@@ -133,3 +133,32 @@ func TestPoolCap(t *testing.T) {
 		t.Errorf("pool holds %d symbols, limit %d", len(pl.syms), limit)
 	}
 }
+
+// TestJunkAnnouncementsFlood: announcement parts and early symbols under
+// thousands of random IDs, more than the pending budget and the collection
+// table hold, arrive before the genuine stream, which still decodes.
+func TestJunkAnnouncementsFlood(t *testing.T) {
+	data := testArchives(t)[:1]
+	lib := t.TempDir()
+	r, err := NewReceiver(ReceiveOptions{Library: lib, MaxPending: 1 << 20, Log: func(string) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	rng := rand.New(rand.NewPCG(9, 10))
+	chunk := make([]byte, 900)
+	for i := 0; i < 3*maxCollections; i++ {
+		var id [IDSize]byte
+		for j := range id {
+			id[j] = byte(rng.Uint32())
+		}
+		if err := r.Handle(AppendAnnounce(nil, id, 0, 3, 2700, chunk)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(r.cols) > maxCollections || r.pendingB > 1<<20 {
+		t.Fatalf("%d collections, %d bytes pending", len(r.cols), r.pendingB)
+	}
+	feed(t, r, packets(t, data, SendOptions{Repair: 0.5}, 512))
+	checkLibrary(t, lib, data)
+}

@@ -123,7 +123,8 @@ type collection struct {
 	pending []Packet            // symbols before the announcement (payload copied)
 	partsB  int64               // bytes held in parts
 	done    bool
-	seen    bool // a packet of it arrived in this run (for AllDone)
+	seen    bool  // a packet of it arrived in this run (for AllDone)
+	touched int64 // receiver packet count when it last took a packet
 	status  Status
 }
 
@@ -475,11 +476,12 @@ func (r *Receiver) handle(pkt []byte, sig int8) error {
 		return r.handleAnnounce(p)
 	}
 	if c == nil || c.ann == nil {
-		if r.pendingB+int64(len(pkt)) > r.opts.MaxPending || (c == nil && len(r.cols) > maxCollections) {
+		if !r.makeRoom(int64(len(pkt)), c) {
 			r.stats.Foreign++
 			return nil
 		}
 		c = r.col(p.ID)
+		c.touched = r.stats.Packets
 		p, _ = ParsePacket(bytes.Clone(pkt)) // own copy: pkt may be reused
 		c.pending = append(c.pending, p)
 		r.pendingB += int64(len(pkt))
@@ -565,8 +567,8 @@ func (r *Receiver) addSymbol(c *collection, pl *pool, sbn uint8, esi uint32, dat
 }
 
 func (r *Receiver) handleAnnounce(p Packet) error {
-	c := r.col(p.ID)
-	if c.ann != nil {
+	c := r.cols[p.ID]
+	if c != nil && c.ann != nil {
 		// Already known: a repetition must match the verified body.
 		body := c.ann.Body()
 		lo, hi, ok := partRange(uint32(len(body)), p.Parts, p.Part)
@@ -578,19 +580,24 @@ func (r *Receiver) handleAnnounce(p Packet) error {
 		return nil
 	}
 	key := partsKey{p.Parts, p.BodyLen}
-	if len(c.parts) > 8 && c.parts[key] == nil {
-		r.stats.Forged++
-		return nil
+	var parts [][][]byte
+	if c != nil {
+		if len(c.parts) > 8 && c.parts[key] == nil {
+			r.stats.Forged++
+			return nil
+		}
+		parts = c.parts[key]
 	}
-	parts := c.parts[key]
 	cost := int64(len(p.Payload))
 	if parts == nil {
 		cost += 24 * int64(p.Parts)
 	}
-	if r.pendingB+cost > r.opts.MaxPending || (len(c.parts) == 0 && len(c.pending) == 0 && len(r.cols) > maxCollections) {
+	if !r.makeRoom(cost, c) {
 		r.stats.Foreign++
 		return nil
 	}
+	c = r.col(p.ID)
+	c.touched = r.stats.Packets
 	if parts == nil {
 		parts = make([][][]byte, p.Parts)
 		c.parts[key] = parts
@@ -677,6 +684,34 @@ func (r *Receiver) acceptAnnouncement(c *collection, a *Announcement, body []byt
 		}
 	}
 	return nil
+}
+
+// makeRoom makes room for cost more bytes held before an announcement, for
+// collection c (nil: a new one), by forgetting the collections without an
+// accepted announcement that have gone longest without a packet. Junk
+// under random IDs thus cannot keep a genuine announcement out for long.
+// It reports false if there is no room even so.
+func (r *Receiver) makeRoom(cost int64, c *collection) bool {
+	more := 0
+	if c == nil {
+		more = 1
+	}
+	for r.pendingB+cost > r.opts.MaxPending || len(r.cols)+more > maxCollections {
+		var old *collection
+		for _, o := range r.cols {
+			if o != c && o.ann == nil && !o.done && (old == nil || o.touched < old.touched) {
+				old = o
+			}
+		}
+		if old == nil {
+			return false
+		}
+		r.pendingB -= old.partsB
+		r.dropPending(old)
+		delete(r.cols, old.short)
+		r.stats.Evicted++
+	}
+	return true
 }
 
 func (r *Receiver) dropPending(c *collection) {
