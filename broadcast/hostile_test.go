@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"ferry/archive"
+	"ferry/fountain"
+	"ferry/key"
 	"ferry/internal/testarchive"
 )
 
@@ -160,5 +162,66 @@ func TestJunkAnnouncementsFlood(t *testing.T) {
 		t.Fatalf("%d collections, %d bytes pending", len(r.cols), r.pendingB)
 	}
 	feed(t, r, packets(t, data, SendOptions{Repair: 0.5}, 512))
+	checkLibrary(t, lib, data)
+}
+
+// TestUnionDespiteOtherOTI: two genuine recordings, each too short alone,
+// must combine even when the largest pool is an attacker's with other
+// parameters (OTI) that never decodes.
+func TestUnionDespiteOtherOTI(t *testing.T) {
+	data := testArchives(t)[:1]
+	var recs [][][]byte
+	for i := 0; i < 2; i++ {
+		k, _ := key.Generate()
+		var rec [][]byte
+		syms := 0
+		for j, p := range packets(t, data, SendOptions{Repair: 0.5, Rounds: 2, Key: k}, 128) {
+			pp, _ := ParsePacket(p)
+			if pp.Kind == KindAnnounce || (j%2 == i && syms < 250) {
+				rec = append(rec, p)
+				if pp.Kind == KindSymbol {
+					syms++
+				}
+			}
+		}
+		recs = append(recs, rec)
+	}
+	// The attacker: the genuine ID and length, symbol size 64 (another
+	// OTI), and 600 symbols: fewer than its K (852), so it never decodes,
+	// but more than either genuine pool.
+	genuine, err := NewSource(data[0], 128)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := bytes.Clone(data[0])
+	for i := 100; i < len(bad); i += 997 {
+		bad[i] ^= 0x5a
+	}
+	p, err := fountain.NewParams(uint64(len(bad)), 64, 0)
+	if err != nil || p.SourceSymbols(0) <= 600 {
+		t.Fatalf("params %+v %v", p, err)
+	}
+	fake := &Source{Ann: genuine.Ann, Params: p}
+	if fake.enc, err = newEncoder(bad, p); err != nil {
+		t.Fatal(err)
+	}
+	ak, _ := key.Generate()
+	var attack [][]byte
+	Send([]*Source{fake}, SendOptions{Repair: 3, Key: ak}, func(b []byte) error {
+		if pp, _ := ParsePacket(b); pp.Kind == KindSymbol && len(attack) < 600 {
+			attack = append(attack, bytes.Clone(b))
+		}
+		return nil
+	})
+	if len(attack) < 600 {
+		t.Fatalf("%d attack symbols", len(attack))
+	}
+	lib := t.TempDir()
+	r := newReceiver(t, lib, "")
+	defer r.Close()
+	feed(t, r, recs[0][:len(recs[0])/2])
+	feed(t, r, attack)
+	feed(t, r, recs[0][len(recs[0])/2:])
+	feed(t, r, recs[1])
 	checkLibrary(t, lib, data)
 }

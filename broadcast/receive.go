@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -68,7 +69,8 @@ var ErrState = errors.New("broadcast: state folder")
 
 const (
 	maxVariants = 4  // distinct payloads kept per (SBN, ESI)
-	maxCombos   = 16 // union decodes tried (all pools, then leaving one out)
+	maxCombos   = 16 // union decodes tried per OTI (all pools, then leaving one out)
+	maxGroups   = 4  // OTIs whose pools are combined, largest pools first
 	maxPools    = 64 // (parameters, sender) pools kept per archive
 	// maxCollections bounds the archives known by ID only (no announcement yet).
 	maxCollections = 4096
@@ -754,11 +756,22 @@ func (r *Receiver) tryFinish(c *collection, final bool) error {
 		return nil
 	}
 	c.next = total + 1
-	keys := c.poolKeys()
+	// Symbols combine only under the same parameters (OTI): group the
+	// pools by OTI, the group of the largest pool first.
+	var groups [][]poolKey
+	for _, pk := range c.poolKeys() {
+		i := slices.IndexFunc(groups, func(g []poolKey) bool { return g[0].oti == pk.oti })
+		if i < 0 {
+			groups = append(groups, nil)
+			i = len(groups) - 1
+		}
+		groups[i] = append(groups[i], pk)
+	}
+	var keys []poolKey
 	try := func(skip int) (bool, error) {
 		var use []*pool
 		for i, pk := range keys {
-			if i != skip && pk.oti == keys[0].oti {
+			if i != skip {
 				use = append(use, c.pools[pk])
 			}
 		}
@@ -788,9 +801,15 @@ func (r *Receiver) tryFinish(c *collection, final bool) error {
 		}
 		return r.finish(c, p, n, data)
 	}
-	for skip := -1; skip < len(keys) && skip < maxCombos; skip++ {
-		if ok, err := try(skip); ok || err != nil {
-			return err
+	for gi, g := range groups {
+		if gi == maxGroups {
+			break
+		}
+		keys = g
+		for skip := -1; skip < len(keys) && skip < maxCombos; skip++ {
+			if ok, err := try(skip); ok || err != nil {
+				return err
+			}
 		}
 	}
 	return nil
