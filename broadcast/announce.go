@@ -13,6 +13,11 @@ import (
 	"ferry/key"
 )
 
+// MaxAnnounceBody bounds an announcement body (manifest and signatures):
+// real manifests take a few kB, and a receiver assembles the body from
+// parts, so a bound keeps forged parts cheap to rule out.
+const MaxAnnounceBody = 1 << 20
+
 // sigPrefix is the archive format's signature message prefix
 // (docs/format.md, "Signatures").
 const sigPrefix = "ferry archive manifest v1\x00"
@@ -44,6 +49,9 @@ func NewAnnouncement(r *archive.Reader, data []byte) (*Announcement, error) {
 	}
 	a := &Announcement{Length: size, Manifest: m, SigBlock: data[end-sLen : end]}
 	body := a.Body()
+	if len(body) > MaxAnnounceBody {
+		return nil, fmt.Errorf("%w: the manifest and signatures take %d bytes, more than the %d an announcement carries", ErrOptions, len(body), MaxAnnounceBody)
+	}
 	return ParseAnnouncement(body)
 }
 

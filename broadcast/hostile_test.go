@@ -9,8 +9,8 @@ import (
 
 	"ferry/archive"
 	"ferry/fountain"
-	"ferry/key"
 	"ferry/internal/testarchive"
+	"ferry/key"
 )
 
 // TestHostileChannelName: anyone can sign an archive; a channel name that
@@ -224,4 +224,18 @@ func TestUnionDespiteOtherOTI(t *testing.T) {
 	feed(t, r, recs[0][len(recs[0])/2:])
 	feed(t, r, recs[1])
 	checkLibrary(t, lib, data)
+}
+
+// TestOversizedAnnouncement: a part claiming a body over MaxAnnounceBody is
+// dropped without being kept.
+func TestOversizedAnnouncement(t *testing.T) {
+	r := newReceiver(t, t.TempDir(), "")
+	defer r.Close()
+	var id [IDSize]byte
+	if err := r.Handle(AppendAnnounce(nil, id, 0, 4000, MaxAnnounceBody+1, make([]byte, 300))); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.cols) != 0 || r.pendingB != 0 || r.Stats().Forged != 1 {
+		t.Errorf("kept: %d collections, %d bytes, stats %+v", len(r.cols), r.pendingB, r.Stats())
+	}
 }

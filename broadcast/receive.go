@@ -581,6 +581,10 @@ func (r *Receiver) handleAnnounce(p Packet) error {
 		}
 		return nil
 	}
+	if p.BodyLen > MaxAnnounceBody {
+		r.stats.Forged++
+		return nil
+	}
 	key := partsKey{p.Parts, p.BodyLen}
 	var parts [][][]byte
 	if c != nil {
@@ -618,13 +622,15 @@ func (r *Receiver) handleAnnounce(p Packet) error {
 	parts[p.Part] = append(parts[p.Part], bytes.Clone(p.Payload))
 	r.pendingB += cost
 	c.partsB += cost
-	// Try every combination of variants (few: usually one each).
+	// Try the combinations of variants that include the new one (those
+	// without it were tried when they became complete); few: usually one.
 	idx := make([]int, len(parts))
 	for _, v := range parts {
 		if len(v) == 0 {
 			return nil
 		}
 	}
+	idx[p.Part] = len(parts[p.Part]) - 1
 	for tries := 0; tries < 64; tries++ {
 		var body []byte
 		for i, v := range parts {
@@ -633,9 +639,12 @@ func (r *Receiver) handleAnnounce(p Packet) error {
 		if a, err := parseAnnouncement(body, &p.ID); err == nil {
 			return r.acceptAnnouncement(c, a, body)
 		}
-		// next combination
+		// next combination, the new part's variant fixed
 		i := 0
 		for ; i < len(idx); i++ {
+			if i == int(p.Part) {
+				continue
+			}
 			idx[i]++
 			if idx[i] < len(parts[i]) {
 				break
