@@ -232,7 +232,12 @@ func TestOversizedAnnouncement(t *testing.T) {
 	r := newReceiver(t, t.TempDir(), "")
 	defer r.Close()
 	var id [IDSize]byte
-	if err := r.Handle(AppendAnnounce(nil, id, 0, 4000, MaxAnnounceBody+1, make([]byte, 300))); err != nil {
+	n := uint32(MaxAnnounceBody + 1)
+	lo, hi, ok := partRange(n, 4000, 0)
+	if !ok {
+		t.Fatal("bad cut")
+	}
+	if err := r.Handle(AppendAnnounce(nil, id, 0, 4000, n, make([]byte, hi-lo))); err != nil {
 		t.Fatal(err)
 	}
 	if len(r.cols) != 0 || r.pendingB != 0 || r.Stats().Forged != 1 {
