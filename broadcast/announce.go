@@ -13,11 +13,6 @@ import (
 	"ferry/key"
 )
 
-// MaxAnnounceBody bounds an announcement body (manifest and signatures):
-// real manifests take a few kB, and a receiver assembles the body from
-// parts, so a bound keeps forged parts cheap to rule out.
-const MaxAnnounceBody = 1 << 20
-
 // sigPrefix is the archive format's signature message prefix
 // (docs/format.md, "Signatures").
 const sigPrefix = "ferry archive manifest v1\x00"

@@ -227,20 +227,20 @@ func TestUnionDespiteOtherOTI(t *testing.T) {
 }
 
 // TestOversizedAnnouncement: a part claiming a body over MaxAnnounceBody is
-// dropped without being kept.
+// not a valid packet: dropped as damaged, nothing kept.
 func TestOversizedAnnouncement(t *testing.T) {
 	r := newReceiver(t, t.TempDir(), "")
 	defer r.Close()
 	var id [IDSize]byte
 	n := uint32(MaxAnnounceBody + 1)
-	lo, hi, ok := partRange(n, 4000, 0)
+	lo, hi, ok := partRange(n, 1000, 0)
 	if !ok {
 		t.Fatal("bad cut")
 	}
-	if err := r.Handle(AppendAnnounce(nil, id, 0, 4000, n, make([]byte, hi-lo))); err != nil {
+	if err := r.Handle(AppendAnnounce(nil, id, 0, 1000, n, make([]byte, hi-lo))); err != nil {
 		t.Fatal(err)
 	}
-	if len(r.cols) != 0 || r.pendingB != 0 || r.Stats().Forged != 1 {
+	if len(r.cols) != 0 || r.pendingB != 0 || r.Stats().Damaged != 1 {
 		t.Errorf("kept: %d collections, %d bytes, stats %+v", len(r.cols), r.pendingB, r.Stats())
 	}
 }

@@ -36,9 +36,12 @@ const (
 	// MinPacketSize is the size of the smallest valid packet.
 	MinPacketSize = announceHead + 1 + crcSize
 
-	// maxAnnounceBody caps an announcement: manifest (archive caps it at
-	// 16 MiB) plus signatures; a receiver refuses longer ones.
-	maxAnnounceBody = 16<<20 + 1 + 96*255 + 12
+	// MaxAnnounceBody bounds an announcement body (length fields, manifest
+	// and signatures): real manifests take a few kB, and a receiver
+	// assembles the body from parts, so a small bound keeps forged parts
+	// cheap to rule out. Packets claiming more are not valid; encode
+	// refuses archives whose announcement would be longer.
+	MaxAnnounceBody = 1 << 20
 )
 
 // Errors returned by the packet parser. They are wrapped with details; test
@@ -121,7 +124,7 @@ func ParsePacket(b []byte) (Packet, error) {
 		p.Parts = binary.BigEndian.Uint16(body[24:])
 		p.BodyLen = binary.BigEndian.Uint32(body[26:])
 		p.Payload = body[announceHead:]
-		if p.Parts == 0 || p.Part >= p.Parts || p.BodyLen == 0 || p.BodyLen > maxAnnounceBody {
+		if p.Parts == 0 || p.Part >= p.Parts || p.BodyLen == 0 || p.BodyLen > MaxAnnounceBody {
 			return p, fmt.Errorf("%w: announcement part %d of %d, body %d bytes", ErrMalformed, p.Part, p.Parts, p.BodyLen)
 		}
 		lo, hi, ok := partRange(p.BodyLen, p.Parts, p.Part)

@@ -581,10 +581,6 @@ func (r *Receiver) handleAnnounce(p Packet) error {
 		}
 		return nil
 	}
-	if p.BodyLen > MaxAnnounceBody {
-		r.stats.Forged++
-		return nil
-	}
 	key := partsKey{p.Parts, p.BodyLen}
 	var parts [][][]byte
 	if c != nil {
