@@ -385,8 +385,10 @@ func TestStreamResync(t *testing.T) {
 // TestTwoSendersCombine: two broadcasts of one archive signed by different
 // keys, each recorded only in part, decode together through the union of
 // the two pools.
-func TestTwoSendersCombine(t *testing.T) {
-	data := testArchives(t)[:1]
+// twoRecordings returns two recordings of data by broadcasters with
+// different keys, each with the announcements and 250 symbols (T = 128),
+// holding different ESIs: too few alone, enough together.
+func twoRecordings(t *testing.T, data [][]byte) [][][]byte {
 	var recs [][][]byte
 	for i := 0; i < 2; i++ {
 		k, _ := key.Generate()
@@ -406,6 +408,12 @@ func TestTwoSendersCombine(t *testing.T) {
 		}
 		recs = append(recs, rec)
 	}
+	return recs
+}
+
+func TestTwoSendersCombine(t *testing.T) {
+	data := testArchives(t)[:1]
+	recs := twoRecordings(t, data)
 	lib := t.TempDir()
 	r := newReceiver(t, lib, "")
 	defer r.Close()

