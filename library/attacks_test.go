@@ -102,3 +102,63 @@ func TestExportThroughLinkedPart(t *testing.T) {
 		t.Fatalf("exported archive: %v %v", st, err)
 	}
 }
+
+// TestEditedStateFile: someone edits library.json to relabel editions and
+// channels; what is served follows the signed manifests.
+func TestEditedStateFile(t *testing.T) {
+	src := t.TempDir()
+	k := must(key.Generate())
+	udhr := readFS(t, "udhr")
+	ed1 := packFile(t, src, "udhr", 1, udhr, k)
+	ed2 := packFile(t, src, "udhr", 2, edit(udhr, "eng.html", "two"), k)
+	dir := t.TempDir()
+	l := trustingLibrary(t, dir, k.Public())
+	if _, err := l.Import(context.Background(), []string{ed1, ed2}, ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range l.State.Archives {
+		r := &l.State.Archives[i]
+		if r.Edition == 1 {
+			r.Edition = 99
+		} else {
+			r.Edition, r.Channel = 0, "other"
+		}
+	}
+	if err := l.Save(); err != nil {
+		t.Fatal(err)
+	}
+	o, err := Open(dir, OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	if c := o.Channel("udhr"); c == nil || c.Edition != 2 || !c.Trusted {
+		t.Fatalf("served %+v", c)
+	}
+	if c := o.Channel("other"); c != nil {
+		t.Fatalf("a channel named by the state file only: %+v", c)
+	}
+}
+
+// TestReimportRepairs: a library copy damaged in place is copied again when
+// the same archive is imported from a card.
+func TestReimportRepairs(t *testing.T) {
+	src := t.TempDir()
+	k := must(key.Generate())
+	ed1 := packFile(t, src, "udhr", 1, readFS(t, "udhr"), k)
+	dir := t.TempDir()
+	l := trustingLibrary(t, dir, k.Public())
+	ctx := context.Background()
+	if _, err := l.Import(ctx, []string{ed1}, ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	p := l.Path(l.State.Archives[0])
+	f, _ := os.OpenFile(p, os.O_WRONLY, 0)
+	f.WriteAt([]byte("DAMAGED!"), 0)
+	f.Close()
+	res, err := l.Import(ctx, []string{ed1}, ImportOptions{})
+	if err != nil || len(res.Added) != 1 {
+		t.Fatalf("re-import: %+v %v", res, err)
+	}
+	consistent(t, dir)
+}

@@ -200,10 +200,8 @@ func (l *Library) Check(r *archive.Reader, allowUntrusted bool) (trust.Decision,
 }
 
 func (l *Library) importOne(ctx context.Context, c *candidate, needed map[string]bool, opts ImportOptions) (bool, error) {
-	if old, ok := l.Record(c.rec.ID); ok {
-		if st, err := os.Stat(l.Path(old)); err == nil && st.Size() == old.Size {
-			return false, nil
-		}
+	if old, ok := l.Record(c.rec.ID); ok && l.holds(old) {
+		return false, nil
 	}
 	d, err := l.Check(c.r, opts.AllowUntrusted)
 	// Revocations are root-signed and self-authenticating: remember them
@@ -314,6 +312,22 @@ func (l *Library) allRevoked(fps []string) bool {
 		}
 	}
 	return len(fps) > 0
+}
+
+// holds reports whether the library's copy of rec is there and opens as
+// that archive (header, manifest, signatures); a missing, truncated or
+// replaced copy is copied again from the card.
+func (l *Library) holds(rec Record) bool {
+	st, err := os.Stat(l.Path(rec))
+	if err != nil || st.Size() != rec.Size {
+		return false
+	}
+	r, err := archive.OpenFile(l.Path(rec))
+	if err != nil {
+		return false
+	}
+	defer r.Close()
+	return r.ID() == rec.ID
 }
 
 func removeRecord(rs []Record, id string) []Record {

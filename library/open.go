@@ -72,19 +72,26 @@ func Open(dir string, opts OpenOptions) (*Opened, error) {
 	infos := map[string]*info{}
 	byChannel := map[string][]Record{}
 	for _, rec := range l.State.Archives {
-		byChannel[rec.Channel] = append(byChannel[rec.Channel], rec)
 		in := &info{}
 		infos[rec.ID] = in
 		r, err := archive.OpenFile(l.Path(rec))
 		if err != nil {
 			in.err = err
+			byChannel[rec.Channel] = append(byChannel[rec.Channel], rec)
 			continue
 		}
 		if r.ID() != rec.ID {
 			r.Close()
 			in.err = fmt.Errorf("%s: %w: file holds archive %s, not %s", rec.File, archive.ErrCorrupt, r.ID(), rec.ID)
+			byChannel[rec.Channel] = append(byChannel[rec.Channel], rec)
 			continue
 		}
+		// Channel, edition and base come from the signed manifest (the ID
+		// is its hash), not from the state file, which anyone with the
+		// card can edit.
+		signed := recordOf(r)
+		rec.Channel, rec.Edition, rec.Base = signed.Channel, signed.Edition, signed.Base
+		byChannel[rec.Channel] = append(byChannel[rec.Channel], rec)
 		o.readers = append(o.readers, r)
 		readers[rec.ID] = r
 		in.signers = r.Signers()
