@@ -76,10 +76,25 @@ func sniff(head []byte) format {
 		return fmtPNG
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
 		return fmtZIP
-	case bytes.Contains(head[:min(len(head), 1024)], []byte("%PDF-")):
+	case bytes.HasPrefix(head, []byte(archiveMagic)):
+		// A ferry archive: only an appended trailer is removed; its stored
+		// entries (a PDF, say) must keep the bytes its signature covers.
+		return fmtOther
+	case isPDF(head):
 		return fmtPDF
 	}
 	return fmtOther
+}
+
+// archiveMagic starts every ferry archive (docs/format.md).
+const archiveMagic = "FERRYAR1"
+
+// isPDF reports a PDF: "%PDF-" in the first KiB (readers accept leading
+// junk) with no NUL byte before it, so that a binary file that merely
+// carries a PDF inside is not taken for one.
+func isPDF(head []byte) bool {
+	i := bytes.Index(head[:min(len(head), 1024)], []byte("%PDF-"))
+	return i >= 0 && bytes.IndexByte(head[:i], 0) < 0
 }
 
 // Check reports the watermarks and metadata in a file without changing it.

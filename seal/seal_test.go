@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -219,6 +220,9 @@ func TestReplaceRemoveFull(t *testing.T) {
 	}
 	if err := v.Add("big", bytes.NewReader(nil), free0); !errors.Is(err, ErrFull) {
 		t.Fatalf("oversize add: %v", err)
+	}
+	if err := v.Add("huge", bytes.NewReader(nil), math.MaxInt64); !errors.Is(err, ErrFull) {
+		t.Fatalf("add of the largest size: %v", err)
 	}
 	if err := v.Remove("a"); err != nil {
 		t.Fatal(err)

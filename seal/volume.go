@@ -207,6 +207,9 @@ func (v *Volume) Add(name string, r io.Reader, size int64) error {
 	if err != nil {
 		return fmt.Errorf("adding %q: %w", name, err)
 	}
+	if size > v.nBlocks*payloadSize { // also keeps chunksFor from overflowing
+		return fmt.Errorf("adding %q: %w", name, ErrFull)
+	}
 	n := chunksFor(size)
 	if n > v.nBlocks {
 		return fmt.Errorf("adding %q: %w", name, ErrFull)
