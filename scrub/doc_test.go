@@ -314,3 +314,32 @@ func TestZIPEmbeddedImagesScrubbed(t *testing.T) {
 		}
 	}
 }
+
+// TestPDFXMPAttributesBlanked: XMP written as attributes, and the document
+// and history IDs, lose their values; lengths stay.
+func TestPDFXMPAttributesBlanked(t *testing.T) {
+	xmp := `<rdf:Description rdf:about="" xmp:CreatorTool="Kim's PC" pdf:Producer='Red Star Office'
+ xmpMM:DocumentID="uuid:1111" xmpMM:OriginalDocumentID="uuid:2222" myxmp:CreatorTool="keep">
+<xmpMM:History><rdf:Seq><rdf:li stEvt:softwareAgent="Red Star Writer" stEvt:instanceID="uuid:3333"/></rdf:Seq></xmpMM:History>
+<xmpMM:DerivedFrom stRef:documentID="uuid:4444"/></rdf:Description>`
+	dirty := buildPDF("<< /Type /Metadata /Subtype /XML /Length " + strconv.Itoa(len(xmp)) + " >>\nstream\n" + xmp + "\nendstream")
+	clean, fs, err := Scrub("x.pdf", dirty)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(clean) != len(dirty) {
+		t.Fatal("PDF length changed")
+	}
+	s := string(clean)
+	for _, gone := range []string{"Kim's PC", "Red Star", "1111", "2222", "3333", "4444"} {
+		if strings.Contains(s, gone) {
+			t.Errorf("%q still in the PDF", gone)
+		}
+	}
+	if !strings.Contains(s, `myxmp:CreatorTool="keep"`) {
+		t.Error("an attribute of another name was changed")
+	}
+	if n := len(kinds(fs, KindMetadata)); n != 7 {
+		t.Errorf("%d findings: %v", n, fs)
+	}
+}

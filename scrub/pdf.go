@@ -10,7 +10,8 @@ var pdfInfoKeys = []string{"/Author", "/Creator", "/Producer"}
 
 // pdfXMPElems are XMP elements whose content is blanked in uncompressed
 // metadata streams.
-var pdfXMPElems = []string{"dc:creator", "xmp:CreatorTool", "pdf:Producer", "xmpMM:DocumentID", "xmpMM:InstanceID"}
+var pdfXMPElems = []string{"dc:creator", "xmp:CreatorTool", "pdf:Producer", "xmpMM:DocumentID", "xmpMM:InstanceID",
+	"xmpMM:OriginalDocumentID", "stRef:documentID", "stRef:instanceID", "stEvt:instanceID", "stEvt:softwareAgent"}
 
 // scrubPDF blanks Author, Creator and Producer values in place, keeping the
 // file length and every byte offset (so the cross-reference table stays
@@ -100,6 +101,34 @@ func scrubPDF(data []byte) ([]byte, []Finding) {
 			}
 			e := s + k
 			from = e + len(closeTag)
+			if len(bytes.TrimSpace(data[s:e])) == 0 {
+				continue
+			}
+			b := edit()
+			for x := s; x < e; x++ {
+				b[x] = ' '
+			}
+			fs = append(fs, Finding{Kind: KindMetadata, Removed: true, Detail: fmt.Sprintf("PDF XMP %s", name)})
+		}
+		// The attribute form, name="value" (or '…'), after white space.
+		attr := []byte(name + "=")
+		for from := 0; ; {
+			i := bytes.Index(data[from:], attr)
+			if i < 0 {
+				break
+			}
+			a := from + i
+			from = a + len(attr)
+			if a == 0 || !isPDFSpace(data[a-1]) || from >= len(data) || (data[from] != '"' && data[from] != '\'') {
+				continue
+			}
+			s := from + 1
+			k := bytes.IndexByte(data[s:], data[from])
+			if k < 0 {
+				break
+			}
+			e := s + k
+			from = e + 1
 			if len(bytes.TrimSpace(data[s:e])) == 0 {
 				continue
 			}
