@@ -152,7 +152,7 @@ func (s *searchIndex) write(x *exporter, slug string, docs []doc) error {
 	var b bytes.Buffer
 	b.WriteString(head("검색 / Search", "../ferry.css"))
 	b.WriteString("<p><a href=\"index.html\">&larr; 차례 / Contents</a></p>\n<h1>검색 / Search</h1>\n")
-	b.WriteString("<form id=\"f\" action=\"search.html\" onsubmit=\"return ferrySearch.run();\"><p><input type=\"text\" id=\"q\" name=\"q\" size=\"24\"> <input type=\"submit\" value=\"검색 / Search\"></p></form>\n")
+	b.WriteString("<form id=\"f\" action=\"search.html\" onsubmit=\"return ferrySearch.run();\"><p><input type=\"text\" id=\"q\" name=\"q\" size=\"24\" autocomplete=\"off\"> <input type=\"submit\" value=\"검색 / Search\"></p></form>\n")
 	b.WriteString("<noscript><p class=\"note\">검색에는 JavaScript가 필요합니다. 제목 차례를 쓰십시오. / Search needs JavaScript; use the title index instead.</p></noscript>\n")
 	b.WriteString("<p id=\"status\" class=\"note\"></p>\n<ol id=\"results\"></ol>\n")
 	b.WriteString("<script type=\"text/javascript\" src=\"search/search.js\"></script>\n</body></html>\n")
@@ -199,6 +199,7 @@ const searchJS = `var ferrySearch = (function () {
     s.onload = s.onreadystatechange = function () {
       if (!fired && (!this.readyState || this.readyState == 'loaded' || this.readyState == 'complete')) { fired = true; done(); }
     };
+    s.onerror = function () { if (!fired) { fired = true; done(); } }; // a missing shard: search what loaded
     s.src = src;
     document.getElementsByTagName('head')[0].appendChild(s);
   }
@@ -226,10 +227,11 @@ const searchJS = `var ferrySearch = (function () {
     var score = {}, list = [], uniq = {}, i, t, p, k, d, idf, chunks = {}, need = [];
     for (i = 0; i < terms.length; i++) {
       t = terms[i];
-      if (uniq[t]) { continue; }
+      if (uniq.hasOwnProperty(t)) { continue; }
       uniq[t] = true;
-      p = (shards[shardOf(t)] || {})[t];
-      if (!p) { continue; }
+      p = shards[shardOf(t)];
+      p = p && p.hasOwnProperty(t) ? p[t] : null; // not Object's own names ("constructor")
+      if (!p || typeof p.length !== 'number') { continue; }
       idf = Math.log(1 + cfg.docs / p.length);
       for (k = 0; k < p.length; k++) {
         d = Math.floor(p[k] / 2);

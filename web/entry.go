@@ -163,6 +163,7 @@ func (h *Handler) serveEntry(w http.ResponseWriter, r *http.Request, l *lib, e a
 		page := h.newPage(r, "")
 		page.In = ""
 		bar := h.barHTML(page, nonce)
+		disarmRefresh(b) // b is this request's own copy
 		at := barOffset(b)
 		w.Header().Set("Content-Length", strconv.Itoa(len(b)+len(bar)))
 		if r.Method != http.MethodHead {
@@ -311,6 +312,77 @@ func injectBar(page, bar []byte) []byte {
 	out = append(out, page[:at]...)
 	out = append(out, bar...)
 	return append(out, page[at:]...)
+}
+
+// disarmRefresh turns every <meta http-equiv="refresh"> whose target is
+// not a path on this reader into an inert attribute, in place (same
+// length): content security policy does not cover navigation, so without
+// this a page could send the tab, and what it was reading, to a server
+// elsewhere even with its scripts off.
+func disarmRefresh(page []byte) {
+	const name = "http-equiv"
+	for from := 0; ; {
+		i := indexFoldAt(page, name, from)
+		if i < 0 {
+			return
+		}
+		from = i + len(name)
+		end := bytes.IndexByte(page[from:], '>')
+		if end < 0 {
+			return
+		}
+		v := bytes.TrimLeft(page[from:from+end], " \t\r\n=\"'")
+		if len(v) < 7 || !bytes.EqualFold(v[:7], []byte("refresh")) {
+			continue
+		}
+		// The whole tag: content= may come before http-equiv.
+		start := max(bytes.LastIndexByte(page[:i], '<'), 0)
+		if u, ok := refreshURL(page[start : from+end]); !ok || localURL(u) {
+			continue
+		}
+		copy(page[i:], "x-no-equiv")
+	}
+}
+
+// refreshURL finds the url= part of a refresh tag's content attribute.
+func refreshURL(tag []byte) ([]byte, bool) {
+	i := indexFoldAt(tag, "url", 0)
+	if i < 0 {
+		return nil, false // a plain reload of the same page
+	}
+	u := bytes.TrimLeft(tag[i+3:], " \t\r\n")
+	if len(u) == 0 || u[0] != '=' {
+		return nil, false
+	}
+	u = bytes.TrimLeft(u[1:], " \t\r\n'\"")
+	if j := bytes.IndexAny(u, "'\" \t\r\n"); j >= 0 {
+		u = u[:j]
+	}
+	return u, true
+}
+
+// localURL reports a URL that stays on this reader: a path without a
+// scheme or host (not "//host", not "\\host", no ":" before the first "/").
+func localURL(u []byte) bool {
+	u = bytes.TrimSpace(u)
+	if len(u) >= 2 && (u[0] == '/' || u[0] == '\\') && (u[1] == '/' || u[1] == '\\') {
+		return false
+	}
+	if c := bytes.IndexByte(u, ':'); c >= 0 && (bytes.IndexByte(u, '/') < 0 || c < bytes.IndexByte(u, '/')) {
+		return false
+	}
+	return true
+}
+
+// indexFoldAt finds s in b at or after from, ignoring ASCII case.
+func indexFoldAt(b []byte, s string, from int) int {
+	for i := from; i+len(s) <= len(b); i++ {
+		c := b[i] | 0x20
+		if c == s[0] && bytes.EqualFold(b[i:i+len(s)], []byte(s)) {
+			return i
+		}
+	}
+	return -1
 }
 
 // barOffset is where the bar goes in page: right after the <body> tag,

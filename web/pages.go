@@ -172,7 +172,7 @@ const homeTmpl = `{{define "body"}}
 <a href="{{$.URL "/random" "in" .Name}}">{{$.T.random}}</a></p>
 <form class="fp-inline" action="/search" method="get"><input type="hidden" name="in" value="{{.Name}}">
 {{- if $.Explicit}}<input type="hidden" name="lang" value="{{$.Lang}}">{{end}}
-<input type="search" name="q" placeholder="{{$.T.searchIn}}" aria-label="{{$.T.searchIn}}"><button type="submit">{{$.T.search}}</button></form>
+<input type="search" name="q" placeholder="{{$.T.searchIn}}" aria-label="{{$.T.searchIn}}" autocomplete="off"><button type="submit">{{$.T.search}}</button></form>
 {{end}}
 </section>{{end}}
 {{end}}`
@@ -199,7 +199,7 @@ const pagerTmpl = `{{define "pager"}}{{if .}}{{if gt .Pages 1}}<nav class="fp-pa
 
 const searchTmpl = `{{define "body"}}
 <form class="fp-bigsearch" action="/search" method="get" role="search">
-<input type="search" name="q" value="{{.Query}}" aria-label="{{.T.search}}" placeholder="{{.T.searchHint}}">
+<input type="search" name="q" value="{{.Query}}" aria-label="{{.T.search}}" placeholder="{{.T.searchHint}}" autocomplete="off">
 <select name="in" aria-label="{{.T.allLibs}}"><option value="">{{.T.allLibs}}</option>
 {{range .Data.Libs}}<option value="{{.Name}}"{{if eq .Name $.In}} selected{{end}}>{{.Title}}</option>{{end}}</select>
 {{- if .Explicit}}<input type="hidden" name="lang" value="{{.Lang}}">{{end}}

@@ -126,6 +126,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
 	hd.Set("Cross-Origin-Resource-Policy", "same-origin")
 	hd.Set("Content-Security-Policy", uiCSP)
+	if s := r.Header.Get("Sec-Fetch-Site"); s == "cross-site" || s == "same-site" {
+		// Another web site open in the browser must not load, time or
+		// probe the library (nor put its pages in the history).
+		http.Error(w, "ferry: requests from other sites are refused; open the reader's address yourself", http.StatusForbidden)
+		return
+	}
 	if !h.hostAllowed(r.Host) {
 		// A web page elsewhere could point a name it controls at
 		// 127.0.0.1 (DNS rebinding) and read the library; refuse names.

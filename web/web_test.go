@@ -460,3 +460,61 @@ func TestSnippetLongPage(t *testing.T) {
 		t.Error("not marked truncated")
 	}
 }
+
+// TestDisarmRefresh: a meta refresh that would leave the reader is made
+// inert in place; one to a path on the reader, a plain reload and other
+// http-equiv tags are kept.
+func TestDisarmRefresh(t *testing.T) {
+	for in, disarmed := range map[string]bool{
+		`<meta http-equiv="refresh" content="0;url=http://evil.example/?read=x">`: true,
+		`<META CONTENT="0; URL='//evil.example/'" HTTP-EQUIV=Refresh>`:          true,
+		`<meta http-equiv='refresh' content='1;url=javascript:alert(1)'>`:      true,
+		`<meta http-equiv="refresh" content="0; url=\\evil\x">`:               true,
+		`<meta http-equiv="refresh" content="0;url=other.html">`:               false,
+		`<meta http-equiv="refresh" content="0;url=/a/lib/page">`:              false,
+		`<meta http-equiv="refresh" content="30">`:                             false,
+		`<meta http-equiv="Content-Type" content="text/html; charset=euc-kr">`: false,
+	} {
+		b := []byte("<html><head>" + in + "</head><body>x</body></html>")
+		disarmRefresh(b)
+		got := string(b)
+		if len(got) != len(in)+len("<html><head></head><body>x</body></html>") {
+			t.Fatalf("%s: length changed", in)
+		}
+		if d := strings.Contains(got, "x-no-equiv"); d != disarmed {
+			t.Errorf("%s: disarmed %v, want %v", in, d, disarmed)
+		}
+	}
+}
+
+// TestCrossSiteRefused: requests another site makes (the browser says so
+// in Sec-Fetch-Site) get nothing from the library.
+func TestCrossSiteRefused(t *testing.T) {
+	h := New([]Library{Sample()}, Options{})
+	for site, want := range map[string]int{"cross-site": 403, "same-site": 403, "same-origin": 200, "none": 200, "": 200} {
+		req := httptest.NewRequest("GET", "/search?q=radio", nil)
+		req.Host = "127.0.0.1"
+		if site != "" {
+			req.Header.Set("Sec-Fetch-Site", site)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != want {
+			t.Errorf("Sec-Fetch-Site %q: %d, want %d", site, w.Code, want)
+		}
+	}
+}
+
+// TestSearchFieldsNoHistory: every search field the reader writes asks the
+// browser not to keep what was typed.
+func TestSearchFieldsNoHistory(t *testing.T) {
+	h := New([]Library{Sample()}, Options{})
+	for _, u := range []string{"/", "/search?q=radio", "/search"} {
+		body := do(h, "GET", u).Body.String()
+		for _, in := range regexp.MustCompile(`<input[^>]*name="q"[^>]*>`).FindAllString(body, -1) {
+			if !strings.Contains(in, `autocomplete="off"`) {
+				t.Errorf("%s: %s", u, in)
+			}
+		}
+	}
+}
