@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -53,16 +55,26 @@ your browser's private mode then).`)
 		fmt.Fprintln(os.Stderr, "no browser found: open the address below in a private window")
 		return serveOn(ctx, ln, web.New(libs, web.Options{Trusted: keys}))
 	}
-	profile, err := os.MkdirTemp("", "ferry-open-")
+	// A neutral name: the folder is visible in the temporary folder while
+	// the browser runs.
+	profile, err := os.MkdirTemp("", "")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(profile)
+	defer removeProfile(profile)
+	env, err := privateEnv(profile)
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{Handler: web.New(libs, web.Options{Trusted: keys}), ReadHeaderTimeout: 10 * time.Second, ErrorLog: discardLog()}
 	go srv.Serve(ln)
 	defer srv.Close()
 	cmd := exec.CommandContext(ctx, bin, browserArgs(bin, profile, url)...)
-	cmd.Env = append(os.Environ(), privateEnv(profile)...)
+	// On Ctrl+C the browser is asked to quit (it cleans up its lock and
+	// socket files) and killed only if it has not after 5 s.
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 5 * time.Second
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = nil, nil // the browser's chatter is not kept
 	fmt.Printf("opening %s in a private window; close the browser to stop.\n", url)
 	if err := cmd.Run(); err != nil && ctx.Err() == nil {
@@ -84,15 +96,36 @@ func browserArgs(bin, profile, url string) []string {
 }
 
 // privateEnv points the browser's other per-user folders (crash reports,
-// settings caches) into the temporary profile, so they go when it goes:
+// settings caches, the temporary folder) into the temporary profile, so they
+// go when it goes:
 // chromium otherwise writes crash-report settings under ~/.config even
 // with its own profile folder (found by TestNoTraces).
-func privateEnv(profile string) []string {
+func privateEnv(profile string) ([]string, error) {
+	tmp := filepath.Join(profile, "tmp") // chromium's lock and socket files
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		return nil, err
+	}
 	return []string{
 		"XDG_CONFIG_HOME=" + filepath.Join(profile, "config"),
 		"XDG_CACHE_HOME=" + filepath.Join(profile, "cache"),
 		"XDG_DATA_HOME=" + filepath.Join(profile, "data"),
+		"TMPDIR=" + tmp, "TMP=" + tmp, "TEMP=" + tmp,
+	}, nil
+}
+
+// removeProfile deletes the browser's profile folder, trying again for a
+// few seconds: helper processes of the browser may still be writing to it
+// just after the main process ends.
+func removeProfile(dir string) {
+	for i := 0; i < 20; i++ {
+		if err := os.RemoveAll(dir); err == nil {
+			if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+				return
+			}
+		}
+		time.Sleep(250 * time.Millisecond)
 	}
+	fmt.Fprintf(os.Stderr, "warning: could not delete the browser's temporary folder %s: delete it yourself\n", dir)
 }
 
 func findBrowser() string {

@@ -109,8 +109,12 @@ func TestNoTraces(t *testing.T) {
 	}
 
 	func() {
+		env, err := privateEnv(profile)
+		if err != nil {
+			t.Fatal(err)
+		}
 		ctx := browser.NewWith(t, 90*time.Second, browser.Options{Profile: profile,
-			Env: append([]string{"HOME=" + home, "TMPDIR=" + tmp}, privateEnv(profile)...)})
+			Env: append([]string{"HOME=" + home, "TMPDIR=" + tmp}, env...)})
 		if err := chromedp.Do(ctx,
 			chromedp.Navigate(base+"/?lang=ko"),
 			chromedp.Navigate(base+"/search?q="+"권리&lang=ko"),
@@ -215,6 +219,8 @@ func fakeBrowser(report string, args []string) {
 			resp.Body.Close()
 		}
 	}
+	// Like chromium, leave lock files in the temporary folder it is given.
+	os.WriteFile(filepath.Join(os.TempDir(), "SingletonLock"), nil, 0o600)
 	os.WriteFile(report, []byte(fmt.Sprintf("%d %s\n", status, profile)), 0o644)
 	os.Exit(0)
 }
