@@ -1,18 +1,24 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"ferry/archive"
+	"ferry/ingest/folder"
 	"ferry/internal/browser"
+	"ferry/key"
+	"ferry/pack"
 )
 
 // shotDir is where screenshots go: $FERRY_SCREENSHOTS if set, else a
@@ -225,5 +231,34 @@ func TestBrowser(t *testing.T) {
 	}
 	if loc, _ := chromedp.Run(nctx, chromedp.Location()); !strings.HasSuffix(loc, "/hide") {
 		t.Errorf("hide link without JavaScript went to %s", loc)
+	}
+}
+
+// TestHideNotHijacked: a page that puts its own element with the hide
+// button's id before the bar cannot take the button's place: the real
+// button still hides the page so that Back does not bring it back.
+func TestHideNotHijacked(t *testing.T) {
+	page := `<!DOCTYPE html><html><head><title>x</title></head><span id="ferry-hide"></span><span id="fb-q"></span><body><p id="text">secret text</p></body></html>`
+	var buf bytes.Buffer
+	_, err := pack.Pack(context.Background(), &buf, pack.Options{
+		Info:    archive.Info{Channel: "evil", Edition: 1, Title: "evil"},
+		Signers: []*key.Secret{publisherKey(t)},
+		Sources: []pack.Source{{Source: folder.NewFS(fstest.MapFS{"index.html": {Data: []byte(page)}})}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := browser.New(t, 60*time.Second)
+	srv := newServer(t, []Library{openBytes(t, "evil", buf.Bytes())}, Options{})
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/a/evil/index.html"), chromedp.WaitVisible("#text"),
+		chromedp.Sleep(300*time.Millisecond), // the deferred script has run
+		chromedp.Click("#ferry-bar #ferry-hide")); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Sleep(300*time.Millisecond), chromedp.NavigateBack()); err != nil {
+		t.Fatal(err)
+	}
+	if back, _ := chromedp.Run(ctx, chromedp.Location()); strings.Contains(back, "/a/evil/") {
+		t.Errorf("Back returned to the hidden page %s", back)
 	}
 }

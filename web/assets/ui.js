@@ -17,11 +17,17 @@
     if (now - lastEsc < 1000) { hide(ev); }
     lastEsc = now;
   }, true);
+  // On an archive page this script comes right before ferry's bar: find
+  // the bar's parts inside it, so that an element of the page with the same
+  // id cannot take the hide button's place.
+  var me = document.currentScript, bar = null;
+  if (me && me.nextElementSibling && me.nextElementSibling.id === "ferry-bar") { bar = me.nextElementSibling; }
+  function part(id) { return bar ? bar.querySelector("#" + id) : document.getElementById(id); }
   function ready() {
-    var btn = document.getElementById("ferry-hide");
+    var btn = part("ferry-hide");
     if (btn) { btn.addEventListener("click", hide); }
-    var box = document.getElementById("fb-q");
-    var list = document.getElementById("fb-suggest");
+    var box = part("fb-q");
+    var list = part("fb-suggest");
     if (!box || !list || !window.fetch) { return; }
     var timer = 0, seq = 0;
     function close() { list.hidden = true; list.textContent = ""; }
