@@ -20,6 +20,7 @@ var reserved = map[string]bool{
 	"con": true, "prn": true, "aux": true, "nul": true,
 	"com1": true, "com2": true, "com3": true, "com4": true, "com5": true, "com6": true, "com7": true, "com8": true, "com9": true,
 	"lpt1": true, "lpt2": true, "lpt3": true, "lpt4": true, "lpt5": true, "lpt6": true, "lpt7": true, "lpt8": true, "lpt9": true,
+	"com¹": true, "com²": true, "com³": true, "lpt¹": true, "lpt²": true, "lpt³": true, "conin$": true, "conout$": true,
 }
 
 // extByMIME gives files a name extension a browser opening them from
@@ -78,7 +79,7 @@ func safeElement(el string) string {
 	if i := strings.IndexByte(stem, '.'); i >= 0 {
 		stem = stem[:i]
 	}
-	if reserved[stem] {
+	if reserved[strings.TrimRight(stem, " ")] { // Windows ignores spaces before the extension
 		s = "_" + s
 	}
 	return s
@@ -101,13 +102,15 @@ func shorten(s, ext string, n int) string {
 
 // namer maps archive paths to unique FAT32-safe relative file paths.
 type namer struct {
-	used map[string]bool // lower-cased paths of files and folders taken
+	used     map[string]bool // lower-cased paths of files and folders taken
+	reserved map[string]bool // lower-cased names ferry writes itself at the top
 }
 
 func newNamer(reservedNames ...string) *namer {
-	n := &namer{used: map[string]bool{}}
+	n := &namer{used: map[string]bool{}, reserved: map[string]bool{}}
 	for _, r := range reservedNames {
 		n.used[strings.ToLower(r)] = true
+		n.reserved[strings.ToLower(r)] = true
 	}
 	return n
 }
@@ -117,6 +120,11 @@ func (n *namer) name(p, mime string) string {
 	els := strings.Split(p, "/")
 	for i := range els {
 		els[i] = safeElement(els[i])
+	}
+	if len(els) > 1 && n.reserved[strings.ToLower(els[0])] {
+		// Inside a folder ferry writes (titles/, search/): move aside, or
+		// an entry would replace one of ferry's own files.
+		els[0] = "_" + els[0]
 	}
 	last := els[len(els)-1]
 	ext := wantExt(mime, last)

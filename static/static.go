@@ -217,7 +217,7 @@ func (x *exporter) exportArchive(a Archive, slug string, done *int64, total int6
 			return indexItem{}, err
 		}
 	}
-	it := indexItem{title: m.Title, lang: strings.Join(m.Languages, ", "), href: slug + "/index.html",
+	it := indexItem{title: m.Title, lang: strings.Join(m.Languages, ", "), href: escapeElement(slug) + "/index.html",
 		edition: m.Edition, articles: len(docs)}
 	mainFile := ""
 	if m.MainPage != "" {

@@ -99,11 +99,19 @@ func TestNames(t *testing.T) {
 		{"I/con.png", "image/png", "I/_con.png"},
 		{"-/favicon", "image/png", "-/favicon.png"},
 		{"dir/name. ", "text/plain", "dir/name.txt"},
+		{"I/nul .html", "text/html", "I/_nul .html"},
+		{"I/COM¹.txt", "text/plain", "I/_COM¹.txt"},
+		{"I/CONOUT$", "text/plain", "I/_CONOUT$.txt"},
 	}
 	for _, c := range cases {
 		if got := n.name(c.path, c.mime); got != c.want {
 			t.Errorf("name(%q) = %q, want %q", c.path, got, c.want)
 		}
+	}
+	// An entry inside a folder ferry writes itself moves aside.
+	own := newNamer("index.html", "titles", "search", "search.html")
+	if got := own.name("titles/a.html", "text/html"); got != "_titles/a.html" {
+		t.Errorf("titles/a.html named %q", got)
 	}
 	long := strings.Repeat("가", 200)
 	if got := n.name("A/"+long, "text/html"); units(got) > maxPath || !strings.HasSuffix(got, ".html") {
