@@ -467,13 +467,13 @@ func TestSnippetLongPage(t *testing.T) {
 func TestDisarmRefresh(t *testing.T) {
 	for in, disarmed := range map[string]bool{
 		`<meta http-equiv="refresh" content="0;url=http://evil.example/?read=x">`: true,
-		`<META CONTENT="0; URL='//evil.example/'" HTTP-EQUIV=Refresh>`:          true,
-		`<meta http-equiv='refresh' content='1;url=javascript:alert(1)'>`:      true,
-		`<meta http-equiv="refresh" content="0; url=\\evil\x">`:               true,
-		`<meta http-equiv="refresh" content="0;url=other.html">`:               false,
-		`<meta http-equiv="refresh" content="0;url=/a/lib/page">`:              false,
-		`<meta http-equiv="refresh" content="30">`:                             false,
-		`<meta http-equiv="Content-Type" content="text/html; charset=euc-kr">`: false,
+		`<META CONTENT="0; URL='//evil.example/'" HTTP-EQUIV=Refresh>`:            true,
+		`<meta http-equiv='refresh' content='1;url=javascript:alert(1)'>`:         true,
+		`<meta http-equiv="refresh" content="0; url=\\evil\x">`:                   true,
+		`<meta http-equiv="refresh" content="0;url=other.html">`:                  false,
+		`<meta http-equiv="refresh" content="0;url=/a/lib/page">`:                 false,
+		`<meta http-equiv="refresh" content="30">`:                                false,
+		`<meta http-equiv="Content-Type" content="text/html; charset=euc-kr">`:    false,
 	} {
 		b := []byte("<html><head>" + in + "</head><body>x</body></html>")
 		disarmRefresh(b)
