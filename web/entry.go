@@ -320,27 +320,35 @@ func injectBar(page, bar []byte) []byte {
 // this a page could send the tab, and what it was reading, to a server
 // elsewhere even with its scripts off.
 func disarmRefresh(page []byte) {
-	const name = "http-equiv"
+	// Only <meta> tags: look at each '<' (a fast byte scan), not at every
+	// byte of the page.
 	for from := 0; ; {
-		i := indexFoldAt(page, name, from)
+		i := bytes.IndexByte(page[from:], '<')
 		if i < 0 {
 			return
 		}
-		from = i + len(name)
-		end := bytes.IndexByte(page[from:], '>')
+		i += from
+		from = i + 1
+		if len(page)-i < 6 || !bytes.EqualFold(page[i+1:i+5], []byte("meta")) {
+			continue
+		}
+		end := bytes.IndexByte(page[i:], '>')
 		if end < 0 {
 			return
 		}
-		v := bytes.TrimLeft(page[from:from+end], " \t\r\n=\"'")
+		tag := page[i : i+end]
+		j := indexFoldAt(tag, "http-equiv", 0)
+		if j < 0 {
+			continue
+		}
+		v := bytes.TrimLeft(tag[j+len("http-equiv"):], " \t\r\n=\"'")
 		if len(v) < 7 || !bytes.EqualFold(v[:7], []byte("refresh")) {
 			continue
 		}
-		// The whole tag: content= may come before http-equiv.
-		start := max(bytes.LastIndexByte(page[:i], '<'), 0)
-		if u, ok := refreshURL(page[start : from+end]); !ok || localURL(u) {
+		if u, ok := refreshURL(tag); !ok || localURL(u) {
 			continue
 		}
-		copy(page[i:], "x-no-equiv")
+		copy(tag[j:], "x-no-equiv")
 	}
 }
 
