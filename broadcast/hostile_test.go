@@ -229,3 +229,42 @@ func TestOversizedAnnouncement(t *testing.T) {
 		t.Errorf("kept: %d collections, %d bytes, stats %+v", len(r.cols), r.pendingB, r.Stats())
 	}
 }
+
+// TestJunkPartsForGenuineID: before the genuine stream, an attacker sends
+// for the genuine archive ID four junk variants of every announcement part
+// and a dozen junk cuts; the genuine announcement still gets in.
+func TestJunkPartsForGenuineID(t *testing.T) {
+	data := testArchives(t)[:1]
+	pkts := packets(t, data, SendOptions{Repair: 0.5, Rounds: 2}, 512)
+	var junk [][]byte
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, b := range pkts {
+		pp, _ := ParsePacket(b)
+		if pp.Kind != KindAnnounce {
+			continue
+		}
+		for v := 0; v < maxVariants; v++ {
+			chunk := make([]byte, len(pp.Payload))
+			for i := range chunk {
+				chunk[i] = byte(rng.Uint32())
+			}
+			junk = append(junk, AppendAnnounce(nil, pp.ID, pp.Part, pp.Parts, pp.BodyLen, chunk))
+		}
+		if pp.Part == 0 {
+			for cut := 0; cut < 12; cut++ {
+				n := uint32(300 + cut)
+				lo, hi, _ := partRange(n, 1, 0)
+				junk = append(junk, AppendAnnounce(nil, pp.ID, 0, 1, n, make([]byte, hi-lo)))
+			}
+		}
+	}
+	if len(junk) < maxVariants+12 {
+		t.Fatalf("%d junk packets", len(junk))
+	}
+	lib := t.TempDir()
+	r := newReceiver(t, lib, "")
+	defer r.Close()
+	feed(t, r, junk)
+	feed(t, r, pkts)
+	checkLibrary(t, lib, data)
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -68,7 +69,8 @@ type Status struct {
 var ErrState = errors.New("broadcast: state folder")
 
 const (
-	maxVariants = 4  // distinct payloads kept per (SBN, ESI)
+	maxVariants = 4  // distinct payloads kept per (SBN, ESI) and per announcement part
+	maxCuts     = 8  // announcement cuts kept per ID
 	maxCombos   = 16 // union decodes tried per OTI (all pools, then leaving one out)
 	maxGroups   = 4  // OTIs whose pools are combined, largest pools first
 	maxPools    = 64 // (parameters, sender) pools kept per archive
@@ -119,6 +121,7 @@ type collection struct {
 	short   [IDSize]byte
 	ann     *Announcement
 	parts   map[partsKey][][][]byte // announcement parts: cut → part → variants
+	cutSeen map[partsKey]int64      // packet count when each cut last took a part
 	pools   map[poolKey]*pool
 	bad     map[key.Public]bool // senders whose symbols decoded to data that does not verify
 	next    int                 // symbols held at which to try combining pools again
@@ -584,9 +587,11 @@ func (r *Receiver) handleAnnounce(p Packet) error {
 	key := partsKey{p.Parts, p.BodyLen}
 	var parts [][][]byte
 	if c != nil {
-		if len(c.parts) > 8 && c.parts[key] == nil {
-			r.stats.Forged++
-			return nil
+		if len(c.parts) > maxCuts && c.parts[key] == nil {
+			// Too many cuts for one ID: forget the one that has gone
+			// longest without a new part (junk cuts must not keep the
+			// genuine one out for good).
+			r.dropCut(c, c.oldestCut())
 		}
 		parts = c.parts[key]
 	}
@@ -604,18 +609,28 @@ func (r *Receiver) handleAnnounce(p Packet) error {
 		parts = make([][][]byte, p.Parts)
 		c.parts[key] = parts
 	}
+	if c.cutSeen == nil {
+		c.cutSeen = map[partsKey]int64{}
+	}
+	c.cutSeen[key] = r.stats.Packets
 	for _, v := range parts[p.Part] {
 		if bytes.Equal(v, p.Payload) {
 			r.stats.Duplicate++
 			return nil
 		}
 	}
-	if len(parts[p.Part]) >= maxVariants {
-		r.stats.Forged++
-		return nil
-	}
 	r.stats.Accepted++
-	parts[p.Part] = append(parts[p.Part], bytes.Clone(p.Payload))
+	newIdx := len(parts[p.Part])
+	if newIdx >= maxVariants {
+		// Full: the new variant takes a random place, so that junk
+		// variants cannot keep the genuine one out for good (the genuine
+		// announcement comes round again).
+		newIdx = rand.IntN(maxVariants)
+		cost -= int64(len(parts[p.Part][newIdx]))
+		parts[p.Part][newIdx] = bytes.Clone(p.Payload)
+	} else {
+		parts[p.Part] = append(parts[p.Part], bytes.Clone(p.Payload))
+	}
 	r.pendingB += cost
 	c.partsB += cost
 	// Try the combinations of variants that include the new one (those
@@ -626,7 +641,7 @@ func (r *Receiver) handleAnnounce(p Packet) error {
 			return nil
 		}
 	}
-	idx[p.Part] = len(parts[p.Part]) - 1
+	idx[p.Part] = newIdx
 	for tries := 0; tries < 64; tries++ {
 		var body []byte
 		for i, v := range parts {
@@ -660,7 +675,7 @@ func (r *Receiver) handleAnnounce(p Packet) error {
 }
 
 func (r *Receiver) acceptAnnouncement(c *collection, a *Announcement, body []byte) error {
-	c.parts = map[partsKey][][][]byte{}
+	c.parts, c.cutSeen = map[partsKey][][][]byte{}, nil
 	r.pendingB -= c.partsB
 	c.partsB = 0
 	if c.ann != nil {
@@ -691,6 +706,38 @@ func (r *Receiver) acceptAnnouncement(c *collection, a *Announcement, body []byt
 		}
 	}
 	return nil
+}
+
+// oldestCut is the announcement cut of c that has gone longest without a
+// new part.
+func (c *collection) oldestCut() partsKey {
+	var old partsKey
+	first := true
+	for k := range c.parts {
+		if first || c.cutSeen[k] < c.cutSeen[old] {
+			old, first = k, false
+		}
+	}
+	return old
+}
+
+// dropCut forgets one announcement cut of c and the bytes it held.
+func (r *Receiver) dropCut(c *collection, k partsKey) {
+	parts, ok := c.parts[k]
+	if !ok {
+		return
+	}
+	n := 24 * int64(len(parts))
+	for _, vs := range parts {
+		for _, v := range vs {
+			n += int64(len(v))
+		}
+	}
+	r.pendingB -= n
+	c.partsB -= n
+	delete(c.parts, k)
+	delete(c.cutSeen, k)
+	r.stats.Evicted++
 }
 
 // makeRoom makes room for cost more bytes held before an announcement, for
