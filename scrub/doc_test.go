@@ -343,3 +343,31 @@ func TestPDFXMPAttributesBlanked(t *testing.T) {
 		t.Errorf("%d findings: %v", n, fs)
 	}
 }
+
+// TestSignedJARLeftWhole: in a signed JAR the pictures are not rewritten
+// (that would break the signature) and a warning says so; the watermark
+// extra field Red Star added is still removed.
+func TestSignedJARLeftWhole(t *testing.T) {
+	png := realFile(t, bookPNG)
+	dirtyPNG := insertAfterIHDR(png, pngChunkBytes("tEXt", []byte("Author\x00Kim")))
+	dirty := buildZip(t, []zipPart{
+		{name: "META-INF/MANIFEST.MF", body: "Manifest-Version: 1.0\n"},
+		{name: "META-INF/CERT.SF", body: "Signature-Version: 1.0\n"},
+		{name: "META-INF/CERT.RSA", body: "sig"},
+		{name: "res/logo.png", body: string(dirtyPNG), extra: redStarExtra(t, "JARMARK")},
+	})
+	clean, fs, err := Scrub("app.jar", dirty)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readZip(t, clean); got["res/logo.png"] != string(dirtyPNG) {
+		t.Error("a picture inside a signed JAR was rewritten")
+	}
+	all := fmtFindings(fs)
+	if !strings.Contains(all, "signed ZIP") || !strings.Contains(all, "JARMARK") {
+		t.Errorf("findings:\n%s", all)
+	}
+	if again, err := Check("app.jar", bytes.NewReader(clean), int64(len(clean))); err != nil || strings.Contains(fmtFindings(again), "JARMARK") {
+		t.Errorf("watermark left in: %v %s", err, fmtFindings(again))
+	}
+}

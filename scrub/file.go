@@ -78,7 +78,7 @@ func ScrubFile(path string, check bool) ([]Finding, error) {
 // path (write, fsync, close, chmod, chtimes, rename, fsync the folder).
 func replaceFile(path string, st fs.FileInfo, r io.Reader, beforeRename func()) (err error) {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".ferry-scrub-*")
+	tmp, err := os.CreateTemp(dir, ".tmp-*") // a neutral name, should a power cut leave it
 	if err != nil {
 		return fmt.Errorf("scrub: writing clean copy of %s: %w", path, err)
 	}

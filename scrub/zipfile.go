@@ -218,6 +218,21 @@ func plausibleSerial(s string) bool {
 // in OOXML (DOCX, XLSX, PPTX) and ODF metadata parts. Everything else,
 // including entry order, compressed data and bytes between records, is
 // copied as it is; only the offsets that move are rewritten.
+// signedZIP reports a signed JAR or APK: a META-INF signature file, or an
+// APK signing block before the central directory. Rewriting an entry
+// breaks such a signature (the watermark fields, which Red Star added after
+// signing, are still removed).
+func signedZIP(data []byte, entries []*zipEntry, cdStart int) bool {
+	for _, en := range entries {
+		n := strings.ToUpper(en.name)
+		if strings.HasPrefix(n, "META-INF/") && (strings.HasSuffix(n, ".SF") || strings.HasSuffix(n, ".RSA") ||
+			strings.HasSuffix(n, ".DSA") || strings.HasSuffix(n, ".EC")) {
+			return true
+		}
+	}
+	return cdStart >= 24 && bytes.Contains(data[max(0, cdStart-64<<10):cdStart], []byte("APK Sig Block 42"))
+}
+
 func scrubZIP(data []byte) ([]byte, []Finding) {
 	entries, cdStart, eocd, err := parseZIP(data)
 	if err != nil {
@@ -225,6 +240,10 @@ func scrubZIP(data []byte) ([]byte, []Finding) {
 	}
 	var fs []Finding
 	changed := false
+	signed := signedZIP(data, entries, cdStart)
+	if signed {
+		fs = append(fs, Finding{Kind: KindWarning, Detail: "signed ZIP (JAR or APK): its pictures and documents are left as they are, so that its signature still holds"})
+	}
 	for _, en := range entries {
 		lx := en.local[localLen+len(en.name):]
 		if int(binary.LittleEndian.Uint16(en.local[26:])) != len(en.name) {
@@ -246,9 +265,9 @@ func scrubZIP(data []byte) ([]byte, []Finding) {
 		}
 		var newBody []byte
 		var pfs []Finding
-		if fields, ok := zipParts[en.name]; ok {
+		if fields, ok := zipParts[en.name]; ok && !signed {
 			newBody, pfs = editPart(data, en, fields)
-		} else if isImageName(en.name) {
+		} else if isImageName(en.name) && !signed {
 			newBody, pfs = editImage(data, en)
 		}
 		fs = append(fs, pfs...)
