@@ -6,7 +6,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
 	"ferry/key"
 	"ferry/trust"
@@ -161,4 +163,45 @@ func TestReimportRepairs(t *testing.T) {
 		t.Fatalf("re-import: %+v %v", res, err)
 	}
 	consistent(t, dir)
+}
+
+// TestLockedUpdatesKept: two changes of one library at once (as two ferry
+// processes importing would make) both survive: the second waits for the
+// first's lock and loads its state.
+func TestLockedUpdatesKept(t *testing.T) {
+	dir := t.TempDir()
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	for _, label := range []string{"a", "b"} {
+		k := must(key.Generate())
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l, unlock, err := LoadLocked(dir, true)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer unlock()
+			time.Sleep(50 * time.Millisecond) // the other one is waiting now
+			if err := l.State.Trust.Add(trust.Anchor{Label: label, Keys: []key.Public{k.Public()}, Threshold: 1}); err != nil {
+				errs <- err
+				return
+			}
+			errs <- l.Save()
+		}()
+	}
+	wg.Wait()
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, err := Load(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(l.State.Trust.Anchors); n != 2 {
+		t.Errorf("%d of 2 trust anchors kept", n)
+	}
 }

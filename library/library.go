@@ -87,6 +87,29 @@ type Library struct {
 	State State
 }
 
+// LoadLocked is Load for a command that changes the library: it first
+// takes the library's lock, so that two ferry processes importing (or
+// changing trust) at once do not lose one's update of the state file; the
+// second waits. Call unlock when done (the lock also ends with the process).
+func LoadLocked(dir string, create bool) (l *Library, unlock func(), err error) {
+	if create {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, nil, err
+		}
+	}
+	if unlock, err = lockDir(dir); err != nil {
+		if _, serr := os.Stat(dir); serr != nil {
+			return nil, nil, fmt.Errorf("library %s: %w (create it with 'ferry library add' or 'ferry import')", dir, serr)
+		}
+		return nil, nil, fmt.Errorf("library %s: locking it: %w", dir, err)
+	}
+	if l, err = Load(dir, create); err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return l, unlock, nil
+}
+
 // Load reads the library in dir. A folder without a state file is an empty
 // library; with create, a missing folder is made.
 func Load(dir string, create bool) (*Library, error) {

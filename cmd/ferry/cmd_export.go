@@ -34,10 +34,11 @@ resumable; free space is checked first.`)
 	if *to == "" || len(pos) > 0 {
 		return usagef("give the card folder with --to DIR")
 	}
-	l, err := library.Load(*lib, false)
+	l, unlock, err := library.LoadLocked(*lib, false)
 	if err != nil {
 		return err
 	}
+	defer unlock()
 	opts := library.ExportOptions{Channels: channels}
 	if *since != "" {
 		if opts.Since, err = library.ReadInventory(*since); err != nil {

@@ -38,10 +38,11 @@ func importInto(ctx context.Context, dir string, args []string, allow bool) erro
 	if err != nil {
 		return err
 	}
-	l, err := library.Load(dir, true)
+	l, unlock, err := library.LoadLocked(dir, true)
 	if err != nil {
 		return err
 	}
+	defer unlock()
 	bars := &copyBars{}
 	opts := library.ImportOptions{AllowUntrusted: allow, Copy: bars.options(),
 		Start: func(p string, r library.Record) {

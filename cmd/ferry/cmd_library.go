@@ -58,10 +58,11 @@ Subcommands:
 		if len(pos) != 1 {
 			return usagef("give one archive id or channel")
 		}
-		l, err := library.Load(*lib, false)
+		l, unlock, err := library.LoadLocked(*lib, false)
 		if err != nil {
 			return err
 		}
+		defer unlock()
 		gone, err := l.Remove(pos[0])
 		for _, r := range gone {
 			fmt.Printf("removed %s edition %d (%s)\n", r.Channel, r.Edition, r.ID[:16])

@@ -92,10 +92,11 @@ of which --threshold must sign a certificate or revocation.`)
 	if a.Label == "" {
 		a.Label = a.Keys[0].Fingerprint()
 	}
-	l, err := library.Load(*lib, true)
+	l, unlock, err := library.LoadLocked(*lib, true)
 	if err != nil {
 		return err
 	}
+	defer unlock()
 	if err := l.State.Trust.Add(a); err != nil {
 		return err
 	}
@@ -148,10 +149,11 @@ func trustRemove(args []string) error {
 	if len(pos) != 1 {
 		return usagef("give one fingerprint or label")
 	}
-	l, err := library.Load(*lib, false)
+	l, unlock, err := library.LoadLocked(*lib, false)
 	if err != nil {
 		return err
 	}
+	defer unlock()
 	gone := l.State.Trust.Remove(pos[0])
 	if len(gone) == 0 {
 		return fmt.Errorf("no trusted key has fingerprint or label %q ('ferry trust list' shows them)", pos[0])
