@@ -87,6 +87,17 @@ func scrubPDF(data []byte) ([]byte, []Finding) {
 			from = end
 		}
 	}
+	// blankXMP replaces a non-empty XMP value data[s:e] by as many spaces.
+	blankXMP := func(s, e int, name string) {
+		if len(bytes.TrimSpace(data[s:e])) == 0 {
+			return
+		}
+		b := edit()
+		for x := s; x < e; x++ {
+			b[x] = ' '
+		}
+		fs = append(fs, Finding{Kind: KindMetadata, Removed: true, Detail: fmt.Sprintf("PDF XMP %s", name)})
+	}
 	for _, name := range pdfXMPElems {
 		open, closeTag := []byte("<"+name+">"), []byte("</"+name+">")
 		for from := 0; ; {
@@ -101,14 +112,7 @@ func scrubPDF(data []byte) ([]byte, []Finding) {
 			}
 			e := s + k
 			from = e + len(closeTag)
-			if len(bytes.TrimSpace(data[s:e])) == 0 {
-				continue
-			}
-			b := edit()
-			for x := s; x < e; x++ {
-				b[x] = ' '
-			}
-			fs = append(fs, Finding{Kind: KindMetadata, Removed: true, Detail: fmt.Sprintf("PDF XMP %s", name)})
+			blankXMP(s, e, name)
 		}
 		// The attribute form, name="value" (or '…'), after white space.
 		attr := []byte(name + "=")
@@ -129,14 +133,7 @@ func scrubPDF(data []byte) ([]byte, []Finding) {
 			}
 			e := s + k
 			from = e + 1
-			if len(bytes.TrimSpace(data[s:e])) == 0 {
-				continue
-			}
-			b := edit()
-			for x := s; x < e; x++ {
-				b[x] = ' '
-			}
-			fs = append(fs, Finding{Kind: KindMetadata, Removed: true, Detail: fmt.Sprintf("PDF XMP %s", name)})
+			blankXMP(s, e, name)
 		}
 	}
 	if bytes.Contains(data, []byte("/ObjStm")) {
