@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/text/language"
@@ -22,6 +23,7 @@ import (
 	"ferry/htmltext"
 	"ferry/ingest"
 	"ferry/key"
+	"ferry/progress"
 	"ferry/search"
 )
 
@@ -116,6 +118,7 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 	work := make(chan *job, 4*opts.Workers)
 	walkErr := make(chan error, 1)
 	sum := &Summary{}
+	var excluded atomic.Int64 // entries the walker left out by Include/Exclude
 	mainPage := opts.Info.MainPage
 	// Walk sources in order; hand each entry to the workers and, in the
 	// same order, to the serial stage below.
@@ -133,7 +136,7 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 					e.Redirect = join(src.Prefix, e.Redirect)
 				}
 				if !selected(e.Path, opts.Include, opts.Exclude) {
-					sum.Skipped++
+					excluded.Add(1) // this goroutine walks; the main one counts the rest
 					return nil
 				}
 				j := &job{seq: seq, e: e, out: make(chan result, 1)}
@@ -196,6 +199,11 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 			w.Skip() // keep document ids in step with the walk order
 			continue
 		}
+		if opts.Transform != nil && res.in.Open != nil && opts.Warn != nil {
+			// Streamed, so neither scrubbed nor shrunk (see Transform).
+			opts.Warn(fmt.Sprintf("%s: %s is too large to scrub or shrink; packed as it is (check it with 'ferry scrub --check')",
+				res.in.Path, progress.Bytes(max(res.in.Size, smallLimit))))
+		}
 		if err := w.Add(res.in); err != nil {
 			cancel()
 			return nil, err
@@ -250,6 +258,7 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 	if s, ok := m.Sections["search"]; ok {
 		sum.IndexBytes = s.Length
 	}
+	sum.Skipped += int(excluded.Load())
 	sum.Duration = time.Since(start)
 	return sum, nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"testing/fstest"
 
 	"ferry/archive"
+	"ferry/ingest"
 	"ferry/ingest/folder"
 	"ferry/internal/testarchive"
 	"ferry/internal/testdata"
@@ -195,5 +197,34 @@ func TestPackFileIsAtomic(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
 		t.Fatalf("temporary files left: %v", ents)
+	}
+}
+
+// TestLargeEntryNotTransformedIsReported: an entry too large for Transform
+// (scrubbing, shrinking) is packed as it is, with a warning naming it, and
+// entries left out by Exclude are counted.
+func TestLargeEntryNotTransformedIsReported(t *testing.T) {
+	fsys := fstest.MapFS{
+		"index.html":  {Data: []byte("<title>x</title>x")},
+		"big.jpg":     {Data: bytes.Repeat([]byte{0xFF, 0xD8, 0xFF, 0xE0}, 3<<20)}, // 12 MiB
+		"skip/a.html": {Data: []byte("x")},
+	}
+	k, _ := key.Generate()
+	var warnings []string
+	transformed := 0
+	sum, err := pack.Pack(context.Background(), io.Discard, pack.Options{
+		Info: archive.Info{Channel: "big"}, Signers: []*key.Secret{k},
+		Sources: []pack.Source{{Source: folder.NewFS(fsys)}}, Exclude: []string{"skip/**"},
+		Transform: func(e *ingest.Entry, data []byte) ([]byte, error) { transformed++; return data, nil },
+		Warn:      func(m string) { warnings = append(warnings, m) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all := strings.Join(warnings, "\n"); !strings.Contains(all, "big.jpg") || !strings.Contains(all, "too large to scrub") {
+		t.Errorf("warnings: %q", warnings)
+	}
+	if transformed != 1 || sum.Skipped != 1 {
+		t.Errorf("transformed %d, skipped %d", transformed, sum.Skipped)
 	}
 }

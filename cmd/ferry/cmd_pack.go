@@ -169,6 +169,8 @@ func withScrub(next func(*ingest.Entry, []byte) ([]byte, error), warn func(strin
 				warn(fmt.Sprintf("%s carries a Red Star OS watermark: %v", e.Path, findings))
 			}
 			data = clean
+		} else {
+			warn(fmt.Sprintf("%s: not scrubbed (%v); packed as it is", e.Path, err))
 		}
 		if next == nil {
 			return data, nil

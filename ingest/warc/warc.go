@@ -309,9 +309,13 @@ func (s *Source) scan() error {
 	// Break redirect cycles. Every path reached by following a redirect is
 	// a valid redirect's target, so it has a 200 capture of its own: the
 	// path where a cycle closes falls back to it.
+	// Each path is walked once: a chain that reaches a path walked before
+	// stops there (its end is known to be content), so a long chain of
+	// redirects costs linear time, not quadratic.
+	done := map[string]bool{}
 	for p := range s.chosen {
 		seen := map[string]bool{}
-		for q := p; ; {
+		for q := p; !done[q]; {
 			c := s.chosen[q]
 			if c == nil || c.status == http.StatusOK {
 				break
@@ -322,6 +326,9 @@ func (s *Source) scan() error {
 			}
 			seen[q] = true
 			q = c.location
+		}
+		for q := range seen {
+			done[q] = true
 		}
 	}
 	for p, c := range s.chosen {

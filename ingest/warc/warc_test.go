@@ -474,3 +474,34 @@ func TestOpenTwice(t *testing.T) {
 		t.Fatalf("walk: %v, %d pages", err, n)
 	}
 }
+
+// TestLongRedirectChain: thousands of paths, each captured with content and
+// later as a redirect to the next, the last closing a cycle to the first:
+// every path ends at content, and the walk is linear (this input took
+// seconds when each path's chain was walked anew).
+func TestLongRedirectChain(t *testing.T) {
+	const n = 3000
+	var recs []string
+	for i := 0; i < n; i++ {
+		u := fmt.Sprintf("http://l.example/p%d", i)
+		recs = append(recs,
+			rec("response", u, "2020-01-01T00:00:00Z", nil, httpResp("200 OK", "text/html", fmt.Sprintf("<title>P%d</title>", i))),
+			rec("response", u, "2020-02-01T00:00:00Z", nil, fmt.Sprintf("HTTP/1.1 301 Moved\r\nLocation: /p%d\r\n\r\n", (i+1)%n)))
+	}
+	data := []byte(strings.Join(recs, ""))
+	s, err := New(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := ingesttest.Walk(t, s)
+	for i := 0; i < n; i += 97 {
+		q, hops := fmt.Sprintf("l.example/p%d", i), 0
+		for g.Entries[q].Redirect != "" && hops <= n {
+			q = g.Entries[q].Redirect
+			hops++
+		}
+		if e, ok := g.Entries[q]; !ok || e.Redirect != "" || !e.Article {
+			t.Fatalf("p%d does not end at content (stopped at %q after %d hops)", i, q, hops)
+		}
+	}
+}
