@@ -78,6 +78,7 @@ type job struct {
 	seq  uint32
 	e    ingest.Entry
 	data []byte
+	warn string // said by the serial stage (Warn need not be safe for concurrent use)
 	out  chan result
 }
 
@@ -135,11 +136,24 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 				if e.Redirect != "" {
 					e.Redirect = join(src.Prefix, e.Redirect)
 				}
+				var warn string
+				if fixed, ok := fixPath(e.Path); ok && fixed != e.Path {
+					// A backslash or control byte (a MediaWiki title may hold
+					// one) is not allowed in archive paths: escape it rather
+					// than fail the whole pack.
+					warn = fmt.Sprintf("%q is stored as %q (characters not allowed in archive paths escaped)", e.Path, fixed)
+					e.Path = fixed
+				}
+				if e.Redirect != "" {
+					if fixed, ok := fixPath(e.Redirect); ok {
+						e.Redirect = fixed
+					}
+				}
 				if !selected(e.Path, opts.Include, opts.Exclude) {
 					excluded.Add(1) // this goroutine walks; the main one counts the rest
 					return nil
 				}
-				j := &job{seq: seq, e: e, out: make(chan result, 1)}
+				j := &job{seq: seq, e: e, warn: warn, out: make(chan result, 1)}
 				if e.Redirect == "" && e.Open != nil && (e.Size < 0 || e.Size < smallLimit) {
 					rc, err := e.Open()
 					if err != nil {
@@ -184,6 +198,9 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 	var firstArticle string
 	hasPath := map[string]bool{}
 	for j := range queue {
+		if j.warn != "" && opts.Warn != nil {
+			opts.Warn(j.warn)
+		}
 		var res result
 		select {
 		case res = <-j.out:
@@ -298,6 +315,23 @@ func bcp47(code string) string {
 		return code
 	}
 	return t.String()
+}
+
+// fixPath escapes, as %XX, the bytes archive paths may not hold (backslash,
+// NUL and other control bytes); ok is false if the path is still not valid.
+func fixPath(p string) (string, bool) {
+	if archive.ValidPath(p) {
+		return p, true
+	}
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c == '\\' || c < 0x20 || c == 0x7f {
+			fmt.Fprintf(&b, "%%%02X", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), archive.ValidPath(b.String())
 }
 
 // prepare reads titles and search text of one entry (runs in parallel).

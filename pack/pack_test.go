@@ -228,3 +228,34 @@ func TestLargeEntryNotTransformedIsReported(t *testing.T) {
 		t.Errorf("transformed %d, skipped %d", transformed, sum.Skipped)
 	}
 }
+
+// TestOddPathEscaped: a name with a backslash (allowed in MediaWiki titles
+// and Linux file names, not in archive paths) is stored escaped, with a
+// warning, instead of failing the whole pack.
+func TestOddPathEscaped(t *testing.T) {
+	fsys := fstest.MapFS{
+		"index.html": {Data: []byte("<title>x</title>x")},
+		`b\c.html`:   {Data: []byte("<title>bc</title>y")},
+	}
+	k, _ := key.Generate()
+	var warnings []string
+	var buf bytes.Buffer
+	_, err := pack.Pack(context.Background(), &buf, pack.Options{
+		Info: archive.Info{Channel: "odd"}, Signers: []*key.Secret{k},
+		Sources: []pack.Source{{Source: folder.NewFS(fsys)}},
+		Warn:    func(m string) { warnings = append(warnings, m) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := archive.Open(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Lookup("b%5Cc.html"); err != nil {
+		t.Errorf("escaped entry: %v", err)
+	}
+	if !strings.Contains(strings.Join(warnings, "\n"), `b%5Cc.html`) {
+		t.Errorf("warnings %q", warnings)
+	}
+}
