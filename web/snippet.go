@@ -18,7 +18,8 @@ import (
 // being extracted: the text is read piece by piece, white space collapsed,
 // only as far as the first word that matches the query plus the snippet
 // window. Most pages match near the top, so most of each result page is
-// never parsed; this keeps the search page cheap without a text cache.
+// never parsed; what was read is kept (heldTexts) for the next page of
+// results or a repeated search.
 
 // fragment is a piece of a snippet; Match marks a query word.
 type fragment struct {
