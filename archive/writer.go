@@ -309,7 +309,7 @@ func (w *Writer) add(in Input) error {
 		return fmt.Errorf("archive: invalid entry path %q", in.Path)
 	}
 	if _, dup := w.paths[in.Path]; dup {
-		return fmt.Errorf("archive: duplicate entry path %q", in.Path)
+		return fmt.Errorf("archive: duplicate entry path %q: two inputs map to it (for example x.md and x.html in one folder, or two sources packed under one prefix); rename or exclude one", in.Path)
 	}
 	if len(in.Title) > maxStringLen || !utf8.ValidString(in.Title) {
 		return fmt.Errorf("archive: entry %q: title too long or not UTF-8", in.Path)
