@@ -72,7 +72,12 @@ your browser's private mode then).`)
 	cmd := exec.CommandContext(ctx, bin, browserArgs(bin, profile, url)...)
 	// On Ctrl+C the browser is asked to quit (it cleans up its lock and
 	// socket files) and killed only if it has not after 5 s.
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.Cancel = func() error {
+		if err := cmd.Process.Signal(os.Interrupt); err != nil {
+			return cmd.Process.Kill() // no interrupt on Windows
+		}
+		return nil
+	}
 	cmd.WaitDelay = 5 * time.Second
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = nil, nil // the browser's chatter is not kept
