@@ -243,6 +243,14 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	for _, src := range opts.Sources {
+		// Sources that leave things out (a folder's symbolic links) say so.
+		if sk, ok := src.Source.(interface{ Skipped() []string }); ok && opts.Warn != nil {
+			for _, p := range sk.Skipped() {
+				opts.Warn(fmt.Sprintf("%s: a link or special file, not packed (links are never followed; copy the file in if it belongs)", join(src.Prefix, p)))
+			}
+		}
+	}
 	info := withMetadata(opts.Info, opts.Sources)
 	switch {
 	case mainPage != "" && hasPath[mainPage]:

@@ -259,3 +259,26 @@ func TestOddPathEscaped(t *testing.T) {
 		t.Errorf("warnings %q", warnings)
 	}
 }
+
+// TestLinksInFolderReported: a symbolic link in a packed folder is not
+// followed and not packed, and a warning names it.
+func TestLinksInFolderReported(t *testing.T) {
+	fsys := fstest.MapFS{
+		"index.html":  {Data: []byte("<title>x</title>x")},
+		"secret.html": {Data: []byte("/home/user/secret.html"), Mode: fs.ModeSymlink},
+	}
+	k, _ := key.Generate()
+	var warnings []string
+	var buf bytes.Buffer
+	sum, err := pack.Pack(context.Background(), &buf, pack.Options{
+		Info: archive.Info{Channel: "links"}, Signers: []*key.Secret{k},
+		Sources: []pack.Source{{Source: folder.NewFS(fsys)}},
+		Warn:    func(m string) { warnings = append(warnings, m) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Entries != 1 || !strings.Contains(strings.Join(warnings, "\n"), "secret.html: a link") {
+		t.Errorf("entries %d, warnings %q", sum.Entries, warnings)
+	}
+}

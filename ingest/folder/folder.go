@@ -30,9 +30,15 @@ import (
 
 // Source walks a folder of files.
 type Source struct {
-	fsys fs.FS
-	root string
+	fsys    fs.FS
+	root    string
+	skipped []string // links and other non-regular files left out by the last Walk
 }
+
+// Skipped lists what the last Walk left out that a publisher may have
+// meant to pack: symbolic links (never followed, so nothing outside the
+// folder gets in) and other non-regular files.
+func (s *Source) Skipped() []string { return s.skipped }
 
 // New returns the source for the folder at dir.
 func New(dir string) (*Source, error) {
@@ -51,6 +57,7 @@ func NewFS(fsys fs.FS) *Source { return &Source{fsys: fsys, root: "."} }
 
 // Walk yields every regular file except hidden ones (names starting with ".").
 func (s *Source) Walk(ctx context.Context, fn func(ingest.Entry) error) error {
+	s.skipped = nil
 	mdPaths := map[string]bool{}
 	_ = fs.WalkDir(s.fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && isMarkdown(p) {
@@ -72,7 +79,11 @@ func (s *Source) Walk(ctx context.Context, fn func(ingest.Entry) error) error {
 			}
 			return nil
 		}
-		if d.IsDir() || !d.Type().IsRegular() {
+		if d.IsDir() {
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			s.skipped = append(s.skipped, p)
 			return nil
 		}
 		if isMarkdown(p) {
