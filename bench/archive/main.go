@@ -24,11 +24,11 @@ import (
 	"strings"
 	"time"
 
-	"ferry/archive"
-	"ferry/ingest/folder"
-	"ferry/internal/korquad"
-	"ferry/key"
-	"ferry/pack"
+	"ferry/internal/archive"
+	"ferry/internal/key"
+	"ferry/internal/pack"
+	"ferry/internal/source/folder"
+	"ferry/internal/testkit/korquad"
 )
 
 func main() {

@@ -13,8 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"ferry/archive"
-	"ferry/internal/korquad"
+	"ferry/internal/archive"
+	"ferry/internal/testkit/korquad"
 )
 
 // corpus writes the KorQuAD articles as HTML (copies times, each copy a

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"ferry/web"
+	"ferry/internal/reader"
 )
 
 // profileServe serves archives with ferry's reader (as `ferry serve` does)
@@ -30,16 +30,16 @@ func profileServe(args []string) error {
 	if err != nil || !net.ParseIP(host).IsLoopback() {
 		return fmt.Errorf("profile-serve: -addr must be a loopback address")
 	}
-	libs, err := web.OpenPaths(fs.Args())
+	libs, err := reader.OpenPaths(fs.Args())
 	if err != nil {
 		return err
 	}
-	defer web.Close(libs)
+	defer reader.Close(libs)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: web.New(libs, web.Options{}), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: reader.New(libs, reader.Options{}), ReadHeaderTimeout: 10 * time.Second}
 	f, err := os.Create(*out)
 	if err != nil {
 		return err

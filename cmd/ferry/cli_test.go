@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"ferry/internal/testdata"
-	"ferry/scrub"
+	"ferry/internal/scrub"
+	"ferry/internal/testkit/shared"
 )
 
 // ferryRun runs the built command and returns stdout, stderr and the exit code.
@@ -37,7 +37,7 @@ func ferryRun(t *testing.T, bin, dir string, args ...string) (string, string, in
 // keygen, pack real content, verify (trusted, untrusted, damaged,
 // truncated), info, ls, cat, search.
 func TestCommands(t *testing.T) {
-	udhr := testdata.Path(t, "udhr")
+	udhr := shared.Path(t, "udhr")
 	bin := buildFerry(t)
 	dir := t.TempDir()
 	run := func(want int, args ...string) string {
@@ -108,7 +108,7 @@ func TestCommands(t *testing.T) {
 // TestSealedServe creates a sealed container with a hidden library, adds a
 // real archive to the hidden library and serves it with --sealed.
 func TestSealedServe(t *testing.T) {
-	udhr := testdata.Path(t, "udhr")
+	udhr := shared.Path(t, "udhr")
 	bin := buildFerry(t)
 	dir := t.TempDir()
 	withInput := func(input string, args ...string) (string, int) {
@@ -174,7 +174,7 @@ func TestSealedServe(t *testing.T) {
 // reader shows the newest edition: a changed page, an added page, and the
 // added page found by search.
 func TestServeLibraryWithDelta(t *testing.T) {
-	udhr := testdata.Path(t, "udhr")
+	udhr := shared.Path(t, "udhr")
 	bin := buildFerry(t)
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src")
@@ -241,10 +241,10 @@ func TestServeLibraryWithDelta(t *testing.T) {
 // TestPackMixedSources packs a ZIM, a WARC, an EPUB book and an Atom feed
 // into one archive, each under its own prefix, found by content.
 func TestPackMixedSources(t *testing.T) {
-	zimPath := testdata.Path(t, "zim/small.zim")
-	warcPath := testdata.Path(t, "warc/example.warc.gz")
-	epubPath := testdata.Path(t, "epub/alice.epub")
-	feedPath := testdata.Path(t, "feeds/gulp-releases.atom")
+	zimPath := shared.Path(t, "zim/small.zim")
+	warcPath := shared.Path(t, "warc/example.warc.gz")
+	epubPath := shared.Path(t, "epub/alice.epub")
+	feedPath := shared.Path(t, "feeds/gulp-releases.atom")
 	bin := buildFerry(t)
 	dir := t.TempDir()
 	// A renamed copy: detection must go by content, not the extension.
@@ -281,7 +281,7 @@ func TestPackMixedSources(t *testing.T) {
 // does, exports it, and checks the warning, the clean library file and the
 // verified copy on the card.
 func TestExportScrubsWatermarks(t *testing.T) {
-	udhr := testdata.Path(t, "udhr")
+	udhr := shared.Path(t, "udhr")
 	bin := buildFerry(t)
 	dir := t.TempDir()
 	must := func(args ...string) string {

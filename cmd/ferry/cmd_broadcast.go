@@ -11,9 +11,9 @@ import (
 	"syscall"
 	"time"
 
-	"ferry/broadcast"
-	"ferry/key"
-	"ferry/progress"
+	"ferry/internal/carry/broadcast"
+	"ferry/internal/key"
+	"ferry/internal/progress"
 )
 
 func init() {

@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 
-	"ferry/delta"
-	"ferry/library"
-	"ferry/progress"
-	"ferry/trust"
+	"ferry/internal/delta"
+	"ferry/internal/library"
+	"ferry/internal/progress"
+	"ferry/internal/trust"
 )
 
 func init() {

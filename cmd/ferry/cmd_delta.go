@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 
-	"ferry/archive"
-	"ferry/delta"
-	"ferry/key"
-	"ferry/progress"
-	"ferry/trust"
+	"ferry/internal/archive"
+	"ferry/internal/delta"
+	"ferry/internal/key"
+	"ferry/internal/progress"
+	"ferry/internal/trust"
 )
 
 func init() {

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"os"
 
-	"ferry/library"
-	"ferry/progress"
-	"ferry/scrub"
+	"ferry/internal/library"
+	"ferry/internal/progress"
+	"ferry/internal/scrub"
 )
 
 func init() {

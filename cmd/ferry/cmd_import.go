@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"ferry/library"
-	"ferry/progress"
+	"ferry/internal/library"
+	"ferry/internal/progress"
 )
 
 func init() {

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"ferry/archive"
-	"ferry/progress"
+	"ferry/internal/archive"
+	"ferry/internal/progress"
 )
 
 func init() {

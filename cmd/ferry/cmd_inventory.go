@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"os"
 
-	"ferry/library"
+	"ferry/internal/library"
 )
 
 func init() {

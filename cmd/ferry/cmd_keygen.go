@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"ferry/key"
+	"ferry/internal/key"
 )
 
 func init() {

@@ -6,8 +6,8 @@ import (
 	"os"
 	"strings"
 
-	"ferry/library"
-	"ferry/progress"
+	"ferry/internal/library"
+	"ferry/internal/progress"
 )
 
 func init() {

@@ -7,15 +7,15 @@ import (
 	"strings"
 	"testing"
 
-	"ferry/internal/testdata"
-	"ferry/library"
+	"ferry/internal/library"
+	"ferry/internal/testkit/shared"
 )
 
 // TestLibraryCommands runs the publisher → card → reader round trip through
 // the commands: keys and a certificate, a delta, untrusted refusal (exit 4),
 // trust, import, inventory, export since the inventory, compact, rollback.
 func TestLibraryCommands(t *testing.T) {
-	udhr := testdata.Path(t, "udhr")
+	udhr := shared.Path(t, "udhr")
 	dir := t.TempDir()
 	p := func(name string) string { return filepath.Join(dir, name) }
 	var stderr strings.Builder

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"ferry/key"
-	"ferry/web"
+	"ferry/internal/key"
+	"ferry/internal/reader"
 )
 
 func init() {
@@ -33,7 +33,7 @@ your browser's private mode then).`)
 	if err != nil {
 		return err
 	}
-	libs := []web.Library{web.Sample()}
+	libs := []reader.Library{reader.Sample()}
 	var keys []key.Public
 	if len(pos) > 0 {
 		var closeLibs func()
@@ -53,7 +53,7 @@ your browser's private mode then).`)
 	}
 	if bin == "" {
 		fmt.Fprintln(os.Stderr, "no browser found: open the address below in a private window")
-		return serveOn(ctx, ln, web.New(libs, web.Options{Trusted: keys}))
+		return serveOn(ctx, ln, reader.New(libs, reader.Options{Trusted: keys}))
 	}
 	// A neutral name: the folder is visible in the temporary folder while
 	// the browser runs.
@@ -66,7 +66,7 @@ your browser's private mode then).`)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: web.New(libs, web.Options{Trusted: keys}), ReadHeaderTimeout: 10 * time.Second, ErrorLog: discardLog()}
+	srv := &http.Server{Handler: reader.New(libs, reader.Options{Trusted: keys}), ReadHeaderTimeout: 10 * time.Second, ErrorLog: discardLog()}
 	go srv.Serve(ln)
 	defer srv.Close()
 	cmd := exec.CommandContext(ctx, bin, browserArgs(bin, profile, url)...)

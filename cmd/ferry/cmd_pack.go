@@ -9,15 +9,15 @@ import (
 	"sync/atomic"
 	"time"
 
-	"ferry/archive"
-	"ferry/delta"
-	"ferry/images"
-	"ferry/ingest"
-	"ferry/key"
-	"ferry/pack"
-	"ferry/progress"
-	"ferry/scrub"
-	"ferry/trust"
+	"ferry/internal/archive"
+	"ferry/internal/delta"
+	"ferry/internal/key"
+	"ferry/internal/pack"
+	"ferry/internal/pack/images"
+	"ferry/internal/progress"
+	"ferry/internal/scrub"
+	"ferry/internal/source"
+	"ferry/internal/trust"
 )
 
 func init() {
@@ -103,7 +103,7 @@ write PREFIX=SOURCE to choose the prefix ("=SOURCE" for none).`)
 	var saved, shrunk int64
 	switch *imgMode {
 	case "shrink":
-		opts.Transform = func(e *ingest.Entry, data []byte) ([]byte, error) {
+		opts.Transform = func(e *source.Entry, data []byte) ([]byte, error) {
 			out, err := images.Shrink(data, e.MIME, images.Options{MaxDim: *imgMax, Quality: *imgQuality})
 			if err != nil {
 				return nil, err
@@ -115,7 +115,7 @@ write PREFIX=SOURCE to choose the prefix ("=SOURCE" for none).`)
 			return out, nil
 		}
 	case "drop":
-		opts.Transform = func(e *ingest.Entry, data []byte) ([]byte, error) {
+		opts.Transform = func(e *source.Entry, data []byte) ([]byte, error) {
 			if strings.HasPrefix(strings.ToLower(e.MIME), "image/") {
 				return nil, nil
 			}
@@ -161,8 +161,8 @@ write PREFIX=SOURCE to choose the prefix ("=SOURCE" for none).`)
 // withScrub removes Red Star OS watermarks and identifying metadata from
 // each entry before next sees it, warning about every watermark found:
 // a watermark in a source file means it passed through a marked machine.
-func withScrub(next func(*ingest.Entry, []byte) ([]byte, error), warn func(string)) func(*ingest.Entry, []byte) ([]byte, error) {
-	return func(e *ingest.Entry, data []byte) ([]byte, error) {
+func withScrub(next func(*source.Entry, []byte) ([]byte, error), warn func(string)) func(*source.Entry, []byte) ([]byte, error) {
+	return func(e *source.Entry, data []byte) ([]byte, error) {
 		clean, findings, err := scrub.Scrub(e.Path, data)
 		if err == nil {
 			if scrub.HasWatermark(findings) {

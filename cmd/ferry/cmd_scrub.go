@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"ferry/scrub"
+	"ferry/internal/scrub"
 )
 
 func init() {

@@ -13,10 +13,10 @@ import (
 
 	"golang.org/x/term"
 
-	"ferry/archive"
-	"ferry/progress"
-	"ferry/seal"
-	"ferry/web"
+	"ferry/internal/archive"
+	"ferry/internal/progress"
+	"ferry/internal/reader"
+	"ferry/internal/seal"
 )
 
 func init() {
@@ -182,7 +182,7 @@ func runSealList(ctx context.Context, args []string) error {
 
 // sealedLibraries unlocks a sealed container and opens every archive in
 // it, reading and decrypting on demand: no plaintext touches the disk.
-func sealedLibraries(file string) ([]web.Library, func(), error) {
+func sealedLibraries(file string) ([]reader.Library, func(), error) {
 	pass, err := readPassphrase("passphrase for " + filepath.Base(file) + ": ")
 	if err != nil {
 		return nil, nil, err
@@ -191,10 +191,10 @@ func sealedLibraries(file string) ([]web.Library, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	var libs []web.Library
+	var libs []reader.Library
 	for _, f := range v.List() {
 		ra, size, err := v.Open(f.Name)
-		lib := web.Library{Name: strings.TrimSuffix(f.Name, filepath.Ext(f.Name)), Path: "sealed: " + f.Name, Err: err}
+		lib := reader.Library{Name: strings.TrimSuffix(f.Name, filepath.Ext(f.Name)), Path: "sealed: " + f.Name, Err: err}
 		if err == nil {
 			if r, err := archive.Open(ra, size); err != nil {
 				lib.Err = err

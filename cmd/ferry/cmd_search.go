@@ -7,8 +7,8 @@ import (
 	"os"
 	"strings"
 
-	"ferry/archive"
-	"ferry/search"
+	"ferry/internal/archive"
+	"ferry/internal/search"
 )
 
 func init() {

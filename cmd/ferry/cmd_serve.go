@@ -11,8 +11,8 @@ import (
 	"syscall"
 	"time"
 
-	"ferry/key"
-	"ferry/web"
+	"ferry/internal/key"
+	"ferry/internal/reader"
 )
 
 func init() {
@@ -50,7 +50,7 @@ read the library.`)
 		}
 		keys = append(keys, p)
 	}
-	libs := []web.Library{web.Sample()}
+	libs := []reader.Library{reader.Sample()}
 	if *sealed != "" {
 		var closeSealed func()
 		libs, closeSealed, err = sealedLibraries(*sealed)
@@ -86,12 +86,12 @@ read the library.`)
 	if err != nil {
 		return err
 	}
-	opts := web.Options{Trusted: keys, ArchiveScripts: *scripts}
+	opts := reader.Options{Trusted: keys, ArchiveScripts: *scripts}
 	if host, _, err := net.SplitHostPort(*addr); err == nil && host != "" && net.ParseIP(host) == nil {
 		// The reader refuses host names it was not told about (DNS rebinding).
 		opts.AllowHosts = []string{host}
 	}
-	h := web.New(libs, opts)
+	h := reader.New(libs, opts)
 	return serveOn(ctx, ln, h)
 }
 

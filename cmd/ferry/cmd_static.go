@@ -7,10 +7,10 @@ import (
 	"path/filepath"
 	"sort"
 
-	"ferry/archive"
-	"ferry/library"
-	"ferry/progress"
-	"ferry/static"
+	"ferry/internal/archive"
+	"ferry/internal/carry/static"
+	"ferry/internal/library"
+	"ferry/internal/progress"
 )
 
 func init() {

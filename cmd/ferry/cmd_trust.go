@@ -8,9 +8,9 @@ import (
 	"os"
 	"strings"
 
-	"ferry/key"
-	"ferry/library"
-	"ferry/trust"
+	"ferry/internal/key"
+	"ferry/internal/library"
+	"ferry/internal/trust"
 )
 
 func init() {

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"strings"
 
-	"ferry/archive"
-	"ferry/key"
-	"ferry/progress"
+	"ferry/internal/archive"
+	"ferry/internal/key"
+	"ferry/internal/progress"
 )
 
 func init() {

@@ -5,9 +5,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"ferry/key"
-	"ferry/library"
-	"ferry/web"
+	"ferry/internal/key"
+	"ferry/internal/library"
+	"ferry/internal/reader"
 )
 
 // readerLibraries opens what 'ferry serve' and 'ferry open' show: library
@@ -15,8 +15,8 @@ import (
 // deltas applied and trust decided by the library; other files and
 // folders as plain archives. It returns the keys to show as trusted and a
 // function that closes everything.
-func readerLibraries(paths []string, allowUntrusted bool) ([]web.Library, []key.Public, func(), error) {
-	var libs []web.Library
+func readerLibraries(paths []string, allowUntrusted bool) ([]reader.Library, []key.Public, func(), error) {
+	var libs []reader.Library
 	var trusted []key.Public
 	var closers []func() error
 	closeAll := func() {
@@ -37,7 +37,7 @@ func readerLibraries(paths []string, allowUntrusted bool) ([]web.Library, []key.
 		}
 		closers = append(closers, o.Close)
 		for _, ch := range o.Channels {
-			l := web.Library{Name: ch.Name, Path: filepath.Join(p, ch.Name)}
+			l := reader.Library{Name: ch.Name, Path: filepath.Join(p, ch.Name)}
 			switch {
 			case ch.Err != nil:
 				l.Err = ch.Err
@@ -53,14 +53,14 @@ func readerLibraries(paths []string, allowUntrusted bool) ([]web.Library, []key.
 		}
 	}
 	if len(plain) > 0 {
-		more, err := web.OpenPaths(plain)
+		more, err := reader.OpenPaths(plain)
 		if err != nil {
-			web.Close(more)
+			reader.Close(more)
 			closeAll()
 			return nil, nil, nil, err
 		}
 		libs = append(libs, more...)
-		closers = append(closers, func() error { return web.Close(more) })
+		closers = append(closers, func() error { return reader.Close(more) })
 	}
 	return libs, trusted, closeAll, nil
 }

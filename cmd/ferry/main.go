@@ -16,7 +16,7 @@ import (
 	"strings"
 	"syscall"
 
-	"ferry/archive"
+	"ferry/internal/archive"
 )
 
 // command is one subcommand: its name, one-line summary and runner.

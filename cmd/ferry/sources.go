@@ -7,13 +7,13 @@ import (
 	"path/filepath"
 	"strings"
 
-	"ferry/ingest"
-	"ferry/ingest/epub"
-	"ferry/ingest/feed"
-	"ferry/ingest/folder"
-	"ferry/ingest/warc"
-	"ferry/ingest/zim"
-	"ferry/pack"
+	"ferry/internal/pack"
+	"ferry/internal/source"
+	"ferry/internal/source/epub"
+	"ferry/internal/source/feed"
+	"ferry/internal/source/folder"
+	"ferry/internal/source/warc"
+	"ferry/internal/source/zim"
 )
 
 // openSources turns SOURCE arguments into pack sources with prefixes: none
@@ -61,15 +61,15 @@ func sanitizePrefix(s string) string {
 }
 
 // openSource recognises a source by its content (not only its name).
-func openSource(p string) (ingest.Source, error) {
-	f, err := ingest.Detect(p)
+func openSource(p string) (source.Source, error) {
+	f, err := source.Detect(p)
 	if err != nil {
 		return nil, fmt.Errorf("source %s: %w (ferry packs folders, ZIM, WARC, RSS/Atom feeds and EPUB books)", p, err)
 	}
 	switch f {
-	case ingest.FormatFolder:
+	case source.FormatFolder:
 		return folder.New(p)
-	case ingest.FormatZIM:
+	case source.FormatZIM:
 		a, err := zim.OpenFile(p)
 		if err != nil {
 			return nil, err
@@ -79,11 +79,11 @@ func openSource(p string) (ingest.Source, error) {
 			return nil, fmt.Errorf("%s: %w (the file is damaged: get a good copy)", p, err)
 		}
 		return zim.NewSource(a)
-	case ingest.FormatWARC:
+	case source.FormatWARC:
 		return warc.Open(p)
-	case ingest.FormatFeed:
+	case source.FormatFeed:
 		return feed.Open(p)
-	case ingest.FormatEPUB:
+	case source.FormatEPUB:
 		return epub.Open(p)
 	}
 	return nil, fmt.Errorf("source %s: %s files are not supported yet", p, f)
@@ -92,7 +92,7 @@ func openSource(p string) (ingest.Source, error) {
 // describes reports whether a source carries its own title (e.g. a ZIM).
 func describes(srcs []pack.Source) bool {
 	for _, s := range srcs {
-		if d, ok := s.Source.(ingest.Describer); ok && d.Metadata().Title != "" {
+		if d, ok := s.Source.(source.Describer); ok && d.Metadata().Title != "" {
 			return true
 		}
 	}

@@ -16,7 +16,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"ferry/internal/browser"
+	"ferry/internal/testkit/browser"
 )
 
 // buildFerry builds the command once per test binary.

@@ -1,0 +1,418 @@
+package delta
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"ferry/internal/archive"
+	"ferry/internal/key"
+	"ferry/internal/pack"
+	"ferry/internal/source/folder"
+	"ferry/internal/testkit/korquad"
+	"ferry/internal/testkit/shared"
+)
+
+var created = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+
+func packFS(tb testing.TB, fsys fs.FS, edition uint64, k *key.Secret) []byte {
+	tb.Helper()
+	var buf bytes.Buffer
+	info := archive.Info{Channel: "wiki-ko", Edition: edition, Title: "test", Created: created}
+	if _, err := pack.Pack(context.Background(), &buf, pack.Options{Info: info, Signers: []*key.Secret{k},
+		Sources: []pack.Source{{Source: folder.NewFS(fsys)}}}); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func open(tb testing.TB, b []byte) *archive.Reader {
+	tb.Helper()
+	r, err := archive.Open(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r
+}
+
+func view(tb testing.TB, rs ...*archive.Reader) *View {
+	tb.Helper()
+	v, err := NewView(rs...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return v
+}
+
+// editions builds a base and a next edition of the KorQuAD pages: every
+// 20th article changed, three removed, three added. It returns both file
+// systems and the paths of the changed and added pages.
+func korquadEditions(tb testing.TB) (base, next fstest.MapFS, changed []string) {
+	set := korquad.Load(tb)
+	base, next = fstest.MapFS{}, fstest.MapFS{}
+	for i, a := range set.Articles {
+		p := korquad.Path(a.Title)
+		base[p] = &fstest.MapFile{Data: set.HTML(i, 0)}
+		switch {
+		case i%20 == 7: // changed
+			next[p] = &fstest.MapFile{Data: set.HTML(i, 3)}
+			changed = append(changed, p)
+		case i == 11 || i == 12 || i == 13: // removed
+		default:
+			next[p] = &fstest.MapFile{Data: set.HTML(i, 0)}
+		}
+	}
+	for _, i := range []int{1, 2, 3} { // added
+		p := korquad.Path(set.Articles[i].Title) + "_(new)"
+		next[p] = &fstest.MapFile{Data: set.HTML(i, 5)}
+		changed = append(changed, p)
+	}
+	return base, next, changed
+}
+
+// sameEdition checks that v presents exactly the entries of full,
+// byte for byte.
+func sameEdition(t *testing.T, v *View, full *archive.Reader) {
+	t.Helper()
+	want := view(t, full)
+	var got, exp []Entry
+	if err := v.Each(func(e Entry) error { got = append(got, e); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := want.Each(func(e Entry) error { exp = append(exp, e); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(exp) {
+		t.Fatalf("view has %d entries, full edition %d", len(got), len(exp))
+	}
+	for i := range exp {
+		g, e := got[i], exp[i]
+		if g.Path != e.Path || g.Title != e.Title || g.MIME != e.MIME || g.Article != e.Article || g.Redirect != e.Redirect {
+			t.Fatalf("entry %d: view %+v, full %+v", i, g.Entry, e.Entry)
+		}
+		gb, err := v.ReadAll(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eb, err := want.ReadAll(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(gb, eb) {
+			t.Fatalf("%s: content differs (%d vs %d bytes)", e.Path, len(gb), len(eb))
+		}
+		l, err := v.Lookup(e.Path)
+		if err != nil || l.Layer != g.Layer {
+			t.Fatalf("Lookup(%q) = layer %d, %v; Each gave layer %d", e.Path, l.Layer, err, g.Layer)
+		}
+	}
+}
+
+var kq struct {
+	sync.Once
+	base, next []byte
+	changed    []string
+	k          *key.Secret
+}
+
+// korquadArchives packs the two KorQuAD editions once per test binary.
+func korquadArchives(t *testing.T) (base, next *archive.Reader, changed []string, k *key.Secret) {
+	baseFS, nextFS, changed := korquadEditions(t)
+	kq.Do(func() {
+		kq.k, _ = key.Generate()
+		kq.base, kq.next = packFS(t, baseFS, 1, kq.k), packFS(t, nextFS, 2, kq.k)
+	})
+	return open(t, kq.base), open(t, kq.next), changed, kq.k
+}
+
+func TestDeltaKorQuAD(t *testing.T) {
+	base, next, changed, k := korquadArchives(t)
+	var out bytes.Buffer
+	sum, err := Make(context.Background(), view(t, base), view(t, next), &out, Options{Signers: []*key.Secret{k}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Changed+sum.Added != len(changed) || sum.Removed != 3 {
+		t.Fatalf("summary %+v, want %d changed+added and 3 removed", sum, len(changed))
+	}
+	d := open(t, out.Bytes())
+	if err := d.Verify(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	m := d.Manifest()
+	if m.Base == nil || m.Base.ID != base.ID() || m.Base.Edition != 1 || m.Edition != 2 {
+		t.Fatalf("delta base %+v edition %d", m.Base, m.Edition)
+	}
+	v := view(t, base, d)
+	sameEdition(t, v, next)
+
+	// Removed pages vanish; search finds changed pages in the delta and
+	// never returns the replaced base version.
+	set := korquad.Load(t)
+	if _, err := v.Lookup(korquad.Path(set.Articles[12].Title)); !errors.Is(err, archive.ErrNotFound) {
+		t.Fatalf("removed page still there: %v", err)
+	}
+	title := strings.ReplaceAll(set.Articles[7].Title, "_", " ")
+	hits, _, err := v.Search(title, 0, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, h := range hits {
+		if h.Path == korquad.Path(set.Articles[7].Title) {
+			if h.Layer != 1 {
+				t.Fatalf("search returned the replaced base version of %s", h.Path)
+			}
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("search for %q did not find the changed page; hits %v", title, hits)
+	}
+
+	// Compact gives the same edition as one full archive.
+	var cb bytes.Buffer
+	if _, err := Compact(context.Background(), v, &cb, Options{Signers: []*key.Secret{k}}); err != nil {
+		t.Fatal(err)
+	}
+	c := open(t, cb.Bytes())
+	if c.Manifest().Base != nil || c.Manifest().Edition != 2 {
+		t.Fatalf("compacted manifest %+v", c.Manifest())
+	}
+	sameEdition(t, view(t, c), next)
+
+	// The delta does not apply to another base.
+	if _, err := NewView(next, d); !errors.Is(err, ErrChain) {
+		t.Fatalf("delta on the wrong base: %v", err)
+	}
+	if _, err := NewView(d); !errors.Is(err, ErrChain) {
+		t.Fatalf("delta without base: %v", err)
+	}
+}
+
+// TestDeltaChainRayCharles uses a real English Wikipedia folder with images:
+// two deltas on top of each other, a changed image, removed and added pages.
+func TestDeltaChainRayCharles(t *testing.T) {
+	dir := shared.Path(t, "html/enwiki_raycharles")
+	ed1 := fstest.MapFS{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasSuffix(p, ".md") {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(dir, p)
+		ed1[filepath.ToSlash(rel)] = &fstest.MapFile{Data: b}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pages, imgs []string
+	for p := range ed1 {
+		if strings.HasPrefix(p, "A/") {
+			pages = append(pages, p)
+		} else if strings.HasSuffix(p, ".jpg") || strings.HasSuffix(p, ".png") {
+			imgs = append(imgs, p)
+		}
+	}
+	if len(pages) < 10 || len(imgs) < 2 {
+		t.Fatalf("test data has %d pages and %d images", len(pages), len(imgs))
+	}
+	clone := func(m fstest.MapFS) fstest.MapFS {
+		c := fstest.MapFS{}
+		for k, v := range m {
+			c[k] = v
+		}
+		return c
+	}
+	ed2 := clone(ed1)
+	ed2[pages[0]] = &fstest.MapFile{Data: append(append([]byte{}, ed1[pages[0]].Data...), "<p>Edited in edition 2.</p>"...)}
+	delete(ed2, pages[1])
+	delete(ed2, imgs[0])
+	ed2["A/New_page"] = &fstest.MapFile{Data: []byte("<html><head><title>New page</title></head><body><p>Brand new zebrafish.</p></body></html>")}
+	ed3 := clone(ed2)
+	ed3[pages[2]] = &fstest.MapFile{Data: []byte("<html><head><title>Rewritten</title></head><body><p>Rewritten.</p></body></html>")}
+	ed3[pages[1]] = ed1[pages[1]] // comes back
+	delete(ed3, "A/New_page")
+	ed3[imgs[1]] = &fstest.MapFile{Data: append(append([]byte{}, ed1[imgs[1]].Data...), 0)}
+
+	k, _ := key.Generate()
+	r1, r2, r3 := open(t, packFS(t, ed1, 1, k)), open(t, packFS(t, ed2, 2, k)), open(t, packFS(t, ed3, 3, k))
+	var d2b, d3b bytes.Buffer
+	opts := Options{Signers: []*key.Secret{k}}
+	if _, err := Make(context.Background(), view(t, r1), view(t, r2), &d2b, opts); err != nil {
+		t.Fatal(err)
+	}
+	d2 := open(t, d2b.Bytes())
+	sameEdition(t, view(t, r1, d2), r2)
+	// The next delta is made against the chain and refers to d2 by id.
+	if _, err := Make(context.Background(), view(t, r1, d2), view(t, r3), &d3b, opts); err != nil {
+		t.Fatal(err)
+	}
+	d3 := open(t, d3b.Bytes())
+	if d3.Manifest().Base.ID != d2.ID() {
+		t.Fatalf("second delta based on %s, want %s", d3.Manifest().Base.ID, d2.ID())
+	}
+	v := view(t, r1, d2, d3)
+	sameEdition(t, v, r3)
+	if _, err := v.Lookup("A/New_page"); !errors.Is(err, archive.ErrNotFound) {
+		t.Fatalf("page removed by the second delta: %v", err)
+	}
+	hits, _, err := v.Search("zebrafish", 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) != 0 {
+		t.Fatalf("search found a removed page: %v", hits)
+	}
+	if _, err := v.RandomArticle(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := v.SuggestTitles("Rewr", 5); err != nil || len(s) != 1 || s[0].Layer != 2 {
+		t.Fatalf("SuggestTitles: %v %v", s, err)
+	}
+	// Files: PackAgainst writes the delta from sources directly.
+	tmp := t.TempDir()
+	name := filepath.Join(tmp, "ed3.ferry")
+	sum, err := PackAgainst(context.Background(), view(t, r1, d2), name, pack.Options{
+		Info:    archive.Info{Edition: 3, Created: created},
+		Signers: []*key.Secret{k}, Sources: []pack.Source{{Source: folder.NewFS(ed3)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := archive.OpenFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sameEdition(t, view(t, r1, d2, f), r3)
+	if left, _ := filepath.Glob(filepath.Join(tmp, ".*")); len(left) != 0 {
+		t.Fatalf("temporary files left: %v (summary %+v)", left, sum)
+	}
+}
+
+// BenchmarkDeltaSize measures, on real pages with about 5% changed and
+// three added and three removed, the delta's size against an archive of
+// the changed and added entries alone (the goal: ratio ≤ 1.1).
+func BenchmarkDeltaSize(b *testing.B) {
+	b.Run("korquad-140", func(b *testing.B) {
+		baseFS, nextFS, changed := korquadEditions(b)
+		benchDelta(b, baseFS, nextFS, changed)
+	})
+	b.Run("korquad-560", func(b *testing.B) {
+		set := korquad.Load(b)
+		baseFS, nextFS := fstest.MapFS{}, fstest.MapFS{}
+		var changed []string
+		n := 0
+		for c := 0; c < 4; c++ {
+			for i, a := range set.Articles {
+				p := fmt.Sprintf("A/%s_(%d)", a.Title, c)
+				baseFS[p] = &fstest.MapFile{Data: set.HTML(i, c)}
+				n++
+				switch {
+				case n%20 == 7:
+					nextFS[p] = &fstest.MapFile{Data: set.HTML(i, c+10)}
+					changed = append(changed, p)
+				case n == 100 || n == 200 || n == 300:
+				default:
+					nextFS[p] = baseFS[p]
+				}
+			}
+		}
+		for i := 0; i < 3; i++ {
+			p := fmt.Sprintf("A/new_%d", i)
+			nextFS[p] = &fstest.MapFile{Data: set.HTML(i, 20)}
+			changed = append(changed, p)
+		}
+		benchDelta(b, baseFS, nextFS, changed)
+	})
+	b.Run("raycharles", func(b *testing.B) {
+		dir := shared.Path(b, "html/enwiki_raycharles")
+		baseFS := fstest.MapFS{}
+		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && !strings.HasSuffix(p, ".md") {
+				data, _ := os.ReadFile(p)
+				rel, _ := filepath.Rel(dir, p)
+				baseFS[filepath.ToSlash(rel)] = &fstest.MapFile{Data: data}
+			}
+			return nil
+		})
+		nextFS := fstest.MapFS{}
+		var changed []string
+		n := 0
+		for _, p := range sortedKeys(baseFS) {
+			if strings.HasPrefix(p, "A/") {
+				n++
+			}
+			switch {
+			case strings.HasPrefix(p, "A/") && n%20 == 3:
+				nextFS[p] = &fstest.MapFile{Data: bytes.Replace(baseFS[p].Data, []byte("</body>"), []byte("<p>Updated this week.</p></body>"), 1)}
+				changed = append(changed, p)
+			case strings.HasPrefix(p, "A/") && (n == 10 || n == 20):
+			default:
+				nextFS[p] = baseFS[p]
+			}
+		}
+		for i := 0; i < 2; i++ {
+			p := fmt.Sprintf("A/New_%d", i)
+			nextFS[p] = &fstest.MapFile{Data: []byte(fmt.Sprintf("<html><head><title>New %d</title></head><body><p>A new page about Ray Charles, number %d.</p></body></html>", i, i))}
+			changed = append(changed, p)
+		}
+		benchDelta(b, baseFS, nextFS, changed)
+	})
+}
+
+func sortedKeys(m fstest.MapFS) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func benchDelta(b *testing.B, baseFS, nextFS fstest.MapFS, changed []string) {
+	k, _ := key.Generate()
+	base, next := open(b, packFS(b, baseFS, 1, k)), open(b, packFS(b, nextFS, 2, k))
+	only := fstest.MapFS{}
+	for _, p := range changed {
+		only[p] = nextFS[p]
+	}
+	onlySize := len(packFS(b, only, 2, k))
+	b.ResetTimer()
+	var size int64
+	for i := 0; i < b.N; i++ {
+		var out bytes.Buffer
+		sum, err := Make(context.Background(), view(b, base), view(b, next), &out, Options{Signers: []*key.Secret{k}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = sum.ArchiveBytes
+	}
+	b.ReportMetric(float64(size), "delta-bytes")
+	b.ReportMetric(float64(onlySize), "changed-only-bytes")
+	b.ReportMetric(float64(size)/float64(onlySize), "ratio")
+	b.ReportMetric(float64(next.Size()), "full-bytes")
+	fmt.Fprintf(os.Stderr, "%s: entries %d, changed+added %d, removed %d, delta %d B, changed alone %d B, ratio %.3f, full edition %d B\n",
+		b.Name(), next.NumEntries(), len(changed), removedCount(baseFS, nextFS), size, onlySize, float64(size)/float64(onlySize), next.Size())
+}
+
+func removedCount(base, next fstest.MapFS) int {
+	n := 0
+	for p := range base {
+		if _, ok := next[p]; !ok {
+			n++
+		}
+	}
+	return n
+}

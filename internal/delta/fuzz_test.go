@@ -1,0 +1,70 @@
+package delta
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"ferry/internal/archive"
+	"ferry/internal/key"
+	"ferry/internal/testkit/shared"
+)
+
+// FuzzChain opens fuzzed bytes as a delta on a real base (the UDHR pages)
+// and walks the resulting view: errors are fine, panics and hangs are bugs.
+// Seeds are a real delta and a real full edition.
+func FuzzChain(f *testing.F) {
+	baseFS := fstest.MapFS{}
+	dir := shared.Path(f, "udhr")
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, e := range ents {
+		if b, err := os.ReadFile(filepath.Join(dir, e.Name())); err == nil && strings.HasSuffix(e.Name(), ".html") {
+			baseFS[e.Name()] = &fstest.MapFile{Data: b}
+		}
+	}
+	nextFS := fstest.MapFS{}
+	for p, m := range baseFS {
+		nextFS[p] = m
+	}
+	delete(nextFS, "rus.html")
+	nextFS["kor.html"] = &fstest.MapFile{Data: append(append([]byte{}, baseFS["kor.html"].Data...), "<p>대한민국</p>"...)}
+	k, _ := key.Generate()
+	baseB, nextB := packFS(f, baseFS, 1, k), packFS(f, nextFS, 2, k)
+	base, next := open(f, baseB), open(f, nextB)
+	var d bytes.Buffer
+	bv, _ := NewView(base)
+	nv, _ := NewView(next)
+	if _, err := Make(context.Background(), bv, nv, &d, Options{Signers: []*key.Secret{k}}); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(d.Bytes())
+	f.Add(nextB)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := archive.Open(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			return
+		}
+		v, err := NewView(base, r)
+		if err != nil {
+			return
+		}
+		n := 0
+		v.Each(func(e Entry) error {
+			if n++; n > 1000 {
+				return context.Canceled
+			}
+			v.ReadAll(e)
+			return nil
+		})
+		v.Search("대한민국", 0, 10)
+		v.SuggestTitles("대", 5)
+		v.Flat().NumEntries()
+	})
+}

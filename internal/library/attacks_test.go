@@ -1,0 +1,207 @@
+package library
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"ferry/internal/key"
+	"ferry/internal/trust"
+)
+
+// TestStolenKeyHugeEdition: a thief signs edition 2^62 with a certified
+// key; the publisher's next edition, signed by a new key and carrying the
+// revocation of the stolen one, is accepted (not refused as a rollback),
+// the revocation is kept, and the publisher's edition is what is served.
+func TestStolenKeyHugeEdition(t *testing.T) {
+	src := t.TempDir()
+	kr := newRotation()
+	k1 := kr.k1
+	udhr := readFS(t, "udhr")
+	thief := packFile(t, src, "udhr", 1<<62, edit(udhr, "eng.html", "forged"), kr.k1, kr.c1)
+	good := packFile(t, src, "udhr", 2, edit(udhr, "eng.html", "two"), kr.k2, kr.c2, kr.rev)
+	dir := t.TempDir()
+	l := trustingLibrary(t, dir, kr.root.Public())
+	ctx := context.Background()
+	if _, err := l.Import(ctx, []string{thief}, ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Import(ctx, []string{good}, ImportOptions{}); err != nil {
+		t.Fatalf("the publisher's edition after a stolen key's: %v", err)
+	}
+	l2 := consistent(t, dir)
+	if !l2.State.Trust.IsRevoked(k1.Public()) {
+		t.Fatal("revocation not kept")
+	}
+	if cs := l2.State.Channels["udhr"]; cs.Highest != 2 {
+		t.Errorf("highest edition %d, want 2", cs.Highest)
+	}
+	o, err := Open(dir, OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	if c := o.Channel("udhr"); c.Edition != 2 || !c.Trusted {
+		t.Fatalf("served %+v", c)
+	}
+}
+
+// TestForgedDeltaCannotCarryOldEdition: a card holds the genuine edition 1
+// and a delta on it signed by an attacker; the library already has
+// edition 2. Edition 1 is refused as a rollback, the delta as untrusted.
+func TestForgedDeltaCannotCarryOldEdition(t *testing.T) {
+	src := t.TempDir()
+	k, attacker := must(key.Generate()), must(key.Generate())
+	udhr := readFS(t, "udhr")
+	ed1 := packFile(t, src, "udhr", 1, udhr, k)
+	ed2 := packFile(t, src, "udhr", 2, edit(udhr, "eng.html", "two"), k)
+	evil := packFile(t, src, "udhr", 3, edit(udhr, "eng.html", "evil"), attacker)
+	forged := deltaFile(t, src, evil, attacker, ed1)
+	dir := t.TempDir()
+	l := trustingLibrary(t, dir, k.Public())
+	ctx := context.Background()
+	if _, err := l.Import(ctx, []string{ed2}, ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := l.Import(ctx, []string{ed1, forged}, ImportOptions{})
+	if len(res.Added) != 0 || !errors.Is(err, ErrRollback) || !errors.Is(err, trust.ErrUntrusted) {
+		t.Fatalf("added %d, err %v", len(res.Added), err)
+	}
+}
+
+// TestExportThroughLinkedPart: a card whose .ID.part is a symbolic link to
+// a file elsewhere; export replaces the link and leaves that file alone.
+func TestExportThroughLinkedPart(t *testing.T) {
+	src := t.TempDir()
+	k := must(key.Generate())
+	ed1 := packFile(t, src, "udhr", 1, readFS(t, "udhr"), k)
+	dir := t.TempDir()
+	l := trustingLibrary(t, dir, k.Public())
+	ctx := context.Background()
+	if _, err := l.Import(ctx, []string{ed1}, ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	id := l.State.Archives[0].ID
+	victim := filepath.Join(t.TempDir(), "precious.txt")
+	os.WriteFile(victim, []byte("keep me"), 0o644)
+	card := filepath.Join(t.TempDir(), "card")
+	os.MkdirAll(filepath.Join(card, ArchiveDir), 0o755)
+	if err := os.Symlink(victim, filepath.Join(card, ArchiveDir, "."+id+partExt)); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	if _, err := l.Export(ctx, card, ExportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(victim); !bytes.Equal(b, []byte("keep me")) {
+		t.Fatalf("the file the link pointed to was overwritten (%d bytes)", len(b))
+	}
+	if st, err := os.Lstat(filepath.Join(card, ArchiveDir, id+archiveExt)); err != nil || !st.Mode().IsRegular() {
+		t.Fatalf("exported archive: %v %v", st, err)
+	}
+}
+
+// TestEditedStateFile: someone edits library.json to relabel editions and
+// channels; what is served follows the signed manifests.
+func TestEditedStateFile(t *testing.T) {
+	src := t.TempDir()
+	k := must(key.Generate())
+	udhr := readFS(t, "udhr")
+	ed1 := packFile(t, src, "udhr", 1, udhr, k)
+	ed2 := packFile(t, src, "udhr", 2, edit(udhr, "eng.html", "two"), k)
+	dir := t.TempDir()
+	l := trustingLibrary(t, dir, k.Public())
+	if _, err := l.Import(context.Background(), []string{ed1, ed2}, ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range l.State.Archives {
+		r := &l.State.Archives[i]
+		if r.Edition == 1 {
+			r.Edition = 99
+		} else {
+			r.Edition, r.Channel = 0, "other"
+		}
+	}
+	if err := l.Save(); err != nil {
+		t.Fatal(err)
+	}
+	o, err := Open(dir, OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	if c := o.Channel("udhr"); c == nil || c.Edition != 2 || !c.Trusted {
+		t.Fatalf("served %+v", c)
+	}
+	if c := o.Channel("other"); c != nil {
+		t.Fatalf("a channel named by the state file only: %+v", c)
+	}
+}
+
+// TestReimportRepairs: a library copy damaged in place is copied again when
+// the same archive is imported from a card.
+func TestReimportRepairs(t *testing.T) {
+	src := t.TempDir()
+	k := must(key.Generate())
+	ed1 := packFile(t, src, "udhr", 1, readFS(t, "udhr"), k)
+	dir := t.TempDir()
+	l := trustingLibrary(t, dir, k.Public())
+	ctx := context.Background()
+	if _, err := l.Import(ctx, []string{ed1}, ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	p := l.Path(l.State.Archives[0])
+	f, _ := os.OpenFile(p, os.O_WRONLY, 0)
+	f.WriteAt([]byte("DAMAGED!"), 0)
+	f.Close()
+	res, err := l.Import(ctx, []string{ed1}, ImportOptions{})
+	if err != nil || len(res.Added) != 1 {
+		t.Fatalf("re-import: %+v %v", res, err)
+	}
+	consistent(t, dir)
+}
+
+// TestLockedUpdatesKept: two changes of one library at once (as two ferry
+// processes importing would make) both survive: the second waits for the
+// first's lock and loads its state.
+func TestLockedUpdatesKept(t *testing.T) {
+	dir := t.TempDir()
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	for _, label := range []string{"a", "b"} {
+		k := must(key.Generate())
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l, unlock, err := LoadLocked(dir, true)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer unlock()
+			time.Sleep(50 * time.Millisecond) // the other one is waiting now
+			if err := l.State.Trust.Add(trust.Anchor{Label: label, Keys: []key.Public{k.Public()}, Threshold: 1}); err != nil {
+				errs <- err
+				return
+			}
+			errs <- l.Save()
+		}()
+	}
+	wg.Wait()
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, err := Load(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(l.State.Trust.Anchors); n != 2 {
+		t.Errorf("%d of 2 trust anchors kept", n)
+	}
+}

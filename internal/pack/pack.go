@@ -1,0 +1,487 @@
+// Package pack turns content sources into a signed archive: it walks every
+// source, extracts titles and search text from HTML in parallel, stores the
+// entries through archive.Writer and builds the full-text index.
+package pack
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/text/language"
+
+	"ferry/internal/archive"
+	"ferry/internal/htmltext"
+	"ferry/internal/key"
+	"ferry/internal/progress"
+	"ferry/internal/search"
+	"ferry/internal/source"
+)
+
+// Source is an ingest source placed under a path prefix in the archive.
+type Source struct {
+	Prefix string // "" or a clean relative path such as "wiki"
+	source.Source
+}
+
+// Options say what to pack and how.
+type Options struct {
+	Info    archive.Info
+	Signers []*key.Secret
+	Sources []Source
+	// Include and Exclude are glob patterns (path.Match syntax, plus a
+	// trailing "/**" for a whole folder) matched against archive paths;
+	// a pattern without "/" also matches the base name. An entry is packed
+	// if it matches some Include (or there are none) and no Exclude.
+	Include, Exclude []string
+	Writer           archive.WriterOptions
+	// Workers extract text in parallel (default GOMAXPROCS).
+	Workers int
+	// NoIndex skips the full-text index.
+	NoIndex bool
+	// Transform, if set, may rewrite or drop (return nil, nil) the content of
+	// small entries before they are stored (image shrinking, scrubbing).
+	Transform func(e *source.Entry, data []byte) ([]byte, error)
+	// Progress receives entries done and input bytes read.
+	Progress func(entries int, inputBytes int64)
+	// Warn receives non-fatal problems (dropped redirects...).
+	Warn func(string)
+}
+
+// Summary reports what Pack did.
+type Summary struct {
+	Manifest     *archive.Manifest
+	Entries      int
+	Articles     int
+	Redirects    int
+	Skipped      int
+	InputBytes   int64
+	ArchiveBytes int64
+	IndexBytes   int64
+	Duration     time.Duration
+}
+
+// smallLimit is the size below which content is read into memory and
+// handed to the writer directly; larger entries are streamed.
+const smallLimit = 8 << 20
+
+type job struct {
+	seq  uint32
+	e    source.Entry
+	data []byte
+	warn string // said by the serial stage (Warn need not be safe for concurrent use)
+	out  chan result
+}
+
+type result struct {
+	in  archive.Input
+	an  *search.Analyzed
+	err error
+}
+
+// Pack writes the archive to out.
+func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
+	start := time.Now()
+	if len(opts.Signers) == 0 {
+		return nil, errors.New("pack: a signing key is required")
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	for _, p := range append(append([]string{}, opts.Include...), opts.Exclude...) {
+		if _, err := path.Match(strings.TrimSuffix(p, "/**"), ""); err != nil {
+			return nil, fmt.Errorf("pack: bad pattern %q: %w", p, err)
+		}
+	}
+	cw := &countWriter{w: out}
+	w, err := archive.NewWriter(cw, opts.Writer)
+	if err != nil {
+		return nil, err
+	}
+	var idx *search.Builder
+	if !opts.NoIndex {
+		idx = search.NewBuilder()
+		defer idx.Close() // spilled runs, if the pack fails before the index is written
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	queue := make(chan *job, 4*opts.Workers)
+	work := make(chan *job, 4*opts.Workers)
+	walkErr := make(chan error, 1)
+	sum := &Summary{}
+	var excluded atomic.Int64 // entries the walker left out by Include/Exclude
+	mainPage := opts.Info.MainPage
+	// Walk sources in order; hand each entry to the workers and, in the
+	// same order, to the serial stage below.
+	go func() {
+		defer close(queue)
+		defer close(work)
+		var seq uint32
+		for _, src := range opts.Sources {
+			if d, ok := src.Source.(source.Describer); ok && mainPage == "" && d.Metadata().MainPage != "" {
+				mainPage = join(src.Prefix, d.Metadata().MainPage)
+			}
+			err := src.Walk(ctx, func(e source.Entry) error {
+				e.Path = join(src.Prefix, e.Path)
+				if e.Redirect != "" {
+					e.Redirect = join(src.Prefix, e.Redirect)
+				}
+				var warn string
+				if fixed, ok := fixPath(e.Path); ok && fixed != e.Path {
+					// A backslash or control byte (a MediaWiki title may hold
+					// one) is not allowed in archive paths: escape it rather
+					// than fail the whole pack.
+					warn = fmt.Sprintf("%q is stored as %q (characters not allowed in archive paths escaped)", e.Path, fixed)
+					e.Path = fixed
+				}
+				if e.Redirect != "" {
+					if fixed, ok := fixPath(e.Redirect); ok {
+						e.Redirect = fixed
+					}
+				}
+				if !selected(e.Path, opts.Include, opts.Exclude) {
+					excluded.Add(1) // this goroutine walks; the main one counts the rest
+					return nil
+				}
+				j := &job{seq: seq, e: e, warn: warn, out: make(chan result, 1)}
+				if e.Redirect == "" && e.Open != nil && (e.Size < 0 || e.Size < smallLimit) {
+					rc, err := e.Open()
+					if err != nil {
+						return fmt.Errorf("reading %s: %w", e.Path, err)
+					}
+					j.data, err = io.ReadAll(io.LimitReader(rc, smallLimit+1))
+					rc.Close()
+					if err != nil {
+						return fmt.Errorf("reading %s: %w", e.Path, err)
+					}
+					if len(j.data) > smallLimit {
+						j.data = nil // unknown size turned out large: stream it
+					}
+				}
+				seq++
+				select {
+				case queue <- j:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				select {
+				case work <- j:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				return nil
+			})
+			if err != nil {
+				walkErr <- err
+				return
+			}
+		}
+		walkErr <- nil
+	}()
+	for i := 0; i < opts.Workers; i++ {
+		go func() {
+			for j := range work {
+				j.out <- prepare(j, idx != nil, opts.Transform)
+			}
+		}()
+	}
+	var firstArticle string
+	hasPath := map[string]bool{}
+	for j := range queue {
+		if j.warn != "" && opts.Warn != nil {
+			opts.Warn(j.warn)
+		}
+		var res result
+		select {
+		case res = <-j.out:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if res.err != nil {
+			cancel()
+			return nil, res.err
+		}
+		if res.in.Path == "" { // dropped by Transform
+			sum.Skipped++
+			w.Skip() // keep document ids in step with the walk order
+			continue
+		}
+		if opts.Transform != nil && res.in.Open != nil && opts.Warn != nil {
+			// Streamed, so neither scrubbed nor shrunk (see Transform).
+			opts.Warn(fmt.Sprintf("%s: %s is too large to scrub or shrink; packed as it is (check it with 'ferry scrub --check')",
+				res.in.Path, progress.Bytes(max(res.in.Size, smallLimit))))
+		}
+		if err := w.Add(res.in); err != nil {
+			cancel()
+			return nil, err
+		}
+		hasPath[res.in.Path] = true
+		if res.an != nil {
+			idx.AddAnalyzed(res.an)
+		}
+		if res.in.Article && res.in.Redirect == "" && firstArticle == "" {
+			firstArticle = res.in.Path
+		}
+		sum.Entries++
+		if opts.Progress != nil {
+			opts.Progress(sum.Entries, w.InputBytes())
+		}
+	}
+	if err := <-walkErr; err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for _, src := range opts.Sources {
+		// Sources that leave things out (a folder's symbolic links) say so.
+		if sk, ok := src.Source.(interface{ Skipped() []string }); ok && opts.Warn != nil {
+			for _, p := range sk.Skipped() {
+				opts.Warn(fmt.Sprintf("%s: a link or special file, not packed (links are never followed; copy the file in if it belongs)", join(src.Prefix, p)))
+			}
+		}
+	}
+	info := withMetadata(opts.Info, opts.Sources)
+	switch {
+	case mainPage != "" && hasPath[mainPage]:
+		info.MainPage = mainPage
+	case hasPath["index.html"]:
+		info.MainPage = "index.html"
+	default:
+		if mainPage != "" && opts.Warn != nil {
+			opts.Warn(fmt.Sprintf("main page %q is not in the archive; using %q", mainPage, firstArticle))
+		}
+		info.MainPage = firstArticle
+	}
+	var iw io.WriterTo
+	if idx != nil {
+		iw = idx
+	}
+	m, err := w.Finish(info, iw, opts.Signers...)
+	if err != nil {
+		return nil, err
+	}
+	if w.Dropped > 0 && opts.Warn != nil {
+		opts.Warn(fmt.Sprintf("dropped %d redirects whose target is missing", w.Dropped))
+	}
+	sum.Manifest = m
+	sum.Entries = m.Counts.Entries
+	sum.Articles = m.Counts.Articles
+	sum.Redirects = m.Counts.Redirects
+	sum.InputBytes = m.Counts.InputBytes
+	sum.ArchiveBytes = cw.n
+	if s, ok := m.Sections["search"]; ok {
+		sum.IndexBytes = s.Length
+	}
+	sum.Skipped += int(excluded.Load())
+	sum.Duration = time.Since(start)
+	return sum, nil
+}
+
+// withMetadata fills what the publisher left empty from the first source
+// that describes itself (a ZIM's title, description and language).
+func withMetadata(info archive.Info, sources []Source) archive.Info {
+	for _, src := range sources {
+		d, ok := src.Source.(source.Describer)
+		if !ok {
+			continue
+		}
+		m := d.Metadata()
+		if info.Title == "" {
+			info.Title = m.Title
+		}
+		if info.Description == "" {
+			info.Description = m.Description
+		}
+		if len(info.Languages) == 0 && m.Language != "" {
+			for _, l := range strings.Split(m.Language, ",") {
+				info.Languages = append(info.Languages, bcp47(strings.TrimSpace(l)))
+			}
+		}
+		if info.Publisher == "" {
+			info.Publisher = m.Publisher
+		}
+		break
+	}
+	return info
+}
+
+// bcp47 turns a ZIM's ISO 639-3 code ("eng", "kor") into a BCP 47 tag ("en", "ko").
+func bcp47(code string) string {
+	t, err := language.Parse(code)
+	if err != nil {
+		return code
+	}
+	return t.String()
+}
+
+// fixPath escapes, as %XX, the bytes archive paths may not hold (backslash,
+// NUL and other control bytes); ok is false if the path is still not valid.
+func fixPath(p string) (string, bool) {
+	if archive.ValidPath(p) {
+		return p, true
+	}
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c == '\\' || c < 0x20 || c == 0x7f {
+			fmt.Fprintf(&b, "%%%02X", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), archive.ValidPath(b.String())
+}
+
+// prepare reads titles and search text of one entry (runs in parallel).
+func prepare(j *job, index bool, transform func(*source.Entry, []byte) ([]byte, error)) result {
+	e := j.e
+	in := archive.Input{Path: e.Path, MIME: e.MIME, Title: e.Title, Article: e.Article, Redirect: e.Redirect}
+	if e.Redirect != "" {
+		return result{in: in}
+	}
+	if j.data == nil {
+		in.Size, in.Open = e.Size, e.Open
+		return result{in: in}
+	}
+	data := j.data
+	if transform != nil {
+		var err error
+		data, err = transform(&e, data)
+		if err != nil {
+			return result{err: fmt.Errorf("%s: %w", e.Path, err)}
+		}
+		if data == nil {
+			return result{}
+		}
+		in.MIME = e.MIME
+	}
+	in.Data = data
+	if in.MIME == "" {
+		in.MIME = "application/octet-stream"
+	}
+	var an *search.Analyzed
+	if isHTML(in.MIME) {
+		title, text := htmltext.Extract(data)
+		if in.Title == "" {
+			in.Title = title
+		}
+		if in.Title == "" && e.Article {
+			in.Title = strings.ReplaceAll(path.Base(e.Path), "_", " ")
+		}
+		if index && e.Article {
+			an = search.Analyze(j.seq, in.Title, text)
+		}
+	} else if index && e.Article {
+		an = search.Analyze(j.seq, in.Title, string(data))
+	}
+	return result{in: in, an: an}
+}
+
+func isHTML(m string) bool {
+	m = strings.ToLower(m)
+	return strings.HasPrefix(m, "text/html") || strings.HasPrefix(m, "application/xhtml+xml")
+}
+
+func join(prefix, p string) string {
+	if prefix == "" {
+		return p
+	}
+	return prefix + "/" + p
+}
+
+// selected applies the include and exclude patterns.
+func selected(p string, include, exclude []string) bool {
+	if len(include) > 0 {
+		ok := false
+		for _, pat := range include {
+			if match(pat, p) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	for _, pat := range exclude {
+		if match(pat, p) {
+			return false
+		}
+	}
+	return true
+}
+
+func match(pat, p string) bool {
+	if dir, ok := strings.CutSuffix(pat, "/**"); ok {
+		return p == dir || strings.HasPrefix(p, dir+"/")
+	}
+	if ok, _ := path.Match(pat, p); ok {
+		return true
+	}
+	if !strings.Contains(pat, "/") {
+		ok, _ := path.Match(pat, path.Base(p))
+		return ok
+	}
+	return false
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// PackFile packs into the file at name, atomically (see WriteFile): a
+// failed pack leaves no half file and never replaces an existing archive
+// with a broken one.
+func PackFile(ctx context.Context, name string, opts Options) (*Summary, error) {
+	var sum *Summary
+	err := WriteFile(name, func(w io.Writer) error {
+		var err error
+		sum, err = Pack(ctx, w, opts)
+		return err
+	})
+	return sum, err
+}
+
+// WriteFile writes the file at name atomically: write fills a temporary
+// file beside it, which is synced and then renamed over name only if
+// write succeeded.
+func WriteFile(name string, write func(io.Writer) error) error {
+	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	bw := bufio.NewWriterSize(f, 1<<20)
+	err = write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(tmp, name)
+}

@@ -1,0 +1,171 @@
+package reader
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"ferry/internal/sample"
+)
+
+// benchServer serves the sample and the real test archives from files (as
+// `ferry serve` does) on loopback.
+func benchServer(b *testing.B) *httptest.Server {
+	b.Helper()
+	dir := b.TempDir()
+	k := publisherKey(b)
+	files := map[string][]byte{
+		"sample.ferry": sample.Bytes(),
+		"udhr.ferry":   packDir(b, "udhr", "udhr", []string{"ko", "en"}, k),
+		"enwiki.ferry": packDir(b, "html/enwiki_raycharles", "enwiki", []string{"en"}, k),
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	libs, err := OpenPaths([]string{dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { Close(libs) })
+	srv := httptest.NewServer(New(libs, Options{}))
+	b.Cleanup(srv.Close)
+	return srv
+}
+
+// load runs GET url from parallel clients over kept-alive connections and
+// reports requests per second.
+func load(b *testing.B, srv *httptest.Server, target string, hdr ...string) {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, DisableCompression: true}}
+	b.Cleanup(client.CloseIdleConnections)
+	get := func() (int, error) {
+		req, _ := http.NewRequest("GET", srv.URL+target, nil)
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		n, _ := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 && resp.StatusCode != 206 {
+			return 0, &statusError{resp.StatusCode}
+		}
+		return int(n), nil
+	}
+	n, err := get() // warm the caches
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(n))
+	b.SetParallelism(4)
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := get(); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
+}
+
+type statusError struct{ code int }
+
+func (e *statusError) Error() string { return "status " + strconv.Itoa(e.code) }
+
+func BenchmarkArticleSample(b *testing.B) {
+	load(b, benchServer(b), "/a/sample/ko/safety.html")
+}
+
+func BenchmarkArticleWikipedia(b *testing.B) {
+	srv := benchServer(b)
+	load(b, srv, "/a/enwiki/A/Ray_Charles")
+}
+
+func BenchmarkImage(b *testing.B) {
+	load(b, benchServer(b), "/a/sample/img/path.png")
+}
+
+func BenchmarkAudioRange(b *testing.B) {
+	load(b, benchServer(b), "/a/sample/media/signal.wav", "Range", "bytes=20000-29999")
+}
+
+func BenchmarkSearchEnglish(b *testing.B) {
+	load(b, benchServer(b), "/search?q=music+record")
+}
+
+func BenchmarkSearchKorean(b *testing.B) {
+	load(b, benchServer(b), "/search?q=%EC%9D%B8%EA%B6%8C")
+}
+
+func BenchmarkSuggest(b *testing.B) {
+	load(b, benchServer(b), "/suggest?q=ra")
+}
+
+// BenchmarkServerMemory reports the heap and the process RSS with every
+// test archive open, after one pass over all their articles and a few
+// searches (caches warm).
+func BenchmarkServerMemory(b *testing.B) {
+	srv := benchServer(b)
+	for i := 0; i < b.N; i++ {
+		for _, q := range []string{"music", "인권", "라지오", "freedom"} {
+			resp, err := http.Get(srv.URL + "/search?q=" + q)
+			if err != nil {
+				b.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		for _, l := range []string{"sample", "udhr", "enwiki"} {
+			resp, err := http.Get(srv.URL + "/list/" + l)
+			if err != nil {
+				b.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			for _, part := range strings.Split(string(body), `href="/a/`)[1:] {
+				u := "/a/" + part[:strings.IndexByte(part, '"')]
+				if r, err := http.Get(srv.URL + u); err == nil {
+					io.Copy(io.Discard, r.Body)
+					r.Body.Close()
+				}
+			}
+		}
+	}
+	runtime.GC()
+	debug.FreeOSMemory()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MiB")
+	if rss := vmRSS(); rss > 0 {
+		b.ReportMetric(float64(rss)/(1<<20), "rss-MiB")
+	}
+}
+
+// vmRSS reads the resident set size from /proc (Linux), or 0.
+func vmRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}

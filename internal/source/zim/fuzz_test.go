@@ -1,0 +1,152 @@
+package zim
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"ferry/internal/source"
+	"ferry/internal/testkit/shared"
+)
+
+// seedFiles are the real ZIM files (good and damaged) used as fuzz seeds.
+var seedFiles = []string{
+	"zim/small.zim",
+	"zim/wikibooks_be_all_nopic_2017-02.zim",
+	"zim/wikibooks_be_all_nopic_2017-02_oldns_xz.zim",
+	"zim/wikipedia_en_ray_charles_mini_2020-03.zim",
+	"zim/invalid/invalid.smaller_than_header.zim",
+	"zim/invalid/invalid.outofbounds_urlptrpos.zim",
+	"zim/invalid/invalid.offset_in_cluster.zim",
+}
+
+func seeds(f *testing.F) [][]byte {
+	var out [][]byte
+	root := shared.Root()
+	for _, name := range seedFiles {
+		if root == "" {
+			break
+		}
+		b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(name)))
+		if err == nil {
+			out = append(out, b)
+		}
+	}
+	if len(out) == 0 {
+		f.Skip("shared test data not found; no seeds")
+	}
+	return out
+}
+
+// fuzzOptions keep memory small so the fuzzer finds logic bugs, not limits.
+var fuzzOptions = Options{MaxClusterSize: 4 << 20, CacheClusters: 2, CacheBytes: 8 << 20}
+
+// FuzzOpen opens arbitrary bytes as a ZIM file, walks every entry and reads
+// all content, metadata and listings. Errors are fine; panics, hangs and
+// runaway allocations are bugs.
+func FuzzOpen(f *testing.F) {
+	for _, b := range seeds(f) {
+		f.Add(b)
+		if len(b) > 200 {
+			f.Add(b[:len(b)/2])
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		a, err := OpenOptions(bytes.NewReader(b), int64(len(b)), fuzzOptions)
+		if err != nil {
+			return
+		}
+		a.Verify(context.Background())
+		a.TitleOrder()
+		a.FrontArticles()
+		if e, err := a.MainPage(); err == nil {
+			a.Content(e)
+		}
+		s, err := NewSource(a)
+		if err != nil {
+			return
+		}
+		n := 0
+		s.Walk(context.Background(), func(e source.Entry) error {
+			n++
+			if e.Redirect != "" {
+				return nil
+			}
+			rc, err := e.Open()
+			if err != nil {
+				t.Fatalf("%s: Walk yielded an entry whose Open fails: %v", e.Path, err)
+			}
+			got, err := io.Copy(io.Discard, rc)
+			if err != nil || got != e.Size {
+				t.Fatalf("%s: read %d of %d bytes: %v", e.Path, got, e.Size, err)
+			}
+			return nil
+		})
+		if uint32(n) > a.EntryCount() {
+			t.Fatalf("walk yielded %d entries of %d", n, a.EntryCount())
+		}
+	})
+}
+
+// FuzzCluster decodes arbitrary bytes as one cluster (info byte, then the
+// possibly compressed offset table and blobs), checks every blob lies
+// inside the data, and for uncompressed clusters checks that the in-place
+// reader agrees with the decoder.
+func FuzzCluster(f *testing.F) {
+	for _, b := range seeds(f) {
+		a, err := Open(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			continue
+		}
+		for i := uint32(0); i < a.hdr.ClusterCount; i++ {
+			start, end, err := a.clusterBounds(i)
+			if err == nil {
+				f.Add(b[start:end])
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) == 0 {
+			return
+		}
+		a := &Archive{r: bytes.NewReader(b), size: int64(len(b)), opts: fuzzOptions}
+		a.hdr.ChecksumPos = uint64(len(b))
+		c, err := a.decodeCluster(a.r, 0, int64(len(b)))
+		if err != nil {
+			return
+		}
+		if uint64(len(c.data)) != c.offset(c.n-1) {
+			t.Fatalf("cluster data %d bytes, table ends at %d", len(c.data), c.offset(c.n-1))
+		}
+		var table *cluster
+		if b[0]&0x0f <= compNone {
+			if table, err = a.plainTable(0, int64(len(b)), b[0]&extendedFlag != 0); err != nil {
+				t.Fatalf("decoder accepts, in-place reader fails: %v", err)
+			}
+		}
+		for i := uint64(0); i < c.blobs(); i++ {
+			blob, err := c.blob(uint32(i))
+			if err != nil {
+				t.Fatalf("blob %d of %d: %v", i, c.blobs(), err)
+			}
+			if table == nil {
+				continue
+			}
+			sr, err := a.blobIn(table, uint32(i))
+			if err != nil {
+				t.Fatalf("blob %d: decoder accepts, in-place reader fails: %v", i, err)
+			}
+			got := make([]byte, sr.Size())
+			sr.ReadAt(got, 0)
+			if !bytes.Equal(got, blob) {
+				t.Fatalf("blob %d: in-place reader and decoder differ", i)
+			}
+		}
+		if _, err := c.blob(uint32(c.blobs())); err == nil && c.blobs() < 1<<32 {
+			t.Fatal("blob past the end accepted")
+		}
+	})
+}
