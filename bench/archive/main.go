@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"ferry/internal/archive"
+	"ferry/internal/edition"
 	"ferry/internal/key"
 	"ferry/internal/pack"
 	"ferry/internal/source/folder"
@@ -127,13 +128,17 @@ func run(copies int, td string) error {
 		}
 		fmt.Printf("random article lookup+read, %s: median %v, p99 %v\n", c.name, median(lat), pct(lat, 0.99))
 	}
+	v, err := edition.Of(r)
+	if err != nil {
+		return err
+	}
 	var lat []time.Duration
 	for i, q := range set.Questions {
 		if i%5 != 0 {
 			continue
 		}
 		st := time.Now()
-		if _, _, err := r.Search(q.Text, 0, 10); err != nil {
+		if _, _, err := v.Search(q.Text, 0, 10); err != nil {
 			return err
 		}
 		lat = append(lat, time.Since(st))

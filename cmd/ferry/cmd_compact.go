@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"ferry/internal/delta"
+	"ferry/internal/edition"
 	"ferry/internal/library"
 	"ferry/internal/progress"
 	"ferry/internal/trust"
@@ -35,7 +36,7 @@ Writes OUT, one signed full edition equal to BASE with every DELTA applied
 	if err != nil {
 		return err
 	}
-	var v *delta.View
+	var v *edition.View
 	if *lib != "" {
 		o, err := library.Open(*lib, library.OpenOptions{})
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 
 	"ferry/internal/archive"
 	"ferry/internal/delta"
+	"ferry/internal/edition"
 	"ferry/internal/key"
 	"ferry/internal/progress"
 	"ferry/internal/trust"
@@ -75,7 +76,7 @@ func loadSecrets(files []string) ([]*key.Secret, error) {
 }
 
 // openChain opens archive files (a full edition and its deltas) as a view.
-func openChain(paths []string) (*delta.View, func(), error) {
+func openChain(paths []string) (*edition.View, func(), error) {
 	var rs []*archive.Reader
 	closeAll := func() {
 		for _, r := range rs {
@@ -90,7 +91,7 @@ func openChain(paths []string) (*delta.View, func(), error) {
 		}
 		rs = append(rs, r)
 	}
-	v, err := delta.NewView(rs...)
+	v, err := edition.Open(rs...)
 	if err != nil {
 		closeAll()
 		return nil, nil, err

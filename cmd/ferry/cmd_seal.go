@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"ferry/internal/archive"
+	"ferry/internal/edition"
 	"ferry/internal/progress"
 	"ferry/internal/reader"
 	"ferry/internal/seal"
@@ -100,7 +101,7 @@ func runSealAdd(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		err = r.Verify(ctx, nil)
+		err = edition.Verify(ctx, r, nil)
 		r.Close()
 		if err != nil {
 			return fmt.Errorf("%s: %w (not added)", a, err)
@@ -198,8 +199,8 @@ func sealedLibraries(file string) ([]reader.Library, func(), error) {
 		if err == nil {
 			if r, err := archive.Open(ra, size); err != nil {
 				lib.Err = err
-			} else {
-				lib.Reader = r
+			} else if lib.Edition, lib.Err = edition.Of(r); lib.Err != nil {
+				lib.Edition = nil
 			}
 		}
 		libs = append(libs, lib)

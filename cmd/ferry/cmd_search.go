@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"ferry/internal/archive"
+	"ferry/internal/edition"
 	"ferry/internal/search"
 )
 
@@ -43,17 +44,20 @@ with a snippet of text around the matched words, marked [like this]. Korean quer
 		return err
 	}
 	defer r.Close()
+	v, err := edition.Of(r)
+	if err != nil {
+		return err
+	}
 	query := strings.Join(pos[1:], " ")
-	hits, total, err := r.Search(query, *offset, *limit)
+	hits, total, err := v.Search(query, *offset, *limit)
 	if err != nil {
 		return err
 	}
 	results := make([]searchResult, 0, len(hits))
+	m := search.NewMatcher(query)
 	for _, h := range hits {
 		res := searchResult{Path: h.Path, Title: h.Title, Score: h.Score}
-		if _, text, err := r.Text(h.Entry); err == nil {
-			res.Snippet = render(search.Snippet(text, query, 200))
-		}
+		res.Snippet = render(edition.Snippet(v, h.Entry, m))
 		results = append(results, res)
 	}
 	if *asJSON {

@@ -35,7 +35,7 @@ safe on FAT32 cards. Open DIR/index.html in any browser; nothing to install.`)
 		return usagef("give the output folder with -o DIR and at least one ARCHIVE")
 	}
 	var paths []string
-	var as []static.Archive
+	var as []archive.Contents
 	for _, p := range pos {
 		st, err := os.Stat(p)
 		if err != nil {
@@ -53,11 +53,11 @@ safe on FAT32 cards. Open DIR/index.html in any browser; nothing to install.`)
 			}
 			defer o.Close()
 			for _, ch := range o.Channels {
-				if ch.Reader == nil {
+				if ch.View == nil {
 					fmt.Fprintf(os.Stderr, "skipping channel %s: %s\n", ch.Name, orReason(ch.Reason, ch.Err))
 					continue
 				}
-				as = append(as, ch.Reader)
+				as = append(as, ch.View)
 			}
 			continue
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"ferry/internal/archive"
+	"ferry/internal/edition"
 	"ferry/internal/key"
 	"ferry/internal/progress"
 )
@@ -53,7 +54,7 @@ func verifyOne(ctx context.Context, path string, trusted []key.Public, quiet boo
 	}
 	defer r.Close()
 	bar := progress.New("verifying "+path, true)
-	err = r.Verify(ctx, bar.Update)
+	err = edition.Verify(ctx, r, bar.Update)
 	bar.Done()
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)

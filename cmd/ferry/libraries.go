@@ -41,10 +41,10 @@ func readerLibraries(paths []string, allowUntrusted bool) ([]reader.Library, []k
 			switch {
 			case ch.Err != nil:
 				l.Err = ch.Err
-			case ch.Reader == nil:
+			case ch.View == nil:
 				l.Err = fmt.Errorf("not shown: %s; to trust its publisher run: %s (or serve with --allow-untrusted)", ch.Reason, ch.TrustCommand)
 			default:
-				l.Reader = ch.Reader
+				l.Edition = ch.View
 				if ch.Trusted {
 					trusted = append(trusted, ch.Signers...)
 				}

@@ -75,7 +75,7 @@ func BenchmarkSearch(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, _, err := r.Search(set.Questions[i%len(set.Questions)].Text, 0, 10); err != nil {
+		if _, _, err := packtest.View(b, r).Search(set.Questions[i%len(set.Questions)].Text, 0, 10); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -37,7 +37,6 @@ type Reader struct {
 	dec      *zstd.Decoder
 	nEntries int64
 	nCluster int64
-	search   searchIndex
 	decoded  atomic.Int64 // bytes decompressed, for tests of the prefix policy
 }
 

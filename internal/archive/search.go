@@ -2,88 +2,42 @@ package archive
 
 import (
 	"errors"
-	"fmt"
-	"sync"
-
-	"ferry/internal/htmltext"
-	"ferry/internal/search"
+	"io"
 )
 
 // ErrNoIndex reports an archive packed without a full-text index.
 var ErrNoIndex = errors.New("archive: no search index (packed with --no-index)")
 
-type searchIndex struct {
-	once sync.Once
-	ix   *search.Index
-	err  error
+// Contents is the read side of an edition's entries in path order: what a
+// Reader provides for one archive file, and edition.View for a full
+// edition with its deltas applied. Code that shows or copies entries (the
+// static export, the web reader) takes it and works on either.
+type Contents interface {
+	// Manifest describes the edition.
+	Manifest() *Manifest
+	// NumEntries is the number of entries; EntryAt(i) is entry i in path
+	// order, and its Index is i.
+	NumEntries() int
+	EntryAt(i int) (Entry, error)
+	// Lookup finds the entry with exactly this path (ErrNotFound if none).
+	Lookup(path string) (Entry, error)
+	// Target returns the entry a redirect points to (one step); any other
+	// entry is returned as it is.
+	Target(e Entry) (Entry, error)
+	// Open and ReadAll return an entry's verified content, redirects
+	// followed.
+	Open(e Entry) (*io.SectionReader, error)
+	ReadAll(e Entry) ([]byte, error)
 }
 
-// Index returns the archive's full-text index, opened in place on first use
-// (only its small trailer is read; dictionary blocks and postings are read
-// and verified per query).
-func (r *Reader) Index() (*search.Index, error) {
-	r.search.once.Do(func() {
-		sec := r.secs[secSearch]
-		if sec == nil {
-			r.search.err = ErrNoIndex
-			return
-		}
-		r.search.ix, r.search.err = search.Open(sec, sec.s.Length)
-		if r.search.err != nil {
-			r.search.err = fmt.Errorf("%w: search index: %w", ErrCorrupt, r.search.err)
-		}
-	})
-	return r.search.ix, r.search.err
-}
-
-// Hit is one search result: the entry and its score.
-type Hit struct {
-	Entry
-	Score float64
-}
-
-// Search ranks the archive's articles for query and returns results
-// offset..offset+limit-1 and the (possibly estimated) number of matches.
-func (r *Reader) Search(query string, offset, limit int) ([]Hit, int, error) {
-	ix, err := r.Index()
-	if err != nil {
-		return nil, 0, err
+// SearchIndex returns the archive's full-text index section: its verified
+// bytes (read block by block on use) and length. The archive treats the
+// index as opaque; package search reads it. ErrNoIndex if the archive has
+// none.
+func (r *Reader) SearchIndex() (io.ReaderAt, int64, error) {
+	sec := r.secs[secSearch]
+	if sec == nil {
+		return nil, 0, ErrNoIndex
 	}
-	res, err := ix.Search(query, offset, limit)
-	if err != nil {
-		return nil, 0, err
-	}
-	hits := make([]Hit, 0, len(res.Hits))
-	for _, h := range res.Hits {
-		i, err := r.DocEntry(h.Doc)
-		if err != nil {
-			return nil, 0, err
-		}
-		e, err := r.EntryAt(i)
-		if err != nil {
-			return nil, 0, err
-		}
-		hits = append(hits, Hit{Entry: e, Score: h.Score})
-	}
-	return hits, res.Total, nil
-}
-
-// Text returns the title and visible text of an HTML entry, as indexed.
-func (r *Reader) Text(e Entry) (title, text string, err error) {
-	b, err := r.ReadAll(e)
-	if err != nil {
-		return "", "", err
-	}
-	title, text = htmltext.Extract(b)
-	return title, text, nil
-}
-
-// verifySearch opens the index so that a malformed trailer is reported by
-// Verify (its bytes were already checked block by block).
-func (r *Reader) verifySearch() error {
-	if r.secs[secSearch] == nil {
-		return nil
-	}
-	_, err := r.Index()
-	return err
+	return sec, sec.s.Length, nil
 }

@@ -73,7 +73,7 @@ func checkDamaged(t *testing.T, what string, b []byte, good map[string][]byte) {
 			t.Errorf("%s: %s: wrong content returned without error", what, e.Path)
 		}
 	}
-	if _, _, err := r.Search("ray charles", 0, 10); err != nil {
+	if _, _, err := packtest.View(t, r).Search("ray charles", 0, 10); err != nil {
 		return
 	}
 }
@@ -221,7 +221,7 @@ func FuzzOpen(f *testing.F) {
 			_, _ = r.ReadAll(e)
 			_, _ = r.Lookup(e.Path)
 		}
-		_, _, _ = r.Search("인권 human rights", 0, 10)
+		_, _, _ = packtest.View(t, r).Search("인권 human rights", 0, 10)
 		_, _ = r.SuggestTitles("a", 5)
 	})
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"ferry/internal/archive"
+	"ferry/internal/edition"
 	"ferry/internal/key"
 	"ferry/internal/pack"
 	"ferry/internal/source/folder"
@@ -45,9 +46,9 @@ func open(tb testing.TB, b []byte) *archive.Reader {
 	return r
 }
 
-func view(tb testing.TB, rs ...*archive.Reader) *View {
+func view(tb testing.TB, rs ...*archive.Reader) *edition.View {
 	tb.Helper()
-	v, err := NewView(rs...)
+	v, err := edition.Open(rs...)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -82,14 +83,14 @@ func korquadEditions(tb testing.TB) (base, next fstest.MapFS, changed []string) 
 
 // sameEdition checks that v presents exactly the entries of full,
 // byte for byte.
-func sameEdition(t *testing.T, v *View, full *archive.Reader) {
+func sameEdition(t *testing.T, v *edition.View, full *archive.Reader) {
 	t.Helper()
 	want := view(t, full)
-	var got, exp []Entry
-	if err := v.Each(func(e Entry) error { got = append(got, e); return nil }); err != nil {
+	var got, exp []archive.Entry
+	if err := v.Each(func(e archive.Entry) error { got = append(got, e); return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if err := want.Each(func(e Entry) error { exp = append(exp, e); return nil }); err != nil {
+	if err := want.Each(func(e archive.Entry) error { exp = append(exp, e); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != len(exp) {
@@ -98,7 +99,7 @@ func sameEdition(t *testing.T, v *View, full *archive.Reader) {
 	for i := range exp {
 		g, e := got[i], exp[i]
 		if g.Path != e.Path || g.Title != e.Title || g.MIME != e.MIME || g.Article != e.Article || g.Redirect != e.Redirect {
-			t.Fatalf("entry %d: view %+v, full %+v", i, g.Entry, e.Entry)
+			t.Fatalf("entry %d: view %+v, full %+v", i, g, e)
 		}
 		gb, err := v.ReadAll(g)
 		if err != nil {
@@ -112,10 +113,20 @@ func sameEdition(t *testing.T, v *View, full *archive.Reader) {
 			t.Fatalf("%s: content differs (%d vs %d bytes)", e.Path, len(gb), len(eb))
 		}
 		l, err := v.Lookup(e.Path)
-		if err != nil || l.Layer != g.Layer {
-			t.Fatalf("Lookup(%q) = layer %d, %v; Each gave layer %d", e.Path, l.Layer, err, g.Layer)
+		if err != nil || l.Index != g.Index || layerOf(t, v, l) != layerOf(t, v, g) {
+			t.Fatalf("Lookup(%q) = entry %d, %v; Each gave entry %d", e.Path, l.Index, err, g.Index)
 		}
 	}
+}
+
+// layerOf is the layer (0 = full edition) entry e of v comes from.
+func layerOf(tb testing.TB, v *edition.View, e archive.Entry) int {
+	tb.Helper()
+	l, _, err := v.Layer(e)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return l
 }
 
 var kq struct {
@@ -170,7 +181,7 @@ func TestDeltaKorQuAD(t *testing.T) {
 	found := false
 	for _, h := range hits {
 		if h.Path == korquad.Path(set.Articles[7].Title) {
-			if h.Layer != 1 {
+			if layerOf(t, v, h.Entry) != 1 {
 				t.Fatalf("search returned the replaced base version of %s", h.Path)
 			}
 			found = true
@@ -192,10 +203,10 @@ func TestDeltaKorQuAD(t *testing.T) {
 	sameEdition(t, view(t, c), next)
 
 	// The delta does not apply to another base.
-	if _, err := NewView(next, d); !errors.Is(err, ErrChain) {
+	if _, err := edition.Open(next, d); !errors.Is(err, edition.ErrChain) {
 		t.Fatalf("delta on the wrong base: %v", err)
 	}
-	if _, err := NewView(d); !errors.Is(err, ErrChain) {
+	if _, err := edition.Open(d); !errors.Is(err, edition.ErrChain) {
 		t.Fatalf("delta without base: %v", err)
 	}
 }
@@ -278,7 +289,7 @@ func TestDeltaChainRayCharles(t *testing.T) {
 	if _, err := v.RandomArticle(); err != nil {
 		t.Fatal(err)
 	}
-	if s, err := v.SuggestTitles("Rewr", 5); err != nil || len(s) != 1 || s[0].Layer != 2 {
+	if s, err := v.SuggestTitles("Rewr", 5); err != nil || len(s) != 1 || layerOf(t, v, s[0]) != 2 {
 		t.Fatalf("SuggestTitles: %v %v", s, err)
 	}
 	// Files: PackAgainst writes the delta from sources directly.

@@ -10,6 +10,7 @@ import (
 	"testing/fstest"
 
 	"ferry/internal/archive"
+	"ferry/internal/edition"
 	"ferry/internal/key"
 	"ferry/internal/testkit/shared"
 )
@@ -39,8 +40,8 @@ func FuzzChain(f *testing.F) {
 	baseB, nextB := packFS(f, baseFS, 1, k), packFS(f, nextFS, 2, k)
 	base, next := open(f, baseB), open(f, nextB)
 	var d bytes.Buffer
-	bv, _ := NewView(base)
-	nv, _ := NewView(next)
+	bv, _ := edition.Of(base)
+	nv, _ := edition.Of(next)
 	if _, err := Make(context.Background(), bv, nv, &d, Options{Signers: []*key.Secret{k}}); err != nil {
 		f.Fatal(err)
 	}
@@ -51,12 +52,12 @@ func FuzzChain(f *testing.F) {
 		if err != nil {
 			return
 		}
-		v, err := NewView(base, r)
+		v, err := edition.Open(base, r)
 		if err != nil {
 			return
 		}
 		n := 0
-		v.Each(func(e Entry) error {
+		v.Each(func(e archive.Entry) error {
 			if n++; n > 1000 {
 				return context.Canceled
 			}
@@ -65,6 +66,6 @@ func FuzzChain(f *testing.F) {
 		})
 		v.Search("대한민국", 0, 10)
 		v.SuggestTitles("대", 5)
-		v.Flat().NumEntries()
+		v.NumEntries()
 	})
 }

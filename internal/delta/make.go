@@ -1,3 +1,8 @@
+// Package delta makes delta archives — only what changed since a base
+// edition, plus the paths removed — and folds a chain back into one full
+// edition (Compact). A delta is an ordinary archive with a manifest "base"
+// and a "removed" section (docs/format.md); edition.View reads a base with
+// its deltas as one edition, and docs/library.md gives the semantics.
 package delta
 
 import (
@@ -9,10 +14,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"ferry/internal/archive"
-	"ferry/internal/htmltext"
+	"ferry/internal/edition"
 	"ferry/internal/key"
 	"ferry/internal/pack"
 	"ferry/internal/search"
@@ -57,7 +61,7 @@ func (c *countWriter) Write(p []byte) (int, error) {
 // target, the targets of any such redirects, and the list of paths of base
 // that next lacks. The delta's manifest is next's, with base set to
 // {channel, edition, id} of base's newest archive.
-func Make(ctx context.Context, base, next *View, out io.Writer, opts Options) (*Summary, error) {
+func Make(ctx context.Context, base, next *edition.View, out io.Writer, opts Options) (*Summary, error) {
 	bm, nm := base.Manifest(), next.Manifest()
 	if bm.Channel != nm.Channel {
 		return nil, fmt.Errorf("delta: base is channel %q, new edition is channel %q", bm.Channel, nm.Channel)
@@ -65,15 +69,15 @@ func Make(ctx context.Context, base, next *View, out io.Writer, opts Options) (*
 	if nm.Edition <= bm.Edition {
 		return nil, fmt.Errorf("delta: new edition %d is not newer than base edition %d", nm.Edition, bm.Edition)
 	}
-	var nextEntries []Entry
-	if err := next.Each(func(e Entry) error { nextEntries = append(nextEntries, e); return ctx.Err() }); err != nil {
+	var nextEntries []archive.Entry
+	if err := next.Each(func(e archive.Entry) error { nextEntries = append(nextEntries, e); return ctx.Err() }); err != nil {
 		return nil, err
 	}
 	sum := &Summary{}
 	// Removed: base paths next lacks (both lists are in path order).
 	var removed []string
 	k := 0
-	err := base.Each(func(e Entry) error {
+	err := base.Each(func(e archive.Entry) error {
 		for k < len(nextEntries) && nextEntries[k].Path < e.Path {
 			k++
 		}
@@ -120,11 +124,11 @@ func Make(ctx context.Context, base, next *View, out io.Writer, opts Options) (*
 			if !include[i] || !e.Redirect {
 				continue
 			}
-			t, err := next.layers[e.Layer].Target(e.Entry)
+			t, err := layerTarget(next, e)
 			if err != nil {
 				return nil, err
 			}
-			if j, ok := index[t.Path]; ok && !include[j] {
+			if j, ok := index[t]; ok && !include[j] {
 				include[j] = true
 				changed = true
 			}
@@ -133,7 +137,7 @@ func Make(ctx context.Context, base, next *View, out io.Writer, opts Options) (*
 	info := infoOf(nm, opts)
 	top := base.Top()
 	info.Base = &archive.BaseRef{Channel: bm.Channel, Edition: bm.Edition, ID: top.ID()}
-	var sel []Entry
+	var sel []archive.Entry
 	for i, e := range nextEntries {
 		if include[i] {
 			sel = append(sel, e)
@@ -144,9 +148,9 @@ func Make(ctx context.Context, base, next *View, out io.Writer, opts Options) (*
 }
 
 // Compact writes the newest edition of v as one full archive.
-func Compact(ctx context.Context, v *View, out io.Writer, opts Options) (*Summary, error) {
-	var all []Entry
-	if err := v.Each(func(e Entry) error { all = append(all, e); return ctx.Err() }); err != nil {
+func Compact(ctx context.Context, v *edition.View, out io.Writer, opts Options) (*Summary, error) {
+	var all []archive.Entry
+	if err := v.Each(func(e archive.Entry) error { all = append(all, e); return ctx.Err() }); err != nil {
 		return nil, err
 	}
 	info := infoOf(v.Manifest(), opts)
@@ -163,7 +167,7 @@ func infoOf(m *archive.Manifest, opts Options) archive.Info {
 }
 
 // write stores entries of v (in path order) and removed paths in a new archive.
-func write(ctx context.Context, v *View, entries []Entry, removed []string, info archive.Info, out io.Writer, opts Options, sum *Summary) (*Summary, error) {
+func write(ctx context.Context, v *edition.View, entries []archive.Entry, removed []string, info archive.Info, out io.Writer, opts Options, sum *Summary) (*Summary, error) {
 	cw := &countWriter{w: out}
 	w, err := archive.NewWriter(cw, opts.Writer)
 	if err != nil {
@@ -180,11 +184,11 @@ func write(ctx context.Context, v *View, entries []Entry, removed []string, info
 		}
 		in := archive.Input{Path: e.Path, MIME: e.MIME, Title: e.Title, Article: e.Article}
 		if e.Redirect {
-			t, err := v.layers[e.Layer].Target(e.Entry)
+			t, err := layerTarget(v, e)
 			if err != nil {
 				return nil, err
 			}
-			in.Redirect = t.Path
+			in.Redirect = t
 			if err := w.Add(in); err != nil {
 				return nil, err
 			}
@@ -192,10 +196,10 @@ func write(ctx context.Context, v *View, entries []Entry, removed []string, info
 		}
 		doc := uint32(w.Docs())
 		if e.Size > 8<<20 {
-			layer, ent := v.layers[e.Layer], e.Entry
+			ent := e
 			in.Size = e.Size
 			in.Open = func() (io.ReadCloser, error) {
-				sr, err := layer.Open(ent)
+				sr, err := v.Open(ent)
 				if err != nil {
 					return nil, err
 				}
@@ -208,13 +212,9 @@ func write(ctx context.Context, v *View, entries []Entry, removed []string, info
 			}
 			in.Data = data
 			if idx != nil && e.Article {
-				title, text := e.Title, string(data)
-				if isHTML(e.MIME) {
-					var t string
-					t, text = htmltext.Extract(data)
-					if title == "" {
-						title = t
-					}
+				title, text := edition.Text(e.MIME, data)
+				if e.Title != "" {
+					title = e.Title
 				}
 				idx.AddAnalyzed(search.Analyze(doc, title, text))
 			}
@@ -243,26 +243,21 @@ func write(ctx context.Context, v *View, entries []Entry, removed []string, info
 	return sum, nil
 }
 
-func isHTML(m string) bool {
-	m = strings.ToLower(m)
-	return strings.HasPrefix(m, "text/html") || strings.HasPrefix(m, "application/xhtml+xml")
-}
-
 // sameEntry reports whether two entries are the same to a reader.
-func sameEntry(av *View, a Entry, bv *View, b Entry) (bool, error) {
+func sameEntry(av *edition.View, a archive.Entry, bv *edition.View, b archive.Entry) (bool, error) {
 	if a.Redirect != b.Redirect || a.Article != b.Article || a.Title != b.Title || a.MIME != b.MIME {
 		return false, nil
 	}
 	if a.Redirect {
-		ta, err := av.layers[a.Layer].Target(a.Entry)
+		ta, err := layerTarget(av, a)
 		if err != nil {
 			return false, err
 		}
-		tb, err := bv.layers[b.Layer].Target(b.Entry)
+		tb, err := layerTarget(bv, b)
 		if err != nil {
 			return false, err
 		}
-		return ta.Path == tb.Path, nil
+		return ta == tb, nil
 	}
 	if a.Size != b.Size {
 		return false, nil
@@ -278,7 +273,21 @@ func sameEntry(av *View, a Entry, bv *View, b Entry) (bool, error) {
 	return ha == hb, nil
 }
 
-func contentHash(v *View, e Entry) ([32]byte, error) {
+// layerTarget is the path a redirect names in its own archive: what a
+// delta stores (the view resolves it across layers when read).
+func layerTarget(v *edition.View, e archive.Entry) (string, error) {
+	l, le, err := v.Layer(e)
+	if err != nil {
+		return "", err
+	}
+	t, err := v.Layers()[l].Target(le)
+	if err != nil {
+		return "", err
+	}
+	return t.Path, nil
+}
+
+func contentHash(v *edition.View, e archive.Entry) ([32]byte, error) {
 	sr, err := v.Open(e)
 	if err != nil {
 		return [32]byte{}, err
@@ -296,7 +305,7 @@ func contentHash(v *View, e Entry) ([32]byte, error) {
 // name (atomically), the delta from base to it instead of the full edition:
 // what `ferry pack --base OLD` does. The full edition is packed to a
 // temporary file beside name and removed afterwards.
-func PackAgainst(ctx context.Context, base *View, name string, opts pack.Options) (*Summary, error) {
+func PackAgainst(ctx context.Context, base *edition.View, name string, opts pack.Options) (*Summary, error) {
 	if opts.Info.Channel == "" {
 		opts.Info.Channel = base.Manifest().Channel
 	}
@@ -316,7 +325,7 @@ func PackAgainst(ctx context.Context, base *View, name string, opts pack.Options
 		return nil, err
 	}
 	defer nr.Close()
-	next, err := NewView(nr)
+	next, err := edition.Of(nr)
 	if err != nil {
 		return nil, err
 	}
@@ -325,12 +334,12 @@ func PackAgainst(ctx context.Context, base *View, name string, opts pack.Options
 
 // MakeFile is Make into the file at name, written atomically (temporary
 // file, sync, rename): a failure never leaves a half file.
-func MakeFile(ctx context.Context, base, next *View, name string, opts Options) (*Summary, error) {
+func MakeFile(ctx context.Context, base, next *edition.View, name string, opts Options) (*Summary, error) {
 	return toFile(name, func(w io.Writer) (*Summary, error) { return Make(ctx, base, next, w, opts) })
 }
 
 // CompactFile is Compact into the file at name, written atomically.
-func CompactFile(ctx context.Context, v *View, name string, opts Options) (*Summary, error) {
+func CompactFile(ctx context.Context, v *edition.View, name string, opts Options) (*Summary, error) {
 	return toFile(name, func(w io.Writer) (*Summary, error) { return Compact(ctx, v, w, opts) })
 }
 

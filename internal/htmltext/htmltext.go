@@ -228,3 +228,11 @@ func voidElement(a atom.Atom) bool {
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' }
+
+// IsHTML reports whether a MIME type (parameters allowed, any case) is an
+// HTML page: text/html or application/xhtml+xml.
+func IsHTML(mime string) bool {
+	m, _, _ := strings.Cut(mime, ";")
+	m = strings.ToLower(strings.TrimSpace(m))
+	return m == "text/html" || m == "application/xhtml+xml"
+}

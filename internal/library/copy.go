@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"ferry/internal/archive"
+	"ferry/internal/edition"
 	"ferry/internal/progress"
 )
 
@@ -195,7 +196,7 @@ func verifyCopy(ctx context.Context, path, id string, size int64, prog progress.
 	if r.ID() != id || r.Size() != size {
 		return fmt.Errorf("%w: it is archive %s, expected %s", ErrCopy, r.ID(), id)
 	}
-	if err := r.Verify(ctx, prog); err != nil {
+	if err := edition.Verify(ctx, r, prog); err != nil {
 		return fmt.Errorf("%w: %w", ErrCopy, err)
 	}
 	return nil

@@ -14,6 +14,7 @@ import (
 
 	"ferry/internal/archive"
 	"ferry/internal/delta"
+	"ferry/internal/edition"
 	"ferry/internal/key"
 	"ferry/internal/pack"
 	"ferry/internal/source/folder"
@@ -77,11 +78,11 @@ func deltaFile(t testing.TB, dir string, next string, k *key.Secret, base ...str
 	for _, b := range base {
 		layers = append(layers, openFile(t, b))
 	}
-	bv, err := delta.NewView(layers...)
+	bv, err := edition.Open(layers...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	nv, err := delta.NewView(openFile(t, next))
+	nv, err := edition.Open(openFile(t, next))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,7 @@ import (
 	"sort"
 
 	"ferry/internal/archive"
-	"ferry/internal/delta"
+	"ferry/internal/edition"
 	"ferry/internal/key"
 )
 
@@ -33,10 +33,7 @@ type Channel struct {
 	Reason       string // why it is untrusted or not served
 	// View presents the newest edition (base + deltas); nil when the
 	// channel is untrusted (without AllowUntrusted) or broken (Err).
-	View *delta.View
-	// Reader is View with the method set of *archive.Reader (entries
-	// indexed in the merged listing), for code written for one archive.
-	Reader *delta.Flat
+	View *edition.View
 	// Chain are the records of the served archives, full edition first.
 	Chain []Record
 	Err   error
@@ -167,9 +164,8 @@ func Open(dir string, opts OpenOptions) (*Opened, error) {
 		if !ch.Trusted {
 			ch.TrustCommand = trustCommand(dir, top.signers)
 		}
-		ch.View, ch.Err = delta.NewView(layers...)
+		ch.View, ch.Err = edition.Open(layers...)
 		if ch.View != nil {
-			ch.Reader = ch.View.Flat()
 			m := ch.View.Manifest()
 			ch.Title, ch.Edition = m.Title, m.Edition
 			if cs := l.State.Channels[name]; cs != nil && cs.Highest > ch.Edition && ch.Reason == "" {

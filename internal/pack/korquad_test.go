@@ -61,7 +61,7 @@ func TestKorQuADSearch(t *testing.T) {
 	set, r, _, _ := packKorQuAD(t)
 	var top1, top3 int
 	for _, q := range set.Questions {
-		hits, _, err := r.Search(q.Text, 0, 3)
+		hits, _, err := packtest.View(t, r).Search(q.Text, 0, 3)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,7 +82,7 @@ func TestKorQuADSearch(t *testing.T) {
 		t.Errorf("top-3 hit rate %.3f below the 0.90 goal", float64(top3)/n)
 	}
 	for _, q := range []struct{ query, want string }{{"금강산의 높이", "A/금강산"}} {
-		hits, _, err := r.Search(q.query, 0, 1)
+		hits, _, err := packtest.View(t, r).Search(q.query, 0, 1)
 		if err != nil || len(hits) == 0 || hits[0].Path != q.want {
 			t.Errorf("%q: %+v %v, want %s first", q.query, hits, err, q.want)
 		}

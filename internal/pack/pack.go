@@ -370,7 +370,7 @@ func prepare(j *job, index bool, transform func(*source.Entry, []byte) ([]byte, 
 		in.MIME = "application/octet-stream"
 	}
 	var an *search.Analyzed
-	if isHTML(in.MIME) {
+	if htmltext.IsHTML(in.MIME) {
 		title, text := htmltext.Extract(data)
 		if in.Title == "" {
 			in.Title = title
@@ -385,11 +385,6 @@ func prepare(j *job, index bool, transform func(*source.Entry, []byte) ([]byte, 
 		an = search.Analyze(j.seq, in.Title, string(data))
 	}
 	return result{in: in, an: an}
-}
-
-func isHTML(m string) bool {
-	m = strings.ToLower(m)
-	return strings.HasPrefix(m, "text/html") || strings.HasPrefix(m, "application/xhtml+xml")
 }
 
 func join(prefix, p string) string {

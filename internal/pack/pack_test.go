@@ -118,7 +118,7 @@ func TestRayCharlesTitlesAndSearch(t *testing.T) {
 			t.Errorf("%s: article=%v title %q, want %q", a.Path, e.Article, e.Title, a.Title)
 		}
 	}
-	hits, total, err := r.Search("Georgia on My Mind", 0, 3)
+	hits, total, err := packtest.View(t, r).Search("Georgia on My Mind", 0, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func TestMarkdownAndFilters(t *testing.T) {
 	if r.Manifest().MainPage != "index.html" {
 		t.Fatalf("main page %q", r.Manifest().MainPage)
 	}
-	hits, _, err := r.Search("bee", 0, 5)
+	hits, _, err := packtest.View(t, r).Search("bee", 0, 5)
 	if err != nil || len(hits) != 1 || hits[0].Path != "b.html" {
 		t.Fatalf("search: %+v %v", hits, err)
 	}

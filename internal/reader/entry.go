@@ -3,6 +3,7 @@ package reader
 import (
 	"bytes"
 	"errors"
+	"ferry/internal/htmltext"
 	"html/template"
 	"io"
 	"net/http"
@@ -30,19 +31,19 @@ type libInfo struct {
 
 func (l *lib) info() libInfo {
 	in := libInfo{Name: l.Name, Path: l.Path, Err: l.Err}
-	if l.Reader == nil {
+	if l.Edition == nil {
 		if in.Err == nil {
 			in.Err = errors.New("not opened")
 		}
 		return in
 	}
-	m := l.Reader.Manifest()
+	m := l.Edition.Manifest()
 	in.Title, in.Description, in.Languages = m.Title, m.Description, m.Languages
 	if in.Title == "" {
 		in.Title = m.Channel
 	}
-	in.Edition, in.Created, in.Size, in.Articles = m.Edition, m.Created, l.Reader.Size(), m.Counts.Articles
-	for _, k := range l.Reader.Signers() {
+	in.Edition, in.Created, in.Size, in.Articles = m.Edition, m.Created, l.Edition.Size(), m.Counts.Articles
+	for _, k := range l.Edition.Signers() {
 		in.Keys = append(in.Keys, k.Fingerprint())
 	}
 	switch {
@@ -72,7 +73,7 @@ func (h *Handler) libFor(w http.ResponseWriter, r *http.Request, name string) *l
 	if l == nil && len(name) == 64 {
 		// Links may also name an archive by its ID, which survives renaming.
 		for _, x := range h.libs {
-			if x.Reader != nil && x.Reader.ID() == name {
+			if x.Edition != nil && x.Edition.ID() == name {
 				l = x
 			}
 		}
@@ -81,7 +82,7 @@ func (h *Handler) libFor(w http.ResponseWriter, r *http.Request, name string) *l
 		h.errorPage(w, r, http.StatusNotFound, "noLib", "notFoundHelp", name)
 		return nil
 	}
-	if l.Reader == nil {
+	if l.Edition == nil {
 		h.errorPage(w, r, http.StatusServiceUnavailable, "broken", "brokenHelp", l.Path+": "+errText(l.Err))
 		return nil
 	}
@@ -110,8 +111,8 @@ func (h *Handler) entry(w http.ResponseWriter, r *http.Request) {
 	}
 	p := r.PathValue("path")
 	if p == "" || strings.HasSuffix(p, "/") {
-		if p == "" && l.Reader.Manifest().MainPage != "" {
-			http.Redirect(w, r, entryURL(l.Name, l.Reader.Manifest().MainPage)+keepQuery(r), http.StatusFound)
+		if p == "" && l.Edition.Manifest().MainPage != "" {
+			http.Redirect(w, r, entryURL(l.Name, l.Edition.Manifest().MainPage)+keepQuery(r), http.StatusFound)
 			return
 		}
 		if p == "" {
@@ -120,13 +121,13 @@ func (h *Handler) entry(w http.ResponseWriter, r *http.Request) {
 		}
 		p += "index.html"
 	}
-	e, err := l.Reader.Lookup(p)
+	e, err := l.Edition.Lookup(p)
 	if err != nil {
 		h.readError(w, r, l, p, err)
 		return
 	}
 	if e.Redirect {
-		t, err := l.Reader.Resolve(e)
+		t, err := l.Edition.Resolve(e)
 		if err != nil {
 			h.readError(w, r, l, p, err)
 			return
@@ -154,8 +155,8 @@ func (h *Handler) serveEntry(w http.ResponseWriter, r *http.Request, l *lib, e a
 		ctype = "application/octet-stream"
 	}
 	w.Header().Set("Content-Type", ctype)
-	if isHTML(ctype) && e.Size <= maxInject {
-		b, err := l.Reader.ReadAll(e)
+	if htmltext.IsHTML(ctype) && e.Size <= maxInject {
+		b, err := l.Edition.ReadAll(e)
 		if err != nil {
 			h.readError(w, r, l, e.Path, err)
 			return
@@ -179,7 +180,7 @@ func (h *Handler) serveEntry(w http.ResponseWriter, r *http.Request, l *lib, e a
 	if e.Size <= maxWhole {
 		// Small entries are read (and so verified) whole before the
 		// status line goes out, so damage gets a proper error page.
-		b, err := l.Reader.ReadAll(e)
+		b, err := l.Edition.ReadAll(e)
 		if err != nil {
 			h.readError(w, r, l, e.Path, err)
 			return
@@ -189,7 +190,7 @@ func (h *Handler) serveEntry(w http.ResponseWriter, r *http.Request, l *lib, e a
 		// Big media stream chunk by chunk; damage in a chunk that is not
 		// the first or last cuts the response short (nothing unverified
 		// is ever sent).
-		sec, err := l.Reader.Open(e)
+		sec, err := l.Edition.Open(e)
 		if err == nil {
 			var one [1]byte
 			if _, err = sec.ReadAt(one[:], 0); err == nil {
@@ -204,13 +205,8 @@ func (h *Handler) serveEntry(w http.ResponseWriter, r *http.Request, l *lib, e a
 	}
 	// The ETag lets a browser's Range requests (media seeking) check they
 	// still read the same entry; nothing is cached (no-store).
-	w.Header().Set("ETag", `"`+l.Reader.ID()[:16]+"-"+strconv.Itoa(e.Index)+`"`)
+	w.Header().Set("ETag", `"`+l.Edition.ID()[:16]+"-"+strconv.Itoa(e.Index)+`"`)
 	http.ServeContent(w, r, path.Base(e.Path), time.Time{}, content)
-}
-
-func isHTML(ctype string) bool {
-	c := strings.ToLower(ctype)
-	return strings.HasPrefix(c, "text/html") || strings.HasPrefix(c, "application/xhtml+xml")
 }
 
 // barHTML renders the ferry bar, its style and script for an archive page.
@@ -451,14 +447,14 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	p := h.newPage(r, info.Title)
 	p.In = l.Name
 	cur := atoiRange(r.URL.Query().Get("p"), 1, 1<<20)
-	n := l.Reader.NumEntries()
+	n := l.Edition.NumEntries()
 	d := listData{Name: l.Name, Title: info.Title}
 	// Articles are a subset of entries; walk entries from the page's start.
 	// Pages are counted in entries, which bounds the work per request.
 	start := (cur - 1) * listPerPage * 4
 	i := start
 	for ; i < n && len(d.Items) < listPerPage && i < start+listPerPage*4; i++ {
-		e, err := l.Reader.EntryAt(i)
+		e, err := l.Edition.EntryAt(i)
 		if err != nil {
 			h.readError(w, r, l, "#"+strconv.Itoa(i), err)
 			return
@@ -492,7 +488,7 @@ func (h *Handler) random(w http.ResponseWriter, r *http.Request) {
 		}
 	} else {
 		for _, l := range h.libs {
-			if l.Reader != nil && l.Reader.Manifest().Counts.Articles > 0 {
+			if l.Edition != nil && l.Edition.Manifest().Counts.Articles > 0 {
 				cands = append(cands, l)
 			}
 		}
@@ -502,7 +498,7 @@ func (h *Handler) random(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l := cands[randN(len(cands))]
-	e, err := l.Reader.RandomArticle()
+	e, err := l.Edition.RandomArticle()
 	if err != nil {
 		h.readError(w, r, l, "", err)
 		return

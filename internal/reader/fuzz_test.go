@@ -5,7 +5,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"unicode/utf8"
 )
 
 // FuzzHandler sends arbitrary paths, queries and headers to the handler:
@@ -40,30 +39,6 @@ func FuzzHandler(f *testing.F) {
 		}
 		if w.Code >= 500 && w.Code != http.StatusServiceUnavailable {
 			t.Fatalf("%q: status %d: %s", target, w.Code, w.Body.String())
-		}
-	})
-}
-
-// FuzzSnippet cuts snippets from arbitrary article text (text comes from
-// archives, which may be hostile): no panic, marked words come from the
-// text, and the snippet stays near its length limit.
-func FuzzSnippet(f *testing.F) {
-	f.Add("Two cards went by radio.", "card", 40)
-	f.Add("라지오를 듣고 라지오로 보냅니다", "라지오", 10)
-	f.Add("\xff\xfe broken \u0301 marks", "marks", 3)
-	f.Fuzz(func(t *testing.T, text, query string, max int) {
-		if max < 1 || max > 1000 || len(text) > 1<<16 {
-			return
-		}
-		n := 0
-		for _, fr := range snippet(text, queryTerms(query), max) {
-			if fr.Match && (fr.Text == "" || !strings.Contains(text, fr.Text)) {
-				t.Fatalf("marked %q is not in the text", fr.Text)
-			}
-			n += utf8.RuneCountInString(fr.Text)
-		}
-		if n > max+4 {
-			t.Fatalf("snippet of %d runes for max %d", n, max)
 		}
 	})
 }

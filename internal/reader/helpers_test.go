@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"ferry/internal/archive"
+	"ferry/internal/edition"
 	"ferry/internal/key"
 	"ferry/internal/pack"
 	"ferry/internal/sample"
@@ -68,7 +69,11 @@ func openBytes(tb testing.TB, name string, b []byte) Library {
 	if err != nil {
 		return Library{Name: name, Path: name + ".ferry", Err: err}
 	}
-	return Library{Name: name, Path: name + ".ferry", Reader: r}
+	v, err := edition.Of(r)
+	if err != nil {
+		return Library{Name: name, Path: name + ".ferry", Err: err}
+	}
+	return Library{Name: name, Path: name + ".ferry", Edition: v}
 }
 
 // testLibs returns the sample, the UDHR in six languages, 129 English

@@ -3,62 +3,41 @@ package reader
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"ferry/internal/archive"
-	"ferry/internal/key"
+	"ferry/internal/edition"
 	"ferry/internal/sample"
 )
 
-// Library is one archive the handler serves, or one that failed to open
-// (Err set, Reader nil): the reader is then told which file is broken and
-// why, while every other archive keeps working.
+// Library is one edition the handler serves, or one that failed to open
+// (Err set, Edition nil): the reader is then told which archive is broken
+// and why, while every other one keeps working.
 type Library struct {
 	// Name is the short name in URLs (/a/NAME/...); New makes names unique
 	// and URL-safe.
 	Name string
-	// Path is where the archive came from, shown on error pages.
-	Path   string
-	Reader Archive
-	Err    error
+	// Path is where the archive came from (never shown to a reader).
+	Path    string
+	Edition edition.Edition
+	Err     error
 	// Sample marks the built-in sample library.
 	Sample bool
-}
 
-// Archive is what the reader serves: one archive (*archive.Reader), or a
-// library channel's base edition with its deltas applied.
-type Archive interface {
-	Manifest() *archive.Manifest
-	ID() string
-	Size() int64
-	Signers() []key.Public
-	SignedBy(key.Public) bool
-	NumEntries() int
-	EntryAt(i int) (archive.Entry, error)
-	Lookup(path string) (archive.Entry, error)
-	Resolve(e archive.Entry) (archive.Entry, error)
-	Open(e archive.Entry) (*io.SectionReader, error)
-	ReadAll(e archive.Entry) ([]byte, error)
-	Text(e archive.Entry) (title, text string, err error)
-	Search(query string, offset, limit int) ([]archive.Hit, int, error)
-	SuggestTitles(prefix string, n int) ([]archive.Entry, error)
-	RandomArticle() (archive.Entry, error)
-	Close() error
+	close func() error // the archive files OpenPaths opened
 }
-
-var _ Archive = (*archive.Reader)(nil)
 
 // Sample returns the built-in sample library.
 func Sample() Library {
+	l := Library{Name: sample.Name, Path: "(built in)", Sample: true}
 	r, err := sample.Open()
-	l := Library{Name: sample.Name, Path: "(built in)", Err: err, Sample: true}
 	if err == nil {
-		l.Reader = r
+		l.Edition, err = edition.Of(r)
 	}
+	l.Err = err
 	return l
 }
 
@@ -88,8 +67,11 @@ func OpenPaths(paths []string) ([]Library, error) {
 			lib := Library{Name: strings.TrimSuffix(filepath.Base(f), filepath.Ext(f)), Path: f}
 			if r, err := archive.OpenFile(f); err != nil {
 				lib.Err = err
+			} else if lib.Edition, lib.Err = edition.Of(r); lib.Err != nil {
+				lib.Edition = nil
+				r.Close()
 			} else {
-				lib.Reader = r
+				lib.close = r.Close
 			}
 			libs = append(libs, lib)
 		}
@@ -101,8 +83,8 @@ func OpenPaths(paths []string) ([]Library, error) {
 func Close(libs []Library) error {
 	var errs []error
 	for _, l := range libs {
-		if l.Reader != nil && !l.Sample {
-			errs = append(errs, l.Reader.Close())
+		if l.close != nil {
+			errs = append(errs, l.close())
 		}
 	}
 	return errors.Join(errs...)

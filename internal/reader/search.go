@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"ferry/internal/archive"
+	"ferry/internal/search"
 )
 
 func randN(n int) int { return rand.IntN(n) }
@@ -70,7 +71,7 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 	p.Query, p.In = q, in
 	d := searchData{}
 	for _, l := range h.libs {
-		if l.Reader != nil {
+		if l.Edition != nil {
 			d.Libs = append(d.Libs, l.info())
 		}
 	}
@@ -88,10 +89,10 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 	total := 0
 	var all []hitView
 	for _, l := range libs {
-		if l.Reader == nil {
+		if l.Edition == nil {
 			continue
 		}
-		hits, n, err := l.Reader.Search(q, 0, want)
+		hits, n, err := l.Edition.Search(q, 0, want)
 		if err != nil {
 			if !errors.Is(err, archive.ErrNoIndex) {
 				d.Notes = append(d.Notes, l.Name+": "+err.Error())
@@ -115,13 +116,13 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 	} else {
 		all = nil
 	}
-	m := newMatcher(queryTerms(q))
+	m := search.NewMatcher(q)
 	for i := range all {
 		hv := &all[i]
 		if hv.Title == "" {
 			hv.Title = hv.Path
 		}
-		hv.Snippet = snippetHTML(h.texts.snippet(hv.lib, hv.entry, m, snippetRunes))
+		hv.Snippet = snippetHTML(h.texts.snippet(hv.lib, hv.entry, m, search.SnippetRunes))
 	}
 	d.Results = resultsHTML(all)
 	if total == 0 {
@@ -172,17 +173,17 @@ func (h *Handler) titleMatches(p *page, libs []*lib, q string, n int) []titleVie
 	var out []titleView
 	seen := map[string]bool{}
 	for _, l := range libs {
-		if l.Reader == nil || len(out) >= n {
+		if l.Edition == nil || len(out) >= n {
 			continue
 		}
-		es, err := l.Reader.SuggestTitles(q, n-len(out))
+		es, err := l.Edition.SuggestTitles(q, n-len(out))
 		if err != nil {
 			continue
 		}
 		title := l.info().Title
 		for _, e := range es {
 			if e.Redirect {
-				t, err := l.Reader.Resolve(e)
+				t, err := l.Edition.Resolve(e)
 				if err != nil {
 					continue
 				}

@@ -76,16 +76,16 @@ func New(libs []Library, opts Options) *Handler {
 		l.Name = name
 		if l.Err != nil {
 			// A failed open may still carry a typed nil *archive.Reader.
-			l.Reader = nil
+			l.Edition = nil
 		}
 		x := &lib{Library: l}
-		if l.Reader != nil {
+		if l.Edition != nil {
 			for _, k := range opts.Trusted {
-				if l.Reader.SignedBy(k) {
+				if l.Edition.SignedBy(k) {
 					x.trusted = true
 				}
 			}
-			x.sample = l.Reader.SignedBy(samplePub)
+			x.sample = l.Edition.SignedBy(samplePub)
 		}
 		h.libs = append(h.libs, x)
 		h.byName[name] = x

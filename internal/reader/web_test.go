@@ -4,16 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
-	"errors"
 	"io"
-	"iter"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
 
-	"ferry/internal/htmltext"
 	"ferry/internal/sample"
 	"ferry/internal/search"
 )
@@ -200,28 +197,6 @@ func TestSearchPagination(t *testing.T) {
 	}
 }
 
-func TestSnippet(t *testing.T) {
-	text := strings.Repeat("filler words here. ", 30) + "Two cards went by radio. " + strings.Repeat("more text ", 40)
-	frags := snippet(text, queryTerms("card"), 120)
-	var marked []string
-	n := 0
-	for _, f := range frags {
-		if f.Match {
-			marked = append(marked, f.Text)
-		}
-		n += len([]rune(f.Text))
-	}
-	if len(marked) != 1 || marked[0] != "cards" {
-		t.Errorf("marked %q", marked)
-	}
-	if n > 130 || frags[0].Text != "… " {
-		t.Errorf("snippet of %d runes, starts %q", n, frags[0].Text)
-	}
-	if f := snippet("", queryTerms("x"), 100); len(f) != 0 {
-		t.Errorf("empty text: %v", f)
-	}
-}
-
 func TestBrokenArchives(t *testing.T) {
 	good := sample.Bytes()
 	// A truncated copy cannot be opened at all.
@@ -351,54 +326,8 @@ func TestBarInOtherPages(t *testing.T) {
 func TestLibraryByID(t *testing.T) {
 	lib := Sample()
 	h := New([]Library{lib}, Options{})
-	if w := do(h, "GET", "/a/"+lib.Reader.ID()+"/ko/index.html"); w.Code != 200 {
+	if w := do(h, "GET", "/a/"+lib.Edition.ID()+"/ko/index.html"); w.Code != 200 {
 		t.Errorf("by ID: %d", w.Code)
-	}
-}
-
-// TestSnippetFilter checks that the matcher's quick pre-test never hides a
-// match the analyzer finds: every query made of a word of the real UDHR
-// texts in Korean and English and of the Ray Charles article, against every
-// word near it, plus words the pre-test must pass to the analyzer.
-func TestSnippetFilter(t *testing.T) {
-	libs := testLibs(t)
-	var words []string
-	for _, lp := range []struct {
-		lib  int
-		path string
-	}{{1, "kor.html"}, {1, "eng.html"}, {2, "A/Ray_Charles"}} {
-		e, err := libs[lp.lib].Reader.Lookup(lp.path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, text, err := libs[lp.lib].Reader.Text(e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ws := strings.FieldsFunc(text, func(r rune) bool { return !wordRune(r) })
-		words = append(words, ws[:min(len(ws), 300)]...)
-	}
-	// Mixed scripts, full-width forms, decomposed Hangul (conjoining jamo).
-	words = append(words, "Ray의", "1950년", "ＲＡＹ", "\u1112\u1161\u11ab\u1100\u116e\u11a8", "iPhone", "DYING", "대통령이",
-		"İstanbul", "İzmir", "۱۹۹۰", "١٩٥٠", "\u212Aelvin")
-	queries := append([]string{"ray", "한국", "phone", "die", "통령", "istanbul", "izmir", "1990", "1950", "kelvin"}, words...)
-	checked := 0
-	for _, q := range queries {
-		m := newMatcher(queryTerms(q))
-		if !m.filter {
-			continue
-		}
-		for _, w := range words {
-			if m.exact([]byte(w)) {
-				checked++
-				if !m.mayMatch([]byte(w)) {
-					t.Errorf("query %q: pre-test drops %q (terms %v)", q, w, search.Terms(w))
-				}
-			}
-		}
-	}
-	if checked < 500 {
-		t.Errorf("only %d matching pairs checked", checked)
 	}
 }
 
@@ -407,7 +336,7 @@ func TestSnippetFilter(t *testing.T) {
 func TestResultsHTMLEscapes(t *testing.T) {
 	evil := `<script>alert("x")</script>&'`
 	out := string(resultsHTML([]hitView{{Title: evil, Path: evil, URL: `/a/x/"><script>`, LibTitle: evil,
-		Snippet: snippetHTML([]fragment{{Text: evil}, {Text: evil, Match: true}})}}))
+		Snippet: snippetHTML([]search.Fragment{{Text: evil}, {Text: evil, Match: true}})}}))
 	if strings.Contains(out, "<script") || strings.Contains(out, `">"`) {
 		t.Fatalf("unescaped value in %s", out)
 	}
@@ -416,48 +345,6 @@ func TestResultsHTMLEscapes(t *testing.T) {
 	}
 	if !strings.Contains(out, "<mark>&lt;script&gt;") {
 		t.Errorf("match not marked: %s", out)
-	}
-}
-
-// TestSnippetRereadFails cuts a snippet from held text whose page can no
-// longer be read (a card pulled out): no panic, the held text is used.
-func TestSnippetRereadFails(t *testing.T) {
-	held := []byte(strings.Repeat("filler words ", 46) + "needle")
-	for _, open := range []func() (iter.Seq[string], error){
-		func() (iter.Seq[string], error) { return nil, errors.New("card removed") },
-		func() (iter.Seq[string], error) { return func(func(string) bool) {}, nil }, // reads back empty
-	} {
-		s := newTextStream(open, "", held, false)
-		frags := s.snippet(newMatcher(queryTerms("needle")), 100)
-		s.close()
-		var marked []string
-		for _, f := range frags {
-			if f.Match {
-				marked = append(marked, f.Text)
-			}
-		}
-		if len(marked) != 1 || marked[0] != "needle" {
-			t.Errorf("marked %q", marked)
-		}
-	}
-}
-
-// TestSnippetLongPage reads a page of one huge paragraph without a match:
-// the stream stops after maxStreamText, the snippet ends with " …", and
-// the text is too long to be kept.
-func TestSnippetLongPage(t *testing.T) {
-	page := "<p>" + strings.Repeat("lorem ipsum dolor ", 200000) + "</p>"
-	s := newTextStream(func() (iter.Seq[string], error) { return htmltext.Pieces([]byte(page)), nil }, "", nil, false)
-	frags := s.snippet(newMatcher(queryTerms("absent")), 100)
-	s.close()
-	if len(s.buf) > maxStreamText {
-		t.Errorf("read %d bytes of text, limit %d", len(s.buf), maxStreamText)
-	}
-	if len(frags) == 0 || frags[len(frags)-1].Text != " …" {
-		t.Errorf("snippet %v", frags)
-	}
-	if !s.truncated {
-		t.Error("not marked truncated")
 	}
 }
 

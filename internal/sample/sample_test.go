@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"ferry/internal/archive"
+	"ferry/internal/testkit/packtest"
 )
 
 // TestEmbeddedArchive checks the embedded archive is whole, signed by the
@@ -84,7 +85,7 @@ func TestPages(t *testing.T) {
 		}
 	}
 	for _, q := range []string{"라지오", "인터네트", "seal", "Article 19"} {
-		hits, total, err := r.Search(q, 0, 5)
+		hits, total, err := packtest.View(t, r).Search(q, 0, 5)
 		if err != nil {
 			t.Fatalf("search %q: %v", q, err)
 		}

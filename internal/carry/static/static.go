@@ -20,16 +20,6 @@ import (
 	"ferry/internal/htmltext"
 )
 
-// Archive is what Export reads; *archive.Reader and a library's view of a
-// channel (base edition plus deltas) provide it.
-type Archive interface {
-	Manifest() *archive.Manifest
-	NumEntries() int
-	EntryAt(i int) (archive.Entry, error)
-	Target(e archive.Entry) (archive.Entry, error)
-	ReadAll(e archive.Entry) ([]byte, error)
-}
-
 // Options tune Export.
 type Options struct {
 	// NoSearch leaves out the JavaScript search and its index.
@@ -56,7 +46,7 @@ type exporter struct {
 // Export writes archives into dir, which must be empty or absent: an
 // index page, and for each archive a folder with every entry as a file,
 // its title index pages and (unless NoSearch) its search.
-func Export(dir string, archives []Archive, opts Options) (*Summary, error) {
+func Export(dir string, archives []archive.Contents, opts Options) (*Summary, error) {
 	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
 		return nil, fmt.Errorf("%w: %s (choose a new folder)", ErrExists, dir)
 	}
@@ -124,7 +114,7 @@ type doc struct {
 	title, file string
 }
 
-func (x *exporter) exportArchive(a Archive, slug string, done *int64, total int64) (indexItem, error) {
+func (x *exporter) exportArchive(a archive.Contents, slug string, done *int64, total int64) (indexItem, error) {
 	m := a.Manifest()
 	n := a.NumEntries()
 	files := make([]string, n)

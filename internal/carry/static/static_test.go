@@ -37,7 +37,7 @@ func exportTest(t *testing.T) (string, []*archive.Reader) {
 		open(t, "html/wikibooks_en", archive.Info{Channel: "wikibooks", Title: "Wikibooks", MainPage: "Wikibooks.html"}),
 	}
 	dir := filepath.Join(t.TempDir(), "card")
-	var as []Archive
+	var as []archive.Contents
 	for _, r := range rs {
 		as = append(as, r)
 	}

@@ -8,6 +8,7 @@ package folder
 import (
 	"bytes"
 	"context"
+	"ferry/internal/htmltext"
 	"fmt"
 	"io"
 	"io/fs"
@@ -103,7 +104,7 @@ func (s *Source) Walk(ctx context.Context, fn func(source.Entry) error) error {
 		if err != nil {
 			return err
 		}
-		e.Article = isHTML(e.MIME)
+		e.Article = htmltext.IsHTML(e.MIME)
 		return fn(e)
 	})
 }
@@ -111,10 +112,6 @@ func (s *Source) Walk(ctx context.Context, fn func(source.Entry) error) error {
 func isMarkdown(p string) bool {
 	ext := strings.ToLower(path.Ext(p))
 	return ext == ".md" || ext == ".markdown"
-}
-
-func isHTML(m string) bool {
-	return strings.HasPrefix(m, "text/html") || strings.HasPrefix(m, "application/xhtml+xml")
 }
 
 var extraTypes = map[string]string{

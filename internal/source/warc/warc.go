@@ -23,6 +23,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"ferry/internal/htmltext"
 	"fmt"
 	"io"
 	"mime"
@@ -349,7 +350,7 @@ func (s *Source) scan() error {
 	// Main page: the first HTML page captured with status 200.
 	first := -1
 	for _, c := range caps {
-		if w := s.chosen[c.path]; w != nil && w.status == http.StatusOK && isHTML(w.mime) && (first < 0 || c.order < first) {
+		if w := s.chosen[c.path]; w != nil && w.status == http.StatusOK && htmltext.IsHTML(w.mime) && (first < 0 || c.order < first) {
 			first = c.order
 			s.meta.MainPage = c.path
 			s.mainURI = c.uri
@@ -547,11 +548,6 @@ func parseDate(s string) time.Time {
 	return time.Time{}
 }
 
-func isHTML(mt string) bool {
-	base, _, _ := mime.ParseMediaType(mt)
-	return base == "text/html" || base == "application/xhtml+xml"
-}
-
 func isCSS(mt string) bool {
 	base, _, _ := mime.ParseMediaType(mt)
 	return base == "text/css"
@@ -697,13 +693,13 @@ func (s *Source) entry(c *capture) (source.Entry, error) {
 		mt = "application/octet-stream"
 	}
 	e := source.Entry{Path: c.path, MIME: mt, Size: -1}
-	if isHTML(mt) || isCSS(mt) {
+	if htmltext.IsHTML(mt) || isCSS(mt) {
 		out, title, ok, err := s.render(c, mt)
 		if err != nil {
 			return e, err
 		}
 		if ok {
-			if isHTML(mt) {
+			if htmltext.IsHTML(mt) {
 				e.MIME = "text/html; charset=utf-8"
 				e.Article = true
 				e.Title = title
@@ -729,7 +725,7 @@ func (s *Source) entry(c *capture) (source.Entry, error) {
 			}
 			return e, nil
 		}
-		e.Article = isHTML(mt)
+		e.Article = htmltext.IsHTML(mt)
 	}
 	if !c.chunked && c.encoding == "" {
 		e.Size = c.length

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"ferry/internal/htmltext"
 	"fmt"
 	"io"
 	"io/fs"
@@ -161,7 +162,7 @@ func (s *Source) PathOf(e *Entry) (string, bool) {
 // HTML entry in A/; new layout, an HTML entry listed as a front article in
 // X/listing/titleOrdered/v1, or any HTML entry when that listing is absent.
 func (s *Source) isArticle(e *Entry, mime string) bool {
-	if !isHTML(mime) {
+	if !htmltext.IsHTML(mime) {
 		return false
 	}
 	if !s.a.hdr.NewNamespaces() {
@@ -171,12 +172,6 @@ func (s *Source) isArticle(e *Entry, mime string) bool {
 		return true
 	}
 	return s.front[e.Index/64]&(1<<(e.Index%64)) != 0
-}
-
-func isHTML(mime string) bool {
-	m, _, _ := strings.Cut(mime, ";")
-	m = strings.TrimSpace(strings.ToLower(m))
-	return m == "text/html" || m == "application/xhtml+xml"
 }
 
 // walkBatch is how many path pointers Walk reads at a time.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"ferry/internal/archive"
+	"ferry/internal/edition"
 	"ferry/internal/key"
 	"ferry/internal/pack"
 	"ferry/internal/source/folder"
@@ -41,4 +42,15 @@ func Sources(tb testing.TB, info archive.Info, srcs ...pack.Source) ([]byte, *ke
 		tb.Fatal(err)
 	}
 	return buf.Bytes(), k
+}
+
+// View returns the edition of one full archive, failing the test if it is
+// a delta.
+func View(tb testing.TB, r *archive.Reader) *edition.View {
+	tb.Helper()
+	v, err := edition.Of(r)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return v
 }

@@ -5,20 +5,18 @@ import (
 	"context"
 	"testing"
 
-	"ferry/internal/carry/static"
 	"ferry/internal/key"
 )
 
-// Flat serves where one archive is expected (the static export's input).
-var _ static.Archive = (*Flat)(nil)
-
-func TestFlatMatchesFullEdition(t *testing.T) {
+// TestViewMatchesFullEdition reads base + delta through edition.View entry
+// by entry, index by index, against the full edition.
+func TestViewMatchesFullEdition(t *testing.T) {
 	base, next, _, k := korquadArchives(t)
 	var out bytes.Buffer
 	if _, err := Make(context.Background(), view(t, base), view(t, next), &out, Options{Signers: []*key.Secret{k}}); err != nil {
 		t.Fatal(err)
 	}
-	f := view(t, base, open(t, out.Bytes())).Flat()
+	f := view(t, base, open(t, out.Bytes()))
 	if f.NumEntries() != next.NumEntries() {
 		t.Fatalf("%d entries, full edition %d", f.NumEntries(), next.NumEntries())
 	}
