@@ -36,6 +36,7 @@ func conformance(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Delete", testDelete},
 		{"InvalidKeys", testInvalidKeys},
 		{"RaceCreate", testRaceCreate},
+		{"RaceCreateLarge", testRaceCreateLarge},
 		{"RaceIndex", testRaceIndex},
 	}
 	for _, tc := range tests {
@@ -401,8 +402,13 @@ func testInvalidKeys(t *testing.T, s store.Store) {
 
 // testRaceCreate: 4 writers create one key at once; exactly one wins and its
 // bytes are what is stored.
-func testRaceCreate(t *testing.T, s store.Store) {
-	for round := range 3 {
+func testRaceCreate(t *testing.T, s store.Store) { raceCreate(t, s, 3, 1000) }
+
+// testRaceCreateLarge races multipart uploads on S3 (6 MiB, part size 5 MiB).
+func testRaceCreateLarge(t *testing.T, s store.Store) { raceCreate(t, s, 1, 6<<20/9) }
+
+func raceCreate(t *testing.T, s store.Store, rounds, repeat int) {
+	for round := range rounds {
 		key := fmt.Sprintf("race/edition-%d", round)
 		var wg sync.WaitGroup
 		errs := make([]error, 4)
@@ -410,7 +416,7 @@ func testRaceCreate(t *testing.T, s store.Store) {
 		for w := range 4 {
 			wg.Go(func() {
 				<-start
-				data := strings.Repeat(fmt.Sprintf("worker %d ", w), 1000)
+				data := strings.Repeat(fmt.Sprintf("worker %d ", w), repeat)
 				_, errs[w] = s.Put(ctx, key, strings.NewReader(data), int64(len(data)), store.Cond{IfNoneMatch: true})
 			})
 		}
@@ -432,7 +438,7 @@ func testRaceCreate(t *testing.T, s store.Store) {
 			t.Fatalf("round %d: nobody created %s", round, key)
 		}
 		got, _ := get(t, s, key)
-		if want := strings.Repeat(fmt.Sprintf("worker %d ", winner), 1000); got != want {
+		if want := strings.Repeat(fmt.Sprintf("worker %d ", winner), repeat); got != want {
 			t.Errorf("round %d: stored bytes are not the winner's", round)
 		}
 	}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -247,6 +249,12 @@ func (s *S3) Stat(ctx context.Context, key string) (Info, error) {
 }
 
 // Put implements Store.
+//
+// An object of up to one part size goes up in one PUT; a larger one as a
+// multipart upload whose parts are read into memory one at a time (so memory
+// stays at one part). The condition goes on the PUT or on the request that
+// completes the multipart upload, where S3 checks it. (minio-go's PutObject
+// drops it from that request, which is why this does its own multipart.)
 func (s *S3) Put(ctx context.Context, key string, r io.Reader, size int64, cond Cond) (Info, error) {
 	if err := ValidKey(key); err != nil {
 		return Info{}, err
@@ -257,7 +265,10 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, size int64, cond 
 	if size < 0 {
 		return Info{}, fmt.Errorf("store: negative size %d", size)
 	}
-	o := minio.PutObjectOptions{ContentType: "application/octet-stream", PartSize: s.opts.PartSize}
+	if size > maxObjectSize {
+		return Info{}, fmt.Errorf("%s: %d bytes is more than S3's limit of 5 TiB", key, size)
+	}
+	o := minio.PutObjectOptions{ContentType: "application/octet-stream"}
 	c := s.client
 	switch {
 	case cond.IfNoneMatch:
@@ -267,41 +278,114 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, size int64, cond 
 		o.SetMatchETag(cond.IfMatch)
 		c = s.once
 	}
+	part := s.partSize(size)
+	buf := make([]byte, min(part, size))
 	cr := &countReader{r: ctxReader{ctx, r}}
-	ui, err := c.PutObject(ctx, s.bucket, s.prefix+key, cr, size, o)
-	if err != nil {
-		if cr.n < size && cr.eof {
-			return Info{}, fmt.Errorf("%s: %w", key, errShort(cr.n, size))
-		}
-		return Info{}, s.mapErr(key, err, cond)
-	}
-	info := Info{Key: key, Size: ui.Size, ETag: strings.Trim(ui.ETag, `"`), ModTime: ui.LastModified}
-	if info.ModTime.IsZero() || info.ETag == "" {
-		// Some servers leave these out of a PUT's answer.
-		if st, err := s.Stat(ctx, key); err == nil {
-			info.ModTime = st.ModTime
-			if info.ETag == "" {
-				info.ETag = st.ETag
+	readPart := func(n int64) ([]byte, error) {
+		b := buf[:n]
+		if _, err := io.ReadFull(cr, b); err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return nil, fmt.Errorf("%s: %w", key, errShort(cr.n, size))
 			}
+			return nil, fmt.Errorf("%s: reading the data: %w", key, err)
+		}
+		return b, nil
+	}
+
+	var ui minio.UploadInfo
+	if size <= part {
+		b, err := readPart(size)
+		if err != nil {
+			return Info{}, err
+		}
+		ui, err = minio.Core{Client: c}.PutObject(ctx, s.bucket, s.prefix+key, bytes.NewReader(b), size, "", "", o)
+		if err != nil {
+			return Info{}, s.mapErr(key, err, cond)
+		}
+	} else {
+		var err error
+		ui, err = s.multipart(ctx, c, key, size, part, readPart, o, cond)
+		if err != nil {
+			return Info{}, err
+		}
+	}
+	info := Info{Key: key, Size: size, ETag: strings.Trim(ui.ETag, `"`), ModTime: ui.LastModified}
+	if info.ModTime.IsZero() || info.ETag == "" {
+		// A PUT's answer has no Last-Modified (and some servers leave out
+		// the ETag).
+		if st, err := s.Stat(ctx, key); err == nil && (info.ETag == "" || st.ETag == info.ETag) {
+			info.ModTime, info.ETag = st.ModTime, st.ETag
 		}
 	}
 	return info, nil
 }
 
-// countReader counts bytes and notes whether its reader ran dry, so that a
-// short upload can be told from a server error.
+// maxObjectSize and maxParts are S3's limits.
+const (
+	maxObjectSize = 5 << 40
+	maxParts      = 10000
+)
+
+// partSize is the configured part size (16 MiB by default, at least 5 MiB)
+// grown in MiB steps until size fits in maxParts parts.
+func (s *S3) partSize(size int64) int64 {
+	p := int64(s.opts.PartSize)
+	if p == 0 {
+		p = 16 << 20
+	}
+	p = max(p, 5<<20)
+	if need := (size + maxParts - 1) / maxParts; need > p {
+		p = (need + 1<<20 - 1) &^ (1<<20 - 1)
+	}
+	return p
+}
+
+func (s *S3) multipart(ctx context.Context, c *minio.Client, key string, size, part int64,
+	readPart func(int64) ([]byte, error), o minio.PutObjectOptions, cond Cond) (minio.UploadInfo, error) {
+	core := minio.Core{Client: s.client}
+	// The condition is checked when the upload completes; servers differ on
+	// whether they also check it on initiation, so it is not sent there.
+	uploadID, err := core.NewMultipartUpload(ctx, s.bucket, s.prefix+key, minio.PutObjectOptions{ContentType: o.ContentType})
+	if err != nil {
+		return minio.UploadInfo{}, s.mapErr(key, err, Cond{})
+	}
+	abort := func() {
+		// Without the caller's context: a cancelled upload is still aborted.
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		core.AbortMultipartUpload(actx, s.bucket, s.prefix+key, uploadID)
+	}
+	var parts []minio.CompletePart
+	for n, off := 1, int64(0); off < size; n, off = n+1, off+part {
+		b, err := readPart(min(part, size-off))
+		if err != nil {
+			abort()
+			return minio.UploadInfo{}, err
+		}
+		p, err := core.PutObjectPart(ctx, s.bucket, s.prefix+key, uploadID, n, bytes.NewReader(b), int64(len(b)), minio.PutObjectPartOptions{})
+		if err != nil {
+			abort()
+			return minio.UploadInfo{}, s.mapErr(key, err, Cond{})
+		}
+		parts = append(parts, minio.CompletePart{PartNumber: n, ETag: p.ETag})
+	}
+	ui, err := minio.Core{Client: c}.CompleteMultipartUpload(ctx, s.bucket, s.prefix+key, uploadID, parts, o)
+	if err != nil {
+		abort()
+		return minio.UploadInfo{}, s.mapErr(key, err, cond)
+	}
+	return ui, nil
+}
+
+// countReader counts the bytes read, for the message about a short upload.
 type countReader struct {
-	r   io.Reader
-	n   int64
-	eof bool
+	r io.Reader
+	n int64
 }
 
 func (c *countReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
-	if err == io.EOF {
-		c.eof = true
-	}
 	return n, err
 }
 
