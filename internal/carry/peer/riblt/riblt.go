@@ -1,0 +1,292 @@
+// Package riblt implements rateless invertible Bloom lookup tables (Yang,
+// Gilad and Alizadeh, "Practical Rateless Set Reconciliation", SIGCOMM 2024)
+// over fixed-size byte strings, as specified in docs/sync.md.
+//
+// Two peers each hold a set of items (archive ids, entry hashes). One runs an
+// Encoder over its set and streams coded symbols; the other runs a Decoder
+// over its own set, feeds it the symbols as they arrive and stops the stream
+// once Decoded reports true. It then knows both halves of the symmetric
+// difference: what only the remote has (Remote) and what only it has (Local).
+// About 1.35 coded symbols per differing item suffice for large differences,
+// whatever the sets' sizes, and no estimate of the difference is needed
+// before the stream starts.
+//
+// The coded sequence of a set is fixed by the set and a Key; both sides must
+// use the same Key and item size. Items must be distinct.
+//
+// A Decoder is fed by a peer that may be hostile: Limits caps the items,
+// symbols and differences it accepts, every recovered item is checked
+// against the local set, and a stream that contradicts itself fails with
+// ErrInconsistent.
+package riblt
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"math"
+	"slices"
+)
+
+// Key keys the item hash. Both peers use the same Key for one
+// reconciliation; it should be fresh per session (docs/sync.md derives it
+// from the channel) so that items made in advance cannot be crafted to
+// collide.
+type Key [16]byte
+
+// MaxItemSize is the largest item size accepted.
+const MaxItemSize = 64
+
+// Errors.
+var (
+	ErrItemSize       = errors.New("riblt: item has the wrong size")
+	ErrStarted        = errors.New("riblt: items added after coding started")
+	ErrDuplicate      = errors.New("riblt: the same item added twice")
+	ErrTooManyItems   = errors.New("riblt: too many items")
+	ErrTooManySymbols = errors.New("riblt: too many coded symbols without decoding")
+	ErrTooManyDiffs   = errors.New("riblt: difference larger than allowed")
+	ErrInconsistent   = errors.New("riblt: coded symbols contradict each other or the local set")
+	ErrFormat         = errors.New("riblt: malformed coded symbol")
+)
+
+// Symbol is one coded symbol: the XOR of the items mapped to it, the XOR of
+// their hashes, and how many there are. Symbols from an Encoder have
+// Count >= 0.
+type Symbol struct {
+	Sum   []byte
+	Check uint64
+	Count int64
+}
+
+// never is the next index of a mapping that has run past any usable index.
+const never = math.MaxUint64
+
+// mapping walks the indices of the coded symbols one item is mapped to:
+// index 0 always, then each index i with probability 1/(1+i/2), drawn as
+// gaps from a splitmix64 generator seeded with the item's hash.
+type mapping struct {
+	state uint64
+	next  uint64 // the index this item maps to next
+}
+
+func newMapping(h uint64) mapping { return mapping{state: h, next: 0} }
+
+// advance moves m to the next index after m.next. The arithmetic is IEEE-754
+// binary64, one rounding per operation, written so that no compiler may fuse
+// operations: peers must agree on every index (docs/sync.md gives it).
+func (m *mapping) advance() {
+	if m.next == never {
+		return
+	}
+	m.state += 0x9e3779b97f4a7c15
+	z := m.state
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	r := z ^ (z >> 31)
+	s := math.Sqrt(float64(float64(r) + 1.0))
+	g := float64(float64(m.next)+1.5) * float64(float64(4294967296.0/s)-1.0)
+	g = math.Ceil(g)
+	switch {
+	case g < 1:
+		m.next++
+	case g >= 1<<62 || m.next >= 1<<62:
+		m.next = never
+	default:
+		m.next += uint64(g)
+	}
+}
+
+// window is a set of items with their mappings, kept in a heap ordered by
+// the next index each maps to, so that producing coded symbol i touches only
+// the items mapped to i.
+type window struct {
+	size   int
+	items  []byte   // item j is items[j*size : (j+1)*size]
+	hashes []uint64 // hashes[j] of item j
+	dir    []int8   // per item: +1 counted as added, -1 as removed (decoder only)
+	maps   []mapping
+	heap   []int32 // item numbers, heap-ordered by maps[j].next
+}
+
+func (w *window) len() int { return len(w.hashes) }
+
+func (w *window) item(j int) []byte { return w.items[j*w.size : (j+1)*w.size] }
+
+func (w *window) add(item []byte, h uint64, m mapping, dir int8) {
+	w.items = append(w.items, item...)
+	w.hashes = append(w.hashes, h)
+	w.maps = append(w.maps, m)
+	if dir != 0 {
+		w.dir = append(w.dir, dir)
+	}
+	j := int32(len(w.hashes) - 1)
+	w.heap = append(w.heap, j)
+	w.up(len(w.heap) - 1)
+}
+
+func (w *window) less(a, b int) bool {
+	return w.maps[w.heap[a]].next < w.maps[w.heap[b]].next
+}
+
+func (w *window) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !w.less(i, p) {
+			break
+		}
+		w.heap[i], w.heap[p] = w.heap[p], w.heap[i]
+		i = p
+	}
+}
+
+func (w *window) down(i int) {
+	n := len(w.heap)
+	for {
+		c := 2*i + 1
+		if c >= n {
+			return
+		}
+		if r := c + 1; r < n && w.less(r, c) {
+			c = r
+		}
+		if !w.less(c, i) {
+			return
+		}
+		w.heap[i], w.heap[c] = w.heap[c], w.heap[i]
+		i = c
+	}
+}
+
+// apply folds every item mapped to index i into the cell (sum, check,
+// count), counting each item as sign*dir, and advances those items'
+// mappings. Indices must be applied in increasing order.
+func (w *window) apply(i uint64, sum []byte, check *uint64, count *int64, sign int64) {
+	for len(w.heap) > 0 {
+		j := w.heap[0]
+		if w.maps[j].next != i {
+			return
+		}
+		xorInto(sum, w.item(int(j)))
+		*check ^= w.hashes[j]
+		d := int64(1)
+		if w.dir != nil {
+			d = int64(w.dir[j])
+		}
+		*count += sign * d
+		w.maps[j].advance()
+		w.down(0)
+	}
+}
+
+func xorInto(dst, src []byte) {
+	for i := range dst {
+		dst[i] ^= src[i]
+	}
+}
+
+func isZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// hasher hashes items under a Key.
+type hasher struct{ k0, k1 uint64 }
+
+func newHasher(k Key) hasher {
+	return hasher{binary.LittleEndian.Uint64(k[:8]), binary.LittleEndian.Uint64(k[8:])}
+}
+
+func (h hasher) sum(item []byte) uint64 { return sipHash24(h.k0, h.k1, item) }
+
+// Encoder produces the coded symbol sequence of a set. Add every item, then
+// call Next for as many symbols as the peer needs.
+type Encoder struct {
+	h        hasher
+	w        window
+	next     uint64
+	maxItems int
+	started  bool
+}
+
+// NewEncoder returns an Encoder for items of itemSize bytes (1 to
+// MaxItemSize) hashed under key, accepting at most maxItems items
+// (0: no limit).
+func NewEncoder(itemSize int, key Key, maxItems int) (*Encoder, error) {
+	if itemSize < 1 || itemSize > MaxItemSize {
+		return nil, ErrItemSize
+	}
+	return &Encoder{h: newHasher(key), w: window{size: itemSize}, maxItems: maxItems}, nil
+}
+
+// Add adds an item (copied). Items must be distinct; Next reports a
+// duplicate.
+func (e *Encoder) Add(item []byte) error {
+	if e.started {
+		return ErrStarted
+	}
+	if len(item) != e.w.size {
+		return ErrItemSize
+	}
+	if e.maxItems > 0 && e.w.len() >= e.maxItems {
+		return ErrTooManyItems
+	}
+	h := e.h.sum(item)
+	e.w.add(item, h, newMapping(h), 0)
+	return nil
+}
+
+// Len is the number of items added.
+func (e *Encoder) Len() int { return e.w.len() }
+
+// Index is the index of the symbol the next call to Next returns.
+func (e *Encoder) Index() uint64 { return e.next }
+
+// Next returns the next coded symbol. Its Sum is freshly allocated. The
+// first call checks the set for duplicates and fails with ErrDuplicate.
+func (e *Encoder) Next() (Symbol, error) {
+	if !e.started {
+		e.started = true
+		if dupe(&e.w) {
+			return Symbol{}, ErrDuplicate
+		}
+	}
+	s := Symbol{Sum: make([]byte, e.w.size)}
+	e.w.apply(e.next, s.Sum, &s.Check, &s.Count, 1)
+	e.next++
+	return s, nil
+}
+
+// dupe reports whether the window holds the same item twice. Equal items
+// have equal hashes, so only runs of equal hashes are compared.
+func dupe(w *window) bool {
+	order := sortedByHash(w)
+	for k := 1; k < len(order); k++ {
+		a, b := order[k-1], order[k]
+		if w.hashes[a] == w.hashes[b] && bytes.Equal(w.item(int(a)), w.item(int(b))) {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedByHash(w *window) []int32 {
+	order := make([]int32, w.len())
+	for j := range order {
+		order[j] = int32(j)
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		ha, hb := w.hashes[a], w.hashes[b]
+		switch {
+		case ha < hb:
+			return -1
+		case ha > hb:
+			return 1
+		}
+		return bytes.Compare(w.item(int(a)), w.item(int(b)))
+	})
+	return order
+}
