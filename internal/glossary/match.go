@@ -1,0 +1,355 @@
+package glossary
+
+import "unicode/utf8"
+
+// Match is a glossary word found in a text: text[Start:End] is the
+// headword of entry Entry (its particles and endings are not included).
+type Match struct {
+	Start, End int // byte offsets
+	Entry      int // index for Glossary.Entry
+}
+
+// maxRun bounds the characters of one eojeol the matcher looks into;
+// longer runs of letters without a space are left alone.
+const maxRun = 64
+
+// scanner holds one eojeol (a run of Hangul syllables, ASCII letters and
+// digits) while it is matched; it lives on the caller's stack.
+type scanner struct {
+	g    *Glossary
+	rs   [maxRun]rune
+	off  [maxRun + 1]int    // byte offset of rs[i] in the text
+	cls  [maxRun]uint8      // clsLatin, clsSino bits of rs[i]
+	hits [maxHits]hit       // run's trie results
+	memo [maxRun + 1]uint32 // see ok
+	gen  uint32
+	n    int
+}
+
+// Find appends to dst the glossary words in text, in order, and returns
+// the extended slice. A word is found where it starts an eojeol (a
+// space-separated word) or a compound part, and the rest of the eojeol is
+// particles, endings or further compound parts (docs/glossary.md, "Matching").
+// Find allocates only to grow dst.
+func (g *Glossary) Find(text []byte, dst []Match) []Match {
+	var s scanner
+	return s.find(g, text, false, dst)
+}
+
+// find scans text; when raw is set the text is undecoded HTML text, whose
+// character references (&amp; &#xAC00;) are taken as separators.
+func (s *scanner) find(g *Glossary, text []byte, raw bool, dst []Match) []Match {
+	s.g = g
+	hasHangul := -1 // unknown; Latin headwords (GDP, PC) are glossed only in Korean text
+	// prevEnd/prevName: where the eojeol before ended and whether it was a
+	// capitalised Latin word (Galaxy); a Latin headword one space away from
+	// one is part of a name.
+	prevEnd, prevName := -2, false
+	n, start := 0, -1
+	for i := 0; i <= len(text); {
+		var r rune
+		size := 1
+		if i < len(text) {
+			c := text[i]
+			switch {
+			case c < 0x80:
+				r = rune(c)
+				if c == '&' && raw {
+					// A character reference separates words and is never matched.
+					j := i + 1
+					for j < len(text) && (text[j] == '#' || isLatin(rune(text[j]))) {
+						j++
+					}
+					if j < len(text) && text[j] == ';' {
+						j++
+					}
+					size = j - i
+				}
+			case c&0xF0 == 0xE0 && i+2 < len(text) && text[i+1]&0xC0 == 0x80 && text[i+2]&0xC0 == 0x80:
+				r, size = rune(c&0x0F)<<12|rune(text[i+1]&0x3F)<<6|rune(text[i+2]&0x3F), 3
+			default:
+				r, size = utf8.DecodeRune(text[i:])
+			}
+		} else {
+			r = -1
+		}
+		if isHangul(r) || isLatin(r) {
+			if n == 0 {
+				start = i
+			}
+			if n < maxRun {
+				s.rs[n], s.off[n] = r, i
+				switch {
+				case r < 0x80:
+					s.cls[n] = clsLatin
+				case isSino(r):
+					s.cls[n] = clsSino
+				default:
+					s.cls[n] = 0
+				}
+			}
+			n++
+			i += size
+			continue
+		}
+		if n > 0 {
+			if n <= maxRun {
+				s.n = n
+				s.off[n] = i
+				before := len(dst)
+				dst = s.run(dst)
+				if len(dst) > before && isLatin(rune(text[start])) {
+					if hasHangul < 0 {
+						hasHangul = 0
+						if containsHangul(text) {
+							hasHangul = 1
+						}
+					}
+					nearName := prevName && prevEnd == start-1 && text[prevEnd] == ' ' ||
+						i+1 < len(text) && text[i] == ' ' && isTitleWordAt(text, i+1)
+					dst = s.dropLatin(text, dst, before, hasHangul == 0, nearName, start, i)
+				}
+			}
+			prevEnd, prevName = i, isTitleWord(text[start:i])
+			n = 0
+		}
+		i += size
+	}
+	return dst
+}
+
+// dropLatin removes from dst[before:] the Latin headwords that must not be
+// marked: all of them in text without Hangul, and those at either end of
+// the eojeol text[start:end] when a capitalised name stands beside it.
+func (s *scanner) dropLatin(text []byte, dst []Match, before int, all, nearName bool, start, end int) []Match {
+	k := before
+	for _, m := range dst[before:] {
+		latin := isLatin(rune(text[m.Start]))
+		if latin && (all || nearName && (m.Start == start || m.End == end || !isHangul(s.runeAt(text, m.End)))) {
+			continue
+		}
+		dst[k] = m
+		k++
+	}
+	return dst[:k]
+}
+
+func (s *scanner) runeAt(text []byte, i int) rune {
+	if i >= len(text) {
+		return -1
+	}
+	r, _ := utf8.DecodeRune(text[i:])
+	return r
+}
+
+// run finds the headwords in s.rs[:s.n].
+func (s *scanner) run(dst []Match) []Match {
+	n := s.n
+	s.gen++
+	if s.gen >= 1<<30 {
+		s.memo = [maxRun + 1]uint32{}
+		s.gen = 1
+	}
+	seg := 0      // where the current compound part began
+	sinoFrom := 0 // rs[sinoFrom:i] can all be Sino-Korean
+	root := s.g.words.root
+	for i := 0; i < n; {
+		r, cl := s.rs[i], s.cls[i]
+		latin := cl&clsLatin != 0
+		if i > 0 && latin && s.cls[i-1]&clsLatin != 0 {
+			i++ // never inside a Latin word
+			continue
+		}
+		boundary := i == seg || latin != (s.cls[i-1]&clsLatin != 0)
+		if slot := rootSlot(r); slot < 0 || root[slot] == 0 {
+			// No headword starts with r: the common case.
+		} else if boundary || cl == 0 && (i-seg == 1 && s.isPrefix(seg) || sinoFrom <= seg && i-seg >= 2) {
+			// Inside an eojeol (not at a boundary) a loanword may follow
+			// a prefix (신메뉴) or a Sino-Korean part (교통카드); it must
+			// itself start with a syllable that cannot be Sino-Korean.
+			if end, v, ok := s.longest(i, n, !boundary); ok {
+				dst = append(dst, Match{Start: s.off[i], End: s.off[end], Entry: int(v)})
+				i, seg, sinoFrom = end, end, end
+				continue
+			}
+		}
+		if latin {
+			for i < n && s.cls[i]&clsLatin != 0 {
+				i++
+			}
+			seg, sinoFrom = i, i
+			continue
+		}
+		if cl&clsSino == 0 {
+			sinoFrom = i + 1
+		}
+		i++
+	}
+	return dst
+}
+
+// longest returns the longest headword at rs[i:] that the rest of the
+// eojeol allows; mid says i is inside a compound part.
+func (s *scanner) longest(i, n int, mid bool) (end int, val int32, ok bool) {
+	nh := s.g.words.prefixes(s.rs[:], i, n, &s.hits)
+	for h := nh - 1; h >= 0; h-- {
+		end, val = s.hits[h].end, s.hits[h].val
+		if mid && (!s.g.entries[val].Kind.loan() || end-i < 2) {
+			continue
+		}
+		if s.cls[end-1]&clsLatin != 0 && end < n && s.cls[end]&clsLatin != 0 {
+			continue
+		}
+		if end-i == 1 {
+			// A one-syllable word (골, 팀) is too often a piece of
+			// another word (골목): only particles and endings may follow.
+			if end < n && isHangul(s.rs[end]) && !s.tailAt(end, false) {
+				continue
+			}
+		} else if !s.ok(end) {
+			continue
+		}
+		return end, val, true
+	}
+	return 0, 0, false
+}
+
+const (
+	clsLatin uint8 = 1 << iota // ASCII letter or digit
+	clsSino                    // a syllable that can be Sino-Korean
+)
+
+// isPrefix reports whether rs[seg] is a compound prefix.
+func (s *scanner) isPrefix(seg int) bool {
+	c := prefixes.child(-1, s.rs[seg])
+	return c >= 0 && prefixes.nodes[c].val >= 0
+}
+
+// ok reports whether the eojeol may end as rs[k:] does after a headword:
+// nothing, particles and endings, a verb-forming stem, or further
+// compound parts (a headword, a listed noun tail, or a Sino-Korean run of
+// two or more syllables), each followed by what may end the eojeol.
+func (s *scanner) ok(k int) bool {
+	if k >= s.n || !isHangul(s.rs[k]) {
+		return true
+	}
+	// memo[k] is 2·gen when rs[k:] was found good in this run, 2·gen+1 when bad.
+	switch s.memo[k] {
+	case 2 * s.gen:
+		return true
+	case 2*s.gen + 1:
+		return false
+	}
+	s.memo[k] = 2*s.gen + 1 // every step advances, so no cycle; but be safe
+	res := s.tailAt(k, true) || s.chainAt(k) || s.sinoRunAt(k)
+	if res {
+		s.memo[k] = 2 * s.gen
+	}
+	return res
+}
+
+// tailAt reports whether rs[k:] is particles and endings, a verb-forming
+// stem with anything after it, or (when nouns is set) a noun tail followed
+// by what ok accepts.
+func (s *scanner) tailAt(k int, nouns bool) bool {
+	var hits [maxHits]hit
+	nh := tails.prefixes(s.rs[:], k, s.n, &hits)
+	for h := nh - 1; h >= 0; h-- {
+		c, e := hits[h].val, hits[h].end
+		if c&unitVerbal != 0 {
+			return true
+		}
+		if c&(unitParticle|unitCopula) != 0 && s.particles(e, 1) {
+			return true
+		}
+		if nouns && c&unitNoun != 0 && s.ok(e) {
+			return true
+		}
+	}
+	return false
+}
+
+// particles reports whether rs[k:] is at most maxUnits-used particle or
+// copula units.
+func (s *scanner) particles(k, used int) bool {
+	if k >= s.n || !isHangul(s.rs[k]) {
+		return true
+	}
+	if used >= maxUnits {
+		return false
+	}
+	var hits [maxHits]hit
+	nh := tails.prefixes(s.rs[:], k, s.n, &hits)
+	for h := nh - 1; h >= 0; h-- {
+		if hits[h].val&(unitParticle|unitCopula) != 0 && s.particles(hits[h].end, used+1) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *scanner) chainAt(k int) bool {
+	var hits [maxHits]hit
+	nh := s.g.words.prefixes(s.rs[:], k, s.n, &hits)
+	for h := nh - 1; h >= 0; h-- {
+		end := hits[h].end
+		if isLatin(s.rs[end-1]) && end < s.n && isLatin(s.rs[end]) {
+			continue
+		}
+		if s.ok(end) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *scanner) sinoRunAt(k int) bool {
+	for j := k; j < s.n && isSino(s.rs[j]); j++ {
+		if j+1-k >= 2 && s.ok(j+1) {
+			return true
+		}
+	}
+	return false
+}
+
+// isTitleWord reports whether w is a Latin word with a capital first
+// letter and a lower-case letter after it (Galaxy, Microsoft): a name.
+// All-capital words (LG, KBS) are not counted, they are often headwords.
+func isTitleWord(w []byte) bool {
+	if len(w) < 2 || w[0] < 'A' || w[0] > 'Z' {
+		return false
+	}
+	for _, c := range w[1:] {
+		if c >= 'a' && c <= 'z' {
+			return true
+		}
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return false
+}
+
+func isTitleWordAt(text []byte, i int) bool {
+	j := i
+	for j < len(text) && text[j] < 128 && isLatin(rune(text[j])) {
+		j++
+	}
+	return isTitleWord(text[i:j])
+}
+
+func containsHangul(b []byte) bool {
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if isHangul(r) {
+			return true
+		}
+		i += size
+	}
+	return false
+}

@@ -1,0 +1,96 @@
+package glossary
+
+import "strings"
+
+// What may follow a headword inside an eojeol (a space-separated word) and
+// what may come before one. docs/glossary.md explains the rules; the lists
+// were compiled for this project from Korean grammar.
+
+// particleUnits are case and auxiliary particles (조사) and the plural 들.
+// Up to maxUnits of these and of copulaUnits may follow a noun in any
+// order (에서는, 들에게도, 으로부터의); the matcher does not check that a
+// sequence is grammatical or fits the noun's last sound (이/가), which
+// costs little: the sequence must still fill the rest of the eojeol.
+const particleUnits = `
+이 가 을 를 은 는 의 에 에서 에게 에게서 께 께서 한테 한테서 더러
+로 으로 로서 으로서 로써 으로써 부터 로부터 으로부터 와 과 하고 랑 이랑
+도 만 까지 조차 마저 마다 밖에 뿐 처럼 같이 보다 만큼 대로 씩 쯤 끼리
+이나 나 이나마 나마 이든 든 이든지 든지 이라도 라도 이야말로 야말로 커녕
+요 이요 들 서 이여 여 아 야 이야
+`
+
+// copulaUnits are forms of the copula 이다 and endings that attach to a
+// noun (스마트폰이다, 컴퓨터였던, 서버인지).
+const copulaUnits = `
+이다 다 이며 며 이고 고 인 이던 던 일 임 이라 라 이라고 라고 이라는 라는
+이란 란 이라면 라면 이라서 라서 이지만 지만 이지 지 이므로 므로 이니 니
+이었다 였다 이었으며 였으며 이었던 였던 이었고 였고 이었으나 였으나 이었지만
+였지만 이었는데 였는데 이었을 였을 이었기 였기 이어서 여서 이어 이었다고
+였다고 입니다 이었습니다 였습니다 이에요 예요 이었어요 였어요 인데 이면 면
+이면서 면서 이자 자 인가 인지 이냐 냐 이든가 든가 이기 기 이기도 기도
+이라며 라며 이라서 이랑은 이었음 였음 이래 래 이래서 이었다는 였다는
+`
+
+// verbalStems turn a noun into a verb or adjective (클릭하다, 업데이트된,
+// 로맨틱한, 글로벌화되는): whatever follows one of them is accepted as an
+// ending, since Korean endings are too many to list.
+const verbalStems = `
+하 한 할 함 합 해 했 했었 하였 되 된 될 됨 됩 돼 됐 되었 시키 시킨 시킬
+시켜 시켰 시킴 스러 스럽 스런 스러운 답 다운 당하 당한 당했 당해 당할
+`
+
+// nounTails are short nouns and suffixes that form compounds with the word
+// before them (게임기, 스마트폰용, 피시방, 팬층, 인터넷상). After one, the rule
+// starts again (스마트폰용으로). Longer Sino-Korean nouns need no list:
+// any run of two or more syllables that can be Sino-Korean (업체, 시장,
+// 요금, 사용자) is taken as a compound part.
+const nounTails = `
+적 화 성 상 용 형 식 풍 계 권 급 층 족 별 산 제 판 값 집 점 장 실 사 업
+자 비 료 물 품 기 가 인 원 관 소 국 청 과 부 회 학 론 법 선 차 병 내 외
+간 전 후 중 말 초 쪽 측 류 파 방 통 표 역 단 대 군 명 건 개 곳 씨 님 감
+길 맛 빛 옷 짓 꾼 질 보 쟁이 가게 거리 놀이 사람 나라 노래 모음 묶음 따위
+끝 속 밖 안 앞 뒤 옆 위 밑 틀 감 판 돈 값 빵 국 떡 밥 술 차 물 병
+`
+
+// compoundPrefixes are one-syllable prefixes that may stand before a
+// loanword in one eojeol (탈플라스틱, 신메뉴, 초미니, 새메뉴).
+const compoundPrefixes = `
+초 반 비 탈 친 신 구 대 소 미 재 무 전 총 고 저 역 준 범 다 가 부 원 극 최
+양 외 내 중 매 각 본 당 현 후 새 헌 맨 왕 옛 첫 순 생 급 노 여 남
+`
+
+// maxUnits bounds the particle and copula units after one noun.
+const maxUnits = 4
+
+// Classes of tail units.
+const (
+	unitParticle int32 = 1 << iota
+	unitCopula
+	unitVerbal
+	unitNoun
+)
+
+// tails holds the units above, each with the OR of its classes;
+// prefixes the compound prefixes.
+var tails, prefixes = func() (t, p trie) {
+	t = newTrie()
+	cls := map[string]int32{}
+	for _, l := range []struct {
+		s string
+		c int32
+	}{{particleUnits, unitParticle}, {copulaUnits, unitCopula}, {verbalStems, unitVerbal}, {nounTails, unitNoun}} {
+		for _, f := range strings.Fields(l.s) {
+			cls[f] |= l.c
+		}
+	}
+	for s, c := range cls {
+		t.add(s, c)
+	}
+	t.freeze()
+	p = newTrie()
+	for _, f := range strings.Fields(compoundPrefixes) {
+		p.add(f, 1)
+	}
+	p.freeze()
+	return
+}()
