@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -225,12 +226,14 @@ func (b *bufWriter) flush() error {
 func runBroadcastReceive(ctx context.Context, args []string) error {
 	fs := newFlags("broadcast receive", "[--state DIR] [--udp ADDR [--timeout D] [--until-done]] [--trust NAME.pub]... [STREAM...] --library DIR", `
 Collects packets from the STREAM files (recordings, in any number and order)
-and/or a UDP socket, and writes each archive to the library as soon as it
-decodes and verifies against its publisher's signed manifest (file name
-CHANNEL-EDITION.ferry). Symbols are kept in --state, so a later run with more
+and/or a UDP socket, and adds each archive to the library as soon as it
+decodes, the way 'ferry import' does: it must verify against its
+publisher's signature, be signed by a key the library trusts and not be
+older than an edition already seen. Only archives the library would take
+are collected. Symbols are kept in --state, so a later run with more
 recordings continues where this one stopped. Damaged, duplicate, forged and
 foreign packets are counted and dropped.`)
-	lib := fs.String("library", "", "library folder to write rebuilt archives to (required)")
+	lib := libraryFlag(fs)
 	state := fs.String("state", "", "folder for partial collections (default LIBRARY/.broadcast)")
 	udp := fs.String("udp", "", "listen for packets on ADDR (host:port; a multicast group is joined)")
 	timeout := fs.Duration("timeout", 0, "with --udp, stop listening after this long (e.g. 10m; default: until interrupted or --until-done)")
@@ -241,9 +244,6 @@ foreign packets are counted and dropped.`)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
-	}
-	if *lib == "" {
-		return usagef("give --library DIR")
 	}
 	if len(pos) == 0 && *udp == "" {
 		return usagef("give STREAM files and/or --udp ADDR")
@@ -261,7 +261,11 @@ foreign packets are counted and dropped.`)
 			fmt.Println(msg)
 		}
 	}
-	r, err := broadcast.NewReceiver(broadcast.ReceiveOptions{Library: *lib, State: *state, Trust: keys, Log: logf})
+	if *state == "" {
+		*state = filepath.Join(*lib, ".broadcast")
+	}
+	want, deliver := broadcast.IntoLibrary(ctx, *lib, keys, logf)
+	r, err := broadcast.NewReceiver(broadcast.ReceiveOptions{State: *state, Want: want, Deliver: deliver, Log: logf})
 	if err != nil {
 		return err
 	}
@@ -270,9 +274,9 @@ foreign packets are counted and dropped.`)
 		for _, s := range r.Status() {
 			switch {
 			case s.Done && s.AtDone > 0:
-				fmt.Printf("  %s: done, %s (decoded from %d symbols, K = %d, %.3f×K)\n", s.Name, s.Path, s.AtDone, s.Needed, float64(s.AtDone)/float64(max(1, s.Needed)))
+				fmt.Printf("  %s: %s (decoded from %d symbols, K = %d, %.3f×K)\n", s.Name, s.Result, s.AtDone, s.Needed, float64(s.AtDone)/float64(max(1, s.Needed)))
 			case s.Done:
-				fmt.Printf("  %s: done, %s\n", s.Name, s.Path)
+				fmt.Printf("  %s: %s\n", s.Name, s.Result)
 			case s.Needed == 0:
 				fmt.Printf("  %s: announced, no symbols yet\n", s.Name)
 			default:

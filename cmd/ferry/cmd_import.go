@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 
+	"ferry/internal/carry/card"
 	"ferry/internal/library"
 	"ferry/internal/progress"
 )
@@ -34,7 +36,7 @@ import resumes where it stopped when run again.`)
 }
 
 func importInto(ctx context.Context, dir string, args []string, allow bool) error {
-	paths, err := library.Sources(args)
+	paths, err := card.Find(args)
 	if err != nil {
 		return err
 	}
@@ -44,18 +46,25 @@ func importInto(ctx context.Context, dir string, args []string, allow bool) erro
 	}
 	defer unlock()
 	bars := &copyBars{}
-	opts := library.ImportOptions{AllowUntrusted: allow, Copy: bars.options(),
+	opts := library.AddOptions{AllowUntrusted: allow, Copy: bars.options(),
 		Start: func(p string, r library.Record) {
 			bars.start(fmt.Sprintf("%s edition %d (%s)", r.Channel, r.Edition, filepath.Base(p)))
 		}}
-	res, err := l.Import(ctx, paths, opts)
+	res, err := l.AddFiles(ctx, paths, opts)
 	bars.done()
 	if res != nil {
 		for _, r := range res.Added {
-			fmt.Printf("added %s edition %d (%s)\n", r.Channel, r.Edition, progress.Bytes(r.Size))
+			kind := "edition"
+			if r.Base != "" {
+				kind = "delta to edition"
+			}
+			fmt.Printf("added %s %s %d (%s)\n", r.Channel, kind, r.Edition, progress.Bytes(r.Size))
 		}
 		if len(res.Skipped) > 0 {
-			fmt.Printf("%d archives already in the library\n", len(res.Skipped))
+			fmt.Printf("%s already in the library\n", count(len(res.Skipped), "archive"))
+		}
+		for _, w := range res.Warnings {
+			fmt.Fprintln(os.Stderr, "warning:", w)
 		}
 	}
 	return markTrust(err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 
+	"ferry/internal/carry/card"
 	"ferry/internal/library"
 )
 
@@ -32,7 +33,7 @@ is missing.`)
 		return err
 	}
 	if *out != "" {
-		return l.WriteInventory(*out)
+		return card.WriteInventory(l, *out)
 	}
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "  ")

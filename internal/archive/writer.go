@@ -172,6 +172,10 @@ func zstdWindow(clusterSize int) int {
 	return w
 }
 
+// Size returns the bytes of the archive written: after Finish, its size.
+// (Before Finish, clusters are still being written by another goroutine.)
+func (w *Writer) Size() int64 { return w.off }
+
 func (w *Writer) write(b []byte) error {
 	n, err := w.w.Write(b)
 	w.off += int64(n)

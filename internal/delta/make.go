@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 
 	"ferry/internal/archive"
+	"ferry/internal/atomicfile"
 	"ferry/internal/edition"
 	"ferry/internal/key"
 	"ferry/internal/pack"
@@ -44,16 +45,6 @@ type Summary struct {
 	ChangedInputBytes int64
 }
 
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
-}
 
 // Make writes to out a delta archive that turns base (the newest edition of
 // a chain) into next: it holds the entries of next that are new or differ
@@ -168,8 +159,7 @@ func infoOf(m *archive.Manifest, opts Options) archive.Info {
 
 // write stores entries of v (in path order) and removed paths in a new archive.
 func write(ctx context.Context, v *edition.View, entries []archive.Entry, removed []string, info archive.Info, out io.Writer, opts Options, sum *Summary) (*Summary, error) {
-	cw := &countWriter{w: out}
-	w, err := archive.NewWriter(cw, opts.Writer)
+	w, err := archive.NewWriter(out, opts.Writer)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +229,7 @@ func write(ctx context.Context, v *edition.View, entries []archive.Entry, remove
 	}
 	sum.Manifest = m
 	sum.Entries = m.Counts.Entries
-	sum.ArchiveBytes = cw.n
+	sum.ArchiveBytes = w.Size()
 	return sum, nil
 }
 
@@ -345,7 +335,7 @@ func CompactFile(ctx context.Context, v *edition.View, name string, opts Options
 
 func toFile(name string, fn func(io.Writer) (*Summary, error)) (*Summary, error) {
 	var sum *Summary
-	err := pack.WriteFile(name, func(w io.Writer) error {
+	err := atomicfile.Write(name, 0o644, func(w io.Writer) error {
 		var err error
 		sum, err = fn(w)
 		return err

@@ -1,11 +1,9 @@
 package library
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -22,16 +20,16 @@ func TestStolenKeyHugeEdition(t *testing.T) {
 	src := t.TempDir()
 	kr := newRotation()
 	k1 := kr.k1
-	udhr := readFS(t, "udhr")
+	udhr := smallSite(t)
 	thief := packFile(t, src, "udhr", 1<<62, edit(udhr, "eng.html", "forged"), kr.k1, kr.c1)
 	good := packFile(t, src, "udhr", 2, edit(udhr, "eng.html", "two"), kr.k2, kr.c2, kr.rev)
 	dir := t.TempDir()
 	l := trustingLibrary(t, dir, kr.root.Public())
 	ctx := context.Background()
-	if _, err := l.Import(ctx, []string{thief}, ImportOptions{}); err != nil {
+	if _, err := l.AddFiles(ctx, []string{thief}, AddOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.Import(ctx, []string{good}, ImportOptions{}); err != nil {
+	if _, err := l.AddFiles(ctx, []string{good}, AddOptions{}); err != nil {
 		t.Fatalf("the publisher's edition after a stolen key's: %v", err)
 	}
 	l2 := consistent(t, dir)
@@ -57,7 +55,7 @@ func TestStolenKeyHugeEdition(t *testing.T) {
 func TestForgedDeltaCannotCarryOldEdition(t *testing.T) {
 	src := t.TempDir()
 	k, attacker := must(key.Generate()), must(key.Generate())
-	udhr := readFS(t, "udhr")
+	udhr := smallSite(t)
 	ed1 := packFile(t, src, "udhr", 1, udhr, k)
 	ed2 := packFile(t, src, "udhr", 2, edit(udhr, "eng.html", "two"), k)
 	evil := packFile(t, src, "udhr", 3, edit(udhr, "eng.html", "evil"), attacker)
@@ -65,43 +63,12 @@ func TestForgedDeltaCannotCarryOldEdition(t *testing.T) {
 	dir := t.TempDir()
 	l := trustingLibrary(t, dir, k.Public())
 	ctx := context.Background()
-	if _, err := l.Import(ctx, []string{ed2}, ImportOptions{}); err != nil {
+	if _, err := l.AddFiles(ctx, []string{ed2}, AddOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := l.Import(ctx, []string{ed1, forged}, ImportOptions{})
+	res, err := l.AddFiles(ctx, []string{ed1, forged}, AddOptions{})
 	if len(res.Added) != 0 || !errors.Is(err, ErrRollback) || !errors.Is(err, trust.ErrUntrusted) {
 		t.Fatalf("added %d, err %v", len(res.Added), err)
-	}
-}
-
-// TestExportThroughLinkedPart: a card whose .ID.part is a symbolic link to
-// a file elsewhere; export replaces the link and leaves that file alone.
-func TestExportThroughLinkedPart(t *testing.T) {
-	src := t.TempDir()
-	k := must(key.Generate())
-	ed1 := packFile(t, src, "udhr", 1, readFS(t, "udhr"), k)
-	dir := t.TempDir()
-	l := trustingLibrary(t, dir, k.Public())
-	ctx := context.Background()
-	if _, err := l.Import(ctx, []string{ed1}, ImportOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	id := l.State.Archives[0].ID
-	victim := filepath.Join(t.TempDir(), "precious.txt")
-	os.WriteFile(victim, []byte("keep me"), 0o644)
-	card := filepath.Join(t.TempDir(), "card")
-	os.MkdirAll(filepath.Join(card, ArchiveDir), 0o755)
-	if err := os.Symlink(victim, filepath.Join(card, ArchiveDir, "."+id+partExt)); err != nil {
-		t.Skip("no symbolic links here:", err)
-	}
-	if _, err := l.Export(ctx, card, ExportOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if b, _ := os.ReadFile(victim); !bytes.Equal(b, []byte("keep me")) {
-		t.Fatalf("the file the link pointed to was overwritten (%d bytes)", len(b))
-	}
-	if st, err := os.Lstat(filepath.Join(card, ArchiveDir, id+archiveExt)); err != nil || !st.Mode().IsRegular() {
-		t.Fatalf("exported archive: %v %v", st, err)
 	}
 }
 
@@ -110,12 +77,12 @@ func TestExportThroughLinkedPart(t *testing.T) {
 func TestEditedStateFile(t *testing.T) {
 	src := t.TempDir()
 	k := must(key.Generate())
-	udhr := readFS(t, "udhr")
+	udhr := smallSite(t)
 	ed1 := packFile(t, src, "udhr", 1, udhr, k)
 	ed2 := packFile(t, src, "udhr", 2, edit(udhr, "eng.html", "two"), k)
 	dir := t.TempDir()
 	l := trustingLibrary(t, dir, k.Public())
-	if _, err := l.Import(context.Background(), []string{ed1, ed2}, ImportOptions{}); err != nil {
+	if _, err := l.AddFiles(context.Background(), []string{ed1, ed2}, AddOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range l.State.Archives {
@@ -147,18 +114,18 @@ func TestEditedStateFile(t *testing.T) {
 func TestReimportRepairs(t *testing.T) {
 	src := t.TempDir()
 	k := must(key.Generate())
-	ed1 := packFile(t, src, "udhr", 1, readFS(t, "udhr"), k)
+	ed1 := packFile(t, src, "udhr", 1, smallSite(t), k)
 	dir := t.TempDir()
 	l := trustingLibrary(t, dir, k.Public())
 	ctx := context.Background()
-	if _, err := l.Import(ctx, []string{ed1}, ImportOptions{}); err != nil {
+	if _, err := l.AddFiles(ctx, []string{ed1}, AddOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	p := l.Path(l.State.Archives[0])
 	f, _ := os.OpenFile(p, os.O_WRONLY, 0)
 	f.WriteAt([]byte("DAMAGED!"), 0)
 	f.Close()
-	res, err := l.Import(ctx, []string{ed1}, ImportOptions{})
+	res, err := l.AddFiles(ctx, []string{ed1}, AddOptions{})
 	if err != nil || len(res.Added) != 1 {
 		t.Fatalf("re-import: %+v %v", res, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"ferry/internal/archive"
+	"ferry/internal/atomicfile"
 	"ferry/internal/edition"
 	"ferry/internal/progress"
 )
@@ -117,7 +118,7 @@ func CopyArchive(ctx context.Context, src io.ReaderAt, size int64, id, dir strin
 	if err := os.Rename(part, final); err != nil {
 		return "", false, err
 	}
-	return final, false, syncDir(dir)
+	return final, false, atomicfile.SyncDir(dir)
 }
 
 func copyTail(ctx context.Context, src io.ReaderAt, size int64, part string, have int64, opts CopyOptions) error {

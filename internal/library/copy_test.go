@@ -65,7 +65,7 @@ func (s slowWriter) Write(p []byte) (int, error) {
 
 func TestCopyFaultsResume(t *testing.T) {
 	k, _ := key.Generate()
-	src := packFile(t, t.TempDir(), "ray", 1, readFS(t, "html/enwiki_raycharles"), k)
+	src := packFile(t, t.TempDir(), "ray", 1, bigSite(t), k)
 	r := openFile(t, src)
 	f, _ := os.Open(src)
 	defer f.Close()
@@ -148,20 +148,20 @@ func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 func TestImportFaultKeepsLibrary(t *testing.T) {
 	src := t.TempDir()
 	k, _ := key.Generate()
-	first := packFile(t, src, "udhr", 1, readFS(t, "udhr"), k)
-	second := packFile(t, src, "ray", 1, readFS(t, "html/enwiki_raycharles"), k)
+	first := packFile(t, src, "udhr", 1, smallSite(t), k)
+	second := packFile(t, src, "ray", 1, bigSite(t), k)
 	dir := t.TempDir()
 	l, _ := Load(dir, true)
 	l.State.Trust.Add(trust.Anchor{Label: "p", Keys: []key.Public{k.Public()}, Threshold: 1})
 	ctx := context.Background()
-	if _, err := l.Import(ctx, []string{first}, ImportOptions{}); err != nil {
+	if _, err := l.AddFiles(ctx, []string{first}, AddOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	size := openFile(t, second).Size()
 	rng := rand.New(rand.NewPCG(3, 4))
 	for i := 0; i < 10; i++ {
 		n := rng.Int64N(size / 20)
-		_, err := l.Import(ctx, []string{second}, ImportOptions{Copy: CopyOptions{backoff: testBackoff, wrap: func(w io.Writer) io.Writer { return &faultWriter{w, n} }}})
+		_, err := l.AddFiles(ctx, []string{second}, AddOptions{Copy: CopyOptions{backoff: testBackoff, wrap: func(w io.Writer) io.Writer { return &faultWriter{w, n} }}})
 		if !errors.Is(err, errPulled) {
 			t.Fatalf("import with fault: %v", err)
 		}
@@ -169,7 +169,7 @@ func TestImportFaultKeepsLibrary(t *testing.T) {
 			t.Fatalf("state after fault lists %d archives", len(got.State.Archives))
 		}
 	}
-	if res, err := l.Import(ctx, []string{second}, ImportOptions{}); err != nil || len(res.Added) != 1 {
+	if res, err := l.AddFiles(ctx, []string{second}, AddOptions{}); err != nil || len(res.Added) != 1 {
 		t.Fatalf("rerun: %+v %v", res, err)
 	}
 	if got := consistent(t, dir); len(got.State.Archives) != 2 {
@@ -187,8 +187,8 @@ func TestHelperImport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := ImportOptions{Copy: CopyOptions{backoff: testBackoff, wrap: func(w io.Writer) io.Writer { return slowWriter{w} }}}
-	if _, err := l.Import(context.Background(), strings.Split(os.Getenv("FERRY_TEST_IMPORT_FILES"), ","), opts); err != nil {
+	opts := AddOptions{Copy: CopyOptions{backoff: testBackoff, wrap: func(w io.Writer) io.Writer { return slowWriter{w} }}}
+	if _, err := l.AddFiles(context.Background(), strings.Split(os.Getenv("FERRY_TEST_IMPORT_FILES"), ","), opts); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -201,8 +201,8 @@ func TestKillImport(t *testing.T) {
 	}
 	src := t.TempDir()
 	k, _ := key.Generate()
-	files := []string{packFile(t, src, "udhr", 1, readFS(t, "udhr"), k),
-		packFile(t, src, "ray", 1, readFS(t, "html/enwiki_raycharles"), k)}
+	files := []string{packFile(t, src, "udhr", 1, smallSite(t), k),
+		packFile(t, src, "ray", 1, bigSite(t), k)}
 	dir := t.TempDir()
 	l, _ := Load(dir, true)
 	l.State.Trust.Add(trust.Anchor{Label: "p", Keys: []key.Public{k.Public()}, Threshold: 1})
@@ -258,7 +258,7 @@ func TestKillImport(t *testing.T) {
 // read back and verify every byte, rename) of the packed Ray Charles folder.
 func BenchmarkCopyArchive(b *testing.B) {
 	k, _ := key.Generate()
-	src := packFile(b, b.TempDir(), "ray", 1, readFS(b, "html/enwiki_raycharles"), k)
+	src := packFile(b, b.TempDir(), "ray", 1, bigSite(b), k)
 	r := openFile(b, src)
 	f, _ := os.Open(src)
 	defer f.Close()

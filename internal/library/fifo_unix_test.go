@@ -20,12 +20,8 @@ func TestImportFIFO(t *testing.T) {
 	l, _ := Load(t.TempDir(), true)
 	done := make(chan error, 1)
 	go func() {
-		paths, err := Sources([]string{card})
-		if err != nil {
-			done <- err
-			return
-		}
-		_, err = l.Import(context.Background(), paths, ImportOptions{})
+		paths, _ := filepath.Glob(filepath.Join(card, "*.ferry"))
+		_, err := l.AddFiles(context.Background(), paths, AddOptions{})
 		done <- err
 	}()
 	select {

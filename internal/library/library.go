@@ -15,8 +15,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 
+	"ferry/internal/atomicfile"
 	"ferry/internal/trust"
 )
 
@@ -37,6 +39,7 @@ var (
 	ErrNoSpace  = errors.New("library: not enough free space")
 	ErrNotFound = errors.New("library: no such archive or channel")
 	ErrCopy     = errors.New("library: the copy does not verify")
+	ErrHeld     = errors.New("library: already holds this archive")
 )
 
 // DefaultDir is the library used when none is given: $FERRY_LIBRARY, or
@@ -215,7 +218,7 @@ func (l *Library) Save() error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(l.Dir, StateFile), append(b, '\n'))
+	return atomicfile.WriteFile(filepath.Join(l.Dir, StateFile), append(b, '\n'), 0o644)
 }
 
 // Remove deletes the archives whose id (or id prefix of at least 8 digits)
@@ -242,7 +245,7 @@ func (l *Library) Remove(name string) ([]Record, error) {
 			return gone, err
 		}
 	}
-	return gone, syncDir(filepath.Join(l.Dir, ArchiveDir))
+	return gone, atomicfile.SyncDir(filepath.Join(l.Dir, ArchiveDir))
 }
 
 // bestChain picks, per channel, the archives to present: the highest
@@ -325,4 +328,24 @@ func betterTop(a Record, da int, b Record, db int) bool {
 
 func better(a, b []Record) bool {
 	return betterTop(a[len(a)-1], len(a), b[len(b)-1], len(b))
+}
+
+// ChainTo returns the chain of records from a full edition up to the
+// archive id, full edition first, and whether it is complete in the
+// library (every base held, same channel).
+func (l *Library) ChainTo(id string) ([]Record, bool) {
+	var rev []Record
+	for range len(l.State.Archives) + 1 {
+		r, ok := l.Record(id)
+		if !ok || (len(rev) > 0 && r.Channel != rev[0].Channel) {
+			return nil, false
+		}
+		rev = append(rev, r)
+		if r.Base == "" {
+			slices.Reverse(rev)
+			return rev, true
+		}
+		id = r.Base
+	}
+	return nil, false
 }

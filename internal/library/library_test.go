@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,27 +17,28 @@ import (
 	"ferry/internal/key"
 	"ferry/internal/pack"
 	"ferry/internal/source/folder"
-	"ferry/internal/testkit/shared"
+	"ferry/internal/testkit/corpus"
 	"ferry/internal/trust"
 )
 
 var created = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 
-// readFS loads a shared test data folder into memory so tests can make
-// editions of it.
-func readFS(t testing.TB, name string) fstest.MapFS {
+// smallSite is a made-up site of our own writing (package corpus) with
+// pages kor.html and eng.html that tests edit from edition to edition.
+func smallSite(t testing.TB) fstest.MapFS {
 	t.Helper()
-	dir := shared.Path(t, name)
-	m := fstest.MapFS{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || strings.HasSuffix(p, ".md") {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		rel, _ := filepath.Rel(dir, p)
-		m[filepath.ToSlash(rel)] = &fstest.MapFile{Data: b}
-		return err
-	})
+	m, err := corpus.Site(corpus.Options{Pages: 12, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m["kor.html"], m["eng.html"] = m[corpus.PagePath(0)], m[corpus.PagePath(1)]
+	return m
+}
+
+// bigSite is a larger made-up site with pictures (about 0.3 MB).
+func bigSite(t testing.TB) fstest.MapFS {
+	t.Helper()
+	m, err := corpus.Site(corpus.Options{Pages: 120, Seed: 2, Pictures: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func consistent(t testing.TB, dir string) *Library {
 func TestImportTrustRollbackDelta(t *testing.T) {
 	src := t.TempDir()
 	k, _ := key.Generate()
-	udhr := readFS(t, "udhr")
+	udhr := smallSite(t)
 	ed1 := packFile(t, src, "udhr", 1, udhr, k)
 	ed2fs := edit(udhr, "kor.html", "세계 인권 선언 개정판")
 	ed2 := packFile(t, src, "udhr", 2, ed2fs, k)
@@ -152,7 +152,7 @@ func TestImportTrustRollbackDelta(t *testing.T) {
 	ctx := context.Background()
 
 	// Untrusted: refused, saying the fingerprint and the command.
-	_, err = l.Import(ctx, []string{ed1}, ImportOptions{})
+	_, err = l.AddFiles(ctx, []string{ed1}, AddOptions{})
 	var ue *UntrustedError
 	if !errors.As(err, &ue) || !errors.Is(err, trust.ErrUntrusted) ||
 		!strings.Contains(err.Error(), k.Public().Fingerprint()) || !strings.Contains(err.Error(), "ferry trust add "+k.Public().String()) {
@@ -164,11 +164,11 @@ func TestImportTrustRollbackDelta(t *testing.T) {
 	if err := l.Save(); err != nil {
 		t.Fatal(err)
 	}
-	res, err := l.Import(ctx, []string{d2, ed1}, ImportOptions{}) // order does not matter
+	res, err := l.AddFiles(ctx, []string{d2, ed1}, AddOptions{}) // order does not matter
 	if err != nil || len(res.Added) != 2 {
 		t.Fatalf("import: %+v %v", res, err)
 	}
-	res, err = l.Import(ctx, []string{ed1}, ImportOptions{})
+	res, err = l.AddFiles(ctx, []string{ed1}, AddOptions{})
 	if err != nil || len(res.Skipped) != 1 || len(res.Added) != 0 {
 		t.Fatalf("second import: %+v %v", res, err)
 	}
@@ -192,12 +192,12 @@ func TestImportTrustRollbackDelta(t *testing.T) {
 
 	// Rollback: another edition 1 (different content) is refused, naming both numbers.
 	old := packFile(t, t.TempDir(), "udhr", 1, edit(udhr, "eng.html", "old"), k)
-	_, err = l.Import(ctx, []string{old}, ImportOptions{})
+	_, err = l.AddFiles(ctx, []string{old}, AddOptions{})
 	if !errors.Is(err, ErrRollback) || !strings.Contains(err.Error(), "edition 1 is older than edition 2") {
 		t.Fatalf("rollback: %v", err)
 	}
 	// A full edition 2 of the same content is not a rollback; the shorter chain wins.
-	if _, err := l.Import(ctx, []string{ed2}, ImportOptions{}); err != nil {
+	if _, err := l.AddFiles(ctx, []string{ed2}, AddOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	o2, err := Open(dir, OpenOptions{})
@@ -217,7 +217,7 @@ func TestImportTrustRollbackDelta(t *testing.T) {
 	if len(l2.State.Archives) != 0 || l2.State.Channels["udhr"].Highest != 2 {
 		t.Fatalf("after remove: %+v", l2.State)
 	}
-	if _, err := l2.Import(ctx, []string{ed1}, ImportOptions{}); !errors.Is(err, ErrRollback) {
+	if _, err := l2.AddFiles(ctx, []string{ed1}, AddOptions{}); !errors.Is(err, ErrRollback) {
 		t.Fatalf("rollback after remove: %v", err)
 	}
 }
@@ -225,10 +225,10 @@ func TestImportTrustRollbackDelta(t *testing.T) {
 func TestUntrustedListedAndAllowed(t *testing.T) {
 	src := t.TempDir()
 	k, _ := key.Generate()
-	ed1 := packFile(t, src, "udhr", 1, readFS(t, "udhr"), k)
+	ed1 := packFile(t, src, "udhr", 1, smallSite(t), k)
 	dir := t.TempDir()
 	l, _ := Load(dir, true)
-	if _, err := l.Import(context.Background(), []string{ed1}, ImportOptions{AllowUntrusted: true}); err != nil {
+	if _, err := l.AddFiles(context.Background(), []string{ed1}, AddOptions{AllowUntrusted: true}); err != nil {
 		t.Fatal(err)
 	}
 	o, err := Open(dir, OpenOptions{})
@@ -258,20 +258,20 @@ func TestRotationThroughLibrary(t *testing.T) {
 	src := t.TempDir()
 	kr := newRotation()
 	k1 := kr.k1
-	udhr := readFS(t, "udhr")
+	udhr := smallSite(t)
 	a1 := packFile(t, src, "udhr", 1, udhr, kr.k1, kr.c1)
 	a2 := packFile(t, src, "udhr", 2, edit(udhr, "eng.html", "two"), kr.k2, kr.c2, kr.rev)
 	a3 := packFile(t, src, "udhr", 3, edit(udhr, "eng.html", "three"), kr.k1, kr.c1)
 	dir := t.TempDir()
 	l := trustingLibrary(t, dir, kr.root.Public())
 	ctx := context.Background()
-	if _, err := l.Import(ctx, []string{a1}, ImportOptions{}); err != nil {
+	if _, err := l.AddFiles(ctx, []string{a1}, AddOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.Import(ctx, []string{a2}, ImportOptions{}); err != nil {
+	if _, err := l.AddFiles(ctx, []string{a2}, AddOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := l.Import(ctx, []string{a3}, ImportOptions{})
+	_, err := l.AddFiles(ctx, []string{a3}, AddOptions{})
 	if !errors.Is(err, trust.ErrUntrusted) || !strings.Contains(err.Error(), "revoked") {
 		t.Fatalf("archive by the revoked key: %v", err)
 	}
@@ -321,88 +321,6 @@ func must(k *key.Secret, err error) *key.Secret {
 		panic(err)
 	}
 	return k
-}
-
-func TestExportInventory(t *testing.T) {
-	src := t.TempDir()
-	k, _ := key.Generate()
-	udhr := readFS(t, "udhr")
-	ed1 := packFile(t, src, "udhr", 1, udhr, k)
-	ed2 := packFile(t, src, "udhr", 2, edit(udhr, "kor.html", "둘"), k)
-	ed3 := packFile(t, src, "udhr", 3, edit(udhr, "kor.html", "셋"), k)
-	d2 := deltaFile(t, src, ed2, k, ed1)
-	d3 := deltaFile(t, src, ed3, k, ed1, d2)
-	ray := packFile(t, src, "ray", 1, readFS(t, "html/enwiki_raycharles"), k)
-	ctx := context.Background()
-	anchor := trust.Anchor{Label: "pub", Keys: []key.Public{k.Public()}, Threshold: 1}
-
-	outside := filepath.Join(t.TempDir(), "outside")
-	A, _ := Load(outside, true)
-	A.State.Trust.Add(anchor)
-	if _, err := A.Import(ctx, []string{ed1, d2, ray}, ImportOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	card := filepath.Join(t.TempDir(), "card")
-	res, err := A.Export(ctx, card, ExportOptions{Channels: []string{"udhr"}})
-	if err != nil || len(res.Written) != 2 {
-		t.Fatalf("export: %+v %v", res, err)
-	}
-	inside := filepath.Join(t.TempDir(), "inside")
-	B, _ := Load(inside, true)
-	B.State.Trust.Add(anchor)
-	paths, err := Sources([]string{card})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := B.Import(ctx, paths, ImportOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	invPath := filepath.Join(t.TempDir(), "inventory.json")
-	if err := B.WriteInventory(invPath); err != nil {
-		t.Fatal(err)
-	}
-	inv, err := ReadInventory(invPath)
-	if err != nil || len(inv.Archives) != 2 || inv.Channels["udhr"].Highest != 2 {
-		t.Fatalf("inventory %+v %v", inv, err)
-	}
-	// Next week: the outside library gets delta 3; the courier's next card
-	// carries only it.
-	if _, err := A.Import(ctx, []string{d3}, ImportOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	card2 := filepath.Join(t.TempDir(), "card2")
-	res, err = A.Export(ctx, card2, ExportOptions{Since: inv, Channels: []string{"udhr"}})
-	if err != nil || len(res.Written) != 1 || res.Written[0].Edition != 3 {
-		t.Fatalf("export since inventory: %+v %v", res, err)
-	}
-	// Exporting again to the same card writes nothing.
-	res, err = A.Export(ctx, card2, ExportOptions{Since: inv, Channels: []string{"udhr"}})
-	if err != nil || len(res.Written) != 0 {
-		t.Fatalf("second export: %+v %v", res, err)
-	}
-	paths, _ = Sources([]string{card2})
-	if _, err := B.Import(ctx, paths, ImportOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	o, _ := Open(inside, OpenOptions{})
-	defer o.Close()
-	c := o.Channel("udhr")
-	if c.Edition != 3 || c.View == nil {
-		t.Fatalf("inside after card 2: %+v", c)
-	}
-	if b, _ := c.View.Cat("kor.html"); !strings.Contains(string(b), "셋") {
-		t.Fatalf("edition 3 content: %q", b)
-	}
-	if o.Channel("ray") != nil {
-		t.Fatal("channel not selected was exported")
-	}
-	// A card too small: the error says how much is missing.
-	freeSpaceOf = func(string) (int64, bool) { return 1000, true }
-	defer func() { freeSpaceOf = freeSpace }()
-	_, err = A.Export(ctx, filepath.Join(t.TempDir(), "small"), ExportOptions{})
-	if !errors.Is(err, ErrNoSpace) || !strings.Contains(err.Error(), "missing") {
-		t.Fatalf("full card: %v", err)
-	}
 }
 
 func FuzzParseState(f *testing.F) {

@@ -8,6 +8,4 @@ import "os"
 // with the OS's own error when the medium is full.
 func freeSpace(string) (int64, bool) { return 0, false }
 
-func isUnsupported(error) bool { return true }
-
 func dropCache(*os.File) {}

@@ -4,14 +4,11 @@
 package pack
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -20,6 +17,7 @@ import (
 	"golang.org/x/text/language"
 
 	"ferry/internal/archive"
+	"ferry/internal/atomicfile"
 	"ferry/internal/htmltext"
 	"ferry/internal/key"
 	"ferry/internal/progress"
@@ -102,8 +100,7 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 			return nil, fmt.Errorf("pack: bad pattern %q: %w", p, err)
 		}
 	}
-	cw := &countWriter{w: out}
-	w, err := archive.NewWriter(cw, opts.Writer)
+	w, err := archive.NewWriter(out, opts.Writer)
 	if err != nil {
 		return nil, err
 	}
@@ -279,7 +276,7 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 	sum.Articles = m.Counts.Articles
 	sum.Redirects = m.Counts.Redirects
 	sum.InputBytes = m.Counts.InputBytes
-	sum.ArchiveBytes = cw.n
+	sum.ArchiveBytes = w.Size()
 	if s, ok := m.Sections["search"]; ok {
 		sum.IndexBytes = s.Length
 	}
@@ -430,53 +427,16 @@ func match(pat, p string) bool {
 	return false
 }
 
-type countWriter struct {
-	w io.Writer
-	n int64
-}
 
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
-}
-
-// PackFile packs into the file at name, atomically (see WriteFile): a
+// PackFile packs into the file at name, atomically (package atomicfile): a
 // failed pack leaves no half file and never replaces an existing archive
 // with a broken one.
 func PackFile(ctx context.Context, name string, opts Options) (*Summary, error) {
 	var sum *Summary
-	err := WriteFile(name, func(w io.Writer) error {
+	err := atomicfile.Write(name, 0o644, func(w io.Writer) error {
 		var err error
 		sum, err = Pack(ctx, w, opts)
 		return err
 	})
 	return sum, err
-}
-
-// WriteFile writes the file at name atomically: write fills a temporary
-// file beside it, which is synced and then renamed over name only if
-// write succeeded.
-func WriteFile(name string, write func(io.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	bw := bufio.NewWriterSize(f, 1<<20)
-	err = write(bw)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(tmp, name)
 }

@@ -2,6 +2,7 @@ package scrub
 
 import (
 	"bytes"
+	"ferry/internal/atomicfile"
 	"fmt"
 	"io"
 	"io/fs"
@@ -74,54 +75,28 @@ func ScrubFile(path string, check bool) ([]Finding, error) {
 	return findings, nil
 }
 
-// replaceFile writes r to a temporary file beside path and renames it over
-// path (write, fsync, close, chmod, chtimes, rename, fsync the folder).
-func replaceFile(path string, st fs.FileInfo, r io.Reader, beforeRename func()) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".tmp-*") // a neutral name, should a power cut leave it
+// replaceFile writes r over path atomically (package atomicfile), keeping
+// path's mode and modification time: a fresh time would show when the file
+// was cleaned. beforeRename runs before the rename (Windows cannot replace
+// an open file, so the source is closed there).
+func replaceFile(path string, st fs.FileInfo, r io.Reader, beforeRename func()) error {
+	tmp, err := atomicfile.Create(path)
 	if err != nil {
 		return fmt.Errorf("scrub: writing clean copy of %s: %w", path, err)
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
+	defer tmp.Abort()
+	tmp.SetMode(st.Mode().Perm())
+	tmp.SetModTime(st.ModTime())
 	if _, err = io.Copy(tmp, r); err != nil {
 		return fmt.Errorf("scrub: writing clean copy of %s: %w", path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("scrub: syncing clean copy of %s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("scrub: closing clean copy of %s: %w", path, err)
-	}
-	if err = os.Chmod(tmp.Name(), st.Mode().Perm()); err != nil {
-		return fmt.Errorf("scrub: %w", err)
-	}
-	// Keep the old modification time: a fresh one would show when the
-	// file was cleaned.
-	if err = os.Chtimes(tmp.Name(), st.ModTime(), st.ModTime()); err != nil {
-		return fmt.Errorf("scrub: %w", err)
 	}
 	if beforeRename != nil {
 		beforeRename()
 	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
+	if err = tmp.Commit(); err != nil {
 		return fmt.Errorf("scrub: replacing %s: %w", path, err)
 	}
-	syncDir(dir)
 	return nil
-}
-
-// syncDir makes the rename durable where the platform allows it (opening
-// a folder to sync it fails on Windows, where rename is already durable).
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 }
 
 // Walk checks or scrubs every regular file under root (root itself may be

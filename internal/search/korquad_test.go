@@ -2,7 +2,6 @@ package search
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -10,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"ferry/internal/testkit/shared"
+	kqset "ferry/internal/testkit/korquad"
 )
 
 // korquad is the KorQuAD dev set as search documents: one document per
@@ -31,53 +30,27 @@ type kqQuestion struct {
 var (
 	kqOnce sync.Once
 	kqData *korquad
-	kqErr  error
 )
 
+// loadKorQuAD turns the set that package korquad loads into search
+// documents (skipping the test when the shared data is absent).
 func loadKorQuAD(tb testing.TB) *korquad {
 	tb.Helper()
-	path := shared.Path(tb, "korquad/KorQuAD_v1.0_dev.json")
+	set := kqset.Load(tb)
 	kqOnce.Do(func() {
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			kqErr = err
-			return
-		}
-		var f struct {
-			Data []struct {
-				Title      string `json:"title"`
-				Paragraphs []struct {
-					Context string `json:"context"`
-					QAs     []struct {
-						Question string `json:"question"`
-					} `json:"qas"`
-				} `json:"paragraphs"`
-			} `json:"data"`
-		}
-		if err := json.Unmarshal(raw, &f); err != nil {
-			kqErr = err
-			return
-		}
 		k := &korquad{}
-		for i, a := range f.Data {
-			var body []string
-			for _, p := range a.Paragraphs {
-				body = append(body, p.Context)
-				for _, qa := range p.QAs {
-					k.questions = append(k.questions, kqQuestion{qa.Question, i})
-				}
-			}
+		for _, a := range set.Articles {
 			title := strings.ReplaceAll(a.Title, "_", " ")
-			b := strings.Join(body, "\n\n")
+			b := strings.Join(a.Paragraphs, "\n\n")
 			k.titles = append(k.titles, title)
 			k.bodies = append(k.bodies, b)
 			k.textBytes += len(title) + len(b)
 		}
+		for _, q := range set.Questions {
+			k.questions = append(k.questions, kqQuestion{q.Text, q.Article})
+		}
 		kqData = k
 	})
-	if kqErr != nil {
-		tb.Fatalf("loading KorQuAD: %v", kqErr)
-	}
 	return kqData
 }
 

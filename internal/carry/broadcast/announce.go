@@ -6,8 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"strings"
-	"unicode"
 
 	"ferry/internal/archive"
 	"ferry/internal/key"
@@ -118,33 +116,9 @@ func (a *Announcement) ShortID() [IDSize]byte {
 	return s
 }
 
-// FileName is the library file name: CHANNEL-EDITION.ferry, the channel
-// name made safe for a file name (anyone can sign an archive, and its
-// channel name must not lead out of the library folder).
-func (a *Announcement) FileName() string {
-	return fmt.Sprintf("%s-%d.ferry", safeName(a.Info.Channel), a.Info.Edition)
-}
-
-// safeName keeps letters, digits, '-', '_' and '.' (not leading) of s,
-// replacing anything else with '_', in at most 64 runes.
-func safeName(s string) string {
-	var b strings.Builder
-	n := 0
-	for _, r := range s {
-		if n == 64 {
-			break
-		}
-		ok := unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_' || r == '.' && n > 0
-		if !ok {
-			r = '_'
-		}
-		b.WriteRune(r)
-		n++
-	}
-	if b.Len() == 0 {
-		return "archive"
-	}
-	return b.String()
+// Label names the announced archive for people: "CHANNEL edition N".
+func (a *Announcement) Label() string {
+	return fmt.Sprintf("%s edition %d", a.Info.Channel, a.Info.Edition)
 }
 
 // SignedBy reports whether p signed the manifest.

@@ -82,10 +82,7 @@ func BenchmarkEndToEnd50MB(b *testing.B) {
 		rng.Shuffle(len(kept), func(i, j int) { kept[i], kept[j] = kept[j], kept[i] })
 		lib := b.TempDir()
 		start = time.Now()
-		r, err := NewReceiver(ReceiveOptions{Library: lib})
-		if err != nil {
-			b.Fatal(err)
-		}
+		r := bareReceiver(b, ReceiveOptions{State: lib}, nil)
 		for i := 0; i < len(kept) && !r.AllDone(); i += 256 {
 			if err := r.HandleBatch(kept[i:min(i+256, len(kept))]); err != nil {
 				b.Fatal(err)

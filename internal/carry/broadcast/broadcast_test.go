@@ -2,19 +2,22 @@ package broadcast
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
+	"slices"
 	"sync"
 	"testing"
 
 	"ferry/internal/archive"
 	"ferry/internal/key"
+	"ferry/internal/library"
 	"ferry/internal/testkit/packtest"
+	"ferry/internal/trust"
 )
 
 var (
@@ -27,6 +30,7 @@ var (
 func testArchives(t testing.TB) [][]byte {
 	t.Helper()
 	archOnce.Do(func() {
+		archKey = packtest.Key(t)
 		a, k := packtest.Folder(t, "udhr", archive.Info{Channel: "udhr", Edition: 3, Title: "UDHR"})
 		b, _ := packtest.Folder(t, "html/wikibooks_en", archive.Info{Channel: "books", Edition: 7, Title: "Wikibooks"})
 		archs, archKey = [][]byte{a, b}, k
@@ -55,13 +59,64 @@ func packets(t testing.TB, data [][]byte, opts SendOptions, symbolSize int) [][]
 	return out
 }
 
+// newReceiver makes a receiver that ends in the library lib, through its
+// door (IntoLibrary). With trust keys, the library trusts those keys and
+// the receiver collects only archives signed by them; without, the library
+// is made to trust every key the test archives were signed with
+// (archKey), and any other signer is refused by the library.
 func newReceiver(t testing.TB, lib, state string, trust ...key.Public) *Receiver {
 	t.Helper()
-	r, err := NewReceiver(ReceiveOptions{Library: lib, State: state, Trust: trust, Log: func(m string) { t.Log(m) }})
+	if state == "" {
+		state = filepath.Join(lib, ".broadcast")
+	}
+	trustKeys(t, lib, append(trust, packtest.Key(t).Public())...)
+	log := func(m string) { t.Log(m) }
+	want, deliver := IntoLibrary(context.Background(), lib, trust, log)
+	r, err := NewReceiver(ReceiveOptions{State: state, Want: want, Deliver: deliver, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// bareReceiver is a receiver with no library: what decodes is counted in
+// *got (fuzzing, benchmarks, floods).
+func bareReceiver(tb testing.TB, opts ReceiveOptions, got *int) *Receiver {
+	tb.Helper()
+	if opts.State == "" {
+		opts.State = tb.TempDir()
+	}
+	opts.Deliver = func(*Announcement, []byte) (string, error) {
+		if got != nil {
+			*got++
+		}
+		return "decoded", nil
+	}
+	r, err := NewReceiver(opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r
+}
+
+// trustKeys makes the library in dir (created if missing) trust keys.
+func trustKeys(t testing.TB, dir string, keys ...key.Public) {
+	t.Helper()
+	l, err := library.Load(dir, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if k == (key.Public{}) || slices.ContainsFunc(l.State.Trust.Anchors, func(a trust.Anchor) bool { return a.Keys[0] == k }) {
+			continue
+		}
+		if err := l.State.Trust.Add(trust.Anchor{Label: k.Fingerprint(), Keys: []key.Public{k}, Threshold: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Save(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func feed(t testing.TB, r *Receiver, pkts [][]byte) {
@@ -76,16 +131,25 @@ func feed(t testing.TB, r *Receiver, pkts [][]byte) {
 	}
 }
 
-// checkLibrary asserts that every archive is in lib, byte-identical.
+// checkLibrary asserts that every archive is in the library lib: recorded
+// in its state and byte-identical in its archives folder.
 func checkLibrary(t *testing.T, lib string, data [][]byte) {
 	t.Helper()
+	l, err := library.Load(lib, false)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, d := range data {
 		ar, err := archive.Open(bytes.NewReader(d), int64(len(d)))
 		if err != nil {
 			t.Fatal(err)
 		}
 		m := ar.Manifest()
-		got, err := os.ReadFile(filepath.Join(lib, (&Announcement{Info: m}).FileName()))
+		rec, ok := l.Record(ar.ID())
+		if !ok {
+			t.Fatalf("archive %s edition %d not in the library", m.Channel, m.Edition)
+		}
+		got, err := os.ReadFile(l.Path(rec))
 		if err != nil {
 			t.Fatalf("archive %s not written: %v", m.Channel, err)
 		}
@@ -357,7 +421,7 @@ func TestForgedAnnouncement(t *testing.T) {
 	feed(t, r, send(forgedBody, src.Ann.ShortID()))
 	// The genuine announcement is still accepted afterwards.
 	feed(t, r, send(body, src.Ann.ShortID()))
-	if st := r.Status(); len(st) != 1 || !strings.HasPrefix(st[0].Name, "udhr-3") {
+	if st := r.Status(); len(st) != 1 || st[0].Name != "udhr edition 3" {
 		t.Fatalf("genuine announcement not accepted: %+v", st)
 	}
 }

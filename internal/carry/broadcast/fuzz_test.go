@@ -16,10 +16,7 @@ func FuzzParsePacket(f *testing.F) {
 		}
 	}
 	lib := f.TempDir()
-	r, err := NewReceiver(ReceiveOptions{Library: lib})
-	if err != nil {
-		f.Fatal(err)
-	}
+	r := bareReceiver(f, ReceiveOptions{State: lib}, nil)
 	// The receiver knows the archive, so fuzzed symbols reach the pools.
 	for _, p := range pkts[:4] {
 		r.Handle(p)
@@ -49,10 +46,7 @@ func FuzzParsePacket(f *testing.F) {
 // TestAnnouncementCuts feeds announcement parts of many different cuts for
 // one ID: none may be confused with another.
 func TestAnnouncementCuts(t *testing.T) {
-	r, err := NewReceiver(ReceiveOptions{Library: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := bareReceiver(t, ReceiveOptions{}, nil)
 	defer r.Close()
 	var id [IDSize]byte
 	for parts := uint16(1); parts < 40; parts++ {

@@ -19,19 +19,29 @@ import (
 	"sync"
 
 	"ferry/internal/archive"
+	"ferry/internal/atomicfile"
 	"ferry/internal/carry/broadcast/fountain"
 	"ferry/internal/key"
 )
 
 // ReceiveOptions configure a Receiver.
 type ReceiveOptions struct {
-	// Library is the folder rebuilt archives are written to.
-	Library string
-	// State keeps partial collections; default Library/.broadcast.
+	// State is the folder that keeps partial collections and what was
+	// delivered (required; the command uses LIBRARY/.broadcast).
 	State string
-	// Trust, if not empty, limits collection to archives signed by one of
-	// these keys; others count as foreign.
-	Trust []key.Public
+	// Want, if set, says whether to collect the archive an announcement
+	// describes: nil to collect, else the reason not to (the library's
+	// Wants: untrusted, a rollback, already held). Refused archives count
+	// as foreign.
+	Want func(a *Announcement) error
+	// Deliver receives every archive that decoded and verified: its
+	// announcement and its bytes. The receiver never writes archives
+	// itself; the command hands them to the library's one door. Deliver
+	// returns what became of it, for Status and the log. An error wrapping
+	// ErrRefused (the library would not take it) marks the archive done
+	// all the same; any other error stops the receiver (the symbols stay
+	// in State for the next run).
+	Deliver func(a *Announcement, data []byte) (string, error)
 	// Log receives one-line messages (accepted announcements, archives
 	// written, failed verifications); nil discards them.
 	Log func(msg string)
@@ -54,12 +64,14 @@ type Stats struct {
 // Status is the progress of one announced archive.
 type Status struct {
 	ID     string // hex archive ID
-	Name   string // library file name
+	Name   string // "CHANNEL edition N", as announced
 	Held   int    // distinct symbols held
 	Needed int    // K summed over source blocks
 	Done   bool
-	Path   string // library path once written
-	AtDone int    // symbols held when it decoded (0 if loaded as done)
+	// Result is what Deliver said became of it ("added to the library",
+	// or why it was refused).
+	Result string
+	AtDone int // symbols held when it decoded (0 if loaded as done)
 	// AtPacket is the receiver's packet count when it decoded.
 	AtPacket int64
 	Retries  int // decodes that failed verification
@@ -67,6 +79,10 @@ type Status struct {
 
 // ErrState reports a problem with the state folder (unreadable, full).
 var ErrState = errors.New("broadcast: state folder")
+
+// ErrRefused marks a Deliver error that says the archive was refused (not
+// trusted, a rollback): it will not be collected again.
+var ErrRefused = errors.New("refused")
 
 const (
 	maxVariants = 4  // distinct payloads kept per (SBN, ESI) and per announcement part
@@ -145,11 +161,11 @@ type Receiver struct {
 // NewReceiver opens (creating) the library and state folders and reloads
 // the partial collections kept there.
 func NewReceiver(opts ReceiveOptions) (*Receiver, error) {
-	if opts.Library == "" {
-		return nil, fmt.Errorf("%w: no library folder given", ErrOptions)
-	}
 	if opts.State == "" {
-		opts.State = filepath.Join(opts.Library, ".broadcast")
+		return nil, fmt.Errorf("%w: no state folder given", ErrOptions)
+	}
+	if opts.Deliver == nil {
+		return nil, fmt.Errorf("%w: nothing to deliver archives to", ErrOptions)
 	}
 	if opts.MaxPending <= 0 {
 		opts.MaxPending = 64 << 20
@@ -157,10 +173,8 @@ func NewReceiver(opts ReceiveOptions) (*Receiver, error) {
 	if opts.Log == nil {
 		opts.Log = func(string) {}
 	}
-	for _, d := range []string{opts.Library, opts.State} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			return nil, err
-		}
+	if err := os.MkdirAll(opts.State, 0o700); err != nil {
+		return nil, err
 	}
 	r := &Receiver{opts: opts, cols: map[[IDSize]byte]*collection{}}
 	if err := r.load(); err != nil {
@@ -184,16 +198,12 @@ func (r *Receiver) col(short [IDSize]byte) *collection {
 	return c
 }
 
-func (r *Receiver) trusted(a *Announcement) bool {
-	if len(r.opts.Trust) == 0 {
-		return true
+// wanted asks Want whether to collect the archive a describes.
+func (r *Receiver) wanted(a *Announcement) error {
+	if r.opts.Want == nil {
+		return nil
 	}
-	for _, k := range r.opts.Trust {
-		if a.SignedBy(k) {
-			return true
-		}
-	}
-	return false
+	return r.opts.Want(a)
 }
 
 func (r *Receiver) load() error {
@@ -216,8 +226,7 @@ func (r *Receiver) load() error {
 			c := r.col(short)
 			c.done = true
 			c.status.Done = true
-			c.status.Name = strings.TrimSpace(string(b))
-			c.status.Path = filepath.Join(r.opts.Library, c.status.Name)
+			c.status.Name, c.status.Result, _ = strings.Cut(strings.TrimSpace(string(b)), "\n")
 		}
 	}
 	for _, e := range ents {
@@ -237,7 +246,7 @@ func (r *Receiver) load() error {
 			return fmt.Errorf("%w: %v", ErrState, err)
 		}
 		a, err := ParseAnnouncement(b)
-		if err != nil || a.ShortID() != short || !r.trusted(a) {
+		if err != nil || a.ShortID() != short || r.wanted(a) != nil {
 			continue
 		}
 		c := r.col(short)
@@ -395,7 +404,7 @@ func goodSymHead(f *os.File, pk poolKey) bool {
 func (r *Receiver) setAnnouncement(c *collection, a *Announcement) {
 	c.ann = a
 	c.status.ID = hex.EncodeToString(a.ID[:])
-	c.status.Name = a.FileName()
+	c.status.Name = a.Label()
 	r.opts.Log(fmt.Sprintf("collecting %s: %s edition %d, %d bytes, signed by %s", c.status.ID[:16], a.Info.Channel, a.Info.Edition, a.Length, a.Signers[0].Fingerprint()))
 }
 
@@ -681,15 +690,15 @@ func (r *Receiver) acceptAnnouncement(c *collection, a *Announcement, body []byt
 	if c.ann != nil {
 		return nil
 	}
-	if !r.trusted(a) {
-		r.opts.Log(fmt.Sprintf("ignoring %s edition %d: signed by %s, not a trusted key", a.Info.Channel, a.Info.Edition, a.Signers[0].Fingerprint()))
+	if err := r.wanted(a); err != nil {
+		r.opts.Log(fmt.Sprintf("ignoring %s: %v", a.Label(), err))
 		r.stats.Foreign += int64(len(c.pending)) + 1
 		r.stats.Accepted--
 		r.dropPending(c)
 		return nil
 	}
 	path := filepath.Join(r.opts.State, fmt.Sprintf("%x.ann", c.short))
-	if err := writeAtomic(path, body); err != nil {
+	if err := atomicfile.WriteFile(path, body, 0o644); err != nil {
 		return fmt.Errorf("%w: %v", ErrState, err)
 	}
 	r.setAnnouncement(c, a)
@@ -893,10 +902,10 @@ func (r *Receiver) dropSender(c *collection, s key.Public) {
 			delete(c.pools, pk)
 		}
 	}
-	r.opts.Log(fmt.Sprintf("%s: symbols signed by %s decode to data that does not verify; ignoring that sender", c.ann.FileName(), s.Fingerprint()))
+	r.opts.Log(fmt.Sprintf("%s: symbols signed by %s decode to data that does not verify; ignoring that sender", c.ann.Label(), s.Fingerprint()))
 }
 
-// finish verifies data and writes it to the library.
+// finish verifies data and hands it to Deliver.
 func (r *Receiver) finish(c *collection, p fountain.Params, held int, data []byte) (bool, error) {
 	a := c.ann
 	if int64(len(data)) != a.Length {
@@ -914,35 +923,32 @@ func (r *Receiver) finish(c *collection, p fountain.Params, held int, data []byt
 	}
 	if err != nil {
 		c.status.Retries++
-		r.opts.Log(fmt.Sprintf("%s: decoded data does not verify (%v)", a.FileName(), err))
+		r.opts.Log(fmt.Sprintf("%s: decoded data does not verify (%v)", a.Label(), err))
 		return false, nil
 	}
-	name := a.FileName()
-	path := filepath.Join(r.opts.Library, name)
-	if old, err := os.ReadFile(path); err == nil && !bytes.Equal(old, data) {
-		// Another archive has that name: use the whole ID, which no other
-		// archive can have.
-		name = fmt.Sprintf("%s-%d-%x.ferry", safeName(a.Info.Channel), a.Info.Edition, a.ID)
-		path = filepath.Join(r.opts.Library, name)
-	}
-	if err := writeAtomic(path, data); err != nil {
+	result, err := r.opts.Deliver(a, data)
+	switch {
+	case errors.Is(err, ErrRefused):
+		result = err.Error()
+	case err != nil:
 		return false, err
 	}
-	if err := writeAtomic(filepath.Join(r.opts.State, fmt.Sprintf("%x.done", c.short)), []byte(name+"\n")); err != nil {
+	line := strings.ReplaceAll(a.Label(), "\n", " ") + "\n" + strings.ReplaceAll(result, "\n", " ") + "\n"
+	if err := atomicfile.WriteFile(filepath.Join(r.opts.State, fmt.Sprintf("%x.done", c.short)), []byte(line), 0o644); err != nil {
 		return false, fmt.Errorf("%w: %v", ErrState, err)
 	}
 	c.status.AtDone = held
 	c.status.AtPacket = r.stats.Packets
 	c.status.Held = held
 	c.status.Needed = needed(p)
-	c.done, c.status.Done, c.status.Path, c.status.Name = true, true, path, name
+	c.done, c.status.Done, c.status.Result = true, true, result
 	for _, p := range c.pools {
 		p.file.Close()
 		os.Remove(p.path)
 	}
 	c.pools = nil
 	os.Remove(filepath.Join(r.opts.State, fmt.Sprintf("%x.ann", c.short)))
-	r.opts.Log(fmt.Sprintf("wrote %s (%d bytes) after %d symbols for K = %d", path, len(data), c.status.AtDone, c.status.Needed))
+	r.opts.Log(fmt.Sprintf("%s (%d bytes) decoded after %d symbols for K = %d: %s", a.Label(), len(data), c.status.AtDone, c.status.Needed, result))
 	return true, nil
 }
 
@@ -1038,35 +1044,6 @@ func (r *Receiver) Close() error {
 		}
 	}
 	return first
-}
-
-// writeAtomic writes data to path through a temporary file, fsync and
-// rename, so a crash leaves the old file or the new one.
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
 }
 
 // decodeHex decodes s into dst, which it must fill exactly.

@@ -5,6 +5,8 @@ package packtest
 import (
 	"bytes"
 	"context"
+	"io/fs"
+	"sync"
 	"testing"
 
 	"ferry/internal/archive"
@@ -27,13 +29,28 @@ func Folder(tb testing.TB, name string, info archive.Info) ([]byte, *key.Secret)
 	return Sources(tb, info, pack.Source{Source: src})
 }
 
-// Sources packs the given sources into memory with a fresh key.
+var (
+	keyOnce sync.Once
+	theKey  *key.Secret
+)
+
+// Key is the publisher key this test binary packs with (made once): the
+// archives a test packs are all signed by it, so one trusted key admits
+// them all; a test that needs a stranger's archive makes its own key.
+func Key(tb testing.TB) *key.Secret {
+	keyOnce.Do(func() {
+		var err error
+		if theKey, err = key.Generate(); err != nil {
+			panic(err) // crypto/rand failing: nothing can be tested
+		}
+	})
+	return theKey
+}
+
+// Sources packs the given sources into memory, signed with Key.
 func Sources(tb testing.TB, info archive.Info, srcs ...pack.Source) ([]byte, *key.Secret) {
 	tb.Helper()
-	k, err := key.Generate()
-	if err != nil {
-		tb.Fatal(err)
-	}
+	k := Key(tb)
 	if info.Channel == "" {
 		info.Channel = "test"
 	}
@@ -53,4 +70,22 @@ func View(tb testing.TB, r *archive.Reader) *edition.View {
 		tb.Fatal(err)
 	}
 	return v
+}
+
+// FS packs a folder given as a file system (e.g. a corpus site) into
+// memory, signed with Key.
+func FS(tb testing.TB, fsys fs.FS, info archive.Info) []byte {
+	tb.Helper()
+	b, _ := Sources(tb, info, pack.Source{Source: folder.NewFS(fsys)})
+	return b
+}
+
+// Open opens archive bytes, failing the test on error.
+func Open(tb testing.TB, b []byte) *archive.Reader {
+	tb.Helper()
+	r, err := archive.Open(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r
 }

@@ -1,0 +1,94 @@
+// Package card is the folder carrier: a USB stick, an SD card or any
+// folder that carries archives from one library to another. A card is a
+// library folder of its own (docs/library.md): archives/ and a state file,
+// so a reader can serve it where it is or import it. Export writes to a
+// card what the receiving library lacks — judged by the card's own
+// holdings and by an inventory the courier brought back — and Import hands
+// a card's archives to the receiving library's one door, library.Add.
+package card
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"ferry/internal/atomicfile"
+	"ferry/internal/library"
+)
+
+// Find expands import arguments: an archive file, or a folder whose
+// *.ferry files (directly inside or in its archives/ folder) are taken.
+func Find(args []string) ([]string, error) {
+	var out []string
+	for _, a := range args {
+		st, err := os.Stat(a)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			out = append(out, a)
+			continue
+		}
+		var found []string
+		for _, pat := range []string{filepath.Join(a, "*.ferry"), filepath.Join(a, library.ArchiveDir, "*.ferry")} {
+			m, err := filepath.Glob(pat)
+			if err != nil {
+				return nil, err
+			}
+			found = append(found, m...)
+		}
+		if len(found) == 0 {
+			return nil, fmt.Errorf("%s: no *.ferry archives in this folder", a)
+		}
+		sort.Strings(found)
+		out = append(out, found...)
+	}
+	return out, nil
+}
+
+// Import adds the archives of cards and files (see Find) to l through
+// library.Add: trust, rollback rules and verified copies apply.
+func Import(ctx context.Context, l *library.Library, args []string, opts library.AddOptions) (*library.AddResult, error) {
+	paths, err := Find(args)
+	if err != nil {
+		return nil, err
+	}
+	return l.AddFiles(ctx, paths, opts)
+}
+
+// WriteInventory writes the library's inventory to path atomically.
+func WriteInventory(l *library.Library, path string) error {
+	b, err := json.MarshalIndent(l.Inventory(), "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// ReadInventory reads an inventory file (at most 64 MiB).
+func ReadInventory(path string) (*library.Inventory, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() > 64<<20 {
+		return nil, fmt.Errorf("%s: %d bytes is too large for an inventory", path, st.Size())
+	}
+	b := make([]byte, st.Size())
+	if _, err := f.ReadAt(b, 0); err != nil && st.Size() > 0 {
+		return nil, err
+	}
+	inv, err := library.ParseInventory(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return inv, nil
+}

@@ -1,0 +1,442 @@
+package library
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"ferry/internal/archive"
+	"ferry/internal/key"
+	"ferry/internal/trust"
+)
+
+// Arrival is an archive a carrier brought: its bytes, and where it came
+// from for messages. Every carrier — a card or file, a broadcast, a radio
+// recording, a peer, a mirror — ends by handing its arrivals to Add.
+type Arrival struct {
+	// From says where the archive came from, in messages: a file path,
+	// "broadcast", "peer 192.168.1.5".
+	From string
+	// R and Size are the archive's bytes. Add reads them only through
+	// archive.Open and the verified copy.
+	R    io.ReaderAt
+	Size int64
+}
+
+// AddOptions tune Add.
+type AddOptions struct {
+	// AllowUntrusted adds archives signed by keys the library does not trust.
+	AllowUntrusted bool
+	// Copy receives each copy's options (progress); Start, if set, is told
+	// which archive is about to be copied.
+	Copy  CopyOptions
+	Start func(from string, r Record)
+}
+
+// Refusal is an archive Add did not add, and why.
+type Refusal struct {
+	From string
+	Err  error
+}
+
+// AddResult says what Add did. Warnings are things the reader should know
+// about archives that were added (a delta whose base is missing is kept,
+// but shown only once its base arrives).
+type AddResult struct {
+	Added, Skipped []Record
+	Refused        []Refusal
+	Warnings       []string
+}
+
+// UntrustedError reports an archive signed by keys the library does not
+// trust; Keys are the signers, so the caller can offer to trust one.
+type UntrustedError struct {
+	Channel string
+	Keys    []key.Public
+	Reason  string
+	Dir     string
+}
+
+func (e *UntrustedError) Error() string {
+	cmd := "ferry trust add " + e.Keys[0].String()
+	if e.Dir != "" && e.Dir != DefaultDir() {
+		cmd += " --library " + e.Dir
+	}
+	return fmt.Sprintf("channel %s: %s; if you trust this publisher, run: %s", e.Channel, e.Reason, cmd)
+}
+
+func (e *UntrustedError) Unwrap() error { return trust.ErrUntrusted }
+
+type candidate struct {
+	from string
+	src  Arrival
+	r    *archive.Reader
+	rec  Record
+}
+
+// Add is the one door into the library. Every archive arriving is checked
+// before it is kept: it must open as an archive, be signed by a trusted,
+// unrevoked key (unless AllowUntrusted; certificates and revocations it
+// carries are applied), not be older than the highest edition seen in its
+// channel (unless an archive that stays needs it as its base), and, once
+// copied into the library's archives folder, verify byte for byte; then it
+// is recorded in the state file. Archives that arrive together may be a
+// base and its deltas, in any order. Archives the library already holds
+// (by id) are skipped. A refused archive does not stop the others; the
+// error lists all refusals. The caller holds the library's lock (AddTo
+// takes it).
+func (l *Library) Add(ctx context.Context, in []Arrival, opts AddOptions) (*AddResult, error) {
+	res := &AddResult{}
+	var cands []*candidate
+	for _, a := range in {
+		r, err := archive.Open(a.R, a.Size)
+		if err != nil {
+			res.Refused = append(res.Refused, Refusal{a.From, err})
+			continue
+		}
+		cands = append(cands, &candidate{a.From, a, r, recordOf(r)})
+	}
+	// Oldest first, so a card with a base and its deltas imports whole.
+	sort.SliceStable(cands, func(i, j int) bool {
+		a, b := cands[i].rec, cands[j].rec
+		if a.Channel != b.Channel {
+			return a.Channel < b.Channel
+		}
+		return a.Edition < b.Edition
+	})
+	needed := l.neededBases(cands, opts.AllowUntrusted)
+	seen := map[string]bool{}
+	for _, c := range cands {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		if seen[c.rec.ID] {
+			continue
+		}
+		seen[c.rec.ID] = true
+		added, err := l.importOne(ctx, c, needed, opts)
+		switch {
+		case err != nil:
+			if errors.Is(err, context.Canceled) {
+				return res, err
+			}
+			res.Refused = append(res.Refused, Refusal{c.from, err})
+		case added:
+			res.Added = append(res.Added, c.rec)
+		default:
+			res.Skipped = append(res.Skipped, c.rec)
+		}
+	}
+	res.Warnings = append(res.Warnings, l.missingBases(res.Added)...)
+	if len(res.Refused) > 0 {
+		return res, &AddError{Refused: res.Refused, Total: len(in)}
+	}
+	return res, nil
+}
+
+// missingBases warns about added deltas whose chain down to a full edition
+// is not complete in the library.
+func (l *Library) missingBases(added []Record) []string {
+	var out []string
+	for _, r := range added {
+		if r.Base == "" {
+			continue
+		}
+		id := r.ID
+		for range len(l.State.Archives) + 1 {
+			rec, ok := l.Record(id)
+			if !ok {
+				out = append(out, fmt.Sprintf("channel %s edition %d is a delta, and the edition it builds on (archive %s) is not in the library: it is kept, and shown once that edition arrives (import it, or a full edition %d)",
+					r.Channel, r.Edition, short(id), r.Edition))
+				break
+			}
+			if rec.Base == "" {
+				break
+			}
+			id = rec.Base
+		}
+	}
+	return out
+}
+
+func short(id string) string {
+	if len(id) > 16 {
+		return id[:16]
+	}
+	return id
+}
+
+// AddError lists the archives Add refused; errors.Is and errors.As see
+// each refusal's error.
+type AddError struct {
+	Refused []Refusal
+	Total   int
+}
+
+func (e *AddError) Error() string {
+	var msgs []string
+	for _, f := range e.Refused {
+		msgs = append(msgs, fmt.Sprintf("%s: %v", f.From, f.Err))
+	}
+	return fmt.Sprintf("%d of %d archives refused: %s", len(e.Refused), e.Total, strings.Join(msgs, "; "))
+}
+
+func (e *AddError) Unwrap() []error {
+	var errs []error
+	for _, f := range e.Refused {
+		errs = append(errs, f.Err)
+	}
+	return errs
+}
+
+func recordOf(r *archive.Reader) Record {
+	m := r.Manifest()
+	rec := Record{ID: r.ID(), File: fileFor(r.ID()), Channel: m.Channel, Edition: m.Edition, Size: r.Size()}
+	if m.Base != nil {
+		rec.Base = m.Base.ID
+	}
+	for _, k := range r.Signers() {
+		rec.Signers = append(rec.Signers, k.Fingerprint())
+	}
+	return rec
+}
+
+// Check says whether the library trusts the archive r (or allowUntrusted):
+// signed by a trusted, unrevoked key, directly or through certificates the
+// manifest carries. It also returns revocations to remember.
+func (l *Library) Check(r *archive.Reader, allowUntrusted bool) (trust.Decision, error) {
+	return l.checkTrust(r.Manifest(), r.Signers(), allowUntrusted)
+}
+
+func (l *Library) checkTrust(m *archive.Manifest, signers []key.Public, allowUntrusted bool) (trust.Decision, error) {
+	d, err := l.State.Trust.Check(signers, m.Extra)
+	if err != nil {
+		return d, fmt.Errorf("channel %s edition %d: certificates in the manifest: %w", m.Channel, m.Edition, err)
+	}
+	if !d.Trusted && !allowUntrusted {
+		return d, &UntrustedError{Channel: m.Channel, Keys: signers, Reason: d.Reason, Dir: l.Dir}
+	}
+	return d, nil
+}
+
+// Wants says whether Add would now take an archive with this signed
+// manifest and these verified signers: nil if it would, else the reason
+// (untrusted, a rollback, already held). Carriers that learn of an archive
+// before its bytes — a broadcast announcement, a peer's offer, a mirror's
+// index — ask first, so they collect only what the library will keep. Add
+// decides again when the bytes arrive.
+func (l *Library) Wants(id string, m *archive.Manifest, signers []key.Public, allowUntrusted bool) error {
+	if old, ok := l.Record(id); ok && l.holds(old) {
+		return fmt.Errorf("%w: channel %s edition %d", ErrHeld, m.Channel, m.Edition)
+	}
+	if _, err := l.checkTrust(m, signers, allowUntrusted); err != nil {
+		return err
+	}
+	if cs := l.State.Channels[m.Channel]; cs != nil && m.Edition < cs.Highest {
+		// A base an archive held needs passes (as in Add).
+		for _, r := range l.State.Archives {
+			if r.Base == id {
+				return nil
+			}
+		}
+		return fmt.Errorf("%w: channel %s edition %d is older than edition %d already seen",
+			ErrRollback, m.Channel, m.Edition, cs.Highest)
+	}
+	return nil
+}
+
+// AddFiles adds archive files: the arrivals of a card or a download.
+func (l *Library) AddFiles(ctx context.Context, paths []string, opts AddOptions) (*AddResult, error) {
+	var in []Arrival
+	var bad []Refusal
+	for _, p := range paths {
+		a, closeFile, err := OpenArrival(p)
+		if err != nil {
+			bad = append(bad, Refusal{p, err})
+			continue
+		}
+		defer closeFile()
+		in = append(in, a)
+	}
+	res, err := l.Add(ctx, in, opts)
+	if len(bad) == 0 {
+		return res, err
+	}
+	if res == nil {
+		res = &AddResult{}
+	}
+	res.Refused = append(bad, res.Refused...)
+	return res, &AddError{Refused: res.Refused, Total: len(paths)}
+}
+
+// OpenArrival opens an archive file for Add. Only regular files are
+// opened: a FIFO or device named *.ferry on a card would block or read
+// forever.
+func OpenArrival(path string) (Arrival, func() error, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return Arrival{}, nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return Arrival{}, nil, fmt.Errorf("%w: not a regular file", archive.ErrNotArchive)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return Arrival{}, nil, err
+	}
+	return Arrival{From: path, R: f, Size: st.Size()}, f.Close, nil
+}
+
+// AddTo is Add for a carrier that runs on its own (a broadcast or radio
+// receiver that listens for days, a sync session): it takes the library's
+// lock, loads its current state, adds, saves and lets go, so that an
+// import running meanwhile loses nothing.
+func AddTo(ctx context.Context, dir string, in []Arrival, opts AddOptions) (*AddResult, error) {
+	l, unlock, err := LoadLocked(dir, true)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	return l.Add(ctx, in, opts)
+}
+
+func (l *Library) importOne(ctx context.Context, c *candidate, needed map[string]bool, opts AddOptions) (bool, error) {
+	if old, ok := l.Record(c.rec.ID); ok && l.holds(old) {
+		return false, nil
+	}
+	d, err := l.Check(c.r, opts.AllowUntrusted)
+	// Revocations are root-signed and self-authenticating: remember them
+	// even from an archive we refuse, and before the rollback check (the
+	// edition that carries a revocation may be the one to replace what the
+	// revoked key signed).
+	if len(d.NewRevocations) > 0 {
+		l.remember(d.NewRevocations)
+		if serr := l.Save(); serr != nil {
+			return false, serr
+		}
+	}
+	if err != nil {
+		return false, err
+	}
+	if cs := l.State.Channels[c.rec.Channel]; cs != nil && c.rec.Edition < cs.Highest && !needed[c.rec.ID] {
+		return false, fmt.Errorf("%w: channel %s edition %d is older than edition %d already seen",
+			ErrRollback, c.rec.Channel, c.rec.Edition, cs.Highest)
+	}
+	if opts.Start != nil {
+		opts.Start(c.from, c.rec)
+	}
+	if _, _, err := CopyArchive(ctx, c.src.R, c.rec.Size, c.rec.ID, filepath.Join(l.Dir, ArchiveDir), opts.Copy); err != nil {
+		return false, err
+	}
+	l.State.Archives = removeRecord(l.State.Archives, c.rec.ID)
+	l.State.Archives = append(l.State.Archives, c.rec)
+	cs := l.State.Channels[c.rec.Channel]
+	if cs == nil {
+		cs = &ChannelState{}
+		l.State.Channels[c.rec.Channel] = cs
+	}
+	if c.rec.Edition >= cs.Highest {
+		cs.Highest, cs.HighestBy = c.rec.Edition, c.rec.Signers
+	}
+	return true, l.Save()
+}
+
+// neededBases returns the ids that may be imported although older than
+// their channel's highest edition, because an archive that stays needs
+// them as its base: bases of archives held, and of candidates that will be
+// accepted (trusted, and not rollbacks themselves unless needed in turn).
+// A base named only by a refused archive is not needed: an attacker's own
+// delta must not carry an old edition past the rollback check.
+func (l *Library) neededBases(cands []*candidate, allowUntrusted bool) map[string]bool {
+	needed := map[string]bool{}
+	for _, r := range l.State.Archives {
+		if r.Base != "" {
+			needed[r.Base] = true
+		}
+	}
+	trusted := map[*candidate]bool{}
+	for _, c := range cands {
+		if _, err := l.Check(c.r, allowUntrusted); err == nil {
+			trusted[c] = true
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, c := range cands {
+			if !trusted[c] || c.rec.Base == "" || needed[c.rec.Base] {
+				continue
+			}
+			cs := l.State.Channels[c.rec.Channel]
+			if cs == nil || c.rec.Edition >= cs.Highest || needed[c.rec.ID] {
+				needed[c.rec.Base] = true
+				changed = true
+			}
+		}
+	}
+	return needed
+}
+
+// remember stores revocations and lowers the highest edition of channels
+// whose highest edition only revoked keys signed.
+func (l *Library) remember(revs []trust.Statement) {
+	l.State.Trust.Remember(revs...)
+	for name, cs := range l.State.Channels {
+		if len(cs.HighestBy) == 0 || !l.allRevoked(cs.HighestBy) {
+			continue
+		}
+		cs.Highest, cs.HighestBy = 0, nil
+		for _, r := range l.State.Archives {
+			if r.Channel == name && r.Edition >= cs.Highest && !l.allRevoked(r.Signers) {
+				cs.Highest, cs.HighestBy = r.Edition, r.Signers
+			}
+		}
+	}
+}
+
+// allRevoked reports whether every one of the key fingerprints is revoked.
+func (l *Library) allRevoked(fps []string) bool {
+	for _, fp := range fps {
+		revoked := false
+		for _, st := range l.State.Trust.Revoked {
+			if k := st.Subject(); k.Fingerprint() == fp && l.State.Trust.IsRevoked(k) {
+				revoked = true
+				break
+			}
+		}
+		if !revoked {
+			return false
+		}
+	}
+	return len(fps) > 0
+}
+
+// holds reports whether the library's copy of rec is there and opens as
+// that archive (header, manifest, signatures); a missing, truncated or
+// replaced copy is copied again from the card.
+func (l *Library) holds(rec Record) bool {
+	st, err := os.Stat(l.Path(rec))
+	if err != nil || st.Size() != rec.Size {
+		return false
+	}
+	r, err := archive.OpenFile(l.Path(rec))
+	if err != nil {
+		return false
+	}
+	defer r.Close()
+	return r.ID() == rec.ID
+}
+
+func removeRecord(rs []Record, id string) []Record {
+	out := rs[:0]
+	for _, r := range rs {
+		if r.ID != id {
+			out = append(out, r)
+		}
+	}
+	return out
+}
