@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"compress/zlib"
 	"context"
-	"crypto/md5"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand"
 	"os"
-	"sort"
+	"strings"
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
@@ -74,100 +73,7 @@ func compress(t testing.TB, comp byte, body []byte) []byte {
 // entries and clusters.
 func buildZIM(t testing.TB, mimes []string, entries []testEntry, clusters []testCluster) []byte {
 	t.Helper()
-	sort.Slice(entries, func(i, j int) bool {
-		if entries[i].ns != entries[j].ns {
-			return entries[i].ns < entries[j].ns
-		}
-		return entries[i].url < entries[j].url
-	})
-	index := map[string]uint32{}
-	for i, e := range entries {
-		index[string(e.ns)+"/"+e.url] = uint32(i)
-	}
-	le := binary.LittleEndian
-	out := make([]byte, 80)
-	mimePos := len(out)
-	for _, m := range mimes {
-		out = append(out, m...)
-		out = append(out, 0)
-	}
-	out = append(out, 0)
-	var clusterPtrs []uint64
-	for _, c := range clusters {
-		clusterPtrs = append(clusterPtrs, uint64(len(out)))
-		width := 4
-		if c.info&0x10 != 0 {
-			width = 8
-		}
-		var body []byte
-		off := uint64(width * (len(c.blobs) + 1))
-		for i := 0; i <= len(c.blobs); i++ {
-			if width == 8 {
-				body = le.AppendUint64(body, off)
-			} else {
-				body = le.AppendUint32(body, uint32(off))
-			}
-			if i < len(c.blobs) {
-				off += uint64(len(c.blobs[i]))
-			}
-		}
-		for _, b := range c.blobs {
-			body = append(body, b...)
-		}
-		out = append(out, c.info)
-		out = append(out, compress(t, c.info&0x0f, body)...)
-	}
-	var direntPtrs []uint64
-	for _, e := range entries {
-		direntPtrs = append(direntPtrs, uint64(len(out)))
-		if e.redirect != "" {
-			out = le.AppendUint16(out, 0xffff)
-			out = append(out, 0, e.ns)
-			out = le.AppendUint32(out, 0)
-			target, ok := index[e.redirect]
-			if !ok {
-				t.Fatalf("redirect target %s missing", e.redirect)
-			}
-			out = le.AppendUint32(out, target)
-		} else {
-			out = le.AppendUint16(out, e.mime)
-			out = append(out, 0, e.ns)
-			out = le.AppendUint32(out, 0)
-			out = le.AppendUint32(out, e.cluster)
-			out = le.AppendUint32(out, e.blob)
-		}
-		out = append(out, e.url...)
-		out = append(out, 0)
-		out = append(out, e.title...)
-		out = append(out, 0)
-	}
-	pathPtrPos := len(out)
-	for _, p := range direntPtrs {
-		out = le.AppendUint64(out, p)
-	}
-	clusterPtrPos := len(out)
-	for _, p := range clusterPtrs {
-		out = le.AppendUint64(out, p)
-	}
-	checksumPos := len(out)
-	le.PutUint32(out[0:], zim.Magic)
-	le.PutUint16(out[4:], 6)
-	le.PutUint16(out[6:], 1)
-	le.PutUint32(out[24:], uint32(len(entries)))
-	le.PutUint32(out[28:], uint32(len(clusters)))
-	le.PutUint64(out[32:], uint64(pathPtrPos))
-	le.PutUint64(out[40:], 0xffffffffffffffff)
-	le.PutUint64(out[48:], uint64(clusterPtrPos))
-	le.PutUint64(out[56:], uint64(mimePos))
-	main := uint32(0xffffffff)
-	if i, ok := index["W/mainPage"]; ok {
-		main = i
-	}
-	le.PutUint32(out[64:], main)
-	le.PutUint32(out[68:], 0xffffffff)
-	le.PutUint64(out[72:], uint64(checksumPos))
-	sum := md5.Sum(out)
-	return append(out, sum[:]...)
+	return writeZIM(t, zimSpec{major: 6, minor: 1, mimes: mimes, entries: entries, clusters: clusters})
 }
 
 func TestBuiltFiles(t *testing.T) {
@@ -286,25 +192,46 @@ func TestBigClusters(t *testing.T) {
 	}
 }
 
-// TestHostileHeaders: unsorted entries, redirect loops and a redirect into
-// metadata are refused by Walk with ErrCorrupt.
+// TestHostileHeaders: unsorted entries and overlapping clusters are
+// refused by Walk with ErrCorrupt; a redirect loop, a redirect into
+// metadata and a URL with a ".." element are single bad entries, left out
+// with a warning naming them while the rest is packed.
 func TestHostileHeaders(t *testing.T) {
-	base := []testEntry{
-		{ns: 'C', url: "a", mime: 0, cluster: 0, blob: 0},
-		{ns: 'C', url: "b", redirect: "C/c"},
-		{ns: 'C', url: "c", redirect: "C/b"},
+	for _, tc := range []struct {
+		name    string
+		entries []testEntry
+		bad     string
+	}{
+		{"redirect loop", []testEntry{
+			{ns: 'C', url: "a", mime: 0, cluster: 0, blob: 0},
+			{ns: 'C', url: "b", redirect: "C/c"},
+			{ns: 'C', url: "c", redirect: "C/b"},
+		}, "C/b"},
+		{"redirect into M/", []testEntry{
+			{ns: 'C', url: "a", mime: 0, cluster: 0, blob: 0},
+			{ns: 'C', url: "r", redirect: "M/Title"},
+			{ns: 'M', url: "Title", mime: 0, cluster: 0, blob: 0},
+		}, "C/r"},
+		{"dot-dot URL", []testEntry{
+			{ns: 'C', url: "a", mime: 0, cluster: 0, blob: 0},
+			{ns: 'C', url: "../etc/passwd", mime: 0, cluster: 0, blob: 0},
+		}, "C/../etc/passwd"},
+	} {
+		b := buildZIM(t, []string{"text/html"}, tc.entries, []testCluster{{info: 1, blobs: [][]byte{[]byte("x")}}})
+		w, warnings := walkWarn(t, b)
+		if _, ok := w.entries["a"]; !ok {
+			t.Errorf("%s: the good entry was not packed: %v", tc.name, w.order)
+		}
+		if !strings.Contains(strings.Join(warnings, "\n"), `"`+tc.bad+`"`) {
+			t.Errorf("%s: warnings %q do not name %s", tc.name, warnings, tc.bad)
+		}
+		for p := range w.entries {
+			if p != "a" && tc.name != "redirect loop" || strings.Contains(p, "..") {
+				t.Errorf("%s: %q packed", tc.name, p)
+			}
+		}
 	}
-	b := buildZIM(t, []string{"text/html"}, base, []testCluster{{info: 1, blobs: [][]byte{[]byte("x")}}})
-	if err := walkBytes(b); !errors.Is(err, zim.ErrCorrupt) {
-		t.Errorf("redirect loop: %v", err)
-	}
-	b = buildZIM(t, []string{"text/html"}, []testEntry{
-		{ns: 'C', url: "a", redirect: "M/Title"},
-		{ns: 'M', url: "Title", mime: 0, cluster: 0, blob: 0},
-	}, []testCluster{{info: 1, blobs: [][]byte{[]byte("x")}}})
-	if err := walkBytes(b); !errors.Is(err, zim.ErrCorrupt) {
-		t.Errorf("redirect into M/: %v", err)
-	}
+	var b []byte
 	// Swap two path pointers: the directory is no longer sorted.
 	b = buildZIM(t, []string{"text/html"}, []testEntry{
 		{ns: 'C', url: "a", mime: 0, cluster: 0, blob: 0},
@@ -335,13 +262,22 @@ func TestHostileHeaders(t *testing.T) {
 	if err := walkBytes(b); !errors.Is(err, zim.ErrTooLarge) {
 		t.Errorf("decompression bomb: %v", err)
 	}
-	// A URL with a ".." element cannot become a ferry path.
-	b = buildZIM(t, []string{"text/html"}, []testEntry{
-		{ns: 'C', url: "../etc/passwd", mime: 0, cluster: 0, blob: 0},
-	}, []testCluster{{info: 1, blobs: [][]byte{[]byte("x")}}})
-	if err := walkBytes(b); !errors.Is(err, zim.ErrCorrupt) {
-		t.Errorf("dot-dot URL: %v", err)
+}
+
+// walkWarn walks the ZIM file b, reading every entry, and returns what it
+// yielded and the source's warnings.
+func walkWarn(t *testing.T, b []byte) (*walked, []string) {
+	t.Helper()
+	a, err := zim.Open(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
 	}
+	s, err := zim.NewSource(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := walk(t, s)
+	return w, s.Warnings()
 }
 
 func walkBytes(b []byte) error {

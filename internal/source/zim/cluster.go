@@ -78,7 +78,11 @@ func readOffsets(dec io.Reader, width uint64, limit, hint int64) (*cluster, erro
 }
 
 func copyN(buf *bytes.Buffer, dec io.Reader, n uint64, what string) error {
-	got, err := io.CopyN(buf, dec, int64(n))
+	var dst io.Writer = io.Discard
+	if buf != nil {
+		dst = buf
+	}
+	got, err := io.CopyN(dst, dec, int64(n))
 	if err != nil {
 		if err == io.EOF {
 			return fmt.Errorf("data ends after %d of %d bytes of the %s: %w", got, n, what, ErrCorrupt)
@@ -330,25 +334,9 @@ func (a *Archive) Content(e *Entry) (*io.SectionReader, error) {
 }
 
 func (a *Archive) blob(ci, bi uint32) (*io.SectionReader, error) {
-	c := a.cache.get(ci)
-	if c == nil {
-		start, end, err := a.clusterBounds(ci)
-		if err != nil {
-			return nil, err
-		}
-		var info [1]byte
-		if err := a.readAt(info[:], start, "cluster info byte"); err != nil {
-			return nil, fmt.Errorf("cluster %d: %w", ci, err)
-		}
-		if comp := info[0] & 0x0f; (comp == compDefault || comp == compNone) && info[0]&^(extendedFlag|0x0f) == 0 {
-			c, err = a.plainTable(start, end, info[0]&extendedFlag != 0)
-		} else {
-			c, err = a.decodeCluster(a.r, start, end)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("cluster %d: %w", ci, err)
-		}
-		a.cache.put(ci, c)
+	c, err := a.blobCluster(ci)
+	if err != nil {
+		return nil, err
 	}
 	sr, err := a.blobIn(c, bi)
 	if err != nil {
@@ -462,4 +450,323 @@ func (cc *clusterCache) clear() {
 	cc.mu.Lock()
 	cc.items, cc.bytes = nil, 0
 	cc.mu.Unlock()
+}
+
+// streamThreshold is the decompressed size above which Walk never holds a
+// compressed cluster whole: it reads its blobs in order from one decoder,
+// so memory is the decoder's window whatever the cluster claims. Real
+// clusters are 1-2 MiB; a hostile file of many 256 MiB clusters that
+// compress to almost nothing would otherwise cost 256 MiB per entry a
+// packer holds. Blobs of such a cluster opened out of order decode it from
+// its start again (see clusterStream).
+const streamThreshold = 16 << 20
+
+// clusterOpener returns how to start a decompressor over the compressed
+// cluster stored between start and end (comp is its compression type).
+func (a *Archive) clusterOpener(start, end int64, comp byte) (opener, error) {
+	body := func() *io.SectionReader { return io.NewSectionReader(a.r, start+1, end-start-1) }
+	switch comp {
+	case compXZ:
+		return func(window int64) (io.Reader, func(), error) {
+			x, err := newXZReader(body(), int(window))
+			if err != nil {
+				return nil, nil, fmt.Errorf("xz cluster: %v: %w", err, ErrCorrupt)
+			}
+			return x, func() {}, nil
+		}, nil
+	case compZstd:
+		return func(window int64) (io.Reader, func(), error) { return a.zstdReader(body(), window) }, nil
+	case compZlib:
+		return func(int64) (io.Reader, func(), error) {
+			z, err := zlib.NewReader(body())
+			if err != nil {
+				return nil, nil, fmt.Errorf("zlib cluster: %v: %w", err, ErrCorrupt)
+			}
+			return z, func() {}, nil
+		}, nil
+	case compBzip2:
+		return func(int64) (io.Reader, func(), error) { return bzip2.NewReader(body()), func() {}, nil }, nil
+	}
+	return nil, fmt.Errorf("cluster compression type %d: %w", comp, ErrUnsupported)
+}
+
+// clusterLimit is the most a compressed cluster of the given stored size
+// may expand to (see maxRatio).
+func (a *Archive) clusterLimit(start, end int64) int64 {
+	return min(a.opts.MaxClusterSize, max(ratioFloor, maxRatio*(end-start-1)))
+}
+
+// startCluster prepares cluster ci for reading its blobs in order. Small
+// and uncompressed clusters come back as a *cluster (decoded whole and
+// cached, or an offset table over the file); compressed clusters over
+// streamThreshold come back as a *clusterStream positioned after the
+// offset table.
+func (a *Archive) startCluster(ci uint32) (*cluster, *clusterStream, error) {
+	if c := a.cache.get(ci); c != nil {
+		return c, nil, nil
+	}
+	start, end, err := a.clusterBounds(ci)
+	if err != nil {
+		return nil, nil, err
+	}
+	var info [1]byte
+	if err := a.readAt(info[:], start, "cluster info byte"); err != nil {
+		return nil, nil, fmt.Errorf("cluster %d: %w", ci, err)
+	}
+	comp := info[0] & 0x0f
+	if info[0]&^(extendedFlag|0x0f) != 0 || comp <= compNone {
+		c, err := a.blobCluster(ci)
+		return c, nil, err
+	}
+	width := uint64(4)
+	if info[0]&extendedFlag != 0 {
+		width = 8
+	}
+	open, err := a.clusterOpener(start, end, comp)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cluster %d: %w", ci, err)
+	}
+	r, done, err := open(firstWindow)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cluster %d: %w", ci, err)
+	}
+	t, buf, err := readTable(r, width, a.clusterLimit(start, end))
+	if err != nil {
+		done()
+		return nil, nil, fmt.Errorf("cluster %d: %w", ci, err)
+	}
+	if total := t.offset(t.n - 1); total <= streamThreshold {
+		buf.Grow(int(total) - buf.Len())
+		err := copyN(buf, r, total-t.offset(0), "blob data")
+		done()
+		a.decodes.Add(1)
+		if err == nil {
+			t.data = buf.Bytes()
+			a.cache.put(ci, t)
+			return t, nil, nil
+		}
+		// Perhaps it needs a longer window: the whole-cluster path retries.
+		c, err := a.blobCluster(ci)
+		return c, nil, err
+	}
+	return nil, a.startStream(ci, t, open, r, done), nil
+}
+
+// blobCluster decodes cluster ci whole (or reads an uncompressed one's
+// offset table) and caches it.
+func (a *Archive) blobCluster(ci uint32) (*cluster, error) {
+	if c := a.cache.get(ci); c != nil {
+		return c, nil
+	}
+	start, end, err := a.clusterBounds(ci)
+	if err != nil {
+		return nil, err
+	}
+	var info [1]byte
+	if err := a.readAt(info[:], start, "cluster info byte"); err != nil {
+		return nil, fmt.Errorf("cluster %d: %w", ci, err)
+	}
+	var c *cluster
+	if comp := info[0] & 0x0f; (comp == compDefault || comp == compNone) && info[0]&^(extendedFlag|0x0f) == 0 {
+		c, err = a.plainTable(start, end, info[0]&extendedFlag != 0)
+	} else {
+		c, err = a.decodeCluster(a.r, start, end)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cluster %d: %w", ci, err)
+	}
+	a.cache.put(ci, c)
+	return c, nil
+}
+
+// clusterStream reads the blobs of one big compressed cluster in order from
+// a single decoder. A blob asked for behind the decoder's position, or
+// while another reader holds the decoder, or after Walk has moved on, is
+// read from a decoder of its own that starts at the cluster's beginning.
+type clusterStream struct {
+	a     *Archive
+	ci    uint32
+	table *cluster // offsets only
+	open  opener
+
+	mu       sync.Mutex
+	dec      *decoder // shared; nil once closed
+	busy     bool     // a reader is using dec
+	finished bool     // Walk has moved on: close dec when the reader is done
+}
+
+// decoder is a decompressor over one cluster that knows its position and
+// starts again with a longer window when the data refers back further
+// than its window (see firstWindow), continuing where it was.
+type decoder struct {
+	open   opener
+	r      io.Reader
+	done   func()
+	window int64
+	pos    uint64 // bytes decoded so far
+	total  uint64 // the cluster's decompressed size
+}
+
+func newDecoder(open opener, total uint64) (*decoder, error) {
+	d := &decoder{open: open, total: total, window: firstWindow}
+	r, done, err := open(firstWindow)
+	if err != nil {
+		return nil, err
+	}
+	d.r, d.done = r, done
+	return d, nil
+}
+
+func (d *decoder) close() {
+	if d.done != nil {
+		d.done()
+		d.done, d.r = nil, nil
+	}
+}
+
+func (d *decoder) Read(p []byte) (int, error) {
+	if d.r == nil {
+		return 0, errors.New("zim: cluster decoder used after close")
+	}
+	n, err := d.r.Read(p)
+	d.pos += uint64(n)
+	if err != nil && err != io.EOF && d.window < int64(d.total) && !errors.Is(err, ErrUnsupported) {
+		// Perhaps a match further back than the window: decode again with
+		// a window of the cluster's size and go on from here.
+		if rerr := d.reopen(int64(d.total)); rerr == nil {
+			if n > 0 {
+				return n, nil
+			}
+			return d.Read(p)
+		}
+	}
+	return n, err
+}
+
+func (d *decoder) reopen(window int64) error {
+	pos := d.pos
+	d.close()
+	r, done, err := d.open(window)
+	if err != nil {
+		return err
+	}
+	d.r, d.done, d.window, d.pos = r, done, window, 0
+	if err := copyN(nil, r, pos, "cluster data"); err != nil {
+		d.close()
+		return err
+	}
+	d.pos = pos
+	return nil
+}
+
+// skipTo reads on to offset to.
+func (d *decoder) skipTo(to uint64) error {
+	if to > d.pos {
+		return copyN(nil, d, to-d.pos, "cluster data")
+	}
+	return nil
+}
+
+// startStream returns the stream of a cluster whose decoder r (opened with
+// firstWindow) has just read table t.
+func (a *Archive) startStream(ci uint32, t *cluster, open opener, r io.Reader, done func()) *clusterStream {
+	d := &decoder{open: open, r: r, done: done, window: firstWindow, pos: t.offset(0), total: t.offset(t.n - 1)}
+	return &clusterStream{a: a, ci: ci, table: t, open: open, dec: d}
+}
+
+// span returns where blob bi lies in the decompressed cluster.
+func (st *clusterStream) span(bi uint32) (o1, o2 uint64, err error) {
+	if uint64(bi)+1 >= st.table.n {
+		return 0, 0, fmt.Errorf("blob %d beyond the cluster's %d blobs: %w", bi, st.table.n-1, ErrCorrupt)
+	}
+	return st.table.offset(uint64(bi)), st.table.offset(uint64(bi) + 1), nil
+}
+
+// openBlob returns a reader over blob bi.
+func (st *clusterStream) openBlob(bi uint32) (io.ReadCloser, error) {
+	o1, o2, err := st.span(bi)
+	if err != nil {
+		return nil, err
+	}
+	st.mu.Lock()
+	if d := st.dec; d != nil && !st.busy && !st.finished && d.pos <= o1 {
+		st.busy = true
+		st.mu.Unlock()
+		if err := d.skipTo(o1); err != nil {
+			st.release()
+			return nil, fmt.Errorf("cluster %d: %w", st.ci, err)
+		}
+		return &blobReader{ci: st.ci, dec: d, left: int64(o2 - o1), release: st.release}, nil
+	}
+	st.mu.Unlock()
+	// A decoder of its own, from the cluster's start.
+	d, err := newDecoder(st.open, st.table.offset(st.table.n-1))
+	if err != nil {
+		return nil, fmt.Errorf("cluster %d: %w", st.ci, err)
+	}
+	if err := d.skipTo(o1); err != nil {
+		d.close()
+		return nil, fmt.Errorf("cluster %d: %w", st.ci, err)
+	}
+	return &blobReader{ci: st.ci, dec: d, left: int64(o2 - o1), release: d.close}, nil
+}
+
+func (st *clusterStream) release() {
+	st.mu.Lock()
+	st.busy = false
+	if st.finished && st.dec != nil {
+		st.dec.close()
+		st.dec = nil
+	}
+	st.mu.Unlock()
+}
+
+// finish is called by Walk when it leaves the cluster.
+func (st *clusterStream) finish() {
+	st.mu.Lock()
+	st.finished = true
+	if !st.busy && st.dec != nil {
+		st.dec.close()
+		st.dec = nil
+	}
+	st.mu.Unlock()
+}
+
+// blobReader reads one blob from a decoder.
+type blobReader struct {
+	ci      uint32
+	dec     *decoder
+	left    int64
+	release func()
+}
+
+func (b *blobReader) Read(p []byte) (int, error) {
+	if b.release == nil {
+		return 0, errors.New("zim: read after close")
+	}
+	if b.left == 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.dec.Read(p)
+	b.left -= int64(n)
+	switch {
+	case err == io.EOF && b.left > 0:
+		err = fmt.Errorf("cluster %d ends %d bytes before the blob does: %w", b.ci, b.left, ErrCorrupt)
+	case err == io.EOF:
+		err = nil
+	case err != nil && !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrUnsupported):
+		err = fmt.Errorf("decompressing cluster %d: %v: %w", b.ci, err, ErrCorrupt)
+	}
+	return n, err
+}
+
+func (b *blobReader) Close() error {
+	if b.release != nil {
+		b.release()
+		b.release = nil
+	}
+	return nil
 }

@@ -276,13 +276,17 @@ func (a *Archive) LookupPath(p string) (*Entry, error) {
 	return a.Lookup(p[0], p[2:])
 }
 
+// errLoop is ErrCorrupt for a redirect loop (or an overlong chain), which
+// Walk leaves out with a warning instead of refusing the file.
+var errLoop = fmt.Errorf("redirect loop: %w", ErrCorrupt)
+
 // Resolve follows redirects from e to the entry that holds content. It
 // fails on loops and on chains longer than 64.
 func (a *Archive) Resolve(e *Entry) (*Entry, error) {
 	start := e
 	for hops := 0; e.Kind == KindRedirect; hops++ {
 		if hops >= maxRedirects {
-			return nil, fmt.Errorf("redirect %q: chain longer than %d or a loop: %w", start.Path(), maxRedirects, ErrCorrupt)
+			return nil, fmt.Errorf("redirect %q: chain longer than %d or a loop: %w", start.Path(), maxRedirects, errLoop)
 		}
 		next, err := a.EntryAt(e.Target)
 		if err != nil {

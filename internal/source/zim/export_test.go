@@ -1,4 +1,4 @@
 package zim
 
-// DecodeCount reports how many clusters a has decompressed.
+// DecodeCount is how many clusters a has decompressed (for tests).
 func DecodeCount(a *Archive) int64 { return a.decodes.Load() }

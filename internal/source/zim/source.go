@@ -2,6 +2,7 @@ package zim
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -31,6 +32,8 @@ type Source struct {
 	a     *Archive
 	meta  source.Metadata
 	front []uint64 // bitset of front-article indexes, nil when the file has no v1 listing
+	// warnings of the last Walk (see Warnings)
+	warnings []string
 }
 
 var (
@@ -177,15 +180,76 @@ func (s *Source) isArticle(e *Entry, mime string) bool {
 // walkBatch is how many path pointers Walk reads at a time.
 const walkBatch = 4096
 
+// maxWarnings caps the warnings one Walk keeps; the last one says how many
+// more there were.
+const maxWarnings = 1000
+
+// Warnings returns what the last Walk left out or changed, one sentence
+// per entry, naming it: entries whose path cannot be an archive path
+// (zimit writes "C/example.com/" for a site root: stored as
+// "example.com/index.html"), redirect loops and redirects to entries
+// outside the stream. A packer shows them to the publisher.
+func (s *Source) Warnings() []string { return s.warnings }
+
+func (s *Source) warn(format string, args ...any) {
+	switch n := len(s.warnings); {
+	case n < maxWarnings:
+		s.warnings = append(s.warnings, fmt.Sprintf(format, args...))
+	case n == maxWarnings:
+		s.warnings = append(s.warnings, "further warnings not shown")
+	}
+}
+
+// streamPath returns the path e has in the entry stream. ok is false for
+// entries outside the stream (M/, X/, W/, obsolete kinds) and for those
+// whose URL cannot be a clean archive path (warned about once, by the
+// caller when warn is true).
+func (s *Source) streamPath(e *Entry) (p string, ok bool, why string) {
+	p, ok = s.PathOf(e)
+	if !ok || e.Kind == KindLinkTarget || e.Kind == KindDeleted {
+		return "", false, ""
+	}
+	if fs.ValidPath(p) && p != "." {
+		return p, true, ""
+	}
+	// A site root ("example.com/"): its pages link to it as a folder,
+	// which a reader serves as the folder's index.html.
+	if dir := strings.TrimSuffix(p, "/"); dir != p && fs.ValidPath(dir) && dir != "." {
+		idx := dir + "/index.html"
+		if _, err := s.a.LookupPath(s.fullPath(e, idx)); errors.Is(err, ErrNotFound) {
+			return idx, true, fmt.Sprintf("%q: its URL ends in a slash; stored as %q", e.Path(), idx)
+		}
+		return "", false, fmt.Sprintf("%q: its URL ends in a slash and %q exists too; left out", e.Path(), idx)
+	}
+	return "", false, fmt.Sprintf("%q: its URL does not make a clean relative path (empty, \".\" or \"..\" elements); left out", e.Path())
+}
+
+// fullPath turns a stream path back into the ZIM path of e's namespace.
+func (s *Source) fullPath(e *Entry, p string) string {
+	if s.a.hdr.NewNamespaces() {
+		return "C/" + p
+	}
+	return p
+}
+
 // Walk calls fn for every redirect (first, in path order) and then every
 // content entry in cluster order, so each cluster is decompressed once
 // whatever order the writer put entries in clusters. It keeps 8 bytes per
 // content entry for that sort. Before calling fn it checks that the entry
-// can be read (its cluster decompresses and holds its blob), so a damaged
-// file stops Walk with an error naming the entry, never with entries left
-// out silently. Redirects are resolved to their final target, which must be
-// a content entry of the stream.
+// can be read (its cluster decompresses and holds its blob, or for a big
+// cluster read in a stream, its offset table does), so a damaged file
+// stops Walk with an error naming the entry. Redirects are resolved to
+// their final target, which must be a content entry of the stream.
+//
+// What Walk leaves out or renames is not an error but a warning (see
+// Warnings): an entry whose URL is not a clean path, a redirect loop, a
+// redirect to an entry outside the stream.
+//
+// Entries' Open holds no decompressed data between calls: content of
+// small clusters comes from the cluster cache (decoded again when
+// evicted), content of big ones from a stream (see streamThreshold).
 func (s *Source) Walk(ctx context.Context, fn func(source.Entry) error) error {
+	s.warnings = nil
 	a := s.a
 	n := a.hdr.EntryCount
 	var prev *Entry
@@ -223,80 +287,151 @@ func (s *Source) Walk(ctx context.Context, fn func(source.Entry) error) error {
 				}
 				continue
 			}
-			if err := s.emit(e, fn); err != nil {
+			if err := s.emitRedirect(e, fn); err != nil {
 				return err
 			}
 		}
 		base += count
 	}
 	slices.Sort(content)
-	for _, key := range content {
-		if err := ctx.Err(); err != nil {
-			return err
+	var group []*Entry
+	for k := 0; k < len(content); {
+		ci := uint32(content[k] >> 32)
+		group = group[:0]
+		for ; k < len(content) && uint32(content[k]>>32) == ci; k++ {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			e, err := a.EntryAt(uint32(content[k]))
+			if err != nil {
+				return err
+			}
+			group = append(group, e)
 		}
-		e, err := a.EntryAt(uint32(key))
-		if err != nil {
-			return err
-		}
-		if err := s.emit(e, fn); err != nil {
+		if err := s.emitCluster(ctx, ci, group, fn); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Source) emit(e *Entry, fn func(source.Entry) error) error {
-	ie, ok, err := s.entry(e)
-	if err != nil || !ok {
-		return err
+// emitCluster yields the content entries of cluster ci.
+func (s *Source) emitCluster(ctx context.Context, ci uint32, group []*Entry, fn func(source.Entry) error) error {
+	var p0 string
+	for _, e := range group {
+		if p, ok, _ := s.streamPath(e); ok {
+			p0 = p
+			break
+		}
 	}
-	return fn(ie)
+	if p0 == "" { // nothing of this cluster goes in the stream
+		for _, e := range group {
+			s.content(e, nil, nil, fn)
+		}
+		return nil
+	}
+	c, st, err := s.a.startCluster(ci)
+	if err != nil {
+		return fmt.Errorf("entry %d (%q): %w", group[0].Index, group[0].Path(), err)
+	}
+	if st != nil {
+		defer st.finish()
+		// One decoder reads the blobs in the order they are stored.
+		slices.SortStableFunc(group, func(x, y *Entry) int { return cmp.Compare(x.Blob, y.Blob) })
+	}
+	for _, e := range group {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := s.content(e, c, st, fn); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// entry converts a directory entry to an source.Entry; ok is false for
-// entries outside the stream.
-func (s *Source) entry(e *Entry) (ie source.Entry, ok bool, err error) {
-	p, ok := s.PathOf(e)
-	if !ok || e.Kind == KindLinkTarget || e.Kind == KindDeleted {
-		return ie, false, nil
+// content yields one content entry of an open cluster (c or st).
+func (s *Source) content(e *Entry, c *cluster, st *clusterStream, fn func(source.Entry) error) error {
+	p, ok, why := s.streamPath(e)
+	if why != "" {
+		s.warn("%s", why)
 	}
-	if !fs.ValidPath(p) || p == "." {
-		return ie, false, fmt.Errorf("entry %d (%q): URL does not make a clean relative path (empty, \".\" or \"..\" elements, or a trailing slash): %w", e.Index, e.Path(), ErrCorrupt)
+	if !ok {
+		return nil
 	}
-	ie.Path = p
-	if e.Kind == KindRedirect {
-		t, err := s.a.Resolve(e)
-		if err != nil {
-			return ie, false, err
-		}
-		tp, ok := s.PathOf(t)
-		if !ok || t.Kind != KindContent {
-			return ie, false, fmt.Errorf("redirect %q leads to %q, which is not a content entry: %w", e.Path(), t.Path(), ErrCorrupt)
-		}
-		ie.Redirect = tp
-		// A redirect's title is another name of an article (useful to
-		// search); redirects to resources (e.g. -/favicon) have none.
-		if s.isArticle(t, s.a.MIME(t)) {
-			ie.Title = e.DisplayTitle()
-		}
-		return ie, true, nil
-	}
-	sr, err := s.a.Content(e)
-	if err != nil {
-		return ie, false, err
-	}
-	ie.MIME = s.a.MIME(e)
-	ie.Size = sr.Size()
+	ie := source.Entry{Path: p, MIME: s.a.MIME(e)}
 	if s.isArticle(e, ie.MIME) {
 		ie.Article = true
 		ie.Title = e.DisplayTitle()
 	}
-	// Each Open gets its own reader over the same bytes: in the file for
-	// uncompressed clusters, in the decompressed cluster otherwise.
-	ie.Open = func() (io.ReadCloser, error) {
-		return io.NopCloser(io.NewSectionReader(sr, 0, sr.Size())), nil
+	a, ci, bi := s.a, e.Cluster, e.Blob
+	switch {
+	case st != nil:
+		o1, o2, err := st.span(bi)
+		if err != nil {
+			return fmt.Errorf("entry %q: cluster %d: %w", e.Path(), ci, err)
+		}
+		ie.Size = int64(o2 - o1)
+		ie.Open = func() (io.ReadCloser, error) { return st.openBlob(bi) }
+	case c.plain:
+		sr, err := a.blobIn(c, bi)
+		if err != nil {
+			return fmt.Errorf("entry %q: cluster %d: %w", e.Path(), ci, err)
+		}
+		ie.Size = sr.Size()
+		// In the file: each Open gets its own reader over the same bytes.
+		ie.Open = func() (io.ReadCloser, error) {
+			return io.NopCloser(io.NewSectionReader(sr, 0, sr.Size())), nil
+		}
+	default:
+		sr, err := a.blobIn(c, bi)
+		if err != nil {
+			return fmt.Errorf("entry %q: cluster %d: %w", e.Path(), ci, err)
+		}
+		ie.Size = sr.Size()
+		// Not sr itself: it would keep the whole cluster alive as long as
+		// the packer holds the entry.
+		ie.Open = func() (io.ReadCloser, error) {
+			sr, err := a.blob(ci, bi)
+			if err != nil {
+				return nil, fmt.Errorf("entry %q: %w", e.Path(), err)
+			}
+			return io.NopCloser(sr), nil
+		}
 	}
-	return ie, true, nil
+	return fn(ie)
+}
+
+// emitRedirect yields a redirect, or warns and leaves it out when it loops
+// or leads outside the stream.
+func (s *Source) emitRedirect(e *Entry, fn func(source.Entry) error) error {
+	p, ok, why := s.streamPath(e)
+	if why != "" {
+		s.warn("%s", why)
+	}
+	if !ok || e.Kind != KindRedirect {
+		return nil
+	}
+	t, err := s.a.Resolve(e)
+	if err != nil {
+		if errors.Is(err, errLoop) {
+			s.warn("redirect %q: a loop or a chain of more than %d redirects; left out", e.Path(), maxRedirects)
+			return nil
+		}
+		return err
+	}
+	tp, ok, _ := s.streamPath(t)
+	if !ok || t.Kind != KindContent {
+		s.warn("redirect %q leads to %q, which is not a content entry of the stream; left out", e.Path(), t.Path())
+		return nil
+	}
+	ie := source.Entry{Path: p, Redirect: tp}
+	// A redirect's title is another name of an article (useful to
+	// search); redirects to resources (e.g. -/favicon) have none.
+	if s.isArticle(t, s.a.MIME(t)) {
+		ie.Title = e.DisplayTitle()
+	}
+	return fn(ie)
 }
 
 // Close closes the archive (and the file OpenFile opened).

@@ -279,10 +279,30 @@ func (a *Archive) readHeader() error {
 
 func (a *Archive) readMIMEList() error {
 	pos := int64(a.hdr.MIMEListPos)
-	n := a.size - pos
-	if n > maxMIMEList {
-		n = maxMIMEList
+	// The list must end, terminator included, before the next structure
+	// the header places after it (as libzim requires): a list without its
+	// empty-string terminator would otherwise run on into the pointer
+	// lists and read their bytes as MIME types.
+	// Those are the pointer lists, the first directory entry and the
+	// first cluster.
+	bounds := []uint64{a.hdr.PathPtrPos, a.hdr.ClusterPtrPos}
+	if a.hdr.HasTitleList() {
+		bounds = append(bounds, a.hdr.TitlePtrPos)
 	}
+	var b [8]byte
+	if a.hdr.EntryCount > 0 && a.readAt(b[:], int64(a.hdr.PathPtrPos), "path pointer") == nil {
+		bounds = append(bounds, binary.LittleEndian.Uint64(b[:]))
+	}
+	if a.hdr.ClusterCount > 0 && a.readAt(b[:], int64(a.hdr.ClusterPtrPos), "cluster pointer") == nil {
+		bounds = append(bounds, binary.LittleEndian.Uint64(b[:]))
+	}
+	end := int64(a.hdr.ChecksumPos)
+	for _, p := range bounds {
+		if p > a.hdr.MIMEListPos && p < uint64(end) {
+			end = int64(p)
+		}
+	}
+	n := min(end-pos, maxMIMEList)
 	buf := make([]byte, n)
 	if err := a.readAt(buf, pos, "MIME type list"); err != nil {
 		return err
@@ -290,7 +310,7 @@ func (a *Archive) readMIMEList() error {
 	for {
 		i := indexZero(buf)
 		if i < 0 {
-			return fmt.Errorf("MIME type list at offset %d has no end marker within %d bytes: %w", pos, n, ErrCorrupt)
+			return fmt.Errorf("MIME type list at offset %d has no terminator (an empty entry) within its %d bytes: %w", pos, n, ErrCorrupt)
 		}
 		if i == 0 {
 			return nil

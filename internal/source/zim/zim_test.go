@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -33,9 +34,39 @@ const (
 
 var allFiles = []string{small, rayCharles, booksNew, booksOld}
 
+// corpus returns the package's own vectors followed by those of the real
+// files (names in the shared test data) that are present, so the general
+// checks run in a plain clone and, beside it, on other people's files too.
+func corpus(t testing.TB, real ...string) []string {
+	t.Helper()
+	out := slices.Clone(ownFiles)
+	root := shared.Root()
+	missing := 0
+	for _, name := range real {
+		if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(name))); root != "" && err == nil {
+			out = append(out, name)
+		} else {
+			missing++
+		}
+	}
+	if missing > 0 {
+		t.Logf("%d real ZIM files of the shared test data not found: checked on our own vectors only", missing)
+	}
+	return out
+}
+
+// filePath is the path of a vector ("testdata/...") or of a shared file
+// (skipping the test when that is missing).
+func filePath(t testing.TB, name string) string {
+	if strings.HasPrefix(name, "testdata/") {
+		return name
+	}
+	return shared.Path(t, name)
+}
+
 func openZIM(t testing.TB, name string) *zim.Archive {
 	t.Helper()
-	a, err := zim.OpenFile(shared.Path(t, name))
+	a, err := zim.OpenFile(filePath(t, name))
 	if err != nil {
 		t.Fatalf("open %s: %v", name, err)
 	}
@@ -45,7 +76,7 @@ func openZIM(t testing.TB, name string) *zim.Archive {
 
 func readFile(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(shared.Path(t, name))
+	b, err := os.ReadFile(filePath(t, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +183,7 @@ func count(w *walked) (articles, redirects, resources int) {
 }
 
 func TestOpenAllAndCounts(t *testing.T) {
-	for _, name := range allFiles {
+	for _, name := range corpus(t, allFiles...) {
 		t.Run(filepath.Base(name), func(t *testing.T) {
 			a, s := openSource(t, name)
 			h := a.Header()
@@ -190,9 +221,24 @@ func TestOpenAllAndCounts(t *testing.T) {
 	}
 }
 
-// TestRayCharles checks the old-layout (v5, xz) file against index.json and
+// TestRealFiles runs the checks that need other people's real ZIM files
+// (the shared test data): each compares a file with what is known of it.
+// The general checks (TestOpenAllAndCounts, ...) also run on these files
+// when they are present.
+func TestRealFiles(t *testing.T) {
+	if shared.Root() == "" {
+		t.Skip("shared test data not found (../shared/testdata or FERRY_TESTDATA): the real ZIM files (Ray Charles, Wikibooks twins, small.zim, libzim's invalid files) were not checked; our own vectors were")
+	}
+	t.Run("RayCharles", realRayCharles)
+	t.Run("WikibooksTwins", realWikibooksTwins)
+	t.Run("SmallNewLayout", realSmallNewLayout)
+	t.Run("InvalidFiles", realInvalidFiles)
+	t.Run("TitleListings", func(t *testing.T) { zim.CheckTitleListings(t, shared.Path(t, small), "C/main.html") })
+}
+
+// realRayCharles checks the old-layout (v5, xz) file against index.json and
 // the files extracted byte for byte from it.
-func TestRayCharles(t *testing.T) {
+func realRayCharles(t *testing.T) {
 	_, s := openSource(t, rayCharles)
 	w := walk(t, s)
 	root := shared.Path(t, "html/enwiki_raycharles")
@@ -273,7 +319,7 @@ func TestRayCharles(t *testing.T) {
 
 // TestWikibooksTwins: the v6.3 zstd file and its old-namespace xz twin give
 // the same articles, titles, text and link targets.
-func TestWikibooksTwins(t *testing.T) {
+func realWikibooksTwins(t *testing.T) {
 	an, sn := openSource(t, booksNew)
 	ao, so := openSource(t, booksOld)
 	if !an.Header().NewNamespaces() || ao.Header().NewNamespaces() {
@@ -365,7 +411,7 @@ func resolveLink(from, ref string) (string, bool) {
 }
 
 func TestRedirectTargetsExist(t *testing.T) {
-	for _, name := range allFiles {
+	for _, name := range corpus(t, allFiles...) {
 		t.Run(filepath.Base(name), func(t *testing.T) {
 			_, s := openSource(t, name)
 			w := walk(t, s)
@@ -390,7 +436,7 @@ func TestRedirectTargetsExist(t *testing.T) {
 // TestLinksResolve: every relative href/src in every article points to an
 // entry of the stream, so pages, images, CSS and JS work inside ferry.
 func TestLinksResolve(t *testing.T) {
-	for _, name := range []string{rayCharles, booksNew, booksOld, small} {
+	for _, name := range corpus(t, allFiles...) {
 		t.Run(filepath.Base(name), func(t *testing.T) {
 			_, s := openSource(t, name)
 			w := walk(t, s)
@@ -408,14 +454,14 @@ func TestLinksResolve(t *testing.T) {
 				}
 			}
 			t.Logf("%d links checked", checked)
-			if name == rayCharles && checked < 1000 {
+			if name == rayCharles && checked < 1000 || strings.HasPrefix(name, "testdata/") && checked == 0 {
 				t.Errorf("only %d links checked", checked)
 			}
 		})
 	}
 }
 
-func TestSmallNewLayout(t *testing.T) {
+func realSmallNewLayout(t *testing.T) {
 	a, s := openSource(t, small)
 	h := a.Header()
 	if !h.NewNamespaces() || h.MajorVersion != 6 {
@@ -451,7 +497,7 @@ func TestSmallNewLayout(t *testing.T) {
 // TestLookupAndTitles: every entry is found by its path; title order is
 // ordered by title; front articles are exactly the walked articles.
 func TestLookupAndTitles(t *testing.T) {
-	for _, name := range allFiles {
+	for _, name := range corpus(t, allFiles...) {
 		t.Run(filepath.Base(name), func(t *testing.T) {
 			a, s := openSource(t, name)
 			for i := uint32(0); i < a.EntryCount(); i++ {
@@ -523,7 +569,7 @@ func checkTitleOrder(t *testing.T, a *zim.Archive, order []uint32) {
 	}
 }
 
-func TestInvalidFiles(t *testing.T) {
+func realInvalidFiles(t *testing.T) {
 	for _, tc := range []struct {
 		file string
 		want error
@@ -574,12 +620,12 @@ func openAndWalk(b []byte) error {
 // cluster makes Walk fail naming an entry it spoils (the offset ends one
 // blob and starts the next), instead of skipping them.
 func TestWalkNamesDamagedEntry(t *testing.T) {
-	b := readFile(t, rayCharles)
+	b := readFile(t, vecV5Old)
 	a, err := zim.Open(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	const victim = "I/m/Ray_Charles_classic_piano_pose.jpg"
+	const victim = "I/m/wave.png"
 	e, err := a.LookupPath(victim)
 	if err != nil {
 		t.Fatal(err)
@@ -616,9 +662,9 @@ func TestWalkNamesDamagedEntry(t *testing.T) {
 
 // TestTruncated: every cut-short copy is refused, never read partially.
 func TestTruncated(t *testing.T) {
-	for _, name := range []string{small, rayCharles} {
+	for _, name := range corpus(t, small, rayCharles) {
 		b := readFile(t, name)
-		step := len(b) / 400
+		step := max(1, len(b)/400)
 		for n := 0; n < len(b); n += step {
 			if err := openAndWalk(b[:n]); err == nil {
 				t.Errorf("%s cut to %d bytes: accepted", name, n)
@@ -639,8 +685,11 @@ func TestFlipped(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		flips int // xz decoding is slow: fewer flips for the xz file
-	}{{small, 600}, {booksNew, 150}, {booksOld, 40}} {
+	}{{vecV5Old, 400}, {vecV60Old, 400}, {vecV61New, 1500}, {vecV63Full, 400}, {small, 600}, {booksNew, 150}, {booksOld, 40}} {
 		name := tc.name
+		if !strings.HasPrefix(name, "testdata/") && !slices.Contains(corpus(t, name), name) {
+			continue
+		}
 		b := readFile(t, name)
 		// Every header byte, then an even spread over the rest.
 		step := max(1, len(b)/tc.flips)
@@ -668,7 +717,13 @@ func TestFlipped(t *testing.T) {
 
 // TestConcurrentReads reads every entry from several goroutines at once.
 func TestConcurrentReads(t *testing.T) {
-	_, s := openSource(t, rayCharles)
+	for _, name := range corpus(t, rayCharles) {
+		t.Run(filepath.Base(name), func(t *testing.T) { concurrentReads(t, name) })
+	}
+}
+
+func concurrentReads(t *testing.T, name string) {
+	_, s := openSource(t, name)
 	w := walk(t, s)
 	a := s.Archive()
 	var wg sync.WaitGroup
@@ -680,7 +735,11 @@ func TestConcurrentReads(t *testing.T) {
 				if (k+g)%2 == 0 || w.entries[p].Redirect != "" {
 					continue
 				}
-				e, err := a.LookupPath(p)
+				zp := p
+				if a.Header().NewNamespaces() {
+					zp = "C/" + p
+				}
+				e, err := a.LookupPath(zp)
 				if err != nil {
 					t.Error(err)
 					return
@@ -696,17 +755,17 @@ func TestConcurrentReads(t *testing.T) {
 }
 
 func TestWalkCancel(t *testing.T) {
-	_, s := openSource(t, rayCharles)
+	_, s := openSource(t, vecV5Old)
 	ctx, cancel := context.WithCancel(context.Background())
 	n := 0
 	err := s.Walk(ctx, func(source.Entry) error {
 		n++
-		if n == 10 {
+		if n == 3 {
 			cancel()
 		}
 		return nil
 	})
-	if !errors.Is(err, context.Canceled) || n != 10 {
+	if !errors.Is(err, context.Canceled) || n != 3 {
 		t.Errorf("after cancel: %v, %d entries", err, n)
 	}
 }
@@ -753,12 +812,14 @@ func BenchmarkWalk(b *testing.B) {
 // TestSplitFile: a ZIM cut into parts (name.zimaa, .zimab, ...) opens as
 // one file, by its first part or by its .zim name.
 func TestSplitFile(t *testing.T) {
-	b := readFile(t, rayCharles)
+	b := readFile(t, vecV5Old)
+	_, whole := openSource(t, vecV5Old)
+	want := len(walk(t, whole).entries)
 	dir := t.TempDir()
 	base := filepath.Join(dir, "ray.zim")
-	for i, k := 0, 0; i < len(b); i, k = i+100000, k+1 {
+	for i, k := 0, 0; i < len(b); i, k = i+300, k+1 {
 		part := base + string(rune('a'+k/26)) + string(rune('a'+k%26))
-		if err := os.WriteFile(part, b[i:min(i+100000, len(b))], 0o644); err != nil {
+		if err := os.WriteFile(part, b[i:min(i+300, len(b))], 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -777,7 +838,7 @@ func TestSplitFile(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if w := walk(t, s); len(w.entries) != 129+155+74 {
+		if w := walk(t, s); len(w.entries) != want {
 			t.Errorf("%s: %d entries", name, len(w.entries))
 		}
 		s.Close()
@@ -787,9 +848,9 @@ func TestSplitFile(t *testing.T) {
 // TestRedirectTitles: redirects to articles carry their own title (another
 // name for the article); redirects to resources carry none.
 func TestRedirectTitles(t *testing.T) {
-	_, s := openSource(t, booksOld)
+	_, s := openSource(t, vecV5Old)
 	w := walk(t, s)
-	if e := w.entries["A/Main_Page.html"]; e.Redirect == "" || e.Title != "Main Page" {
+	if e := w.entries["A/Main_Page.html"]; e.Redirect != "A/Home.html" || e.Title != "Main Page" {
 		t.Errorf("A/Main_Page.html: %+v", e)
 	}
 	if e := w.entries["-/favicon"]; e.Redirect != "I/favicon.png" || e.Title != "" {
