@@ -1,6 +1,9 @@
 package glossary
 
-import "unicode/utf8"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // Match is a glossary word found in a text: text[Start:End] is the
 // headword of entry Entry (its particles and endings are not included).
@@ -201,9 +204,9 @@ func (s *scanner) longest(i, n int, mid bool) (end int, val int32, ok bool) {
 			continue
 		}
 		if end-i == 1 {
-			// A one-syllable word (골, 팀) is too often a piece of
-			// another word (골목): only particles and endings may follow.
-			if end < n && isHangul(s.rs[end]) && !s.tailAt(end, false) {
+			// A one-syllable word (골, 팀) is too often a piece of another
+			// word (골목, 골라): only case and auxiliary particles may follow.
+			if end < n && isHangul(s.rs[end]) && !s.caseParticles(end, 0) {
 				continue
 			}
 		} else if !s.ok(end) {
@@ -287,6 +290,34 @@ func (s *scanner) particles(k, used int) bool {
 	}
 	return false
 }
+
+// caseParticles reports whether rs[k:] is at most two particle units of
+// two syllables or more, or of the one-syllable units that are no common
+// verb endings (을 를 이 가 은 는 의 에 로 와 과 도 만 들).
+func (s *scanner) caseParticles(k, used int) bool {
+	if k >= s.n || !isHangul(s.rs[k]) {
+		return true
+	}
+	if used >= 2 {
+		return false
+	}
+	var hits [maxHits]hit
+	nh := tails.prefixes(s.rs[:], k, s.n, &hits)
+	for h := nh - 1; h >= 0; h-- {
+		e := hits[h].end
+		if hits[h].val&unitParticle == 0 || e-k == 1 && !strings.ContainsRune(safeOneSyllable, s.rs[k]) {
+			continue
+		}
+		if s.caseParticles(e, used+1) {
+			return true
+		}
+	}
+	return false
+}
+
+// safeOneSyllable are the one-syllable particles allowed after a
+// one-syllable headword.
+const safeOneSyllable = "을를이가은는의에로와과도만들"
 
 func (s *scanner) chainAt(k int) bool {
 	var hits [maxHits]hit
