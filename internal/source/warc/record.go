@@ -122,6 +122,10 @@ type Record struct {
 	// BlockOffset and BlockLen locate the block (Content-Length bytes).
 	BlockOffset int64
 	BlockLen    int64
+	// After is set when bytes that are not a record were skipped before
+	// this one: it is the record they followed, whose Content-Length was
+	// wrong (so its block is not to be trusted).
+	After *Record
 }
 
 // Type returns the WARC-Type field in lower case ("response", "revisit"...).
@@ -137,6 +141,48 @@ type RecordReader struct {
 	block *io.LimitedReader
 	cur   *Record
 	err   error
+	// warnings says what the reader read past (see Warnings).
+	warnings []string
+}
+
+// Warnings returns what the reader skipped so far: bytes between records
+// that are not a record, each naming the record they followed.
+func (rr *RecordReader) Warnings() []string { return rr.warnings }
+
+func (rr *RecordReader) warn(w string) {
+	if len(rr.warnings) < maxWarnings {
+		rr.warnings = append(rr.warnings, w)
+	}
+}
+
+// maxWarnings caps the warnings kept for one file.
+const maxWarnings = 1000
+
+// describe names a record for a warning: its type and target URI.
+func describe(r *Record) string {
+	d := r.Type()
+	if u := r.Header.Get("WARC-Target-URI"); u != "" {
+		d += " " + clip(u)
+	}
+	return d
+}
+
+// resync reads up to the next line that starts with "WARC/", returning how
+// many bytes it skipped.
+func (rr *RecordReader) resync() (int64, error) {
+	var n int64
+	for {
+		c, err := rr.br.ReadByte()
+		if err != nil {
+			return n, err
+		}
+		n++
+		if c == '\n' {
+			if m, _ := rr.br.Peek(5); string(m) == "WARC/" {
+				return n, nil
+			}
+		}
+	}
 }
 
 // NewRecordReader starts reading the WARC file held by r (size bytes).
@@ -205,7 +251,26 @@ func (rr *RecordReader) next() (*Record, error) {
 	}
 	rec := &Record{Offset: rr.pos(), Header: make(textproto.MIMEHeader)}
 	if magic, _ := rr.br.Peek(5); string(magic) != "WARC/" {
-		return nil, fmt.Errorf("%w: record at offset %d starts with %q, not a WARC/<version> line", ErrCorrupt, rec.Offset, clip(string(magic)))
+		if rr.cur == nil {
+			return nil, fmt.Errorf("%w: record at offset %d starts with %q, not a WARC/<version> line", ErrCorrupt, rec.Offset, clip(string(magic)))
+		}
+		// The previous record's Content-Length was wrong (crawlers have
+		// written them a byte short): read on from the next line that
+		// starts a record, as warcio and pywb do, and say so.
+		at := rec.Offset
+		n, err := rr.resync()
+		prev := rr.cur
+		rr.cur = nil
+		if err == io.EOF {
+			rr.warn(fmt.Sprintf("%d bytes after the record at offset %d (%s) are not a WARC record; ignored (its Content-Length is probably wrong)", n, prev.Offset, describe(prev)))
+			return nil, io.EOF
+		}
+		if err != nil {
+			return nil, err
+		}
+		rr.warn(fmt.Sprintf("%d bytes at offset %d, after the record at offset %d (%s), are not a WARC record: skipped to the next record (its Content-Length is probably wrong)", n, at, prev.Offset, describe(prev)))
+		rec.Offset = rr.pos()
+		rec.After = prev
 	}
 	line, err := rr.readLine()
 	if err != nil {

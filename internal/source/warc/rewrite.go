@@ -86,7 +86,11 @@ func rewriteHTML(src []byte, l *linker) (out []byte, title string) {
 		if tt == html.ErrorToken {
 			break
 		}
-		raw := z.Raw()
+		// Raw's bytes are the tokenizer's buffer, which Token and Text
+		// unescape in place: copy them first, or a title's "&amp;" would
+		// come out as "&" followed by shifted bytes, and an escaped
+		// "&lt;/title&gt;&lt;script&gt;" as live markup.
+		raw := bytes.Clone(z.Raw())
 		switch tt {
 		case html.StartTagToken, html.SelfClosingTagToken:
 			t := z.Token()

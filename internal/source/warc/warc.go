@@ -26,11 +26,13 @@ import (
 	"ferry/internal/htmltext"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -53,6 +55,9 @@ var (
 	ErrCorrupt   = errors.New("warc: corrupt WARC file")
 	ErrTruncated = errors.New("warc: truncated WARC file (copy it again)")
 	ErrEmpty     = errors.New("warc: no usable captures (no response records with status 200)")
+	// ErrTooLarge means a payload decompresses to far more than it could
+	// honestly hold (see maxRatio).
+	ErrTooLarge = errors.New("warc: payload too large")
 )
 
 // maxRewrite is the largest HTML page or style sheet whose links are
@@ -93,6 +98,9 @@ type capture struct {
 	chunked     bool
 	encoding    string // Content-Encoding: "", "gzip", "deflate"
 	resolved    bool   // payload known (false for an unresolved revisit)
+
+	recOff int64 // offset of its record
+	broken bool  // its record's Content-Length was wrong
 }
 
 // Source is an opened WARC file. It implements source.Source and
@@ -114,6 +122,20 @@ type Source struct {
 	lastMu   sync.Mutex
 	lastPath string
 	lastOut  []byte
+
+	warnings []string
+}
+
+// Warnings returns what the scan read past or left out, one sentence each,
+// naming the record: bytes between records that are not a record (a
+// Content-Length a byte short, as some crawlers wrote), and the capture
+// whose record they followed. A packer shows them to the publisher.
+func (s *Source) Warnings() []string { return s.warnings }
+
+func (s *Source) warn(w string) {
+	if len(s.warnings) < maxWarnings {
+		s.warnings = append(s.warnings, w)
+	}
 }
 
 var (
@@ -172,6 +194,7 @@ func (s *Source) scan() error {
 		return err
 	}
 	var caps []*capture
+	var last *capture // capture of the record just read
 	byRef := map[string]*capture{}    // uri + " " + date → response
 	byDigest := map[string]*capture{} // payload digest → response
 	for order := 0; ; order++ {
@@ -183,6 +206,12 @@ func (s *Source) scan() error {
 			return err
 		}
 		s.stats.Records++
+		if rec.After != nil && last != nil && last.recOff == rec.After.Offset {
+			// Its block ended in the wrong place: its payload is suspect.
+			last.broken = true
+			s.warn(fmt.Sprintf("%s: its record's Content-Length is wrong; capture left out", last.uri))
+		}
+		last = nil
 		kind := rec.Type()
 		switch kind {
 		case "warcinfo":
@@ -202,7 +231,7 @@ func (s *Source) scan() error {
 		if !ok {
 			continue
 		}
-		c := &capture{uri: uri, path: p, order: order, kind: kind,
+		c := &capture{uri: uri, path: p, order: order, kind: kind, recOff: rec.Offset,
 			date:   parseDate(rec.Header.Get("WARC-Date")),
 			digest: strings.TrimSpace(rec.Header.Get("WARC-Payload-Digest")),
 		}
@@ -236,8 +265,21 @@ func (s *Source) scan() error {
 			}
 		}
 		caps = append(caps, c)
+		last = c
 	}
 	s.members = rr.members()
+	s.warnings = append(rr.Warnings(), s.warnings...)
+	caps = slices.DeleteFunc(caps, func(c *capture) bool { return c.broken })
+	for k, c := range byRef {
+		if c.broken {
+			delete(byRef, k)
+		}
+	}
+	for k, c := range byDigest {
+		if c.broken {
+			delete(byDigest, k)
+		}
+	}
 
 	// Resolve revisits to their original payload.
 	for _, c := range caps {
@@ -313,8 +355,10 @@ func (s *Source) scan() error {
 	// Each path is walked once: a chain that reaches a path walked before
 	// stops there (its end is known to be content), so a long chain of
 	// redirects costs linear time, not quadratic.
+	// Paths are taken in sorted order, so the path where a cycle is cut,
+	// and so the archive, is the same on every run.
 	done := map[string]bool{}
-	for p := range s.chosen {
+	for _, p := range slices.Sorted(maps.Keys(s.chosen)) {
 		seen := map[string]bool{}
 		for q := p; !done[q]; {
 			c := s.chosen[q]
@@ -577,12 +621,47 @@ func (s *Source) openPayload(c *capture) (io.ReadCloser, error) {
 		dec = flate.NewReader(bufio.NewReader(r))
 	}
 	if dec != nil {
-		r = dec
+		limit := max(ratioFloor, maxRatio*c.length)
+		r = &ratioCap{r: dec, left: limit, limit: limit, uri: c.uri, stored: c.length}
 	}
 	return struct {
 		io.Reader
 		io.Closer
 	}{r, closers{dec, rc}}, nil
+}
+
+// A Content-Encoding payload may expand to at most maxRatio times its
+// stored size (or ratioFloor, whichever is more), as the EPUB reader bounds
+// zip members: web pages compress 3-10 times, and a 4 MB WARC of gzip
+// bombs must not become a 4 GB archive.
+const (
+	maxRatio   = 100
+	ratioFloor = 1 << 20
+)
+
+// ratioCap fails a decoded payload that grows past its limit.
+type ratioCap struct {
+	r           io.Reader
+	left, limit int64
+	stored      int64
+	uri         string
+}
+
+func (rc *ratioCap) Read(p []byte) (int, error) {
+	if rc.left <= 0 {
+		// One byte more tells a payload of exactly the limit from a bigger one.
+		var one [1]byte
+		if n, _ := rc.r.Read(one[:]); n == 0 {
+			return 0, io.EOF
+		}
+		return 0, fmt.Errorf("%w: %s: its compressed payload (%d bytes) expands past %d bytes; refusing a possible decompression bomb", ErrTooLarge, rc.uri, rc.stored, rc.limit)
+	}
+	if int64(len(p)) > rc.left {
+		p = p[:rc.left]
+	}
+	n, err := rc.r.Read(p)
+	rc.left -= int64(n)
+	return n, err
 }
 
 type closers []io.Closer

@@ -152,7 +152,9 @@ const firstWindow = 8 << 20
 type opener func(window int64) (r io.Reader, done func(), err error)
 
 func (a *Archive) decodeWindowed(open opener, width uint64, limit, hint int64) (*cluster, error) {
-	r, done, err := open(firstWindow)
+	// A cluster never needs a window larger than it may be.
+	first := min(firstWindow, limit)
+	r, done, err := open(first)
 	if err != nil {
 		return nil, err
 	}
@@ -162,13 +164,13 @@ func (a *Archive) decodeWindowed(open opener, width uint64, limit, hint int64) (
 		return c, err
 	}
 	// Maybe the cluster needs a bigger window: read its size and retry.
-	r, done, err2 := open(firstWindow)
+	r, done, err2 := open(first)
 	if err2 != nil {
 		return nil, err
 	}
 	t, _, err2 := readTable(r, width, limit)
 	done()
-	if err2 != nil || t.offset(t.n-1) <= firstWindow {
+	if err2 != nil || t.offset(t.n-1) <= uint64(first) {
 		return nil, err
 	}
 	if r, done, err2 = open(int64(t.offset(t.n - 1))); err2 != nil {
@@ -234,6 +236,9 @@ func (a *Archive) decodeCluster(src io.ReaderAt, start, end int64) (*cluster, er
 // checksum) is lowered to it. Decoders for the first window are pooled, so
 // their window buffer is reused from cluster to cluster.
 func (a *Archive) zstdReader(body *io.SectionReader, window int64) (io.Reader, func(), error) {
+	// Pooled decoders all have the first window (zstd, unlike xz, grows
+	// its buffers only as data arrives, so a smaller one saves nothing).
+	window = max(window, firstWindow)
 	var head [6]byte
 	n, _ := body.ReadAt(head[:], 0)
 	log := uint(10)
@@ -526,11 +531,12 @@ func (a *Archive) startCluster(ci uint32) (*cluster, *clusterStream, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("cluster %d: %w", ci, err)
 	}
-	r, done, err := open(firstWindow)
+	limit := a.clusterLimit(start, end)
+	r, done, err := open(min(firstWindow, limit))
 	if err != nil {
 		return nil, nil, fmt.Errorf("cluster %d: %w", ci, err)
 	}
-	t, buf, err := readTable(r, width, a.clusterLimit(start, end))
+	t, buf, err := readTable(r, width, limit)
 	if err != nil {
 		done()
 		return nil, nil, fmt.Errorf("cluster %d: %w", ci, err)

@@ -79,7 +79,7 @@ func (a *Archive) indexList(b []byte, what string) ([]uint32, error) {
 func (a *Archive) Verify(ctx context.Context) error {
 	h := md5.New()
 	sr := io.NewSectionReader(a.r, 0, int64(a.hdr.ChecksumPos))
-	buf := make([]byte, 1<<20)
+	buf := make([]byte, min(1<<20, a.hdr.ChecksumPos+1))
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
