@@ -194,7 +194,7 @@ func (s *Source) scan() error {
 		return err
 	}
 	var caps []*capture
-	var last *capture // capture of the record just read
+	var last *capture                 // capture of the record just read
 	byRef := map[string]*capture{}    // uri + " " + date → response
 	byDigest := map[string]*capture{} // payload digest → response
 	for order := 0; ; order++ {
