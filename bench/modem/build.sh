@@ -5,5 +5,5 @@
 set -e
 cd "$(dirname "$0")"
 mkdir -p bin
-cc -O2 -Wall -o bin/c2harness c2harness.c -lcodec2
+cc -O2 -Wall -o bin/c2harness c2harness/c2harness.c -lcodec2
 echo "built $(pwd)/bin/c2harness"

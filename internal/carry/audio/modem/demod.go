@@ -1,6 +1,7 @@
 package modem
 
 import (
+	"os"
 	"math"
 	"math/cmplx"
 	"time"
@@ -69,29 +70,45 @@ func (r *Receiver) decodeFrame(c *candidate) (Frame, bool) {
 	}
 	var Y [][]complex64
 	var H [][]complex128
-	for pass := 0; pass < 4; pass++ {
+	if len(c.alts) > 1 {
+		// Choose the start whose pilot rows are coherent across carriers.
+		best := -1.0
+		for _, a := range c.alts {
+			Hs := pilotRows(l, r.demodulate(l, a, e, f))
+			var acc float64
+			for _, row := range Hs[:min(len(Hs), 4)] {
+				var v complex128
+				for k := 0; k+1 < len(row); k++ {
+					v += row[k+1] * cmplx.Conj(row[k])
+				}
+				acc += cmplx.Abs(v)
+			}
+			if acc > best {
+				best, start = acc, a
+			}
+		}
+	}
+	for pass := 0; pass < 5; pass++ {
 		Y = r.demodulate(l, start, e, f)
 		H = pilotRows(l, Y)
 		if debug {
 			println(" pass", pass, start, e*1e6, f)
 		}
-		if pass == 3 {
+		if pass == 4 {
 			break
 		}
-		// Carrier offset left: the phase advance from pilot row to row.
-		var a1 complex128
-		for i := 0; i+1 < len(H); i++ {
-			for k := 0; k < p.carriers; k++ {
-				a1 += H[i+1][k] * cmplx.Conj(H[i][k])
-			}
-		}
-		f += cmplx.Phase(a1) / (2 * math.Pi * interval)
 		// Delay of each pilot row from its phase slope across carriers (a
 		// signal arriving τ later turns carrier k by −2π k Δf τ), then a
 		// weighted line through them: the slope is the clock error left,
 		// the value at the middle the timing error.
+		// Early passes fit only the first rows: with the clock error still
+		// off by up to 1%, later rows have slipped too far to measure.
+		fitRows := len(H)
+		if pass < 2 {
+			fitRows = min(len(H), 5+4*pass)
+		}
 		var sw, st, sy, stt, sty float64
-		for i := range H {
+		for i := range H[:fitRows] {
 			var acc complex128
 			for k := 0; k+1 < p.carriers; k++ {
 				acc += H[i][k+1] * cmplx.Conj(H[i][k])
@@ -114,15 +131,32 @@ func (r *Receiver) decodeFrame(c *candidate) (Frame, bool) {
 			slope = (sty/sw - tm*ym) / v
 		}
 		slope = math.Max(-0.01, math.Min(0.01, slope))
+		if os.Getenv("FERRY_NODRIFT") != "" {
+			slope = 0
+			ym = 0
+		}
 		e += slope
 		// The carrier offset was derived from the preamble with the old
 		// clock error: its band centre moves with it.
 		f += (1500 + f) * slope
 		start += SampleRate * (ym - slope*tm) * (1 + e)
+		if math.Abs(slope) > 2e-4 {
+			// The clock error was far off, and with it the carrier
+			// offset: the pilot phases are not yet worth reading.
+			continue
+		}
+		// Carrier offset left: the phase advance from pilot row to row.
+		var a1 complex128
+		for i := 0; i+1 < len(H); i++ {
+			for k := 0; k < p.carriers; k++ {
+				a1 += H[i+1][k] * cmplx.Conj(H[i][k])
+			}
+		}
+		f += cmplx.Phase(a1) / (2 * math.Pi * interval)
 	}
 	est := estimateChannel(l, H)
 	if debug {
-		println(" est", est.snr3k, est.static)
+		println(" est", est.snr3k, est.static, start, e*1e6, f)
 	}
 	if est.snr3k < -12 {
 		return Frame{}, false // nothing like our signal: a false detection

@@ -38,7 +38,7 @@ type ldpcCode struct {
 func newLDPC(k int, seed uint64) *ldpcCode {
 	m := k
 	c := &ldpcCode{k: k, n: k + m}
-	rowCols := make([][]int32, m)  // all columns per row
+	rowCols := make([][]int32, m)   // all columns per row
 	colRows := make([][]int32, k+m) // rows per column
 	// Staircase parity part: column k+i has rows i and i+1 (the last only i).
 	for i := 0; i < m; i++ {

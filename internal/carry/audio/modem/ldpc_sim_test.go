@@ -26,20 +26,34 @@ func TestLDPCSim(t *testing.T) {
 			t1 := time.Now()
 			for f := 0; f < N; f++ {
 				info := make([]byte, k)
-				for i := range info { info[i] = byte(rng.Intn(2)) }
+				for i := range info {
+					info[i] = byte(rng.Intn(2))
+				}
 				cw := c.encode(info)
-				if !c.check(cw) { t.Fatal("encode") }
+				if !c.check(cw) {
+					t.Fatal("encode")
+				}
 				ch := make([]float32, c.n)
 				for i, b := range cw {
 					x := 1.0
-					if b == 1 { x = -1 }
+					if b == 1 {
+						x = -1
+					}
 					y := x + sigma*rng.NormFloat64()
 					ch[i] = float32(2 * y / (sigma * sigma))
 				}
 				h, ok, it := d.decode(ch, 50)
 				iters += it
-				if !ok { fails++; continue }
-				for i := 0; i < k; i++ { if h[i] != info[i] { fails++; break } }
+				if !ok {
+					fails++
+					continue
+				}
+				for i := 0; i < k; i++ {
+					if h[i] != info[i] {
+						fails++
+						break
+					}
+				}
 			}
 			t.Logf("k=%d Eb/N0 %.1f dB: FER %d/%d, mean iters %.1f, %v/frame", k, eb, fails, N, float64(iters)/float64(N), time.Since(t1)/time.Duration(N))
 		}

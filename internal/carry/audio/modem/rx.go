@@ -122,7 +122,7 @@ func NewReceiver(rate int, modes ...Mode) (*Receiver, error) {
 
 // Detector constants (docs/modem.md, "Acquisition").
 const (
-	detDecim  = 4                 // 8 kHz to 2 kHz
+	detDecim  = 4                  // 8 kHz to 2 kHz
 	detN      = fftSize / detDecim // 64-sample windows
 	detStep   = detN / 2           // a window every 16 ms
 	detShifts = 11                 // carrier shifts −5..+5
@@ -253,6 +253,7 @@ type candidate struct {
 	start float64 // 8 kHz index where the first symbol after the preamble starts
 	e     float64 // clock error
 	freq  float64 // carrier offset in Hz at the transmitter's time scale
+	alts  []float64 // possible starts, best first
 	ready bool
 }
 
@@ -316,6 +317,7 @@ func (r *Receiver) detect() {
 	}
 	for d := 0; d < detDrifts; d++ {
 		e := float64(d-detDrifts/2) * 0.005
+		pen := float32(1 - 0.015*math.Abs(float64(d-detDrifts/2)))
 		var off [detJ]int
 		for j := range off {
 			off[j] = int(math.Round(float64(j) * detN * e))
@@ -327,6 +329,9 @@ func (r *Receiver) detect() {
 				for j := 0; j < detJ; j++ {
 					sum += ring[j][base+((t-off[j])&(detN-1))]
 				}
+				// A slight preference for small clock errors, which are
+				// the common case, breaks near-ties in fading.
+				sum *= pen
 				if sum > best.metric {
 					best = candidate{metric: sum, mode: o / (detShifts * 2), shift: (o / 2) % detShifts, half: o % 2, tau: t, drift: d}
 				}
@@ -385,22 +390,33 @@ func (r *Receiver) finalize() {
 	// Locate B: the symbol boundary after which two B symbols correlate
 	// best.
 	anchor := float64(c.win*detStep) + tau
-	bestI, bestS := -1, 0.0
+	type bpos struct {
+		i int
+		s float64
+	}
+	var bs []bpos
 	for i := 0; i <= 4; i++ {
 		p := anchor + float64(i)*period
 		s := cmplx.Abs(r.corrAt(p, f, l.preB))/r.energyAt(p, f) + cmplx.Abs(r.corrAt(p+period, f, l.preB))/r.energyAt(p+period, f)
-		if s > bestS {
-			bestI, bestS = i, s
-		}
+		bs = append(bs, bpos{i, s})
 	}
+	sort.Slice(bs, func(i, j int) bool { return bs[i].s > bs[j].s })
 	if debug {
-		println("final", c.metric, c.win, bestI, bestS, e*1e6, f)
+		println("final", c.metric, c.win, bs[0].i, bs[0].s, e*1e6, f)
 	}
-	if bestI < 0 || bestS < 2*0.35 {
+	if bs[0].s < 2*0.35 {
 		return // no B symbol after the As: not a frame
 	}
-	dataStart := anchor + float64(bestI+preBRepeats)*period // 2 kHz index
-	c.start = dataStart * detDecim
+	// The best boundary and, when close, the runner-up: decodeFrame keeps
+	// the one whose pilots line up.
+	for k, b := range bs[:2] {
+		if k > 0 && b.s < 0.6*bs[0].s {
+			break
+		}
+		dataStart := anchor + float64(b.i+preBRepeats)*period // 2 kHz index
+		c.alts = append(c.alts, dataStart*detDecim)
+	}
+	c.start = c.alts[0]
 	c.e = e
 	// f is the offset of the 1500 Hz band centre as received; at the
 	// transmitter's time scale it is (1500+f)(1+e)−1500.
@@ -408,6 +424,9 @@ func (r *Receiver) finalize() {
 	c.ready = true
 	for _, d := range r.done {
 		if c.start > d.from+200 && c.start < d.to-200 {
+			if debug {
+				println("inside", int64(c.start))
+			}
 			return // inside a frame already decoded
 		}
 	}
@@ -433,7 +452,7 @@ func (r *Receiver) driftMetric(c *candidate, d int) float32 {
 		off := int(math.Round(float64(j) * detN * e))
 		sum += mag[o+((c.tau-off)&(detN-1))]
 	}
-	return sum
+	return sum * float32(1-0.015*math.Abs(float64(d-detDrifts/2)))
 }
 
 // corrAt correlates the 64 detector samples starting at 2 kHz index p
@@ -508,6 +527,9 @@ func (r *Receiver) process(end bool) []Frame {
 			}
 		}
 		if skip {
+			if debug {
+				println("skip", int64(c.start))
+			}
 			continue
 		}
 		if fr, ok := r.decodeFrame(c); ok {
