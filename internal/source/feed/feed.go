@@ -1,4 +1,6 @@
-// Package feed turns an RSS (0.9x, 1.0, 2.0) or Atom feed into ferry ingest
+// Package feed turns an RSS (0.9x, 1.0, 2.0), Atom or JSON Feed (1.0, 1.1)
+// feed, in UTF-8, UTF-16, UTF-32 or an encoding its XML declaration
+// names, into ferry ingest
 // entries, as specified in docs/source.md: one self-contained, sanitized
 // article page per item under "items/", an index page "index.html" listing
 // the items newest first, and the item enclosures that exist as local files
@@ -34,7 +36,7 @@ import (
 )
 
 // ErrInvalid is returned for input that is not a readable feed.
-var ErrInvalid = errors.New("feed: not a readable RSS or Atom feed")
+var ErrInvalid = errors.New("feed: not a readable RSS, Atom or JSON feed")
 
 // maxFeedBytes caps the feed document; real feeds are far smaller.
 const maxFeedBytes = 64 << 20
@@ -64,9 +66,10 @@ const (
 
 // Feed is a parsed feed. It implements source.Source and source.Describer.
 type Feed struct {
-	meta  source.Metadata
-	pages []page
-	media []mediaFile
+	meta     source.Metadata
+	pages    []page
+	media    []mediaFile
+	warnings []string
 }
 
 var (
@@ -115,12 +118,21 @@ func New(r io.Reader, dir string) (*Feed, error) {
 	if len(data) > maxFeedBytes {
 		return nil, fmt.Errorf("%w: larger than %d bytes", ErrInvalid, maxFeedBytes)
 	}
-	parsed, err := parse(data)
+	parsed, err := parse(toUTF8(data))
 	if err != nil {
 		return nil, err
 	}
-	return build(parsed, dir), nil
+	f := build(parsed, dir)
+	if len(parsed.Items) == 0 {
+		f.warnings = append(f.warnings, "the feed has no items: only its index page is packed")
+	}
+	return f, nil
 }
+
+// Warnings says what is odd about the feed that a publisher should know:
+// today, that it has no items (so the archive would hold only the index
+// page ferry writes). A packer shows them.
+func (f *Feed) Warnings() []string { return f.warnings }
 
 // parse runs gofeed, turning its panics (none known, but the input is
 // hostile) into errors.
@@ -174,6 +186,20 @@ func (f *Feed) Walk(ctx context.Context, fn func(source.Entry) error) error {
 	return nil
 }
 
+// firstWords returns s cut at a word boundary to at most n runes, with an
+// ellipsis when cut.
+func firstWords(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	cut := string(r[:n])
+	if i := strings.LastIndexByte(cut, ' '); i > n/2 {
+		cut = cut[:i]
+	}
+	return cut + "…"
+}
+
 func clean(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	return strings.Join(strings.Fields(s), " ")
@@ -182,7 +208,7 @@ func clean(s string) string {
 func build(pf *gofeed.Feed, dir string) *Feed {
 	f := &Feed{}
 	f.meta = source.Metadata{
-		Title:       clean(pf.Title),
+		Title:       titleText(pf.Title),
 		Description: clean(plainText(pf.Description)),
 		Language:    clean(pf.Language),
 		Creator:     personNames(pf.Authors),
@@ -208,11 +234,20 @@ func build(pf *gofeed.Feed, dir string) *Feed {
 		if it == nil {
 			continue
 		}
-		a := &article{order: i, title: clean(plainText(it.Title)), author: personNames(it.Authors)}
+		a := &article{order: i, title: titleText(it.Title), author: personNames(it.Authors)}
 		if it.PublishedParsed != nil {
 			a.date = *it.PublishedParsed
 		} else if it.UpdatedParsed != nil {
 			a.date = *it.UpdatedParsed
+		}
+		if a.title == "" {
+			// Untitled items (optional in RSS and JSON Feed): their first
+			// words, as readers of feeds show them.
+			text := it.Content
+			if strings.TrimSpace(text) == "" {
+				text = it.Description
+			}
+			a.title = firstWords(clean(tokenText(text[:min(len(text), 4096)])), 80)
 		}
 		if a.title == "" {
 			a.title = fmt.Sprintf("#%d", i+1)

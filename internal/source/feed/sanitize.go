@@ -223,3 +223,37 @@ func plainText(s string) string {
 	}
 	return tokenText(s)
 }
+
+// inlineTags are the formatting elements feeds put in titles meant as
+// HTML ("<b>New</b> release"); a title with any other tag-like text is
+// plain text that happens to mention markup ("Use <div> wisely").
+var inlineTags = map[atom.Atom]bool{
+	atom.B: true, atom.I: true, atom.Em: true, atom.Strong: true, atom.Code: true, atom.Sub: true,
+	atom.Sup: true, atom.Span: true, atom.Small: true, atom.U: true, atom.S: true, atom.Q: true,
+	atom.Abbr: true, atom.Cite: true, atom.Mark: true, atom.Br: true, atom.A: true, atom.Tt: true, atom.Kbd: true,
+}
+
+// titleText turns a feed or item title (as the feed parser decoded it) into
+// display text. A title whose only tags are inline formatting is HTML and
+// is reduced to its text; any other "<" is the title's own text and stays
+// (an escaped "&lt;div&gt;" in RSS, or an Atom type="text" title, arrives
+// as "<div>"), so the words after it are never lost.
+func titleText(s string) string {
+	if !strings.Contains(s, "<") {
+		return clean(html.UnescapeString(s))
+	}
+	z := html.NewTokenizer(strings.NewReader(s))
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return clean(tokenText(s))
+		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
+			name, _ := z.TagName()
+			if !inlineTags[atom.Lookup(name)] {
+				return clean(s)
+			}
+		case html.CommentToken, html.DoctypeToken:
+			return clean(s)
+		}
+	}
+}
