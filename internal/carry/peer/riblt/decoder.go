@@ -30,7 +30,10 @@ func (l Limits) withDefaults() Limits {
 }
 
 // estimateCells is how many leading cells Estimate looks at.
-const estimateCells = 1024
+// MaxCounts is the most counts AddCounts and Counts take.
+const MaxCounts = 1024
+
+const estimateCells = MaxCounts
 
 // Decoder recovers the symmetric difference between its local set and the
 // set whose coded symbols it is fed. Add the local items, then AddSymbol the
@@ -42,10 +45,11 @@ type Decoder struct {
 	local Encoder // codes the local set alongside the peer's stream
 	rec   window  // recovered items; dir +1: remote only, -1: local only
 
-	sums   []byte // cell i is sums[i*size:(i+1)*size]
-	checks []uint64
-	counts []int64
-	raw    []int64 // counts after subtracting the local set, before peeling (first estimateCells)
+	sums    []byte // cell i is sums[i*size:(i+1)*size]
+	checks  []uint64
+	counts  []int64
+	raw     []int64 // counts after subtracting the local set, before peeling (first estimateCells)
+	counts0 []int64 // the peer's announced counts (AddCounts), checked as symbols arrive
 
 	nonEmpty int
 	queue    []int
@@ -109,23 +113,26 @@ func (d *Decoder) AddSymbol(s Symbol) error {
 		d.err = ErrTooManySymbols
 		return d.err
 	}
-	if i == 0 {
-		d.local.started = true
-		d.localIdx = sortedByHash(&d.local.w)
-		for k := 1; k < len(d.localIdx); k++ {
-			a, b := int(d.localIdx[k-1]), int(d.localIdx[k])
-			if d.local.w.hashes[a] == d.local.w.hashes[b] && bytes.Equal(d.local.w.item(a), d.local.w.item(b)) {
-				d.err = ErrDuplicate
-				return d.err
-			}
-		}
+	if err := d.start(); err != nil {
+		return err
+	}
+	if i < len(d.counts0) && s.Count != d.counts0[i] {
+		d.err = ErrInconsistent // not the count the peer announced
+		return d.err
+	}
+	loc, err := d.local.Next()
+	if err != nil {
+		d.err = err
+		return err
 	}
 	d.sums = append(d.sums, s.Sum...)
 	d.checks = append(d.checks, s.Check)
 	d.counts = append(d.counts, s.Count)
 	sum := d.sums[i*d.size : (i+1)*d.size]
-	d.local.w.apply(uint64(i), sum, &d.checks[i], &d.counts[i], -1)
-	if i < estimateCells {
+	xorInto(sum, loc.Sum)
+	d.checks[i] ^= loc.Check
+	d.counts[i] -= loc.Count
+	if i < estimateCells && d.counts0 == nil {
 		d.raw = append(d.raw, d.counts[i])
 	}
 	d.rec.apply(uint64(i), sum, &d.checks[i], &d.counts[i], -1)
@@ -137,6 +144,55 @@ func (d *Decoder) AddSymbol(s Symbol) error {
 	}
 	d.err = d.peel()
 	return d.err
+}
+
+// start freezes the local set and indexes it, once.
+func (d *Decoder) start() error {
+	if d.localIdx != nil || d.local.started {
+		return d.err
+	}
+	d.local.started = true
+	d.localIdx = sortedByHash(&d.local.w)
+	for k := 1; k < len(d.localIdx); k++ {
+		a, b := int(d.localIdx[k-1]), int(d.localIdx[k])
+		if d.local.w.hashes[a] == d.local.w.hashes[b] && bytes.Equal(d.local.w.item(a), d.local.w.item(b)) {
+			d.err = ErrDuplicate
+			return d.err
+		}
+	}
+	return nil
+}
+
+// AddCounts takes the counts of the peer's first coded symbols, as its
+// Encoder's Counts returned them, before any symbol. Estimate then uses
+// them, and each symbol that arrives later must carry the count announced.
+func (d *Decoder) AddCounts(counts []int64) error {
+	if d.err != nil {
+		return d.err
+	}
+	if len(d.checks) > 0 || d.counts0 != nil || len(counts) > MaxCounts {
+		return ErrStarted
+	}
+	if err := d.start(); err != nil {
+		return err
+	}
+	local, err := d.local.Counts(len(counts))
+	if err != nil {
+		d.err = err
+		return err
+	}
+	d.counts0 = append([]int64{}, counts...)
+	d.raw = d.raw[:0]
+	for i, c := range counts {
+		if c < 0 || c > int64(d.lim.MaxItems) {
+			d.err = ErrInconsistent
+			return d.err
+		}
+		if i < estimateCells {
+			d.raw = append(d.raw, c-local[i])
+		}
+	}
+	return nil
 }
 
 func (d *Decoder) empty(i int) bool {

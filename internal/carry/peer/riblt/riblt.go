@@ -22,6 +22,7 @@ package riblt
 
 import (
 	"bytes"
+	"crypto/subtle"
 	"encoding/binary"
 	"errors"
 	"math"
@@ -96,63 +97,107 @@ func (m *mapping) advance() {
 	}
 }
 
-// window is a set of items with their mappings, kept in a heap ordered by
-// the next index each maps to, so that producing coded symbol i touches only
-// the items mapped to i.
+// window is a set of items with their mappings, organised so that producing
+// coded symbol i touches only the items mapped to i: items whose next index
+// is below limit sit in per-index buckets (singly linked through link),
+// the rest in a heap ordered by next index that is drained into buckets as
+// limit doubles. Each step of an item is then O(1), not O(log n): at 10^6
+// items the first coded symbols touch every item.
 type window struct {
 	size   int
 	items  []byte   // item j is items[j*size : (j+1)*size]
 	hashes []uint64 // hashes[j] of item j
 	dir    []int8   // per item: +1 counted as added, -1 as removed (decoder only)
 	maps   []mapping
-	heap   []int32 // item numbers, heap-ordered by maps[j].next
+	link   []int32 // next item in the same bucket, or -1
+	head   []int32 // head[i]: first item whose next index is i (i < limit), or -1
+	far    []farEntry
+}
+
+// farEntry is an item waiting in the heap, with its next index inline so
+// that sifting reads one contiguous array.
+type farEntry struct {
+	next uint64
+	j    int32
 }
 
 func (w *window) len() int { return len(w.hashes) }
 
 func (w *window) item(j int) []byte { return w.items[j*w.size : (j+1)*w.size] }
 
+func (w *window) limit() uint64 { return uint64(len(w.head)) }
+
 func (w *window) add(item []byte, h uint64, m mapping, dir int8) {
+	if w.head == nil {
+		w.head = []int32{-1, -1, -1, -1, -1, -1, -1, -1}
+	}
 	w.items = append(w.items, item...)
 	w.hashes = append(w.hashes, h)
 	w.maps = append(w.maps, m)
+	w.link = append(w.link, -1)
 	if dir != 0 {
 		w.dir = append(w.dir, dir)
 	}
-	j := int32(len(w.hashes) - 1)
-	w.heap = append(w.heap, j)
-	w.up(len(w.heap) - 1)
+	w.place(int32(len(w.hashes) - 1))
 }
 
-func (w *window) less(a, b int) bool {
-	return w.maps[w.heap[a]].next < w.maps[w.heap[b]].next
+// place puts item j where its next index says.
+func (w *window) place(j int32) {
+	n := w.maps[j].next
+	if n < w.limit() {
+		w.link[j] = w.head[n]
+		w.head[n] = j
+		return
+	}
+	if n == never {
+		return // maps to no further index: drop out of the window
+	}
+	w.far = append(w.far, farEntry{n, j})
+	w.up(len(w.far) - 1)
+}
+
+// grow doubles limit and moves the heap's items that now fall below it
+// into buckets.
+func (w *window) grow() {
+	old := len(w.head)
+	for range old {
+		w.head = append(w.head, -1)
+	}
+	for len(w.far) > 0 && w.far[0].next < w.limit() {
+		j := w.far[0].j
+		last := len(w.far) - 1
+		w.far[0] = w.far[last]
+		w.far = w.far[:last]
+		w.down(0)
+		w.place(j)
+	}
 }
 
 func (w *window) up(i int) {
 	for i > 0 {
 		p := (i - 1) / 2
-		if !w.less(i, p) {
+		if w.far[p].next <= w.far[i].next {
 			break
 		}
-		w.heap[i], w.heap[p] = w.heap[p], w.heap[i]
+		w.far[i], w.far[p] = w.far[p], w.far[i]
 		i = p
 	}
 }
 
 func (w *window) down(i int) {
-	n := len(w.heap)
+	n := len(w.far)
 	for {
 		c := 2*i + 1
 		if c >= n {
 			return
 		}
-		if r := c + 1; r < n && w.less(r, c) {
+		if r := c + 1; r < n && w.far[r].next < w.far[c].next {
 			c = r
 		}
-		if !w.less(c, i) {
+		if w.far[i].next <= w.far[c].next {
 			return
 		}
-		w.heap[i], w.heap[c] = w.heap[c], w.heap[i]
+		w.far[i], w.far[c] = w.far[c], w.far[i]
 		i = c
 	}
 }
@@ -161,11 +206,16 @@ func (w *window) down(i int) {
 // count), counting each item as sign*dir, and advances those items'
 // mappings. Indices must be applied in increasing order.
 func (w *window) apply(i uint64, sum []byte, check *uint64, count *int64, sign int64) {
-	for len(w.heap) > 0 {
-		j := w.heap[0]
-		if w.maps[j].next != i {
-			return
-		}
+	if w.head == nil {
+		return
+	}
+	for i >= w.limit() {
+		w.grow()
+	}
+	j := w.head[i]
+	w.head[i] = -1
+	for j >= 0 {
+		nextJ := w.link[j]
 		xorInto(sum, w.item(int(j)))
 		*check ^= w.hashes[j]
 		d := int64(1)
@@ -174,15 +224,12 @@ func (w *window) apply(i uint64, sum []byte, check *uint64, count *int64, sign i
 		}
 		*count += sign * d
 		w.maps[j].advance()
-		w.down(0)
+		w.place(j)
+		j = nextJ
 	}
 }
 
-func xorInto(dst, src []byte) {
-	for i := range dst {
-		dst[i] ^= src[i]
-	}
-}
+func xorInto(dst, src []byte) { subtle.XORBytes(dst, dst, src) }
 
 func isZero(b []byte) bool {
 	for _, c := range b {
@@ -207,7 +254,8 @@ func (h hasher) sum(item []byte) uint64 { return sipHash24(h.k0, h.k1, item) }
 type Encoder struct {
 	h        hasher
 	w        window
-	next     uint64
+	next     uint64   // index of the next symbol Next returns
+	cache    []Symbol // symbols computed ahead by Counts, from index next
 	maxItems int
 	started  bool
 }
@@ -248,16 +296,57 @@ func (e *Encoder) Index() uint64 { return e.next }
 // Next returns the next coded symbol. Its Sum is freshly allocated. The
 // first call checks the set for duplicates and fails with ErrDuplicate.
 func (e *Encoder) Next() (Symbol, error) {
+	if err := e.start(); err != nil {
+		return Symbol{}, err
+	}
+	e.next++
+	if len(e.cache) > 0 {
+		s := e.cache[0]
+		e.cache = e.cache[1:]
+		return s, nil
+	}
+	return e.compute(), nil
+}
+
+func (e *Encoder) start() error {
 	if !e.started {
 		e.started = true
 		if dupe(&e.w) {
-			return Symbol{}, ErrDuplicate
+			return ErrDuplicate
 		}
 	}
+	return nil
+}
+
+// compute codes the symbol after the last one computed.
+func (e *Encoder) compute() Symbol {
+	i := e.next - 1 + uint64(len(e.cache))
 	s := Symbol{Sum: make([]byte, e.w.size)}
-	e.w.apply(e.next, s.Sum, &s.Check, &s.Count, 1)
-	e.next++
-	return s, nil
+	e.w.apply(i, s.Sum, &s.Check, &s.Count, 1)
+	return s
+}
+
+// Counts returns the counts of the first k coded symbols (k at most
+// MaxCounts), computing and keeping those not yet returned by Next. It is
+// called before the first Next; the counts let the peer estimate the
+// difference before any full symbol is sent (docs/sync.md, §5.6).
+func (e *Encoder) Counts(k int) ([]int64, error) {
+	if k < 0 || k > MaxCounts || e.next != 0 {
+		return nil, ErrStarted
+	}
+	if err := e.start(); err != nil {
+		return nil, err
+	}
+	e.next = 1 // compute works from next-1
+	for len(e.cache) < k {
+		e.cache = append(e.cache, e.compute())
+	}
+	e.next = 0
+	out := make([]int64, k)
+	for i := range out {
+		out[i] = e.cache[i].Count
+	}
+	return out, nil
 }
 
 // dupe reports whether the window holds the same item twice. Equal items

@@ -101,3 +101,37 @@ func readUvarint(b []byte) (v uint64, k int) {
 	}
 	return v, k
 }
+
+// AppendCounts appends a count vector (docs/sync.md, §5.6): the number of
+// counts, then each count, as varints.
+func AppendCounts(dst []byte, counts []int64) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(counts)))
+	for _, c := range counts {
+		if c < 0 {
+			panic("riblt: internal error: encoding a negative count")
+		}
+		dst = binary.AppendUvarint(dst, uint64(c))
+	}
+	return dst
+}
+
+// ParseCounts reads a count vector from the front of b and returns it and
+// the bytes read. It rejects more than MaxCounts counts and counts over
+// 2^63-1.
+func ParseCounts(b []byte) ([]int64, int, error) {
+	n, k := readUvarint(b)
+	if k <= 0 || n > MaxCounts || n > uint64(len(b)-k) {
+		return nil, 0, ErrFormat
+	}
+	off := k
+	out := make([]int64, 0, n)
+	for range n {
+		c, k := readUvarint(b[off:])
+		if k <= 0 || c > math.MaxInt64 {
+			return nil, 0, ErrFormat
+		}
+		out = append(out, int64(c))
+		off += k
+	}
+	return out, off, nil
+}
