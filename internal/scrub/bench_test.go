@@ -7,7 +7,7 @@ import (
 )
 
 func BenchmarkScrubJPEGWithExif(b *testing.B) {
-	orig := realFile(b, rayJPEG)
+	orig := ownJPEG(b)
 	tiff := buildTIFF([]tiffEntry{{tag: 0x013B, typ: 2, ascii: "Kim Chol"}}, []tiffEntry{{tag: 0xA431, typ: 2, ascii: "0420112233"}}, true)
 	dirty := mustWatermark(b, insertAfterSOI(orig, exifSegment(tiff)), "SERIAL1")
 	b.SetBytes(int64(len(dirty)))
@@ -67,7 +67,7 @@ func BenchmarkCheckLargeVideo(b *testing.B) {
 }
 
 func BenchmarkCheckCleanPNG(b *testing.B) {
-	data := realFile(b, textPNG)
+	data := ownTextPNG(b)
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
 		if _, err := Check("p.png", bytes.NewReader(data), int64(len(data))); err != nil {

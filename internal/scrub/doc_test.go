@@ -284,8 +284,8 @@ func TestPDFInfoBlanked(t *testing.T) {
 // Pictures inside a document or EPUB lose their EXIF and any trailer too;
 // the other entries are untouched.
 func TestZIPEmbeddedImagesScrubbed(t *testing.T) {
-	jpg := realFile(t, rayJPEG)
-	png := realFile(t, bookPNG)
+	jpg := ownJPEG(t)
+	png := ownPNG(t)
 	tiff := buildTIFF([]tiffEntry{{tag: 0x013B, typ: 2, ascii: "Kim Chol"}}, nil, true)
 	dirtyJPG := mustWatermark(t, insertAfterSOI(jpg, exifSegment(tiff)), "INNER1")
 	dirtyPNG := insertAfterIHDR(png, pngChunkBytes("tEXt", []byte("Author\x00Kim")))
@@ -348,7 +348,7 @@ func TestPDFXMPAttributesBlanked(t *testing.T) {
 // (that would break the signature) and a warning says so; the watermark
 // extra field Red Star added is still removed.
 func TestSignedJARLeftWhole(t *testing.T) {
-	png := realFile(t, bookPNG)
+	png := ownPNG(t)
 	dirtyPNG := insertAfterIHDR(png, pngChunkBytes("tEXt", []byte("Author\x00Kim")))
 	dirty := buildZip(t, []zipPart{
 		{name: "META-INF/MANIFEST.MF", body: "Manifest-Version: 1.0\n"},

@@ -16,7 +16,8 @@ import (
 // modification time, and renamed over the original, so an interruption
 // leaves either the old or the new file, never a mix. A file with nothing
 // to remove is not touched.
-func ScrubFile(path string, check bool) ([]Finding, error) {
+func ScrubFile(path string, check bool) (_ []Finding, err error) {
+	defer recovered(path, &err)
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("scrub: %w", err)

@@ -11,7 +11,7 @@ func exifSegment(tiff []byte) []byte {
 }
 
 func TestJPEGExifRemoved(t *testing.T) {
-	orig := realFile(t, rayJPEG)
+	orig := ownJPEG(t)
 	origImg, err := decodes(orig)
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +75,7 @@ func TestJPEGExifRemoved(t *testing.T) {
 // A rotated photo keeps its orientation (in a new 34-byte Exif segment)
 // and loses everything else.
 func TestJPEGOrientationKept(t *testing.T) {
-	orig := realFile(t, rayJPEG)
+	orig := ownJPEG(t)
 	tiff := buildTIFF([]tiffEntry{{tag: 0x0112, typ: 3, short: 6}, {tag: 0x013B, typ: 2, ascii: "Kim Chol"}}, nil, true)
 	clean, fs, err := Scrub("r.jpg", insertAfterSOI(orig, exifSegment(tiff)))
 	if err != nil {
@@ -110,7 +110,7 @@ func fmtFindings(fs []Finding) string {
 }
 
 func TestPNGMetadataRemoved(t *testing.T) {
-	orig := realFile(t, bookPNG)
+	orig := ownPNG(t)
 	origImg, err := decodes(orig)
 	if err != nil {
 		t.Fatal(err)
@@ -144,10 +144,20 @@ func TestPNGMetadataRemoved(t *testing.T) {
 	}
 }
 
-// A real PNG from the test data with tIME and tEXt chunks: they go, the
-// pixels stay, and a watermark on top is removed as well.
-func TestRealPNGWithText(t *testing.T) {
-	orig := realFile(t, textPNG)
+// A PNG with tIME and tEXt chunks (ours, and a real one from the shared
+// test data when it is there): they go, the pixels stay, and a watermark on
+// top is removed as well.
+func TestPNGWithText(t *testing.T) {
+	inputs := map[string][]byte{"own": ownTextPNG(t)}
+	if b, ok := sharedFile(t, textPNG); ok {
+		inputs["shared"] = b
+	}
+	for name, orig := range inputs {
+		t.Run(name, func(t *testing.T) { checkTextPNG(t, orig) })
+	}
+}
+
+func checkTextPNG(t *testing.T, orig []byte) {
 	origImg, err := decodes(orig)
 	if err != nil {
 		t.Fatal(err)
@@ -170,8 +180,8 @@ func TestRealPNGWithText(t *testing.T) {
 }
 
 func TestMalformedImagesLeftAlone(t *testing.T) {
-	jpg := realFile(t, rayJPEG)
-	png := realFile(t, bookPNG)
+	jpg := ownJPEG(t)
+	png := ownPNG(t)
 	for name, b := range map[string][]byte{
 		"jpeg truncated":  jpg[:len(jpg)/2],
 		"jpeg bad length": append(append([]byte{0xFF, 0xD8, 0xFF, 0xE1, 0xFF, 0xFF}, "Exif\x00\x00"...), jpg[2:100]...),

@@ -3,6 +3,7 @@ package scrub
 import (
 	"bytes"
 	"fmt"
+	"sort"
 )
 
 // pdfInfoKeys are the document-information keys whose values are blanked.
@@ -20,22 +21,34 @@ var pdfXMPElems = []string{"dc:creator", "xmp:CreatorTool", "pdf:Producer", "xmp
 // touched; compressed object streams are reported as a limit.
 func scrubPDF(data []byte) ([]byte, []Finding) {
 	streams := pdfStreams(data)
+	// The ranges are in file order and do not overlap: a binary search
+	// keeps a file with many keys and many streams linear-logarithmic.
 	inStream := func(i int) bool {
-		for _, s := range streams {
-			if i >= s[0] && i < s[1] {
-				return true
-			}
-		}
-		return false
+		k := sort.Search(len(streams), func(k int) bool { return streams[k][1] > i })
+		return k < len(streams) && i >= streams[k][0]
 	}
+	// A value is looked for at most maxPDFValue bytes ahead, and all the
+	// looking together may read the file at most four times over: author
+	// fields are short, and an unbounded look from every "/Author (" of a
+	// file with no closing bracket would make the work quadratic.
+	window := func(j int) []byte { return data[j:min(len(data), j+maxPDFValue)] }
+	budget := int64(1<<20) + 4*int64(len(data))
 	var out []byte
 	var fs []Finding
+	warned := map[string]bool{}
+	warn := func(msg string) {
+		if !warned[msg] {
+			warned[msg] = true
+			fs = append(fs, Finding{Kind: KindWarning, Detail: msg})
+		}
+	}
 	edit := func() []byte {
 		if out == nil {
 			out = append([]byte(nil), data...)
 		}
 		return out
 	}
+keys:
 	for _, key := range pdfInfoKeys {
 		for from := 0; ; {
 			i := bytes.Index(data[from:], []byte(key))
@@ -57,26 +70,38 @@ func scrubPDF(data []byte) ([]byte, []Finding) {
 			if j == from && data[j] != '(' && data[j] != '<' {
 				continue // a longer key such as /CreatorInfo
 			}
-			var end int
-			switch data[j] {
-			case '(':
-				end = pdfLiteralEnd(data, j)
-			case '<':
-				if j+1 < len(data) && data[j+1] == '<' {
-					continue
-				}
-				end = bytes.IndexByte(data[j:], '>')
-				if end >= 0 {
-					end += j + 1
-				}
-			default:
+			if data[j] == '<' && j+1 < len(data) && data[j+1] == '<' {
+				continue // a dictionary, not a string
+			}
+			if data[j] != '(' && data[j] != '<' {
 				if data[j] >= '0' && data[j] <= '9' {
-					fs = append(fs, Finding{Kind: KindWarning, Detail: fmt.Sprintf("PDF %s is an indirect reference; left in place", key)})
+					warn(fmt.Sprintf("PDF %s is an indirect reference; left in place", key))
 				}
 				continue
 			}
-			if end < 0 || end-j <= 2 {
-				continue // unterminated, or already empty
+			w := window(j)
+			var end int
+			if data[j] == '(' {
+				end = pdfLiteralEnd(w)
+			} else if end = bytes.IndexByte(w, '>'); end >= 0 {
+				end++
+			}
+			if end < 0 {
+				budget -= int64(len(w))
+			} else {
+				budget -= int64(end)
+			}
+			if budget < 0 {
+				warn("PDF has too many unclosed strings to look through; the remaining author fields were left in place")
+				break keys
+			}
+			if end < 0 {
+				warn(fmt.Sprintf("PDF %s value longer than %d KiB or not closed; left in place", key, maxPDFValue>>10))
+				continue
+			}
+			end += j
+			if end-j <= 2 {
+				continue // already empty
 			}
 			b := edit()
 			b[j+1] = closingOf(data[j])
@@ -156,11 +181,15 @@ func isPDFSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == 0
 }
 
+// maxPDFValue bounds the length of a document-information value scrub
+// blanks.
+const maxPDFValue = 64 << 10
+
 // pdfLiteralEnd returns the offset after the ')' closing the literal string
-// that opens at data[i], honouring escapes and nested parentheses, or -1.
-func pdfLiteralEnd(data []byte, i int) int {
+// that opens at data[0], honouring escapes and nested parentheses, or -1.
+func pdfLiteralEnd(data []byte) int {
 	depth := 0
-	for k := i; k < len(data); k++ {
+	for k := 0; k < len(data); k++ {
 		switch data[k] {
 		case '\\':
 			k++

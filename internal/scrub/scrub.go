@@ -53,7 +53,38 @@ var (
 	ErrTooLarge = errors.New("scrub: file too large to scrub in memory")
 	// ErrNotRegular is returned by ScrubFile for anything but a regular file.
 	ErrNotRegular = errors.New("scrub: not a regular file")
+	// ErrInternal is returned, with the file's name, when scrubbing a file
+	// hit a bug in this package (a panic). The file is left as it is, and
+	// a caller walking many files goes on to the next: a crafted file must
+	// not stop the scrubbing of the files after it.
+	ErrInternal = errors.New("scrub: internal error (please report it with the file); file left as it is")
 )
+
+// recovered turns a panic in the function it is deferred in into an error
+// wrapping ErrInternal and naming the file.
+func recovered(name string, err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%s: %w: %v", name, ErrInternal, r)
+	}
+}
+
+// maxFindings bounds the findings reported for one file; a crafted file
+// with a million author fields gets one line saying how many more.
+const maxFindings = 200
+
+func capFindings(fs []Finding) []Finding {
+	if len(fs) <= maxFindings {
+		return fs
+	}
+	removed := 0
+	for _, f := range fs[maxFindings-1:] {
+		if f.Removed {
+			removed++
+		}
+	}
+	more := Finding{Kind: KindWarning, Detail: fmt.Sprintf("%d more findings not listed (%d of them removed)", len(fs)-maxFindings+1, removed)}
+	return append(fs[:maxFindings-1:maxFindings-1], more)
+}
 
 // format is the container format sniffed from a file's first bytes.
 type format int
@@ -102,7 +133,8 @@ func isPDF(head []byte) bool {
 // MaxInMemory are read whole to look for metadata; any other file, and any
 // larger one, is only checked for the appended Red Star trailer, which is
 // read from the end of the file.
-func Check(name string, r io.ReaderAt, size int64) ([]Finding, error) {
+func Check(name string, r io.ReaderAt, size int64) (fs []Finding, err error) {
+	defer recovered(name, &err)
 	f, err := sniffAt(r, size)
 	if err != nil {
 		return nil, fmt.Errorf("scrub: reading %s: %w", name, err)
@@ -118,7 +150,7 @@ func Check(name string, r io.ReaderAt, size int64) ([]Finding, error) {
 		}
 		return fs, err
 	}
-	_, fs, err := findTrailers(r, size)
+	_, fs, err = findTrailers(r, size)
 	if err != nil {
 		return nil, fmt.Errorf("scrub: %s: %w", name, err)
 	}
@@ -147,6 +179,12 @@ func sniffAt(r io.ReaderAt, size int64) (format, error) {
 // and what it found. When nothing was found, clean is data itself (the same
 // slice). data is never modified.
 func Scrub(name string, data []byte) (clean []byte, findings []Finding, err error) {
+	defer func() {
+		if err != nil {
+			clean, findings = nil, nil
+		}
+	}()
+	defer recovered(name, &err)
 	if int64(len(data)) > inMemoryLimit {
 		return nil, nil, fmt.Errorf("%s: %w (%d bytes; limit %d)", name, ErrTooLarge, len(data), inMemoryLimit)
 	}
@@ -155,22 +193,24 @@ func Scrub(name string, data []byte) (clean []byte, findings []Finding, err erro
 		return nil, nil, fmt.Errorf("scrub: %s: %w", name, err)
 	}
 	clean = data[:cut]
-	var more []Finding
-	switch sniff(clean) {
-	case fmtJPEG:
-		clean, more = scrubJPEG(clean)
-	case fmtPNG:
-		clean, more = scrubPNG(clean)
-	case fmtZIP:
-		clean, more = scrubZIP(clean)
-	case fmtPDF:
-		clean, more = scrubPDF(clean)
+	if scrubFormat := scrubbers[sniff(clean)]; scrubFormat != nil {
+		var more []Finding
+		clean, more = scrubFormat(clean)
+		findings = append(findings, more...)
 	}
-	findings = append(findings, more...)
 	if len(findings) == 0 || bytes.Equal(clean, data) {
 		clean = data
 	}
-	return clean, findings, nil
+	return clean, capFindings(findings), nil
+}
+
+// scrubbers removes the metadata of each format it knows (after the
+// trailer is cut).
+var scrubbers = map[format]func([]byte) ([]byte, []Finding){
+	fmtJPEG: scrubJPEG,
+	fmtPNG:  scrubPNG,
+	fmtZIP:  scrubZIP,
+	fmtPDF:  scrubPDF,
 }
 
 // HasWatermark reports whether any finding is a verified watermark.

@@ -53,6 +53,14 @@ func decryptMark(ct []byte) [markSize]byte {
 	return pt
 }
 
+// markStarts reports whether the first DES block of ct decrypts to a
+// plaintext starting "WM" (ct holds at least one block).
+func markStarts(ct []byte) bool {
+	var pt [des.BlockSize]byte
+	markCipher.Decrypt(pt[:], ct[:des.BlockSize])
+	return pt[0] == 'W' && pt[1] == 'M'
+}
+
 // markSerial returns the serial of a decrypted mark and whether it is a
 // mark at all (it must start with "WM").
 func markSerial(pt [markSize]byte) (string, bool) {
@@ -155,48 +163,14 @@ func findTrailers(r io.ReaderAt, size int64) (cut int64, fs []Finding, err error
 	if layers == 0 {
 		return size, fs, nil
 	}
-	detail := fmt.Sprintf("Red Star OS watermark: %d mark(s) in %d trailer(s), %d bytes appended; disk serials %s",
-		len(serials), layers, size-end, strings.Join(serials, ", "))
-	if why := incompleteBefore(r, end); why != "" {
-		fs = append(fs, Finding{Kind: KindWatermark, Detail: detail + "; not removed: " + why})
-		return size, fs, nil
-	}
-	fs = append(fs, Finding{Kind: KindWatermark, Detail: detail, Removed: true})
+	// The trailer describes itself (its length, its "EOF" tag and marks
+	// that decrypt to "WM"), so exactly its bytes are cut whatever comes
+	// before them: a photo with a Motion Photo video or an editor's data
+	// after its end-of-image marker loses only the watermark.
+	fs = append(fs, Finding{Kind: KindWatermark, Removed: true, Detail: fmt.Sprintf(
+		"Red Star OS watermark: %d mark(s) in %d trailer(s), %d bytes appended; disk serials %s",
+		len(serials), layers, size-end, strings.Join(serials, ", "))})
 	return end, fs, nil
-}
-
-// incompleteBefore checks that a JPEG or PNG still ends in a complete image
-// once the trailer is cut, and says why not ("" when it does or when the
-// format has no end marker to check).
-func incompleteBefore(r io.ReaderAt, end int64) string {
-	head := make([]byte, min(end, 16))
-	if _, err := r.ReadAt(head, 0); err != nil {
-		return "cannot read the file start: " + err.Error()
-	}
-	var want []byte
-	if bytes.HasPrefix(head, []byte("GIF8")) {
-		want = []byte{0x3B} // GIF trailer byte
-	}
-	switch sniff(head) {
-	case fmtJPEG:
-		want = []byte{0xFF, 0xD9}
-	case fmtPNG:
-		want = pngIEND
-	}
-	if want == nil {
-		return ""
-	}
-	if end < int64(len(want)) {
-		return "too short"
-	}
-	got := make([]byte, len(want))
-	if _, err := r.ReadAt(got, end-int64(len(want))); err != nil {
-		return "cannot read the image end: " + err.Error()
-	}
-	if !bytes.Equal(got, want) {
-		return "the bytes before it do not end with a complete image, so cutting could lose data"
-	}
-	return ""
 }
 
 // pngIEND is the complete, fixed IEND chunk (length 0, type, CRC).

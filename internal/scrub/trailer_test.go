@@ -28,9 +28,9 @@ func TestTrailerRoundTrip(t *testing.T) {
 	blob := []byte("\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + strings.Repeat("\x00\x01mdat", 40))
 	avi := append([]byte("RIFF\x10\x00\x00\x00AVI LIST"), bytes.Repeat([]byte{0xAB, 0x00}, 300)...)
 	inputs := map[string][]byte{
-		"jpeg": realFile(t, rayJPEG),
-		"png":  realFile(t, bookPNG),
-		"gif":  realFile(t, "html/enwiki_raycharles/-/s/ajax-loader.gif"),
+		"jpeg": ownJPEG(t),
+		"png":  ownPNG(t),
+		"gif":  ownGIF(t),
 		"mp4":  blob,
 		"avi":  avi,
 		"text": []byte("plain text that happens to end with EOF"),
@@ -79,7 +79,7 @@ func TestTrailerRoundTrip(t *testing.T) {
 // A file passed through two Red Star machines that each appended a whole
 // trailer (rather than extending one) loses both.
 func TestStackedTrailers(t *testing.T) {
-	orig := realFile(t, rayJPEG)
+	orig := ownJPEG(t)
 	wm := mustWatermark(t, mustWatermark(t, orig, "FIRST0001"), "SECOND0002", "THIRD0003")
 	clean, fs, err := Scrub("x.jpg", wm)
 	if err != nil {
@@ -96,29 +96,66 @@ func TestStackedTrailers(t *testing.T) {
 	}
 }
 
-// Never cut when the bytes before the trailer are not a complete image.
-func TestTrailerNotCutFromIncompleteImage(t *testing.T) {
-	jpg := realFile(t, rayJPEG)
-	png := realFile(t, bookPNG)
-	gif := realFile(t, "html/enwiki_raycharles/-/s/spinner.gif")
-	for name, orig := range map[string][]byte{"jpeg": jpg[:len(jpg)-2], "png": png[:len(png)-5], "gif": gif[:len(gif)-1]} {
-		wm := mustWatermark(t, orig, "ABCDEF")
-		clean, fs, err := Scrub(name, wm)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(clean, wm) {
-			t.Errorf("%s: trailer cut from an incomplete image", name)
-		}
-		w := kinds(fs, KindWatermark)
-		if len(w) != 1 || w[0].Removed || !strings.Contains(w[0].Detail, "not removed") {
-			t.Errorf("%s: findings %v", name, fs)
-		}
+// TestTrailerCutWhateverComesBefore (issue 13 item 15): a verified trailer
+// is cut exactly, whatever is before it: a photo with bytes after its
+// end-of-image marker (a Motion Photo's video, an editor's data), a
+// truncated picture, a PNG with bytes after IEND, a video, a PDF, a DOCX.
+// The old code refused the JPEG, PNG and GIF cases ("the bytes before it do
+// not end with a complete image").
+func TestTrailerCutWhateverComesBefore(t *testing.T) {
+	jpg, png, gif := ownJPEG(t), ownPNG(t), ownGIF(t)
+	motion := append(append([]byte(nil), jpg...), motionVideo...)
+	cases := []struct {
+		name string
+		orig []byte
+		want []byte // after scrubbing; nil: orig
+	}{
+		{"motion photo", motion, nil},
+		// The phone's metadata goes too; the video stays.
+		{"camera motion photo", append(cameraJPEG(t), motionVideo...), motion},
+		{"jpeg with editor data", append(append([]byte(nil), jpg...), "\x00\x00Photoshop trailer"...), nil},
+		{"jpeg truncated", jpg[:len(jpg)-2], nil},
+		{"png with bytes after IEND", append(append([]byte(nil), png...), "extra"...), nil},
+		{"png truncated", png[:len(png)-5], nil},
+		{"gif truncated", gif[:len(gif)-1], nil},
+		{"mp4", ownMP4, nil},
+		{"pdf", buildPDF("<< /Title (x) >>"), nil},
+		{"docx", docx(t, nil, "", "", "", ""), nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			want := c.want
+			if want == nil {
+				want = c.orig
+			}
+			for _, serials := range [][]string{{"ABCDEF"}, {"ONE1", "TWO2"}} {
+				wm := mustWatermark(t, c.orig, serials...)
+				fs, err := Check(c.name, bytes.NewReader(wm), int64(len(wm)))
+				if err != nil || len(kinds(fs, KindWatermark)) != 1 {
+					t.Fatalf("Check: %v %v", fs, err)
+				}
+				clean, fs, err := Scrub(c.name, wm)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if w := kinds(fs, KindWatermark); len(w) != 1 || !w[0].Removed || !strings.Contains(w[0].Detail, serials[len(serials)-1]) {
+					t.Fatalf("findings %v", fs)
+				}
+				if !bytes.Equal(clean, want) {
+					t.Fatalf("scrubbed to %d bytes, want %d", len(clean), len(want))
+				}
+				// Stacked on a trailer that is already there: both go.
+				wm2 := mustWatermark(t, wm, "THIRD3")
+				if clean2, _, _ := Scrub(c.name, wm2); !bytes.Equal(clean2, want) {
+					t.Fatalf("stacked trailers: %d bytes, want %d", len(clean2), len(want))
+				}
+			}
+		})
 	}
 }
 
 func TestTrailerLookalikes(t *testing.T) {
-	orig := realFile(t, bookPNG)
+	orig := ownPNG(t)
 	junk := bytes.Repeat([]byte{0x5A}, 48)
 	cases := map[string]struct {
 		data       []byte

@@ -9,6 +9,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // ZIP layout constants (PKWARE APPNOTE.TXT, sections 4.3.7, 4.3.12, 4.3.16).
@@ -28,6 +29,14 @@ const (
 	sigGrowthHint = 0xA028
 	// maxPartSize caps a metadata part (core.xml...) we inflate to edit.
 	maxPartSize = 8 << 20
+	// inflateBase and inflateRatio bound the bytes inflated from one ZIP,
+	// all entries together, to inflateBase + inflateRatio × its size.
+	// Pictures inside a ZIP are already compressed (their ZIP ratio is
+	// about 1) and the metadata parts are small, so real files stay far
+	// below; without a total cap a ZIP of many small deflate bombs would
+	// take minutes and gigabytes to scrub.
+	inflateBase  = 1 << 20
+	inflateRatio = 4
 )
 
 // zipEntry is one central-directory record and the local record it names.
@@ -195,6 +204,11 @@ func pristineGrowthHint(b []byte) bool {
 func growthHintFinding(b []byte) Finding {
 	var serials []string
 	for i := 0; i+markSize <= len(b); i++ {
+		// Only where the first DES block opens with "WM" is the whole
+		// mark decrypted: one block per offset instead of three.
+		if !markStarts(b[i:]) {
+			continue
+		}
 		if s, ok := markSerial(decryptMark(b[i : i+markSize])); ok && plausibleSerial(s) {
 			serials = append(serials, s)
 			i += markSize - 1
@@ -240,15 +254,16 @@ func scrubZIP(data []byte) ([]byte, []Finding) {
 	}
 	var fs []Finding
 	changed := false
+	budget := int64(inflateBase) + inflateRatio*int64(len(data))
 	signed := signedZIP(data, entries, cdStart)
 	if signed {
 		fs = append(fs, Finding{Kind: KindWarning, Detail: "signed ZIP (JAR or APK): its pictures and documents are left as they are, so that its signature still holds"})
 	}
 	for _, en := range entries {
-		lx := en.local[localLen+len(en.name):]
-		if int(binary.LittleEndian.Uint16(en.local[26:])) != len(en.name) {
-			lx = en.local[localLen+int(binary.LittleEndian.Uint16(en.local[26:])):]
-		}
+		// The local header has its own name length: it need not agree with
+		// the central record's (a ZIP made to confuse readers), so the
+		// local extra field is found by the local one.
+		lx := en.local[localLen+int(binary.LittleEndian.Uint16(en.local[26:])):]
 		newLX, lfs, ok := filterExtra(lx)
 		if !ok {
 			fs = append(fs, Finding{Kind: KindWarning, Detail: fmt.Sprintf("ZIP entry %q: malformed local extra field left in place", en.name)})
@@ -266,9 +281,9 @@ func scrubZIP(data []byte) ([]byte, []Finding) {
 		var newBody []byte
 		var pfs []Finding
 		if fields, ok := zipParts[en.name]; ok && !signed {
-			newBody, pfs = editPart(data, en, fields)
+			newBody, pfs = editPart(data, en, fields, &budget)
 		} else if isImageName(en.name) && !signed {
-			newBody, pfs = editImage(data, en)
+			newBody, pfs = editImage(data, en, &budget)
 		}
 		fs = append(fs, pfs...)
 		if len(lfs) == 0 && len(cfs) == 0 && newBody == nil {
@@ -317,7 +332,7 @@ func scrubZIP(data []byte) ([]byte, []Finding) {
 	binary.LittleEndian.PutUint32(e[12:], uint32(len(out)-newCDStart))
 	binary.LittleEndian.PutUint32(e[16:], uint32(newCDStart))
 	out = append(out, e...)
-	if len(out) > 0xFFFFFFFF {
+	if int64(len(out)) > 0xFFFFFFFF {
 		return data, append(fs, Finding{Kind: KindWarning, Detail: "rewritten ZIP would need ZIP64; left in place"})
 	}
 	return out, fs
@@ -343,11 +358,7 @@ func rebuildEntry(data []byte, en *zipEntry, lx, cx, body []byte) (local, cd []b
 	// no data descriptor.
 	var comp []byte
 	if en.method == 8 {
-		var buf bytes.Buffer
-		w, _ := flate.NewWriter(&buf, flate.BestCompression)
-		w.Write(body)
-		w.Close()
-		comp = buf.Bytes()
+		comp = deflate(body)
 	} else {
 		comp = body
 	}
@@ -366,21 +377,49 @@ func rebuildEntry(data []byte, en *zipEntry, lx, cx, body []byte) (local, cd []b
 	return append(h, comp...), c
 }
 
+// deflaters keeps flate writers for reuse: each holds about a megabyte
+// of tables, which would otherwise be allocated and cleared per entry.
+var deflaters = sync.Pool{New: func() any {
+	w, err := flate.NewWriter(nil, flate.BestCompression)
+	if err != nil {
+		panic("scrub: internal error: " + err.Error())
+	}
+	return w
+}}
+
+// deflate compresses b (raw DEFLATE, as ZIP method 8 stores it).
+func deflate(b []byte) []byte {
+	var buf bytes.Buffer
+	w := deflaters.Get().(*flate.Writer)
+	w.Reset(&buf)
+	w.Write(b) // a bytes.Buffer does not fail
+	w.Close()
+	deflaters.Put(w)
+	return buf.Bytes()
+}
+
 // readPart returns the uncompressed body of an entry, or why it cannot.
-func readPart(data []byte, en *zipEntry, limit uint64) ([]byte, string) {
+// The size the directory claims is taken from *budget (the bytes left to
+// inflate from this ZIP) before anything is inflated.
+func readPart(data []byte, en *zipEntry, limit uint64, budget *int64) ([]byte, string) {
 	if en.flags&1 != 0 {
 		return nil, "encrypted"
 	}
 	if en.usize > limit {
 		return nil, fmt.Sprintf("larger than %d MiB", limit>>20)
 	}
+	if int64(en.usize) > *budget {
+		return nil, "over the total this ZIP may inflate to (a deflate bomb?)"
+	}
+	*budget -= int64(en.usize)
 	raw := data[en.dataStart : en.dataStart+int(en.csize)]
 	var body []byte
 	switch en.method {
 	case 0:
 		body = raw
 	case 8:
-		b, err := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(raw)), int64(limit)+1))
+		// At most the claimed size plus one byte: more is a mismatch.
+		b, err := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(raw)), int64(en.usize)+1))
 		if err != nil {
 			return nil, "cannot inflate: " + err.Error()
 		}
@@ -396,8 +435,8 @@ func readPart(data []byte, en *zipEntry, limit uint64) ([]byte, string) {
 
 // editPart inflates a metadata part, blanks the named elements and returns
 // the new body (nil when nothing changed or the part cannot be read).
-func editPart(data []byte, en *zipEntry, elems []string) ([]byte, []Finding) {
-	body, why := readPart(data, en, maxPartSize)
+func editPart(data []byte, en *zipEntry, elems []string, budget *int64) ([]byte, []Finding) {
+	body, why := readPart(data, en, maxPartSize, budget)
 	if why != "" {
 		return nil, []Finding{{Kind: KindWarning, Detail: fmt.Sprintf("ZIP entry %q: %s; author fields left in place", en.name, why)}}
 	}
@@ -429,8 +468,8 @@ func isImageName(name string) bool {
 
 // editImage scrubs an image stored inside the archive: an appended Red Star
 // trailer, and EXIF/XMP/text metadata, exactly as for a file on its own.
-func editImage(data []byte, en *zipEntry) ([]byte, []Finding) {
-	body, why := readPart(data, en, maxImagePart)
+func editImage(data []byte, en *zipEntry, budget *int64) ([]byte, []Finding) {
+	body, why := readPart(data, en, maxImagePart, budget)
 	if why != "" {
 		return nil, []Finding{{Kind: KindWarning, Detail: fmt.Sprintf("ZIP entry %q: %s; image not checked", en.name, why)}}
 	}
@@ -458,11 +497,15 @@ func editImage(data []byte, en *zipEntry) ([]byte, []Finding) {
 
 // blankElements empties the text of each element with one of the given
 // qualified names (<dc:creator>Kim</dc:creator> → <dc:creator></dc:creator>).
-// It works on the bytes, so the rest of the document is kept exactly.
+// It works on the bytes, so the rest of the document is kept exactly; each
+// name takes one pass over the document (copying as it goes, never
+// re-copying what is already done).
 func blankElements(doc []byte, names []string) ([]byte, []string) {
 	var found []string
 	for _, name := range names {
 		open, closeTag := []byte("<"+name), []byte("</"+name+">")
+		var out []byte // nil until the first change
+		done := 0      // doc[:done] is already in out
 		for from := 0; ; {
 			i := bytes.Index(doc[from:], open)
 			if i < 0 {
@@ -493,10 +536,13 @@ func blankElements(doc []byte, names []string) ([]byte, []string) {
 			k += gt + 1
 			if v := bytes.TrimSpace(doc[gt+1 : k]); len(v) > 0 {
 				found = append(found, fmt.Sprintf("%s %q", name, shorten(v)))
-				doc = append(append([]byte(nil), doc[:gt+1]...), doc[k:]...)
-				k = gt + 1
+				out = append(out, doc[done:gt+1]...)
+				done = k
 			}
 			from = k + len(closeTag)
+		}
+		if out != nil {
+			doc = append(out, doc[done:]...)
 		}
 	}
 	return doc, found
