@@ -114,6 +114,9 @@ type window struct {
 	far    []farEntry
 }
 
+// initialWindow is the number of per-index buckets a window starts with.
+const initialWindow = 1024
+
 // farEntry is an item waiting in the heap, with its next index inline so
 // that sifting reads one contiguous array.
 type farEntry struct {
@@ -129,7 +132,13 @@ func (w *window) limit() uint64 { return uint64(len(w.head)) }
 
 func (w *window) add(item []byte, h uint64, m mapping, dir int8) {
 	if w.head == nil {
-		w.head = []int32{-1, -1, -1, -1, -1, -1, -1, -1}
+		// Start with buckets for the first 1024 indices (4 KiB), which
+		// covers the counts and the symbols of most reconciliations, so
+		// the heap only holds items whose next index lies further out.
+		w.head = make([]int32, initialWindow)
+		for i := range w.head {
+			w.head[i] = -1
+		}
 	}
 	w.items = append(w.items, item...)
 	w.hashes = append(w.hashes, h)
