@@ -32,6 +32,7 @@ import (
 	xhtml "golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 	"golang.org/x/net/html/charset"
+	"golang.org/x/text/unicode/norm"
 
 	"ferry/internal/source"
 )
@@ -73,6 +74,22 @@ type Book struct {
 	order  []string // reading order: zip names of linear spine documents
 	toc    []tocItem
 	titles map[string]string // zip name → chapter title
+	// warnings says what was left out or changed (see Warnings)
+	warnings []string
+	// nfc maps the NFC form of zip names that are not in NFC to the name
+	nfc map[string]string
+}
+
+// Warnings returns what New left out of the book or changed, one sentence
+// each naming the file: manifest items whose path leaves the book, files
+// whose names cannot be archive paths, spine items with nothing readable.
+// A packer shows them to the publisher.
+func (b *Book) Warnings() []string { return b.warnings }
+
+func (b *Book) warn(format string, args ...any) {
+	if len(b.warnings) < 1000 {
+		b.warnings = append(b.warnings, fmt.Sprintf(format, args...))
+	}
 }
 
 var (
@@ -84,6 +101,7 @@ type item struct {
 	zipName string
 	mime    string
 	doc     bool // an (X)HTML document from the spine
+	dtbook  bool // a DTBook document, converted to XHTML
 }
 
 type tocItem struct {
@@ -142,6 +160,12 @@ func New(r io.ReaderAt, size int64) (*Book, error) {
 		}
 		if _, dup := b.files[f.Name]; !dup {
 			b.files[f.Name] = f
+		}
+	}
+	b.nfc = map[string]string{}
+	for name := range b.files {
+		if n := norm.NFC.String(name); n != name {
+			b.nfc[n] = name
 		}
 	}
 	if err := b.load(); err != nil {
@@ -219,6 +243,7 @@ type opfPackage struct {
 		Href       string `xml:"href,attr"`
 		MediaType  string `xml:"media-type,attr"`
 		Properties string `xml:"properties,attr"`
+		Fallback   string `xml:"fallback,attr"`
 	} `xml:"manifest>item"`
 	Spine struct {
 		Toc      string `xml:"toc,attr"`
@@ -321,6 +346,7 @@ func (b *Book) load() error {
 
 	// Manifest: every item must exist and stay inside the zip.
 	byID := map[string]*item{}
+	fallback := map[string]string{} // manifest id → fallback id
 	zipToItem := map[string]*item{}
 	var missing []string
 	var navName, ncxName, coverName string
@@ -333,28 +359,45 @@ func (b *Book) load() error {
 	for _, it := range pkg.Items {
 		name, _, ok, err := resolve(opfName, it.Href)
 		if err != nil {
-			return fmt.Errorf("manifest item %q: %w", it.ID, err)
+			// One bad reference spoils only its own item.
+			b.warn("manifest item %q: %s; left out", it.ID, strings.TrimPrefix(err.Error(), ErrUnsafe.Error()+": "))
+			continue
 		}
 		if !ok {
 			continue // remote resource: not carried
 		}
 		if b.files[name] == nil {
-			missing = append(missing, name)
-			continue
+			// The zip may spell the name in another Unicode normalisation
+			// (NFD from macOS) than the manifest: carry it under the
+			// manifest's spelling, which the book's links use.
+			if real, ok := b.nfc[norm.NFC.String(name)]; ok && b.files[real] != nil {
+				b.files[name] = b.files[real]
+				delete(b.files, real)
+			} else if real := b.files[norm.NFC.String(name)]; real != nil && norm.NFC.String(name) != name {
+				b.files[name] = real
+				delete(b.files, norm.NFC.String(name))
+			} else {
+				missing = append(missing, name)
+				continue
+			}
 		}
 		if err := checkName(name); err != nil {
-			return err
+			b.warn("manifest item %q: %v; left out", it.ID, err)
+			continue
 		}
-		x := &item{zipName: name, mime: strings.TrimSpace(it.MediaType)}
-		byID[it.ID] = x
+		x := &item{zipName: name, mime: coreType(strings.TrimSpace(it.MediaType))}
+		x.dtbook = x.mime == "application/x-dtbook+xml"
+		id := strings.TrimSpace(it.ID)
+		byID[id] = x
+		fallback[id] = strings.TrimSpace(it.Fallback)
 		zipToItem[name] = x
 		if hasWord(it.Properties, "nav") {
 			navName = name
 		}
-		if hasWord(it.Properties, "cover-image") || (coverName == "" && it.ID == coverID && strings.HasPrefix(x.mime, "image/")) {
+		if hasWord(it.Properties, "cover-image") || (coverName == "" && id == coverID && strings.HasPrefix(x.mime, "image/")) {
 			coverName = name
 		}
-		if x.mime == "application/x-dtbncx+xml" && (it.ID == pkg.Spine.Toc || ncxName == "") {
+		if x.mime == "application/x-dtbncx+xml" && (id == pkg.Spine.Toc || ncxName == "") {
 			ncxName = name
 		}
 	}
@@ -368,20 +411,36 @@ func (b *Book) load() error {
 		return fmt.Errorf("%w: %s%s (the book is incomplete; get a complete copy)", ErrMissing, strings.Join(missing, ", "), more)
 	}
 	for _, ref := range pkg.Spine.Itemrefs {
-		x := byID[ref.IDRef]
+		id := strings.TrimSpace(ref.IDRef)
+		x := byID[id]
 		if x == nil {
-			return fmt.Errorf("%w: spine refers to %q, which is not in the manifest", ErrMissing, clip(ref.IDRef))
-		}
-		if !isDoc(x.mime) {
+			b.warn("the spine refers to %q, which is not in the manifest (or was left out); skipped", clip(ref.IDRef))
 			continue
 		}
-		x.doc = true
+		// A foreign resource in the spine must name a fallback a reading
+		// system can show; follow the chain (bounded: it may loop).
+		for hops := 0; !readable(x) && hops < 16; hops++ {
+			next := byID[fallback[id]]
+			if next == nil {
+				break
+			}
+			id, x = fallback[id], next
+		}
+		if !readable(x) {
+			b.warn("spine item %q (%s) has no fallback a browser can show; not in the reading order", x.zipName, x.mime)
+			continue
+		}
+		x.doc = isDoc(x.mime) || x.dtbook
 		if ref.Linear != "no" && !contains(b.order, x.zipName) {
 			b.order = append(b.order, x.zipName)
 		}
 	}
 	if len(b.order) == 0 {
-		return fmt.Errorf("%w: the spine lists no readable documents", ErrInvalid)
+		why := ""
+		if len(b.warnings) > 0 {
+			why = " (" + strings.Join(b.warnings[:min(len(b.warnings), 3)], "; ") + ")"
+		}
+		return fmt.Errorf("%w: the spine lists no readable documents%s", ErrInvalid, why)
 	}
 
 	// The output root is the deepest folder holding the package document
@@ -402,7 +461,8 @@ func (b *Book) load() error {
 		if b.root != "." && !strings.HasPrefix(name, b.root+"/") {
 			continue
 		}
-		if checkName(name) != nil {
+		if err := checkName(name); err != nil {
+			b.warn("%v; not carried", err)
 			continue
 		}
 		mt := mime.TypeByExtension(path.Ext(name))
@@ -455,15 +515,12 @@ func (b *Book) load() error {
 	return nil
 }
 
-// checkName refuses zip names that cannot be archive paths.
+// checkName refuses zip names that cannot be archive paths: not UTF-8,
+// not clean, absolute, or with a NUL. A backslash or another control byte
+// is allowed: the packer stores such a name %XX-escaped and says so.
 func checkName(name string) error {
-	if !utf8.ValidString(name) || strings.ContainsAny(name, "\\\x00") || path.Clean(name) != name || strings.HasPrefix(name, "/") {
-		return fmt.Errorf("%w: file name %q is not a clean UTF-8 path", ErrUnsafe, clip(name))
-	}
-	for _, r := range name {
-		if r < 0x20 || r == 0x7f {
-			return fmt.Errorf("%w: file name %q has control characters", ErrUnsafe, clip(name))
-		}
+	if !utf8.ValidString(name) || strings.ContainsRune(name, 0) || path.Clean(name) != name || strings.HasPrefix(name, "/") || name == ".." || strings.HasPrefix(name, "../") {
+		return fmt.Errorf("file name %q is not a clean UTF-8 path", clip(strings.ToValidUTF8(name, "\uFFFD")))
 	}
 	return nil
 }
@@ -677,15 +734,18 @@ func (b *Book) entry(x item) (source.Entry, error) {
 	f := b.files[x.zipName]
 	e := source.Entry{Path: b.outPath(x.zipName), MIME: x.mime, Size: int64(f.UncompressedSize64)}
 	if x.doc {
-		page, err := b.chapter(x.zipName)
+		page, err := b.chapter(x.zipName, x.dtbook)
 		if err != nil {
 			return e, err
+		}
+		if x.dtbook {
+			e.MIME = "application/xhtml+xml"
 		}
 		e.Article = true
 		e.Title = b.docTitle(x.zipName)
 		e.Size = int64(len(page))
 		e.Open = func() (io.ReadCloser, error) {
-			page, err := b.chapter(x.zipName)
+			page, err := b.chapter(x.zipName, x.dtbook)
 			if err != nil {
 				return nil, err
 			}
@@ -714,10 +774,15 @@ func (b *Book) entry(x item) (source.Entry, error) {
 
 // chapter returns a spine document with previous / contents / next links
 // injected after <body> and before </body>.
-func (b *Book) chapter(name string) ([]byte, error) {
+func (b *Book) chapter(name string, dtbook bool) ([]byte, error) {
 	data, err := b.readFile(name, maxXHTMLFile)
 	if err != nil {
 		return nil, err
+	}
+	if dtbook {
+		if data, err = dtbookToXHTML(data); err != nil {
+			return nil, fmt.Errorf("%q: %w", name, err)
+		}
 	}
 	self := b.outPath(name)
 	i := -1
@@ -845,6 +910,31 @@ func (b *Book) tocPage() []byte {
 func isDoc(mt string) bool {
 	base, _, _ := mime.ParseMediaType(mt)
 	return base == "application/xhtml+xml" || base == "text/html"
+}
+
+// readable reports whether a spine item can be shown by a browser: an
+// (X)HTML or DTBook document (DTBook is converted), an SVG document or an
+// image (fixed-layout comics and picture books).
+func readable(x *item) bool {
+	base, _, _ := mime.ParseMediaType(x.mime)
+	switch base {
+	case "image/svg+xml", "image/png", "image/jpeg", "image/gif", "image/webp":
+		return true
+	}
+	return isDoc(x.mime) || x.dtbook
+}
+
+// coreType maps the media types of OEBPS 1.2 (EPUB 2's legacy types) to
+// the ones a browser knows.
+func coreType(mt string) string {
+	base, _, _ := mime.ParseMediaType(mt)
+	switch strings.ToLower(base) {
+	case "text/x-oeb1-document":
+		return "application/xhtml+xml"
+	case "text/x-oeb1-css":
+		return "text/css"
+	}
+	return mt
 }
 
 func hasWord(list, w string) bool {
