@@ -2,10 +2,7 @@ package fountain
 
 import (
 	"math/rand/v2"
-	"os"
-	"strconv"
 	"testing"
-	"time"
 
 	"github.com/xssnick/raptorq"
 )
@@ -124,73 +121,4 @@ func BenchmarkDecode(b *testing.B) {
 			}
 		}
 	})
-}
-
-// TestPairedSpeed measures the same work as BenchmarkEncode and
-// BenchmarkDecode but alternates this package and xssnick iteration by
-// iteration and counts process CPU time (not wall time), so both see the
-// same conditions on a loaded machine; it reports MB/s of CPU time and the
-// ratio. It runs only when FERRY_FOUNTAIN_BENCH is set to an iteration
-// count.
-func TestPairedSpeed(t *testing.T) {
-	n, _ := strconv.Atoi(os.Getenv("FERRY_FOUNTAIN_BENCH"))
-	if n <= 0 {
-		t.Skip("set FERRY_FOUNTAIN_BENCH=<iterations> to compare speed with xssnick/raptorq")
-	}
-	data := benchData()
-	esis := benchStream()
-	e, err := NewBlockEncoder(data, benchT)
-	if err != nil {
-		t.Fatal(err)
-	}
-	syms := make([][]byte, len(esis))
-	for i, esi := range esis {
-		syms[i] = make([]byte, benchT)
-		e.Symbol(esi, syms[i])
-	}
-	nrep := uint32(benchK * 5 / 4)
-	buf := make([]byte, benchT)
-	var encOurs, encTheirs, decOurs, decTheirs time.Duration
-	for it := 0; it < n; it++ {
-		st := processCPU()
-		e, _ := NewBlockEncoder(data, benchT)
-		for esi := uint32(0); esi < nrep; esi++ {
-			e.Symbol(esi, buf)
-		}
-		encOurs += (processCPU() - st)
-
-		st = processCPU()
-		xe, _ := raptorq.NewRaptorQ(benchT).CreateEncoder(data)
-		for esi := uint32(0); esi < nrep; esi++ {
-			xe.GenSymbol(esi)
-		}
-		encTheirs += (processCPU() - st)
-
-		st = processCPU()
-		d, _ := NewBlockDecoder(benchK, benchT)
-		for i, esi := range esis {
-			if done, _ := d.Add(esi, syms[i]); done {
-				break
-			}
-		}
-		decOurs += (processCPU() - st)
-		if !d.Done() {
-			t.Fatal("not decoded")
-		}
-
-		st = processCPU()
-		xd, _ := raptorq.NewRaptorQ(benchT).CreateDecoder(uint32(len(data)))
-		for i, esi := range esis {
-			if can, _ := xd.AddSymbol(esi, syms[i]); can {
-				if ok, _, _ := xd.Decode(); ok {
-					break
-				}
-			}
-		}
-		decTheirs += (processCPU() - st)
-	}
-	mbps := func(d time.Duration) float64 { return float64(len(data)) * float64(n) / d.Seconds() / 1e6 }
-	t.Logf("K=%d T=%d, %d iterations, 20%% loss", benchK, benchT, n)
-	t.Logf("encode: ferry %.1f MB/s, xssnick %.1f MB/s, ratio %.2fx", mbps(encOurs), mbps(encTheirs), encTheirs.Seconds()/encOurs.Seconds())
-	t.Logf("decode: ferry %.1f MB/s, xssnick %.1f MB/s, ratio %.2fx", mbps(decOurs), mbps(decTheirs), decTheirs.Seconds()/decOurs.Seconds())
 }

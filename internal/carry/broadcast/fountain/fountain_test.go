@@ -5,9 +5,8 @@ import (
 	"errors"
 	"math/rand/v2"
 	"os"
-	"strconv"
+	"path/filepath"
 	"testing"
-	"time"
 
 	"ferry/internal/testkit/shared"
 )
@@ -220,25 +219,6 @@ func TestFailureRate(t *testing.T) {
 	}
 }
 
-// TestFailureRateLong reports measured failure rates for K = 10, 100, 1000,
-// 10000. It runs only when FERRY_FOUNTAIN_RATES is set to the trial count
-// for K=10 (larger K run proportionally fewer trials).
-func TestFailureRateLong(t *testing.T) {
-	n, _ := strconv.Atoi(os.Getenv("FERRY_FOUNTAIN_RATES"))
-	if n <= 0 {
-		t.Skip("set FERRY_FOUNTAIN_RATES=<trials> to measure failure rates")
-	}
-	for _, k := range []int{10, 100, 1000, 10000} {
-		trials := n * 10 / k
-		if trials < 100 {
-			trials = 100
-		}
-		f := failureCounts(t, k, 4, trials, 21)
-		t.Logf("K=%d trials=%d: fail@K %d (%.2g) fail@K+1 %d (%.2g) fail@K+2 %d (%.2g)", k, trials,
-			f[0], float64(f[0])/float64(trials), f[1], float64(f[1])/float64(trials), f[2], float64(f[2])/float64(trials))
-	}
-}
-
 // TestParams covers the section 4.3 derivation and the OTI encoding.
 func TestParams(t *testing.T) {
 	p, err := NewParams(1_000_000, 1024, 0)
@@ -361,19 +341,41 @@ func TestObjectPartitioning(t *testing.T) {
 	}
 }
 
-// TestObjectRealData sends real archives and text through the object API.
+// TestObjectRealData sends real files through the object API: pictures
+// and pages of ferry's built-in sample library (our own, always there) and,
+// when the shared test data is there, other people's ZIM and HTML.
 func TestObjectRealData(t *testing.T) {
-	for _, name := range []string{"zim/small.zim", "udhr/kor.html"} {
-		data, err := os.ReadFile(shared.Path(t, name))
+	files, _ := filepath.Glob(filepath.Join("..", "..", "..", "sample", "content", "img", "*.png"))
+	files = append(files, filepath.Join("..", "..", "..", "sample", "content", "en", "ferry.html"))
+	if len(files) < 2 {
+		t.Fatal("sample library not found in ../../../sample/content")
+	}
+	if root := shared.Root(); root != "" {
+		for _, name := range []string{"zim/small.zim", "udhr/kor.html"} {
+			if p := filepath.Join(root, name); fileExists(p) {
+				files = append(files, p)
+			} else {
+				t.Logf("shared test data %s not found: not sent", name)
+			}
+		}
+	}
+	for i, name := range files {
+		data, err := os.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)
 		}
+		// 16 KiB blocks, so that the larger files span several.
 		p, err := NewParams(uint64(len(data)), 512, 16<<10)
 		if err != nil {
 			t.Fatal(err)
 		}
-		objectRoundTrip(t, data, p, 20, 9)
+		objectRoundTrip(t, data, p, 20, uint64(9+i))
 	}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // TestObjectErrors covers misuse of the object API.
@@ -395,40 +397,6 @@ func TestObjectErrors(t *testing.T) {
 	}
 	if _, err := NewDecoder(Params{}); !errors.Is(err, ErrParams) {
 		t.Errorf("zero params: %v", err)
-	}
-}
-
-// TestMaxBlock round-trips one block of K = 56403 (the RFC maximum) with
-// 10% loss. It takes a few seconds, so it runs only when FERRY_FOUNTAIN_BIG
-// is set.
-func TestMaxBlock(t *testing.T) {
-	if os.Getenv("FERRY_FOUNTAIN_BIG") == "" {
-		t.Skip("set FERRY_FOUNTAIN_BIG=1 to round-trip a K=56403 block")
-	}
-	k, T := MaxSourceSymbols, 16
-	data := randomBytes(56403, k*T)
-	st := time.Now()
-	e, err := NewBlockEncoder(data, T)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("encoder: %v", time.Since(st))
-	rng := rand.New(rand.NewPCG(3, 3))
-	var esis []uint32
-	for esi := 0; esi < k*6/5; esi++ {
-		if rng.IntN(10) != 0 {
-			esis = append(esis, uint32(esi))
-		}
-	}
-	d, _ := NewBlockDecoder(k, T)
-	st = time.Now()
-	n := sendBlock(t, e, d, esis)
-	t.Logf("decoder: %v, %d symbols", time.Since(st), n)
-	if n == 0 {
-		t.Fatal("not decoded")
-	}
-	if out, _ := d.Bytes(); !bytes.Equal(out, data) {
-		t.Fatal("wrong data")
 	}
 }
 
