@@ -14,9 +14,12 @@ import (
 	"io/fs"
 	"mime"
 	"net/http"
+	"net/url"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
@@ -25,16 +28,24 @@ import (
 	"github.com/yuin/goldmark/renderer/html"
 	"github.com/yuin/goldmark/text"
 	"github.com/yuin/goldmark/util"
+	xhtml "golang.org/x/net/html"
 
 	"ferry/internal/source"
 )
 
 // Source walks a folder of files.
 type Source struct {
-	fsys    fs.FS
-	root    string
-	skipped []string // links and other non-regular files left out by the last Walk
+	fsys     fs.FS
+	root     string
+	skipped  []string // links and other non-regular files left out by the last Walk
+	warnings []string // names the last Walk changed or left out (see Warnings)
 }
+
+// Warnings lists what the last Walk changed or left out besides links and
+// special files (Skipped): file names that are not valid UTF-8 are stored
+// with each invalid byte %XX-escaped ("caf\xe9.html" → "caf%E9.html"),
+// or left out when that escaped name is taken by another file.
+func (s *Source) Warnings() []string { return s.warnings }
 
 // Skipped lists what the last Walk left out that a publisher may have
 // meant to pack: symbolic links (never followed, so nothing outside the
@@ -50,7 +61,20 @@ func New(dir string) (*Source, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("%s is not a folder", dir)
 	}
-	return &Source{fsys: os.DirFS(dir), root: dir}, nil
+	return &Source{fsys: rawDirFS(dir), root: dir}, nil
+}
+
+// rawDirFS is os.DirFS without its UTF-8 rule: a folder may hold names in
+// another encoding (a Latin-1 or EUC-KR name copied from an old disk),
+// which Walk stores escaped instead of failing on. Names are still clean
+// and relative, so nothing outside dir is opened.
+type rawDirFS string
+
+func (d rawDirFS) Open(name string) (fs.File, error) {
+	if name != "." && (name == "" || strings.HasPrefix(name, "/") || path.Clean(name) != name || name == ".." || strings.HasPrefix(name, "../") || strings.ContainsRune(name, 0) || strings.Contains(name, "\\") && os.PathSeparator == '\\') {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
+	}
+	return os.Open(filepath.Join(string(d), filepath.FromSlash(name)))
 }
 
 // NewFS returns the source for a file system (e.g. an embedded one).
@@ -58,7 +82,8 @@ func NewFS(fsys fs.FS) *Source { return &Source{fsys: fsys, root: "."} }
 
 // Walk yields every regular file except hidden ones (names starting with ".").
 func (s *Source) Walk(ctx context.Context, fn func(source.Entry) error) error {
-	s.skipped = nil
+	s.skipped, s.warnings = nil, nil
+	used := map[string]bool{} // entry paths yielded
 	mdPaths := map[string]bool{}
 	_ = fs.WalkDir(s.fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && isMarkdown(p) {
@@ -87,8 +112,23 @@ func (s *Source) Walk(ctx context.Context, fn func(source.Entry) error) error {
 			s.skipped = append(s.skipped, p)
 			return nil
 		}
+		out := p
 		if isMarkdown(p) {
-			return s.markdown(p, mdPaths, fn)
+			out = strings.TrimSuffix(p, path.Ext(p)) + ".html"
+		}
+		if !utf8.ValidString(out) {
+			// The archive holds UTF-8 paths: escape the bytes that are not.
+			esc := escapeInvalid(out)
+			if used[esc] || fileExists(s.fsys, esc) {
+				s.warnings = append(s.warnings, fmt.Sprintf("%q: the name is not valid UTF-8 and its escaped form %q is taken; not packed", out, esc))
+				return nil
+			}
+			s.warnings = append(s.warnings, fmt.Sprintf("%q: the name is not valid UTF-8; stored as %q", out, esc))
+			out = esc
+		}
+		used[out] = true
+		if isMarkdown(p) {
+			return s.markdown(p, out, fn)
 		}
 		info, err := d.Info()
 		if err != nil {
@@ -96,7 +136,7 @@ func (s *Source) Walk(ctx context.Context, fn func(source.Entry) error) error {
 		}
 		fp := p
 		e := source.Entry{
-			Path: p,
+			Path: out,
 			Size: info.Size(),
 			Open: func() (io.ReadCloser, error) { return s.fsys.Open(fp) },
 		}
@@ -105,8 +145,99 @@ func (s *Source) Walk(ctx context.Context, fn func(source.Entry) error) error {
 			return err
 		}
 		e.Article = htmltext.IsHTML(e.MIME)
+		if e.Article && len(mdPaths) > 0 && e.Size <= maxLinkRewrite {
+			// Links to Markdown pages must follow them to their .html.
+			page, err := fs.ReadFile(s.fsys, p)
+			if err != nil {
+				return fmt.Errorf("reading %s: %w", p, err)
+			}
+			if fixed, changed := rewriteMDLinks(page, p, mdPaths); changed {
+				e.Size = int64(len(fixed))
+				e.Open = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(fixed)), nil }
+			}
+		}
 		return fn(e)
 	})
+}
+
+// maxLinkRewrite is the largest HTML page whose links to Markdown pages
+// are rewritten; bigger ones are packed as they are.
+const maxLinkRewrite = 32 << 20
+
+// rewriteMDLinks rewrites href attributes of an HTML page at p that lead
+// to a Markdown page of the folder (in mdPaths) so they lead to the .html
+// it becomes. It works on tokens and writes every other byte unchanged.
+func rewriteMDLinks(page []byte, p string, mdPaths map[string]bool) ([]byte, bool) {
+	if !bytes.Contains(bytes.ToLower(page), []byte(".md")) && !bytes.Contains(bytes.ToLower(page), []byte(".markdown")) {
+		return page, false
+	}
+	z := xhtml.NewTokenizer(bytes.NewReader(page))
+	var out bytes.Buffer
+	out.Grow(len(page))
+	changed := false
+	for {
+		tt := z.Next()
+		if tt == xhtml.ErrorToken {
+			break
+		}
+		// Copy Raw before Token: Token unescapes the tokenizer's buffer
+		// in place.
+		raw := bytes.Clone(z.Raw())
+		if tt != xhtml.StartTagToken && tt != xhtml.SelfClosingTagToken {
+			out.Write(raw)
+			continue
+		}
+		t := z.Token()
+		hit := false
+		for i, a := range t.Attr {
+			if a.Namespace != "" || strings.ToLower(a.Key) != "href" {
+				continue
+			}
+			if v := RewriteMarkdownLink(a.Val); v != a.Val && targetsMarkdown(p, a.Val, mdPaths) {
+				t.Attr[i].Val, hit = v, true
+			}
+		}
+		if hit {
+			out.WriteString(t.String())
+			changed = true
+		} else {
+			out.Write(raw)
+		}
+	}
+	if !changed {
+		return page, false
+	}
+	return out.Bytes(), true
+}
+
+// targetsMarkdown reports whether the relative link ref in the page at p
+// leads to one of the folder's Markdown pages.
+func targetsMarkdown(p, ref string, mdPaths map[string]bool) bool {
+	u, err := url.Parse(ref)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.Path == "" || strings.HasPrefix(u.Path, "/") {
+		return false
+	}
+	return mdPaths[path.Join(path.Dir(p), u.Path)]
+}
+
+// escapeInvalid %XX-escapes the bytes of s that are not valid UTF-8.
+func escapeInvalid(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			fmt.Fprintf(&b, "%%%02X", s[i])
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+func fileExists(fsys fs.FS, p string) bool {
+	_, err := fs.Stat(fsys, p)
+	return err == nil
 }
 
 func isMarkdown(p string) bool {
@@ -234,7 +365,7 @@ var md = goldmark.New(
 	goldmark.WithRendererOptions(html.WithUnsafe()),
 )
 
-func (s *Source) markdown(p string, mdPaths map[string]bool, fn func(source.Entry) error) error {
+func (s *Source) markdown(p, out string, fn func(source.Entry) error) error {
 	src, err := fs.ReadFile(s.fsys, p)
 	if err != nil {
 		return err
@@ -243,7 +374,6 @@ func (s *Source) markdown(p string, mdPaths map[string]bool, fn func(source.Entr
 	if err != nil {
 		return fmt.Errorf("%s: %w", p, err)
 	}
-	out := strings.TrimSuffix(p, path.Ext(p)) + ".html"
 	return fn(source.Entry{
 		Path: out, MIME: "text/html; charset=utf-8", Title: title, Article: true, Size: int64(len(page)),
 		Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(page)), nil },
