@@ -19,7 +19,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
-	"syscall"
 	"time"
 
 	"ferry/internal/carry/peer/riblt"
@@ -190,14 +189,4 @@ func syncthingRecord() int {
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "riblt bench:", err)
 	os.Exit(1)
-}
-
-// cpuTime is the process's user and system CPU time: other load on the
-// machine does not inflate it, as it does wall time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		fail(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
