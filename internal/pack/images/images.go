@@ -62,7 +62,9 @@ func Shrink(data []byte, mime string, opts Options) ([]byte, error) {
 	if err != nil {
 		return data, nil // not decodable: keep the bytes as they are
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > opts.MaxPixels {
+	// In 64 bits: on 32-bit builds (windows/386, linux/arm) a header of
+	// 65536×65536 would multiply to 0 in an int and pass.
+	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > int64(opts.MaxPixels) {
 		return nil, fmt.Errorf("%w: %d×%d", ErrTooLarge, cfg.Width, cfg.Height)
 	}
 	if format != "jpeg" && format != "png" {
@@ -74,7 +76,9 @@ func Shrink(data []byte, mime string, opts Options) ([]byte, error) {
 	}
 	w, h := cfg.Width, cfg.Height
 	if m := max(w, h); m > opts.MaxDim {
-		w, h = max(1, w*opts.MaxDim/m), max(1, h*opts.MaxDim/m)
+		// w×MaxDim can pass 2³¹ (a 64-megapixel strip), so in 64 bits.
+		w = int(max(1, int64(w)*int64(opts.MaxDim)/int64(m)))
+		h = int(max(1, int64(h)*int64(opts.MaxDim)/int64(m)))
 	}
 	dst := src
 	if w != cfg.Width || h != cfg.Height {
