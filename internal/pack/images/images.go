@@ -13,6 +13,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"strings"
+	"sync"
 
 	"golang.org/x/image/draw"
 	_ "golang.org/x/image/webp" // decode WebP to read its size
@@ -91,7 +92,7 @@ func Shrink(data []byte, mime string, opts Options) ([]byte, error) {
 	case "jpeg":
 		err = jpeg.Encode(&out, dst, &jpeg.Options{Quality: opts.Quality})
 	case "png":
-		enc := png.Encoder{CompressionLevel: png.BestCompression}
+		enc := png.Encoder{CompressionLevel: png.BestCompression, BufferPool: pngBuffers{}}
 		err = enc.Encode(&out, dst)
 	}
 	if err != nil {
@@ -102,5 +103,19 @@ func Shrink(data []byte, mime string, opts Options) ([]byte, error) {
 	}
 	return out.Bytes(), nil
 }
+
+// pngBuffers lends PNG encoders their buffers and zlib writer (about a
+// megabyte at BestCompression, otherwise allocated and cleared for each
+// picture).
+type pngBuffers struct{}
+
+var pngPool sync.Pool
+
+func (pngBuffers) Get() *png.EncoderBuffer {
+	b, _ := pngPool.Get().(*png.EncoderBuffer)
+	return b
+}
+
+func (pngBuffers) Put(b *png.EncoderBuffer) { pngPool.Put(b) }
 
 var _ = gif.Decode // GIF is registered so DecodeConfig recognises (and keeps) it
