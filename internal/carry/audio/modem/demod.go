@@ -1,7 +1,6 @@
 package modem
 
 import (
-	"os"
 	"math"
 	"math/cmplx"
 	"time"
@@ -65,9 +64,6 @@ func (r *Receiver) decodeFrame(c *candidate) (Frame, bool) {
 	p := l.p
 	start, e, f := c.start, c.e, c.freq
 	interval := float64(pilotEvery*symLen) / SampleRate // seconds between pilot rows
-	if debug {
-		println("cand", l.mode.String(), int64(start), e*1e6, f)
-	}
 	var Y [][]complex64
 	var H [][]complex128
 	if len(c.alts) > 1 {
@@ -91,9 +87,6 @@ func (r *Receiver) decodeFrame(c *candidate) (Frame, bool) {
 	for pass := 0; pass < 5; pass++ {
 		Y = r.demodulate(l, start, e, f)
 		H = pilotRows(l, Y)
-		if debug {
-			println(" pass", pass, start, e*1e6, f)
-		}
 		if pass == 4 {
 			break
 		}
@@ -131,10 +124,6 @@ func (r *Receiver) decodeFrame(c *candidate) (Frame, bool) {
 			slope = (sty/sw - tm*ym) / v
 		}
 		slope = math.Max(-0.01, math.Min(0.01, slope))
-		if os.Getenv("FERRY_NODRIFT") != "" {
-			slope = 0
-			ym = 0
-		}
 		e += slope
 		// The carrier offset was derived from the preamble with the old
 		// clock error: its band centre moves with it.
@@ -155,9 +144,6 @@ func (r *Receiver) decodeFrame(c *candidate) (Frame, bool) {
 		f += cmplx.Phase(a1) / (2 * math.Pi * interval)
 	}
 	est := estimateChannel(l, H)
-	if debug {
-		println(" est", est.snr3k, est.static, start, e*1e6, f)
-	}
 	if est.snr3k < -12 {
 		return Frame{}, false // nothing like our signal: a false detection
 	}

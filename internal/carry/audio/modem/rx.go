@@ -4,14 +4,11 @@ import (
 	"fmt"
 	"math"
 	"math/cmplx"
-	"os"
 	"sort"
 	"time"
 
 	"ferry/internal/carry/audio/audiofile"
 )
-
-var debug = os.Getenv("FERRY_MODEM_DEBUG") != ""
 
 // Frame is a payload the receiver decoded, with what it measured.
 type Frame struct {
@@ -69,6 +66,7 @@ type Receiver struct {
 	f256  *fft
 	rot   []complex64 // half-bin rotation for the detector
 	mags  [][]float32 // ring of per-window correlation magnitudes
+	gmax  [][]float32 // their maximum per mode, shift and half-bin
 	winE  [][]float32
 	act   *candidate
 	queue []*candidate
@@ -116,6 +114,7 @@ func NewReceiver(rate int, modes ...Mode) (*Receiver, error) {
 	}
 	for i := 0; i < detHist; i++ {
 		r.mags = append(r.mags, make([]float32, len(r.modes)*detShifts*2*detN))
+		r.gmax = append(r.gmax, make([]float32, len(r.modes)*detShifts*2))
 	}
 	return r, nil
 }
@@ -250,9 +249,9 @@ type candidate struct {
 	tau    int
 	drift  int
 	// after refinement
-	start float64 // 8 kHz index where the first symbol after the preamble starts
-	e     float64 // clock error
-	freq  float64 // carrier offset in Hz at the transmitter's time scale
+	start float64   // 8 kHz index where the first symbol after the preamble starts
+	e     float64   // clock error
+	freq  float64   // carrier offset in Hz at the transmitter's time scale
 	alts  []float64 // possible starts, best first
 	ready bool
 }
@@ -276,6 +275,7 @@ func (r *Receiver) detect() {
 	r.f64.forward(X[0][:])
 	r.f64.forward(X[1][:])
 	mag := r.mags[r.win%detHist]
+	gmax := r.gmax[r.win%detHist]
 	var z [detN]complex64
 	nm := len(r.modes)
 	for h := 0; h < 2; h++ {
@@ -299,10 +299,15 @@ func (r *Receiver) detect() {
 					z[kk&(detN-1)] = X[h][(kk+shift)&(detN-1)] * complex(real(a), -imag(a))
 				}
 				r.f64.inverse(z[:])
-				o := ((mi*detShifts+q)*2 + h) * detN
+				ci := (mi*detShifts+q)*2 + h
+				o := ci * detN
+				var top float32
 				for t, v := range z {
-					mag[o+t] = (real(v)*real(v) + imag(v)*imag(v)) * norm
+					m := (real(v)*real(v) + imag(v)*imag(v)) * norm
+					mag[o+t] = m
+					top = max(top, m)
 				}
+				gmax[ci] = top
 			}
 		}
 	}
@@ -315,6 +320,16 @@ func (r *Receiver) detect() {
 	for j := 0; j < detJ; j++ {
 		ring[j] = r.mags[(r.win-int64(2*j))%detHist]
 	}
+	// A hypothesis whose windows' maxima cannot reach the threshold is
+	// skipped (most of them, in noise).
+	skip := make([]bool, nm*detShifts*2)
+	for o := range skip {
+		var ub float32
+		for j := 0; j < detJ; j++ {
+			ub += r.gmax[(r.win-int64(2*j))%detHist][o]
+		}
+		skip[o] = ub < detThresh
+	}
 	for d := 0; d < detDrifts; d++ {
 		e := float64(d-detDrifts/2) * 0.005
 		pen := float32(1 - 0.015*math.Abs(float64(d-detDrifts/2)))
@@ -323,6 +338,9 @@ func (r *Receiver) detect() {
 			off[j] = int(math.Round(float64(j) * detN * e))
 		}
 		for o := 0; o < nm*detShifts*2; o++ {
+			if skip[o] {
+				continue
+			}
 			base := o * detN
 			for t := 0; t < detN; t++ {
 				var sum float32
@@ -401,9 +419,6 @@ func (r *Receiver) finalize() {
 		bs = append(bs, bpos{i, s})
 	}
 	sort.Slice(bs, func(i, j int) bool { return bs[i].s > bs[j].s })
-	if debug {
-		println("final", c.metric, c.win, bs[0].i, bs[0].s, e*1e6, f)
-	}
 	if bs[0].s < 2*0.35 {
 		return // no B symbol after the As: not a frame
 	}
@@ -424,9 +439,6 @@ func (r *Receiver) finalize() {
 	c.ready = true
 	for _, d := range r.done {
 		if c.start > d.from+200 && c.start < d.to-200 {
-			if debug {
-				println("inside", int64(c.start))
-			}
 			return // inside a frame already decoded
 		}
 	}
@@ -527,9 +539,6 @@ func (r *Receiver) process(end bool) []Frame {
 			}
 		}
 		if skip {
-			if debug {
-				println("skip", int64(c.start))
-			}
 			continue
 		}
 		if fr, ok := r.decodeFrame(c); ok {
