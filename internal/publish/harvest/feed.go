@@ -234,7 +234,11 @@ func (r *run) articleFromFeed(s *sourceRun, page *url.URL, it *gofeed.Item, art 
 	if it.PublishedParsed != nil {
 		meta = append(meta, fmt.Sprintf("<time datetime=\"%s\">%s</time>", it.PublishedParsed.UTC().Format(time.RFC3339), it.PublishedParsed.UTC().Format("2006-01-02")))
 	}
-	for _, a := range it.Authors {
+	authors := it.Authors
+	if len(authors) == 0 && it.Author != nil { //nolint:staticcheck // RSS <author> lands only here
+		authors = append(authors, it.Author) //nolint:staticcheck
+	}
+	for _, a := range authors {
 		if a != nil && a.Name != "" {
 			meta = append(meta, html.EscapeString(a.Name))
 		}

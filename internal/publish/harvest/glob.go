@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // glob matches URL paths (decoded, so "/뉴스/**" works): '*' is any run of
@@ -72,7 +73,9 @@ func compileGlob(p string) (*glob, error) {
 				sb.WriteString(regexp.QuoteMeta(p[i : i+1]))
 			}
 		default:
-			sb.WriteString(regexp.QuoteMeta(string(c)))
+			r, size := utf8.DecodeRuneInString(p[i:])
+			sb.WriteString(regexp.QuoteMeta(string(r)))
+			i += size - 1
 		}
 	}
 	sb.WriteString("$")

@@ -37,6 +37,8 @@ func newWARC(dir, software string) (*warcWriter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("harvest: WARC: %w", err)
 	}
+	gowarcMu.Lock()
+	defer gowarcMu.Unlock()
 	w := &warcWriter{f: f, w: bufio.NewWriterSize(f, 256<<10), path: path, m: gowarc.NewMarshaler()}
 	rb := gowarc.NewRecordBuilder(gowarc.Warcinfo, recOpts...)
 	rb.AddWarcHeader(gowarc.WarcFilename, name)
@@ -54,6 +56,9 @@ func newWARC(dir, software string) (*warcWriter, error) {
 	return w, w.err
 }
 
+// gowarcMu serializes gowarc calls (see exchange).
+var gowarcMu sync.Mutex
+
 var recOpts = []gowarc.WarcRecordOption{
 	gowarc.WithAddMissingRecordId(true),
 	gowarc.WithAddMissingContentLength(true),
@@ -63,9 +68,8 @@ var recOpts = []gowarc.WarcRecordOption{
 	gowarc.WithBufferMaxMemBytes(16 << 20),
 }
 
+// write marshals records; the caller holds w.mu.
 func (w *warcWriter) write(recs ...gowarc.WarcRecord) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	for _, rec := range recs {
 		if w.err == nil {
 			gz, _ := gzip.NewWriterLevel(w.w, gzip.BestSpeed)
@@ -98,6 +102,13 @@ func (w *warcWriter) exchange(req *http.Request, resp *http.Response, body []byt
 	writeHeader(&respBlock, h)
 	respBlock.WriteString("\r\n")
 
+	// gowarc's record builder writes a package global of google/uuid each
+	// time one is made (EnableRandPool), a data race between goroutines:
+	// build and write records one at a time, in all of this process.
+	gowarcMu.Lock()
+	defer gowarcMu.Unlock()
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	typ := gowarc.Response
 	if resp.StatusCode == http.StatusNotModified && prev != nil {
 		typ = gowarc.Revisit
@@ -122,11 +133,9 @@ func (w *warcWriter) exchange(req *http.Request, resp *http.Response, body []byt
 	rb.Write(respBlock.Bytes())
 	respRec, _, err := rb.Build()
 	if err != nil {
-		w.mu.Lock()
 		if w.err == nil {
 			w.err = fmt.Errorf("building a WARC record for %s: %w", target, err)
 		}
-		w.mu.Unlock()
 		return
 	}
 	qb := gowarc.NewRecordBuilder(gowarc.Request, recOpts...)
