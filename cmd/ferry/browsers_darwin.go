@@ -9,3 +9,6 @@ func browserCandidates() []string {
 		"/Applications/Firefox.app/Contents/MacOS/firefox",
 	}
 }
+
+// canShowWindows is true on macOS: a logged-in session has a screen.
+func canShowWindows() bool { return true }

@@ -21,3 +21,6 @@ func browserCandidates() []string {
 	}
 	return out
 }
+
+// canShowWindows is true on Windows: a desktop session has a screen.
+func canShowWindows() bool { return true }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"os"
@@ -18,30 +19,74 @@ import (
 )
 
 func init() {
-	register(&command{name: "broadcast", summary: "send archives as fountain-coded packets, or rebuild them from packets", run: runBroadcast})
+	registerGroup(&group{name: "broadcast", summary: "send archives as fountain-coded packets, or rebuild them from packets",
+		about: `encode cuts archives into RaptorQ packets (a stream file and/or UDP);
+receive rebuilds them from any mix of recordings, resuming across runs, and
+adds them to the library through the same checks as 'ferry import'.`})
+	register(&command{name: "broadcast encode", usage: "[--repair 50%] [--symbol-size N] [--rate BYTES/S] [--rounds N] [--udp GROUP:PORT] [-k NAME.key] -o STREAM ARCHIVE...",
+		summary: "cut archives into fountain-coded packets",
+		about: `
+Cuts each ARCHIVE into RaptorQ encoding symbols and writes them as packets,
+the archives interleaved in carousel order, with the signed announcement
+repeated in between. Round 0 sends every source symbol and --repair more
+repair symbols; each further round sends as many fresh repair symbols. A
+receiver needs slightly more than the archive's size in any packets.
+The stream file (-o) is length-prefixed packets (docs/broadcast.md); --udp
+sends each packet as one UDP datagram, paced by --rate.`,
+		flags: func(fs *flag.FlagSet) runFunc {
+			var o encodeOptions
+			fs.StringVar(&o.Repair, "repair", "50%", "repair overhead per round, as a share of the source symbols")
+			fs.IntVar(&o.SymbolSize, "symbol-size", 1024, "symbol size in bytes (a packet is 138 bytes more)")
+			fs.StringVar(&o.Rate, "rate", "", "send at most BYTES/S (k, M, G suffixes; default: as fast as possible)")
+			fs.IntVar(&o.Rounds, "rounds", 1, "number of carousel rounds")
+			fs.StringVar(&o.Out, "o", "", "write the packet stream to this file")
+			fs.BoolVar(&o.Force, "force", false, "replace the stream file if it exists")
+			fs.StringVar(&o.UDP, "udp", "", "also send the packets as UDP datagrams to GROUP:PORT")
+			const keyUsage = "sign packets with this key (NAME.key from 'ferry keygen'); default: a fresh key per run, so recordings of different runs do not combine"
+			fs.StringVar(&o.Key, "k", "", keyUsage)
+			fs.StringVar(&o.Key, "key", "", "same as -k")
+			fs.IntVar(&o.Every, "announce-every", 0, "repeat the announcement after this many symbol packets (default: 1/8 of a round, 32..256)")
+			return func(ctx context.Context, t *terminal, args []string) error {
+				return runBroadcastEncode(ctx, t, o, args)
+			}
+		}})
+	register(&command{name: "broadcast receive", usage: "[--state DIR] [--udp ADDR [--timeout D] [--until-done]] [--trust NAME.pub]... [--library DIR] [STREAM...]",
+		summary: "rebuild archives from packets into the library",
+		about: `
+Collects packets from the STREAM files (recordings, in any number and order)
+and/or a UDP socket, and adds each archive to the library as soon as it
+decodes, the way 'ferry import' does: it must verify against its
+publisher's signature, be signed by a key the library trusts and not be
+older than an edition already seen. Only archives the library would take
+are collected. Symbols are kept in --state, so a later run with more
+recordings continues where this one stopped. Damaged, duplicate, forged and
+foreign packets are counted and dropped.`,
+		flags: func(fs *flag.FlagSet) runFunc {
+			var o receiveOptions
+			libraryFlag(fs, &o.Library)
+			fs.StringVar(&o.State, "state", "", "folder for partial collections (default LIBRARY/.broadcast)")
+			fs.StringVar(&o.UDP, "udp", "", "listen for packets on ADDR (host:port; a multicast group is joined)")
+			fs.DurationVar(&o.Timeout, "timeout", 0, "with --udp, stop listening after this long (e.g. 10m; default: until interrupted or --until-done)")
+			fs.BoolVar(&o.UntilDone, "until-done", false, "with --udp, stop once every archive heard in this run is in the library")
+			trustFlag(fs, &o.Trust, "collect only archives signed by this public key (NAME.pub; repeatable)")
+			fs.BoolVar(&o.Quiet, "q", false, "print only the final summary")
+			return func(ctx context.Context, t *terminal, args []string) error {
+				return runBroadcastReceive(ctx, t, o, args)
+			}
+		}})
 }
 
-func runBroadcast(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprint(os.Stderr, `Usage: ferry broadcast encode [options] -o STREAM ARCHIVE...
-       ferry broadcast receive [options] [STREAM...] --library DIR
+type encodeOptions struct {
+	Repair, Rate, Out, UDP, Key string
+	SymbolSize, Rounds, Every   int
+	Force                       bool
+}
 
-encode cuts archives into RaptorQ packets (a stream file and/or UDP);
-receive rebuilds them from any mix of recordings, resuming across runs.
-Run 'ferry broadcast encode -h' or 'ferry broadcast receive -h' for options.
-`)
-		if len(args) == 0 {
-			return usagef("give encode or receive")
-		}
-		return nil
-	}
-	switch args[0] {
-	case "encode":
-		return runBroadcastEncode(ctx, args[1:])
-	case "receive":
-		return runBroadcastReceive(ctx, args[1:])
-	}
-	return usagef("unknown broadcast subcommand %q: use encode or receive", args[0])
+type receiveOptions struct {
+	Library, State, UDP string
+	Timeout             time.Duration
+	UntilDone, Quiet    bool
+	Trust               stringList
 }
 
 // parseRate reads BYTES/S with an optional k, M or G suffix (powers of 1000).
@@ -82,27 +127,9 @@ func parsePercent(s string) (float64, error) {
 	return v, nil
 }
 
-func runBroadcastEncode(ctx context.Context, args []string) error {
-	fs := newFlags("broadcast encode", "[--repair 50%] [--symbol-size N] [--rate BYTES/S] [--rounds N] [--udp GROUP:PORT] -o STREAM ARCHIVE...", `
-Cuts each ARCHIVE into RaptorQ encoding symbols and writes them as packets,
-the archives interleaved in carousel order, with the signed announcement
-repeated in between. Round 0 sends every source symbol and --repair more
-repair symbols; each further round sends as many fresh repair symbols. A
-receiver needs slightly more than the archive's size in any packets.
-The stream file (-o) is length-prefixed packets (docs/broadcast.md); --udp
-sends each packet as one UDP datagram, paced by --rate.`)
-	repair := fs.String("repair", "50%", "repair overhead per round, as a share of the source symbols")
-	symSize := fs.Int("symbol-size", 1024, "symbol size in bytes (a packet is 138 bytes more)")
-	rate := fs.String("rate", "", "send at most BYTES/S (k, M, G suffixes; default: as fast as possible)")
-	rounds := fs.Int("rounds", 1, "number of carousel rounds")
-	out := fs.String("o", "", "write the packet stream to this file")
-	udp := fs.String("udp", "", "also send the packets as UDP datagrams to GROUP:PORT")
-	keyFile := fs.String("key", "", "sign packets with this key (NAME.key from 'ferry keygen'); default: a fresh key per run, so recordings of different runs do not combine")
-	every := fs.Int("announce-every", 0, "repeat the announcement after this many symbol packets (default: 1/8 of a round, 32..256)")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
+func runBroadcastEncode(ctx context.Context, t *terminal, o encodeOptions, args []string) error {
+	pos := args
+	repair, symSize, rate, rounds, out, udp, keyFile, every := &o.Repair, &o.SymbolSize, &o.Rate, &o.Rounds, &o.Out, &o.UDP, &o.Key, &o.Every
 	if len(pos) == 0 {
 		return usagef("give the ARCHIVE(s) to broadcast")
 	}
@@ -141,6 +168,9 @@ sends each packet as one UDP datagram, paced by --rate.`)
 	var file *os.File
 	var bw *bufWriter
 	if *out != "" {
+		if err := checkOutput(*out, o.Force); err != nil {
+			return err
+		}
 		if file, err = os.Create(*out); err != nil {
 			return err
 		}
@@ -192,9 +222,9 @@ sends each packet as one UDP datagram, paced by --rate.`)
 		for b := 0; b < s.Params.SourceBlocks(); b++ {
 			k += s.Params.SourceSymbols(b)
 		}
-		fmt.Printf("%s edition %d: %s, K = %d symbols of %d bytes in %d blocks\n", s.Ann.Info.Channel, s.Ann.Info.Edition, progress.Bytes(s.Ann.Length), k, s.Params.T, s.Params.SourceBlocks())
+		t.printf("%s: %s, K = %d symbols of %d bytes in %s\n", s.Ann.Label(), progress.Bytes(s.Ann.Length), k, s.Params.T, count(s.Params.SourceBlocks(), "block"))
 	}
-	fmt.Printf("sent %d packets, %s, in %.1fs\n", n, progress.Bytes(bytes), time.Since(start).Seconds())
+	t.printf("sent %s, %s, in %.1fs\n", count(int(n), "packet"), progress.Bytes(bytes), time.Since(start).Seconds())
 	return nil
 }
 
@@ -223,42 +253,18 @@ func (b *bufWriter) flush() error {
 	return err
 }
 
-func runBroadcastReceive(ctx context.Context, args []string) error {
-	fs := newFlags("broadcast receive", "[--state DIR] [--udp ADDR [--timeout D] [--until-done]] [--trust NAME.pub]... [STREAM...] --library DIR", `
-Collects packets from the STREAM files (recordings, in any number and order)
-and/or a UDP socket, and adds each archive to the library as soon as it
-decodes, the way 'ferry import' does: it must verify against its
-publisher's signature, be signed by a key the library trusts and not be
-older than an edition already seen. Only archives the library would take
-are collected. Symbols are kept in --state, so a later run with more
-recordings continues where this one stopped. Damaged, duplicate, forged and
-foreign packets are counted and dropped.`)
-	lib := libraryFlag(fs)
-	state := fs.String("state", "", "folder for partial collections (default LIBRARY/.broadcast)")
-	udp := fs.String("udp", "", "listen for packets on ADDR (host:port; a multicast group is joined)")
-	timeout := fs.Duration("timeout", 0, "with --udp, stop listening after this long (e.g. 10m; default: until interrupted or --until-done)")
-	untilDone := fs.Bool("until-done", false, "with --udp, stop once every archive heard in this run is in the library")
-	var trust stringList
-	fs.Var(&trust, "trust", "collect only archives signed by this public key (NAME.pub; repeatable)")
-	quiet := fs.Bool("q", false, "print only the final summary")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
+func runBroadcastReceive(ctx context.Context, t *terminal, o receiveOptions, args []string) error {
+	pos, quiet, udp, timeout, untilDone, state, lib := args, &o.Quiet, &o.UDP, &o.Timeout, &o.UntilDone, &o.State, &o.Library
 	if len(pos) == 0 && *udp == "" {
 		return usagef("give STREAM files and/or --udp ADDR")
 	}
-	var keys []key.Public
-	for _, t := range trust {
-		p, _, err := key.LoadPublic(t)
-		if err != nil {
-			return err
-		}
-		keys = append(keys, p)
+	keys, err := key.LoadPublicFiles(o.Trust)
+	if err != nil {
+		return err
 	}
 	logf := func(msg string) {
 		if !*quiet {
-			fmt.Println(msg)
+			t.printf("%s\n", msg)
 		}
 	}
 	if *state == "" {
@@ -274,13 +280,13 @@ foreign packets are counted and dropped.`)
 		for _, s := range r.Status() {
 			switch {
 			case s.Done && s.AtDone > 0:
-				fmt.Printf("  %s: %s (decoded from %d symbols, K = %d, %.3f×K)\n", s.Name, s.Result, s.AtDone, s.Needed, float64(s.AtDone)/float64(max(1, s.Needed)))
+				t.printf("  %s: %s (decoded from %d symbols, K = %d, %.3f×K)\n", s.Name, s.Result, s.AtDone, s.Needed, float64(s.AtDone)/float64(max(1, s.Needed)))
 			case s.Done:
-				fmt.Printf("  %s: %s\n", s.Name, s.Result)
+				t.printf("  %s: %s\n", s.Name, s.Result)
 			case s.Needed == 0:
-				fmt.Printf("  %s: announced, no symbols yet\n", s.Name)
+				t.printf("  %s: announced, no symbols yet\n", s.Name)
 			default:
-				fmt.Printf("  %s: %d of %d symbols held (%.0f%%)\n", s.Name, s.Held, s.Needed, 100*float64(s.Held)/float64(max(1, s.Needed)))
+				t.printf("  %s: %d of %d symbols held (%.0f%%)\n", s.Name, s.Held, s.Needed, 100*float64(s.Held)/float64(max(1, s.Needed)))
 			}
 		}
 	}
@@ -295,11 +301,11 @@ foreign packets are counted and dropped.`)
 			return fmt.Errorf("%s: %w", path, err)
 		}
 		if !*quiet {
-			fmt.Printf("%s: read", path)
+			t.printf("%s: read", path)
 			if skipped > 0 {
-				fmt.Printf(" (%s of damaged framing skipped)", progress.Bytes(skipped))
+				t.printf(" (%s of damaged framing skipped)", progress.Bytes(skipped))
 			}
-			fmt.Println()
+			t.printf("\n")
 			report()
 		}
 		if err := ctx.Err(); err != nil {
@@ -313,7 +319,7 @@ foreign packets are counted and dropped.`)
 		}
 		defer conn.Close()
 		if !*quiet {
-			fmt.Printf("listening on %s\n", conn.LocalAddr())
+			t.printf("listening on %s\n", conn.LocalAddr())
 		}
 		uctx := ctx
 		if *timeout > 0 {
@@ -333,7 +339,7 @@ foreign packets are counted and dropped.`)
 		}
 	}
 	st := r.Stats()
-	fmt.Printf("packets: %d seen, %d kept, %d duplicate, %d damaged, %d forged, %d foreign\n",
+	t.printf("packets: %d seen, %d kept, %d duplicate, %d damaged, %d forged, %d foreign\n",
 		st.Packets, st.Accepted, st.Duplicate, st.Damaged, st.Forged, st.Foreign)
 	report()
 	return r.Close()

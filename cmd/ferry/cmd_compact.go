@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 
 	"ferry/internal/delta"
@@ -12,60 +13,73 @@ import (
 )
 
 func init() {
-	register(&command{name: "compact", summary: "fold a full edition and its deltas into one full edition", run: runCompact})
+	register(&command{name: "compact", usage: "(BASE DELTA... | --library DIR --channel C) -o OUT -k NAME.key",
+		summary: "fold a full edition and its deltas into one full edition",
+		about: `
+Writes OUT, one signed full edition equal to BASE with every DELTA applied
+(oldest first), or to the newest edition of channel C in a library.`,
+		flags: func(fs *flag.FlagSet) runFunc {
+			var o compactOptions
+			fs.Var(&o.Keys, "k", "secret key file (repeat to add signatures)")
+			fs.Var(&o.Certs, "cert", "certificate or revocation file to carry (default: the newest archive's)")
+			fs.BoolVar(&o.Force, "force", false, "replace OUT if it exists")
+			fs.StringVar(&o.Out, "o", "", "archive to write (required)")
+			fs.StringVar(&o.Lib, "library", "", "compact a channel of this library instead of files")
+			fs.StringVar(&o.Channel, "channel", "", "with --library: the channel")
+			return func(ctx context.Context, t *terminal, args []string) error { return runCompact(ctx, t, o, args) }
+		}})
 }
 
-func runCompact(ctx context.Context, args []string) error {
-	fs := newFlags("compact", "(BASE DELTA... | --library DIR --channel C) -o OUT -k NAME.key", `
-Writes OUT, one signed full edition equal to BASE with every DELTA applied
-(oldest first), or to the newest edition of channel C in a library.`)
-	var keys, certs stringList
-	fs.Var(&keys, "k", "secret key file (repeat to add signatures)")
-	fs.Var(&certs, "cert", "certificate or revocation file to carry (default: the newest archive's)")
-	out := fs.String("o", "", "archive to write (required)")
-	lib := fs.String("library", "", "compact a channel of this library instead of files")
-	channel := fs.String("channel", "", "with --library: the channel")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if *out == "" || len(keys) == 0 || (len(pos) == 0) == (*lib == "") {
+type compactOptions struct {
+	Keys    stringList
+	Certs   stringList
+	Out     string
+	Force   bool
+	Lib     string
+	Channel string
+}
+
+func runCompact(ctx context.Context, t *terminal, o compactOptions, args []string) error {
+	if o.Out == "" || len(o.Keys) == 0 || (len(args) == 0) == (o.Lib == "") {
 		return usagef("give BASE and DELTA files (or --library DIR --channel C), -o OUT and -k NAME.key")
 	}
-	signers, err := loadSecrets(keys)
+	if err := checkOutput(o.Out, o.Force); err != nil {
+		return err
+	}
+	signers, err := loadSecrets(o.Keys)
 	if err != nil {
 		return err
 	}
 	var v *edition.View
-	if *lib != "" {
-		o, err := library.Open(*lib, library.OpenOptions{})
+	if o.Lib != "" {
+		op, err := library.Open(o.Lib, library.OpenOptions{})
 		if err != nil {
 			return err
 		}
-		defer o.Close()
-		c := o.Channel(*channel)
+		defer op.Close()
+		c := op.Channel(o.Channel)
 		if c == nil || c.View == nil {
-			return fmt.Errorf("channel %q is not served by %s ('ferry library list' says why)", *channel, *lib)
+			return fmt.Errorf("channel %q is not served by %s ('ferry library list' says why)", o.Channel, o.Lib)
 		}
 		v = c.View
 	} else {
 		var closeAll func()
-		if v, closeAll, err = openChain(pos); err != nil {
+		if v, closeAll, err = openChain(args); err != nil {
 			return err
 		}
 		defer closeAll()
 	}
 	opts := delta.Options{Signers: signers}
-	if len(certs) > 0 {
-		if opts.Extra, err = trust.ExtraFromFiles(certs...); err != nil {
+	if len(o.Certs) > 0 {
+		if opts.Extra, err = trust.ExtraFromFiles(o.Certs...); err != nil {
 			return err
 		}
 	}
-	sum, err := delta.CompactFile(ctx, v, *out, opts)
+	sum, err := delta.CompactFile(ctx, v, o.Out, opts)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("wrote %s: %s edition %d, %d entries, %s\n", *out, sum.Manifest.Channel, sum.Manifest.Edition,
+	t.printf("wrote %s: %s edition %d, %d entries, %s\n", o.Out, sum.Manifest.Channel, sum.Manifest.Edition,
 		sum.Entries, progress.Bytes(sum.ArchiveBytes))
 	return nil
 }

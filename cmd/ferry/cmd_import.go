@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"ferry/internal/carry/card"
@@ -12,43 +12,50 @@ import (
 )
 
 func init() {
-	register(&command{name: "import", summary: "verify archives from a card or files and add them to the library", run: runImport})
-}
-
-func runImport(ctx context.Context, args []string) error {
-	fs := newFlags("import", "SRC_DIR|ARCHIVE... [--library DIR] [--allow-untrusted]", `
+	register(&command{name: "import", usage: "SRC_DIR|ARCHIVE... [--library DIR] [--allow-untrusted]",
+		summary: "verify archives from a card or files and add them to the library",
+		about: `
 Adds archives to the library: each ARCHIVE, or every *.ferry archive in
 SRC_DIR (a card written by 'ferry export' or any folder). An archive is
 added only if it is signed by a trusted key (see 'ferry trust'), is not
 older than an edition already seen (rollback), and every byte of the copy
-verifies. Archives already in the library are skipped. An interrupted
-import resumes where it stopped when run again.`)
-	lib := libraryFlag(fs)
-	allow := fs.Bool("allow-untrusted", false, "add archives signed by keys the library does not trust")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) == 0 {
-		return usagef("give a card folder or archive files to import")
-	}
-	return importInto(ctx, *lib, pos, *allow)
+verifies. Archives already in the library are skipped; a delta whose base
+edition is missing is kept and named. An interrupted import resumes where
+it stopped when run again.`,
+		flags: func(fs *flag.FlagSet) runFunc {
+			var o importOptions
+			o.flags(fs)
+			return func(ctx context.Context, t *terminal, args []string) error { return runImport(ctx, t, o, args) }
+		}})
 }
 
-func importInto(ctx context.Context, dir string, args []string, allow bool) error {
+type importOptions struct {
+	Library        string
+	AllowUntrusted bool
+}
+
+func (o *importOptions) flags(fs *flag.FlagSet) {
+	libraryFlag(fs, &o.Library)
+	fs.BoolVar(&o.AllowUntrusted, "allow-untrusted", false, "add archives signed by keys the library does not trust")
+}
+
+func runImport(ctx context.Context, t *terminal, o importOptions, args []string) error {
+	if len(args) == 0 {
+		return usagef("give a card folder or archive files to import")
+	}
 	paths, err := card.Find(args)
 	if err != nil {
 		return err
 	}
-	l, unlock, err := library.LoadLocked(dir, true)
+	l, unlock, err := library.LoadLocked(o.Library, true)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	bars := &copyBars{}
-	opts := library.AddOptions{AllowUntrusted: allow, Copy: bars.options(),
-		Start: func(p string, r library.Record) {
-			bars.start(fmt.Sprintf("%s edition %d (%s)", r.Channel, r.Edition, filepath.Base(p)))
+	bars := &copyBars{t: t}
+	opts := library.AddOptions{AllowUntrusted: o.AllowUntrusted, Copy: bars.options(),
+		Start: func(from string, r library.Record) {
+			bars.start(fmt.Sprintf("%s edition %d (%s)", r.Channel, r.Edition, filepath.Base(from)))
 		}}
 	res, err := l.AddFiles(ctx, paths, opts)
 	bars.done()
@@ -58,13 +65,13 @@ func importInto(ctx context.Context, dir string, args []string, allow bool) erro
 			if r.Base != "" {
 				kind = "delta to edition"
 			}
-			fmt.Printf("added %s %s %d (%s)\n", r.Channel, kind, r.Edition, progress.Bytes(r.Size))
+			t.printf("added %s %s %d (%s)\n", r.Channel, kind, r.Edition, progress.Bytes(r.Size))
 		}
 		if len(res.Skipped) > 0 {
-			fmt.Printf("%s already in the library\n", count(len(res.Skipped), "archive"))
+			t.printf("%s already in the library\n", count(len(res.Skipped), "archive"))
 		}
 		for _, w := range res.Warnings {
-			fmt.Fprintln(os.Stderr, "warning:", w)
+			t.warnf("%s", w)
 		}
 	}
 	return markTrust(err)
@@ -72,8 +79,12 @@ func importInto(ctx context.Context, dir string, args []string, allow bool) erro
 
 // copyBars shows one copy and one verify bar per archive.
 type copyBars struct {
+	t         *terminal
 	label     string
-	cp, check *progress.Bar
+	cp, check interface {
+		Update(done, total int64)
+		Done()
+	}
 }
 
 func (b *copyBars) start(label string) {
@@ -85,7 +96,7 @@ func (b *copyBars) options() library.CopyOptions {
 	return library.CopyOptions{
 		Progress: func(done, total int64) {
 			if b.cp == nil {
-				b.cp = progress.New("copying "+b.label, true)
+				b.cp = b.t.bar("copying "+b.label, true)
 			}
 			b.cp.Update(done, total)
 		},
@@ -94,7 +105,7 @@ func (b *copyBars) options() library.CopyOptions {
 				if b.cp != nil {
 					b.cp.Done()
 				}
-				b.check = progress.New("verifying "+b.label, true)
+				b.check = b.t.bar("verifying "+b.label, true)
 			}
 			b.check.Update(done, total)
 		},

@@ -3,86 +3,103 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"os"
+	"flag"
 	"strings"
 	"time"
 
-	"ferry/internal/archive"
 	"ferry/internal/progress"
 )
 
 func init() {
-	register(&command{name: "info", summary: "show what an archive is (channel, edition, counts, signers)", run: runInfo})
-	register(&command{name: "ls", summary: "list the entries of an archive", run: runLs})
-	register(&command{name: "cat", summary: "write an entry's verified bytes to standard output", run: runCat})
+	register(&command{name: "info", usage: "[--json] ARCHIVE",
+		summary: "show what an archive is (channel, edition, counts, signers)",
+		about:   "Shows the archive's signed manifest: channel, edition, title, languages, counts and signers.",
+		flags: func(fs *flag.FlagSet) runFunc {
+			var o infoOptions
+			fs.BoolVar(&o.JSON, "json", false, "print JSON")
+			return func(ctx context.Context, t *terminal, args []string) error { return runInfo(ctx, t, o, args) }
+		}})
+	register(&command{name: "ls", usage: "[-l] ARCHIVE [PREFIX]",
+		summary: "list the entries of an archive",
+		about:   "Lists entry paths (in path order), optionally only those under PREFIX.",
+		flags: func(fs *flag.FlagSet) runFunc {
+			var o lsOptions
+			fs.BoolVar(&o.Long, "l", false, "also show size, MIME type and title")
+			return func(ctx context.Context, t *terminal, args []string) error { return runLs(ctx, t, o, args) }
+		}})
+	register(&command{name: "cat", usage: "ARCHIVE PATH",
+		summary: "write an entry's verified bytes to standard output",
+		about:   "Writes the verified content of the entry at PATH to standard output (redirects are followed).",
+		flags: func(fs *flag.FlagSet) runFunc {
+			return func(ctx context.Context, t *terminal, args []string) error { return runCat(ctx, t, args) }
+		}})
 }
 
-func runInfo(ctx context.Context, args []string) error {
-	fs := newFlags("info", "[--json] ARCHIVE", "Shows the archive's signed manifest: channel, edition, title, languages, counts and signers.")
-	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
+type infoOptions struct{ JSON bool }
+
+func runInfo(ctx context.Context, t *terminal, o infoOptions, args []string) error {
+	if len(args) != 1 {
 		return usagef("give one ARCHIVE")
 	}
-	r, err := archive.OpenFile(pos[0])
+	r, err := openArchive(args[0])
 	if err != nil {
 		return err
 	}
 	defer r.Close()
 	m := r.Manifest()
-	if *asJSON {
+	if o.JSON {
 		var signers []map[string]string
 		for _, s := range r.Signers() {
 			signers = append(signers, map[string]string{"key": s.String(), "fingerprint": s.Fingerprint()})
 		}
 		out := map[string]any{"id": r.ID(), "size": r.Size(), "manifest": json.RawMessage(r.ManifestBytes()), "signers": signers}
-		enc := json.NewEncoder(os.Stdout)
+		enc := json.NewEncoder(t.out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}
-	fmt.Printf("title:       %s\nchannel:     %s\nedition:     %d\n", m.Title, m.Channel, m.Edition)
+	t.printf("title:       %s\nchannel:     %s\nedition:     %d\n", m.Title, m.Channel, m.Edition)
 	if m.Description != "" {
-		fmt.Printf("description: %s\n", m.Description)
+		t.printf("description: %s\n", m.Description)
 	}
-	fmt.Printf("languages:   %s\ncreated:     %s\n", strings.Join(m.Languages, ", "), m.Created.Format(time.RFC3339))
+	t.printf("languages:   %s\ncreated:     %s\n", strings.Join(m.Languages, ", "), m.Created.Format(time.RFC3339))
 	if m.Publisher != "" {
-		fmt.Printf("publisher:   %s\n", m.Publisher)
+		t.printf("publisher:   %s\n", m.Publisher)
 	}
-	fmt.Printf("main page:   %s\n", m.MainPage)
-	fmt.Printf("entries:     %d (%d articles, %d redirects) in %d clusters\n", m.Counts.Entries, m.Counts.Articles, m.Counts.Redirects, m.Counts.Clusters)
-	fmt.Printf("size:        %s (input %s)\n", progress.Bytes(r.Size()), progress.Bytes(m.Counts.InputBytes))
+	t.printf("main page:   %s\n", m.MainPage)
+	t.printf("entries:     %s (%s, %s) in %s\n", count(m.Counts.Entries, "entry"), count(m.Counts.Articles, "article"),
+		count(m.Counts.Redirects, "redirect"), count(m.Counts.Clusters, "cluster"))
+	t.printf("size:        %s (input %s)\n", progress.Bytes(r.Size()), progress.Bytes(m.Counts.InputBytes))
 	if m.Base != nil {
-		fmt.Printf("delta of:    %s edition %d (%s), removes %d paths\n", m.Base.Channel, m.Base.Edition, m.Base.ID[:16], m.Counts.Removed)
+		t.printf("delta of:    %s edition %d (%s), removes %s\n", m.Base.Channel, m.Base.Edition, short(m.Base.ID), count(m.Counts.Removed, "path"))
 	}
-	fmt.Printf("id:          %s\n", r.ID())
+	t.printf("id:          %s\n", r.ID())
 	for _, s := range r.Signers() {
-		fmt.Printf("signed by:   %s (%s)\n", s.Fingerprint(), s.String())
+		t.printf("signed by:   %s (%s)\n", s.Fingerprint(), s.String())
 	}
 	return nil
 }
 
-func runLs(ctx context.Context, args []string) error {
-	fs := newFlags("ls", "[-l] ARCHIVE [PREFIX]", "Lists entry paths (in path order), optionally only those under PREFIX.")
-	long := fs.Bool("l", false, "also show size, MIME type and title")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
+func short(id string) string {
+	if len(id) > 16 {
+		return id[:16]
 	}
-	if len(pos) < 1 || len(pos) > 2 {
+	return id
+}
+
+type lsOptions struct{ Long bool }
+
+func runLs(ctx context.Context, t *terminal, o lsOptions, args []string) error {
+	if len(args) < 1 || len(args) > 2 {
 		return usagef("give ARCHIVE and optionally a PREFIX")
 	}
-	r, err := archive.OpenFile(pos[0])
+	r, err := openArchive(args[0])
 	if err != nil {
 		return err
 	}
 	defer r.Close()
 	prefix := ""
-	if len(pos) == 2 {
-		prefix = pos[1]
+	if len(args) == 2 {
+		prefix = args[1]
 	}
 	for i := 0; i < r.NumEntries(); i++ {
 		if err := ctx.Err(); err != nil {
@@ -95,42 +112,37 @@ func runLs(ctx context.Context, args []string) error {
 		if !strings.HasPrefix(e.Path, prefix) {
 			continue
 		}
-		if !*long {
-			fmt.Println(e.Path)
+		if !o.Long {
+			t.printf("%s\n", e.Path)
 			continue
 		}
 		if e.Redirect {
-			t, err := r.Target(e)
+			tg, err := r.Target(e)
 			if err != nil {
 				return err
 			}
-			fmt.Printf("%10s  %-28s %s -> %s\n", "-", "redirect", e.Path, t.Path)
+			t.printf("%10s  %-28s %s -> %s\n", "-", "redirect", e.Path, tg.Path)
 			continue
 		}
-		fmt.Printf("%10d  %-28s %s", e.Size, e.MIME, e.Path)
+		t.printf("%10d  %-28s %s", e.Size, e.MIME, e.Path)
 		if e.Title != "" {
-			fmt.Printf("  %q", e.Title)
+			t.printf("  %q", e.Title)
 		}
-		fmt.Println()
+		t.printf("\n")
 	}
 	return nil
 }
 
-func runCat(ctx context.Context, args []string) error {
-	fs := newFlags("cat", "ARCHIVE PATH", "Writes the verified content of the entry at PATH to standard output (redirects are followed).")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 2 {
+func runCat(ctx context.Context, t *terminal, args []string) error {
+	if len(args) != 2 {
 		return usagef("give ARCHIVE and PATH")
 	}
-	r, err := archive.OpenFile(pos[0])
+	r, err := openArchive(args[0])
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	e, err := r.Lookup(pos[1])
+	e, err := r.Lookup(args[1])
 	if err != nil {
 		return err
 	}
@@ -138,11 +150,15 @@ func runCat(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	w := t.bytesOut()
 	buf := make([]byte, 256<<10)
 	for off := int64(0); off < sr.Size(); {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		n, err := sr.ReadAt(buf, off)
 		if n > 0 {
-			if _, werr := os.Stdout.Write(buf[:n]); werr != nil {
+			if _, werr := w.Write(buf[:n]); werr != nil {
 				return werr
 			}
 			off += int64(n)

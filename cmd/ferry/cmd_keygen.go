@@ -2,38 +2,42 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"flag"
 
 	"ferry/internal/key"
 )
 
 func init() {
-	register(&command{name: "keygen", summary: "make a publisher signing key pair", run: runKeygen})
-}
-
-func runKeygen(ctx context.Context, args []string) error {
-	fs := newFlags("keygen", "-o NAME [--label TEXT]", `
+	register(&command{name: "keygen", usage: "-o NAME [--label TEXT]",
+		summary: "make a publisher signing key pair",
+		about: `
 Writes NAME.key (the secret key, mode 0600: keep it safe and never share it)
 and NAME.pub (one line, safe to publish: readers trust archives signed by it),
-and prints the public key and its fingerprint.`)
-	out := fs.String("o", "", "base name of the key files to write (required)")
-	label := fs.String("label", "", "a name for the publisher, stored in NAME.pub")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if *out == "" || len(pos) > 0 {
+and prints the public key and its fingerprint. It never overwrites a key.`,
+		flags: func(fs *flag.FlagSet) runFunc {
+			var o keygenOptions
+			fs.StringVar(&o.Out, "o", "", "base name of the key files to write (required)")
+			fs.StringVar(&o.Label, "label", "", "a name for the publisher, stored in NAME.pub")
+			return func(ctx context.Context, t *terminal, args []string) error { return runKeygen(ctx, t, o, args) }
+		}})
+}
+
+type keygenOptions struct {
+	Out, Label string
+}
+
+func runKeygen(ctx context.Context, t *terminal, o keygenOptions, args []string) error {
+	if o.Out == "" || len(args) > 0 {
 		return usagef("give the key name with -o NAME")
 	}
 	s, err := key.Generate()
 	if err != nil {
 		return err
 	}
-	if err := key.WriteFiles(*out, s, *label); err != nil {
+	if err := key.WriteFiles(o.Out, s, o.Label); err != nil {
 		return err
 	}
 	p := s.Public()
-	fmt.Println(p.String())
-	fmt.Printf("fingerprint %s\nwrote %s.key (secret, keep it safe) and %s.pub (public)\n", p.Fingerprint(), *out, *out)
+	t.printf("%s\nfingerprint %s\nwrote %s.key (secret, keep it safe) and %s.pub (public)\n", p.String(), p.Fingerprint(), o.Out, o.Out)
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io/fs"
 	"net"
@@ -18,42 +19,52 @@ import (
 )
 
 func init() {
-	register(&command{name: "open", summary: "serve archives and open them in a private browser window that leaves no profile behind", run: runOpen})
-}
-
-func runOpen(ctx context.Context, args []string) error {
-	fs := newFlags("open", "[--browser PATH] [PATH...]", `
+	register(&command{name: "open", usage: "[--browser PATH] [PATH...]",
+		summary: "serve archives and open them in a private browser window that leaves no profile behind",
+		about: `
 Like 'ferry serve', on a free loopback port, then starts a browser in a
 private window with a new, temporary profile, and when that browser is
 closed, stops serving and deletes the profile. Without PATH it opens the
-sample library. If no browser is found it prints the address to open (use
-your browser's private mode then).`)
-	browserPath := fs.String("browser", "", "browser program to start (default: the first of chromium, chrome, edge, brave, firefox found)")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
+sample library. If no browser is found, or none can start (no screen), it
+says so: use 'ferry serve' and your browser's private mode then.`,
+		flags: func(fs *flag.FlagSet) runFunc {
+			var o openOptions
+			fs.StringVar(&o.Browser, "browser", "", "browser program to start (default: the first of chromium, chrome, edge, brave, firefox found)")
+			return func(ctx context.Context, t *terminal, args []string) error { return runOpen(ctx, t, o, args) }
+		}})
+}
+
+type openOptions struct{ Browser string }
+
+// errNoBrowser says that no graphical browser could start.
+var errNoBrowser = errors.New("no graphical browser could start here (is there a screen?): run 'ferry serve' instead and open the address it prints in a private window")
+
+func runOpen(ctx context.Context, t *terminal, o openOptions, args []string) error {
 	libs := []reader.Library{reader.Sample()}
 	var keys []key.Public
-	if len(pos) > 0 {
+	var err error
+	if len(args) > 0 {
 		var closeLibs func()
-		if libs, keys, closeLibs, err = readerLibraries(pos, false); err != nil {
+		if libs, keys, closeLibs, err = readerLibraries(t, args, false); err != nil {
 			return err
 		}
 		defer closeLibs()
+	}
+	bin := o.Browser
+	if bin == "" {
+		bin = findBrowser()
+	}
+	if bin != "" && !canShowWindows() {
+		return errNoBrowser
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
 	url := "http://" + ln.Addr().String() + "/"
-	bin := *browserPath
 	if bin == "" {
-		bin = findBrowser()
-	}
-	if bin == "" {
-		fmt.Fprintln(os.Stderr, "no browser found: open the address below in a private window")
-		return serveOn(ctx, ln, reader.New(libs, reader.Options{Trusted: keys}))
+		fmt.Fprintln(t.err, "no browser found: open the address below in a private window")
+		return serveOn(ctx, t, ln, reader.New(libs, reader.Options{Trusted: keys}))
 	}
 	// A neutral name: the folder is visible in the temporary folder while
 	// the browser runs.
@@ -61,7 +72,7 @@ your browser's private mode then).`)
 	if err != nil {
 		return err
 	}
-	defer removeProfile(profile)
+	defer removeProfile(t, profile)
 	env, err := privateEnv(profile)
 	if err != nil {
 		return err
@@ -81,8 +92,13 @@ your browser's private mode then).`)
 	cmd.WaitDelay = 5 * time.Second
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = nil, nil // the browser's chatter is not kept
-	fmt.Printf("opening %s in a private window; close the browser to stop.\n", url)
+	t.printf("opening %s in a private window; close the browser to stop.\n", url)
+	started := time.Now()
 	if err := cmd.Run(); err != nil && ctx.Err() == nil {
+		if time.Since(started) < 10*time.Second {
+			// It ended at once: it could not open a window.
+			return fmt.Errorf("%w (%s: %v)", errNoBrowser, filepath.Base(bin), err)
+		}
 		return fmt.Errorf("browser %s: %w", bin, err)
 	}
 	return nil
@@ -121,7 +137,7 @@ func privateEnv(profile string) ([]string, error) {
 // removeProfile deletes the browser's profile folder, trying again for a
 // few seconds: helper processes of the browser may still be writing to it
 // just after the main process ends.
-func removeProfile(dir string) {
+func removeProfile(t *terminal, dir string) {
 	for i := 0; i < 20; i++ {
 		if err := os.RemoveAll(dir); err == nil {
 			if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
@@ -130,7 +146,7 @@ func removeProfile(dir string) {
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-	fmt.Fprintf(os.Stderr, "warning: could not delete the browser's temporary folder %s: delete it yourself\n", dir)
+	t.warnf("could not delete the browser's temporary folder %s: delete it yourself", dir)
 }
 
 func findBrowser() string {

@@ -2,179 +2,211 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"ferry/internal/archive"
 	"ferry/internal/delta"
-	"ferry/internal/key"
 	"ferry/internal/pack"
-	"ferry/internal/pack/images"
 	"ferry/internal/progress"
-	"ferry/internal/scrub"
-	"ferry/internal/source"
 	"ferry/internal/trust"
 )
 
 func init() {
-	register(&command{name: "pack", summary: "pack folders, ZIM, WARC, feeds and EPUB books into a signed archive", run: runPack})
-}
-
-func runPack(ctx context.Context, args []string) error {
-	fs := newFlags("pack", "-k NAME.key -o OUT [options] SOURCE...", `
+	register(&command{name: "pack", usage: "-k NAME.key -o OUT [options] SOURCE...",
+		summary: "pack folders, ZIM, WARC, feeds and EPUB books into a signed archive",
+		about: `
 Packs each SOURCE into one signed, compressed, searchable archive OUT.
 A SOURCE is a folder of HTML/Markdown pages with their images, styles and
-media. With several sources, each goes under a prefix named after it;
-write PREFIX=SOURCE to choose the prefix ("=SOURCE" for none).`)
-	var keys, include, exclude stringList
-	fs.Var(&keys, "k", "secret key file made by 'ferry keygen' (repeat to add signatures)")
-	out := fs.String("o", "", "archive file to write (required)")
-	channel := fs.String("channel", "", "channel name, e.g. news-ko (default: OUT's base name)")
-	edition := fs.Uint64("edition", 1, "edition number; readers refuse editions older than one they have")
-	title := fs.String("title", "", "archive title shown to readers")
-	desc := fs.String("description", "", "one-paragraph description")
-	lang := fs.String("lang", "", "content language(s), comma-separated, e.g. ko or ko,en")
-	mainPage := fs.String("main", "", "path of the main page inside the archive")
-	publisher := fs.String("publisher", "", "publisher name shown to readers")
-	fs.Var(&include, "include", "pack only paths matching this glob (repeatable; DIR/** for a folder)")
-	fs.Var(&exclude, "exclude", "skip paths matching this glob (repeatable)")
-	noIndex := fs.Bool("no-index", false, "do not build the full-text search index")
-	imgMode := fs.String("images", "keep", "keep, shrink (scale down and re-encode large JPEG/PNG) or drop images")
-	imgMax := fs.Int("image-max", 800, "with --images shrink: largest width or height in pixels")
-	imgQuality := fs.Int("image-quality", 75, "with --images shrink: JPEG quality (1-100)")
-	noScrub := fs.Bool("no-scrub", false, "keep Red Star OS watermarks and identifying metadata (EXIF, authors) in source files")
-	base := fs.String("base", "", "write a delta against this edition: OLD.ferry, or OLD.ferry,DELTA.ferry,... for a chain")
-	var certs stringList
-	fs.Var(&certs, "cert", "key certificate or revocation file ('ferry trust certify/revoke') to carry (repeatable)")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
+media, a Kiwix ZIM file, a WARC web archive, an RSS/Atom/JSON feed or an
+EPUB book, recognised by its content. With several sources, each goes under
+a prefix named after it; write PREFIX=SOURCE to choose the prefix
+("=SOURCE" for none). The archive's title, description and main page come
+from the flags (and the first folder's index.html), a lone ZIM's or book's
+own when it is the only source.
+Red Star OS watermarks and identifying metadata (EXIF, authors) are removed
+from the sources' files (--no-scrub keeps them). OUT is never replaced
+unless --force is given.`,
+		flags: func(fs *flag.FlagSet) runFunc {
+			var o packOptions
+			o.flags(fs)
+			return func(ctx context.Context, t *terminal, args []string) error { return runPack(ctx, t, o, args) }
+		}})
+}
+
+// packOptions are the flags of 'ferry pack'.
+type packOptions struct {
+	Keys, Include, Exclude, Certs          stringList
+	Out, Channel, Title, Description, Lang string
+	Main, Publisher, Base, Images          string
+	Edition                                uint64
+	ImageMax, ImageQuality                 int
+	NoIndex, NoScrub, Force                bool
+}
+
+func (o *packOptions) flags(fs *flag.FlagSet) {
+	keyFlag(fs, &o.Keys)
+	fs.StringVar(&o.Out, "o", "", "archive file to write (required)")
+	fs.BoolVar(&o.Force, "force", false, "replace OUT if it exists")
+	fs.StringVar(&o.Channel, "channel", "", "channel name, e.g. news-ko (default: OUT's base name)")
+	fs.Uint64Var(&o.Edition, "edition", 1, "edition number; readers refuse editions older than one they have")
+	fs.StringVar(&o.Title, "title", "", "archive title shown to readers")
+	fs.StringVar(&o.Description, "description", "", "one-paragraph description")
+	fs.StringVar(&o.Lang, "lang", "", "content language(s), comma-separated, e.g. ko or ko,en")
+	fs.StringVar(&o.Main, "main", "", "path of the main page inside the archive")
+	fs.StringVar(&o.Publisher, "publisher", "", "publisher name shown to readers")
+	fs.Var(&o.Include, "include", "pack only paths matching this glob (repeatable; DIR/** for a folder)")
+	fs.Var(&o.Exclude, "exclude", "skip paths matching this glob (repeatable)")
+	fs.BoolVar(&o.NoIndex, "no-index", false, "do not build the full-text search index")
+	fs.StringVar(&o.Images, "images", "keep", "keep, shrink (scale down and re-encode large JPEG/PNG) or drop images")
+	fs.IntVar(&o.ImageMax, "image-max", 800, "with --images shrink: largest width or height in pixels")
+	fs.IntVar(&o.ImageQuality, "image-quality", 75, "with --images shrink: JPEG quality (1-100)")
+	fs.BoolVar(&o.NoScrub, "no-scrub", false, "keep Red Star OS watermarks and identifying metadata (EXIF, authors) in source files")
+	fs.StringVar(&o.Base, "base", "", "write a delta against this edition: OLD.ferry, or OLD.ferry,DELTA.ferry,... for a chain")
+	fs.Var(&o.Certs, "cert", "key certificate or revocation file ('ferry trust certify/revoke') to carry (repeatable)")
+}
+
+// checkOutput refuses to write where a file would be lost or where the
+// write cannot succeed, before any work is done.
+func checkOutput(out string, force bool) error {
+	dir := filepath.Dir(out)
+	if st, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("cannot write %s: the folder %s does not exist (create it first)", out, dir)
+	} else if !st.IsDir() {
+		return fmt.Errorf("cannot write %s: %s is not a folder", out, dir)
 	}
-	if *out == "" {
+	st, err := os.Stat(out)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	case st.IsDir():
+		return fmt.Errorf("%s is a folder; give the archive file to write", out)
+	case !force:
+		return fmt.Errorf("%s exists; a published edition is never replaced by accident: choose another name, or give --force to replace it", out)
+	}
+	return nil
+}
+
+func runPack(ctx context.Context, t *terminal, o packOptions, args []string) error {
+	if o.Out == "" {
 		return usagef("give the archive to write with -o OUT")
 	}
-	if len(keys) == 0 {
+	if len(o.Keys) == 0 {
 		return usagef("give the publisher's secret key with -k NAME.key (make one with 'ferry keygen -o NAME')")
 	}
-	if len(pos) == 0 {
+	if len(args) == 0 {
 		return usagef("give at least one SOURCE to pack")
 	}
-	if *imgMode != "keep" && *imgMode != "shrink" && *imgMode != "drop" {
+	mode, err := pack.ParseImageMode(o.Images)
+	if err != nil {
 		return usagef("--images must be keep, shrink or drop")
 	}
-	var signers []*key.Secret
-	for _, k := range keys {
-		s, err := key.LoadSecret(k)
-		if err != nil {
-			return err
-		}
-		signers = append(signers, s)
+	if err := checkOutput(o.Out, o.Force); err != nil {
+		return err
 	}
-	sources, err := openSources(pos)
+	signers, err := loadSecrets(o.Keys)
 	if err != nil {
 		return err
 	}
-	if *channel == "" {
-		*channel = strings.TrimSuffix(filepath.Base(*out), filepath.Ext(*out))
+	sources, err := pack.OpenSources(ctx, args)
+	if errors.Is(err, pack.ErrSources) {
+		return usageError{err.Error()}
 	}
-	info := archive.Info{Channel: *channel, Edition: *edition, Title: *title, Description: *desc,
-		MainPage: *mainPage, Publisher: *publisher, Created: time.Now()}
-	if *lang != "" {
-		info.Languages = strings.Split(*lang, ",")
+	if err != nil {
+		return err
 	}
-	if len(certs) > 0 {
-		if info.Extra, err = trust.ExtraFromFiles(certs...); err != nil {
+	if o.Channel == "" {
+		o.Channel = strings.TrimSuffix(filepath.Base(o.Out), filepath.Ext(o.Out))
+	}
+	info := archive.Info{Channel: o.Channel, Edition: o.Edition, Title: o.Title, Description: o.Description,
+		MainPage: o.Main, Publisher: o.Publisher, Created: time.Now()}
+	if o.Lang != "" {
+		info.Languages = strings.Split(o.Lang, ",")
+	}
+	if len(o.Certs) > 0 {
+		if info.Extra, err = trust.ExtraFromFiles(o.Certs...); err != nil {
 			return err
 		}
 	}
-	bar := progress.New("packing", false)
+	if info.Title == "" && !(len(sources) == 1 && pack.Describes(sources)) {
+		info.Title = o.Channel
+	}
+	bars := &packBars{t: t}
 	opts := pack.Options{
-		Info: info, Signers: signers, Sources: sources, Include: include, Exclude: exclude, NoIndex: *noIndex,
-		Progress: func(n int, in int64) { bar.Update(int64(n), 0) },
-		Warn:     func(s string) { fmt.Fprintln(os.Stderr, "warning:", s) },
+		Info: info, Signers: signers, Sources: sources, Include: o.Include, Exclude: o.Exclude, NoIndex: o.NoIndex,
+		NoScrub: o.NoScrub, Images: pack.Images{Mode: mode, MaxDim: o.ImageMax, Quality: o.ImageQuality},
+		Progress: bars.update,
+		Warn:     func(s string) { t.warnf("%s", s) },
 	}
-	if info.Title == "" && !describes(sources) {
-		info.Title = *channel
-	}
-	var saved, shrunk int64
-	switch *imgMode {
-	case "shrink":
-		opts.Transform = func(e *source.Entry, data []byte) ([]byte, error) {
-			out, err := images.Shrink(data, e.MIME, images.Options{MaxDim: *imgMax, Quality: *imgQuality})
-			if err != nil {
-				return nil, err
-			}
-			if len(out) < len(data) {
-				atomic.AddInt64(&saved, int64(len(data)-len(out)))
-				atomic.AddInt64(&shrunk, 1)
-			}
-			return out, nil
-		}
-	case "drop":
-		opts.Transform = func(e *source.Entry, data []byte) ([]byte, error) {
-			if strings.HasPrefix(strings.ToLower(e.MIME), "image/") {
-				return nil, nil
-			}
-			return data, nil
-		}
-	}
-	if !*noScrub {
-		opts.Transform = withScrub(opts.Transform, opts.Warn)
-	}
-	if *base != "" {
-		bv, closeBase, err := openChain(strings.Split(*base, ","))
+	if o.Base != "" {
+		bv, closeBase, err := openChain(strings.Split(o.Base, ","))
 		if err != nil {
 			return err
 		}
 		defer closeBase()
-		ds, err := delta.PackAgainst(ctx, bv, *out, opts)
-		bar.Done()
+		ds, err := delta.PackAgainst(ctx, bv, o.Out, opts)
+		bars.done()
 		if err != nil {
 			return err
 		}
-		fmt.Printf("packed delta %s: edition %d on edition %d: %d added, %d changed, %d removed; %s\n", *out,
+		t.printf("packed delta %s: edition %d on edition %d: %d added, %d changed, %d removed; %s\n", o.Out,
 			ds.Manifest.Edition, ds.Manifest.Base.Edition, ds.Added, ds.Changed, ds.Removed, progress.Bytes(ds.ArchiveBytes))
 		return nil
 	}
-	sum, err := pack.PackFile(ctx, *out, opts)
-	bar.Done()
+	sum, err := pack.PackFile(ctx, o.Out, opts)
+	bars.done()
 	if err != nil {
 		return err
 	}
-	if *imgMode == "shrink" {
-		fmt.Printf("shrank %d images, saving %s\n", shrunk, progress.Bytes(saved))
+	if mode == pack.ImagesShrink {
+		t.printf("shrank %s, saving %s\n", count(sum.Shrunk, "image"), progress.Bytes(sum.ShrinkSaved))
+	}
+	if sum.Watermarks > 0 {
+		t.printf("removed Red Star OS watermarks from %s (named above)\n", count(sum.Watermarks, "file"))
 	}
 	ratio := 0.0
-	if sum.InputBytes > 0 {
-		ratio = float64(sum.ArchiveBytes) / float64(sum.InputBytes)
+	if sum.SourceBytes > 0 {
+		ratio = float64(sum.ArchiveBytes) / float64(sum.SourceBytes)
 	}
-	fmt.Printf("packed %s: %d entries (%d articles, %d redirects), input %s, archive %s (%.3f× input, index %s), %s\n",
-		*out, sum.Entries, sum.Articles, sum.Redirects, progress.Bytes(sum.InputBytes), progress.Bytes(sum.ArchiveBytes),
-		ratio, progress.Bytes(sum.IndexBytes), sum.Duration.Round(time.Millisecond))
+	t.printf("packed %s: %s (%s, %s), sources %s, archive %s (%.3f× the sources, index %s), %s\n",
+		o.Out, count(sum.Entries, "entry"), count(sum.Articles, "article"), count(sum.Redirects, "redirect"),
+		progress.Bytes(sum.SourceBytes), progress.Bytes(sum.ArchiveBytes), ratio, progress.Bytes(sum.IndexBytes),
+		sum.Duration.Round(time.Millisecond))
 	return nil
 }
 
-// withScrub removes Red Star OS watermarks and identifying metadata from
-// each entry before next sees it, warning about every watermark found:
-// a watermark in a source file means it passed through a marked machine.
-func withScrub(next func(*source.Entry, []byte) ([]byte, error), warn func(string)) func(*source.Entry, []byte) ([]byte, error) {
-	return func(e *source.Entry, data []byte) ([]byte, error) {
-		clean, findings, err := scrub.Scrub(e.Path, data)
-		if err == nil {
-			if scrub.HasWatermark(findings) {
-				warn(fmt.Sprintf("%s carries a Red Star OS watermark: %v", e.Path, findings))
-			}
-			data = clean
-		} else {
-			warn(fmt.Sprintf("%s: not scrubbed (%v); packed as it is", e.Path, err))
+// packBars shows one bar per phase of a pack: entries (with the total and
+// time left when the sources can tell), then the index.
+type packBars struct {
+	t     *terminal
+	phase string
+	bar   *progress.Bar
+}
+
+func (b *packBars) update(p pack.Progress) {
+	if p.Phase != b.phase {
+		b.done()
+		b.phase = p.Phase
+		label := "packing entries"
+		if p.Phase == "index" {
+			label = "writing the search index and signing"
 		}
-		if next == nil {
-			return data, nil
-		}
-		return next(e, data)
+		b.bar = b.t.bar(label, false)
+	}
+	b.bar.Update(int64(p.Entries), int64(p.Total))
+}
+
+func (b *packBars) done() {
+	if b.bar != nil {
+		b.bar.Done()
+		b.bar = nil
 	}
 }

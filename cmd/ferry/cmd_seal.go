@@ -1,17 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-
-	"golang.org/x/term"
 
 	"ferry/internal/archive"
 	"ferry/internal/edition"
@@ -21,57 +18,74 @@ import (
 )
 
 func init() {
-	register(&command{name: "seal", summary: "make or fill a sealed container that looks like random bytes (seal add, seal list)", run: runSeal})
-}
-
-func runSeal(ctx context.Context, args []string) error {
-	if len(args) > 0 {
-		switch args[0] {
-		case "add":
-			return runSealAdd(ctx, args[1:])
-		case "list":
-			return runSealList(ctx, args[1:])
-		}
-	}
-	fs := newFlags("seal", "--size SIZE -o FILE | seal add FILE ARCHIVE... | seal list FILE", `
+	registerGroup(&group{name: "seal", summary: "make or fill a sealed container that looks like random bytes"})
+	register(&command{name: "seal", usage: "--size SIZE -o FILE",
+		summary: "make or fill a sealed container that looks like random bytes (seal add, seal list)",
+		about: `
 Creates a sealed container: a file of exactly SIZE bytes (e.g. 700MB, 4GiB)
 that looks like random noise — no header, no name, nothing that says what
 it is. It asks for two passphrases: the outer one opens a decoy library you
 can show under pressure; the second (optional: press Enter to skip) opens a
 hidden library whose existence nothing in the file reveals.
 
-  ferry seal add FILE ARCHIVE...   verify archives and add them to the library
-                                   a passphrase opens (asks for both passphrases
-                                   so that the outer library never overwrites
-                                   the hidden one)
-  ferry seal list FILE             list the library a passphrase opens
   ferry serve --sealed FILE        read it in the browser; nothing is written
                                    to disk in plain text
 
-See docs/seal.md for what it protects against and its limits.`)
-	size := fs.String("size", "", "container size: bytes, or with a unit (KB, MB, GB decimal; KiB, MiB, GiB binary)")
-	out := fs.String("o", "", "container file to create (must not exist)")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
+See docs/seal.md for what it protects against and its limits.`,
+		flags: func(fs *flag.FlagSet) runFunc {
+			var o sealOptions
+			fs.StringVar(&o.Size, "size", "", "container size: bytes, or with a unit (KB, MB, GB decimal; KiB, MiB, GiB binary)")
+			fs.StringVar(&o.Out, "o", "", "container file to create (must not exist)")
+			return func(ctx context.Context, t *terminal, args []string) error { return runSeal(ctx, t, o, args) }
+		}})
+	register(&command{name: "seal add", usage: "FILE ARCHIVE...",
+		summary: "verify archives and add them to the library a passphrase opens",
+		about: `
+Verifies each ARCHIVE and adds it to the library of the sealed container
+FILE that your passphrase opens. It asks for both passphrases so that the
+outer library never overwrites the hidden one.`,
+		flags: func(fs *flag.FlagSet) runFunc {
+			return func(ctx context.Context, t *terminal, args []string) error { return runSealAdd(ctx, t, args) }
+		}})
+	register(&command{name: "seal list", usage: "FILE",
+		summary: "list the library a passphrase opens",
+		about:   "Lists the archives in the library of FILE that your passphrase opens.",
+		flags: func(fs *flag.FlagSet) runFunc {
+			return func(ctx context.Context, t *terminal, args []string) error { return runSealList(ctx, t, args) }
+		}})
+}
+
+type sealOptions struct{ Size, Out string }
+
+func runSeal(ctx context.Context, t *terminal, o sealOptions, args []string) error {
+	if o.Size == "" || o.Out == "" || len(args) > 0 {
+		return usagef("give --size SIZE and -o FILE (or a subcommand: seal add, seal list)")
 	}
-	if *size == "" || *out == "" || len(pos) > 0 {
-		return usagef("give --size SIZE and -o FILE")
-	}
-	n, err := parseSize(*size)
+	// Everything that can be checked is checked before a passphrase is asked.
+	n, err := parseSize(o.Size)
 	if err != nil {
 		return usagef("--size: %v", err)
 	}
-	outer, err := readNewPassphrase("outer (decoy) passphrase")
+	if n < seal.MinSize || n > seal.MaxSize {
+		return usagef("--size %s: a container is between %s and %s", o.Size, progress.Bytes(seal.MinSize), progress.Bytes(seal.MaxSize))
+	}
+	if _, err := os.Lstat(o.Out); err == nil {
+		return fmt.Errorf("%s exists; a container is never written over: choose another name", o.Out)
+	}
+	if st, err := os.Stat(filepath.Dir(o.Out)); err != nil || !st.IsDir() {
+		return fmt.Errorf("cannot create %s: the folder %s does not exist", o.Out, filepath.Dir(o.Out))
+	}
+	outer, err := readNewPassphrase(t, "outer (decoy) passphrase")
 	if err != nil {
 		return err
 	}
-	hidden, err := readPassphrase("hidden library passphrase (Enter for none): ")
+	hidden, err := t.readPassphrase("hidden library passphrase (Enter for none): ")
 	if err != nil {
 		return err
 	}
 	if hidden != "" {
-		again, err := readPassphrase("hidden library passphrase again: ")
+		warnWeak(t, hidden, "hidden")
+		again, err := t.readPassphrase("hidden library passphrase again: ")
 		if err != nil {
 			return err
 		}
@@ -79,25 +93,23 @@ See docs/seal.md for what it protects against and its limits.`)
 			return errors.New("the two hidden passphrases differ; nothing was created")
 		}
 	}
-	fmt.Fprintf(os.Stderr, "filling %s with random bytes and sealing (this takes a while for large sizes)...\n", progress.Bytes(n))
-	if err := seal.Create(*out, n, outer, hidden); err != nil {
+	fmt.Fprintf(t.err, "filling %s with random bytes and sealing (this takes a while for large sizes)...\n", progress.Bytes(n))
+	if err := seal.Create(o.Out, n, outer, hidden); err != nil {
 		return err
 	}
-	fmt.Printf("created %s (%s)\n", *out, progress.Bytes(n))
+	t.printf("created %s (%s)\n", o.Out, progress.Bytes(n))
 	return nil
 }
 
-func runSealAdd(ctx context.Context, args []string) error {
-	fs := newFlags("seal add", "FILE ARCHIVE...", "Verifies each ARCHIVE and adds it to the library of the sealed container FILE that your passphrase opens.")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) < 2 {
+func runSealAdd(ctx context.Context, t *terminal, args []string) error {
+	if len(args) < 2 {
 		return usagef("give the container FILE and at least one ARCHIVE")
 	}
-	for _, a := range pos[1:] {
-		r, err := archive.OpenFile(a)
+	if err := mustExist(args[0]); err != nil {
+		return err
+	}
+	for _, a := range args[1:] {
+		r, err := openArchive(a)
 		if err != nil {
 			return err
 		}
@@ -107,12 +119,12 @@ func runSealAdd(ctx context.Context, args []string) error {
 			return fmt.Errorf("%s: %w (not added)", a, err)
 		}
 	}
-	v, err := unlockForWriting(pos[0])
+	v, err := unlockForWriting(t, args[0])
 	if err != nil {
 		return err
 	}
 	defer v.Close()
-	for _, a := range pos[1:] {
+	for _, a := range args[1:] {
 		f, err := os.Open(a)
 		if err != nil {
 			return err
@@ -125,7 +137,20 @@ func runSealAdd(ctx context.Context, args []string) error {
 		if err != nil {
 			return fmt.Errorf("adding %s: %w", a, err)
 		}
-		fmt.Printf("added %s\n", filepath.Base(a))
+		t.printf("added %s\n", filepath.Base(a))
+	}
+	return nil
+}
+
+// mustExist says clearly that a container file is missing, before any
+// passphrase is asked.
+func mustExist(file string) error {
+	st, err := os.Stat(file)
+	if err != nil {
+		return fmt.Errorf("%s: no such container file", file)
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a file", file)
 	}
 	return nil
 }
@@ -134,19 +159,19 @@ func runSealAdd(ctx context.Context, args []string) error {
 // whatever library that is, for a second one, so that the question itself
 // reveals nothing. A hidden library never writes over the outer one; the
 // outer library writes around the hidden one only when both are given.
-func unlockForWriting(file string) (*seal.Volume, error) {
-	first, err := readPassphrase("passphrase: ")
+func unlockForWriting(t *terminal, file string) (*seal.Volume, error) {
+	first, err := t.readPassphrase("passphrase: ")
 	if err != nil {
 		return nil, err
 	}
-	second, err := readPassphrase("second passphrase, if any (Enter for none): ")
+	second, err := t.readPassphrase("second passphrase, if any (Enter for none): ")
 	if err != nil {
 		return nil, err
 	}
 	v, err := seal.Unlock(file, first)
 	if err == nil && second == "" {
 		// Said whichever library opened, so the output reveals nothing.
-		fmt.Fprintln(os.Stderr, "note: without the second passphrase, writing to an outer library can overwrite a hidden one, if there is one")
+		fmt.Fprintln(t.err, "note: without the second passphrase, writing to an outer library can overwrite a hidden one, if there is one")
 	}
 	if err != nil || v.Hidden() || second == "" {
 		return v, err
@@ -155,36 +180,37 @@ func unlockForWriting(file string) (*seal.Volume, error) {
 	return seal.UnlockBoth(file, first, second)
 }
 
-func runSealList(ctx context.Context, args []string) error {
-	fs := newFlags("seal list", "FILE", "Lists the archives in the library of FILE that your passphrase opens.")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
+func runSealList(ctx context.Context, t *terminal, args []string) error {
+	if len(args) != 1 {
 		return usagef("give the container FILE")
 	}
-	pass, err := readPassphrase("passphrase: ")
+	if err := mustExist(args[0]); err != nil {
+		return err
+	}
+	pass, err := t.readPassphrase("passphrase: ")
 	if err != nil {
 		return err
 	}
-	v, err := seal.Unlock(pos[0], pass)
+	v, err := seal.Unlock(args[0], pass)
 	if err != nil {
 		return err
 	}
 	defer v.Close()
 	for _, f := range v.List() {
-		fmt.Printf("%12d  %s\n", f.Size, f.Name)
+		t.printf("%12d  %s\n", f.Size, f.Name)
 	}
 	free, _ := v.Free()
-	fmt.Printf("free: %s\n", progress.Bytes(free))
+	t.printf("free: %s\n", progress.Bytes(free))
 	return nil
 }
 
 // sealedLibraries unlocks a sealed container and opens every archive in
 // it, reading and decrypting on demand: no plaintext touches the disk.
-func sealedLibraries(file string) ([]reader.Library, func(), error) {
-	pass, err := readPassphrase("passphrase for " + filepath.Base(file) + ": ")
+func sealedLibraries(t *terminal, file string) ([]reader.Library, func(), error) {
+	if err := mustExist(file); err != nil {
+		return nil, nil, err
+	}
+	pass, err := t.readPassphrase("passphrase for " + filepath.Base(file) + ": ")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -212,38 +238,16 @@ func sealedLibraries(file string) ([]reader.Library, func(), error) {
 	return libs, func() { v.Close() }, nil
 }
 
-var (
-	stdinOnce sync.Once
-	stdinBuf  *bufio.Reader
-)
-
-// readPassphrase reads one passphrase without echo on a terminal, or one
-// line of standard input otherwise (for scripts).
-func readPassphrase(prompt string) (string, error) {
-	fd := int(os.Stdin.Fd())
-	if term.IsTerminal(fd) {
-		fmt.Fprint(os.Stderr, prompt)
-		b, err := term.ReadPassword(fd)
-		fmt.Fprintln(os.Stderr)
-		return string(b), err
-	}
-	stdinOnce.Do(func() { stdinBuf = bufio.NewReader(os.Stdin) })
-	line, err := stdinBuf.ReadString('\n')
-	if err != nil && line == "" {
-		return "", fmt.Errorf("reading passphrase: %w", err)
-	}
-	return strings.TrimRight(line, "\r\n"), nil
-}
-
-func readNewPassphrase(what string) (string, error) {
-	p, err := readPassphrase(what + ": ")
+func readNewPassphrase(t *terminal, what string) (string, error) {
+	p, err := t.readPassphrase(what + ": ")
 	if err != nil {
 		return "", err
 	}
 	if p == "" {
 		return "", errors.New("the passphrase must not be empty")
 	}
-	again, err := readPassphrase(what + " again: ")
+	warnWeak(t, p, what)
+	again, err := t.readPassphrase(what + " again: ")
 	if err != nil {
 		return "", err
 	}
@@ -273,4 +277,19 @@ func parseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is not a size", s)
 	}
 	return int64(f * mult), nil
+}
+
+// warnWeak warns about a passphrase that is short enough to be found by
+// trying (TODO(lead): use the seal package's estimate once it lands).
+func warnWeak(t *terminal, pass, what string) {
+	if w := weakness(pass); w != "" {
+		t.warnf("the %s is weak: %s. Anyone who takes the file can try passphrases at leisure; a longer one (several unrelated words) is much safer", what, w)
+	}
+}
+
+func weakness(pass string) string {
+	if n := len([]rune(pass)); n < 12 {
+		return fmt.Sprintf("only %d characters", n)
+	}
+	return ""
 }

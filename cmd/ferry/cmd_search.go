@@ -3,20 +3,36 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"os"
+	"flag"
 	"strings"
 
-	"ferry/internal/archive"
 	"ferry/internal/edition"
 	"ferry/internal/search"
 )
 
 func init() {
-	register(&command{name: "search", summary: "full-text search an archive (Korean and English)", run: runSearch})
+	register(&command{name: "search", usage: "[--json] [--limit N] [--offset N] ARCHIVE QUERY...",
+		summary: "full-text search an archive (Korean and English)",
+		about: `
+Searches the archive's built-in full-text index and prints ranked results
+with a snippet of text around the matched words, marked [like this]: the
+same snippet the web reader shows. Korean queries may keep their particles:
+금강산의 높이 finds 금강산.`,
+		flags: func(fs *flag.FlagSet) runFunc {
+			var o searchOptions
+			fs.BoolVar(&o.JSON, "json", false, "print a JSON array of {path, title, score, snippet}")
+			fs.IntVar(&o.Limit, "limit", 10, "number of results (1 or more)")
+			fs.IntVar(&o.Offset, "offset", 0, "skip this many results (for paging)")
+			return func(ctx context.Context, t *terminal, args []string) error { return runSearch(ctx, t, o, args) }
+		}})
 }
 
-// searchResult is one line of 'ferry search --json'.
+type searchOptions struct {
+	JSON          bool
+	Limit, Offset int
+}
+
+// searchResult is one result of 'ferry search --json'.
 type searchResult struct {
 	Path    string  `json:"path"`
 	Title   string  `json:"title"`
@@ -24,22 +40,17 @@ type searchResult struct {
 	Snippet string  `json:"snippet"`
 }
 
-func runSearch(ctx context.Context, args []string) error {
-	fs := newFlags("search", "[--json] [--limit N] [--offset N] ARCHIVE QUERY...", `
-Searches the archive's built-in full-text index and prints ranked results
-with a snippet of text around the matched words, marked [like this]. Korean queries may keep their particles:
-금강산의 높이 finds 금강산.`)
-	asJSON := fs.Bool("json", false, "print a JSON array of {path, title, score, snippet}")
-	limit := fs.Int("limit", 10, "number of results")
-	offset := fs.Int("offset", 0, "skip this many results (for paging)")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) < 2 {
+func runSearch(ctx context.Context, t *terminal, o searchOptions, args []string) error {
+	if len(args) < 2 {
 		return usagef("give ARCHIVE and a QUERY")
 	}
-	r, err := archive.OpenFile(pos[0])
+	if o.Limit < 1 {
+		return usagef("--limit must be 1 or more (it is %d)", o.Limit)
+	}
+	if o.Offset < 0 {
+		return usagef("--offset must not be negative")
+	}
+	r, err := openArchive(args[0])
 	if err != nil {
 		return err
 	}
@@ -48,31 +59,33 @@ with a snippet of text around the matched words, marked [like this]. Korean quer
 	if err != nil {
 		return err
 	}
-	query := strings.Join(pos[1:], " ")
-	hits, total, err := v.Search(query, *offset, *limit)
+	query := strings.Join(args[1:], " ")
+	hits, total, err := v.Search(query, o.Offset, o.Limit)
 	if err != nil {
 		return err
 	}
 	results := make([]searchResult, 0, len(hits))
 	m := search.NewMatcher(query)
 	for _, h := range hits {
-		res := searchResult{Path: h.Path, Title: h.Title, Score: h.Score}
-		res.Snippet = render(edition.Snippet(v, h.Entry, m))
-		results = append(results, res)
+		results = append(results, searchResult{Path: h.Path, Title: h.Title, Score: h.Score,
+			Snippet: render(edition.Snippet(v, h.Entry, m))})
 	}
-	if *asJSON {
-		enc := json.NewEncoder(os.Stdout)
+	if o.JSON {
+		enc := json.NewEncoder(t.out)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
 		return enc.Encode(results)
 	}
-	if len(results) == 0 {
-		fmt.Printf("no results for %q\n", query)
+	if total == 0 {
+		t.printf("no results for %q\n", query)
 		return nil
 	}
-	fmt.Printf("%d results for %q\n\n", total, query)
+	t.printf("%s for %q\n\n", count(total, "result"), query)
+	if len(results) == 0 {
+		t.printf("(no results from number %d on)\n", o.Offset+1)
+	}
 	for i, res := range results {
-		fmt.Printf("%d. %s  (%s, score %.2f)\n   %s\n\n", *offset+i+1, res.Title, res.Path, res.Score, res.Snippet)
+		t.printf("%d. %s  (%s, score %.2f)\n   %s\n\n", o.Offset+i+1, res.Title, res.Path, res.Score, res.Snippet)
 	}
 	return nil
 }

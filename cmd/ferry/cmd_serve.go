@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -16,13 +17,9 @@ import (
 )
 
 func init() {
-	register(&command{name: "serve", summary: "open archives in a browser on this device (the built-in sample without PATH)", run: runServe})
-}
-
-const defaultAddr = "127.0.0.1:8080"
-
-func runServe(ctx context.Context, args []string) error {
-	fs := newFlags("serve", "[--addr HOST:PORT] [--trust NAME.pub]... [--sealed FILE] [PATH...]", `
+	register(&command{name: "serve", usage: "[--addr HOST:PORT] [--trust NAME.pub]... [--sealed FILE] [PATH...]",
+		summary: "open archives in a browser on this device (the built-in sample without PATH)",
+		about: `
 Serves archives (files), folders of archives and libraries (folders made
 by 'ferry import': each channel's newest edition with its deltas applied,
 only from publishers the library trusts) to a web browser on this device.
@@ -30,36 +27,43 @@ Without PATH it serves the sample library built into ferry.
 It listens on 127.0.0.1:8080 (or a free port if that is taken) and prints
 the address to open. It keeps no log and writes nothing to disk.
 Listening on another address needs --addr and lets others on the network
-read the library.`)
-	addr := fs.String("addr", "", "address to listen on (default "+defaultAddr+")")
-	var trust stringList
-	fs.Var(&trust, "trust", "public key file (NAME.pub) of a publisher you trust (repeatable)")
-	scripts := fs.Bool("archive-scripts", false, "let scripts stored in archives run (off: pages of one archive could read the others)")
-	sealed := fs.String("sealed", "", "serve the library in this sealed container (asks for the passphrase)")
-	allowUntrusted := fs.Bool("allow-untrusted", false, "in library folders, also show channels signed by keys the library does not trust")
-	pos, err := parse(fs, args)
+read the library.`,
+		flags: func(fs *flag.FlagSet) runFunc {
+			var o serveOptions
+			fs.StringVar(&o.Addr, "addr", "", "address to listen on (default "+defaultAddr+")")
+			trustFlag(fs, &o.Trust, "public key file (NAME.pub) of a publisher you trust (repeatable)")
+			fs.BoolVar(&o.ArchiveScripts, "archive-scripts", false, "let scripts stored in archives run (off: pages of one archive could read the others)")
+			fs.StringVar(&o.Sealed, "sealed", "", "serve the library in this sealed container (asks for the passphrase)")
+			fs.BoolVar(&o.AllowUntrusted, "allow-untrusted", false, "in library folders, also show channels signed by keys the library does not trust")
+			return func(ctx context.Context, t *terminal, args []string) error { return runServe(ctx, t, o, args) }
+		}})
+}
+
+type serveOptions struct {
+	Addr, Sealed                   string
+	Trust                          stringList
+	ArchiveScripts, AllowUntrusted bool
+}
+
+const defaultAddr = "127.0.0.1:8080"
+
+func runServe(ctx context.Context, t *terminal, o serveOptions, args []string) error {
+	pos, sealed, allowUntrusted, addr, scripts := args, &o.Sealed, &o.AllowUntrusted, &o.Addr, &o.ArchiveScripts
+	lowMemory()
+	keys, err := key.LoadPublicFiles(o.Trust)
 	if err != nil {
 		return err
-	}
-	lowMemory()
-	var keys []key.Public
-	for _, t := range trust {
-		p, _, err := key.LoadPublic(t)
-		if err != nil {
-			return err
-		}
-		keys = append(keys, p)
 	}
 	libs := []reader.Library{reader.Sample()}
 	if *sealed != "" {
 		var closeSealed func()
-		libs, closeSealed, err = sealedLibraries(*sealed)
+		libs, closeSealed, err = sealedLibraries(t, *sealed)
 		if err != nil {
 			return err
 		}
 		defer closeSealed()
 		if len(pos) > 0 {
-			more, libKeys, closeMore, err := readerLibraries(pos, *allowUntrusted)
+			more, libKeys, closeMore, err := readerLibraries(t, pos, *allowUntrusted)
 			if err != nil {
 				return err
 			}
@@ -70,7 +74,7 @@ read the library.`)
 	} else if len(pos) > 0 {
 		var libKeys []key.Public
 		var closeLibs func()
-		libs, libKeys, closeLibs, err = readerLibraries(pos, *allowUntrusted)
+		libs, libKeys, closeLibs, err = readerLibraries(t, pos, *allowUntrusted)
 		if err != nil {
 			return err
 		}
@@ -79,10 +83,10 @@ read the library.`)
 	}
 	for _, l := range libs {
 		if l.Err != nil {
-			fmt.Fprintf(os.Stderr, "warning: %s: %v (shown as broken; the others are served)\n", l.Path, l.Err)
+			t.warnf("%s: %v (shown as broken; the others are served)", l.Path, l.Err)
 		}
 	}
-	ln, err := listen(*addr)
+	ln, err := listen(t, *addr)
 	if err != nil {
 		return err
 	}
@@ -92,7 +96,7 @@ read the library.`)
 		opts.AllowHosts = []string{host}
 	}
 	h := reader.New(libs, opts)
-	return serveOn(ctx, ln, h)
+	return serveOn(ctx, t, ln, h)
 }
 
 // lowMemory makes the garbage collector keep the heap within 1.5 times the
@@ -107,7 +111,7 @@ func lowMemory() {
 
 // listen opens the reader's address. Without an explicit address it uses
 // the default loopback port, or any free loopback port if that is taken.
-func listen(addr string) (net.Listener, error) {
+func listen(t *terminal, addr string) (net.Listener, error) {
 	if addr == "" {
 		ln, err := net.Listen("tcp", defaultAddr)
 		if err == nil {
@@ -116,7 +120,7 @@ func listen(addr string) (net.Listener, error) {
 		if !errors.Is(err, syscall.EADDRINUSE) {
 			return nil, err
 		}
-		fmt.Fprintf(os.Stderr, "%s is in use; using a free port instead\n", defaultAddr)
+		fmt.Fprintf(t.err, "%s is in use; using a free port instead\n", defaultAddr)
 		return net.Listen("tcp", "127.0.0.1:0")
 	}
 	host, _, err := net.SplitHostPort(addr)
@@ -124,7 +128,7 @@ func listen(addr string) (net.Listener, error) {
 		return nil, usagef("--addr must be HOST:PORT, e.g. 127.0.0.1:8080: %v", err)
 	}
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		fmt.Fprintf(os.Stderr, "WARNING: listening on %s: anyone on your network can open this library and see what is in it.\n", addr)
+		fmt.Fprintf(t.err, "WARNING: listening on %s: anyone on your network can open this library and see what is in it.\n", addr)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -134,10 +138,10 @@ func listen(addr string) (net.Listener, error) {
 }
 
 // serveOn serves h on ln until ctx is cancelled.
-func serveOn(ctx context.Context, ln net.Listener, h http.Handler) error {
+func serveOn(ctx context.Context, t *terminal, ln net.Listener, h http.Handler) error {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second,
 		ErrorLog: discardLog()}
-	fmt.Printf("ferry is serving at http://%s/ — open it in a browser; press Ctrl+C to stop.\n", ln.Addr())
+	t.printf("ferry is serving at http://%s/ — open it in a browser; press Ctrl+C to stop.\n", ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -145,7 +149,7 @@ func serveOn(ctx context.Context, ln net.Listener, h http.Handler) error {
 		sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(sctx)
-		fmt.Println("stopped.")
+		t.printf("stopped.\n")
 		return nil
 	case err := <-errc:
 		return err

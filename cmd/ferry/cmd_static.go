@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,29 +15,35 @@ import (
 )
 
 func init() {
-	register(&command{name: "static", summary: "write archives as plain HTML files that open in any browser", run: runStatic})
-}
-
-func runStatic(ctx context.Context, args []string) error {
-	fs := newFlags("static", "-o DIR [--no-search] ARCHIVE|LIBRARY|FOLDER...", `
+	register(&command{name: "static", usage: "-o DIR [--no-search] ARCHIVE|LIBRARY|FOLDER...",
+		summary: "write archives as plain HTML files that open in any browser",
+		about: `
 Writes each archive (or every archive in a FOLDER; for a library folder,
 each trusted channel's newest edition) as plain files into DIR:
 an index page, every article as an .html file, images and media as plain
 files (an MP4 stays a playable MP4), title index pages (A–Z, 가나다), and
 an optional search that works from file:// in old browsers. File names are
-safe on FAT32 cards. Open DIR/index.html in any browser; nothing to install.`)
-	out := fs.String("o", "", "output folder, empty or new (required)")
-	noSearch := fs.Bool("no-search", false, "leave out the JavaScript search")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if *out == "" || len(pos) == 0 {
+safe on FAT32 cards. Open DIR/index.html in any browser; nothing to install.`,
+		flags: func(fs *flag.FlagSet) runFunc {
+			var o staticOptions
+			fs.StringVar(&o.Out, "o", "", "output folder, empty or new (required)")
+			fs.BoolVar(&o.NoSearch, "no-search", false, "leave out the JavaScript search")
+			return func(ctx context.Context, t *terminal, args []string) error { return runStatic(ctx, t, o, args) }
+		}})
+}
+
+type staticOptions struct {
+	Out      string
+	NoSearch bool
+}
+
+func runStatic(ctx context.Context, t *terminal, o staticOptions, args []string) error {
+	if o.Out == "" || len(args) == 0 {
 		return usagef("give the output folder with -o DIR and at least one ARCHIVE")
 	}
 	var paths []string
 	var as []archive.Contents
-	for _, p := range pos {
+	for _, p := range args {
 		st, err := os.Stat(p)
 		if err != nil {
 			return err
@@ -54,7 +61,7 @@ safe on FAT32 cards. Open DIR/index.html in any browser; nothing to install.`)
 			defer o.Close()
 			for _, ch := range o.Channels {
 				if ch.View == nil {
-					fmt.Fprintf(os.Stderr, "skipping channel %s: %s\n", ch.Name, orReason(ch.Reason, ch.Err))
+					fmt.Fprintf(t.err, "skipping channel %s: %s\n", ch.Name, orReason(ch.Reason, ch.Err))
 					continue
 				}
 				as = append(as, ch.View)
@@ -80,12 +87,12 @@ safe on FAT32 cards. Open DIR/index.html in any browser; nothing to install.`)
 		return fmt.Errorf("nothing to export")
 	}
 	bar := progress.New("exporting", false)
-	sum, err := static.Export(*out, as, static.Options{NoSearch: *noSearch, Progress: bar.Update})
+	sum, err := static.Export(o.Out, as, static.Options{NoSearch: o.NoSearch, Progress: bar.Update})
 	bar.Done()
 	if err != nil {
 		return err
 	}
-	fmt.Printf("wrote %d files (%s) to %s; open %s\n", sum.Files, progress.Bytes(sum.Bytes), *out, filepath.Join(*out, "index.html"))
+	t.printf("wrote %d files (%s) to %s; open %s\n", sum.Files, progress.Bytes(sum.Bytes), o.Out, filepath.Join(o.Out, "index.html"))
 	return nil
 }
 

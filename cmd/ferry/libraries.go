@@ -4,18 +4,23 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 
 	"ferry/internal/key"
 	"ferry/internal/library"
 	"ferry/internal/reader"
+	"ferry/internal/source"
 )
 
 // readerLibraries opens what 'ferry serve' and 'ferry open' show: library
 // folders (made by 'ferry import') as their channels, newest edition with
 // deltas applied and trust decided by the library; other files and
-// folders as plain archives. It returns the keys to show as trusted and a
-// function that closes everything.
-func readerLibraries(paths []string, allowUntrusted bool) ([]reader.Library, []key.Public, func(), error) {
+// folders as plain archives. Files in those folders that are not archives
+// but could become one (a ZIM, an EPUB) are named, with how to pack them.
+// It returns the keys to show as trusted and a function that closes
+// everything.
+func readerLibraries(t *terminal, paths []string, allowUntrusted bool) ([]reader.Library, []key.Public, func(), error) {
 	var libs []reader.Library
 	var trusted []key.Public
 	var closers []func() error
@@ -28,6 +33,7 @@ func readerLibraries(paths []string, allowUntrusted bool) ([]reader.Library, []k
 	for _, p := range paths {
 		if _, err := os.Stat(filepath.Join(p, library.StateFile)); err != nil {
 			plain = append(plain, p)
+			sayUnpacked(t, p)
 			continue
 		}
 		o, err := library.Open(p, library.OpenOptions{AllowUntrusted: allowUntrusted})
@@ -63,4 +69,28 @@ func readerLibraries(paths []string, allowUntrusted bool) ([]reader.Library, []k
 		closers = append(closers, func() error { return reader.Close(more) })
 	}
 	return libs, trusted, closeAll, nil
+}
+
+// sayUnpacked names the files of a served folder that are sources, not
+// archives: the reader shows only archives, whose every byte is checked
+// against a publisher's signature, so a ZIM dropped in is not shown.
+func sayUnpacked(t *terminal, dir string) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	var found []string
+	for _, e := range ents {
+		if e.IsDir() || strings.HasSuffix(e.Name(), ".ferry") {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		if f, err := source.Detect(p); err == nil && f != source.FormatUnknown && f != source.FormatFolder {
+			found = append(found, fmt.Sprintf("%s (%s)", e.Name(), strings.ToUpper(f.String())))
+		}
+	}
+	sort.Strings(found)
+	for _, f := range found {
+		t.warnf("%s in %s is not shown: ferry shows only signed archives; make one with 'ferry pack -k KEY.key -o NAME.ferry FILE'", f, dir)
+	}
 }

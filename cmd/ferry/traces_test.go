@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -51,16 +50,6 @@ func snapshot(t *testing.T, roots ...string) map[string]fileState {
 		})
 	}
 	return m
-}
-
-func freePort(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
 }
 
 // TestNoTraces runs a whole reading session — ferry serve driven by
@@ -169,7 +158,8 @@ func TestOpenDeletesProfile(t *testing.T) {
 	report := filepath.Join(t.TempDir(), "report")
 	self, _ := os.Executable()
 	cmd := exec.Command(bin, "open", "--browser", self)
-	cmd.Env = append(os.Environ(), "TMPDIR="+tmp, "FERRY_FAKE_BROWSER="+report)
+	// A screen, as far as ferry can tell (the stand-in browser needs none).
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp, "FERRY_FAKE_BROWSER="+report, "DISPLAY=:0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("ferry open: %v\n%s", err, out)
 	}
@@ -223,4 +213,18 @@ func fakeBrowser(report string, args []string) {
 	os.WriteFile(filepath.Join(os.TempDir(), "SingletonLock"), nil, 0o600)
 	os.WriteFile(report, []byte(fmt.Sprintf("%d %s\n", status, profile)), 0o644)
 	os.Exit(0)
+}
+
+// TestOpenWithoutScreen: with no display, 'ferry open' says that no
+// graphical browser can start and to use 'ferry serve' (it ended with
+// "browser /usr/bin/chromium: exit status 1").
+func TestOpenWithoutScreen(t *testing.T) {
+	c := newCLI(t)
+	self, _ := os.Executable()
+	t.Setenv("DISPLAY", "")
+	t.Setenv("WAYLAND_DISPLAY", "")
+	out := c.run(1, "", "open", "--browser", self)
+	if !strings.Contains(out, "ferry serve") || !strings.Contains(out, "no graphical browser") {
+		t.Errorf("message: %s", out)
+	}
 }

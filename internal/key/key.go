@@ -183,3 +183,24 @@ func WriteFiles(name string, s *Secret, label string) error {
 	}
 	return os.WriteFile(name+".pub", []byte(line+"\n"), 0o644)
 }
+
+// LoadPublicFiles reads the public keys of the given NAME.pub files (the
+// --trust files of several commands); a file may instead be the key's
+// one-line text form (ferry-pub-v1:...).
+func LoadPublicFiles(files []string) ([]Public, error) {
+	var out []Public
+	for _, f := range files {
+		var p Public
+		var err error
+		if strings.HasPrefix(f, pubPrefix) {
+			p, _, err = ParsePublic(f)
+		} else {
+			p, _, err = LoadPublic(f)
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}

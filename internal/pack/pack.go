@@ -23,6 +23,7 @@ import (
 	"ferry/internal/progress"
 	"ferry/internal/search"
 	"ferry/internal/source"
+	"ferry/internal/source/folder"
 )
 
 // Source is an ingest source placed under a path prefix in the archive.
@@ -46,13 +47,64 @@ type Options struct {
 	Workers int
 	// NoIndex skips the full-text index.
 	NoIndex bool
-	// Transform, if set, may rewrite or drop (return nil, nil) the content of
-	// small entries before they are stored (image shrinking, scrubbing).
+	// NoScrub keeps Red Star OS watermarks and identifying metadata (EXIF,
+	// authors, document ids) in the source files. By default they are
+	// removed from every entry small enough to be read whole, and each
+	// watermark found is reported to Warn: it means the file passed
+	// through a marked machine.
+	NoScrub bool
+	// Images is what to do with pictures (default: keep them).
+	Images Images
+	// Transform, if set, may rewrite or drop (return nil, nil) the content
+	// of small entries before they are stored; it runs after scrubbing and
+	// the image policy.
 	Transform func(e *source.Entry, data []byte) ([]byte, error)
-	// Progress receives entries done and input bytes read.
-	Progress func(entries int, inputBytes int64)
+	// Progress is told how far the pack has come, now and then.
+	Progress func(Progress)
 	// Warn receives non-fatal problems (dropped redirects...).
 	Warn func(string)
+}
+
+// Progress is how far a pack has come.
+type Progress struct {
+	// Phase is "packing" while entries are read, compressed and indexed,
+	// then "index" while the search index is written and "signing".
+	Phase string
+	// Entries done of Total (0 when the sources cannot tell in advance);
+	// SourceBytes read from the sources so far.
+	Entries, Total int
+	SourceBytes    int64
+}
+
+// Images is an image policy.
+type Images struct {
+	// Mode is ImagesKeep (the zero value), ImagesShrink or ImagesDrop.
+	Mode ImageMode
+	// MaxDim and Quality tune ImagesShrink (defaults 800 pixels, JPEG 75).
+	MaxDim, Quality int
+}
+
+// ImageMode says what happens to pictures.
+type ImageMode int
+
+// Image modes.
+const (
+	ImagesKeep   ImageMode = iota // as they are
+	ImagesShrink                  // scale large JPEG/PNG down and re-encode
+	ImagesDrop                    // leave pictures out
+)
+
+// ParseImageMode reads "keep", "shrink" or "drop".
+func ParseImageMode(s string) (ImageMode, error) {
+	switch s {
+	case "keep", "":
+		return ImagesKeep, nil
+	case "shrink":
+		return ImagesShrink, nil
+	case "drop":
+		return ImagesDrop, nil
+	}
+	return 0, fmt.Errorf("pack: image mode %q: use keep, shrink or drop", s)
 }
 
 // Summary reports what Pack did.
@@ -66,11 +118,22 @@ type Summary struct {
 	ArchiveBytes int64
 	IndexBytes   int64
 	Duration     time.Duration
+	// SourceBytes is what was read from the sources (InputBytes is what
+	// was stored, after scrubbing, shrinking and dropping).
+	SourceBytes int64
+	// Shrunk pictures and the bytes that saved; Watermarks found (and
+	// removed) in source files.
+	Shrunk, Watermarks int
+	ShrinkSaved        int64
 }
 
 // smallLimit is the size below which content is read into memory and
 // handed to the writer directly; larger entries are streamed.
 const smallLimit = 8 << 20
+
+// ErrEmpty reports sources that hold nothing to pack: an empty archive is
+// never what a publisher meant.
+var ErrEmpty = errors.New("pack: nothing to pack")
 
 type job struct {
 	seq  uint32
@@ -95,6 +158,13 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
+	if len(opts.Sources) == 0 {
+		return nil, fmt.Errorf("%w: nothing to pack", ErrSources)
+	}
+	sum := &Summary{}
+	opts.Warn = lockedWarn(opts.Warn)
+	var pol policy
+	opts.Transform = pol.chain(opts, sum)
 	for _, p := range append(append([]string{}, opts.Include...), opts.Exclude...) {
 		if _, err := path.Match(strings.TrimSuffix(p, "/**"), ""); err != nil {
 			return nil, fmt.Errorf("pack: bad pattern %q: %w", p, err)
@@ -115,9 +185,33 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 	queue := make(chan *job, 4*opts.Workers)
 	work := make(chan *job, 4*opts.Workers)
 	walkErr := make(chan error, 1)
-	sum := &Summary{}
 	var excluded atomic.Int64 // entries the walker left out by Include/Exclude
 	mainPage := opts.Info.MainPage
+	if d, ok := opts.Sources[0].Source.(source.Describer); ok && mainPage == "" && len(opts.Sources) == 1 {
+		// A lone ZIM (or book) is the archive: its main page is the
+		// archive's. With several sources, a ZIM's metadata stays with it.
+		mainPage = join(opts.Sources[0].Prefix, d.Metadata().MainPage)
+	}
+	total := 0
+	for _, src := range opts.Sources {
+		c, ok := src.Source.(source.Counter)
+		if !ok {
+			total = 0
+			break
+		}
+		n, err := c.Count(ctx)
+		if err != nil {
+			total = 0
+			break
+		}
+		total += n
+	}
+	var read atomic.Int64 // source bytes read
+	report := func(phase string, entries int) {
+		if opts.Progress != nil {
+			opts.Progress(Progress{Phase: phase, Entries: entries, Total: max(total, entries), SourceBytes: read.Load()})
+		}
+	}
 	// Walk sources in order; hand each entry to the workers and, in the
 	// same order, to the serial stage below.
 	go func() {
@@ -125,9 +219,6 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 		defer close(work)
 		var seq uint32
 		for _, src := range opts.Sources {
-			if d, ok := src.Source.(source.Describer); ok && mainPage == "" && d.Metadata().MainPage != "" {
-				mainPage = join(src.Prefix, d.Metadata().MainPage)
-			}
 			err := src.Walk(ctx, func(e source.Entry) error {
 				e.Path = join(src.Prefix, e.Path)
 				if e.Redirect != "" {
@@ -163,6 +254,8 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 					}
 					if len(j.data) > smallLimit {
 						j.data = nil // unknown size turned out large: stream it
+					} else {
+						read.Add(int64(len(j.data)))
 					}
 				}
 				seq++
@@ -230,9 +323,10 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 			firstArticle = res.in.Path
 		}
 		sum.Entries++
-		if opts.Progress != nil {
-			opts.Progress(sum.Entries, w.InputBytes())
+		if res.in.Open != nil {
+			read.Add(max(res.in.Size, 0))
 		}
+		report("packing", sum.Entries)
 	}
 	if err := <-walkErr; err != nil {
 		return nil, err
@@ -248,10 +342,18 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 			}
 		}
 	}
-	info := withMetadata(opts.Info, opts.Sources)
+	info := opts.Info
+	if len(opts.Sources) == 1 {
+		info = withMetadata(info, opts.Sources[0])
+	}
+	if sum.Entries == 0 {
+		return nil, fmt.Errorf("%w: the sources hold nothing to pack (%d entries left out by --include/--exclude or dropped)", ErrEmpty, int(excluded.Load())+sum.Skipped)
+	}
 	switch {
 	case mainPage != "" && hasPath[mainPage]:
 		info.MainPage = mainPage
+	case firstFolderIndex(opts.Sources, hasPath) != "":
+		info.MainPage = firstFolderIndex(opts.Sources, hasPath)
 	case hasPath["index.html"]:
 		info.MainPage = "index.html"
 	default:
@@ -263,6 +365,7 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 	var iw io.WriterTo
 	if idx != nil {
 		iw = idx
+		report("index", sum.Entries)
 	}
 	m, err := w.Finish(info, iw, opts.Signers...)
 	if err != nil {
@@ -276,6 +379,7 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 	sum.Articles = m.Counts.Articles
 	sum.Redirects = m.Counts.Redirects
 	sum.InputBytes = m.Counts.InputBytes
+	sum.SourceBytes = read.Load()
 	sum.ArchiveBytes = w.Size()
 	if s, ok := m.Sections["search"]; ok {
 		sum.IndexBytes = s.Length
@@ -285,14 +389,23 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 	return sum, nil
 }
 
-// withMetadata fills what the publisher left empty from the first source
-// that describes itself (a ZIM's title, description and language).
-func withMetadata(info archive.Info, sources []Source) archive.Info {
-	for _, src := range sources {
-		d, ok := src.Source.(source.Describer)
-		if !ok {
-			continue
+// firstFolderIndex is the index.html of the first folder source, if packed.
+func firstFolderIndex(srcs []Source, has map[string]bool) string {
+	for _, s := range srcs {
+		if _, ok := s.Source.(*folder.Source); ok {
+			if p := join(s.Prefix, "index.html"); has[p] {
+				return p
+			}
+			return ""
 		}
+	}
+	return ""
+}
+
+// withMetadata fills what the publisher left empty from a lone source that
+// describes itself (a ZIM's title, description and language).
+func withMetadata(info archive.Info, src Source) archive.Info {
+	if d, ok := src.Source.(source.Describer); ok {
 		m := d.Metadata()
 		if info.Title == "" {
 			info.Title = m.Title
@@ -308,7 +421,6 @@ func withMetadata(info archive.Info, sources []Source) archive.Info {
 		if info.Publisher == "" {
 			info.Publisher = m.Publisher
 		}
-		break
 	}
 	return info
 }
@@ -426,7 +538,6 @@ func match(pat, p string) bool {
 	}
 	return false
 }
-
 
 // PackFile packs into the file at name, atomically (package atomicfile): a
 // failed pack leaves no half file and never replaces an existing archive

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -16,14 +17,17 @@ import (
 	"ferry/internal/archive"
 	"ferry/internal/key"
 	"ferry/internal/pack"
+	"ferry/internal/scrub"
 	"ferry/internal/source"
 	"ferry/internal/source/folder"
+	"ferry/internal/testkit/corpus"
 	"ferry/internal/testkit/packtest"
 	"ferry/internal/testkit/shared"
 )
 
 // TestRealFoldersRoundTrip packs each real test folder and reads every file
-// back byte-identical.
+// back byte-identical to the source as scrubbing leaves it: default options
+// scrub (a picture's EXIF goes), exactly as scrub.Scrub does on its own.
 func TestRealFoldersRoundTrip(t *testing.T) {
 	for _, name := range []string{"html/enwiki_raycharles", "html/wikibooks_en", "udhr", "kolaw"} {
 		t.Run(name, func(t *testing.T) {
@@ -63,8 +67,11 @@ func TestRealFoldersRoundTrip(t *testing.T) {
 				if err != nil {
 					return fmt.Errorf("%s: %w", rel, err)
 				}
+				if clean, _, err := scrub.Scrub(rel, want); err == nil {
+					want = clean
+				}
 				if !bytes.Equal(got, want) {
-					return fmt.Errorf("%s: content differs", rel)
+					return fmt.Errorf("%s: content differs from the scrubbed source", rel)
 				}
 				n++
 				return nil
@@ -280,5 +287,84 @@ func TestLinksInFolderReported(t *testing.T) {
 	}
 	if sum.Entries != 1 || !strings.Contains(strings.Join(warnings, "\n"), "secret.html: a link") {
 		t.Errorf("entries %d, warnings %q", sum.Entries, warnings)
+	}
+}
+
+// TestDefaultOptionsScrub: pack.Pack with default options removes a Red
+// Star OS watermark and EXIF, as 'ferry pack' does, and says so; NoScrub
+// keeps the bytes.
+func TestDefaultOptionsScrub(t *testing.T) {
+	site, err := corpus.Site(corpus.Options{Pages: 1, Pictures: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pic := site["img/card.png"].Data
+	marked, err := scrub.AppendWatermark(bytes.Clone(pic), "RS-42")
+	if err != nil {
+		t.Fatal(err)
+	}
+	site["img/card.png"] = &fstest.MapFile{Data: marked}
+	for _, noScrub := range []bool{false, true} {
+		var warned []string
+		var buf bytes.Buffer
+		sum, err := pack.Pack(context.Background(), &buf, pack.Options{Info: archive.Info{Channel: "c"}, Signers: []*key.Secret{packtest.Key(t)},
+			Sources: []pack.Source{{Source: folder.NewFS(site)}}, NoScrub: noScrub, Warn: func(s string) { warned = append(warned, s) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := packtest.Open(t, buf.Bytes()).Cat("img/card.png")
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case !noScrub && (!bytes.Equal(got, pic) || sum.Watermarks != 1 || len(warned) != 1 || !strings.Contains(warned[0], "img/card.png")):
+			t.Errorf("default options: %d bytes (want %d), %d watermarks, warnings %q", len(got), len(pic), sum.Watermarks, warned)
+		case noScrub && !bytes.Equal(got, marked):
+			t.Error("NoScrub changed the picture")
+		}
+	}
+}
+
+// TestSeveralSourcesMetadata: with several sources the archive's metadata
+// and main page come from the options and the first folder, not from a
+// ZIM or book packed beside it (which used to supply its own).
+func TestSeveralSourcesMetadata(t *testing.T) {
+	site, _ := corpus.Site(corpus.Options{Pages: 2})
+	described := describedSource{folder.NewFS(fstest.MapFS{"Main.html": {Data: []byte("<title>zim main</title><p>x</p>")}}),
+		source.Metadata{Title: "The ZIM's title", Description: "the ZIM's", MainPage: "Main.html", Publisher: "Kiwix"}}
+	var buf bytes.Buffer
+	_, err := pack.Pack(context.Background(), &buf, pack.Options{Info: archive.Info{Channel: "c", Title: "Ours"}, Signers: []*key.Secret{packtest.Key(t)},
+		Sources: []pack.Source{{Prefix: "site", Source: folder.NewFS(site)}, {Prefix: "wiki", Source: described}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := packtest.Open(t, buf.Bytes()).Manifest()
+	if m.Title != "Ours" || m.Description != "" || m.Publisher != "" || m.MainPage != "site/index.html" {
+		t.Errorf("manifest %q %q %q %q", m.Title, m.Description, m.Publisher, m.MainPage)
+	}
+	// Alone, the described source is the archive and its metadata is used.
+	buf.Reset()
+	if _, err := pack.Pack(context.Background(), &buf, pack.Options{Info: archive.Info{Channel: "c"}, Signers: []*key.Secret{packtest.Key(t)},
+		Sources: []pack.Source{{Source: described}}}); err != nil {
+		t.Fatal(err)
+	}
+	if m := packtest.Open(t, buf.Bytes()).Manifest(); m.Title != "The ZIM's title" || m.MainPage != "Main.html" {
+		t.Errorf("lone source: %q %q", m.Title, m.MainPage)
+	}
+}
+
+type describedSource struct {
+	*folder.Source
+	md source.Metadata
+}
+
+func (d describedSource) Metadata() source.Metadata { return d.md }
+
+// TestEmptyPackRefused: an empty folder is an error, not an empty archive.
+func TestEmptyPackRefused(t *testing.T) {
+	_, err := pack.Pack(context.Background(), io.Discard, pack.Options{Info: archive.Info{Channel: "c"}, Signers: []*key.Secret{packtest.Key(t)},
+		Sources: []pack.Source{{Source: folder.NewFS(fstest.MapFS{})}}})
+	if !errors.Is(err, pack.ErrEmpty) {
+		t.Fatalf("err %v", err)
 	}
 }

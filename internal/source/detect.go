@@ -12,6 +12,10 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/encoding/unicode/utf32"
 )
 
 // Format is a kind of source that Detect recognises.
@@ -45,7 +49,7 @@ func (f Format) String() string {
 }
 
 // ErrUnknownFormat is returned by Detect for content it does not recognise.
-var ErrUnknownFormat = errors.New("ingest: unknown source format")
+var ErrUnknownFormat = errors.New("source: unknown source format")
 
 // sniffLen is how much of a file Detect looks at. XML feeds may carry long
 // comments or DOCTYPEs before the root element; 64 KiB covers real ones.
@@ -61,20 +65,20 @@ const zimMagic = 0x044D495A
 func Detect(path string) (Format, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return FormatUnknown, fmt.Errorf("ingest: detecting format: %w", err)
+		return FormatUnknown, fmt.Errorf("source: detecting format: %w", err)
 	}
 	if st.IsDir() {
 		return FormatFolder, nil
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return FormatUnknown, fmt.Errorf("ingest: detecting format: %w", err)
+		return FormatUnknown, fmt.Errorf("source: detecting format: %w", err)
 	}
 	defer f.Close()
 	head := make([]byte, sniffLen)
 	n, err := io.ReadFull(f, head)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return FormatUnknown, fmt.Errorf("ingest: detecting format of %s: %w", path, err)
+		return FormatUnknown, fmt.Errorf("source: detecting format of %s: %w", path, err)
 	}
 	if ft := DetectBytes(head[:n]); ft != FormatUnknown {
 		return ft, nil
@@ -155,10 +159,15 @@ func isEPUB(head []byte) bool {
 }
 
 // isFeed reports whether head is XML whose root element is <rss>, <feed> or
-// <rdf:RDF>.
+// <rdf:RDF>, or a JSON Feed, in UTF-8, UTF-16 or UTF-32 (with or without a
+// byte order mark).
 func isFeed(head []byte) bool {
+	head = toUTF8(head)
 	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
 	trimmed := bytes.TrimLeft(head, " \t\r\n")
+	if len(trimmed) > 0 && trimmed[0] == '{' {
+		return isJSONFeed(trimmed)
+	}
 	if len(trimmed) == 0 || trimmed[0] != '<' {
 		return false
 	}
@@ -183,4 +192,45 @@ func isFeed(head []byte) bool {
 		}
 	}
 	return false
+}
+
+// isJSONFeed reports whether a JSON object's first 64 KiB name a JSON Feed
+// version ("version": "https://jsonfeed.org/version/1.1").
+func isJSONFeed(head []byte) bool {
+	i := bytes.Index(head, []byte(`"version"`))
+	if i < 0 {
+		return false
+	}
+	rest := bytes.TrimLeft(head[i+len(`"version"`):], " \t\r\n")
+	if len(rest) == 0 || rest[0] != ':' {
+		return false
+	}
+	rest = bytes.TrimLeft(rest[1:], " \t\r\n")
+	return bytes.HasPrefix(rest, []byte(`"https://jsonfeed.org/version/`)) || bytes.HasPrefix(rest, []byte(`"http://jsonfeed.org/version/`))
+}
+
+// toUTF8 turns the start of a UTF-16 or UTF-32 file into UTF-8, telling
+// the encoding by its byte order mark or, without one, by where the zero
+// bytes of a leading '<' or '{' fall (XML 1.0 appendix F). Other bytes are
+// returned as they are. A unit cut at the end of head is dropped.
+func toUTF8(head []byte) []byte {
+	var enc encoding.Encoding
+	unit := 4
+	switch {
+	case bytes.HasPrefix(head, []byte{0xFF, 0xFE, 0, 0}), len(head) >= 4 && head[0] != 0 && head[1] == 0 && head[2] == 0 && head[3] == 0:
+		enc = utf32.UTF32(utf32.LittleEndian, utf32.UseBOM)
+	case bytes.HasPrefix(head, []byte{0, 0, 0xFE, 0xFF}), len(head) >= 4 && head[0] == 0 && head[1] == 0 && head[2] == 0 && head[3] != 0:
+		enc = utf32.UTF32(utf32.BigEndian, utf32.UseBOM)
+	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}), len(head) >= 2 && head[0] != 0 && head[1] == 0:
+		enc, unit = unicode.UTF16(unicode.LittleEndian, unicode.UseBOM), 2
+	case bytes.HasPrefix(head, []byte{0xFE, 0xFF}), len(head) >= 2 && head[0] == 0 && head[1] != 0:
+		enc, unit = unicode.UTF16(unicode.BigEndian, unicode.UseBOM), 2
+	default:
+		return head
+	}
+	out, err := enc.NewDecoder().Bytes(head[:len(head)/unit*unit])
+	if err != nil {
+		return head
+	}
+	return out
 }

@@ -7,6 +7,10 @@ import (
 	"testing"
 
 	"ferry/internal/testkit/shared"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/encoding/unicode/utf32"
 )
 
 func TestDetectRealFiles(t *testing.T) {
@@ -96,4 +100,43 @@ func FuzzDetectBytes(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		DetectBytes(b)
 	})
+}
+
+// TestDetectFeedEncodings: feeds in UTF-16 and UTF-32, with and without a
+// byte order mark, and JSON Feeds are recognised (they were not).
+func TestDetectFeedEncodings(t *testing.T) {
+	rss := `<?xml version="1.0"?><rss version="2.0"><channel><title>소식</title></channel></rss>`
+	for name, enc := range map[string]encoding.Encoding{
+		"utf16le-bom": unicode.UTF16(unicode.LittleEndian, unicode.UseBOM),
+		"utf16be-bom": unicode.UTF16(unicode.BigEndian, unicode.UseBOM),
+		"utf16le":     unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM),
+		"utf16be":     unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM),
+		"utf32le-bom": utf32.UTF32(utf32.LittleEndian, utf32.UseBOM),
+		"utf32be-bom": utf32.UTF32(utf32.BigEndian, utf32.UseBOM),
+		"utf32le":     utf32.UTF32(utf32.LittleEndian, utf32.IgnoreBOM),
+		"utf32be":     utf32.UTF32(utf32.BigEndian, utf32.IgnoreBOM),
+	} {
+		b, err := enc.NewEncoder().Bytes([]byte(rss))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := DetectBytes(b); f != FormatFeed {
+			t.Errorf("%s: detected %v", name, f)
+		}
+		// Cut in the middle of a code unit: still a feed, no panic.
+		if f := DetectBytes(b[:len(b)-1]); f != FormatFeed {
+			t.Errorf("%s cut short: detected %v", name, f)
+		}
+	}
+	for _, j := range []string{
+		`{"version": "https://jsonfeed.org/version/1.1", "title": "소식", "items": []}`,
+		"\ufeff{\n  \"title\": \"x\",\n  \"version\" : \"https://jsonfeed.org/version/1\"}",
+	} {
+		if f := DetectBytes([]byte(j)); f != FormatFeed {
+			t.Errorf("JSON Feed %q: detected %v", j, f)
+		}
+	}
+	if f := DetectBytes([]byte(`{"version": "1.0", "name": "not a feed"}`)); f != FormatUnknown {
+		t.Errorf("plain JSON detected as %v", f)
+	}
 }

@@ -52,6 +52,13 @@ type Metadata struct {
 	Illustration []byte // PNG, if any
 }
 
+// Counter is implemented by sources that can tell cheaply, before Walk,
+// how many entries it will yield (a folder counts its files, a ZIM reads
+// its header), so progress can show a total. An estimate is fine.
+type Counter interface {
+	Count(ctx context.Context) (int, error)
+}
+
 // Describer is implemented by sources that carry their own metadata.
 type Describer interface {
 	Metadata() Metadata

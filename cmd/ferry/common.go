@@ -1,0 +1,84 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"ferry/internal/archive"
+	"ferry/internal/edition"
+	"ferry/internal/key"
+	"ferry/internal/library"
+	"ferry/internal/source"
+)
+
+// libraryFlag declares --library, the library folder a command works on.
+func libraryFlag(fs *flag.FlagSet, dir *string) {
+	fs.StringVar(dir, "library", library.DefaultDir(), "library folder ($FERRY_LIBRARY, else ./ferry-library)")
+}
+
+// trustFlag declares --trust, repeatable: public key files of publishers.
+func trustFlag(fs *flag.FlagSet, files *stringList, usage string) {
+	fs.Var(files, "trust", usage)
+}
+
+// keyFlag declares -k, repeatable: the secret keys that sign.
+func keyFlag(fs *flag.FlagSet, files *stringList) {
+	fs.Var(files, "k", "secret key file made by 'ferry keygen' (repeat to add signatures)")
+}
+
+// loadSecrets reads secret key files.
+func loadSecrets(files []string) ([]*key.Secret, error) {
+	var out []*key.Secret
+	for _, f := range files {
+		s, err := key.LoadSecret(f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// openChain opens archive files (a full edition and its deltas, oldest
+// first) as one edition.
+func openChain(paths []string) (*edition.View, func(), error) {
+	var rs []*archive.Reader
+	closeAll := func() {
+		for _, r := range rs {
+			r.Close()
+		}
+	}
+	for _, p := range paths {
+		r, err := archive.OpenFile(p)
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		rs = append(rs, r)
+	}
+	v, err := edition.Open(rs...)
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	return v, closeAll, nil
+}
+
+// openArchive opens an archive file; a file of another kind (a ZIM, a
+// folder, a book) is named as what it is instead of being called damaged.
+func openArchive(path string) (*archive.Reader, error) {
+	r, err := archive.OpenFile(path)
+	if err == nil || !errors.Is(err, archive.ErrNotArchive) {
+		return r, err
+	}
+	if st, serr := os.Stat(path); serr == nil && st.IsDir() {
+		return nil, fmt.Errorf("%s is a folder, not an archive: give an archive file (a library folder is read with --library)", path)
+	}
+	if f, derr := source.Detect(path); derr == nil && f != source.FormatUnknown {
+		return nil, fmt.Errorf("%s is a %s file, not a ferry archive: make an archive of it with 'ferry pack'", path, strings.ToUpper(f.String()))
+	}
+	return nil, fmt.Errorf("%s: %w (it does not start as a ferry archive: a different file, or one damaged at its start)", path, err)
+}
