@@ -167,6 +167,12 @@ func describe(r *Record) string {
 	return d
 }
 
+// maxResync bounds how far resync reads for the next record: a wrong
+// Content-Length is off by a few bytes, and an unbounded search would let
+// a small gzip member of zeros cost gigabytes of decompression.
+// (A variable so tests can lower it.)
+var maxResync int64 = 16 << 20
+
 // resync reads up to the next line that starts with "WARC/", returning how
 // many bytes it skipped.
 func (rr *RecordReader) resync() (int64, error) {
@@ -176,7 +182,9 @@ func (rr *RecordReader) resync() (int64, error) {
 		if err != nil {
 			return n, err
 		}
-		n++
+		if n++; n > maxResync {
+			return n, fmt.Errorf("%w: no WARC record within %d bytes after offset %d (the file is damaged)", ErrCorrupt, maxResync, rr.pos()-n)
+		}
 		if c == '\n' {
 			if m, _ := rr.br.Peek(5); string(m) == "WARC/" {
 				return n, nil

@@ -297,6 +297,13 @@ func TestResync(t *testing.T) {
 			t.Errorf("warnings:\n%s", w)
 		}
 	}
+	// Resynchronising gives up after maxResync bytes.
+	defer func(n int64) { maxResync = n }(maxResync)
+	maxResync = 64 << 10
+	junk := recs[0] + strings.Repeat("x", int(maxResync)+10) + recs[2]
+	if _, err := New(strings.NewReader(junk), int64(len(junk))); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("%d junk bytes between records: %v", maxResync+10, err)
+	}
 	// Garbage at the very start is still no WARC file.
 	if _, err := New(strings.NewReader("xx"+recs[0]), int64(2+len(recs[0]))); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("leading garbage: %v", err)
