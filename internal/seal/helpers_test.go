@@ -1,10 +1,18 @@
 package seal
 
 import (
+	"archive/zip"
 	"bytes"
+	"compress/gzip"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"sort"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -130,4 +138,107 @@ func pseudo(n int, seed byte) []byte {
 		b[i] = "abcdefgh ijklmnop\n"[(i+int(seed))%18]
 	}
 	return b
+}
+
+// ownFiles returns content of our own making, of the kinds and sizes a
+// library holds, built from the pages of ferry's built-in sample library
+// (internal/sample/content, written for ferry): a JSON of questions and
+// answers (about 1.5 MiB, several hundred blocks' worth of text), an EPUB
+// (a ZIP of the pages, partly deflated), Korean text, and a gzip stream
+// (random-looking bytes).
+func ownFiles(t testing.TB) map[string][]byte {
+	t.Helper()
+	ownOnce.Do(func() { ownData, ownErr = makeOwnFiles() })
+	if ownErr != nil {
+		t.Fatal(ownErr)
+	}
+	out := make(map[string][]byte, len(ownData))
+	for k, v := range ownData {
+		out[k] = v
+	}
+	return out
+}
+
+var (
+	ownOnce sync.Once
+	ownData map[string][]byte
+	ownErr  error
+)
+
+func makeOwnFiles() (map[string][]byte, error) {
+	root := filepath.Join("..", "sample", "content")
+	pages := map[string][]byte{}
+	var names []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		pages[filepath.ToSlash(rel)] = b
+		names = append(names, filepath.ToSlash(rel))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sample library: %w", err)
+	}
+	if len(names) < 10 {
+		return nil, fmt.Errorf("sample library in %s: only %d files", root, len(names))
+	}
+	sort.Strings(names)
+	out := map[string][]byte{}
+
+	var ko bytes.Buffer
+	for _, n := range names {
+		if strings.HasPrefix(n, "ko/") {
+			ko.Write(pages[n])
+		}
+	}
+	out["law.txt"] = ko.Bytes()
+
+	type qa struct {
+		ID       int    `json:"id"`
+		Page     string `json:"page"`
+		Question string `json:"question"`
+		Context  string `json:"context"`
+	}
+	var recs []qa
+	for i := 0; len(recs) == 0 || len(recs[len(recs)-1].Context)*len(recs) < 1500<<10; i++ {
+		n := names[i%len(names)]
+		if !strings.HasSuffix(n, ".html") {
+			continue
+		}
+		recs = append(recs, qa{ID: i, Page: n, Question: fmt.Sprintf("What does page %s say (%d)?", n, i), Context: string(pages[n])})
+	}
+	js, err := json.Marshal(recs)
+	if err != nil {
+		return nil, err
+	}
+	out["answers.json"] = js
+
+	var book bytes.Buffer
+	zw := zip.NewWriter(&book)
+	for _, n := range names {
+		w, err := zw.Create(n)
+		if err != nil {
+			return nil, err
+		}
+		w.Write(pages[n])
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	out["book.epub"] = book.Bytes()
+
+	var gz bytes.Buffer
+	gw := gzip.NewWriter(&gz)
+	for _, n := range names {
+		gw.Write(pages[n])
+	}
+	gw.Close()
+	out["site.gz"] = gz.Bytes()
+	return out, nil
 }

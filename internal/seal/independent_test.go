@@ -7,8 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
-
-	"ferry/internal/testkit/shared"
 )
 
 // TestIndependentReader has testdata/sealcheck.py, a second implementation
@@ -19,10 +17,7 @@ func TestIndependentReader(t *testing.T) {
 	if err := exec.Command("python3", "-c", "from cryptography.hazmat.primitives.kdf.argon2 import Argon2id").Run(); err != nil {
 		t.Skip("python3 with the cryptography package (>= 44) not available")
 	}
-	law, err := os.ReadFile(shared.Path(t, "kolaw/constitution.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	law := ownFiles(t)["law.txt"]
 	saved := kdfParams
 	kdfParams.time, kdfParams.memKiB, kdfParams.threads = KDFTime, KDFMemoryKiB, KDFThreads
 	defer func() { kdfParams = saved }()
@@ -35,7 +30,7 @@ func TestIndependentReader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string][]byte{"헌법.txt": law, "big": pseudo(2*payloadSize+77, 3), "empty": nil}
+	want := map[string][]byte{"법.txt": law, "big": pseudo(2*payloadSize+77, 3), "empty": nil}
 	for n, b := range want {
 		mustAdd(t, v, n, b)
 	}

@@ -51,7 +51,7 @@ func checkRandom(t *testing.T, what string, b []byte) {
 }
 
 func TestSealedFileLooksRandom(t *testing.T) {
-	files := realFiles(t)
+	files := ownFiles(t)
 	m := newMem(t, 16<<20, outerPass, hiddenPass)
 	checkRandom(t, "new container", m.b)
 
@@ -60,11 +60,11 @@ func TestSealedFileLooksRandom(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := mustUnlock(t, m, hiddenPass)
-	mustAdd(t, o, "korquad.json", files["korquad.json"])
+	mustAdd(t, o, "answers.json", files["answers.json"])
 	mustAdd(t, o, "zeros", make([]byte, 3*payloadSize)) // worst case plaintext
-	mustAdd(t, h, "alice.epub", files["alice.epub"])
+	mustAdd(t, h, "book.epub", files["book.epub"])
 	mustAdd(t, h, "same-zeros", make([]byte, 3*payloadSize))
-	mustAdd(t, h, "constitution.txt", files["constitution.txt"])
+	mustAdd(t, h, "law.txt", files["law.txt"])
 	if err := o.Remove("zeros"); err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestSealedFileLooksRandom(t *testing.T) {
 
 	// The checks do catch structure: one plaintext block breaks them.
 	bad := bytes.Clone(m.b)
-	copy(bad[5*BlockSize:], files["korquad.json"][:payloadSize])
+	copy(bad[5*BlockSize:], files["answers.json"][:payloadSize])
 	if x := chiSquare(bad[5*BlockSize : 6*BlockSize]); x < 10*chiLimit {
 		t.Fatalf("chi-square of plaintext only %.1f: the test has no power", x)
 	}

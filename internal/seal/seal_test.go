@@ -19,21 +19,24 @@ const (
 	hiddenPass = "hidden 진짜 library"
 )
 
-// realFiles loads real content of various sizes from the shared test data.
-func realFiles(t *testing.T) map[string][]byte {
+// testFiles returns the files the tests store: content of our own of the
+// sizes and kinds a library holds (ownFiles) and, when the shared test data
+// is there, other people's real files too (a KorQuAD JSON, an EPUB, a WARC).
+func testFiles(t *testing.T) map[string][]byte {
 	t.Helper()
-	out := map[string][]byte{}
+	out := ownFiles(t)
+	root := shared.Root()
 	for name, rel := range map[string]string{
-		"korquad.json":     "korquad/KorQuAD_v1.0_dev.json",
-		"alice.epub":       "epub/alice.epub",
-		"constitution.txt": "kolaw/constitution.txt",
-		"iana.warc.gz":     "warc/iana.warc.gz",
+		"korquad.json": "korquad/KorQuAD_v1.0_dev.json",
+		"alice.epub":   "epub/alice.epub",
+		"iana.warc.gz": "warc/iana.warc.gz",
 	} {
-		b, err := os.ReadFile(shared.Path(t, rel))
-		if err != nil {
-			t.Fatal(err)
+		b, err := os.ReadFile(filepath.Join(root, rel))
+		if root == "" || err != nil {
+			t.Logf("shared test data %s not found: stored our own files only", rel)
+			continue
 		}
-		out[name] = b
+		out["shared-"+name] = b
 	}
 	return out
 }
@@ -46,7 +49,7 @@ func prefix(pass string) string {
 }
 
 func TestCreateUnlockAddOpenOnDisk(t *testing.T) {
-	files := realFiles(t)
+	files := testFiles(t)
 	path := filepath.Join(t.TempDir(), "card.bin")
 	const size = 16<<20 + 12345 // not a multiple of the block size
 	if err := Create(path, size, outerPass, hiddenPass); err != nil {
@@ -324,11 +327,11 @@ func fill(t *testing.T, v *Volume, prefix string, n int) []string {
 
 func TestOuterWritesProtectHiddenWhenBothUnlocked(t *testing.T) {
 	m := newMem(t, 2*MinSize, outerPass, hiddenPass)
-	files := realFiles(t)
+	files := ownFiles(t)
 	h := mustUnlock(t, m, hiddenPass)
-	mustAdd(t, h, "alice.epub", files["alice.epub"])
-	mustAdd(t, h, "constitution.txt", files["constitution.txt"])
-	mustAdd(t, h, "iana.warc.gz", files["iana.warc.gz"])
+	mustAdd(t, h, "book.epub", files["book.epub"])
+	mustAdd(t, h, "law.txt", files["law.txt"])
+	mustAdd(t, h, "site.gz", files["site.gz"])
 	h.Close()
 
 	o, err := unlockBothMem(m, outerPass, hiddenPass)
@@ -352,7 +355,7 @@ func TestOuterWritesProtectHiddenWhenBothUnlocked(t *testing.T) {
 	o.Close()
 
 	h = mustUnlock(t, m, hiddenPass)
-	for _, name := range []string{"alice.epub", "constitution.txt", "iana.warc.gz"} {
+	for _, name := range []string{"book.epub", "law.txt", "site.gz"} {
 		got, err := readAll(h, name)
 		if err != nil || !bytes.Equal(got, files[name]) {
 			t.Fatalf("hidden %s damaged: %v", name, err)
@@ -600,7 +603,10 @@ func TestReadOnly(t *testing.T) {
 		t.Fatalf("remove: %v", err)
 	}
 	if os.Geteuid() == 0 {
-		t.Skip("running as root: file permissions do not stop writing")
+		// Nothing here can make a file unwritable for root; the refusal
+		// itself was checked above.
+		t.Log("running as root: file permissions do not stop writing, so the fallback to a read-only open is not tried")
+		return
 	}
 	p := filepath.Join(t.TempDir(), "c")
 	if err := Create(p, MinSize, outerPass, ""); err != nil {
