@@ -2,6 +2,8 @@ package feed
 
 import (
 	"bytes"
+	"encoding/xml"
+	"io"
 	"regexp"
 
 	"golang.org/x/text/encoding"
@@ -49,3 +51,48 @@ func toUTF8(b []byte) []byte {
 // xmlDeclEncoding finds the encoding pseudo-attribute of an XML
 // declaration at the start of a document.
 var xmlDeclEncoding = regexp.MustCompile(`^(\s*<\?xml[^>]*?encoding\s*=\s*["'])[^"']*(["'])`)
+
+// Sniff reports whether head (the first bytes of a file; 64 KiB is
+// plenty) looks like a feed this package reads: XML whose first element is
+// rss, feed or RDF, in UTF-8, UTF-16 or UTF-32, or a JSON Feed object.
+// It is what format detection should ask (docs/ingest.md, "Format
+// detection"); a cut-off multi-byte character at the end of head is fine.
+func Sniff(head []byte) bool {
+	b := toUTF8(trimPartial(head))
+	t := bytes.TrimLeft(b, " \t\r\n")
+	if len(t) > 0 && t[0] == '{' {
+		return jsonFeedVersion.Match(t[:min(len(t), 4096)])
+	}
+	if len(t) == 0 || t[0] != '<' {
+		return false
+	}
+	d := xml.NewDecoder(bytes.NewReader(t))
+	d.Strict = false
+	d.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
+	for i := 0; i < 1000; i++ {
+		tok, err := d.RawToken()
+		if err != nil {
+			return false
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			switch se.Name.Local {
+			case "rss", "feed", "RDF":
+				return true
+			}
+			return false
+		}
+	}
+	return false
+}
+
+// jsonFeedVersion finds a JSON Feed version member near the start.
+var jsonFeedVersion = regexp.MustCompile(`"version"\s*:\s*"https?://jsonfeed\.org/version/1(\.1)?/?"`)
+
+// trimPartial drops a trailing odd byte or an incomplete UTF-32 unit from a
+// UTF-16/32 head, so its decoding does not fail on the cut.
+func trimPartial(b []byte) []byte {
+	if len(b) >= 4 && (b[0] == 0 || b[1] == 0 || bytes.HasPrefix(b, []byte{0xff, 0xfe}) || bytes.HasPrefix(b, []byte{0xfe, 0xff})) {
+		return b[:len(b)&^3]
+	}
+	return b
+}

@@ -198,6 +198,24 @@ func TestCorpus(t *testing.T) {
 	}
 }
 
+// TestSniff: every vector is recognised as a feed by its first bytes (cut
+// anywhere), and other formats are not.
+func TestSniff(t *testing.T) {
+	for _, v := range vectors {
+		b := v.data()
+		for _, n := range []int{len(b), 401, 402, 403} {
+			if !Sniff(b[:min(n, len(b))]) {
+				t.Errorf("%s (first %d bytes) not recognised", v.name, n)
+			}
+		}
+	}
+	for _, b := range []string{"", "<html><body>x</body></html>", `{"a":1}`, "WARC/1.0\r\n", "PK\x03\x04"} {
+		if Sniff([]byte(b)) {
+			t.Errorf("%q taken for a feed", b)
+		}
+	}
+}
+
 // TestTitlePages: a title mentioning markup is shown escaped, as text, on
 // the index and the item page.
 func TestTitlePages(t *testing.T) {
