@@ -3,10 +3,10 @@ package scrub
 import (
 	"archive/zip"
 	"bytes"
-	"image/jpeg"
-	"image/png"
 	"fmt"
 	"image"
+	"image/jpeg"
+	"image/png"
 	"io"
 	"testing"
 )
