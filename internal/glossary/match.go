@@ -153,6 +153,9 @@ func (s *scanner) run(dst []Match) []Match {
 		s.memo = [maxRun + 1]uint32{}
 		s.gen = 1
 	}
+	if nh := notWordTrie.prefixes(s.rs[:], 0, n, &s.hits); nh > 0 && s.particles(s.hits[nh-1].end, 0) {
+		return dst
+	}
 	seg := 0      // where the current compound part began
 	sinoFrom := 0 // rs[sinoFrom:i] can all be Sino-Korean
 	root := s.g.words.root
@@ -166,11 +169,13 @@ func (s *scanner) run(dst []Match) []Match {
 		boundary := i == seg || latin != (s.cls[i-1]&clsLatin != 0)
 		if slot := rootSlot(r); slot < 0 || root[slot] == 0 {
 			// No headword starts with r: the common case.
-		} else if boundary || cl == 0 && (i-seg == 1 && s.isPrefix(seg) || sinoFrom <= seg && i-seg >= 2) {
-			// Inside an eojeol (not at a boundary) a loanword may follow
-			// a prefix (신메뉴) or a Sino-Korean part (교통카드); it must
-			// itself start with a syllable that cannot be Sino-Korean.
-			if end, v, ok := s.longest(i, n, !boundary); ok {
+		} else if fresh := i == 0 || latin != (s.cls[i-1]&clsLatin != 0); fresh || boundary && cl == 0 ||
+			cl == 0 && (i-seg == 1 && s.isPrefix(seg) || sinoFrom <= seg && i-seg >= 2) {
+			// A compound's next part after a headword (인터넷쇼핑) must start
+			// with a syllable that cannot be Sino-Korean, like one inside a
+			// compound after a prefix (신메뉴) or a Sino-Korean part
+			// (교통카드): 결선투표제로 is not 결선투표 + 제로.
+			if end, v, ok := s.longest(i, n, !boundary, fresh); ok {
 				dst = append(dst, Match{Start: s.off[i], End: s.off[end], Entry: int(v)})
 				i, seg, sinoFrom = end, end, end
 				continue
@@ -193,11 +198,20 @@ func (s *scanner) run(dst []Match) []Match {
 
 // longest returns the longest headword at rs[i:] that the rest of the
 // eojeol allows; mid says i is inside a compound part.
-func (s *scanner) longest(i, n int, mid bool) (end int, val int32, ok bool) {
+func (s *scanner) longest(i, n int, mid, fresh bool) (end int, val int32, ok bool) {
 	nh := s.g.words.prefixes(s.rs[:], i, n, &s.hits)
 	for h := nh - 1; h >= 0; h-- {
 		end, val = s.hits[h].end, s.hits[h].val
-		if mid && (!s.g.entries[val].Kind.loan() || end-i < 2) {
+		if end-i == 1 && !fresh {
+			// A one-syllable word only starts an eojeol (or follows
+			// digits or Latin letters): as a compound's second part it is
+			// mostly a piece of another word (모델링, 마이크로).
+			continue
+		}
+		if mid && (!s.g.entries[val].Kind.loan() || end-i < 2 || end-i == 2 && !s.isCompoundHead(i)) {
+			// Inside a compound only loanwords of three syllables or more,
+			// or listed two-syllable compound heads (교통카드), are taken:
+			// shorter ones hide too often in names (앙투아네트).
 			continue
 		}
 		if s.cls[end-1]&clsLatin != 0 && end < n && s.cls[end]&clsLatin != 0 {
@@ -207,6 +221,14 @@ func (s *scanner) longest(i, n int, mid bool) (end int, val int32, ok bool) {
 			// A one-syllable word (골, 팀) is too often a piece of another
 			// word (골목, 골라): only case and auxiliary particles may follow.
 			if end < n && isHangul(s.rs[end]) && !s.caseParticles(end, 0) {
+				continue
+			}
+		} else if (s.g.entries[val].Kind.loan() || end-i == 2) && s.allSino(i, end) {
+			// A loanword that reads like Sino-Korean (비전, 비자), or any
+			// two-syllable word of such syllables (재수, 전세), takes no
+			// compound part after it: 비전문적 is 非專門的, 비자금 is 秘資金,
+			// 재수사 is 再搜査, 전세계 is 全世界.
+			if end < n && isHangul(s.rs[end]) && !s.tailAt(end, false) {
 				continue
 			}
 		} else if !s.ok(end) {
@@ -291,9 +313,9 @@ func (s *scanner) particles(k, used int) bool {
 	return false
 }
 
-// caseParticles reports whether rs[k:] is at most two particle units of
-// two syllables or more, or of the one-syllable units that are no common
-// verb endings (을 를 이 가 은 는 의 에 로 와 과 도 만 들).
+// caseParticles reports whether rs[k:] is at most two of the particles
+// in afterOneSyllable, which are no common verb endings (골라, 몰라도 are
+// verbs, not 골 and 몰 with particles).
 func (s *scanner) caseParticles(k, used int) bool {
 	if k >= s.n || !isHangul(s.rs[k]) {
 		return true
@@ -302,12 +324,9 @@ func (s *scanner) caseParticles(k, used int) bool {
 		return false
 	}
 	var hits [maxHits]hit
-	nh := tails.prefixes(s.rs[:], k, s.n, &hits)
+	nh := afterOneSyllable.prefixes(s.rs[:], k, s.n, &hits)
 	for h := nh - 1; h >= 0; h-- {
 		e := hits[h].end
-		if hits[h].val&unitParticle == 0 || e-k == 1 && !strings.ContainsRune(safeOneSyllable, s.rs[k]) {
-			continue
-		}
 		if s.caseParticles(e, used+1) {
 			return true
 		}
@@ -315,11 +334,24 @@ func (s *scanner) caseParticles(k, used int) bool {
 	return false
 }
 
-// safeOneSyllable are the one-syllable particles allowed after a
-// one-syllable headword.
+// safeOneSyllable are one-syllable particles that cannot also be the
+// second syllable of a Sino-Korean word part in sinoRunAt.
 const safeOneSyllable = "을를이가은는의에로와과도만들"
 
+// afterOneSyllable are the particles a one-syllable headword may take.
+var afterOneSyllable = func() trie {
+	t := newTrie()
+	for _, f := range strings.Fields(`을 를 이 가 은 는 의 에 로 와 과 도 만 들 에서 에게 으로 까지 부터 처럼 보다 마다 조차 이나 에는 에도 으로는 에서는 에서도`) {
+		t.add(f, 1)
+	}
+	t.freeze()
+	return t
+}()
+
 func (s *scanner) chainAt(k int) bool {
+	if s.cls[k]&clsSino != 0 {
+		return false // as in run: a next part must not read like Sino-Korean
+	}
 	var hits [maxHits]hit
 	nh := s.g.words.prefixes(s.rs[:], k, s.n, &hits)
 	for h := nh - 1; h >= 0; h-- {
@@ -336,11 +368,38 @@ func (s *scanner) chainAt(k int) bool {
 
 func (s *scanner) sinoRunAt(k int) bool {
 	for j := k; j < s.n && isSino(s.rs[j]); j++ {
-		if j+1-k >= 2 && s.ok(j+1) {
+		e := j + 1
+		if e-k < 2 || e-k == 2 && e == s.n && strings.ContainsRune(safeOneSyllable, s.rs[j]) {
+			// Two syllables ending the eojeol in a particle (완은, 라이) are
+			// one syllable and a particle, too little for a compound part.
+			continue
+		}
+		if s.ok(e) {
 			return true
 		}
 	}
 	return false
+}
+
+// allSino reports whether rs[i:end] are all syllables that can be Sino-Korean.
+func (s *scanner) allSino(i, end int) bool {
+	for k := i; k < end; k++ {
+		if s.cls[k]&clsSino == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// isCompoundHead reports whether the two syllables at rs[i:] are a listed
+// compound head.
+func (s *scanner) isCompoundHead(i int) bool {
+	c := compoundHeadTrie.child(-1, s.rs[i])
+	if c < 0 {
+		return false
+	}
+	c = compoundHeadTrie.child(c, s.rs[i+1])
+	return c >= 0 && compoundHeadTrie.nodes[c].val >= 0
 }
 
 // isTitleWord reports whether w is a Latin word with a capital first

@@ -15,6 +15,7 @@ const testTSV = "# test glossary\n" + Header + `
 메뉴	en	food	menu	음식 차림을 적은 표	차림표	c
 카드	en	econ	card	네모난 조각
 게임	en	cult	game	놀이
+쇼	en	cult	show	구경거리
 쇼핑	en	econ	shopping	물건 사기
 레이저	en	sci	laser	한 방향으로 모은 빛
 골	en	sport	goal	득점	꼴	c
@@ -71,6 +72,10 @@ func TestFind(t *testing.T) {
 		{"게임기를 샀다", "게임"},                // listed noun tail
 		{"블레이저를 입었다", ""},                // 레이저 inside a longer word
 		{"산골에서 골을 넣었다", "골"},             // 골 only as a word of its own
+		{"비자금을", ""},                     // a Sino-looking loanword takes no compound part (秘資金)
+		{"쇼핑쇼를", "쇼핑"},                   // a one-syllable word never ends a compound
+		{"몰라도 골을", "골"},                  // nor takes verb-like endings (몰 is no headword here anyway)
+		{"골이다", ""},                      // only listed particles after one syllable
 		{"골목길", ""},                      // not 골
 		{"소비자가 늘었다", ""},                 // 비자 inside a Sino-Korean word
 		{"일반소비자", ""},                    // nor after a Sino-Korean part (비 can be Sino-Korean)

@@ -59,6 +59,23 @@ const compoundPrefixes = `
 양 외 내 중 매 각 본 당 현 후 새 헌 맨 왕 옛 첫 순 생 급 노 여 남
 `
 
+// compoundHeads are the two-syllable loanwords that may end a compound
+// after a Sino-Korean part or a prefix (교통카드, 전략게임, 고객센터,
+// 신메뉴). Loanwords of three syllables or more need no list.
+const compoundHeads = `
+카드 게임 센터 쇼핑 뉴스 버스 마트 클럽 파크 타운 빌딩 타워 코너 펀드 포럼
+캠프 투어 센서 로봇 모델 그룹 밴드 스타 패션 디자인 메뉴 머니 택시 트럭 오일
+파티 링크 서버 게이트 리그 시즌 코스 모텔 레저 보트 요트 램프 펌프 모터 엔진
+로켓 탱크 드론 버그 쿠폰 포인트 파일 카페 마켓 플랜 쇼크 컬러 사이즈 스타일
+`
+
+// notWords are eojeol stems that look like a headword with a particle
+// but are names (쇼와 is the Japanese era Shōwa, not 쇼 "show" + 와).
+// An eojeol that is one of them, with particles or not, is never glossed.
+const notWords = `
+쇼와 타이완 타이거즈 브라운 브라운관 라테란 라면서 라면서도 베드로 수시로
+`
+
 // maxUnits bounds the particle and copula units after one noun.
 const maxUnits = 4
 
@@ -93,4 +110,22 @@ var tails, prefixes = func() (t, p trie) {
 	}
 	p.freeze()
 	return
+}()
+
+var notWordTrie = func() trie {
+	t := newTrie()
+	for _, f := range strings.Fields(notWords) {
+		t.add(f, 1)
+	}
+	t.freeze()
+	return t
+}()
+
+var compoundHeadTrie = func() trie {
+	t := newTrie()
+	for _, f := range strings.Fields(compoundHeads) {
+		t.add(f, 1)
+	}
+	t.freeze()
+	return t
 }()
