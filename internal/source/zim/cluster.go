@@ -541,7 +541,7 @@ func (a *Archive) startCluster(ci uint32) (*cluster, *clusterStream, error) {
 		done()
 		return nil, nil, fmt.Errorf("cluster %d: %w", ci, err)
 	}
-	if total := t.offset(t.n - 1); total <= streamThreshold {
+	if total := t.offset(t.n - 1); total <= uint64(a.opts.streamAbove) {
 		buf.Grow(int(total) - buf.Len())
 		err := copyN(buf, r, total-t.offset(0), "blob data")
 		done()

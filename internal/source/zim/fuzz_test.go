@@ -31,7 +31,8 @@ func seeds(f *testing.F) [][]byte {
 }
 
 // fuzzOptions keep memory small so the fuzzer finds logic bugs, not limits.
-var fuzzOptions = Options{MaxClusterSize: 4 << 20, CacheClusters: 2, CacheBytes: 8 << 20}
+// Clusters over 256 bytes are read as streams, so that path is fuzzed too.
+var fuzzOptions = Options{MaxClusterSize: 4 << 20, CacheClusters: 2, CacheBytes: 8 << 20, streamAbove: 256}
 
 // fuzzMaxEntries caps the entries one fuzz input walks.
 const fuzzMaxEntries = 256

@@ -94,6 +94,9 @@ type Options struct {
 	CacheClusters int
 	// CacheBytes caps the total size of cached clusters (default 64 MiB).
 	CacheBytes int64
+	// streamAbove overrides streamThreshold (tests and fuzzing reach the
+	// streaming path with small files).
+	streamAbove int64
 }
 
 const (
@@ -136,6 +139,9 @@ func OpenOptions(r io.ReaderAt, size int64, opts Options) (*Archive, error) {
 	}
 	if opts.CacheBytes <= 0 {
 		opts.CacheBytes = defaultCacheBytes
+	}
+	if opts.streamAbove <= 0 {
+		opts.streamAbove = streamThreshold
 	}
 	a := &Archive{r: r, size: size, opts: opts}
 	a.cache.init(opts.CacheClusters, opts.CacheBytes)
