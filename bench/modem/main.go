@@ -18,7 +18,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -345,7 +344,6 @@ func measureCPU() {
 		}
 	}
 	fmt.Println("(columns: mode, rate, encode CPU per minute of audio, decode CPU per minute listening for all three modes, frames decoded)")
-	_ = runtime.NumCPU
 }
 
 func cpuTime() time.Duration {

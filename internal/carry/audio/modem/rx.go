@@ -253,10 +253,7 @@ type candidate struct {
 	e     float64   // clock error
 	freq  float64   // carrier offset in Hz at the transmitter's time scale
 	alts  []float64 // possible starts, best first
-	ready bool
 }
-
-func (c *candidate) need() float64 { return c.start }
 
 // detect correlates detector window r.win with every mode's preamble
 // symbol A over carrier shifts and half-bin offsets, and sums detJ windows
@@ -436,7 +433,6 @@ func (r *Receiver) finalize() {
 	// f is the offset of the 1500 Hz band centre as received; at the
 	// transmitter's time scale it is (1500+f)(1+e)−1500.
 	c.freq = (1500+f)*(1+e) - 1500
-	c.ready = true
 	for _, d := range r.done {
 		if c.start > d.from+200 && c.start < d.to-200 {
 			return // inside a frame already decoded
