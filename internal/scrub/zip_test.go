@@ -213,3 +213,59 @@ func TestPanicBecomesError(t *testing.T) {
 		t.Fatal("file changed")
 	}
 }
+
+// TestPDFScanBounded: a PDF full of "/Author (" with no closing bracket
+// made the old code look from every key to the end of the file (quadratic:
+// minutes for a few MB); now each look stops after 64 KiB, all looks
+// together read at most a few times the file, and warnings say what was
+// left. A real author field after a long unclosed one is still blanked.
+func TestPDFScanBounded(t *testing.T) {
+	unclosed := buildPDF("<< /Author (" + strings.Repeat("x", 70<<10) + " >>\n<< /Creator (Kim) >>")
+	clean, fs, err := Scrub("long.pdf", unclosed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(fmtFindings(fs), "longer than 64 KiB or not closed") || strings.Contains(string(clean), "(Kim)") {
+		t.Errorf("findings %v", fs)
+	}
+	flood := buildPDF(strings.Repeat("/Author (", 300<<10/9))
+	_, fs, err = Scrub("flood.pdf", flood)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(fmtFindings(fs), "too many unclosed strings") {
+		t.Errorf("no budget warning: %v", fs)
+	}
+}
+
+// TestFindingsCapped: a file with thousands of author fields gets at most
+// maxFindings lines, the last saying how many more (all are still blanked).
+func TestFindingsCapped(t *testing.T) {
+	pdf := buildPDF(strings.Repeat("<< /Author (Kim) >>\n", 1000))
+	clean, fs, err := Scrub("many.pdf", pdf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) != maxFindings || !strings.Contains(fs[len(fs)-1].Detail, "801 more findings not listed (801 of them removed)") {
+		t.Errorf("%d findings, last %v", len(fs), fs[len(fs)-1])
+	}
+	if strings.Contains(string(clean), "(Kim)") {
+		t.Error("an author field was left")
+	}
+}
+
+// TestManyAuthorElementsBlanked: blanking is one pass per element name
+// (the old code copied the whole part once per element found).
+func TestManyAuthorElementsBlanked(t *testing.T) {
+	core := "<cp:coreProperties>" + strings.Repeat("<dc:creator>Kim</dc:creator><cp:lastModifiedBy> Pak </cp:lastModifiedBy><dc:creator/>", 2000) + "</cp:coreProperties>"
+	b := buildZip(t, []zipPart{{name: "docProps/core.xml", body: core}})
+	clean, _, err := Scrub("many.docx", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := readZip(t, clean)["docProps/core.xml"]
+	want := "<cp:coreProperties>" + strings.Repeat("<dc:creator></dc:creator><cp:lastModifiedBy></cp:lastModifiedBy><dc:creator/>", 2000) + "</cp:coreProperties>"
+	if got != want {
+		t.Fatalf("core.xml after scrubbing: %.200q…", got)
+	}
+}

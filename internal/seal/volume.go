@@ -140,7 +140,9 @@ func (v *Volume) usedMap() (bitmap, error) {
 // highest first for the hidden one, so that the two grow towards each other
 // and meet only when the container is nearly full. The result is sorted.
 func (v *Volume) allocate(used bitmap, n int64) ([]int64, error) {
-	out := make([]int64, 0, n)
+	// The capacity is not taken from n alone: n comes from a size the
+	// caller claims, and a full container must not cost its whole map.
+	out := make([]int64, 0, min(n, 4096))
 	if v.sb.role == roleOuter {
 		for b := int64(firstData); b < v.nBlocks && int64(len(out)) < n; b++ {
 			if !used.get(b) {
