@@ -135,6 +135,9 @@ func isPDF(head []byte) bool {
 // read from the end of the file.
 func Check(name string, r io.ReaderAt, size int64) (fs []Finding, err error) {
 	defer recovered(name, &err)
+	if size < 0 {
+		return nil, fmt.Errorf("scrub: %s: negative size %d", name, size)
+	}
 	f, err := sniffAt(r, size)
 	if err != nil {
 		return nil, fmt.Errorf("scrub: reading %s: %w", name, err)

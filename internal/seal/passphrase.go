@@ -341,13 +341,3 @@ func letterRunAt(p []rune, i int) int {
 	}
 	return n
 }
-
-// CheckSize reports whether Create accepts a container of n bytes, with
-// the same error Create would give, so that a command can refuse a size
-// before it asks for passphrases.
-func CheckSize(n int64) error {
-	if n < MinSize || n > MaxSize {
-		return fmt.Errorf("a %d-byte container: %w (between %d and %d bytes)", n, ErrSize, int64(MinSize), int64(MaxSize))
-	}
-	return nil
-}

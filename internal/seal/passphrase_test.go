@@ -2,6 +2,8 @@ package seal
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -92,4 +94,20 @@ func FuzzRatePassphrase(f *testing.F) {
 			t.Fatalf("%q: %s", s, r.Strength)
 		}
 	})
+}
+
+func TestCheckContainer(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "c")
+	if err := os.WriteFile(p, []byte("anything"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckContainer(p); err != nil {
+		t.Errorf("existing file: %v", err)
+	}
+	for _, bad := range []string{filepath.Join(dir, "missing"), dir} {
+		if err := CheckContainer(bad); !errors.Is(err, ErrNotContainer) || !strings.Contains(err.Error(), bad) {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
 }
