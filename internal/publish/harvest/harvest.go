@@ -206,8 +206,11 @@ func New(opts Options) (*Harvester, error) {
 	case o.Retries < 0:
 		o.Retries = 0
 	}
-	if o.Delay < 0 || o.PerHost < 1 || o.Concurrency < 1 || o.MaxPageSize < 1 {
-		return nil, errors.New("harvest: negative Delay or limits below 1")
+	if o.Delay < 0 {
+		o.Delay = 0
+	}
+	if o.PerHost < 1 || o.Concurrency < 1 || o.MaxPageSize < 1 {
+		return nil, errors.New("harvest: PerHost, Concurrency and MaxPageSize must be at least 1")
 	}
 	h := &Harvester{opts: *o}
 	h.ua = o.UserAgent

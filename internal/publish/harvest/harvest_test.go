@@ -24,7 +24,7 @@ func testOptions(t *testing.T) Options {
 		StateDir:     filepath.Join(dir, "state"),
 		Contact:      "https://ngo.example/crawler",
 		Delay:        time.Millisecond,
-		Timeout:      time.Second,
+		Timeout:      2 * time.Second,
 		MaxPageSize:  10 << 20,
 		Retries:      1,
 		RetryBase:    10 * time.Millisecond,

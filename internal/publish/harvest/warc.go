@@ -26,6 +26,7 @@ type warcWriter struct {
 	w      *bufio.Writer
 	path   string
 	m      gowarc.Marshaler
+	gz     *gzip.Writer
 	infoID string
 	err    error // first write error: sticky, reported by close
 }
@@ -72,10 +73,16 @@ var recOpts = []gowarc.WarcRecordOption{
 func (w *warcWriter) write(recs ...gowarc.WarcRecord) {
 	for _, rec := range recs {
 		if w.err == nil {
-			gz, _ := gzip.NewWriterLevel(w.w, gzip.BestSpeed)
-			_, _, err := w.m.Marshal(gz, rec, 0)
+			// One gzip writer, reset for each member: a new one costs
+			// about a megabyte of compressor state.
+			if w.gz == nil {
+				w.gz, _ = gzip.NewWriterLevel(w.w, gzip.BestSpeed)
+			} else {
+				w.gz.Reset(w.w)
+			}
+			_, _, err := w.m.Marshal(w.gz, rec, 0)
 			if err == nil {
-				err = gz.Close()
+				err = w.gz.Close()
 			}
 			w.err = err
 		}
