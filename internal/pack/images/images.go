@@ -63,13 +63,13 @@ func Shrink(data []byte, mime string, opts Options) ([]byte, error) {
 	if err != nil {
 		return data, nil // not decodable: keep the bytes as they are
 	}
+	if format != "jpeg" && format != "png" {
+		return data, nil // a GIF or WebP is kept as it is, never decoded
+	}
 	// In 64 bits: on 32-bit builds (windows/386, linux/arm) a header of
-	// 65536×65536 would multiply to 0 in an int and pass.
+	// 65535×65535 would multiply to a negative int and pass.
 	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > int64(opts.MaxPixels) {
 		return nil, fmt.Errorf("%w: %d×%d", ErrTooLarge, cfg.Width, cfg.Height)
-	}
-	if format != "jpeg" && format != "png" {
-		return data, nil
 	}
 	src, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {

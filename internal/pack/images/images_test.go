@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"image"
 	"image/color"
+	"image/gif"
 	"image/jpeg"
 	"image/png"
 	"os"
@@ -119,6 +120,20 @@ func TestHostileHeader(t *testing.T) {
 	// size an overflow) kept as it is without decoding.
 	if out, err := Shrink(b, "image/png", Options{}); !errors.Is(err, ErrTooLarge) && !(err == nil && bytes.Equal(out, b)) {
 		t.Fatalf("a 10-gigapixel header: %d bytes, %v", len(out), err)
+	}
+}
+
+// TestHugeGIFKept: a picture Shrink never decodes (a GIF, even one whose
+// header claims 65535×65535 pixels and a PNG MIME type) is kept as it is,
+// not refused as too large.
+func TestHugeGIFKept(t *testing.T) {
+	var buf bytes.Buffer
+	gif.Encode(&buf, image.NewPaletted(image.Rect(0, 0, 2, 2), color.Palette{color.Black, color.White}), nil)
+	b := buf.Bytes()
+	binary.LittleEndian.PutUint16(b[6:], 0xFFFF) // logical screen width
+	binary.LittleEndian.PutUint16(b[8:], 0xFFFF) // and height
+	if out, err := Shrink(b, "image/png", Options{}); err != nil || !bytes.Equal(out, b) {
+		t.Fatalf("GIF: %d bytes, %v", len(out), err)
 	}
 }
 
