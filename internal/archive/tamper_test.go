@@ -16,9 +16,21 @@ import (
 	"ferry/internal/key"
 	"ferry/internal/pack"
 	"ferry/internal/source/folder"
+	"ferry/internal/testkit/corpus"
 	"ferry/internal/testkit/packtest"
 	"ferry/internal/testkit/shared"
 )
+
+// ownArchive packs a made-up site of our own writing (Korean and English
+// pages with pictures, package corpus) of the given number of pages.
+func ownArchive(tb testing.TB, pages int, seed uint64, info archive.Info) []byte {
+	tb.Helper()
+	site, err := corpus.Site(corpus.Options{Pages: pages, Seed: seed, Pictures: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return packtest.FS(tb, site, info)
+}
 
 // entryContents reads every entry of a good archive.
 func entryContents(t testing.TB, b []byte) map[string][]byte {
@@ -73,13 +85,44 @@ func checkDamaged(t *testing.T, what string, b []byte, good map[string][]byte) {
 			t.Errorf("%s: %s: wrong content returned without error", what, e.Path)
 		}
 	}
-	if _, _, err := packtest.View(t, r).Search("ray charles", 0, 10); err != nil {
+	if _, _, err := packtest.View(t, r).Search(corpus.Keyword(1)+" "+corpus.Keyword(2), 0, 10); err != nil {
 		return
 	}
 }
 
-func TestTamper(t *testing.T) {
-	b, _ := packtest.Folder(t, "html/enwiki_raycharles", archive.Info{Title: "Ray"})
+// TestTamper flips bits across an archive of our own (pages and pictures).
+func TestTamper(t *testing.T) { tamper(t, ownArchive(t, 40, 1, archive.Info{Title: "Own"})) }
+
+// TestRealFiles runs the damage checks on archives packed from other
+// people's real pages (the shared test data): the Ray Charles Wikipedia
+// pages and the UDHR translations. The same checks run on our own pages in
+// TestTamper, TestTruncate and TestSwappedFileAfterVerify.
+func TestRealFiles(t *testing.T) {
+	if !haveShared() {
+		t.Skip("shared test data not found (../shared/testdata or FERRY_TESTDATA): archives of real pages (Ray Charles, UDHR) were not tampered with; our own were")
+	}
+	t.Run("TamperRayCharles", func(t *testing.T) {
+		b, _ := packtest.Folder(t, "html/enwiki_raycharles", archive.Info{Title: "Ray"})
+		tamper(t, b)
+	})
+	t.Run("TruncateRayCharles", func(t *testing.T) {
+		b, _ := packtest.Folder(t, "html/enwiki_raycharles", archive.Info{})
+		truncate(t, b)
+	})
+	t.Run("SwappedUDHR", func(t *testing.T) {
+		b, _ := packtest.Folder(t, "udhr", archive.Info{})
+		swapped(t, b, "kor.html")
+	})
+}
+
+// haveShared reports whether the shared test data folder is there.
+func haveShared() bool {
+	st, err := os.Stat(shared.Root())
+	return shared.Root() != "" && err == nil && st.IsDir()
+}
+
+// tamper flips one bit at a time across an archive and checks each copy.
+func tamper(t *testing.T, b []byte) {
 	good := entryContents(t, b)
 	r, _ := archive.Open(bytes.NewReader(b), int64(len(b)))
 	m := r.Manifest()
@@ -122,8 +165,12 @@ func TestTamper(t *testing.T) {
 	t.Logf("flipped %d offsets across %d sections", len(sorted), len(m.Sections))
 }
 
-func TestTruncate(t *testing.T) {
-	b, _ := packtest.Folder(t, "html/enwiki_raycharles", archive.Info{})
+// TestTruncate opens cut copies of an archive of our own.
+func TestTruncate(t *testing.T) { truncate(t, ownArchive(t, 40, 2, archive.Info{})) }
+
+// truncate opens prefixes of an archive (all must be refused) and the
+// archive with a byte appended.
+func truncate(t *testing.T, b []byte) {
 	good := entryContents(t, b)
 	rng := rand.New(rand.NewPCG(7, 7))
 	for i := 0; i < 100; i++ {
@@ -147,14 +194,25 @@ func TestTruncate(t *testing.T) {
 // from memory: replacing the file underneath cannot change what a reader
 // returns.
 func TestSwappedFileAfterVerify(t *testing.T) {
-	b, _ := packtest.Folder(t, "udhr", archive.Info{})
+	swapped(t, ownArchive(t, 30, 3, archive.Info{}), corpus.PagePath(0))
+}
+
+// swapped reads page from an archive, then changes the bytes underneath
+// the reader: whatever it returns after must be the original content.
+func swapped(t *testing.T, b []byte, page string) {
 	good := entryContents(t, b)
+	if len(b) < 16+4096 {
+		t.Fatalf("archive of %d bytes is too small for this test", len(b))
+	}
 	sw := &swappable{b: append([]byte{}, b...)}
 	r, err := archive.Open(sw, int64(len(b)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, _ := r.Lookup("kor.html")
+	e, err := r.Lookup(page)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := r.ReadAll(e); err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +220,7 @@ func TestSwappedFileAfterVerify(t *testing.T) {
 		sw.b[16+i] ^= 0x55
 	}
 	got, err := r.ReadAll(e)
-	if err == nil && !bytes.Equal(got, good["kor.html"]) {
+	if err == nil && !bytes.Equal(got, good[page]) {
 		t.Fatal("swapped file changed the content returned")
 	}
 	for p, want := range good {
@@ -190,17 +248,27 @@ func (s *swappable) ReadAt(p []byte, off int64) (int, error) {
 }
 
 func FuzzOpen(f *testing.F) {
-	// Seeds: a real archive small enough for the fuzzer to mutate quickly
-	// (one UDHR page), its truncation, and a larger real archive.
-	small, _ := packtest.Sources(f, archive.Info{}, pack.Source{Source: folder.NewFS(fstest.MapFS{
-		"kor.html": {Data: readShared(f, "udhr/kor.html")[:3000]},
-		"eng.html": {Data: readShared(f, "udhr/eng.html")[:2000]},
-	})})
+	// Seeds: an archive of our own small enough for the fuzzer to mutate
+	// quickly (two short pages, one Korean, one English), its truncation,
+	// a larger one with pictures, and when the shared data is there real
+	// UDHR pages.
+	site, err := corpus.Site(corpus.Options{Pages: 2, Seed: 4})
+	if err != nil {
+		f.Fatal(err)
+	}
+	delete(site, "index.html")
+	small := packtest.FS(f, site, archive.Info{})
 	f.Add(small, true)
 	f.Add(small, false)
 	f.Add(small[:len(small)/2], false)
-	b, _ := packtest.Folder(f, "udhr", archive.Info{})
-	f.Add(b, true)
+	f.Add(ownArchive(f, 6, 5, archive.Info{}), true)
+	if haveShared() {
+		real, _ := packtest.Sources(f, archive.Info{}, pack.Source{Source: folder.NewFS(fstest.MapFS{
+			"kor.html": {Data: readShared(f, "udhr/kor.html")[:3000]},
+			"eng.html": {Data: readShared(f, "udhr/eng.html")[:2000]},
+		})})
+		f.Add(real, true)
+	}
 	k, _ := key.Generate()
 	f.Fuzz(func(t *testing.T, b []byte, resign bool) {
 		if resign {
