@@ -11,7 +11,7 @@ import (
 	"ferry/internal/key"
 	"ferry/internal/pack"
 	"ferry/internal/source/folder"
-	"ferry/internal/testkit/shared"
+	"ferry/internal/testkit/corpus"
 )
 
 func newKey(t testing.TB) *key.Secret {
@@ -22,20 +22,23 @@ func newKey(t testing.TB) *key.Secret {
 	return k
 }
 
-// packUDHR packs the real UDHR pages signed by signer with the statements in
-// its manifest, and returns the opened archive.
-func packUDHR(t testing.TB, edition uint64, signer *key.Secret, stmts ...Statement) *archive.Reader {
+// packSite packs a few pages of our own writing (package corpus) signed by
+// signer with the statements in its manifest, and returns the opened
+// archive. What the pages say does not matter to trust: only the signers
+// and the manifest's statements do.
+func packSite(t testing.TB, edition uint64, signer *key.Secret, stmts ...Statement) *archive.Reader {
 	t.Helper()
-	src, err := folder.New(shared.Path(t, "udhr"))
+	site, err := corpus.Site(corpus.Options{Pages: 4, Seed: edition})
 	if err != nil {
 		t.Fatal(err)
 	}
+	src := folder.NewFS(site)
 	extra, err := Extra(stmts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	info := archive.Info{Channel: "udhr", Edition: edition, Extra: extra}
+	info := archive.Info{Channel: "test", Edition: edition, Extra: extra}
 	if _, err := pack.Pack(context.Background(), &buf, pack.Options{Info: info, Signers: []*key.Secret{signer},
 		Sources: []pack.Source{{Source: src}}, NoIndex: true}); err != nil {
 		t.Fatal(err)
@@ -66,29 +69,29 @@ func TestRotationAndRevocation(t *testing.T) {
 	certNext, _ := Certify(next.Public(), "2026 key", root)
 
 	// A device that knows only the root accepts both certified keys.
-	if d := check(t, s, packUDHR(t, 1, old, certOld)); !d.Trusted || !d.Certified || d.Anchor != "NGO" {
+	if d := check(t, s, packSite(t, 1, old, certOld)); !d.Trusted || !d.Certified || d.Anchor != "NGO" {
 		t.Fatalf("certified old key: %+v", d)
 	}
-	if d := check(t, s, packUDHR(t, 2, next, certNext, certOld)); !d.Trusted || d.Signer != next.Public() {
+	if d := check(t, s, packSite(t, 2, next, certNext, certOld)); !d.Trusted || d.Signer != next.Public() {
 		t.Fatalf("certified new key: %+v", d)
 	}
 	// The root signing directly is trusted too.
-	if d := check(t, s, packUDHR(t, 2, root)); !d.Trusted || d.Certified {
+	if d := check(t, s, packSite(t, 2, root)); !d.Trusted || d.Certified {
 		t.Fatalf("root-signed: %+v", d)
 	}
 	// Uncertified key, and a certificate signed by someone else.
-	d := check(t, s, packUDHR(t, 3, stranger))
+	d := check(t, s, packSite(t, 3, stranger))
 	if d.Trusted || !strings.Contains(d.Reason, stranger.Public().Fingerprint()) {
 		t.Fatalf("uncertified key: %+v", d)
 	}
 	selfCert, _ := Certify(stranger.Public(), "me", stranger)
-	if d := check(t, s, packUDHR(t, 3, stranger, selfCert)); d.Trusted {
+	if d := check(t, s, packSite(t, 3, stranger, selfCert)); d.Trusted {
 		t.Fatalf("self-certified key accepted: %+v", d)
 	}
 
 	// The old key is stolen: the root revokes it in the next edition.
 	rev, _ := Revoke(old.Public(), "stolen", root)
-	withRev := packUDHR(t, 4, next, certNext, rev)
+	withRev := packSite(t, 4, next, certNext, rev)
 	d = check(t, s, withRev)
 	if !d.Trusted || len(d.NewRevocations) != 1 {
 		t.Fatalf("edition with revocation: %+v", d)
@@ -99,7 +102,7 @@ func TestRotationAndRevocation(t *testing.T) {
 	}
 	// A later archive signed by the stolen key, carrying its old
 	// certificate and no revocation, is refused.
-	d = check(t, s, packUDHR(t, 5, old, certOld))
+	d = check(t, s, packSite(t, 5, old, certOld))
 	if d.Trusted || !strings.Contains(d.Reason, "revoked") {
 		t.Fatalf("revoked key accepted: %+v", d)
 	}
@@ -117,7 +120,7 @@ func TestRotationAndRevocation(t *testing.T) {
 	}
 	// A revocation signed by the stolen key itself, or by a stranger, is ignored.
 	fake, _ := Revoke(next.Public(), "", stranger)
-	if d := check(t, s, packUDHR(t, 6, next, certNext, fake)); !d.Trusted || len(d.NewRevocations) != 0 {
+	if d := check(t, s, packSite(t, 6, next, certNext, fake)); !d.Trusted || len(d.NewRevocations) != 0 {
 		t.Fatalf("forged revocation: %+v", d)
 	}
 	if got := s.Remove("NGO"); len(got) != 1 || len(s.Anchors) != 0 {
@@ -135,25 +138,25 @@ func TestThreshold(t *testing.T) {
 	two, _ := Certify(signer.Public(), "", r1, r3)
 	same, _ := Certify(signer.Public(), "", r2)
 	same.Sigs = append(same.Sigs, same.Sigs[0]) // one root twice counts once
-	if d := check(t, s, packUDHR(t, 1, signer, one)); d.Trusted {
+	if d := check(t, s, packSite(t, 1, signer, one)); d.Trusted {
 		t.Fatal("1 of 3 roots accepted with threshold 2")
 	}
-	if d := check(t, s, packUDHR(t, 1, signer, same)); d.Trusted {
+	if d := check(t, s, packSite(t, 1, signer, same)); d.Trusted {
 		t.Fatal("a repeated signature counted twice")
 	}
-	if d := check(t, s, packUDHR(t, 1, signer, two)); !d.Trusted {
+	if d := check(t, s, packSite(t, 1, signer, two)); !d.Trusted {
 		t.Fatalf("2 of 3 roots refused: %+v", d)
 	}
 	// A single root signing an archive directly is not enough either.
-	if d := check(t, s, packUDHR(t, 1, r2)); d.Trusted {
+	if d := check(t, s, packSite(t, 1, r2)); d.Trusted {
 		t.Fatal("one root of a 2-of-3 anchor trusted on its own")
 	}
 	revOne, _ := Revoke(signer.Public(), "", r2)
 	revTwo, _ := Revoke(signer.Public(), "", r2, r1)
-	if d := check(t, s, packUDHR(t, 2, signer, two, revOne)); !d.Trusted || len(d.NewRevocations) != 0 {
+	if d := check(t, s, packSite(t, 2, signer, two, revOne)); !d.Trusted || len(d.NewRevocations) != 0 {
 		t.Fatalf("revocation by 1 of 3 roots honoured: %+v", d)
 	}
-	if d := check(t, s, packUDHR(t, 2, signer, two, revTwo)); d.Trusted {
+	if d := check(t, s, packSite(t, 2, signer, two, revTwo)); d.Trusted {
 		t.Fatalf("revocation by 2 of 3 roots ignored: %+v", d)
 	}
 	if err := s.Add(Anchor{Label: "x", Keys: []key.Public{r1.Public()}, Threshold: 1}); err == nil {
