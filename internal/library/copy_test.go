@@ -3,6 +3,7 @@ package library
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -177,20 +178,31 @@ func TestImportFaultKeepsLibrary(t *testing.T) {
 	}
 }
 
-// TestHelperImport is the child process of TestKillImport.
-func TestHelperImport(t *testing.T) {
-	dir := os.Getenv("FERRY_TEST_IMPORT_LIBRARY")
-	if dir == "" {
-		t.Skip("helper process for TestKillImport")
+// TestMain runs the test binary as TestKillImport's child process when
+// FERRY_TEST_IMPORT_LIBRARY is set (an import to be killed midway), and
+// the tests otherwise. A child started from TestMain runs no test, so no
+// helper test shows as skipped in ordinary runs.
+func TestMain(m *testing.M) {
+	if dir := os.Getenv("FERRY_TEST_IMPORT_LIBRARY"); dir != "" {
+		if err := helperImport(dir, strings.Split(os.Getenv("FERRY_TEST_IMPORT_FILES"), ",")); err != nil {
+			fmt.Fprintln(os.Stderr, "helper import:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
 	}
+	os.Exit(m.Run())
+}
+
+// helperImport imports files into the library at dir slowly, for
+// TestKillImport to kill.
+func helperImport(dir string, files []string) error {
 	l, err := Load(dir, true)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	opts := AddOptions{Copy: CopyOptions{backoff: testBackoff, wrap: func(w io.Writer) io.Writer { return slowWriter{w} }}}
-	if _, err := l.AddFiles(context.Background(), strings.Split(os.Getenv("FERRY_TEST_IMPORT_FILES"), ","), opts); err != nil {
-		t.Fatal(err)
-	}
+	_, err = l.AddFiles(context.Background(), files, opts)
+	return err
 }
 
 // TestKillImport kills an importing process with SIGKILL at random moments
@@ -211,7 +223,7 @@ func TestKillImport(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
 	run := func(kill time.Duration) error {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperImport$", "-test.count=1")
+		cmd := exec.Command(os.Args[0])
 		cmd.Env = append(os.Environ(), "FERRY_TEST_IMPORT_LIBRARY="+dir, "FERRY_TEST_IMPORT_FILES="+strings.Join(files, ","))
 		out := &strings.Builder{}
 		cmd.Stdout, cmd.Stderr = out, out
