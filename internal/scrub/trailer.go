@@ -25,9 +25,9 @@ const (
 	// maxMarkBytes caps how much a claimed length may make us read: ten
 	// thousand machines is far beyond any chain seen in the analysis.
 	maxMarkBytes = markSize * 10000
-	// maxLayers bounds how many trailers stacked on top of each other are
-	// removed (each a separate, complete trailer).
-	maxLayers = 64
+	// maxSerialsShown bounds the serials a finding lists (a crafted file
+	// may be nothing but marks).
+	maxSerialsShown = 32
 )
 
 // markKey is the fixed DES key published in the redstar-tools analysis.
@@ -142,10 +142,13 @@ func trailerAt(r io.ReaderAt, end int64) (start int64, serials []string, ok bool
 // findTrailers finds the Red Star trailers at the end of a file (several
 // may be stacked) and returns where the original content ends.
 func findTrailers(r io.ReaderAt, size int64) (cut int64, fs []Finding, err error) {
+	// Trailers stacked by several machines are removed one after the
+	// other, however many: they are disjoint, so all of them together are
+	// read once at most, and each is at least 31 bytes.
 	end := size
 	var serials []string
-	layers := 0
-	for layers < maxLayers {
+	marks, layers := 0, 0
+	for {
 		start, s, ok, f, err := trailerAt(r, end)
 		if err != nil {
 			return size, nil, err
@@ -156,7 +159,8 @@ func findTrailers(r io.ReaderAt, size int64) (cut int64, fs []Finding, err error
 		if !ok {
 			break
 		}
-		serials = append(serials, s...)
+		marks += len(s)
+		serials = append(serials, s[:min(len(s), maxSerialsShown-len(serials))]...)
 		end = start
 		layers++
 	}
@@ -167,9 +171,13 @@ func findTrailers(r io.ReaderAt, size int64) (cut int64, fs []Finding, err error
 	// that decrypt to "WM"), so exactly its bytes are cut whatever comes
 	// before them: a photo with a Motion Photo video or an editor's data
 	// after its end-of-image marker loses only the watermark.
+	list := strings.Join(serials, ", ")
+	if marks > len(serials) {
+		list += fmt.Sprintf(" and %d more", marks-len(serials))
+	}
 	fs = append(fs, Finding{Kind: KindWatermark, Removed: true, Detail: fmt.Sprintf(
 		"Red Star OS watermark: %d mark(s) in %d trailer(s), %d bytes appended; disk serials %s",
-		len(serials), layers, size-end, strings.Join(serials, ", "))})
+		marks, layers, size-end, list)})
 	return end, fs, nil
 }
 

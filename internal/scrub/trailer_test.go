@@ -184,6 +184,29 @@ func TestTrailerLookalikes(t *testing.T) {
 	}
 }
 
+// TestManyStackedTrailers: a file through 100 machines that each appended
+// a whole trailer loses all of them in one pass (the old code stopped at
+// 64, so a second scrub found more), and the finding lists 32 serials and
+// counts the rest.
+func TestManyStackedTrailers(t *testing.T) {
+	orig := ownMP4
+	wm := orig
+	for i := 0; i < 100; i++ {
+		wm = mustWatermark(t, wm, fmt.Sprintf("DISK%04d", i))
+	}
+	clean, fs, err := Scrub("film.mp4", wm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(clean, orig) {
+		t.Fatalf("%d bytes left, want %d", len(clean), len(orig))
+	}
+	w := kinds(fs, KindWatermark)
+	if len(w) != 1 || !strings.Contains(w[0].Detail, "100 mark(s) in 100 trailer(s)") || !strings.Contains(w[0].Detail, "DISK0099") || !strings.Contains(w[0].Detail, "and 68 more") {
+		t.Fatalf("findings %v", fs)
+	}
+}
+
 func TestAppendWatermarkSerialTooLong(t *testing.T) {
 	if _, err := AppendWatermark(nil, strings.Repeat("9", 23)); err == nil {
 		t.Fatal("23-byte serial accepted")
