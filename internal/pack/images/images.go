@@ -26,7 +26,9 @@ type Options struct {
 	// Quality is the JPEG quality of re-encoded photos (default 75).
 	Quality int
 	// MaxPixels refuses to decode images claiming more pixels than this
-	// (default 64 megapixels): a hostile file must not exhaust memory.
+	// (default 64 megapixels): a hostile file must not exhaust memory. A
+	// decoded picture takes up to 4 bytes a pixel (256 MiB at the default),
+	// for each Shrink running at once.
 	MaxPixels int
 }
 
