@@ -255,10 +255,17 @@ func (r *run) attempts(ctx context.Context, u *url.URL, fr fetchReq) (*response,
 	g := r.gate(u)
 	var raw int64
 	for try := 0; ; try++ {
-		if err := g.acquire(ctx); err != nil {
+		var err error
+		if err = g.acquire(ctx); err != nil {
 			return nil, err
 		}
-		resp, retryAfter, err := r.once(ctx, u, fr)
+		var resp *response
+		var retryAfter time.Duration
+		if fr.what == "download" {
+			resp, retryAfter, err = r.downloadOnce(ctx, u, fr)
+		} else {
+			resp, retryAfter, err = r.once(ctx, u, fr)
+		}
 		g.release()
 		if resp != nil {
 			raw += resp.raw

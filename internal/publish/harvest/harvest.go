@@ -43,6 +43,7 @@ type Kind string
 const (
 	Feed Kind = "feed" // an RSS, Atom or JSON feed; items' articles are fetched
 	Site Kind = "site" // a site crawled from a start page
+	File Kind = "url"  // one file (a ZIM, WARC, EPUB…) downloaded whole
 )
 
 // Source is one thing to harvest.
@@ -58,9 +59,10 @@ type Source struct {
 	// A page must match one Include (if any) and no Exclude. A site's start
 	// page is always fetched. For feeds they filter the articles' URLs.
 	Include, Exclude []string
-	Sitemap          bool // site: also take pages from the sitemaps robots.txt names, else /sitemap.xml
-	Articles         bool // feed: fetch each item's page and extract its main text (else the feed's own content)
-	Resources        bool // fetch the images and style sheets pages use
+	Sitemap          bool  // site: also take pages from the sitemaps robots.txt names, else /sitemap.xml
+	Articles         bool  // feed: fetch each item's page and extract its main text (else the feed's own content)
+	Resources        bool  // fetch the images and style sheets pages use
+	MaxSize          int64 // url (File): largest download (default 8 GB); MaxPageSize does not apply
 }
 
 // Options configure a Harvester. Zero values take the defaults given.
@@ -107,7 +109,7 @@ type Options struct {
 type Event struct {
 	URL    string
 	Source string // the Source's URL
-	What   string // "page", "article", "feed", "resource", "robots", "sitemap"
+	What   string // "page", "article", "feed", "resource", "download", "robots", "sitemap"
 	Result Result
 	Status int   // HTTP status, 0 if none
 	Bytes  int64 // bytes received for it
@@ -254,8 +256,8 @@ func (h *Harvester) Run(ctx context.Context, sources []Source) (*Summary, error)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for i, s := range sources {
-		if s.Kind != Feed && s.Kind != Site {
-			return nil, fmt.Errorf("harvest: source %d (%s): kind %q is not feed or site", i+1, s.URL, s.Kind)
+		if s.Kind != Feed && s.Kind != Site && s.Kind != File {
+			return nil, fmt.Errorf("harvest: source %d (%s): kind %q is not feed, site or url", i+1, s.URL, s.Kind)
 		}
 		if _, err := parseHTTPURL(s.URL); err != nil {
 			return nil, fmt.Errorf("harvest: source %d: %w", i+1, err)

@@ -24,7 +24,7 @@ func testOptions(t *testing.T) Options {
 		StateDir:     filepath.Join(dir, "state"),
 		Contact:      "https://ngo.example/crawler",
 		Delay:        time.Millisecond,
-		Timeout:      2 * time.Second,
+		Timeout:      4 * time.Second, // generous: the machine may be busy; only the endless drip reaches it
 		MaxPageSize:  10 << 20,
 		Retries:      1,
 		RetryBase:    10 * time.Millisecond,

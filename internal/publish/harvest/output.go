@@ -204,6 +204,11 @@ func (r *run) render() error {
 					u, _ := url.Parse(it.url)
 					err = os.WriteFile(dst, rewrite(body, u, local(it.file)), 0o644)
 				}
+			case "download":
+				// Large: a hard link where the file system allows.
+				if err = os.Link(r.cachePath(it.cache), dst); err != nil {
+					err = copyFile(r.cachePath(it.cache), dst)
+				}
 			default:
 				err = copyFile(r.cachePath(it.cache), dst)
 			}
@@ -229,7 +234,7 @@ func (r *run) render() error {
 // sortItems orders items so that file names do not depend on fetch order:
 // pages before articles before resources, then by URL.
 func sortItems(items []*item) {
-	rank := map[string]int{"page": 0, "feed": 1, "article": 2, "file": 3, "resource": 4}
+	rank := map[string]int{"page": 0, "feed": 1, "article": 2, "file": 3, "download": 4, "resource": 5}
 	slices.SortFunc(items, func(a, b *item) int {
 		if ra, rb := rank[a.what], rank[b.what]; ra != rb {
 			return ra - rb

@@ -115,6 +115,8 @@ func (r *run) run(sources []Source) (*Summary, error) {
 			r.startSite(sc)
 		case Feed:
 			r.queue(func() { r.feedTask(sc) })
+		case File:
+			r.queue(func() { r.downloadTask(sc) })
 		}
 	}
 	r.pool.run(r.o.Concurrency)

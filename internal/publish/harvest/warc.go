@@ -199,3 +199,35 @@ func (w *warcWriter) close() error {
 	}
 	return nil
 }
+
+// metadata records warc-fields about a capture whose payload is kept
+// outside the WARC (a download's size and digest).
+func (w *warcWriter) metadata(target string, at time.Time, fields map[string]string) {
+	gowarcMu.Lock()
+	defer gowarcMu.Unlock()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	rb := gowarc.NewRecordBuilder(gowarc.Metadata, recOpts...)
+	rb.AddWarcHeader(gowarc.WarcTargetURI, target)
+	rb.AddWarcHeaderTime(gowarc.WarcDate, at)
+	rb.AddWarcHeader(gowarc.ContentType, gowarc.ApplicationWarcFields)
+	if w.infoID != "" {
+		rb.AddWarcHeader(gowarc.WarcWarcinfoID, w.infoID)
+	}
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(rb, "%s: %s\r\n", k, fields[k])
+	}
+	rec, _, err := rb.Build()
+	if err != nil {
+		if w.err == nil {
+			w.err = fmt.Errorf("building a WARC metadata record for %s: %w", target, err)
+		}
+		return
+	}
+	w.write(rec)
+}
