@@ -20,6 +20,7 @@ import (
 	"ferry/internal/key"
 	"ferry/internal/pack"
 	"ferry/internal/source/folder"
+	"ferry/internal/testkit/corpus"
 	"ferry/internal/testkit/korquad"
 	"ferry/internal/testkit/shared"
 )
@@ -129,25 +130,93 @@ func layerOf(tb testing.TB, v *edition.View, e archive.Entry) int {
 	return l
 }
 
-var kq struct {
+// editions are a base and a next edition packed once per test binary.
+type editions struct {
 	sync.Once
 	base, next []byte
 	changed    []string
 	k          *key.Secret
 }
 
+func (e *editions) get(t *testing.T, baseFS, nextFS fstest.MapFS, changed []string) (base, next *archive.Reader, _ []string, k *key.Secret) {
+	e.Do(func() {
+		e.k, _ = key.Generate()
+		e.base, e.next, e.changed = packFS(t, baseFS, 1, e.k), packFS(t, nextFS, 2, e.k), changed
+	})
+	if e.base == nil {
+		t.Fatal("packing the editions failed in an earlier test")
+	}
+	return open(t, e.base), open(t, e.next), e.changed, e.k
+}
+
+var kq, own editions
+
 // korquadArchives packs the two KorQuAD editions once per test binary.
 func korquadArchives(t *testing.T) (base, next *archive.Reader, changed []string, k *key.Secret) {
 	baseFS, nextFS, changed := korquadEditions(t)
-	kq.Do(func() {
-		kq.k, _ = key.Generate()
-		kq.base, kq.next = packFS(t, baseFS, 1, kq.k), packFS(t, nextFS, 2, kq.k)
-	})
-	return open(t, kq.base), open(t, kq.next), changed, kq.k
+	return kq.get(t, baseFS, nextFS, changed)
 }
 
-func TestDeltaKorQuAD(t *testing.T) {
-	base, next, changed, k := korquadArchives(t)
+// ownOpts shape the made-up site of our own writing the delta tests use:
+// 140 pages (the size of the KorQuAD set) with pictures.
+var ownOpts = corpus.Options{Pages: 140, Seed: 11, Pictures: true}
+
+// ownRemoved are the pages the next edition of the own site leaves out.
+var ownRemoved = []int{11, 12, 13}
+
+// ownArchives packs two editions of a made-up site once per test binary:
+// every 20th page rewritten, three removed, three added (as
+// korquadEditions does to the real pages).
+func ownArchives(t *testing.T) (base, next *archive.Reader, changed []string, k *key.Secret) {
+	baseFS, err := corpus.Site(ownOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nextFS, changed, err := corpus.Edit(baseFS, ownOpts, 20, ownRemoved, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return own.get(t, baseFS, nextFS, changed)
+}
+
+// TestDelta makes a delta between two editions of a site of our own
+// writing and checks that base + delta is the next edition.
+func TestDelta(t *testing.T) {
+	base, next, changed, k := ownArchives(t)
+	// Page 10 is rewritten (Edit rewrites i%20 == 10) and keeps its
+	// keyword, which no other page holds.
+	checkDelta(t, base, next, changed, k, corpus.PagePath(12), corpus.Keyword(10), corpus.PagePath(10))
+}
+
+// TestRealFiles runs the delta checks on other people's real pages (the
+// shared test data): the KorQuAD Wikipedia articles and the Ray Charles
+// Wikipedia folder with its images. TestDelta, TestDeltaChain and
+// TestViewMatchesFullEdition run the same checks on our own pages.
+func TestRealFiles(t *testing.T) {
+	if st, err := os.Stat(shared.Root()); shared.Root() == "" || err != nil || !st.IsDir() {
+		t.Skip("shared test data not found (../shared/testdata or FERRY_TESTDATA): deltas of real pages (KorQuAD, Ray Charles) were not checked; deltas of our own were")
+	}
+	t.Run("KorQuAD", func(t *testing.T) {
+		base, next, changed, k := korquadArchives(t)
+		set := korquad.Load(t)
+		checkDelta(t, base, next, changed, k, korquad.Path(set.Articles[12].Title),
+			strings.ReplaceAll(set.Articles[7].Title, "_", " "), korquad.Path(set.Articles[7].Title))
+	})
+	t.Run("ViewKorQuAD", func(t *testing.T) {
+		base, next, _, k := korquadArchives(t)
+		viewMatches(t, base, next, k, "대한민국")
+	})
+	t.Run("ChainRayCharles", func(t *testing.T) {
+		deltaChain(t, readFolder(t, shared.Path(t, "html/enwiki_raycharles")))
+	})
+}
+
+// checkDelta makes the delta from base to next and checks it: it holds
+// the changed pages, base + delta is next, removed is gone, a search for
+// query finds the changed page hit in the delta (never the replaced base
+// version), compacting gives next, and the delta refuses another base.
+func checkDelta(t *testing.T, base, next *archive.Reader, changed []string, k *key.Secret, removed, query, hit string) {
+	t.Helper()
 	var out bytes.Buffer
 	sum, err := Make(context.Background(), view(t, base), view(t, next), &out, Options{Signers: []*key.Secret{k}})
 	if err != nil {
@@ -169,18 +238,16 @@ func TestDeltaKorQuAD(t *testing.T) {
 
 	// Removed pages vanish; search finds changed pages in the delta and
 	// never returns the replaced base version.
-	set := korquad.Load(t)
-	if _, err := v.Lookup(korquad.Path(set.Articles[12].Title)); !errors.Is(err, archive.ErrNotFound) {
+	if _, err := v.Lookup(removed); !errors.Is(err, archive.ErrNotFound) {
 		t.Fatalf("removed page still there: %v", err)
 	}
-	title := strings.ReplaceAll(set.Articles[7].Title, "_", " ")
-	hits, _, err := v.Search(title, 0, 50)
+	hits, _, err := v.Search(query, 0, 50)
 	if err != nil {
 		t.Fatal(err)
 	}
 	found := false
 	for _, h := range hits {
-		if h.Path == korquad.Path(set.Articles[7].Title) {
+		if h.Path == hit {
 			if layerOf(t, v, h.Entry) != 1 {
 				t.Fatalf("search returned the replaced base version of %s", h.Path)
 			}
@@ -188,7 +255,7 @@ func TestDeltaKorQuAD(t *testing.T) {
 		}
 	}
 	if !found {
-		t.Fatalf("search for %q did not find the changed page; hits %v", title, hits)
+		t.Fatalf("search for %q did not find the changed page; hits %v", query, hits)
 	}
 
 	// Compact gives the same edition as one full archive.
@@ -211,23 +278,39 @@ func TestDeltaKorQuAD(t *testing.T) {
 	}
 }
 
-// TestDeltaChainRayCharles uses a real English Wikipedia folder with images:
-// two deltas on top of each other, a changed image, removed and added pages.
-func TestDeltaChainRayCharles(t *testing.T) {
-	dir := shared.Path(t, "html/enwiki_raycharles")
-	ed1 := fstest.MapFS{}
+// readFolder reads a folder into memory (Markdown notes left out).
+func readFolder(t *testing.T, dir string) fstest.MapFS {
+	t.Helper()
+	m := fstest.MapFS{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || strings.HasSuffix(p, ".md") {
 			return err
 		}
 		b, err := os.ReadFile(p)
 		rel, _ := filepath.Rel(dir, p)
-		ed1[filepath.ToSlash(rel)] = &fstest.MapFile{Data: b}
+		m[filepath.ToSlash(rel)] = &fstest.MapFile{Data: b}
 		return err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return m
+}
+
+// TestDeltaChain stacks two deltas on a site of our own with pictures: a
+// changed picture, removed, added and returning pages.
+func TestDeltaChain(t *testing.T) {
+	site, err := corpus.Site(corpus.Options{Pages: 30, Seed: 12, Pictures: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deltaChain(t, site)
+}
+
+// deltaChain makes editions 2 and 3 of the site ed1 (pages under A/ and
+// pictures) and checks two deltas on top of each other: a changed
+// picture, removed, added and returning pages.
+func deltaChain(t *testing.T, ed1 fstest.MapFS) {
 	var pages, imgs []string
 	for p := range ed1 {
 		if strings.HasPrefix(p, "A/") {
