@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,6 +31,7 @@ const (
 
 	// Limits a reader enforces before allocating, whatever the file claims.
 	maxManifestSize = 16 << 20
+	maxRemoved      = 256 << 20 // bytes of a delta's removed list
 	maxClusterRaw   = 64 << 20
 	maxBlockSize    = 1 << 20
 	maxStringLen    = 64 << 10
@@ -148,3 +150,14 @@ const (
 	secSearch   = "search"
 	secRemoved  = "removed"
 )
+
+// uvarint decodes a uvarint and refuses non-canonical encodings: one value,
+// one encoding (0x80 0x00 is not 0). n <= 0 means malformed, as in
+// binary.Uvarint.
+func uvarint(b []byte) (v uint64, n int) {
+	v, n = binary.Uvarint(b)
+	if n > 1 && b[n-1] == 0 {
+		return 0, 0 // a final 0x00 byte adds nothing: overlong
+	}
+	return v, n
+}

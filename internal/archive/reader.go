@@ -130,6 +130,9 @@ func OpenWith(ra io.ReaderAt, size int64, opts ReaderOptions) (*Reader, error) {
 	if err := r.checkSignatures(meta[mLen:]); err != nil {
 		return nil, err
 	}
+	if err := checkManifestJSON(r.raw); err != nil {
+		return nil, fmt.Errorf("%w: manifest: %v", ErrCorrupt, err)
+	}
 	var m Manifest
 	if err := json.Unmarshal(r.raw, &m); err != nil {
 		return nil, fmt.Errorf("%w: manifest: %v", ErrCorrupt, err)
@@ -318,13 +321,13 @@ func (r *Reader) readStrings(off int64) (string, string, error) {
 		return "", "", err
 	}
 	b := buf[:n]
-	pl, k := binary.Uvarint(b)
+	pl, k := uvarint(b)
 	if k <= 0 || pl == 0 || pl > 1024 || uint64(len(b)-k) < pl {
 		return "", "", fmt.Errorf("%w: path string at %d", ErrCorrupt, off)
 	}
 	path := string(b[k : k+int(pl)])
 	b = b[k+int(pl):]
-	tl, k := binary.Uvarint(b)
+	tl, k := uvarint(b)
 	if k <= 0 || tl > maxStringLen {
 		return "", "", fmt.Errorf("%w: title string at %d", ErrCorrupt, off)
 	}
@@ -340,6 +343,11 @@ func (r *Reader) readStrings(off int64) (string, string, error) {
 	}
 	if !utf8.ValidString(path) || !utf8.ValidString(title) {
 		return "", "", fmt.Errorf("%w: string at %d is not UTF-8", ErrCorrupt, off)
+	}
+	if !ValidPath(path) {
+		// Readers apply the rules writers obey: a hostile archive's
+		// "../../x" or "/etc/x" never reaches code that names files.
+		return "", "", fmt.Errorf("%w: entry path %q breaks the path rules", ErrCorrupt, path)
 	}
 	return path, title, nil
 }
@@ -723,20 +731,24 @@ func (r *Reader) Removed() ([]string, error) {
 	if sec == nil {
 		return nil, nil
 	}
-	b := make([]byte, sec.s.Length)
-	if sec.s.Length > 256<<20 {
-		return nil, fmt.Errorf("%w: removed list too large", ErrCorrupt)
+	if sec.s.Length > maxRemoved {
+		return nil, fmt.Errorf("%w: removed list of %d bytes (at most %d)", ErrCorrupt, sec.s.Length, maxRemoved)
 	}
+	b := make([]byte, sec.s.Length)
 	if err := sec.readFull(b, 0); err != nil {
 		return nil, err
 	}
 	var out []string
 	for len(b) > 0 {
-		l, k := binary.Uvarint(b)
+		l, k := uvarint(b)
 		if k <= 0 || l == 0 || l > 1024 || uint64(len(b)-k) < l {
 			return nil, fmt.Errorf("%w: removed list", ErrCorrupt)
 		}
-		out = append(out, string(b[k:k+int(l)]))
+		p := string(b[k : k+int(l)])
+		if !ValidPath(p) || (len(out) > 0 && p <= out[len(out)-1]) {
+			return nil, fmt.Errorf("%w: removed list: path %q out of order or breaking the path rules", ErrCorrupt, p)
+		}
+		out = append(out, p)
 		b = b[k+int(l):]
 	}
 	return out, nil

@@ -76,6 +76,7 @@ func (r *Reader) Verify(ctx context.Context, progress func(done, total int64)) e
 		return fmt.Errorf("%w: clusters end at %d, data range ends at %d", ErrCorrupt, next, r.m.Data.Offset+r.m.Data.Length)
 	}
 	prev := ""
+	titled := 0
 	counts := Counts{Entries: int(r.nEntries), Clusters: int(r.nCluster)}
 	for i := 0; i < int(r.nEntries); i++ {
 		if err := ctx.Err(); err != nil {
@@ -115,6 +116,9 @@ func (r *Reader) Verify(ctx context.Context, progress func(done, total int64)) e
 		if e.Article && !e.Redirect {
 			counts.Articles++
 		}
+		if e.Title != "" {
+			titled++
+		}
 	}
 	c := r.m.Counts
 	if counts.Articles != c.Articles || counts.Redirects != c.Redirects {
@@ -136,6 +140,9 @@ func (r *Reader) Verify(ctx context.Context, progress func(done, total int64)) e
 				return fmt.Errorf("%w: section %s points outside the directory", ErrCorrupt, name)
 			}
 		}
+	}
+	if err := r.checkTitles(ctx, titled); err != nil {
+		return err
 	}
 	if _, err := r.Removed(); err != nil {
 		return err
@@ -184,6 +191,39 @@ func (r *Reader) checkLayout() error {
 	}
 	if at != r.size {
 		return fmt.Errorf("%w: layout ends at %d, file is %d bytes", ErrCorrupt, at, r.size)
+	}
+	return nil
+}
+
+// checkTitles checks the title index as the format orders it: every entry
+// with a title listed once, by folded title, ties by path. A reader's
+// binary search for suggestions depends on the order.
+func (r *Reader) checkTitles(ctx context.Context, titled int) error {
+	sec := r.secs[secTitles]
+	if sec.s.Length/4 != int64(titled) {
+		return fmt.Errorf("%w: title index lists %d entries, the directory has %d with titles", ErrCorrupt, sec.s.Length/4, titled)
+	}
+	var prevKey, prevPath string
+	var b [4]byte
+	for off := int64(0); off < sec.s.Length; off += 4 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := sec.readFull(b[:], off); err != nil {
+			return err
+		}
+		e, err := r.EntryAt(int(binary.LittleEndian.Uint32(b[:])))
+		if err != nil {
+			return err
+		}
+		if e.Title == "" {
+			return fmt.Errorf("%w: title index lists %q, which has no title", ErrCorrupt, e.Path)
+		}
+		k := foldTitle(e.Title)
+		if off > 0 && (k < prevKey || k == prevKey && e.Path <= prevPath) {
+			return fmt.Errorf("%w: title index out of order at %q", ErrCorrupt, e.Path)
+		}
+		prevKey, prevPath = k, e.Path
 	}
 	return nil
 }

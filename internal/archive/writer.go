@@ -266,9 +266,10 @@ func (w *Writer) mimeIndex(m string) (uint16, error) {
 }
 
 // ValidPath reports whether p is acceptable as an entry path: non-empty,
-// valid UTF-8, relative, clean, at most 1024 bytes, no NUL or backslash.
+// valid UTF-8, relative, clean, at most 1024 bytes, no backslash and no
+// control byte (U+0000–U+001F, U+007F). Writers and readers apply it.
 func ValidPath(p string) bool {
-	if p == "" || len(p) > 1024 || !utf8.ValidString(p) || strings.ContainsAny(p, "\x00\\") {
+	if p == "" || len(p) > 1024 || !utf8.ValidString(p) || strings.ContainsFunc(p, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
 		return false
 	}
 	if p[0] == '/' || strings.HasSuffix(p, "/") {

@@ -30,6 +30,8 @@ const (
 	partExt    = ".part"
 	maxState   = 64 << 20
 	maxRecords = 1 << 20
+	// stateFormat is the version of library.json this ferry writes.
+	stateFormat = 1
 )
 
 // Errors of this package; test with errors.Is.
@@ -40,6 +42,7 @@ var (
 	ErrNotFound = errors.New("library: no such archive or channel")
 	ErrCopy     = errors.New("library: the copy does not verify")
 	ErrHeld     = errors.New("library: already holds this archive")
+	ErrNewer    = errors.New("library: made by a newer ferry")
 )
 
 // DefaultDir is the library used when none is given: $FERRY_LIBRARY, or
@@ -145,12 +148,23 @@ func Load(dir string, create bool) (*Library, error) {
 
 // ParseState parses and checks a state file.
 func ParseState(b []byte) (*State, error) {
+	// The format number first: a newer ferry's state file may not parse
+	// as this one's, and is not damaged.
+	var head struct {
+		Format json.RawMessage `json:"format"`
+	}
+	if err := json.Unmarshal(b, &head); err == nil {
+		var f int
+		if json.Unmarshal(head.Format, &f) == nil && f > stateFormat {
+			return nil, fmt.Errorf("%w: its format is %d and this ferry knows %d: the library was written by a newer ferry; use that one or a newer ferry (nothing was changed)", ErrNewer, f, stateFormat)
+		}
+	}
 	var s State
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrState, err)
 	}
-	if s.Format != 1 {
-		return nil, fmt.Errorf("%w: format %d (this ferry knows 1; get a newer ferry)", ErrState, s.Format)
+	if s.Format != stateFormat {
+		return nil, fmt.Errorf("%w: format %d (this ferry knows %d)", ErrState, s.Format, stateFormat)
 	}
 	if len(s.Archives) > maxRecords {
 		return nil, fmt.Errorf("%w: %d archives", ErrState, len(s.Archives))
@@ -258,8 +272,7 @@ func bestChain(recs []Record) map[string][]Record {
 		byID[r.ID] = r
 	}
 	depth := map[string]int{} // id -> chain length, or -1 if incomplete
-	var walk func(id string) int
-	walk = func(id string) int {
+	walk := func(id string) int {
 		// Iterative to bound the stack: collect the unresolved path first.
 		var path []string
 		cur := id

@@ -377,3 +377,18 @@ func TestBestChain(t *testing.T) {
 		t.Fatalf("chain 1-2-3: %+v", c)
 	}
 }
+
+// TestNewerStateFormat: a library.json of a newer format is "made by a
+// newer ferry", not "damaged" (it was reported as damaged), and nothing
+// is written.
+func TestNewerStateFormat(t *testing.T) {
+	for _, b := range []string{`{"format": 2, "archives": "a newer shape"}`, `{"format": 7}`} {
+		_, err := ParseState([]byte(b))
+		if !errors.Is(err, ErrNewer) || errors.Is(err, ErrState) || !strings.Contains(err.Error(), "newer ferry") {
+			t.Errorf("%s: %v", b, err)
+		}
+	}
+	if _, err := ParseState([]byte(`{"format": 0}`)); !errors.Is(err, ErrState) {
+		t.Errorf("format 0: %v", err)
+	}
+}

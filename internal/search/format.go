@@ -197,3 +197,14 @@ func unpackBits(out []uint32, src []byte, w uint8) {
 		n -= w
 	}
 }
+
+// uvarint decodes a uvarint and refuses non-canonical (overlong)
+// encodings, so an index has one encoding (docs/search-index.md). n <= 0
+// means malformed, as in binary.Uvarint.
+func uvarint(b []byte) (v uint64, n int) {
+	v, n = binary.Uvarint(b)
+	if n > 1 && b[n-1] == 0 {
+		return 0, 0
+	}
+	return v, n
+}

@@ -193,7 +193,7 @@ func (rd *reader) head(i uint32) (string, error) {
 	if err := readFull(rd.ix.r, b, int64(rd.ix.h.dictOff+s)); err != nil {
 		return "", fmt.Errorf("search: reading dictionary block %d: %w", i, err)
 	}
-	n, k := binary.Uvarint(b)
+	n, k := uvarint(b)
 	if k <= 0 || n == 0 || n > MaxTermLen || uint64(k)+n > uint64(len(b)) {
 		return "", corrupt("dictionary block %d has a bad first term", i)
 	}
@@ -219,7 +219,7 @@ func (rd *reader) block(i uint32) (*dictBlock, error) {
 		return nil, fmt.Errorf("search: reading dictionary block %d: %w", i, err)
 	}
 	p := b
-	n, k := binary.Uvarint(p)
+	n, k := uvarint(p)
 	if k <= 0 || n > uint64(len(p)-k) {
 		return nil, corrupt("dictionary block %d head", i)
 	}
@@ -233,12 +233,12 @@ func (rd *reader) block(i uint32) (*dictBlock, error) {
 	}
 	codec := p[0]
 	p = p[1:]
-	rawLen, k1 := binary.Uvarint(p)
+	rawLen, k1 := uvarint(p)
 	if k1 <= 0 {
 		return nil, corrupt("dictionary block %d length", i)
 	}
 	p = p[k1:]
-	stored, k2 := binary.Uvarint(p)
+	stored, k2 := uvarint(p)
 	if k2 <= 0 || stored != uint64(len(p)-k2) || rawLen > maxBlockRaw {
 		return nil, corrupt("dictionary block %d lengths", i)
 	}
@@ -310,7 +310,7 @@ func (rd *reader) parseBlock(bi uint32, raw []byte, first string) (*dictBlock, e
 	bad := func(what string) error { return corrupt("dictionary block %d: %s", bi, what) }
 	p := raw
 	uv := func() (uint64, bool) {
-		v, k := binary.Uvarint(p)
+		v, k := uvarint(p)
 		if k <= 0 {
 			return 0, false
 		}
@@ -377,7 +377,7 @@ func (rd *reader) parseBlock(bi uint32, raw []byte, first string) (*dictBlock, e
 func (rd *reader) entry(bi uint32, db *dictBlock, j int) (termInfo, bool, error) {
 	p := db.raw[db.offs[j]:]
 	uv := func() uint64 {
-		v, k := binary.Uvarint(p)
+		v, k := uvarint(p)
 		p = p[k:] // parseBlock checked every varint
 		return v
 	}

@@ -272,7 +272,7 @@ func (w *window) uvarint() (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	v, k := binary.Uvarint(b)
+	v, k := uvarint(b)
 	if k <= 0 {
 		return 0, corrupt("bad varint in postings")
 	}

@@ -64,7 +64,7 @@ func ReadStream(r io.Reader, fn func(pkt []byte) error) (skipped int64, err erro
 		if len(buf) < 8 && err != nil && !errors.Is(err, io.EOF) {
 			return skipped, err
 		}
-		drop := len(buf)
+		var drop int
 		if i := bytes.Index(buf[5:], magic); i >= 0 {
 			drop = i + 1
 		} else if errors.Is(err, io.EOF) {

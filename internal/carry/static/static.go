@@ -105,9 +105,9 @@ func (x *exporter) write(rel string, b []byte) error {
 }
 
 type indexItem struct {
-	title, lang, href, mainHref, titlesHref, searchHref string
-	edition                                             uint64
-	articles                                            int
+	title, lang, href string
+	edition           uint64
+	articles          int
 }
 
 type doc struct {

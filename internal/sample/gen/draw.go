@@ -67,24 +67,6 @@ func (c *canvas) rect(x, y, w, h, r float64, col color.RGBA) {
 	})
 }
 
-// frame draws the outline of a rounded rectangle with line width lw.
-func (c *canvas) frame(x, y, w, h, r, lw float64, col color.RGBA) {
-	outer := func(px, py float64) bool { return inRound(px, py, x, y, w, h, r) }
-	inner := func(px, py float64) bool {
-		return inRound(px, py, x+lw, y+lw, w-2*lw, h-2*lw, math.Max(0, r-lw))
-	}
-	c.fill(x, y, x+w, y+h, col, func(px, py float64) bool { return outer(px, py) && !inner(px, py) })
-}
-
-func inRound(px, py, x, y, w, h, r float64) bool {
-	if px < x || px > x+w || py < y || py > y+h {
-		return false
-	}
-	cx := math.Max(x+r, math.Min(px, x+w-r))
-	cy := math.Max(y+r, math.Min(py, y+h-r))
-	return (px-cx)*(px-cx)+(py-cy)*(py-cy) <= r*r
-}
-
 // circle fills a disc.
 func (c *canvas) circle(cx, cy, r float64, col color.RGBA) {
 	c.fill(cx-r, cy-r, cx+r, cy+r, col, func(x, y float64) bool {
