@@ -430,6 +430,19 @@ func (b *Book) load() error {
 			b.warn("spine item %q (%s) has no fallback a browser can show; not in the reading order", x.zipName, x.mime)
 			continue
 		}
+		if x.dtbook && !x.doc {
+			// Convert once now, so a malformed chapter is left out of the
+			// reading order with a warning rather than failing Walk.
+			data, err := b.readFile(x.zipName, maxXHTMLFile)
+			if err == nil {
+				_, err = dtbookToXHTML(data)
+			}
+			if err != nil {
+				b.warn("DTBook chapter %q cannot be converted (%v); carried as it is, not in the reading order", x.zipName, err)
+				x.dtbook = false
+				continue
+			}
+		}
 		x.doc = isDoc(x.mime) || x.dtbook
 		if ref.Linear != "no" && !contains(b.order, x.zipName) {
 			b.order = append(b.order, x.zipName)
