@@ -133,11 +133,9 @@ func TestFeed(t *testing.T) {
 
 func TestFeedKinds(t *testing.T) {
 	or := newsOrigin(t)
-	o := testOptions(t)
-	_, events := harvestOnce(t, o,
+	_, events := harvestOnce(t, testOptions(t),
 		Source{Kind: Feed, URL: or.URL + "/feed.json", Articles: true},
 		Source{Kind: Feed, URL: or.URL + "/not-a-feed.xml", Articles: true},
-		Source{Kind: Feed, URL: or.URL + "/feed.xml", Articles: false, MaxPages: 2},
 	)
 	if e := findEvent(events, "/news/2.html"); e == nil || e.Result != Fetched {
 		t.Errorf("JSON feed article: %+v", e)
@@ -145,9 +143,11 @@ func TestFeedKinds(t *testing.T) {
 	if e := findEvent(events, "/not-a-feed.xml"); e == nil || e.Result != Failed || !strings.Contains(e.Err.Error(), "not a feed") {
 		t.Errorf("not a feed: %+v", e)
 	}
-	// Articles off: no article page of feed.xml is fetched (2.html was, by
-	// the JSON feed), and the limit of 2 items skips the other three.
-	if or.count("/news/1.html") != 0 {
+	// Articles off: no article page is fetched, and the limit of 2 items
+	// skips the other three.
+	before := or.count("/news/2.html")
+	sum, events := harvestOnce(t, testOptions(t), Source{Kind: Feed, URL: or.URL + "/feed.xml", Articles: false, MaxPages: 2})
+	if or.count("/news/1.html") != 0 || or.count("/news/2.html") != before {
 		t.Error("article fetched with Articles: false")
 	}
 	n := 0
@@ -156,8 +156,14 @@ func TestFeedKinds(t *testing.T) {
 			n++
 		}
 	}
-	if n != 3 {
-		t.Errorf("%d items skipped by the limit, want 3", n)
+	articles := 0
+	for _, p := range sum.Pages {
+		if p.What == "article" {
+			articles++
+		}
+	}
+	if n != 3 || articles != 2 {
+		t.Errorf("%d items skipped by the limit (want 3), %d article pages (want 2)", n, articles)
 	}
 }
 

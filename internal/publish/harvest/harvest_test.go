@@ -349,3 +349,33 @@ func TestCancelled(t *testing.T) {
 		t.Error("no summary after cancellation")
 	}
 }
+
+// TestForget: a URL no run has seen for 90 days leaves the state with its
+// cached body; what a run uses stays.
+func TestForget(t *testing.T) {
+	or := newOrigin(t)
+	o := testOptions(t)
+	src := Source{Kind: Site, URL: or.URL + "/a.html"}
+	harvestOnce(t, o, src)
+	stale := cacheName("http://gone.example/old.html")
+	os.MkdirAll(filepath.Join(o.StateDir, "cache", stale[:2]), 0o755)
+	os.WriteFile(filepath.Join(o.StateDir, "cache", stale[:2], stale), []byte("old"), 0o644)
+	st, _ := loadState(filepath.Join(o.StateDir, "state.json"))
+	st.URLs["http://gone.example/old.html"] = &entry{Cache: stale, Seen: time.Now().Add(-100 * 24 * time.Hour)}
+	st.save()
+	harvestOnce(t, o, src)
+	st, _ = loadState(filepath.Join(o.StateDir, "state.json"))
+	if _, ok := st.URLs["http://gone.example/old.html"]; ok {
+		t.Error("stale entry kept")
+	}
+	if _, err := os.Stat(filepath.Join(o.StateDir, "cache", stale[:2], stale)); err == nil {
+		t.Error("stale cache file kept")
+	}
+	e := st.URLs[or.URL+"/a.html"]
+	if e == nil {
+		t.Fatal("a.html not in the state")
+	}
+	if _, err := os.Stat(filepath.Join(o.StateDir, "cache", e.Cache[:2], e.Cache)); err != nil {
+		t.Errorf("a.html's cache removed: %v", err)
+	}
+}

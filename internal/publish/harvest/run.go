@@ -128,6 +128,9 @@ func (r *run) run(sources []Source) (*Summary, error) {
 	if err := r.render(); err != nil {
 		errs = append(errs, err)
 	}
+	if r.ctx.Err() == nil {
+		r.collect()
+	}
 	if err := r.state.save(); err != nil {
 		errs = append(errs, fmt.Errorf("harvest: saving state: %w", err))
 	}
@@ -333,4 +336,45 @@ func copyFile(src, dst string) error {
 		err = cerr
 	}
 	return err
+}
+
+// forgetAfter is how long the state keeps a URL no run has seen: its cached
+// body is removed with it.
+const forgetAfter = 90 * 24 * time.Hour
+
+// collect drops state entries unseen for forgetAfter and removes cache files
+// that neither the state nor this run uses (pages made for articles and
+// feeds that are gone), so the state folder does not grow for ever.
+func (r *run) collect() {
+	keep := map[string]bool{}
+	for _, it := range r.items {
+		keep[it.cache] = true
+	}
+	r.state.mu.Lock()
+	for u, e := range r.state.URLs {
+		if time.Since(e.Seen) > forgetAfter && !keep[e.Cache] {
+			delete(r.state.URLs, u)
+			continue
+		}
+		keep[e.Cache] = true
+	}
+	r.state.mu.Unlock()
+	// Pages made from a cached article stay while the article's entry does.
+	for u := range r.state.URLs {
+		keep[cacheName("article:"+u)] = true
+		keep[cacheName("feed-index:"+u)] = true
+	}
+	root := filepath.Join(r.o.StateDir, "cache")
+	dirs, _ := os.ReadDir(root)
+	for _, d := range dirs {
+		if !d.IsDir() {
+			continue
+		}
+		files, _ := os.ReadDir(filepath.Join(root, d.Name()))
+		for _, f := range files {
+			if !keep[f.Name()] {
+				os.Remove(filepath.Join(root, d.Name(), f.Name()))
+			}
+		}
+	}
 }
