@@ -16,7 +16,7 @@ const particleUnits = `
 로 으로 로서 으로서 로써 으로써 부터 로부터 으로부터 와 과 하고 랑 이랑
 도 만 까지 조차 마저 마다 밖에 뿐 처럼 같이 보다 만큼 대로 씩 쯤 끼리
 이나 나 이나마 나마 이든 든 이든지 든지 이라도 라도 이야말로 야말로 커녕
-요 이요 들 서 이여 여 아 야 이야
+요 이요 들
 `
 
 // copulaUnits are forms of the copula 이다 and endings that attach to a
@@ -73,7 +73,7 @@ const compoundHeads = `
 // but are names (쇼와 is the Japanese era Shōwa, not 쇼 "show" + 와).
 // An eojeol that is one of them, with particles or not, is never glossed.
 const notWords = `
-쇼와 타이완 타이거즈 브라운 브라운관 라테란 라면서 라면서도 베드로 수시로
+쇼와 타이완 타이거즈 브라운 브라운관 라테란 라면서 라면서도 베드로 수시로 인디아
 `
 
 // maxUnits bounds the particle and copula units after one noun.
