@@ -3,14 +3,18 @@ package search
 import (
 	"bytes"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
+	"ferry/internal/testkit/corpus"
 	"ferry/internal/testkit/shared"
 )
 
 // FuzzOpenSearch opens arbitrary bytes as an index and searches them: any
-// outcome but a panic or hang is fine. Seeds are real indexes built from
-// the UDHR texts and a sample of KorQuAD, plus damaged copies.
+// outcome but a panic or hang is fine. Seeds are small indexes of our own
+// pages (and of the real UDHR texts when the shared data is there), plus
+// damaged copies.
 func FuzzOpenSearch(f *testing.F) {
 	for _, idx := range seedIndexes(f) {
 		f.Add(idx, "금강산의 높이")
@@ -42,9 +46,12 @@ func FuzzOpenSearch(f *testing.F) {
 // UTF-8, non-empty, at most MaxTermLen bytes, spans inside the text, and
 // the NFD form of valid text gives the same terms.
 func FuzzTokenize(f *testing.F) {
+	for _, p := range samplePages(f) {
+		f.Add(string(p.HTML[:min(len(p.HTML), 400)]))
+		f.Add(p.Text[:min(len(p.Text), 400)])
+	}
 	for _, name := range []string{"udhr/kor.html", "udhr/eng.html", "udhr/jpn.html", "udhr/arb.html", "udhr/rus.html", "udhr/cmn_hans.html"} {
-		raw, err := os.ReadFile(shared.Path(f, name))
-		if err == nil {
+		if raw, err := readShared(name); err == nil {
 			f.Add(string(raw[:min(len(raw), 400)]))
 		}
 	}
@@ -69,18 +76,53 @@ func FuzzTokenize(f *testing.F) {
 	})
 }
 
-func seedIndexes(f *testing.F) [][]byte {
-	var out [][]byte
-	for _, name := range []string{"udhr/kor.html", "udhr/eng.html", "udhr/jpn.html"} {
-		raw, err := os.ReadFile(shared.Path(f, name))
-		if err != nil {
-			continue
+// samplePages returns a few sample pages: one of each language in full
+// and the Korean search page (its particles), for fuzz seeds.
+func samplePages(f *testing.F) []corpus.Page {
+	pages, err := corpus.SamplePages()
+	if err != nil {
+		f.Fatal(err)
+	}
+	var out []corpus.Page
+	for _, p := range pages {
+		switch p.Path {
+		case "ko/rights.html", "ko/search.html", "en/search.html":
+			out = append(out, p)
 		}
+	}
+	if len(out) != 3 {
+		f.Fatalf("%d of 3 sample pages found", len(out))
+	}
+	return out
+}
+
+// readShared reads a file of the shared test data, or fails when it is
+// not there (fuzz seeds from it are extras).
+func readShared(name string) ([]byte, error) {
+	if shared.Root() == "" {
+		return nil, os.ErrNotExist
+	}
+	return os.ReadFile(filepath.Join(shared.Root(), filepath.FromSlash(name)))
+}
+
+func seedIndexes(f *testing.F) [][]byte {
+	var texts [][]string
+	// A few paragraphs only: small seeds keep the fuzzer's mutations fast.
+	for _, p := range samplePages(f) {
+		paras := strings.Split(p.Text, "\n")
+		texts = append(texts, paras[:min(len(paras), 6)])
+	}
+	for _, name := range []string{"udhr/kor.html", "udhr/eng.html", "udhr/jpn.html"} {
+		if raw, err := readShared(name); err == nil {
+			parts := strings.Split(string(raw), "<article")
+			texts = append(texts, parts[:min(len(parts), 6)])
+		}
+	}
+	var out [][]byte
+	for _, parts := range texts {
 		b := NewBuilder()
-		// A few articles only: small seeds keep the fuzzer's mutations fast.
-		parts := bytes.Split(raw, []byte("<article"))
-		for i, p := range parts[:min(len(parts), 6)] {
-			b.Add(uint32(i*2), "", string(p))
+		for i, p := range parts {
+			b.Add(uint32(i*2), "", p)
 		}
 		var buf bytes.Buffer
 		if _, err := b.WriteTo(&buf); err != nil {

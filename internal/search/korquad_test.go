@@ -12,10 +12,10 @@ import (
 	kqset "ferry/internal/testkit/korquad"
 )
 
-// korquad is the KorQuAD dev set as search documents: one document per
-// article (human title, all paragraphs as the body) and every question with
-// the article whose paragraph holds its answer.
-type korquad struct {
+// docSet is a set of search documents (document i has titles[i] and
+// bodies[i]) and questions, each with the document that answers it: the
+// KorQuAD dev set (loadKorQuAD) or our own (loadSample, loadOwn).
+type docSet struct {
 	titles    []string
 	bodies    []string
 	questions []kqQuestion
@@ -29,16 +29,18 @@ type kqQuestion struct {
 
 var (
 	kqOnce sync.Once
-	kqData *korquad
+	kqData *docSet
 )
 
 // loadKorQuAD turns the set that package korquad loads into search
 // documents (skipping the test when the shared data is absent).
-func loadKorQuAD(tb testing.TB) *korquad {
+// One document per article (human title, all paragraphs as the body) and
+// every question with the article whose paragraph holds its answer.
+func loadKorQuAD(tb testing.TB) *docSet {
 	tb.Helper()
 	set := kqset.Load(tb)
 	kqOnce.Do(func() {
-		k := &korquad{}
+		k := &docSet{}
 		for _, a := range set.Articles {
 			title := strings.ReplaceAll(a.Title, "_", " ")
 			b := strings.Join(a.Paragraphs, "\n\n")
@@ -54,7 +56,7 @@ func loadKorQuAD(tb testing.TB) *korquad {
 	return kqData
 }
 
-func (k *korquad) build(tb testing.TB) []byte {
+func (k *docSet) build(tb testing.TB) []byte {
 	tb.Helper()
 	b := NewBuilder()
 	var wg sync.WaitGroup
@@ -78,7 +80,7 @@ func (k *korquad) build(tb testing.TB) []byte {
 }
 
 // hitRates runs every question and returns the top-1 and top-3 hit rates.
-func (k *korquad) hitRates(tb testing.TB, ix *Index) (top1, top3 float64) {
+func (k *docSet) hitRates(tb testing.TB, ix *Index) (top1, top3 float64) {
 	tb.Helper()
 	h1, h3 := 0, 0
 	for _, q := range k.questions {
@@ -100,7 +102,9 @@ func (k *korquad) hitRates(tb testing.TB, ix *Index) (top1, top3 float64) {
 	return float64(h1) / n, float64(h3) / n
 }
 
-func TestKorQuADHitRate(t *testing.T) {
+// korquadHitRate runs every KorQuAD question against the index of the
+// articles (the quality measure of docs/search-index.md).
+func korquadHitRate(t *testing.T) {
 	k := loadKorQuAD(t)
 	idx := k.build(t)
 	ix, err := Open(bytes.NewReader(idx), int64(len(idx)))
@@ -122,13 +126,15 @@ func TestKorQuADHitRate(t *testing.T) {
 	}
 }
 
-// TestSpill builds the KorQuAD index with a tiny memory budget, so the
-// postings go through many sorted runs on disk, with documents added in
-// order and concurrently (out of order): the index bytes equal those of a
-// build held in memory, and the spilled files are gone (unlinked while open
-// on Unix, removed by Close elsewhere).
-func TestSpill(t *testing.T) {
-	k := loadKorQuAD(t)
+// TestSpill builds an index of our own pages with a tiny memory budget.
+func TestSpill(t *testing.T) { spill(t, loadOwn(t), 64<<10) }
+
+// spill builds the index of k with a tiny memory budget, so the postings
+// go through many sorted runs on disk, with documents added in order and
+// concurrently (out of order): the index bytes equal those of a build
+// held in memory, and the spilled files are gone (unlinked while open on
+// Unix, removed by Close elsewhere).
+func spill(t *testing.T, k *docSet, budget int64) {
 	build := func(spill int64, dir string, concurrent bool) []byte {
 		b := NewBuilder()
 		b.SpillBytes, b.SpillDir = spill, dir
@@ -157,7 +163,7 @@ func TestSpill(t *testing.T) {
 	want := build(-1, "", false)
 	for _, concurrent := range []bool{false, true} {
 		dir := t.TempDir()
-		got := build(256<<10, dir, concurrent)
+		got := build(budget, dir, concurrent)
 		if !bytes.Equal(got, want) {
 			t.Errorf("concurrent %v: spilled index differs (%d bytes, want %d)", concurrent, len(got), len(want))
 		}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"ferry/internal/testkit/corpus"
 	"ferry/internal/testkit/shared"
 	"golang.org/x/text/unicode/norm"
 )
@@ -83,7 +84,65 @@ func TestStemEnglish(t *testing.T) {
 	}
 }
 
+// TestKoreanQueries checks Korean queries with particles on the sample
+// pages: the page a question is about comes first, the top hits of a
+// word with a particle use the word, NFD queries equal NFC ones, and
+// paging returns the tail of a longer page.
 func TestKoreanQueries(t *testing.T) {
+	k := loadSample(t)
+	ix := openBytes(t, k.build(t))
+	find := func(title string) int { return slices.Index(k.titles, title) }
+	for _, c := range []struct{ q, title string }{
+		{"기억카드를 숨기려면", "기억카드 간수하기"},
+		{"라지오 방송을 록음하려면", "라지오 신호 들어 보기"},
+		{"세계인권선언의 제19조", "정보를 찾고 받을 권리"},
+		{"감추기 단추를 누르면", "감추기 단추"},
+	} {
+		res, err := ix.Search(c.q, 0, 3)
+		if err != nil || len(res.Hits) == 0 {
+			t.Fatalf("%s: %v %v", c.q, res, err)
+		}
+		if i := find(c.title); i < 0 {
+			t.Fatalf("no page %q", c.title)
+		} else if int(res.Hits[0].Doc) != i {
+			t.Errorf("%s: first hit %q, want %q", c.q, k.titles[res.Hits[0].Doc], c.title)
+		}
+	}
+
+	res, err := ix.Search("출판자가", 0, 3)
+	if err != nil || len(res.Hits) < 3 {
+		t.Fatalf("출판자가: %v %v", res, err)
+	}
+	// The top hits must be about publishers: their text uses 출판자 often.
+	for _, h := range res.Hits {
+		if n := strings.Count(k.bodies[h.Doc], "출판자"); n < 2 {
+			t.Errorf("출판자가: hit %q mentions 출판자 only %d times", k.titles[h.Doc], n)
+		}
+	}
+	nfcNFD(t, ix, []string{"기억카드를 숨기려면", "출판자가", "붉은별 조작체계는 무엇을 덧붙이나?"})
+
+	// Paging: offset 2 limit 3 is the tail of the first 5.
+	all, _ := ix.Search("서고", 0, 5)
+	page, _ := ix.Search("서고", 2, 3)
+	if len(all.Hits) != 5 || !slices.Equal(all.Hits[2:], page.Hits) {
+		t.Errorf("paging: %v vs %v", all.Hits, page.Hits)
+	}
+}
+
+// nfcNFD checks that NFD queries give the same hits as NFC ones.
+func nfcNFD(t *testing.T, ix *Index, queries []string) {
+	t.Helper()
+	for _, q := range queries {
+		a, err1 := ix.Search(norm.NFC.String(q), 0, 10)
+		b, err2 := ix.Search(norm.NFD.String(q), 0, 10)
+		if err1 != nil || err2 != nil || !slices.Equal(a.Hits, b.Hits) || len(a.Hits) == 0 {
+			t.Errorf("%q: NFC %v (%v) vs NFD %v (%v)", q, a.Hits, err1, b.Hits, err2)
+		}
+	}
+}
+
+// koreanQueriesKorQuAD is TestKoreanQueries on the KorQuAD articles.
+func koreanQueriesKorQuAD(t *testing.T) {
 	k := loadKorQuAD(t)
 	ix := openBytes(t, k.build(t))
 	find := func(title string) int { return slices.Index(k.titles, title) }
@@ -111,15 +170,7 @@ func TestKoreanQueries(t *testing.T) {
 	} else if res, _ := ix.Search("닉슨 대통령이", 0, 1); len(res.Hits) == 0 || int(res.Hits[0].Doc) != i {
 		t.Errorf("닉슨 대통령이: want 리처드 닉슨 first, got %v", res.Hits)
 	}
-
-	// NFD queries give the same hits as NFC ones.
-	for _, q := range []string{"금강산의 높이", "대통령이", "김정남은 어디에서 사망했나?"} {
-		a, err1 := ix.Search(norm.NFC.String(q), 0, 10)
-		b, err2 := ix.Search(norm.NFD.String(q), 0, 10)
-		if err1 != nil || err2 != nil || !slices.Equal(a.Hits, b.Hits) || len(a.Hits) == 0 {
-			t.Errorf("%q: NFC %v (%v) vs NFD %v (%v)", q, a.Hits, err1, b.Hits, err2)
-		}
-	}
+	nfcNFD(t, ix, []string{"금강산의 높이", "대통령이", "김정남은 어디에서 사망했나?"})
 
 	// Paging: offset 2 limit 3 is the tail of the first 5.
 	all, _ := ix.Search("대한민국 대통령", 0, 5)
@@ -129,8 +180,11 @@ func TestKoreanQueries(t *testing.T) {
 	}
 }
 
-func TestEmptyAndGarbageQueries(t *testing.T) {
-	k := loadKorQuAD(t)
+// TestEmptyAndGarbageQueries searches our own pages for nothing, junk and
+// huge queries: no error, no hit out of range, bad paging refused.
+func TestEmptyAndGarbageQueries(t *testing.T) { emptyAndGarbage(t, loadOwn(t)) }
+
+func emptyAndGarbage(t *testing.T, k *docSet) {
 	ix := openBytes(t, k.build(t))
 	for _, q := range []string{"", "   ", "!!!", "\x00\xff\xfe", strings.Repeat("가", 10000),
 		strings.Repeat("a b c ", 5000), "zzzzqqqq", "\u0301\u0301", "🙂🙂"} {
@@ -167,22 +221,78 @@ func udhrArticles(t *testing.T) []string {
 	return out
 }
 
-func TestEnglishStemmingUDHR(t *testing.T) {
-	arts := udhrArticles(t)
-	if len(arts) < 30 {
-		t.Fatalf("found %d UDHR articles", len(arts))
-	}
+// stemIndex indexes docs and one more document about running, and
+// returns the index and that document's id.
+func stemIndex(t *testing.T, docs []string) (*Index, uint32) {
 	b := NewBuilder()
-	for i, a := range arts {
+	for i, a := range docs {
 		b.Add(uint32(i), "", a)
 	}
-	runDoc := uint32(len(arts))
+	runDoc := uint32(len(docs))
 	b.Add(runDoc, "Running", "She was running to the station when the train left.")
 	var buf bytes.Buffer
 	if _, err := b.WriteTo(&buf); err != nil {
 		t.Fatal(err)
 	}
-	ix := openBytes(t, buf.Bytes())
+	return openBytes(t, buf.Bytes()), runDoc
+}
+
+// TestEnglishStemming searches the sample's English pages for word forms
+// none of them holds: only stemming can find the page using another form
+// of the word.
+func TestEnglishStemming(t *testing.T) {
+	pages, err := corpus.SamplePages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var docs []string
+	for _, p := range pages {
+		if p.Lang == "en" {
+			docs = append(docs, p.Text)
+		}
+	}
+	if len(docs) != 15 {
+		t.Fatalf("%d English sample pages, want 15", len(docs))
+	}
+	ix, runDoc := stemIndex(t, docs)
+	top := func(q string) (uint32, string) {
+		res, err := ix.Search(q, 0, 1)
+		if err != nil || len(res.Hits) == 0 {
+			t.Fatalf("Search(%q): %v %v", q, res, err)
+		}
+		d := res.Hits[0].Doc
+		if d == runDoc {
+			return d, "running"
+		}
+		return d, docs[d]
+	}
+	if d, _ := top("runs"); d != runDoc {
+		t.Errorf("runs: got doc %d, want the running document", d)
+	}
+	for _, c := range []struct{ query, form string }{
+		{"punished", "punish"},    // rights: "nobody may punish them"
+		{"LISTENS", "listening"},  // radio: "Listening to a radio signal"
+		{"protected", "protects"}, // safety: "What ferry protects you from"
+		{"carrying", "carr"},      // carry, carries, carried
+	} {
+		for _, d := range docs {
+			if strings.Contains(strings.ToLower(d), strings.ToLower(c.query)) {
+				t.Fatalf("%s is in a page: this case does not test stemming", c.query)
+			}
+		}
+		if _, a := top(c.query); !strings.Contains(strings.ToLower(a), c.form) {
+			t.Errorf("%s: top page does not say %s: %.80q", c.query, c.form, a)
+		}
+	}
+}
+
+// englishStemmingUDHR is TestEnglishStemming on the English UDHR.
+func englishStemmingUDHR(t *testing.T) {
+	arts := udhrArticles(t)
+	if len(arts) < 30 {
+		t.Fatalf("found %d UDHR articles", len(arts))
+	}
+	ix, runDoc := stemIndex(t, arts)
 	top := func(q string) (uint32, string) {
 		res, err := ix.Search(q, 0, 1)
 		if err != nil || len(res.Hits) == 0 {
@@ -205,14 +315,41 @@ func TestEnglishStemmingUDHR(t *testing.T) {
 	}
 }
 
+// TestSnippet cuts snippets from a sample page for a Korean query with
+// particles, and from made-up English text.
 func TestSnippet(t *testing.T) {
+	k := loadSample(t)
+	i := slices.Index(k.titles, "정보를 찾고 받을 권리")
+	if i < 0 {
+		t.Fatal("no rights page in the sample")
+	}
+	snippet(t, k.bodies[i], "국경을 넘어서 생각을")
+	// 국경 first comes near the end of the page, once with each of two
+	// particles: the window starts before it and marks both.
+	var marked []string
+	frags := Snippet(k.bodies[i], "국경을", 120)
+	for _, f := range frags {
+		if f.Match {
+			marked = append(marked, f.Text)
+		}
+	}
+	if !slices.Equal(marked, []string{"국경을", "국경은"}) || frags[0].Text != "… " {
+		t.Errorf("국경을: marked %q in %+v", marked, frags)
+	}
+}
+
+// snippetKorQuAD is TestSnippet on the KorQuAD article about 금강산.
+func snippetKorQuAD(t *testing.T) {
 	k := loadKorQuAD(t)
 	i := slices.Index(k.titles, "금강산")
 	if i < 0 {
-		t.Skip("no 금강산 article")
+		t.Fatal("no 금강산 article")
 	}
-	const query = "금강산의 높이"
-	frags := Snippet(k.bodies[i], query, 120)
+	snippet(t, k.bodies[i], "금강산의 높이")
+}
+
+func snippet(t *testing.T, body, query string) {
+	frags := Snippet(body, query, 120)
 	var text strings.Builder
 	matches := 0
 	qterms := map[string]bool{}
@@ -353,12 +490,13 @@ func TestLongPostings(t *testing.T) {
 	}
 }
 
-// TestCorruptIndex flips bytes and truncates a real index: Open and Search
-// must return errors or results, never panic.
-func TestCorruptIndex(t *testing.T) {
-	k := loadKorQuAD(t)
+// TestCorruptIndex flips bytes and truncates an index of our own pages:
+// Open and Search must return errors or results, never panic.
+func TestCorruptIndex(t *testing.T) { corruptIndex(t, loadOwn(t)) }
+
+func corruptIndex(t *testing.T, k *docSet) {
 	idx := k.build(t)
-	queries := []string{"금강산의 높이", "대통령이", "1989년", "the"}
+	queries := []string{k.questions[0].q, k.questions[len(k.questions)-1].q, "1948년", "the"}
 	try := func(b []byte) {
 		ix, err := Open(bytes.NewReader(b), int64(len(b)))
 		if err != nil {
@@ -399,8 +537,9 @@ func TestCorruptIndex(t *testing.T) {
 
 // TestConcurrentSearch runs searches from several goroutines on one Index
 // (sharing its dictionary cache) and compares with serial results.
-func TestConcurrentSearch(t *testing.T) {
-	k := loadKorQuAD(t)
+func TestConcurrentSearch(t *testing.T) { concurrent(t, loadOwn(t)) }
+
+func concurrent(t *testing.T, k *docSet) {
 	ix := openBytes(t, k.build(t))
 	qs := k.questions[:min(len(k.questions), 300)]
 	want := make([][]Hit, len(qs))

@@ -3,9 +3,8 @@ package search
 import (
 	"errors"
 	"ferry/internal/htmltext"
-	"ferry/internal/testkit/shared"
 	"iter"
-	"os"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -34,17 +33,26 @@ func TestSnippetWindow(t *testing.T) {
 }
 
 // TestSnippetFilter checks that the matcher's quick pre-test never hides a
-// match the analyzer finds: every query made of a word of the real UDHR
-// texts in Korean and English and of the Ray Charles article, against every
-// word near it, plus words the pre-test must pass to the analyzer.
+// match the analyzer finds: every query made of a word of the sample
+// pages in Korean and English, against every word near it, plus words the
+// pre-test must pass to the analyzer.
 func TestSnippetFilter(t *testing.T) {
-	var words []string
-	for _, name := range []string{"udhr/kor.html", "udhr/eng.html", "html/enwiki_raycharles/A/Ray_Charles"} {
-		b, err := os.ReadFile(shared.Path(t, name))
-		if err != nil {
-			t.Fatal(err)
+	k := loadSample(t)
+	var texts []string
+	for _, title := range []string{"정보를 찾고 받을 권리", "검색하기", "Searching"} {
+		i := slices.Index(k.titles, title)
+		if i < 0 {
+			t.Fatalf("no sample page %q", title)
 		}
-		_, text := htmltext.Extract(b)
+		texts = append(texts, k.bodies[i])
+	}
+	snippetFilter(t, texts)
+}
+
+// snippetFilter runs the check on the first 300 words of each text.
+func snippetFilter(t *testing.T, texts []string) {
+	var words []string
+	for _, text := range texts {
 		ws := strings.FieldsFunc(text, func(r rune) bool { return !wordRune(r) })
 		words = append(words, ws[:min(len(ws), 300)]...)
 	}

@@ -42,3 +42,34 @@ func TestSiteDeterministic(t *testing.T) {
 		}
 	}
 }
+
+func TestSamplePagesAndQuestions(t *testing.T) {
+	pages, err := SamplePages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := map[string]Page{}
+	for _, p := range pages {
+		if p.Title == "" || len(p.Text) < 200 || !strings.HasPrefix(p.Path, p.Lang+"/") {
+			t.Errorf("%s: title %q, %d bytes of text, language %q", p.Path, p.Title, len(p.Text), p.Lang)
+		}
+		at[p.Path] = p
+	}
+	if len(pages) != 30 {
+		t.Errorf("%d sample pages, want 30", len(pages))
+	}
+	qs := Questions()
+	if len(qs) < 30 {
+		t.Fatalf("%d questions", len(qs))
+	}
+	for _, q := range qs {
+		p, ok := at[q.Path]
+		if !ok {
+			t.Errorf("%q: no page %s", q.Text, q.Path)
+		}
+		korean := strings.ContainsFunc(q.Text, func(r rune) bool { return r >= '가' && r <= '힣' })
+		if korean != (p.Lang == "ko") {
+			t.Errorf("%q is answered by a page in %s", q.Text, p.Lang)
+		}
+	}
+}
