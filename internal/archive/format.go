@@ -32,6 +32,7 @@ const (
 	// Limits a reader enforces before allocating, whatever the file claims.
 	maxManifestSize = 16 << 20
 	maxRemoved      = 256 << 20 // bytes of a delta's removed list
+	maxReadAll      = 256 << 20 // bytes ReadAll returns at once
 	maxClusterRaw   = 64 << 20
 	maxBlockSize    = 1 << 20
 	maxStringLen    = 64 << 10

@@ -34,10 +34,12 @@ type Reader struct {
 	badSigs  int
 	secs     map[string]*section
 	cache    *cache
-	dec      *zstd.Decoder
 	nEntries int64
 	nCluster int64
 	decoded  atomic.Int64 // bytes decompressed, for tests of the prefix policy
+
+	fmu     sync.Mutex
+	flights map[uint32]*flight // clusters being decoded
 }
 
 // ReaderOptions tune a Reader.
@@ -179,11 +181,6 @@ func OpenWith(ra io.ReaderAt, size int64, opts ReaderOptions) (*Reader, error) {
 	if r.nEntries != int64(m.Counts.Entries) || r.nCluster != int64(m.Counts.Clusters) {
 		return nil, fmt.Errorf("%w: counts do not match tables", ErrCorrupt)
 	}
-	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(maxClusterRaw*2), zstd.WithDecoderMaxWindow(maxClusterRaw))
-	if err != nil {
-		return nil, err
-	}
-	r.dec = dec
 	return r, nil
 }
 
@@ -219,9 +216,6 @@ func allZero(b []byte) bool {
 
 // Close releases the file opened by OpenFile.
 func (r *Reader) Close() error {
-	if r.dec != nil {
-		r.dec.Close()
-	}
 	if r.closer != nil {
 		return r.closer.Close()
 	}
@@ -437,12 +431,56 @@ func (r *Reader) clusterTo(i uint32, need int64, have []byte) ([]byte, error) {
 	if ok && int64(len(held)) == rl {
 		return held, nil // all of it; the caller's range is past the end
 	}
-	bufp := storedPool.Get().(*[]byte)
-	defer storedPool.Put(bufp)
-	if int64(cap(*bufp)) < sl {
-		*bufp = make([]byte, sl)
+	// One decode of a cluster at a time: callers wanting the same cluster
+	// wait for it and share the bytes (fifty requests for one page must not
+	// decompress it fifty times, nor hold fifty copies).
+	r.fmu.Lock()
+	if f := r.flights[i]; f != nil {
+		r.fmu.Unlock()
+		<-f.done
+		if f.err != nil {
+			return nil, f.err
+		}
+		if need >= 0 && int64(len(f.raw)) >= need || int64(len(f.raw)) == rl {
+			return f.raw, nil
+		}
+		return r.clusterTo(i, need, f.raw) // it decoded less than this caller needs
 	}
-	stored := (*bufp)[:sl]
+	f := &flight{done: make(chan struct{})}
+	if r.flights == nil {
+		r.flights = map[uint32]*flight{}
+	}
+	r.flights[i] = f
+	r.fmu.Unlock()
+	f.raw, f.err = r.decodeCluster(i, key, rec, off, sl, rl, need, held)
+	r.fmu.Lock()
+	delete(r.flights, i)
+	r.fmu.Unlock()
+	close(f.done)
+	return f.raw, f.err
+}
+
+// flight is a cluster being decoded, which other callers wait for.
+type flight struct {
+	done chan struct{}
+	raw  []byte
+	err  error
+}
+
+// decodeCluster reads, verifies and decompresses (a prefix of) cluster i,
+// within the process's decode budget: the memory it allocates is taken
+// from the budget first, so concurrent requests cannot together allocate
+// more than it, and a cluster is never decompressed past the raw length its
+// record claims (docs/format.md: readers MUST cap there).
+func (r *Reader) decodeCluster(i uint32, key cacheKey, rec [clusterRecordSize]byte, off, sl, rl, need int64, held []byte) ([]byte, error) {
+	want := rl
+	if need >= 0 {
+		want = min(rl, max(need+prefixStep, 2*int64(len(held))))
+	}
+	cost := sl + want
+	decodeBudget.acquire(cost)
+	defer decodeBudget.release(cost)
+	stored := make([]byte, sl)
 	if _, err := r.ra.ReadAt(stored, off); err != nil {
 		return nil, fmt.Errorf("reading cluster %d: %w", i, readErr(err))
 	}
@@ -453,44 +491,68 @@ func (r *Reader) clusterTo(i uint32, need int64, have []byte) ([]byte, error) {
 	var raw []byte
 	switch stored[0] {
 	case codecNone:
-		raw = bytes.Clone(stored[1:])
+		if int64(len(stored)-1) != rl {
+			return nil, fmt.Errorf("%w: cluster %d is %d bytes, record says %d", ErrCorrupt, i, len(stored)-1, rl)
+		}
+		raw = stored[1:]
+		want = rl
 	case codecZstd:
 		// Decompress to what is asked plus prefixStep, or at least twice
 		// the prefix held, so a cluster read entry by entry is
 		// decompressed a few times, not once per entry.
-		want := rl
-		if need >= 0 {
-			want = min(rl, max(need+prefixStep, 2*int64(len(held))))
-		}
 		var err error
-		if want == rl {
-			raw, err = r.dec.DecodeAll(stored[1:], make([]byte, 0, rl))
-		} else {
-			raw, err = decodePrefix(stored[1:], want)
-		}
+		raw, err = decodeZstd(stored[1:], want, want == rl)
 		if err != nil {
-			return nil, fmt.Errorf("%w: cluster %d: %v", ErrCorrupt, i, err)
+			return nil, fmt.Errorf("%w: cluster %d: %v (record says %d raw bytes)", ErrCorrupt, i, err, rl)
 		}
 		r.decoded.Add(int64(len(raw)))
-		if want < rl {
-			r.cache.put(key, raw)
-			return raw, nil
-		}
 	default:
 		return nil, fmt.Errorf("%w: cluster %d has unknown codec %d", ErrCorrupt, i, stored[0])
-	}
-	if int64(len(raw)) != rl {
-		return nil, fmt.Errorf("%w: cluster %d is %d bytes, record says %d", ErrCorrupt, i, len(raw), rl)
 	}
 	r.cache.put(key, raw)
 	return raw, nil
 }
 
+// decodeBudget bounds the bytes all readers of the process hold for
+// clusters being read and decompressed at once (compressed and raw): 256
+// MiB, at least one largest cluster. Requests beyond it wait.
+var decodeBudget = newByteBudget(max(256<<20, 2*maxClusterRaw+1))
+
+// byteBudget is a counting semaphore of bytes.
+type byteBudget struct {
+	mu    sync.Mutex
+	cond  *sync.Cond
+	free  int64
+	limit int64
+}
+
+func newByteBudget(n int64) *byteBudget {
+	b := &byteBudget{free: n, limit: n}
+	b.cond = sync.NewCond(&b.mu)
+	return b
+}
+
+func (b *byteBudget) acquire(n int64) {
+	n = min(n, b.limit)
+	b.mu.Lock()
+	for b.free < n {
+		b.cond.Wait()
+	}
+	b.free -= n
+	b.mu.Unlock()
+}
+
+func (b *byteBudget) release(n int64) {
+	n = min(n, b.limit)
+	b.mu.Lock()
+	b.free += n
+	b.mu.Unlock()
+	b.cond.Broadcast()
+}
+
 // prefixStep is how far past the asked-for end a cluster is decompressed.
 const prefixStep = 64 << 10
 
-// storedPool holds buffers for compressed clusters being read.
-var storedPool = sync.Pool{New: func() any { return new([]byte) }}
 
 // prefixDecoders holds one streaming zstd decoder per CPU, for
 // decompressing the start of a cluster (a zstd.Decoder streams for one
@@ -505,8 +567,11 @@ var prefixDecoders = func() chan *zstd.Decoder {
 	return c
 }()
 
-// decodePrefix decompresses the first n bytes of the zstd frame in src.
-func decodePrefix(src []byte, n int64) ([]byte, error) {
+// decodeZstd decompresses the first n bytes of the zstd frame in src; with
+// all, n is the whole raw length and a frame that holds more is refused
+// after reading one byte past it (a cluster claiming 200 bytes that expands
+// to 1 GiB costs 201 bytes, not the decoder's limit).
+func decodeZstd(src []byte, n int64, all bool) ([]byte, error) {
 	d := <-prefixDecoders
 	defer func() { prefixDecoders <- d }()
 	if d == nil {
@@ -526,6 +591,15 @@ func decodePrefix(src []byte, n int64) ([]byte, error) {
 			err = fmt.Errorf("frame ends before %d bytes", n)
 		}
 		return nil, err
+	}
+	if all {
+		var one [1]byte
+		if k, err := d.Read(one[:]); k > 0 || err != io.EOF {
+			if err == nil || err == io.EOF {
+				err = fmt.Errorf("frame holds more than %d bytes", n)
+			}
+			return nil, err
+		}
 	}
 	return out, nil
 }
@@ -621,8 +695,8 @@ func (r *Reader) ReadAll(e Entry) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if sr.Size() > maxClusterRaw*64 {
-		return nil, fmt.Errorf("archive: entry %q is too large to read at once (%d bytes)", e.Path, sr.Size())
+	if sr.Size() > maxReadAll {
+		return nil, fmt.Errorf("archive: entry %q is too large to read at once (%d bytes; it is read in pieces through Open)", e.Path, sr.Size())
 	}
 	b := make([]byte, sr.Size())
 	if _, err := sr.ReadAt(b, 0); err != nil && !(err == io.EOF && len(b) == 0) {
