@@ -318,7 +318,7 @@ func TestSealedServe(t *testing.T) {
 	c.ok("pack", "-k", "pub.key", "-o", "news.ferry", src)
 	c.run(2, "", "seal", "--size", "2MB", "-o", "box.bin") // refused before any passphrase
 	c.run(1, "", "seal", "list", "missing.bin")
-	if !strings.Contains(c.out, "no such container") || strings.Contains(c.out, "passphrase") {
+	if !strings.Contains(c.out, "no such file") || strings.Contains(c.out, "passphrase") {
 		t.Errorf("missing container: %s", c.out)
 	}
 	if out := c.run(0, "decoy passphrase one\ndecoy passphrase one\nsecret passphrase two\nsecret passphrase two\n", "seal", "--size", "8MiB", "-o", "box.bin"); !strings.Contains(out, "created box.bin") {

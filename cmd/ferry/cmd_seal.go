@@ -66,7 +66,7 @@ func runSeal(ctx context.Context, t *terminal, o sealOptions, args []string) err
 	if err != nil {
 		return usagef("--size: %v", err)
 	}
-	if n < seal.MinSize || n > seal.MaxSize {
+	if err := seal.CheckSize(n); err != nil {
 		return usagef("--size %s: a container is between %s and %s", o.Size, progress.Bytes(seal.MinSize), progress.Bytes(seal.MaxSize))
 	}
 	if _, err := os.Lstat(o.Out); err == nil {
@@ -142,18 +142,9 @@ func runSealAdd(ctx context.Context, t *terminal, args []string) error {
 	return nil
 }
 
-// mustExist says clearly that a container file is missing, before any
-// passphrase is asked.
-func mustExist(file string) error {
-	st, err := os.Stat(file)
-	if err != nil {
-		return fmt.Errorf("%s: no such container file", file)
-	}
-	if !st.Mode().IsRegular() {
-		return fmt.Errorf("%s is not a file", file)
-	}
-	return nil
-}
+// mustExist says clearly that a container file is missing (or a folder),
+// before any passphrase is asked.
+func mustExist(file string) error { return seal.CheckContainer(file) }
 
 // unlockForWriting asks for the passphrase of the library to write to and,
 // whatever library that is, for a second one, so that the question itself
@@ -279,17 +270,13 @@ func parseSize(s string) (int64, error) {
 	return int64(f * mult), nil
 }
 
-// warnWeak warns about a passphrase that is short enough to be found by
-// trying (TODO(lead): use the seal package's estimate once it lands).
+// warnWeak warns about a passphrase that a guessing attack would find
+// (seal.RatePassphrase): anyone who takes the file can try passphrases at
+// leisure.
 func warnWeak(t *terminal, pass, what string) {
-	if w := weakness(pass); w != "" {
-		t.warnf("the %s is weak: %s. Anyone who takes the file can try passphrases at leisure; a longer one (several unrelated words) is much safer", what, w)
+	r := seal.RatePassphrase(pass)
+	if r.Strength == seal.Strong {
+		return
 	}
-}
-
-func weakness(pass string) string {
-	if n := len([]rune(pass)); n < 12 {
-		return fmt.Sprintf("only %d characters", n)
-	}
-	return ""
+	t.warnf("the %s is %s (about %.0f bits): %s", what, r.Strength, r.Bits, strings.Join(r.Advice, "; "))
 }
