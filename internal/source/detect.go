@@ -147,6 +147,9 @@ func isEPUB(head []byte) bool {
 	data = data[extraLen:]
 	switch method {
 	case 0: // stored
+		if csize == 0 && head[6]&0x08 != 0 { // streaming writers (Go's zip.Writer) give the size in a data descriptor after the data
+			csize = len(want)
+		}
 		if csize > len(data) {
 			csize = len(data)
 		}

@@ -13,7 +13,12 @@ import (
 	"golang.org/x/text/encoding/unicode/utf32"
 )
 
+// TestDetectRealFiles detects other people's real files (the shared test
+// data); TestDetectOwnFiles does the same on files our own code writes.
 func TestDetectRealFiles(t *testing.T) {
+	if st, err := os.Stat(shared.Root()); shared.Root() == "" || err != nil || !st.IsDir() {
+		t.Skip("shared test data not found (../shared/testdata or FERRY_TESTDATA): real WARC, EPUB, feed and ZIM files were not detected; our own were")
+	}
 	for _, tc := range []struct {
 		name string
 		want Format
@@ -29,27 +34,38 @@ func TestDetectRealFiles(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := shared.Path(t, tc.name)
-			got, err := Detect(p)
-			if err != nil || got != tc.want {
-				t.Fatalf("Detect = %v, %v; want %v", got, err, tc.want)
-			}
-			// Content, not the name, decides: a copy without extension
-			// is recognised the same way.
 			if tc.want == FormatFolder {
+				if got, err := Detect(p); err != nil || got != tc.want {
+					t.Fatalf("Detect = %v, %v; want %v", got, err, tc.want)
+				}
 				return
 			}
 			data, err := os.ReadFile(p)
 			if err != nil {
 				t.Fatal(err)
 			}
-			anon := filepath.Join(t.TempDir(), "noext")
-			if err := os.WriteFile(anon, data, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			if got, err := Detect(anon); got != tc.want {
-				t.Errorf("without extension: %v, %v", got, err)
-			}
+			detectFile(t, p, data, tc.want)
 		})
+	}
+}
+
+// detectFile checks that the file at p, holding data, is detected as want,
+// and so is a copy without an extension and one with a wrong extension:
+// content, not the name, decides.
+func detectFile(t *testing.T, p string, data []byte, want Format) {
+	t.Helper()
+	if got, err := Detect(p); err != nil || got != want {
+		t.Fatalf("Detect = %v, %v; want %v", got, err, want)
+	}
+	dir := t.TempDir()
+	for _, name := range []string{"noext", "wrong.html", "wrong.epub"} {
+		anon := filepath.Join(dir, name)
+		if err := os.WriteFile(anon, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := Detect(anon); got != want {
+			t.Errorf("named %s: %v, %v", name, got, err)
+		}
 	}
 }
 
@@ -88,17 +104,26 @@ func TestDetectRejects(t *testing.T) {
 }
 
 // FuzzDetectBytes checks that no input makes the sniffer panic or hang,
-// seeded with the first 64 KiB of the real files.
+// seeded with the files our own code writes (ownFiles) and, when the
+// shared test data is there, the first 64 KiB of real files.
 func FuzzDetectBytes(f *testing.F) {
-	for _, name := range []string{"warc/iana.warc.gz", "warc/example.warc", "epub/alice.epub", "feeds/gulp-releases.atom", "zim/small.zim"} {
-		b, err := os.ReadFile(shared.Path(f, name))
-		if err != nil {
-			f.Fatal(err)
+	for _, v := range ownFiles(f) {
+		if !v.dir {
+			f.Add(v.data[:min(len(v.data), sniffLen)])
 		}
-		f.Add(b[:min(len(b), sniffLen)])
+	}
+	if root := shared.Root(); root != "" {
+		for _, name := range []string{"warc/iana.warc.gz", "warc/example.warc", "epub/alice.epub", "feeds/gulp-releases.atom", "zim/small.zim"} {
+			if b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(name))); err == nil {
+				f.Add(b[:min(len(b), sniffLen)])
+			}
+		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		DetectBytes(b)
+		got := DetectBytes(b)
+		if got < FormatUnknown || got > FormatEPUB || got == FormatFolder {
+			t.Fatalf("DetectBytes gave %v", got)
+		}
 	})
 }
 
