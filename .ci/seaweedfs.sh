@@ -24,8 +24,10 @@ fi
 
 mkdir -p "$cache"
 echo "building SeaweedFS $version into $bin (several minutes)" >&2
-dir=$(cd "$(mktemp -d)" && go mod download -json "github.com/seaweedfs/seaweedfs@$version" |
+empty=$(mktemp -d) # outside any module, so go.mod files nearby do not matter
+dir=$(cd "$empty" && go mod download -json "github.com/seaweedfs/seaweedfs@$version" |
   sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+rmdir "$empty"
 if [ -z "$dir" ] || [ ! -d "$dir" ]; then
   echo "seaweedfs.sh: go mod download did not give a module folder" >&2
   exit 1

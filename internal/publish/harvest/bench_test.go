@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -51,12 +50,6 @@ func benchSite(b *testing.B, n int) *httptest.Server {
 	}))
 	b.Cleanup(srv.Close)
 	return srv
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkHarvest10k: go test -run '^$' -bench Harvest10k -benchtime 1x
@@ -112,10 +105,4 @@ func BenchmarkHarvest10k(b *testing.B) {
 		}
 		reportRSS(b)
 	})
-}
-
-func reportRSS(b *testing.B) {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	b.ReportMetric(float64(ru.Maxrss)/1024, "peak-RSS-MB")
 }
