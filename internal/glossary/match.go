@@ -166,19 +166,26 @@ func (s *scanner) run(dst []Match) []Match {
 			i++ // never inside a Latin word
 			continue
 		}
-		boundary := i == seg || latin != (s.cls[i-1]&clsLatin != 0)
-		if slot := rootSlot(r); slot < 0 || root[slot] == 0 {
-			// No headword starts with r: the common case.
-		} else if fresh := i == 0 || latin != (s.cls[i-1]&clsLatin != 0); fresh || boundary && cl == 0 ||
-			cl == 0 && (i-seg == 1 && s.isPrefix(seg) || sinoFrom <= seg && i-seg >= 2) {
-			// A compound's next part after a headword (인터넷쇼핑) must start
-			// with a syllable that cannot be Sino-Korean, like one inside a
-			// compound after a prefix (신메뉴) or a Sino-Korean part
-			// (교통카드): 결선투표제로 is not 결선투표 + 제로.
-			if end, v, ok := s.longest(i, n, !boundary, fresh); ok {
-				dst = append(dst, Match{Start: s.off[i], End: s.off[end], Entry: int(v)})
-				i, seg, sinoFrom = end, end, end
-				continue
+		if slot := rootSlot(r); slot >= 0 && root[slot] != 0 {
+			// A headword may start the eojeol or follow a change of script
+			// (fresh), follow another headword (chained: 인터넷쇼핑), or
+			// follow a prefix (신메뉴) or a Sino-Korean part (교통카드)
+			// inside the eojeol (mid); longest says which words each allows.
+			mode := modeNone
+			switch {
+			case i == 0 || latin != (s.cls[i-1]&clsLatin != 0):
+				mode = modeFresh
+			case i == seg:
+				mode = modeChained
+			case i-seg == 1 && s.isPrefix(seg) || sinoFrom <= seg && i-seg >= 2:
+				mode = modeMid
+			}
+			if mode != modeNone {
+				if end, v, ok := s.longest(i, n, mode, seg); ok {
+					dst = append(dst, Match{Start: s.off[i], End: s.off[end], Entry: int(v)})
+					i, seg, sinoFrom = end, end, end
+					continue
+				}
 			}
 		}
 		if latin {
@@ -196,47 +203,81 @@ func (s *scanner) run(dst []Match) []Match {
 	return dst
 }
 
-// longest returns the longest headword at rs[i:] that the rest of the
-// eojeol allows; mid says i is inside a compound part.
-func (s *scanner) longest(i, n int, mid, fresh bool) (end int, val int32, ok bool) {
+// Where a headword starts, as run finds it.
+const (
+	modeNone    = iota
+	modeFresh   // at the eojeol's start, or after digits or Latin letters
+	modeChained // right after another headword
+	modeMid     // after a prefix or a Sino-Korean part of the eojeol
+)
+
+// longest returns the longest headword at rs[i:] that its place (mode)
+// and the rest of the eojeol allow.
+func (s *scanner) longest(i, n, mode, seg int) (end int, val int32, ok bool) {
 	nh := s.g.words.prefixes(s.rs[:], i, n, &s.hits)
 	for h := nh - 1; h >= 0; h-- {
 		end, val = s.hits[h].end, s.hits[h].val
-		if end-i == 1 && !fresh {
-			// A one-syllable word only starts an eojeol (or follows
-			// digits or Latin letters): as a compound's second part it is
-			// mostly a piece of another word (모델링, 마이크로).
-			continue
-		}
-		if mid && (!s.g.entries[val].Kind.loan() || end-i < 2 || end-i == 2 && !s.isCompoundHead(i)) {
-			// Inside a compound only loanwords of three syllables or more,
-			// or listed two-syllable compound heads (교통카드), are taken:
-			// shorter ones hide too often in names (앙투아네트).
-			continue
-		}
+		e := &s.g.entries[val]
+		size := end - i
 		if s.cls[end-1]&clsLatin != 0 && end < n && s.cls[end]&clsLatin != 0 {
-			continue
+			continue // never inside a Latin word
 		}
-		if end-i == 1 {
+		allSino := s.allSino(i, end)
+		firstSino := s.cls[i]&clsSino != 0
+		switch mode {
+		case modeChained:
+			// A next part reads unlike Sino-Korean or is a loanword that
+			// is not all Sino-looking: 결선투표제로 is not 결선투표 + 제로,
+			// 장교여야 not 장교 + 여야, but 주상복합아파트 is + 아파트.
+			if size == 1 {
+				if !s.isOneSyllableTail(i) {
+					continue
+				}
+			} else if firstSino && (!e.Kind.loan() || allSino) {
+				continue
+			}
+		case modeMid:
+			// Inside a compound only loanwords are taken, and only those
+			// that hide rarely in other words: three syllables or more
+			// not all Sino-looking, listed two-syllable compound heads
+			// (교통카드), listed one-syllable ones that cannot be
+			// Sino-Korean after a Sino-Korean part (조사팀, but 재팬 is
+			// no 재 + 팬): 앙투아네트 is no 네트.
+			if !e.Kind.loan() || allSino {
+				continue
+			}
+			if size == 2 && !s.isCompoundHead(i) || size == 1 && (firstSino || !s.isOneSyllableTail(i) || i-seg < 2) {
+				continue
+			}
+		}
+		switch {
+		case size == 1:
 			// A one-syllable word (골, 팀) is too often a piece of another
-			// word (골목, 골라): only case and auxiliary particles may follow.
+			// word (골목, 골라): only listed particles may follow.
 			if end < n && isHangul(s.rs[end]) && !s.caseParticles(end, 0) {
 				continue
 			}
-		} else if (s.g.entries[val].Kind.loan() || end-i == 2) && s.allSino(i, end) {
-			// A loanword that reads like Sino-Korean (비전, 비자), or any
-			// two-syllable word of such syllables (재수, 전세), takes no
-			// compound part after it: 비전문적 is 非專門的, 비자금 is 秘資金,
-			// 재수사 is 再搜査, 전세계 is 全世界.
+		case size == 2 && allSino:
+			// A two-syllable word of Sino-looking syllables (비전, 비자,
+			// 재수, 전세) takes no compound part after it: 비전문적 is
+			// 非專門的, 비자금 秘資金, 재수사 再搜査, 전세계 全世界.
 			if end < n && isHangul(s.rs[end]) && !s.tailAt(end, false) {
 				continue
 			}
-		} else if !s.ok(end) {
-			continue
+		default:
+			if !s.ok(end) {
+				continue
+			}
 		}
 		return end, val, true
 	}
 	return 0, 0, false
+}
+
+// isOneSyllableTail reports whether rs[i] is a one-syllable loanword that
+// may end a compound (데뷔골, 조사팀, 클린톤).
+func (s *scanner) isOneSyllableTail(i int) bool {
+	return strings.ContainsRune(oneSyllableTails, s.rs[i])
 }
 
 const (
@@ -341,7 +382,7 @@ const safeOneSyllable = "을를이가은는의에로와과도만들"
 // afterOneSyllable are the particles a one-syllable headword may take.
 var afterOneSyllable = func() trie {
 	t := newTrie()
-	for _, f := range strings.Fields(`을 를 이 가 은 는 의 에 로 와 과 도 만 들 에서 에게 으로 까지 부터 처럼 보다 마다 조차 이나 에는 에도 으로는 에서는 에서도`) {
+	for _, f := range strings.Fields(`을 를 이 가 은 는 의 에 로 와 과 도 만 들 에서 에게 으로 까지 부터 처럼 보다 마다 조차 이나 에는 에도 으로는 에서는 에서도 내 간 별 내에서`) {
 		t.add(f, 1)
 	}
 	t.freeze()
@@ -349,13 +390,17 @@ var afterOneSyllable = func() trie {
 }()
 
 func (s *scanner) chainAt(k int) bool {
-	if s.cls[k]&clsSino != 0 {
-		return false // as in run: a next part must not read like Sino-Korean
-	}
 	var hits [maxHits]hit
 	nh := s.g.words.prefixes(s.rs[:], k, s.n, &hits)
 	for h := nh - 1; h >= 0; h-- {
 		end := hits[h].end
+		if end-k == 1 {
+			if !s.isOneSyllableTail(k) {
+				continue // as in longest
+			}
+		} else if s.cls[k]&clsSino != 0 && (!s.g.entries[hits[h].val].Kind.loan() || s.allSino(k, end)) {
+			continue
+		}
 		if isLatin(s.rs[end-1]) && end < s.n && isLatin(s.rs[end]) {
 			continue
 		}

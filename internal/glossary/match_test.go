@@ -73,9 +73,10 @@ func TestFind(t *testing.T) {
 		{"블레이저를 입었다", ""},                // 레이저 inside a longer word
 		{"산골에서 골을 넣었다", "골"},             // 골 only as a word of its own
 		{"비자금을", ""},                     // a Sino-looking loanword takes no compound part (秘資金)
-		{"쇼핑쇼를", "쇼핑"},                   // a one-syllable word never ends a compound
+		{"쇼핑쇼를", "쇼핑 쇼"},                 // a listed one-syllable word may end a compound
 		{"몰라도 골을", "골"},                  // nor takes verb-like endings (몰 is no headword here anyway)
 		{"골이다", ""},                      // only listed particles after one syllable
+		{"쇼핑골목", "쇼핑"},                   // but not with more after it
 		{"골목길", ""},                      // not 골
 		{"소비자가 늘었다", ""},                 // 비자 inside a Sino-Korean word
 		{"일반소비자", ""},                    // nor after a Sino-Korean part (비 can be Sino-Korean)

@@ -67,13 +67,19 @@ const compoundHeads = `
 캠프 투어 센서 로봇 모델 그룹 밴드 스타 패션 디자인 메뉴 머니 택시 트럭 오일
 파티 링크 서버 게이트 리그 시즌 코스 모텔 레저 보트 요트 램프 펌프 모터 엔진
 로켓 탱크 드론 버그 쿠폰 포인트 파일 카페 마켓 플랜 쇼크 컬러 사이즈 스타일
+패턴 라인 모드 코드 레벨 타입 세트 키트 마크 로고 오일 가스 센서 코스 포트
 `
+
+// oneSyllableTails are the one-syllable loanwords that may end a compound
+// after another headword (데뷔골, 하드록) or, if they cannot be
+// Sino-Korean, after a Sino-Korean part (조사팀, 결승전샷).
+const oneSyllableTails = "팀톤쇼컵폰샷룸숍펜팬존캡팩씬컷웹앱붐링칩골슛킥캔홈탭팝록랩"
 
 // notWords are eojeol stems that look like a headword with a particle
 // but are names (쇼와 is the Japanese era Shōwa, not 쇼 "show" + 와).
 // An eojeol that is one of them, with particles or not, is never glossed.
 const notWords = `
-쇼와 타이완 타이거즈 브라운 브라운관 라테란 라면서 라면서도 베드로 수시로 인디아
+쇼와 타이완 타이거즈 브라운 브라운관 라테란 라면서 라면서도 베드로 수시로 인디아 서울대공원
 `
 
 // maxUnits bounds the particle and copula units after one noun.
