@@ -16,6 +16,7 @@ import (
 	"ferry/internal/archive"
 	"ferry/internal/key"
 	"ferry/internal/library"
+	"ferry/internal/testkit/corpus"
 	"ferry/internal/testkit/packtest"
 	"ferry/internal/trust"
 )
@@ -26,17 +27,31 @@ var (
 	archKey  *key.Secret
 )
 
-// testArchives packs two real archives from the shared test data.
+// testArchives packs two archives of made-up sites of our own writing
+// (package corpus), signed by packtest.Key: a small one (about 50 KB:
+// more than 600 symbols of 64 bytes, as TestUnionDespiteOtherOTI needs)
+// and a bigger one (about 150 KB: several source blocks of 16 KiB, as
+// TestSeveralBlocks needs), both of Korean and English pages with
+// pictures.
 func testArchives(t testing.TB) [][]byte {
 	t.Helper()
 	archOnce.Do(func() {
 		archKey = packtest.Key(t)
-		a, k := packtest.Folder(t, "udhr", archive.Info{Channel: "udhr", Edition: 3, Title: "UDHR"})
-		b, _ := packtest.Folder(t, "html/wikibooks_en", archive.Info{Channel: "books", Edition: 7, Title: "Wikibooks"})
-		archs, archKey = [][]byte{a, b}, k
+		small, err := corpus.Site(corpus.Options{Pages: 16, Seed: 41, Pictures: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		big, err := corpus.Site(corpus.Options{Pages: 360, Seed: 42, Pictures: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		archs = [][]byte{
+			packtest.FS(t, small, archive.Info{Channel: "rights", Edition: 3, Title: "권리"}),
+			packtest.FS(t, big, archive.Info{Channel: "books", Edition: 7, Title: "Books"}),
+		}
 	})
 	if archs == nil {
-		t.Skip("test archives unavailable")
+		t.Fatal("packing the test archives failed in an earlier test")
 	}
 	return archs
 }
@@ -421,7 +436,7 @@ func TestForgedAnnouncement(t *testing.T) {
 	feed(t, r, send(forgedBody, src.Ann.ShortID()))
 	// The genuine announcement is still accepted afterwards.
 	feed(t, r, send(body, src.Ann.ShortID()))
-	if st := r.Status(); len(st) != 1 || st[0].Name != "udhr edition 3" {
+	if st := r.Status(); len(st) != 1 || st[0].Name != "rights edition 3" {
 		t.Fatalf("genuine announcement not accepted: %+v", st)
 	}
 }

@@ -6,7 +6,7 @@ import (
 )
 
 // FuzzParsePacket checks that no input crashes the packet parser or the
-// receiver, seeded with real packets of a real archive.
+// receiver, seeded with packets of an archive of our own pages.
 func FuzzParsePacket(f *testing.F) {
 	data := testArchives(f)[:1]
 	pkts := packets(f, data, SendOptions{Repair: 0.05, AnnounceEvery: 50}, 97)

@@ -10,14 +10,19 @@ import (
 	"ferry/internal/archive"
 	"ferry/internal/carry/broadcast/fountain"
 	"ferry/internal/key"
+	"ferry/internal/testkit/corpus"
 	"ferry/internal/testkit/packtest"
 )
 
 // TestHostileChannelName: anyone can sign an archive; a channel name that
 // is a path must not lead out of the library, nor stop the receiver.
 func TestHostileChannelName(t *testing.T) {
+	site, err := corpus.Site(corpus.Options{Pages: 6, Seed: 43})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, channel := range []string{"../escaped", "a/b", "..", ""} {
-		data, _ := packtest.Folder(t, "udhr", archive.Info{Channel: channel, Edition: 1, Title: "x"})
+		data := packtest.FS(t, site, archive.Info{Channel: channel, Edition: 1, Title: "x"})
 		root := t.TempDir()
 		lib := filepath.Join(root, "lib")
 		r := newReceiver(t, lib, "")
