@@ -319,7 +319,7 @@ func (w *Writer) add(in Input) error {
 	if len(in.Title) > maxStringLen || !utf8.ValidString(in.Title) {
 		return fmt.Errorf("archive: entry %q: title too long or not UTF-8", in.Path)
 	}
-	if len(w.entries) >= 1<<31 {
+	if int64(len(w.entries)) >= 1<<31 {
 		return errors.New("archive: too many entries")
 	}
 	seq := uint32(len(w.entries))
