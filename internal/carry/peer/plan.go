@@ -4,8 +4,8 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/klauspost/compress/zstd"
 	"ferry/internal/carry/peer/riblt"
+	"github.com/klauspost/compress/zstd"
 )
 
 // The plan of an update (docs/sync.md §4.6): after entry reconciliation

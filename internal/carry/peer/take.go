@@ -218,7 +218,7 @@ type tArchive struct {
 
 	out    []pending
 	outRaw int64
-	stage  int // 0: tables, 1: clusters, 2: other sections
+	stage  int     // 0: tables, 1: clusters, 2: other sections
 	secReq []int64 // next offset to ask for, per section
 	secJob []bool  // a local copy of the section is running
 	cNext  int     // next cluster to consider
