@@ -176,7 +176,11 @@ func (a *annotator) text(out, raw []byte) []byte {
 func (a *annotator) title(out []byte, i int) []byte {
 	e := &a.g.entries[i]
 	out = append(out, html.EscapeString(e.Explanation)...)
-	if e.NK != "" {
+	if e.SameInNorth() {
+		out = append(out, " ("...)
+		out = append(out, html.EscapeString(a.opt.NKLabel)...)
+		out = append(out, "에서도 같은 말)"...)
+	} else if e.NK != "" {
 		out = append(out, " ("...)
 		out = append(out, html.EscapeString(a.opt.NKLabel)...)
 		out = append(out, ": "...)
@@ -317,7 +321,11 @@ func (a *annotator) list() []byte {
 		}
 		b = append(b, "</dt><dd>"...)
 		b = append(b, html.EscapeString(e.Explanation)...)
-		if e.NK != "" {
+		if e.SameInNorth() {
+			b = append(b, ". "...)
+			b = append(b, html.EscapeString(a.opt.NKLabel)...)
+			b = append(b, "에서도 같은 말"...)
+		} else if e.NK != "" {
 			b = append(b, ". "...)
 			b = append(b, html.EscapeString(a.opt.NKLabel)...)
 			b = append(b, ": "...)

@@ -72,7 +72,7 @@ type Entry struct {
 	Domain      string     // subject, one of Domains
 	Origin      string     // the source word ("smartphone", "de:Arbeit") or the full form of an abbreviation; may be empty for Southern
 	Explanation string     // plain Korean, without loanwords
-	NK          string     // the North Korean word, if one is attested
+	NK          string     // the North Korean word, if one is attested; the headword itself when North Korea uses the same word
 	NKConf      Confidence // how sure NK is
 }
 
@@ -213,9 +213,7 @@ func parseEntry(s string) (Entry, error) {
 	if (e.NK == "") != (e.NKConf == NoNK) {
 		return e, errors.New("nk and nk_conf must both be given or both be empty")
 	}
-	if e.NK == e.Headword {
-		return e, errors.New("nk is the headword itself: leave it empty")
-	}
+
 	return e, nil
 }
 
@@ -264,6 +262,11 @@ func Default() *Glossary {
 	})
 	return def
 }
+
+// SameInNorth reports whether North Korea uses the same word (the entry
+// is glossed for readers who still may not know it, and its headword may
+// appear in other entries' explanations).
+func (e *Entry) SameInNorth() bool { return e.NK == e.Headword }
 
 // Len returns the number of entries.
 func (g *Glossary) Len() int { return len(g.entries) }
