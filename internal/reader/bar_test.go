@@ -2,38 +2,44 @@ package reader
 
 import (
 	"bytes"
+	"encoding/xml"
+	"io"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
-// TestBarCacheMatchesTemplate checks that the cached bar with the switch
-// link spliced in is byte for byte what the template renders directly.
-func TestBarCacheMatchesTemplate(t *testing.T) {
-	h := New(nil, Options{})
-	for _, target := range []string{
-		"/a/sample/ko/index.html",
-		"/a/ray/A/What'd_I_Say",
-		"/a/ray/A/Genius_&_Friends?lang=en",
-		"/a/x/%ED%95%9C%EA%B8%80/%EB%AC%B8%EC%84%9C.html",
-		"/search?q=%EA%B8%88%EA%B0%95%EC%82%B0%EC%9D%98+%EB%86%92%EC%9D%B4&in=sample",
-		"/a/x/a%20b%22c%3Cd%3E.html",
-	} {
-		for _, lang := range []string{"ko", "en"} {
-			r := httptest.NewRequest("GET", target, nil)
-			r.Header.Set("Accept-Language", lang)
-			p := h.newPage(r, "t")
-			p.In = "sample"
-			p.Query = r.URL.Query().Get("q")
-			var b bytes.Buffer
-			if err := barOnly.ExecuteTemplate(&b, "bar", p); err != nil {
-				t.Fatal(err)
+// TestBarASCIIAndXML checks the bar is pure ASCII (it reads right in a
+// page of any charset) and well-formed XML (it fits XHTML pages), in every
+// UI language, with hostile values escaped.
+func TestBarASCIIAndXML(t *testing.T) {
+	h := New([]Library{Sample()}, Options{})
+	for _, target := range []string{"/a/sample/ko/index.html", "/kp/a/sample/ko/index.html", "/en-g1/search?q=%22%3E%3Cscript%3E&in=sample"} {
+		r := withSettings(httptest.NewRequest("GET", target, nil))
+		p := h.newPage(r, "t")
+		p.In, p.Query, p.Warn = "sample", r.URL.Query().Get("q"), `<b>"&`
+		bar := h.barBody(p)
+		for _, c := range bar {
+			if c >= 0x80 {
+				t.Fatalf("%s: non-ASCII byte in the bar: %q", target, bar)
 			}
-			want := append([]byte(`<link rel="stylesheet" href="/_/bar.css" /><script src="/_/ui.js" defer="defer" nonce="n"></script>`), asciiHTML(b.Bytes())...)
-			for i := 0; i < 2; i++ { // second time from the cache
-				if got := h.barHTML(p, "n"); !bytes.Equal(got, want) {
-					t.Fatalf("%s (%s): cached bar differs\n got %s\nwant %s", target, lang, got, want)
-				}
+		}
+		if bytes.Contains(bar, []byte("<script")) || bytes.Contains(bar, []byte("<b>")) {
+			t.Errorf("%s: value not escaped: %s", target, bar)
+		}
+		d := xml.NewDecoder(bytes.NewReader(bar))
+		d.Entity = xml.HTMLEntity
+		for {
+			_, err := d.Token()
+			if err == io.EOF {
+				break
 			}
+			if err != nil {
+				t.Fatalf("%s: bar is not well-formed XML: %v\n%s", target, err, bar)
+			}
+		}
+		if !strings.Contains(string(bar), `id="ferry-hide"`) {
+			t.Errorf("%s: no hide button", target)
 		}
 	}
 }

@@ -2,38 +2,46 @@ package reader
 
 import (
 	"bytes"
-	"errors"
-	"ferry/internal/htmltext"
 	"html/template"
 	"io"
 	"net/http"
+	"net/url"
 	"path"
+	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
+	"unicode/utf8"
 
 	"ferry/internal/archive"
+	"ferry/internal/glossary"
+	"ferry/internal/htmltext"
 )
 
 // libInfo is one line of the home page.
 type libInfo struct {
-	Name, Path, Title, Description string
-	Languages                      []string
-	Edition                        uint64
-	Created                        time.Time
-	Size                           int64
-	Articles                       int
-	Keys                           []string
-	Trust                          string // "trusted", "sample" or "untrusted"
-	Err                            error
+	Name, Title, Description string
+	Languages                []string
+	Edition                  uint64
+	Created                  time.Time
+	Size                     int64
+	Articles                 int
+	Keys                     []string
+	Trust                    string // "trusted", "sample" or "untrusted"
+	Untrusted                bool   // not shown: signed by keys the reader does not trust
+	Damaged                  bool   // damage found while reading
+	Err                      string // why it could not be opened, without file paths
 }
 
 func (l *lib) info() libInfo {
-	in := libInfo{Name: l.Name, Path: l.Path, Err: l.Err}
+	in := libInfo{Name: l.Name, Untrusted: l.Untrusted && l.Edition == nil, Damaged: l.damaged.Load()}
 	if l.Edition == nil {
-		if in.Err == nil {
-			in.Err = errors.New("not opened")
+		for _, k := range l.Signers {
+			in.Keys = append(in.Keys, k.Fingerprint())
+		}
+		in.Err = l.errText()
+		if in.Err == "" {
+			in.Err = "not opened"
 		}
 		return in
 	}
@@ -57,6 +65,31 @@ func (l *lib) info() libInfo {
 	return in
 }
 
+// errText is the library's error as a reader may see it: the folder the
+// archive is in, and its full path, are taken out (a screen must not
+// reveal where on the device the library is kept).
+func (l *lib) errText() string {
+	if l.Err == nil {
+		return ""
+	}
+	return hidePaths(l.Err.Error(), l.Path)
+}
+
+// hidePaths removes p's folder from text, leaving file names.
+func hidePaths(text, p string) string {
+	if p == "" || !filepath.IsAbs(p) && !strings.ContainsAny(p, `/\`) {
+		return text
+	}
+	for d := filepath.Dir(p); d != "." && d != string(filepath.Separator) && d != ""; d = filepath.Dir(d) {
+		text = strings.ReplaceAll(text, d+string(filepath.Separator), "")
+		text = strings.ReplaceAll(text, d, "…")
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	return text
+}
+
 func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 	p := h.newPage(r, "ferry")
 	infos := make([]libInfo, 0, len(h.libs))
@@ -69,6 +102,24 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 
 // libFor finds the library named in the URL, or writes an error page.
 func (h *Handler) libFor(w http.ResponseWriter, r *http.Request, name string) *lib {
+	l := h.lookupLib(name)
+	if l == nil {
+		h.errorPage(w, r, http.StatusNotFound, "noLib", "notFoundHelp", name)
+		return nil
+	}
+	if l.Edition == nil {
+		if l.Untrusted {
+			h.errorPage(w, r, http.StatusForbidden, "notTrusted", "notTrustedHelp", "")
+			return nil
+		}
+		h.errorPage(w, r, http.StatusServiceUnavailable, "broken", "brokenHelp", l.Name+": "+l.errText())
+		return nil
+	}
+	return l
+}
+
+// lookupLib finds a library by its name or its archive ID.
+func (h *Handler) lookupLib(name string) *lib {
 	l := h.byName[name]
 	if l == nil && len(name) == 64 {
 		// Links may also name an archive by its ID, which survives renaming.
@@ -78,22 +129,7 @@ func (h *Handler) libFor(w http.ResponseWriter, r *http.Request, name string) *l
 			}
 		}
 	}
-	if l == nil {
-		h.errorPage(w, r, http.StatusNotFound, "noLib", "notFoundHelp", name)
-		return nil
-	}
-	if l.Edition == nil {
-		h.errorPage(w, r, http.StatusServiceUnavailable, "broken", "brokenHelp", l.Path+": "+errText(l.Err))
-		return nil
-	}
 	return l
-}
-
-func errText(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
 }
 
 // maxInject is the largest HTML page the bar is added to; bigger pages
@@ -112,11 +148,11 @@ func (h *Handler) entry(w http.ResponseWriter, r *http.Request) {
 	p := r.PathValue("path")
 	if p == "" || strings.HasSuffix(p, "/") {
 		if p == "" && l.Edition.Manifest().MainPage != "" {
-			http.Redirect(w, r, entryURL(l.Name, l.Edition.Manifest().MainPage)+keepQuery(r), http.StatusFound)
+			h.redirect(w, r, entryURL(l.Name, l.Edition.Manifest().MainPage))
 			return
 		}
 		if p == "" {
-			http.Redirect(w, r, "/list/"+l.Name+keepQuery(r), http.StatusFound)
+			h.redirect(w, r, "/list/"+l.Name)
 			return
 		}
 		p += "index.html"
@@ -132,56 +168,112 @@ func (h *Handler) entry(w http.ResponseWriter, r *http.Request) {
 			h.readError(w, r, l, p, err)
 			return
 		}
-		http.Redirect(w, r, entryURL(l.Name, t.Path)+keepQuery(r), http.StatusFound)
+		h.redirect(w, r, entryURL(l.Name, t.Path))
 		return
 	}
-	h.serveEntry(w, r, l, e)
+	if h.opts.ArchiveScripts && htmltext.IsHTML(e.MIME) {
+		h.frame(w, r, l, e)
+		return
+	}
+	h.serveEntry(w, r, l, e, false)
 }
 
 func (h *Handler) readError(w http.ResponseWriter, r *http.Request, l *lib, p string, err error) {
 	status, title, help := errKind(err)
 	detail := l.Name + ": " + p
 	if status != http.StatusNotFound {
-		detail = l.Name + " (" + l.Path + "): " + err.Error()
+		detail = l.Name + ": " + hidePaths(err.Error(), l.Path)
+	}
+	if isDamage(err) {
+		l.damaged.Store(true)
 	}
 	h.errorPage(w, r, status, title, help, detail)
 }
 
-func (h *Handler) serveEntry(w http.ResponseWriter, r *http.Request, l *lib, e archive.Entry) {
+// markupType tells how a browser reads an entry's type: as a page that
+// gets the bar (HTML, XHTML), as XML (XHTML, SVG and other XML, which can
+// navigate and define entities), or neither.
+func markupType(ctype string) (isHTML, isXML bool) {
+	m := strings.ToLower(ctype)
+	if i := strings.IndexByte(m, ';'); i >= 0 {
+		m = m[:i]
+	}
+	m = strings.TrimSpace(m)
+	return htmltext.IsHTML(m), strings.HasSuffix(m, "/xml") || strings.HasSuffix(m, "+xml")
+}
+
+// serveEntry serves one entry; framed is a page inside the sandboxed
+// frame of ArchiveScripts (no bar: the frame's parent shows it).
+func (h *Handler) serveEntry(w http.ResponseWriter, r *http.Request, l *lib, e archive.Entry, framed bool) {
 	nonce := newNonce()
-	w.Header().Set("Content-Security-Policy", h.contentCSP(nonce))
+	if framed {
+		w.Header().Set("Content-Security-Policy", framedCSP)
+		// The frame's origin is opaque: its own pictures and styles come
+		// back as cross-origin requests.
+		w.Header().Set("Cross-Origin-Resource-Policy", "cross-origin")
+	} else {
+		w.Header().Set("Content-Security-Policy", h.contentCSP(nonce))
+	}
 	ctype := e.MIME
 	if ctype == "" {
 		ctype = "application/octet-stream"
 	}
-	w.Header().Set("Content-Type", ctype)
-	if htmltext.IsHTML(ctype) && e.Size <= maxInject {
-		b, err := l.Edition.ReadAll(e)
-		if err != nil {
-			h.readError(w, r, l, e.Path, err)
+	isHTML, isXML := markupType(ctype)
+	if isHTML || isXML {
+		if e.Size > maxInject {
+			// Too big to read whole and make safe: shown as text, which
+			// cannot navigate or load anything.
+			ctype = "text/plain; charset=utf-8"
+		} else {
+			b, err := l.Edition.ReadAll(e)
+			if err != nil {
+				h.readError(w, r, l, e.Path, err)
+				return
+			}
+			// b is this request's own copy.
+			set := settingsOf(r)
+			if set.gloss && !h.opts.NoGlossary && isHTML && hasHangul(b) {
+				b, _ = glossary.Default().Annotate(b, glossary.Options{NKLabel: messages["kp"]["langName"]})
+			}
+			neutralize(b, isXML)
+			w.Header().Set("Content-Type", ctype)
+			var parts [][]byte
+			if isHTML && !framed {
+				page := h.newPage(r, "")
+				page.In = ""
+				if l.damaged.Load() {
+					page.Warn = page.T["damagedParts"]
+				}
+				parts = h.injectBar(b, page, nonce)
+			} else {
+				parts = [][]byte{b}
+			}
+			n := 0
+			for _, p := range parts {
+				n += len(p)
+			}
+			w.Header().Set("Content-Length", strconv.Itoa(n))
+			if r.Method != http.MethodHead {
+				// Writes into the server's buffer rather than another
+				// copy of the page.
+				for _, p := range parts {
+					w.Write(p)
+				}
+			}
 			return
 		}
-		page := h.newPage(r, "")
-		page.In = ""
-		bar := h.barHTML(page, nonce)
-		disarmRefresh(b) // b is this request's own copy
-		at := barOffset(b)
-		w.Header().Set("Content-Length", strconv.Itoa(len(b)+len(bar)))
-		if r.Method != http.MethodHead {
-			// Three writes into the server's buffer rather than a third
-			// copy of the page.
-			w.Write(b[:at])
-			w.Write(bar)
-			w.Write(b[at:])
-		}
-		return
 	}
+	w.Header().Set("Content-Type", ctype)
 	var content io.ReadSeeker
 	if e.Size <= maxWhole {
 		// Small entries are read (and so verified) whole before the
 		// status line goes out, so damage gets a proper error page.
 		b, err := l.Edition.ReadAll(e)
 		if err != nil {
+			if isDamage(err) && strings.HasPrefix(ctype, "image/") {
+				h.damagedPicture(w, r, l)
+				return
+			}
 			h.readError(w, r, l, e.Path, err)
 			return
 		}
@@ -198,6 +290,10 @@ func (h *Handler) serveEntry(w http.ResponseWriter, r *http.Request, l *lib, e a
 			}
 		}
 		if err != nil {
+			if isDamage(err) && strings.HasPrefix(ctype, "image/") {
+				h.damagedPicture(w, r, l)
+				return
+			}
 			h.readError(w, r, l, e.Path, err)
 			return
 		}
@@ -209,224 +305,41 @@ func (h *Handler) serveEntry(w http.ResponseWriter, r *http.Request, l *lib, e a
 	http.ServeContent(w, r, path.Base(e.Path), time.Time{}, content)
 }
 
-// barHTML renders the ferry bar, its style and script for an archive page.
-func (h *Handler) barHTML(p *page, nonce string) []byte {
-	bar := h.barBody(p)
-	if bar == nil {
-		return nil
-	}
-	head := `<link rel="stylesheet" href="/_/bar.css" /><script src="/_/ui.js" defer="defer" nonce="` + nonce + `"></script>`
-	return append([]byte(head), bar...)
-}
-
-// barBody renders the ferry bar (the "bar" template) for p.
-func (h *Handler) barBody(p *page) []byte {
-	// The bar differs between pages only in the language-switch link (and
-	// the nonce): render it once per language, library and search words
-	// with a placeholder, and splice the link in. The link is already a
-	// normalised URL (escaped path and encoded query), so HTML-escaping it
-	// gives what the template would write.
-	key := barKey{p.Lang, p.Explicit, p.Query, p.In}
-	tmpl, ok := h.bars.get(key)
-	if !ok {
-		q := *p
-		q.Switch = switchPlaceholder
-		var b bytes.Buffer
-		if err := barOnly.ExecuteTemplate(&b, "bar", &q); err != nil {
-			return nil
-		}
-		tmpl = asciiHTML(b.Bytes())
-		h.bars.put(key, tmpl)
-	}
-	var link bytes.Buffer
-	if err := hrefOnly.Execute(&link, p.Switch); err != nil {
-		return nil
-	}
-	esc := bytes.TrimSuffix(bytes.TrimPrefix(link.Bytes(), []byte(`<a href="`)), []byte(`">`))
-	return bytes.Replace(tmpl, []byte(switchPlaceholder), asciiHTML(esc), 1)
-}
-
-// switchPlaceholder stands for the switch link in cached bars; hrefOnly
-// escapes the real link exactly as the bar template does in its href.
-const switchPlaceholder = "/ferry-switch-link-placeholder"
-
-var hrefOnly = template.Must(template.New("href").Parse(`<a href="{{.}}">`))
-
-type barKey struct {
-	lang     string
-	explicit bool
-	query    string
-	in       string
-}
-
-// barCache keeps rendered bars; it is emptied when full (search words make
-// keys unbounded).
-type barCache struct {
-	mu sync.Mutex
-	m  map[barKey][]byte
-}
-
-func (c *barCache) get(k barKey) ([]byte, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	b, ok := c.m[k]
-	return b, ok
-}
-
-func (c *barCache) put(k barKey, b []byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= 1024 {
-		c.m = map[barKey][]byte{}
-	}
-	c.m[k] = b
-}
-
-// asciiHTML writes every non-ASCII character as a numeric character
-// reference, so the bar reads right whatever charset the page declares
-// (EUC-KR, windows-1252...) and stays valid in XHTML. The bar has no
-// script or style content, where references would not be decoded.
-func asciiHTML(b []byte) []byte {
-	out := make([]byte, 0, len(b)+len(b)/2)
-	for _, r := range string(b) {
-		if r < 0x80 {
-			out = append(out, byte(r))
-		} else {
-			out = append(out, "&#"...)
-			out = strconv.AppendInt(out, int64(r), 10)
-			out = append(out, ';')
-		}
-	}
-	return out
-}
-
-// injectBar puts bar right after the <body> tag, or where a body would
-// begin, leaving the page otherwise untouched.
-func injectBar(page, bar []byte) []byte {
-	at := barOffset(page)
-	out := make([]byte, 0, len(page)+len(bar))
-	out = append(out, page[:at]...)
-	out = append(out, bar...)
-	return append(out, page[at:]...)
-}
-
-// disarmRefresh turns every <meta http-equiv="refresh"> whose target is
-// not a path on this reader into an inert attribute, in place (same
-// length): content security policy does not cover navigation, so without
-// this a page could send the tab, and what it was reading, to a server
-// elsewhere even with its scripts off.
-func disarmRefresh(page []byte) {
-	// Only <meta> tags: look at each '<' (a fast byte scan), not at every
-	// byte of the page.
-	for from := 0; ; {
-		i := bytes.IndexByte(page[from:], '<')
-		if i < 0 {
-			return
-		}
-		i += from
-		from = i + 1
-		if len(page)-i < 6 || !bytes.EqualFold(page[i+1:i+5], []byte("meta")) {
-			continue
-		}
-		end := bytes.IndexByte(page[i:], '>')
-		if end < 0 {
-			return
-		}
-		tag := page[i : i+end]
-		j := indexFoldAt(tag, "http-equiv", 0)
-		if j < 0 {
-			continue
-		}
-		v := bytes.TrimLeft(tag[j+len("http-equiv"):], " \t\r\n=\"'")
-		if len(v) < 7 || !bytes.EqualFold(v[:7], []byte("refresh")) {
-			continue
-		}
-		if u, ok := refreshURL(tag); !ok || localURL(u) {
-			continue
-		}
-		copy(tag[j:], "x-no-equiv")
+// damagedPicture answers a picture that failed its check with a picture
+// that says so, in the reader's language, where the picture would have
+// been (a broken-image icon says nothing); the library is marked damaged.
+func (h *Handler) damagedPicture(w http.ResponseWriter, r *http.Request, l *lib) {
+	l.damaged.Store(true)
+	p := h.newPage(r, "")
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	w.WriteHeader(http.StatusInternalServerError)
+	var b strings.Builder
+	b.WriteString(`<svg xmlns="http://www.w3.org/2000/svg" width="240" height="90" viewBox="0 0 240 90">` +
+		`<rect x="1" y="1" width="238" height="88" fill="#fdf1ef" stroke="#c0392b" stroke-width="2" stroke-dasharray="6 4"/>` +
+		`<path d="M14 16 L38 40 M38 16 L14 40" stroke="#c0392b" stroke-width="4"/>` +
+		`<text x="50" y="34" font-family="sans-serif" font-size="15" fill="#a12b1f">`)
+	template.HTMLEscape(&b, []byte(p.T["damaged"]))
+	b.WriteString(`</text><text x="14" y="66" font-family="sans-serif" font-size="12" fill="#5b1a12">`)
+	template.HTMLEscape(&b, []byte(p.T["damagedShort"]))
+	b.WriteString(`</text></svg>`)
+	if r.Method != http.MethodHead {
+		io.WriteString(w, b.String())
 	}
 }
 
-// refreshURL finds the url= part of a refresh tag's content attribute.
-func refreshURL(tag []byte) ([]byte, bool) {
-	i := indexFoldAt(tag, "url", 0)
-	if i < 0 {
-		return nil, false // a plain reload of the same page
-	}
-	u := bytes.TrimLeft(tag[i+3:], " \t\r\n")
-	if len(u) == 0 || u[0] != '=' {
-		return nil, false
-	}
-	u = bytes.TrimLeft(u[1:], " \t\r\n'\"")
-	if j := bytes.IndexAny(u, "'\" \t\r\n"); j >= 0 {
-		u = u[:j]
-	}
-	return u, true
-}
-
-// localURL reports a URL that stays on this reader: a path without a
-// scheme or host (not "//host", not "\\host", no ":" before the first "/").
-func localURL(u []byte) bool {
-	u = bytes.TrimSpace(u)
-	if len(u) >= 2 && (u[0] == '/' || u[0] == '\\') && (u[1] == '/' || u[1] == '\\') {
-		return false
-	}
-	if c := bytes.IndexByte(u, ':'); c >= 0 && (bytes.IndexByte(u, '/') < 0 || c < bytes.IndexByte(u, '/')) {
-		return false
-	}
-	return true
-}
-
-// indexFoldAt finds s in b at or after from, ignoring ASCII case.
-func indexFoldAt(b []byte, s string, from int) int {
-	for i := from; i+len(s) <= len(b); i++ {
-		c := b[i] | 0x20
-		if c == s[0] && bytes.EqualFold(b[i:i+len(s)], []byte(s)) {
-			return i
+// hasHangul reports whether b holds a Hangul syllable (U+AC00–U+D7A3,
+// whose UTF-8 starts with 0xEA–0xED).
+func hasHangul(b []byte) bool {
+	for i := 0; i+2 < len(b); i++ {
+		if c := b[i]; c >= 0xEA && c <= 0xED {
+			r, _ := utf8.DecodeRune(b[i:])
+			if r >= 0xAC00 && r <= 0xD7A3 {
+				return true
+			}
 		}
 	}
-	return -1
-}
-
-// barOffset is where the bar goes in page: right after the <body> tag,
-// else after </head>, else after a leading doctype, else at the start.
-// Tags are matched without regard to ASCII case, in place.
-func barOffset(page []byte) int {
-	page = page[:min(len(page), 1<<20)] // the head of any real page is shorter
-	if i := indexFold(page, "<body", true); i >= 0 {
-		if j := bytes.IndexByte(page[i:], '>'); j >= 0 {
-			return i + j + 1
-		}
-	}
-	if i := indexFold(page, "</head>", false); i >= 0 {
-		return i + len("</head>")
-	}
-	if t := bytes.TrimLeft(page, " \t\r\n\f"); len(t) >= 9 && bytes.EqualFold(t[:9], []byte("<!doctype")) {
-		if j := bytes.IndexByte(page, '>'); j >= 0 {
-			return j + 1
-		}
-	}
-	return 0
-}
-
-// indexFold finds tag (which starts with '<') in page, ignoring ASCII
-// case; with open, only where '>' or white space follows it (so "<body"
-// does not match "<bodyx").
-func indexFold(page []byte, tag string, open bool) int {
-	for off := 0; ; {
-		i := bytes.IndexByte(page[off:], '<')
-		if i < 0 {
-			return -1
-		}
-		i += off
-		k := i + len(tag)
-		if k <= len(page) && bytes.EqualFold(page[i:k], []byte(tag)) &&
-			(!open || k < len(page) && (page[k] == '>' || page[k] == ' ' || page[k] == '\t' || page[k] == '\n' || page[k] == '\r')) {
-			return i
-		}
-		off = i + 1
-	}
+	return false
 }
 
 type listData struct {
@@ -477,8 +390,12 @@ func atoiRange(s string, lo, hi int) int {
 	return min(n, hi)
 }
 
-// random redirects to a random article of one library, or of any.
+// random redirects to a random article of one library, or of any,
+// preferring pages in the language the reader reads (a library's
+// languages from its manifest; a page's from a language folder such as
+// ko/ or en/, or its <html lang>).
 func (h *Handler) random(w http.ResponseWriter, r *http.Request) {
+	want := contentLang(settingsOf(r).lang)
 	var cands []*lib
 	if in := r.URL.Query().Get("in"); in != "" {
 		if l := h.libFor(w, r, in); l != nil {
@@ -487,10 +404,20 @@ func (h *Handler) random(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	} else {
+		var speaks []*lib
 		for _, l := range h.libs {
 			if l.Edition != nil && l.Edition.Manifest().Counts.Articles > 0 {
 				cands = append(cands, l)
+				for _, lang := range l.Edition.Manifest().Languages {
+					if baseLang(lang) == want {
+						speaks = append(speaks, l)
+						break
+					}
+				}
 			}
+		}
+		if len(speaks) > 0 {
+			cands = speaks
 		}
 	}
 	if len(cands) == 0 {
@@ -498,10 +425,89 @@ func (h *Handler) random(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l := cands[randN(len(cands))]
-	e, err := l.Edition.RandomArticle()
-	if err != nil {
-		h.readError(w, r, l, "", err)
-		return
+	var first archive.Entry
+	// A few draws: enough to find a page of the language in a library of
+	// several, bounded for one that holds none.
+	for try := 0; try < 12; try++ {
+		e, err := l.Edition.RandomArticle()
+		if err != nil {
+			h.readError(w, r, l, "", err)
+			return
+		}
+		if try == 0 {
+			first = e
+		}
+		if pageLang(l, e) == want {
+			first = e
+			break
+		}
 	}
-	http.Redirect(w, r, entryURL(l.Name, e.Path)+keepQuery(r), http.StatusFound)
+	h.redirect(w, r, entryURL(l.Name, first.Path))
+}
+
+// pageLang is the language of a page: its first folder when that is a
+// language code (ko/..., en/...), else its <html lang>, else the
+// library's only language; "" when unknown.
+func pageLang(l *lib, e archive.Entry) string {
+	if seg, _, ok := strings.Cut(e.Path, "/"); ok {
+		if b := baseLang(seg); knownLang(b) && len(seg) <= 3 {
+			return b
+		}
+	}
+	if sec, err := l.Edition.Open(e); err == nil {
+		var head [4096]byte
+		n, _ := sec.ReadAt(head[:], 0)
+		if lang := htmlLangAttr(head[:n]); lang != "" {
+			return baseLang(lang)
+		}
+	}
+	if langs := l.Edition.Manifest().Languages; len(langs) == 1 {
+		return baseLang(langs[0])
+	}
+	return ""
+}
+
+// knownLang reports a language the reader can name.
+func knownLang(b string) bool { _, ok := langNames["en"][b]; return ok }
+
+// counterpart is path (an escaped reader path) as the page of the
+// library in language to, for a library that holds pages in language
+// folders (ko/x.html and en/x.html); path itself when there is none.
+func (h *Handler) counterpart(path, from, to string) string {
+	if from == to || h == nil {
+		return path
+	}
+	rest, ok := strings.CutPrefix(path, "/a/")
+	if !ok {
+		return path
+	}
+	name, entryPath, ok := strings.Cut(rest, "/")
+	if !ok {
+		return path
+	}
+	seg, tail, ok := strings.Cut(entryPath, "/")
+	if !ok || baseLang(seg) != from || len(seg) > 3 {
+		return path
+	}
+	l := h.lookupLib(name)
+	if l == nil || l.Edition == nil {
+		return path
+	}
+	codes := map[string]string{"ko": "kor", "en": "eng"}
+	other := to
+	if len(seg) == 3 {
+		other = codes[to]
+	}
+	t, err := url.PathUnescape(tail)
+	if err != nil || other == "" {
+		return path
+	}
+	target := other + "/" + t
+	if t == "" {
+		target = other + "/index.html"
+	}
+	if _, err := l.Edition.Lookup(target); err != nil {
+		return path
+	}
+	return "/a/" + name + "/" + other + "/" + tail
 }

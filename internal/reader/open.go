@@ -10,6 +10,7 @@ import (
 
 	"ferry/internal/archive"
 	"ferry/internal/edition"
+	"ferry/internal/key"
 	"ferry/internal/sample"
 )
 
@@ -26,6 +27,12 @@ type Library struct {
 	Err     error
 	// Sample marks the built-in sample library.
 	Sample bool
+	// Untrusted marks a library that is not shown (Edition nil) because
+	// no key the reader trusts signed it: it is told apart from a damaged
+	// one, and Signers' fingerprints are shown so the reader can compare
+	// them with what the publisher gave out.
+	Untrusted bool
+	Signers   []key.Public
 
 	close func() error // the archive files OpenPaths opened
 }

@@ -12,28 +12,28 @@ import (
 
 // page is what every template gets.
 type page struct {
-	Lang, Other string
-	Explicit    bool // the language came from ?lang= and is kept in links
-	T           map[string]string
-	Title       string
-	Query       string        // search words, for the search box
-	In          string        // library the search box is limited to
-	Switch      string        // this URL with the other language
-	Bar         template.HTML // the rendered bar (set by render)
-	Data        any
+	Lang     string // UI language: "ko", "kp" or "en"
+	HTMLLang string // its BCP 47 tag
+	set      settings
+	T        map[string]string
+	Title    string
+	Query    string        // search words, for the search box
+	In       string        // library the search box is limited to
+	Bar      template.HTML // the rendered bar (set by render)
+	Warn     string        // a warning the bar shows (a damaged library)
+	Wide     bool          // the page is a frame around an archive page
+	Data     any
+	req      *http.Request
+	h        *Handler
 }
 
 func (h *Handler) newPage(r *http.Request, title string) *page {
-	lang, explicit := pickLang(r)
-	p := &page{Lang: lang, Other: other(lang), Explicit: explicit, T: messages[lang], Title: title}
-	q := r.URL.Query()
-	q.Set("lang", p.Other)
-	// One leading slash only: "//host/x" would be a link off the device.
-	p.Switch = "/" + strings.TrimLeft(r.URL.EscapedPath(), "/") + "?" + q.Encode()
-	return p
+	s := settingsOf(r)
+	return &page{Lang: s.lang, HTMLLang: htmlLang(s.lang), set: s, T: messages[s.lang], Title: title, req: r, h: h}
 }
 
-// URL builds a link to path with query pairs, keeping ?lang= when chosen.
+// URL builds a link to a path of the reader with query pairs, keeping
+// the reader's settings.
 func (p *page) URL(path string, kv ...string) string {
 	q := url.Values{}
 	for i := 0; i+1 < len(kv); i += 2 {
@@ -41,25 +41,67 @@ func (p *page) URL(path string, kv ...string) string {
 			q.Set(kv[i], kv[i+1])
 		}
 	}
-	if p.Explicit {
-		q.Set("lang", p.Lang)
-	}
+	path = p.set.prefix() + path
 	if len(q) == 0 {
 		return path
 	}
 	return path + "?" + q.Encode()
 }
 
+// switchLink is one link of the bar that changes a setting.
+type switchLink struct{ Label, URL, Lang string }
+
+// Switches are the links to this page in the other UI languages: the same
+// page, or for a library that holds the page in several languages (ko/...
+// and en/...), the page in the language chosen.
+func (p *page) Switches() []switchLink {
+	var out []switchLink
+	path, q := p.here()
+	for _, l := range uiLangs {
+		if l == p.Lang {
+			continue
+		}
+		t := settings{lang: l, gloss: defaultGloss(l), explicit: true}
+		if p.set.explicit && p.set.gloss != defaultGloss(p.Lang) {
+			t.gloss = p.set.gloss // word notes chosen by hand stay as chosen
+		}
+		target := p.h.counterpart(path, contentLang(p.Lang), contentLang(l))
+		out = append(out, switchLink{Label: messages[l]["langName"], URL: t.prefix() + target + q, Lang: htmlLang(l)})
+	}
+	return out
+}
+
+// GlossSwitch turns word notes off or on for this page; nil when the
+// reader runs without them.
+func (p *page) GlossSwitch() *switchLink {
+	if p.h == nil || p.h.opts.NoGlossary {
+		return nil
+	}
+	t := p.set
+	t.explicit, t.gloss = true, !p.set.gloss
+	label := "glossOn"
+	if p.set.gloss {
+		label = "glossOff"
+	}
+	path, q := p.here()
+	return &switchLink{Label: p.T[label], URL: t.prefix() + path + q, Lang: p.HTMLLang}
+}
+
+// here is the request's path (one leading slash only: "//host/x" would be
+// a link off the device) and query without lang.
+func (p *page) here() (string, string) {
+	if p.req == nil {
+		return "/", ""
+	}
+	return "/" + strings.TrimLeft(p.req.URL.EscapedPath(), "/"), queryWithout(p.req)
+}
+
 // LangNames names language codes in the page's language.
 func (p *page) LangNames(codes []string) string {
-	names := map[string]map[string]string{
-		"ko": {"ko": "조선말", "en": "영어", "ja": "일본말", "zh": "중국말", "ru": "로씨야말", "ar": "아랍말"},
-		"en": {"ko": "Korean", "en": "English", "ja": "Japanese", "zh": "Chinese", "ru": "Russian", "ar": "Arabic"},
-	}[p.Lang]
+	names := langNames[p.Lang]
 	out := make([]string, 0, len(codes))
 	for _, c := range codes {
-		base, _, _ := strings.Cut(c, "-")
-		if n := names[strings.ToLower(base)]; n != "" {
+		if n := names[baseLang(c)]; n != "" {
 			out = append(out, n)
 		} else {
 			out = append(out, c)
@@ -111,23 +153,8 @@ func humanSize(n int64) string {
 	return fmt.Sprintf("%d B", n)
 }
 
-// barTmpl is well-formed XML too, so it can go into XHTML pages.
-const barTmpl = `{{define "bar"}}<div id="ferry-bar" lang="{{.Lang}}">
-<a class="fb-home" href="{{.URL "/"}}" title="{{.T.home}}">ferry</a>
-<form class="fb-search" action="/search" method="get" role="search">
-<input type="search" name="q" id="fb-q" value="{{.Query}}" placeholder="{{.T.searchHint}}" aria-label="{{.T.search}}" autocomplete="off" data-in="{{.In}}" data-lang="{{if .Explicit}}{{.Lang}}{{end}}" />
-{{- if .In}}<input type="hidden" name="in" value="{{.In}}" />{{end}}
-{{- if .Explicit}}<input type="hidden" name="lang" value="{{.Lang}}" />{{end}}
-<button type="submit">{{.T.search}}</button>
-<ul id="fb-suggest" class="fb-suggest" hidden="hidden" aria-label="{{.T.suggestLabel}}"></ul>
-</form>
-<span class="fb-links"><a href="{{.URL "/random" "in" .In}}">{{.T.random}}</a>
-<a href="{{.Switch}}" lang="{{.Other}}" hreflang="{{.Other}}">{{if eq .Other "ko"}}조선말{{else}}English{{end}}</a></span>
-<a id="ferry-hide" class="fb-hide" href="/hide" title="{{.T.hideTitle}}">{{.T.hide}}</a>
-</div>{{end}}`
-
 const layoutTmpl = `<!DOCTYPE html>
-<html lang="{{.Lang}}">
+<html lang="{{.HTMLLang}}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -139,7 +166,7 @@ const layoutTmpl = `<!DOCTYPE html>
 </head>
 <body class="fp">
 {{.Bar}}
-<main class="fp-main">
+<main class="fp-main{{if .Wide}} fp-wide{{end}}">
 {{template "body" .}}
 </main>
 </body>
@@ -149,14 +176,21 @@ const homeTmpl = `{{define "body"}}
 <h1>{{.T.libraries}}</h1>
 <p class="fp-lead">{{.T.intro}}</p>
 {{if not .Data}}<p class="fp-warn">{{.T.empty}}</p>{{end}}
-{{range .Data}}<section class="fp-lib{{if .Err}} fp-broken{{end}}">
-{{if .Err}}
+{{range .Data}}{{if .Untrusted}}<section class="fp-lib fp-stranger">
 <h2>{{.Name}}</h2>
-<p class="fp-bad"><strong>{{$.T.broken}}</strong>: {{.Path}}</p>
-<p class="fp-err">{{.Err}}</p>
+<p class="fp-bad"><strong>{{$.T.notTrusted}}</strong></p>
+<p>{{$.T.notTrustedHelp}}</p>
+<p class="fp-key"><span>{{$.T.key}}:</span> {{range .Keys}}<code>{{.}}</code> {{else}}—{{end}}</p>
+</section>
+{{else if .Err}}<section class="fp-lib fp-broken">
+<h2>{{.Name}}</h2>
+<p class="fp-bad"><strong>{{$.T.broken}}</strong></p>
 <p>{{$.T.brokenHelp}}</p>
-{{else}}
+<p class="fp-err">{{.Err}}</p>
+</section>
+{{else}}<section class="fp-lib{{if .Damaged}} fp-broken{{end}}">
 <h2><a href="{{$.URL (printf "/a/%s/" .Name)}}">{{.Title}}</a></h2>
+{{if .Damaged}}<p class="fp-bad"><strong>{{$.T.damagedShort}}</strong>: {{$.T.damagedParts}}</p>{{end}}
 {{if .Description}}<p>{{.Description}}</p>{{end}}
 <dl class="fp-facts">
 <div><dt>{{$.T.language}}</dt><dd>{{$.LangNames .Languages}}</dd></div>
@@ -170,12 +204,13 @@ const homeTmpl = `{{define "body"}}
 <p class="fp-actions"><a class="fp-btn" href="{{$.URL (printf "/a/%s/" .Name)}}">{{$.T.open}}</a>
 <a href="{{$.URL (printf "/list/%s" .Name)}}">{{$.T.entries}}</a>
 <a href="{{$.URL "/random" "in" .Name}}">{{$.T.random}}</a></p>
-<form class="fp-inline" action="/search" method="get"><input type="hidden" name="in" value="{{.Name}}">
-{{- if $.Explicit}}<input type="hidden" name="lang" value="{{$.Lang}}">{{end}}
+<form class="fp-inline" action="{{$.URL "/search"}}" method="get"><input type="hidden" name="in" value="{{.Name}}">
 <input type="search" name="q" placeholder="{{$.T.searchIn}}" aria-label="{{$.T.searchIn}}" autocomplete="off"><button type="submit">{{$.T.search}}</button></form>
-{{end}}
-</section>{{end}}
+</section>
+{{end}}{{end}}
 {{end}}`
+
+const frameTmpl = `{{define "body"}}<iframe class="fp-frame" src="{{.Data}}" sandbox="allow-scripts allow-forms" title="{{.Title}}"></iframe>{{end}}`
 
 const errorTmpl = `{{define "body"}}
 <h1>{{.Data.Title}}</h1>
@@ -198,11 +233,10 @@ const pagerTmpl = `{{define "pager"}}{{if .}}{{if gt .Pages 1}}<nav class="fp-pa
 </nav>{{end}}{{end}}{{end}}`
 
 const searchTmpl = `{{define "body"}}
-<form class="fp-bigsearch" action="/search" method="get" role="search">
+<form class="fp-bigsearch" action="{{.URL "/search"}}" method="get" role="search">
 <input type="search" name="q" value="{{.Query}}" aria-label="{{.T.search}}" placeholder="{{.T.searchHint}}" autocomplete="off">
 <select name="in" aria-label="{{.T.allLibs}}"><option value="">{{.T.allLibs}}</option>
 {{range .Data.Libs}}<option value="{{.Name}}"{{if eq .Name $.In}} selected{{end}}>{{.Title}}</option>{{end}}</select>
-{{- if .Explicit}}<input type="hidden" name="lang" value="{{.Lang}}">{{end}}
 <button type="submit">{{.T.search}}</button>
 </form>
 {{if .Query}}
@@ -221,13 +255,10 @@ var templates = map[string]*template.Template{}
 func init() {
 	base := template.Must(template.New("layout").Funcs(funcs).Parse(layoutTmpl))
 	template.Must(base.Parse(pagerTmpl))
-	for name, body := range map[string]string{"home": homeTmpl, "error": errorTmpl, "list": listTmpl, "search": searchTmpl} {
+	for name, body := range map[string]string{"home": homeTmpl, "error": errorTmpl, "list": listTmpl, "search": searchTmpl, "frame": frameTmpl} {
 		templates[name] = template.Must(template.Must(base.Clone()).Parse(body))
 	}
-	barOnly = template.Must(template.New("bar").Funcs(funcs).Parse(barTmpl))
 }
-
-var barOnly *template.Template
 
 // render writes a whole page; it renders into memory first so that a
 // template error never leaves half a page.

@@ -95,7 +95,10 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 		hits, n, err := l.Edition.Search(q, 0, want)
 		if err != nil {
 			if !errors.Is(err, archive.ErrNoIndex) {
-				d.Notes = append(d.Notes, l.Name+": "+err.Error())
+				if isDamage(err) {
+					l.damaged.Store(true)
+				}
+				d.Notes = append(d.Notes, l.Name+": "+hidePaths(err.Error(), l.Path))
 			} else if len(libs) == 1 {
 				d.Notes = append(d.Notes, p.T["noSearch"])
 			}
@@ -129,9 +132,6 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 		d.Count = p.F("noResults", q)
 	} else {
 		d.Count = p.F("resultsFor", total, q)
-		if p.Lang == "ko" {
-			d.Count = p.F("resultsFor", q, total)
-		}
 	}
 	pages := min((total+perPage-1)/perPage, maxPage)
 	d.Pager = newPager(p, cur, max(pages, 1), func(k int) string {

@@ -8,7 +8,10 @@
 // carries a Content-Security-Policy that allows nothing from other origins,
 // so archive content cannot phone home; requests are never logged and
 // nothing is written to disk. Every page works without JavaScript; the one
-// small script only adds title suggestions and the Esc-twice hide. See
+// small script only adds title suggestions and the Esc-twice hide. The UI
+// speaks standard Korean, 조선말 (North Korean words and spelling) and
+// English, and marks South Korean loanwords with plain explanations
+// (package glossary); both choices are kept in the URL only. See
 // docs/reader.md.
 package reader
 
@@ -23,6 +26,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"ferry/internal/archive"
 	"ferry/internal/key"
@@ -32,18 +36,36 @@ import (
 //go:embed assets
 var assets embed.FS
 
+// barCSS is assets/bar.css, then the same rules inside @layer ferry-bar:
+// browsers without cascade layers read the first copy, the others let
+// the layer's important rules win over a page's layered ones (bar.go).
+var barCSS = func() []byte {
+	b, err := assets.ReadFile("assets/bar.css")
+	if err != nil {
+		panic("internal error: assets/bar.css missing: " + err.Error())
+	}
+	out := append([]byte{}, b...)
+	out = append(out, "\n@layer ferry-bar {\n"...)
+	out = append(out, b...)
+	return append(out, "}\n"...)
+}()
+
 // Options tune the handler.
 type Options struct {
 	// Trusted lists the publisher keys the reader chose to trust; an archive
 	// signed by one of them is shown as trusted.
 	Trusted []key.Public
-	// ArchiveScripts lets scripts stored in archives run (from this origin
-	// only). Off by default: pages of an untrusted archive could otherwise
-	// read every other library through this same origin.
+	// ArchiveScripts lets scripts stored in archives run. Pages then show
+	// inside a sandboxed frame (see docs/reader.md): scripts cannot
+	// navigate the tab, open windows or read other libraries. Off by
+	// default.
 	ArchiveScripts bool
 	// AllowHosts lists extra Host header values accepted besides IP
 	// literals and localhost (a guard against DNS rebinding).
 	AllowHosts []string
+	// NoGlossary turns word notes off for good (the reader cannot turn
+	// them on).
+	NoGlossary bool
 }
 
 // Handler serves the libraries. It is safe for concurrent use.
@@ -52,25 +74,30 @@ type Handler struct {
 	byName map[string]*lib
 	opts   Options
 	mux    *http.ServeMux
-	bars   barCache
 	texts  heldTexts
+	// frameKey is the secret path element of sandboxed frames
+	// (ArchiveScripts): only pages the reader itself framed know it.
+	frameKey string
 }
 
 type lib struct {
 	Library
 	trusted bool
 	sample  bool // signed by the sample key
+	// damaged is set once any read of the library failed its check (or
+	// CheckAll found damage): the home page and every page's bar say so.
+	damaged atomic.Bool
 }
 
 // New returns a handler serving libs, in the given order. Names are made
 // URL-safe and unique.
 func New(libs []Library, opts Options) *Handler {
-	h := &Handler{byName: map[string]*lib{}, opts: opts}
+	h := &Handler{byName: map[string]*lib{}, opts: opts, frameKey: newNonce()}
 	samplePub := sample.PublicKey()
 	for _, l := range libs {
 		base := slug(l.Name)
 		name := base
-		for i := 2; h.byName[name] != nil; i++ {
+		for i := 2; h.byName[name] != nil || reservedName(name); i++ {
 			name = base + "-" + strconv.Itoa(i)
 		}
 		l.Name = name
@@ -94,8 +121,9 @@ func New(libs []Library, opts Options) *Handler {
 	mux.HandleFunc("GET /{$}", h.home)
 	mux.HandleFunc("GET /a/{name}/{path...}", h.entry)
 	mux.HandleFunc("GET /a/{name}", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/a/"+url.PathEscape(r.PathValue("name"))+"/"+keepQuery(r), http.StatusFound)
+		h.redirect(w, r, "/a/"+url.PathEscape(r.PathValue("name"))+"/")
 	})
+	mux.HandleFunc("GET /f/{key}/{name}/{path...}", h.framed)
 	mux.HandleFunc("GET /list/{name}", h.list)
 	mux.HandleFunc("GET /search", h.search)
 	mux.HandleFunc("GET /suggest", h.suggest)
@@ -116,17 +144,20 @@ func New(libs []Library, opts Options) *Handler {
 	return h
 }
 
+// reservedName reports library names that would read as a settings
+// prefix in a URL (/ko/, /en-g1/...).
+func reservedName(n string) bool {
+	_, ok := parseSegment(n)
+	return ok
+}
+
 // ServeHTTP sets the safety headers and dispatches. A panic in a page is
 // turned into an error page: one bad archive must not stop the reader.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
-	hd.Set("Cache-Control", "no-store")
-	hd.Set("Referrer-Policy", "no-referrer")
-	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
-	hd.Set("Cross-Origin-Resource-Policy", "same-origin")
+	setSafety(hd)
 	hd.Set("Content-Security-Policy", uiCSP)
-	if s := r.Header.Get("Sec-Fetch-Site"); s == "cross-site" || s == "same-site" {
+	if crossSite(r) && !h.frameRequest(r) {
 		// Another web site open in the browser must not load, time or
 		// probe the library (nor put its pages in the history).
 		http.Error(w, "ferry: requests from other sites are refused; open the reader's address yourself", http.StatusForbidden)
@@ -138,12 +169,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "ferry: this address is not allowed; open http://127.0.0.1 instead", http.StatusMisdirectedRequest)
 		return
 	}
+	r = withSettings(r)
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			h.errorPage(w, r, http.StatusInternalServerError, "damaged", "damagedHelp", fmt.Sprint(v))
+			h.errorPage(w, r, http.StatusInternalServerError, "damaged", "damagedHelp", "")
 		}
 	}()
 	h.mux.ServeHTTP(&safeWriter{ResponseWriter: w}, r)
@@ -184,13 +216,9 @@ const uiCSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base
 // contentCSP is the policy of archive content. Styles may be inline (most
 // real pages have them; CSS can only load from this origin anyway);
 // scripts run only if they carry this response's nonce (ferry's own bar
-// script) or, with Options.ArchiveScripts, come from this origin.
+// script).
 func (h *Handler) contentCSP(nonce string) string {
-	scripts := "'nonce-" + nonce + "'"
-	if h.opts.ArchiveScripts {
-		scripts = "'self' " + scripts
-	}
-	return "default-src 'self'; script-src " + scripts + "; style-src 'self' 'unsafe-inline'; " +
+	return "default-src 'self'; script-src 'nonce-" + nonce + "'; style-src 'self' 'unsafe-inline'; " +
 		"img-src 'self' data:; media-src 'self'; font-src 'self' data:; connect-src 'self'; " +
 		"object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; frame-src 'self'"
 }
@@ -221,11 +249,9 @@ func (h *Handler) hostAllowed(host string) bool {
 	return false
 }
 
-func keepQuery(r *http.Request) string {
-	if l := r.URL.Query().Get("lang"); l == "ko" || l == "en" {
-		return "?lang=" + l
-	}
-	return ""
+// redirect answers 302 to a path of the reader, keeping the settings.
+func (h *Handler) redirect(w http.ResponseWriter, r *http.Request, to string) {
+	http.Redirect(w, r, settingsOf(r).prefix()+to, http.StatusFound)
 }
 
 func (h *Handler) asset(w http.ResponseWriter, r *http.Request) {
@@ -234,6 +260,9 @@ func (h *Handler) asset(w http.ResponseWriter, r *http.Request) {
 	if err != nil || strings.Contains(name, "/") {
 		h.errorPage(w, r, http.StatusNotFound, "notFound", "notFoundHelp", "")
 		return
+	}
+	if name == "bar.css" {
+		b = barCSS
 	}
 	switch {
 	case strings.HasSuffix(name, ".css"):
@@ -261,4 +290,10 @@ func errKind(err error) (status int, title, help string) {
 	default:
 		return http.StatusInternalServerError, "damaged", "damagedHelp"
 	}
+}
+
+// isDamage reports an error that means the library's bytes are not what
+// the publisher signed.
+func isDamage(err error) bool {
+	return errors.Is(err, archive.ErrCorrupt) || errors.Is(err, archive.ErrTruncated) || errors.Is(err, archive.ErrSignature)
 }

@@ -54,7 +54,8 @@ func TestPagesAndHeaders(t *testing.T) {
 		{"/a/sample/media/signal.wav", 200, "audio/", "RIFF"},
 		{"/a/sample/style.css", 200, "text/css", "font-family"},
 		{"/a/udhr/kor.html", 200, "text/html", "세계인권선언"},
-		{"/a/sample/ko/nothing.html", 404, "text/html", "페지를 찾지 못했습니다"},
+		{"/a/sample/ko/nothing.html", 404, "text/html", "글을 찾지 못했습니다"},
+		{"/kp/a/sample/ko/nothing.html", 404, "text/html", "페지를 찾지 못했습니다"},
 		{"/a/sample/ko/nothing.html?lang=en", 404, "text/html", "Page not found"},
 		{"/a/nolib/x.html", 404, "text/html", "그런 서고가 없습니다"},
 		{"/search?q=%EB%9D%BC%EC%A7%80%EC%98%A4", 200, "text/html", "<mark>라지오</mark>"},
@@ -64,7 +65,7 @@ func TestPagesAndHeaders(t *testing.T) {
 		{"/hide", 200, "text/html", "<body></body>"},
 		{"/_/ui.js", 200, "text/javascript", "Escape"},
 		{"/_/nope.js", 404, "text/html", ""},
-		{"/nowhere", 404, "text/html", "페지를 찾지 못했습니다"},
+		{"/nowhere", 404, "text/html", "글을 찾지 못했습니다"},
 	}
 	for _, c := range cases {
 		w := do(h, "GET", c.target)
@@ -115,8 +116,8 @@ func TestLanguageChoice(t *testing.T) {
 	}
 	// A chosen language is kept in links.
 	body := do(h, "GET", "/?lang=en").Body.String()
-	if !strings.Contains(body, `href="/a/sample/?lang=en"`) || !strings.Contains(body, `href="/?lang=ko"`) {
-		t.Error("links do not keep ?lang=en or the switch is missing")
+	if !strings.Contains(body, `href="/en/a/sample/"`) || !strings.Contains(body, `href="/ko/"`) || !strings.Contains(body, `href="/kp/"`) {
+		t.Error("links do not keep the chosen language or the switch is missing")
 	}
 }
 
@@ -128,7 +129,7 @@ func TestMainPageAndRedirects(t *testing.T) {
 	}
 	w = do(h, "GET", "/random?in=sample&lang=en")
 	loc := w.Header().Get("Location")
-	if w.Code != http.StatusFound || !strings.HasPrefix(loc, "/a/sample/") || !strings.HasSuffix(loc, ".html?lang=en") {
+	if w.Code != http.StatusFound || !strings.HasPrefix(loc, "/en/a/sample/en/") || !strings.HasSuffix(loc, ".html") {
 		t.Errorf("random: %d %q", w.Code, loc)
 	}
 	if w := do(h, "GET", loc); w.Code != 200 {
@@ -218,7 +219,7 @@ func TestBrokenArchives(t *testing.T) {
 	}
 	h := New([]Library{trunc, flipped, Sample()}, Options{})
 	home := do(h, "GET", "/?lang=en").Body.String()
-	if !strings.Contains(home, "This library cannot be opened") || !strings.Contains(home, "truncated.ferry") {
+	if !strings.Contains(home, "This library cannot be opened") || !strings.Contains(home, "<h2>truncated</h2>") {
 		t.Error("home page does not name the broken archive")
 	}
 	w := do(h, "GET", "/a/truncated/index.html?lang=en")
@@ -258,19 +259,22 @@ func TestHostCheck(t *testing.T) {
 }
 
 func TestInjectBar(t *testing.T) {
-	bar := []byte("<BAR>")
+	head, bar := []byte("<H>"), []byte("<BAR>")
 	for in, want := range map[string]string{
-		"<html><body class=x><p>hi</p></body></html>":   "<html><body class=x><BAR><p>hi</p></body></html>",
-		"<!DOCTYPE html><p>hi</p>":                      "<!DOCTYPE html><BAR><p>hi</p>",
-		"<head><title>t</title></head><p>x":             "<head><title>t</title></head><BAR><p>x",
-		"<bodyguard><BODY>x":                            "<bodyguard><BODY><BAR>x",
-		"plain":                                         "<BAR>plain",
-		"<html><head><title>한국</title></head><BODY\n>x": "<html><head><title>한국</title></head><BODY\n><BAR>x",
-		"<p>a <b>b</b> <Body>":                          "<p>a <b>b</b> <Body><BAR>",
-		"":                                              "<BAR>",
+		"<html><body class=x><p>hi</p></body></html>":                "<html><H><body class=x><BAR><p>hi</p></body></html>",
+		"<!DOCTYPE html><p>hi</p>":                                   "<!DOCTYPE html><H><BAR><p>hi</p>",
+		"<head><title>t</title></head><p>x":                          "<head><title>t</title><H></head><BAR><p>x",
+		"<head><meta charset=utf-8><style>a{}</style></head><body>x": "<head><meta charset=utf-8><H><style>a{}</style></head><body><BAR>x",
+		"<bodyguard><BODY>x":                                         "<H><BAR><bodyguard><BODY>x",
+		"plain":                                                      "<H><BAR>plain",
+		"<html><head><title>한국</title></head><BODY\n>x":              "<html><head><title>한국</title><H></head><BODY\n><BAR>x",
+		"<p>a <b>b</b> <Body>":                                       "<H><BAR><p>a <b>b</b> <Body>",
+		"":                                                           "<H><BAR>",
+		"<html><head><script>var s='<body>'</script></head><body>x":      "<html><head><H><script>var s='<body>'</script></head><body><BAR>x",
+		"<?xml version=\"1.0\"?>\n<html><head><link rel=x></head><body>": "<?xml version=\"1.0\"?>\n<html><head><H><link rel=x></head><body><BAR>",
 	} {
-		if got := string(injectBar([]byte(in), bar)); got != want {
-			t.Errorf("injectBar(%q) = %q, want %q", in, got, want)
+		if got := string(injectAt([]byte(in), head, bar)); got != want {
+			t.Errorf("inject(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -298,19 +302,15 @@ func TestNoLinksOffDevice(t *testing.T) {
 // and XHTML: it is pure ASCII and well-formed XML.
 func TestBarInOtherPages(t *testing.T) {
 	h := New([]Library{Sample()}, Options{})
-	p := h.newPage(httptest.NewRequest("GET", "/a/sample/ko/index.html?lang=ko", nil), "")
+	p := h.newPage(withSettings(httptest.NewRequest("GET", "/ko/a/sample/ko/index.html", nil)), "")
 	p.In = "sample"
-	bar := h.barHTML(p, "n0nce")
-	for _, c := range bar {
-		if c >= 0x80 {
-			t.Fatalf("non-ASCII byte in the bar: %q", bar)
-		}
-	}
+	bar := h.barBody(p)
 	if !bytes.Contains(bar, []byte("&#44048;&#52628;&#44592;")) { // 감추기
 		t.Errorf("Korean label not written as references: %s", bar)
 	}
 	page := []byte(`<?xml version="1.0" encoding="utf-8"?><html xmlns="http://www.w3.org/1999/xhtml"><head><title>t</title></head><body><p>x</p></body></html>`)
-	d := xml.NewDecoder(bytes.NewReader(injectBar(page, bar)))
+	parts := h.injectBar(page, p, "n0nce")
+	d := xml.NewDecoder(bytes.NewReader(bytes.Join(parts, nil)))
 	d.Entity = xml.HTMLEntity
 	for {
 		_, err := d.Token()
@@ -350,7 +350,8 @@ func TestResultsHTMLEscapes(t *testing.T) {
 
 // TestDisarmRefresh: a meta refresh that would leave the reader is made
 // inert in place; one to a path on the reader, a plain reload and other
-// http-equiv tags are kept.
+// http-equiv tags are kept. The second half are the ten variants that got
+// past the old byte scanner (issue 14, item 2).
 func TestDisarmRefresh(t *testing.T) {
 	for in, disarmed := range map[string]bool{
 		`<meta http-equiv="refresh" content="0;url=http://evil.example/?read=x">`: true,
@@ -361,9 +362,27 @@ func TestDisarmRefresh(t *testing.T) {
 		`<meta http-equiv="refresh" content="0;url=/a/lib/page">`:                 false,
 		`<meta http-equiv="refresh" content="30">`:                                false,
 		`<meta http-equiv="Content-Type" content="text/html; charset=euc-kr">`:    false,
+		`<meta http-equiv="refresh" content="0; url='../x/y.html#z'">`:            false,
+		// The bypasses.
+		`<meta http-equiv="refresh" content="0; http://evil.example/x">`:                     true,
+		`<meta http-equiv="refresh" content="0;url=/&#9;/evil.example/x">`:                   true,
+		`<meta http-equiv="refresh" content="0;url=/&#10;/evil.example/x">`:                  true,
+		`<meta http-equiv="refresh" content="0;url=&#47;&#47;evil.example/x">`:               true,
+		`<meta http-equiv="refresh" content="0;url=/&#92;evil.example/x">`:                   true,
+		`<meta http-equiv="refresh" content="0;url=http&#58;//evil.example/x">`:              true,
+		`<meta http-equiv="&#114;efresh" content="0;url=http://evil.example/x">`:             true,
+		`<meta data-x="url=ok.html" http-equiv="refresh" content="0;http://evil.example/x">`: true,
+		`<meta data-a=">" http-equiv="refresh" content="0;url=http://evil.example/x">`:       true,
+		`<meta http-equiv="x" http-equiv="refresh" content="0;url=//evil.example/x">`:        true,
+		`<h:meta http-equiv="refresh" content="0;url=//evil.example/x"/>`:                    true,
+		`<meta http-equiv=refresh content=0;url=HTTP://evil.example/x>`:                      true,
+		`<meta http-equiv="refresh" content="0;url=other.html" content="0;url=//evil.ex/">`:  true,
+		`<meta http-equiv="refresh" content=" 5 ; URL = 'http://evil.example/' ">`:           true,
+		`<meta http-equiv="refresh" content=".5,//evil.example/">`:                           true,
+		`<meta http-equiv="refresh" content="0;url=/a/x&#0;/../..//evil.example">`:           false, // the path //evil.example on the reader
 	} {
 		b := []byte("<html><head>" + in + "</head><body>x</body></html>")
-		disarmRefresh(b)
+		neutralize(b, false)
 		got := string(b)
 		if len(got) != len(in)+len("<html><head></head><body>x</body></html>") {
 			t.Fatalf("%s: length changed", in)
@@ -371,6 +390,18 @@ func TestDisarmRefresh(t *testing.T) {
 		if d := strings.Contains(got, "x-no-equiv"); d != disarmed {
 			t.Errorf("%s: disarmed %v, want %v", in, d, disarmed)
 		}
+	}
+	// Hints that reach other hosts outside the policy lose their rel.
+	b := []byte(`<link rel="dns-prefetch" href="//evil.example"><link REL=preconnect href="http://evil.example"><link rel=stylesheet href=s.css>`)
+	neutralize(b, false)
+	if got := string(b); strings.Count(got, "x-l=") != 2 || !strings.Contains(got, "rel=stylesheet") {
+		t.Errorf("link hints: %s", got)
+	}
+	// An XML page cannot declare entities that would expand into markup.
+	x := []byte(`<?xml version="1.0"?><!DOCTYPE html [<!ENTITY m "<meta http-equiv='refresh' content='0;url=//e'/>">]><html>&m;</html>`)
+	neutralize(x, true)
+	if strings.Contains(string(x), "<!ENTITY") {
+		t.Errorf("entity kept: %s", x)
 	}
 }
 

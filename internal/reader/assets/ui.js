@@ -37,9 +37,8 @@
       if (!q) { close(); return; }
       timer = setTimeout(function () {
         var my = ++seq;
-        var url = "/suggest?q=" + encodeURIComponent(q);
-        if (box.dataset.in) { url += "&in=" + encodeURIComponent(box.dataset.in); }
-        if (box.dataset.lang) { url += "&lang=" + encodeURIComponent(box.dataset.lang); }
+        var url = (box.getAttribute("data-prefix") || "") + "/suggest?q=" + encodeURIComponent(q);
+        if (box.getAttribute("data-in")) { url += "&in=" + encodeURIComponent(box.getAttribute("data-in")); }
         fetch(url, { credentials: "omit", cache: "no-store" }).then(function (r) { return r.json(); }).then(function (items) {
           if (my !== seq) { return; }
           list.textContent = "";
