@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"path/filepath"
 
 	"ferry/internal/carry/card"
 	"ferry/internal/library"
@@ -26,7 +27,11 @@ Red Star OS watermarks and identifying metadata are removed from the
 archives (ferry's own files) before and after copying, and each file changed
 is named. Other files on the card (yours: photos, documents) are checked and
 listed first; they are changed only if you say yes, or with --scrub-card.
---no-scrub leaves everything as it is.`,
+--no-scrub leaves everything as it is.
+
+With --with-programs DIR, ferry's programs for every device (from 'ferry
+release') go on the card too, after their checksum list is checked against
+a signature by a key the library trusts.`,
 		flags: func(fs *flag.FlagSet) runFunc {
 			var o exportOptions
 			libraryFlag(fs, &o.Library)
@@ -35,14 +40,15 @@ listed first; they are changed only if you say yes, or with --scrub-card.
 			fs.Var(&o.Channels, "channel", "export only this channel (repeatable)")
 			fs.BoolVar(&o.NoScrub, "no-scrub", false, "do not remove Red Star OS watermarks and identifying metadata from the archives")
 			fs.BoolVar(&o.ScrubCard, "scrub-card", false, "also remove them from the card's other files (photos, documents) without asking")
+			fs.StringVar(&o.Programs, "with-programs", "", "also put ferry's programs for every device on the card, from this release folder ('ferry release'), checked against their signed list")
 			return func(ctx context.Context, t *terminal, args []string) error { return runExport(ctx, t, o, args) }
 		}})
 }
 
 type exportOptions struct {
-	Library, To, Since string
-	Channels           stringList
-	NoScrub, ScrubCard bool
+	Library, To, Since, Programs string
+	Channels                     stringList
+	NoScrub, ScrubCard           bool
 }
 
 func runExport(ctx context.Context, t *terminal, o exportOptions, args []string) error {
@@ -54,7 +60,7 @@ func runExport(ctx context.Context, t *terminal, o exportOptions, args []string)
 		return err
 	}
 	defer unlock()
-	opts := card.ExportOptions{Channels: o.Channels, Scrub: !o.NoScrub}
+	opts := card.ExportOptions{Channels: o.Channels, Scrub: !o.NoScrub, Programs: o.Programs}
 	if o.Since != "" {
 		if opts.Since, err = card.ReadInventory(o.Since); err != nil {
 			return err
@@ -97,6 +103,9 @@ func runExport(ctx context.Context, t *terminal, o exportOptions, args []string)
 			t.printf("wrote %s edition %d (%s)\n", r.Channel, r.Edition, progress.Bytes(r.Size))
 		}
 		t.printf("%s written (%s), %s already on the card\n", count(len(res.Written), "archive"), progress.Bytes(res.Bytes), count(len(res.Present), "archive"))
+		if len(res.Programs) > 0 {
+			t.printf("%s for other devices put in %s (checked against their signed list)\n", count(len(res.Programs), "program"), filepath.Join(o.To, card.ProgramsDir))
+		}
 	}
 	return err
 }

@@ -21,7 +21,8 @@ added only if it is signed by a trusted key (see 'ferry trust'), is not
 older than an edition already seen (rollback), and every byte of the copy
 verifies. Archives already in the library are skipped; a delta whose base
 edition is missing is kept and named. An interrupted import resumes where
-it stopped when run again.`,
+it stopped when run again. Programs a card carries (ferry for other
+devices) are checked against their signed list and kept in the library.`,
 		flags: func(fs *flag.FlagSet) runFunc {
 			var o importOptions
 			o.flags(fs)
@@ -43,10 +44,6 @@ func runImport(ctx context.Context, t *terminal, o importOptions, args []string)
 	if len(args) == 0 {
 		return usagef("give a card folder or archive files to import")
 	}
-	paths, err := card.Find(args)
-	if err != nil {
-		return err
-	}
 	l, unlock, err := library.LoadLocked(o.Library, true)
 	if err != nil {
 		return err
@@ -57,9 +54,10 @@ func runImport(ctx context.Context, t *terminal, o importOptions, args []string)
 		Start: func(from string, r library.Record) {
 			bars.start(fmt.Sprintf("%s edition %d (%s)", r.Channel, r.Edition, filepath.Base(from)))
 		}}
-	res, err := l.AddFiles(ctx, paths, opts)
+	imp, err := card.Import(ctx, l, args, opts)
 	bars.done()
-	if res != nil {
+	if imp != nil && imp.AddResult != nil {
+		res := imp.AddResult
 		for _, r := range res.Added {
 			kind := "edition"
 			if r.Base != "" {
@@ -73,6 +71,12 @@ func runImport(ctx context.Context, t *terminal, o importOptions, args []string)
 		for _, w := range res.Warnings {
 			t.warnf("%s", w)
 		}
+	}
+	if imp != nil && len(imp.Programs) > 0 {
+		t.printf("%s for other devices checked against their signed list and kept in %s\n", count(len(imp.Programs), "program"), filepath.Join(o.Library, card.ProgramsDir))
+	}
+	if imp != nil && imp.ProgramsErr != nil {
+		t.warnf("the card's programs were not taken: %v", imp.ProgramsErr)
 	}
 	return markTrust(err)
 }

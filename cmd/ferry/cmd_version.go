@@ -25,6 +25,9 @@ func init() {
 // version is the module version, or the source revision a plain build
 // records (with "+changes" when the tree was not committed).
 func version() string {
+	if releaseVersion != "" {
+		return releaseVersion
+	}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return "(unknown)"

@@ -16,7 +16,9 @@ import (
 	"sort"
 
 	"ferry/internal/atomicfile"
+	"ferry/internal/key"
 	"ferry/internal/library"
+	"ferry/internal/release"
 )
 
 // Find expands import arguments: an archive file, or a folder whose
@@ -49,14 +51,57 @@ func Find(args []string) ([]string, error) {
 	return out, nil
 }
 
+// ProgramsDir is where a card (and a library) keeps ferry's programs for
+// other devices, with their signed checksum list (package release).
+const ProgramsDir = "programs"
+
+// Imported says what Import did: the archives (library.Add's result) and
+// the programs of a card, if it carried any.
+type Imported struct {
+	*library.AddResult
+	// Programs are the program files copied into the library's programs
+	// folder, checked against a list signed by a key the library trusts.
+	Programs []string
+	// ProgramsErr says why a card's programs were not copied (a list that
+	// does not verify, an unknown signer): the archives are imported all
+	// the same.
+	ProgramsErr error
+}
+
 // Import adds the archives of cards and files (see Find) to l through
-// library.Add: trust, rollback rules and verified copies apply.
-func Import(ctx context.Context, l *library.Library, args []string, opts library.AddOptions) (*library.AddResult, error) {
+// library.Add: trust, rollback rules and verified copies apply. A card
+// folder that carries programs (ProgramsDir) has them checked against
+// their signed list and, when a key l trusts signed it, copied into l's
+// programs folder, so the reader can pass them on.
+func Import(ctx context.Context, l *library.Library, args []string, opts library.AddOptions) (*Imported, error) {
 	paths, err := Find(args)
 	if err != nil {
 		return nil, err
 	}
-	return l.AddFiles(ctx, paths, opts)
+	res, err := l.AddFiles(ctx, paths, opts)
+	out := &Imported{AddResult: res}
+	for _, a := range args {
+		src := filepath.Join(a, ProgramsDir)
+		if _, serr := os.Stat(filepath.Join(src, release.ListFile)); serr != nil {
+			continue
+		}
+		v, perr := release.Copy(src, filepath.Join(l.Dir, ProgramsDir), Trusts(l))
+		if perr != nil {
+			out.ProgramsErr = perr
+			continue
+		}
+		out.Programs = v.Files
+	}
+	return out, err
+}
+
+// Trusts says whether the library trusts one of these keys, as a
+// publisher (for signed program lists).
+func Trusts(l *library.Library) func([]key.Public) bool {
+	return func(ks []key.Public) bool {
+		d, err := l.State.Trust.Check(ks, nil)
+		return err == nil && d.Trusted
+	}
 }
 
 // WriteInventory writes the library's inventory to path atomically.

@@ -15,6 +15,7 @@ import (
 	"ferry/internal/edition"
 	"ferry/internal/key"
 	"ferry/internal/library"
+	"ferry/internal/release"
 	"ferry/internal/scrub"
 	"ferry/internal/testkit/corpus"
 	"ferry/internal/testkit/packtest"
@@ -264,3 +265,57 @@ func TestExportAsksBeforeScrubbingOthers(t *testing.T) {
 }
 
 func packtestChain(layers []*archive.Reader) (*edition.View, error) { return edition.Open(layers...) }
+
+// TestProgramsTravel: programs signed by a trusted key go on the card
+// beside the library, are checked again when the card is imported and
+// copied into the library; a changed program on the card is refused and
+// named, and the archives are imported all the same.
+func TestProgramsTravel(t *testing.T) {
+	f := newFixture(t)
+	A := trusting(t)
+	add(t, A, f.ed1)
+	rel := t.TempDir()
+	var files []string
+	for _, tg := range release.Targets[:2] {
+		p := filepath.Join(rel, tg.FileName())
+		os.WriteFile(p, []byte("program "+tg.String()), 0o755)
+		files = append(files, p)
+	}
+	if err := release.Sign(rel, files, packtest.Key(t)); err != nil {
+		t.Fatal(err)
+	}
+	card := filepath.Join(t.TempDir(), "card")
+	res, err := Export(context.Background(), A, card, ExportOptions{Programs: rel})
+	if err != nil || len(res.Programs) != 2 {
+		t.Fatalf("export: %+v %v", res, err)
+	}
+	B := trusting(t)
+	imp, err := Import(context.Background(), B, []string{card}, library.AddOptions{})
+	if err != nil || len(imp.Programs) != 2 || imp.ProgramsErr != nil || len(imp.Added) != 1 {
+		t.Fatalf("import: %+v %v", imp, err)
+	}
+	if _, err := os.Stat(filepath.Join(B.Dir, ProgramsDir, release.Targets[0].FileName())); err != nil {
+		t.Fatal(err)
+	}
+	// On another card, one program was swapped.
+	card2 := filepath.Join(t.TempDir(), "card2")
+	if _, err := Export(context.Background(), A, card2, ExportOptions{Programs: rel}); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(card2, ProgramsDir, release.Targets[1].FileName()), []byte("swapped"), 0o755)
+	C := trusting(t)
+	imp, err = Import(context.Background(), C, []string{card2}, library.AddOptions{})
+	if err != nil || len(imp.Added) != 1 || imp.ProgramsErr == nil || !strings.Contains(imp.ProgramsErr.Error(), release.Targets[1].FileName()) {
+		t.Fatalf("swapped program: %+v %v", imp, err)
+	}
+	if _, err := os.Stat(filepath.Join(C.Dir, ProgramsDir)); err == nil {
+		t.Error("programs copied although one was changed")
+	}
+	// A release signed by a key the library does not trust is not put on
+	// a card.
+	stranger, _ := key.Generate()
+	release.Sign(rel, files, stranger)
+	if _, err := Export(context.Background(), A, filepath.Join(t.TempDir(), "c3"), ExportOptions{Programs: rel}); err == nil {
+		t.Error("programs of an untrusted signer exported")
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"ferry/internal/library"
 	"ferry/internal/progress"
+	"ferry/internal/release"
 	"ferry/internal/scrub"
 )
 
@@ -37,6 +38,11 @@ type ExportOptions struct {
 	// Scrubbed is told of every file scrubbed (or that could not be read).
 	Scrubbed func(path string, findings []scrub.Finding, err error)
 
+	// Programs, if set, is a release folder ('ferry release'): its programs
+	// are checked against their list, which a key the library trusts must
+	// have signed, and copied to the card's programs folder.
+	Programs string
+
 	freeSpace func(string) (int64, bool) // tests: a full card
 }
 
@@ -50,6 +56,7 @@ type Found struct {
 type ExportResult struct {
 	Written, Present []library.Record
 	Bytes            int64
+	Programs         []string // program files put on the card
 }
 
 // Plan returns the archives a library that holds have (archive ids) lacks
@@ -192,6 +199,13 @@ func Export(ctx context.Context, l *library.Library, dir string, opts ExportOpti
 			res.Bytes += r.Size
 		}
 	}
+	if opts.Programs != "" {
+		v, err := release.Copy(opts.Programs, filepath.Join(dir, ProgramsDir), Trusts(l))
+		if err != nil {
+			return res, fmt.Errorf("programs from %s: %w", opts.Programs, err)
+		}
+		res.Programs = v.Files
+	}
 	if opts.Scrub {
 		if err := scrubOwn(dir, opts.Scrubbed); err != nil {
 			return res, err
@@ -212,7 +226,7 @@ func Export(ctx context.Context, l *library.Library, dir string, opts ExportOpti
 // the archives and the state file.
 func ownFile(rel string) bool {
 	rel = filepath.ToSlash(rel)
-	return rel == library.StateFile || strings.HasPrefix(rel, library.ArchiveDir+"/")
+	return rel == library.StateFile || strings.HasPrefix(rel, library.ArchiveDir+"/") || strings.HasPrefix(rel, ProgramsDir+"/")
 }
 
 // scrubOwn scrubs ferry's own files in a library folder (and no other).

@@ -1,0 +1,105 @@
+package release
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"ferry/internal/key"
+)
+
+// TestReproducible builds a program twice with the release flags, in two
+// folders, and gets the same bytes (FERRY_CROSS=all builds ferry itself
+// for every target in cmd/ferry's TestCrossCompile).
+func TestReproducible(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: no builds")
+	}
+	ctx := context.Background()
+	targets := []Target{{OS: runtime.GOOS, Arch: runtime.GOARCH}}
+	if os.Getenv("FERRY_CROSS") == "all" {
+		targets = append(targets, Target{OS: "windows", Arch: "386"}, Target{OS: "linux", Arch: "arm", ARM: "7"})
+	}
+	for _, tg := range targets {
+		a, b := t.TempDir(), t.TempDir()
+		fa, err := Build(ctx, ".", "./testdata/hello", a, tg, "v1.2.3")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fb, err := Build(ctx, ".", "./testdata/hello", b, tg, "v1.2.3")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ba, _ := os.ReadFile(fa)
+		bb, _ := os.ReadFile(fb)
+		if len(ba) == 0 || !bytes.Equal(ba, bb) {
+			t.Fatalf("%s: two builds differ (%d and %d bytes)", tg, len(ba), len(bb))
+		}
+		if bytes.Contains(ba, []byte(a)) || bytes.Contains(ba, []byte(os.Getenv("HOME"))) {
+			t.Errorf("%s: the program names a path of this machine", tg)
+		}
+	}
+}
+
+func TestSignVerifyCopy(t *testing.T) {
+	dir := t.TempDir()
+	k, _ := key.Generate()
+	other, _ := key.Generate()
+	var files []string
+	for _, tg := range Targets[:3] {
+		p := filepath.Join(dir, tg.FileName())
+		os.WriteFile(p, []byte("program for "+tg.String()), 0o755)
+		files = append(files, p)
+	}
+	if err := Sign(dir, files, k); err != nil {
+		t.Fatal(err)
+	}
+	trusts := func(want key.Public) func([]key.Public) bool {
+		return func(ks []key.Public) bool {
+			for _, x := range ks {
+				if x == want {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	v, err := Verify(dir, trusts(k.Public()))
+	if err != nil || len(v.Files) != 3 {
+		t.Fatalf("verify: %+v %v", v, err)
+	}
+	if _, err := Verify(dir, trusts(other.Public())); !errors.Is(err, ErrList) {
+		t.Fatalf("untrusted signer: %v", err)
+	}
+	dst := filepath.Join(t.TempDir(), "programs")
+	if _, err := Copy(dir, dst, trusts(k.Public())); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(filepath.Join(dst, Targets[0].FileName())); st == nil || st.Mode()&0o100 == 0 {
+		t.Error("copied program lost its execute bit")
+	}
+	// A changed program is refused, and named.
+	os.WriteFile(filepath.Join(dir, Targets[1].FileName()), []byte("trojan"), 0o755)
+	if _, err := Verify(dir, trusts(k.Public())); !errors.Is(err, ErrList) || !bytes.Contains([]byte(err.Error()), []byte(Targets[1].FileName())) {
+		t.Fatalf("changed program: %v", err)
+	}
+	// An edited list no longer matches its signature.
+	os.WriteFile(filepath.Join(dir, ListFile), []byte("0000000000000000000000000000000000000000000000000000000000000000  x\n"), 0o644)
+	if _, err := Verify(dir, trusts(k.Public())); !errors.Is(err, ErrList) {
+		t.Fatalf("edited list: %v", err)
+	}
+	// A signed list naming a path outside the folder is refused (a
+	// publisher's key must not reach files beside the card's folder).
+	list := []byte("0000000000000000000000000000000000000000000000000000000000000000  ../x\n")
+	os.WriteFile(filepath.Join(dir, ListFile), list, 0o644)
+	os.WriteFile(filepath.Join(dir, SigFile), []byte(sigHead+"\n"+k.Public().String()+" "+
+		base64.RawURLEncoding.EncodeToString(k.Sign(append([]byte(sigLabel), list...)))+"\n"), 0o644)
+	if _, err := Verify(dir, trusts(k.Public())); !errors.Is(err, ErrList) || !bytes.Contains([]byte(err.Error()), []byte("bad line")) {
+		t.Fatalf("list with ../x: %v", err)
+	}
+}
