@@ -335,10 +335,23 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 		return nil, err
 	}
 	for _, src := range opts.Sources {
-		// Sources that leave things out (a folder's symbolic links) say so.
-		if sk, ok := src.Source.(interface{ Skipped() []string }); ok && opts.Warn != nil {
+		if opts.Warn == nil {
+			break
+		}
+		// Sources that leave things out (a folder's symbolic links, a ZIM's
+		// broken entry) say so.
+		if sk, ok := src.Source.(interface{ Skipped() []string }); ok {
 			for _, p := range sk.Skipped() {
 				opts.Warn(fmt.Sprintf("%s: a link or special file, not packed (links are never followed; copy the file in if it belongs)", join(src.Prefix, p)))
+			}
+		}
+		if w, ok := src.Source.(source.Warner); ok {
+			where := src.Prefix
+			if where == "" {
+				where = "source"
+			}
+			for _, msg := range w.Warnings() {
+				opts.Warn(where + ": " + msg)
 			}
 		}
 	}

@@ -507,3 +507,32 @@ func TestEmptyPackRefused(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+// TestSourceWarningsAndTotal: what a source reports it changed (a file
+// name that is not UTF-8, stored escaped) reaches Warn, and a folder's
+// count gives progress its total.
+func TestSourceWarningsAndTotal(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "index.html"), []byte("<title>x</title><p>한 쪽</p>"), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "caf\xe9.html"), []byte("<p>b</p>"), 0o644); err != nil {
+		t.Skip("this file system refuses names that are not UTF-8:", err)
+	}
+	src, err := folder.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var warned []string
+	var last pack.Progress
+	_, err = pack.Pack(context.Background(), io.Discard, pack.Options{Info: archive.Info{Channel: "c"}, Signers: []*key.Secret{packtest.Key(t)},
+		Sources: []pack.Source{{Source: src}}, Warn: func(s string) { warned = append(warned, s) },
+		Progress: func(p pack.Progress) { last = p }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(warned) == 0 || !strings.Contains(strings.Join(warned, "\n"), "caf%E9.html") {
+		t.Errorf("warnings %q", warned)
+	}
+	if last.Total != 2 || last.Entries != 2 {
+		t.Errorf("progress %+v, want 2 of 2", last)
+	}
+}

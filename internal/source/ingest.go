@@ -59,6 +59,15 @@ type Counter interface {
 	Count(ctx context.Context) (int, error)
 }
 
+// Warner is implemented by sources that can say, once Walk has run (some
+// already when opened), what they changed or left out: one sentence per
+// problem, naming the entry or record (a ZIM entry whose path ends in a
+// slash, a WARC record resynchronised, a feed without items). Pack passes
+// each to its Warn. docs/ingest.md lists what each source reports.
+type Warner interface {
+	Warnings() []string
+}
+
 // Describer is implemented by sources that carry their own metadata.
 type Describer interface {
 	Metadata() Metadata

@@ -95,6 +95,7 @@ func (b *Book) warn(format string, args ...any) {
 var (
 	_ source.Source    = (*Book)(nil)
 	_ source.Describer = (*Book)(nil)
+	_ source.Warner    = (*Book)(nil)
 )
 
 type item struct {

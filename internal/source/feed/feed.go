@@ -75,6 +75,7 @@ type Feed struct {
 var (
 	_ source.Source    = (*Feed)(nil)
 	_ source.Describer = (*Feed)(nil)
+	_ source.Warner    = (*Feed)(nil)
 )
 
 type page struct {

@@ -52,6 +52,31 @@ func (s *Source) Warnings() []string { return s.warnings }
 // folder gets in) and other non-regular files.
 func (s *Source) Skipped() []string { return s.skipped }
 
+// Count says how many files Walk will visit (regular files, links left
+// out), for progress: one pass over the folder's names, no file opened.
+func (s *Source) Count(ctx context.Context) (int, error) {
+	n := 0
+	err := fs.WalkDir(s.fsys, s.root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+var (
+	_ source.Source  = (*Source)(nil)
+	_ source.Counter = (*Source)(nil)
+	_ source.Warner  = (*Source)(nil)
+)
+
 // New returns the source for the folder at dir.
 func New(dir string) (*Source, error) {
 	st, err := os.Stat(dir)

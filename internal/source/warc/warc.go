@@ -141,6 +141,7 @@ func (s *Source) warn(w string) {
 var (
 	_ source.Source    = (*Source)(nil)
 	_ source.Describer = (*Source)(nil)
+	_ source.Warner    = (*Source)(nil)
 )
 
 // Open opens and scans the WARC file at path.

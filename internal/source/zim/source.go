@@ -39,7 +39,14 @@ type Source struct {
 var (
 	_ source.Source    = (*Source)(nil)
 	_ source.Describer = (*Source)(nil)
+	_ source.Counter   = (*Source)(nil)
+	_ source.Warner    = (*Source)(nil)
 )
+
+// Count is the number of entries in the ZIM's header: an upper bound of
+// what Walk yields (metadata and index entries are not packed), read
+// without walking.
+func (s *Source) Count(context.Context) (int, error) { return int(s.a.EntryCount()), nil }
 
 // NewSource reads the archive's metadata, main page and front-article
 // listing and returns a Source over it.
