@@ -56,7 +56,7 @@ func loadSample(t *testing.T, name string) []sampleRow {
 // sample.tsv was used to improve the glossary; sample2.tsv was listed
 // afterwards and never used to change it.
 func TestCoverageSample(t *testing.T) {
-	for _, name := range []string{"sample.tsv", "sample2.tsv", "sample3.tsv"} {
+	for _, name := range []string{"sample.tsv", "sample2.tsv", "sample3.tsv", "sample4.tsv"} {
 		t.Run(name, func(t *testing.T) { coverageSample(t, name) })
 	}
 }
