@@ -273,6 +273,9 @@ func Dial(ctx context.Context, addr string, code channel.Code, opts Options) (*S
 	if err != nil {
 		return nil, fmt.Errorf("peer: cannot reach %s: %w (is 'ferry sync --listen' running there, on an address this device can reach?)", addr, err)
 	}
+	if opts.testWrap != nil {
+		nc = opts.testWrap(nc)
+	}
 	cc := &countingConn{Conn: nc}
 	var c *channel.Conn
 	if code != "" {

@@ -4,8 +4,9 @@ import (
 	"sort"
 	"sync"
 
-	"ferry/internal/carry/peer/riblt"
 	"github.com/klauspost/compress/zstd"
+
+	"ferry/internal/carry/peer/riblt"
 )
 
 // The plan of an update (docs/sync.md §4.6): after entry reconciliation

@@ -57,8 +57,8 @@ type Options struct {
 	// Progress, if set, is told about each archive as it goes.
 	Progress func(Event)
 
-	// hooks for tests
-	testChunkCut func(received int64) bool // cut the connection when it returns true
+	// testWrap, in tests, wraps the dialled connection (to cut it).
+	testWrap func(net.Conn) net.Conn
 }
 
 func (o Options) withDefaults() Options {
@@ -191,7 +191,7 @@ type inMsg struct {
 	typ   byte
 	body  []byte
 	piece piece
-	data  []byte // a PIECE's DATA, concatenated
+	last  bool // the last DATA of its PIECE
 	err   error
 }
 
@@ -289,7 +289,9 @@ func (s *session) sendPiece(p piece, data []byte) error {
 	if err := s.send(p.append(nil)); err != nil {
 		return err
 	}
-	step := s.maxMsg - 1
+	// Small frames: a frame is authenticated whole, so a cut loses the
+	// frame it falls in; 16 KiB costs 0.1% in framing.
+	step := min(s.maxMsg-1, dataFrame)
 	buf := make([]byte, 0, min(len(data), step)+1)
 	for len(data) > 0 {
 		k := min(len(data), step)
@@ -370,26 +372,30 @@ func (s *session) readLoop() {
 			deliver(inMsg{err: protoErr("DATA without a PIECE")})
 			return
 		case msgPiece:
+			// The PIECE, then its DATA one by one, so that the taker can
+			// keep each as it comes; nothing else may come in between.
 			p, err := parsePiece(m[1:])
 			if err != nil {
 				deliver(inMsg{err: err})
 				return
 			}
-			data := make([]byte, 0, p.Wire)
-			for uint64(len(data)) < p.Wire {
+			if !deliver(inMsg{typ: msgPiece, piece: p}) {
+				return
+			}
+			for left := p.Wire; left > 0; {
 				d, err := next()
 				if err != nil {
 					deliver(inMsg{err: err})
 					return
 				}
-				if d[0] != msgData || len(d) == 1 || uint64(len(d)-1) > p.Wire-uint64(len(data)) {
+				if d[0] != msgData || len(d) == 1 || uint64(len(d)-1) > left {
 					deliver(inMsg{err: protoErr("PIECE data malformed")})
 					return
 				}
-				data = append(data, d[1:]...)
-			}
-			if !deliver(inMsg{typ: msgPiece, piece: p, data: data}) {
-				return
+				left -= uint64(len(d) - 1)
+				if !deliver(inMsg{typ: msgData, body: d[1:], last: left == 0}) {
+					return
+				}
 			}
 		default:
 			if !deliver(inMsg{typ: m[0], body: m[1:]}) {

@@ -237,8 +237,8 @@ type tArchive struct {
 	queued  int64 // raw bytes of rebuilds not yet done
 	queuedZ int64 // of which compressed clusters: processor work ahead
 
+	cur      *inPiece
 	rate     rates
-	placed   int64
 	progress time.Time
 }
 
@@ -266,7 +266,7 @@ func (s *session) takeOne(slot uint64, h *signedHead) error {
 			return rerr
 		}
 		switch m.typ {
-		case msgPiece, msgSkip, msgPlan, msgReconWant, msgReconDone, msgReconStop:
+		case msgPiece, msgData, msgSkip, msgPlan, msgReconWant, msgReconDone, msgReconStop:
 			continue
 		case msgFinished:
 			es, eres, perr := parseFinished(m.body)
@@ -327,6 +327,7 @@ func (s *session) takeArchive(slot uint64, h *signedHead) (err error) {
 		}()
 	}
 	defer func() {
+		t.dropPiece()
 		close(t.jobs)
 		wg.Wait()
 		if t.part.f != nil {
@@ -342,9 +343,34 @@ func (s *session) takeArchive(slot uint64, h *signedHead) (err error) {
 		return err
 	}
 	if err := t.loop(); err != nil {
+		var f *failure
+		if !errors.As(err, &f) && !errors.Is(err, ErrProtocol) {
+			t.drain()
+		}
 		return err
 	}
 	return t.finish()
+}
+
+// drain keeps what had already arrived when the connection broke: the
+// reader may hold DATA the loop had not taken yet.
+func (t *tArchive) drain() {
+	deadline := time.After(time.Second)
+	for {
+		select {
+		case m, ok := <-t.s.in:
+			if !ok || m.err != nil {
+				return
+			}
+			if m.typ == msgPiece || m.typ == msgData {
+				if t.handle(m) != nil {
+					return
+				}
+			}
+		case <-deadline:
+			return
+		}
+	}
 }
 
 // inPlace counts the bytes already in place, for progress.
@@ -720,7 +746,9 @@ func (t *tArchive) rebuildable(i int) ([]crange, []span, int64, bool) {
 func (t *tArchive) handle(m inMsg) error {
 	switch m.typ {
 	case msgPiece:
-		return t.onPiece(m.piece, m.data)
+		return t.onPiece(m.piece)
+	case msgData:
+		return t.onData(m.body, m.last)
 	case msgSkip:
 		g, err := parseSkip(m.body)
 		if err != nil {
@@ -789,67 +817,146 @@ func wireDecoder() *zstd.Decoder {
 	return wireDec
 }
 
-// onPiece takes the answer to the oldest GET.
-func (t *tArchive) onPiece(p piece, data []byte) error {
-	if len(t.out) == 0 {
+// inPiece is the piece whose DATA is arriving.
+type inPiece struct {
+	p      piece
+	stream *chunkStream // a compressed section chunk, decoded as it comes
+	carry  []byte       // section bytes short of a whole block
+	buf    []byte       // a piece kept whole (gaps)
+	raw    int64        // raw bytes taken so far
+}
+
+// onPiece takes the header of the answer to the oldest GET.
+func (t *tArchive) onPiece(p piece) error {
+	if len(t.out) == 0 || t.cur != nil {
 		return protoErr("PIECE nobody asked for")
 	}
 	want := t.out[0]
 	if p.Slot != want.g.Slot || p.Kind != want.g.Kind || p.Index != want.g.Index || p.Offset != want.g.Offset || int64(p.Raw) != want.raw {
 		return protoErr("PIECE does not answer the GET")
 	}
+	if p.Kind == kindCluster && p.Enc != encRaw {
+		return protoErr("a stored cluster must travel as it is")
+	}
 	t.out = t.out[1:]
 	t.outRaw -= want.raw
-	t.rate.got(int64(len(data)), len(t.out) > 0)
-	raw := data
-	if p.Enc == encZstd {
-		var err error
-		raw, err = wireDecoder().DecodeAll(data, make([]byte, 0, p.Raw))
-		if err != nil || uint64(len(raw)) != p.Raw {
-			return fail("%s: a piece from the other device does not decompress", label(t.h))
+	t.cur = &inPiece{p: p}
+	if p.Kind == kindSection {
+		if st := t.part.st.Sections[p.Index]; st.Done || st.Offset != int64(p.Offset) {
+			return fail("internal: section chunk at %d, %d in place", p.Offset, st.Offset)
+		}
+		if p.Enc == encZstd {
+			t.cur.stream = newChunkStream(int64(p.Raw))
 		}
 	}
-	if cut := t.s.opts.testChunkCut; cut != nil && cut(t.s.cc.read.Load()) {
-		t.s.c.Close()
-	}
-	i := int(p.Index)
-	switch p.Kind {
-	case kindSection:
-		return t.onSection(i, int64(p.Offset), raw)
-	case kindCluster:
-		return t.onStored(i, int64(p.Offset), raw)
-	case kindGaps:
-		gr, ok := t.gapReq[i]
-		if !ok {
-			return protoErr("gaps of cluster %d nobody asked for", i)
-		}
-		delete(t.gapReq, i)
-		t.jobs <- func() jobResult { return t.rebuild(i, gr.rs, gr.gaps, raw) }
-		return nil
-	}
-	return protoErr("PIECE kind %d", p.Kind)
+	return nil
 }
 
-// onSection places a section chunk; the root is checked once all of the
-// section is in.
-func (t *tArchive) onSection(i int, off int64, raw []byte) error {
+// onData takes DATA of the current piece: stored clusters and sections are
+// written as they come (so a cut keeps them), gaps are kept until whole.
+func (t *tArchive) onData(d []byte, last bool) error {
+	in := t.cur
+	if in == nil {
+		return protoErr("DATA without a PIECE")
+	}
+	p := in.p
+	t.rate.got(int64(len(d)), !last || len(t.out) > 0)
+	var err error
+	switch p.Kind {
+	case kindCluster:
+		err = t.storedBytes(int(p.Index), int64(p.Offset)+in.raw, d, last)
+		in.raw += int64(len(d))
+	case kindSection:
+		if in.stream != nil {
+			if err = in.stream.write(d); err == nil && last {
+				err = in.stream.close()
+			}
+			if err != nil {
+				in.stream.abort()
+				return fail("%s: a section chunk from the other device does not decompress: %v", label(t.h), err)
+			}
+			d = in.stream.take()
+		}
+		err = t.sectionBytes(in, d, last)
+	case kindGaps:
+		in.buf = append(in.buf, d...)
+		if last {
+			err = t.gapsIn(in)
+		}
+	}
+	if last || err != nil {
+		if in.stream != nil {
+			in.stream.abort()
+		}
+		t.cur = nil
+	}
+	return err
+}
+
+// dropPiece ends a piece cut off in the middle: what was decoded is in
+// place, the rest will be asked for again.
+func (t *tArchive) dropPiece() {
+	if t.cur != nil && t.cur.stream != nil {
+		t.cur.stream.abort()
+	}
+	t.cur = nil
+}
+
+// gapsIn hands a complete gaps piece to a rebuild.
+func (t *tArchive) gapsIn(in *inPiece) error {
+	i := int(in.p.Index)
+	raw := in.buf
+	if in.p.Enc == encZstd {
+		var err error
+		raw, err = wireDecoder().DecodeAll(in.buf, make([]byte, 0, in.p.Raw))
+		if err != nil || uint64(len(raw)) != in.p.Raw {
+			return fail("%s: gaps from the other device do not decompress", label(t.h))
+		}
+	} else if uint64(len(raw)) != in.p.Raw {
+		return protoErr("gaps of the wrong length")
+	}
+	gr, ok := t.gapReq[i]
+	if !ok {
+		return protoErr("gaps of cluster %d nobody asked for", i)
+	}
+	delete(t.gapReq, i)
+	t.jobs <- func() jobResult { return t.rebuild(i, gr.rs, gr.gaps, raw) }
+	return nil
+}
+
+// sectionBytes places decoded section bytes block by block: whole blocks
+// are hashed and written at once, a short last block only at the end of
+// the section. The root is checked once all of the section is in.
+func (t *tArchive) sectionBytes(in *inPiece, d []byte, last bool) error {
+	i := int(in.p.Index)
 	s := t.lay.Secs[i]
 	st := &t.part.st.Sections[i]
-	if st.Done {
-		return nil
+	in.carry = append(in.carry, d...)
+	in.raw += int64(len(d))
+	if in.raw > int64(in.p.Raw) {
+		return fail("%s: a section chunk from the other device is too long", label(t.h))
 	}
-	if off != st.Offset {
-		return fail("internal: section chunk at %d, expected %d", off, st.Offset)
+	bs := int64(s.BlockSize)
+	n := int64(len(in.carry)) / bs * bs
+	end := st.Offset+int64(len(in.carry)) == s.Length
+	if end {
+		n = int64(len(in.carry))
 	}
-	for b := int64(0); b < int64(len(raw)); b += int64(s.BlockSize) {
-		h := sha256.Sum256(raw[b:min(int64(len(raw)), b+int64(s.BlockSize))])
-		st.Hashes = append(st.Hashes, h[:]...)
+	if n > 0 {
+		for b := int64(0); b < n; b += bs {
+			h := sha256.Sum256(in.carry[b:min(n, b+bs)])
+			st.Hashes = append(st.Hashes, h[:]...)
+		}
+		if err := t.part.writeAt(in.carry[:n], s.Offset+st.Offset); err != nil {
+			return err
+		}
+		st.Offset += n
+		t.s.sum.Fetched += n
+		in.carry = append(in.carry[:0], in.carry[n:]...)
 	}
-	if err := t.part.writeAt(raw, s.Offset+off); err != nil {
-		return err
+	if last && in.raw != int64(in.p.Raw) {
+		return fail("%s: a section chunk from the other device is too short", label(t.h))
 	}
-	st.Offset += int64(len(raw))
-	t.s.sum.Fetched += int64(len(raw))
 	if st.Offset < s.Length {
 		return nil
 	}
@@ -874,19 +981,20 @@ func (t *tArchive) sectionIn(i int, hl []byte) error {
 	return nil
 }
 
-// onStored places a chunk of a stored cluster.
-func (t *tArchive) onStored(i int, off int64, raw []byte) error {
+// storedBytes places bytes of a stored cluster as they arrive, keeping
+// the hash state so that a cut loses none of them.
+func (t *tArchive) storedBytes(i int, off int64, d []byte, last bool) error {
 	c := t.lay.Clusters[i]
 	h := t.hashes[i]
 	if h == nil {
 		return fail("internal: no hash for cluster %d", i)
 	}
-	if err := t.part.writeAt(raw, c.Off+off); err != nil {
+	if err := t.part.writeAt(d, c.Off+off); err != nil {
 		return err
 	}
-	h.Write(raw)
-	t.s.sum.Fetched += int64(len(raw))
-	end := off + int64(len(raw))
+	h.Write(d)
+	t.s.sum.Fetched += int64(len(d))
+	end := off + int64(len(d))
 	if end < c.Stored {
 		st, _ := h.(encoding.BinaryMarshaler).MarshalBinary()
 		t.part.st.Partial[i] = clusterProgress{Offset: end, State: st}

@@ -87,6 +87,8 @@ const (
 	// maxIDList is the most archive ids an offer may hold, so that each
 	// RESULT list fits one frame.
 	maxIDList = 1024
+	// dataFrame is the most bytes one DATA message carries.
+	dataFrame = 16 << 10
 	// maxHead bounds a HEAD's manifest and signatures together: one frame.
 	maxHead = 65000
 )
