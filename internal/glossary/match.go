@@ -253,8 +253,10 @@ func (s *scanner) longest(i, n, mode, seg int) (end int, val int32, ok bool) {
 		switch {
 		case size == 1:
 			// A one-syllable word (골, 팀) is too often a piece of another
-			// word (골목, 골라): only listed particles may follow.
-			if end < n && isHangul(s.rs[end]) && !s.caseParticles(end, 0) {
+			// word (골목, 골라): only listed particles may follow, or a
+			// loanword of two syllables or more that cannot start a
+			// Sino-Korean word (풀컬러, 핫소스).
+			if end < n && isHangul(s.rs[end]) && !s.caseParticles(end, 0) && !s.loanChainAt(end) {
 				continue
 			}
 		case size == 2 && allSino:
@@ -272,6 +274,24 @@ func (s *scanner) longest(i, n, mode, seg int) (end int, val int32, ok bool) {
 		return end, val, true
 	}
 	return 0, 0, false
+}
+
+// loanChainAt reports whether a loanword of two syllables or more that
+// starts with a syllable that cannot be Sino-Korean begins at rs[k:] and
+// the eojeol may end after it.
+func (s *scanner) loanChainAt(k int) bool {
+	if s.cls[k]&clsSino != 0 {
+		return false
+	}
+	var hits [maxHits]hit
+	nh := s.g.words.prefixes(s.rs[:], k, s.n, &hits)
+	for h := nh - 1; h >= 0; h-- {
+		end := hits[h].end
+		if end-k >= 2 && s.g.entries[hits[h].val].Kind.loan() && s.ok(end) {
+			return true
+		}
+	}
+	return false
 }
 
 // isOneSyllableTail reports whether rs[i] is a one-syllable loanword that

@@ -53,21 +53,25 @@ const nounTails = `
 `
 
 // compoundPrefixes are one-syllable prefixes that may stand before a
-// loanword in one eojeol (탈플라스틱, 신메뉴, 초미니, 새메뉴).
+// loanword in one eojeol (탈플라스틱, 신메뉴, 초미니, 새메뉴), and the
+// number words before units (46억달러, 5천만유로).
 const compoundPrefixes = `
 초 반 비 탈 친 신 구 대 소 미 재 무 전 총 고 저 역 준 범 다 가 부 원 극 최
 양 외 내 중 매 각 본 당 현 후 새 헌 맨 왕 옛 첫 순 생 급 노 여 남
+만 억 조 천 백 십
 `
 
 // compoundHeads are the two-syllable loanwords that may end a compound
 // after a Sino-Korean part or a prefix (교통카드, 전략게임, 고객센터,
-// 신메뉴). Loanwords of three syllables or more need no list.
+// 신메뉴, 만달러). Loanwords of three syllables or more need no list.
 const compoundHeads = `
 카드 게임 센터 쇼핑 뉴스 버스 마트 클럽 파크 타운 빌딩 타워 코너 펀드 포럼
 캠프 투어 센서 로봇 모델 그룹 밴드 스타 패션 디자인 메뉴 머니 택시 트럭 오일
 파티 링크 서버 게이트 리그 시즌 코스 모텔 레저 보트 요트 램프 펌프 모터 엔진
 로켓 탱크 드론 버그 쿠폰 포인트 파일 카페 마켓 플랜 쇼크 컬러 사이즈 스타일
 패턴 라인 모드 코드 레벨 타입 세트 키트 마크 로고 오일 가스 센서 코스 포트
+허브 캠핑 모뎀 버전 필름 테마 랭킹 멤버 앨범 차트 렌즈 칩셋 코어 모니터 캡슐
+달러 유로 미터 마일 인치 그램 리터 와트 피트 야드 온스 갤런 배럴 바이트 비트
 `
 
 // oneSyllableTails are the one-syllable loanwords that may end a compound
