@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"testing"
@@ -249,9 +250,9 @@ func (s *swappable) ReadAt(p []byte, off int64) (int, error) {
 
 func FuzzOpen(f *testing.F) {
 	// Seeds: an archive of our own small enough for the fuzzer to mutate
-	// quickly (two short pages, one Korean, one English), its truncation,
-	// a larger one with pictures, and when the shared data is there real
-	// UDHR pages.
+	// (and minimize) quickly (two short pages, one Korean, one English),
+	// its truncation, the committed vectors, and when the shared data is
+	// there real UDHR pages.
 	site, err := corpus.Site(corpus.Options{Pages: 2, Seed: 4})
 	if err != nil {
 		f.Fatal(err)
@@ -261,7 +262,18 @@ func FuzzOpen(f *testing.F) {
 	f.Add(small, true)
 	f.Add(small, false)
 	f.Add(small[:len(small)/2], false)
-	f.Add(ownArchive(f, 6, 5, archive.Info{}), true)
+	// The committed vectors: the good one and each damaged copy.
+	files, _ := filepath.Glob(filepath.Join(vectorDir, "*.ferry"))
+	if len(files) == 0 {
+		f.Fatal("no test vectors in " + vectorDir)
+	}
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, false)
+	}
 	if haveShared() {
 		real, _ := packtest.Sources(f, archive.Info{}, pack.Source{Source: folder.NewFS(fstest.MapFS{
 			"kor.html": {Data: readShared(f, "udhr/kor.html")[:3000]},
