@@ -11,9 +11,15 @@ import (
 	"ferry/internal/testkit/korquad"
 )
 
-// minSampleCoverage is the share of the hand-listed loanword occurrences
-// in testdata/coverage/sample.tsv that must be glossed (issue 19: 90%).
-const minSampleCoverage = 0.90
+// minCoverage is the share of the hand-listed loanword occurrences each
+// sample must keep glossed: 90% (issue 19's goal) for the samples whose
+// gaps were filled, and for sample5.tsv, the one never used to change the
+// glossary, the 75% it measured, so that a regression shows. The goal is
+// not reached on unseen text: see docs/glossary.md, "Coverage".
+var minCoverage = map[string]float64{
+	"sample.tsv": 0.90, "sample2.tsv": 0.90, "sample3.tsv": 0.90, "sample4.tsv": 0.90,
+	"sample5.tsv": 0.75,
+}
 
 type sampleRow struct {
 	title string
@@ -53,10 +59,11 @@ func loadSample(t *testing.T, name string) []sampleRow {
 // TestCoverageSample measures the share of hand-listed loanword
 // occurrences (in paragraphs of the held-out half of KorQuAD) that the
 // matcher glosses: an occurrence counts when a glossary match overlaps it.
-// sample.tsv was used to improve the glossary; sample2.tsv was listed
-// afterwards and never used to change it.
+// Each sample was listed by hand and measured before the glossary changed
+// after it; samples 1-4 then showed gaps that were filled, sample5.tsv was
+// never used to change anything.
 func TestCoverageSample(t *testing.T) {
-	for _, name := range []string{"sample.tsv", "sample2.tsv", "sample3.tsv", "sample4.tsv"} {
+	for _, name := range []string{"sample.tsv", "sample2.tsv", "sample3.tsv", "sample4.tsv", "sample5.tsv"} {
 		t.Run(name, func(t *testing.T) { coverageSample(t, name) })
 	}
 }
@@ -142,7 +149,7 @@ func coverageSample(t *testing.T, name string) {
 	}
 	share := float64(covered) / float64(total)
 	t.Logf("%s: %d of %d loanword occurrences glossed (%.1f%%); not glossed: %v", name, covered, total, 100*share, missed)
-	if share < minSampleCoverage {
-		t.Errorf("%s: coverage %.1f%% is below %.0f%%", name, 100*share, 100*minSampleCoverage)
+	if share < minCoverage[name] {
+		t.Errorf("%s: coverage %.1f%% is below %.0f%%", name, 100*share, 100*minCoverage[name])
 	}
 }
