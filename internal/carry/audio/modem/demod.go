@@ -148,10 +148,15 @@ func (r *Receiver) decodeFrame(c *candidate) (Frame, bool) {
 		return Frame{}, false // nothing like our signal: a false detection
 	}
 	r.stats.Detected++
-	order := []bool{est.static, !est.static}
+	// Channel models in the order most likely to succeed; each further
+	// one costs a decoding attempt only when the previous one failed.
+	order := []int{modelWide, modelNarrow, modelStatic}
+	if est.static {
+		order = []int{modelStatic, modelWide, modelNarrow}
+	}
 	var lastErr error
-	for _, static := range order {
-		llr := est.llrs(l, Y, static)
+	for _, model := range order {
+		llr := est.llrs(l, Y, model)
 		payload, it, err := l.decodeLLR(r.decs[c.mode], llr)
 		if err == nil {
 			r.stats.Decoded++
@@ -183,7 +188,8 @@ func (r *Receiver) decodeFrame(c *candidate) (Frame, bool) {
 
 // channelEstimate holds per-carrier noise and two channel models.
 type channelEstimate struct {
-	hs     [][]complex128 // pilot rows smoothed over frequency
+	hs     [][]complex128 // pilot rows smoothed over 3 carriers
+	hs5    [][]complex128 // and over 5 carriers
 	fit    [][2]complex128
 	noise  []float64 // per carrier
 	static bool      // the channel looks constant over the frame
@@ -210,6 +216,20 @@ func estimateChannel(l *layout, H [][]complex128) *channelEstimate {
 			}
 		}
 		est.hs[i] = row
+		wide := make([]complex128, nc)
+		for k := 0; k < nc; k++ {
+			var acc complex128
+			var wsum float64
+			for d := -2; d <= 2; d++ {
+				if k+d >= 0 && k+d < nc {
+					w := float64(3 - abs(d))
+					acc += H[i][k+d] * complex(w, 0)
+					wsum += w
+				}
+			}
+			wide[k] = acc / complex(wsum, 0)
+		}
+		est.hs5 = append(est.hs5, wide)
 	}
 	// Noise per carrier from the second difference across carriers,
 	// which cancels a channel that is locally linear in frequency.
@@ -284,15 +304,21 @@ func estimateChannel(l *layout, H [][]complex128) *channelEstimate {
 }
 
 // llrs returns the cell-stream LLRs (two per data cell) of a frame.
-func (est *channelEstimate) llrs(l *layout, Y [][]complex64, static bool) []float32 {
+func (est *channelEstimate) llrs(l *layout, Y [][]complex64, model int) []float32 {
 	p := l.p
 	out := make([]float32, 0, 2*p.k)
 	rows := len(est.hs)
 	mid := float64(rows-1) / 2
-	extra := 0.375 // channel estimate error, relative to the noise
-	if static {
+	// The channel estimate's error relative to the noise: what the
+	// smoothing leaves (3/8 over 3 carriers, 19/81 over 5).
+	extra, hs := 0.375, est.hs
+	switch model {
+	case modelStatic:
 		extra = 0.4 / float64(rows)
+	case modelWide:
+		extra, hs = 19.0/81, est.hs5
 	}
+	static := model == modelStatic
 	for s := 0; s < p.symbols() && len(out) < 2*p.k; s++ {
 		if s%pilotEvery == 0 {
 			continue
@@ -305,7 +331,7 @@ func (est *channelEstimate) llrs(l *layout, Y [][]complex64, static bool) []floa
 			if static {
 				h = est.fit[k][0] + est.fit[k][1]*complex(t-mid, 0)
 			} else {
-				h = est.hs[i][k]*complex(1-w, 0) + est.hs[i+1][k]*complex(w, 0)
+				h = hs[i][k]*complex(1-w, 0) + hs[i+1][k]*complex(w, 0)
 			}
 			y := complex128(Y[s][k])
 			z := y * cmplx.Conj(h)
@@ -315,6 +341,21 @@ func (est *channelEstimate) llrs(l *layout, Y [][]complex64, static bool) []floa
 		}
 	}
 	return out
+}
+
+// Channel models for the LLRs: a line through the pilot rows of each
+// carrier, or rows smoothed over 5 or 3 carriers interpolated in time.
+const (
+	modelStatic = iota
+	modelWide
+	modelNarrow
+)
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
 
 func clampLLR(v float64) float32 {
