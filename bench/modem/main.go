@@ -56,7 +56,23 @@ func main() {
 	out := flag.String("out", "", "write OUT.csv and OUT.png")
 	cpu := flag.Bool("cpu", false, "measure encode/decode CPU time per minute of audio and exit")
 	jobs := flag.Int("j", 2, "parallel jobs")
+	replot := flag.String("replot", "", "read results from this CSV (several, comma-separated) and write -out.png and -out.md only")
 	flag.Parse()
+	if *replot != "" {
+		var rs []result
+		for _, p := range strings.Split(*replot, ",") {
+			r, err := readCSV(p)
+			if err != nil {
+				log.Fatal(err)
+			}
+			rs = append(rs, r...)
+		}
+		if err := plot(*out+".png", rs); err != nil {
+			log.Fatal(err)
+		}
+		printTable(rs)
+		return
+	}
 	if *cpu {
 		measureCPU()
 		return
@@ -304,6 +320,31 @@ func printTable(rs []result) {
 	for _, r := range rs {
 		fmt.Printf("| %s | %s | %.0f | %d/%d | %.0f |\n", r.system, r.channel, r.snr, r.good, r.sent, r.goodput)
 	}
+}
+
+func readCSV(path string) ([]result, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var rs []result
+	for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if i == 0 {
+			continue
+		}
+		f := strings.Split(line, ",")
+		if len(f) != 6 {
+			return nil, fmt.Errorf("%s line %d: %q", path, i+1, line)
+		}
+		var r result
+		r.system, r.channel = f[0], f[1]
+		fmt.Sscan(f[2], &r.snr)
+		fmt.Sscan(f[3], &r.sent)
+		fmt.Sscan(f[4], &r.good)
+		fmt.Sscan(f[5], &r.goodput)
+		rs = append(rs, r)
+	}
+	return rs, nil
 }
 
 func writeCSV(path string, rs []result) error {

@@ -24,8 +24,8 @@ var palette = map[string]color.RGBA{
 	"datac1":   {255, 140, 120, 255},
 }
 
-// plot draws goodput against SNR, one panel per channel, ferry's modes
-// solid and codec2's dashed.
+// plot draws goodput (top row) and frame success (bottom row) against
+// SNR, one column per channel, ferry's modes solid and codec2's dashed.
 func plot(path string, rs []result) error {
 	var chans []string
 	seen := map[string]bool{}
@@ -43,28 +43,50 @@ func plot(path string, rs []result) error {
 	}
 	top = math.Ceil(top/250) * 250
 	const pw, ph, ml, mr, mt, mb = 520, 400, 60, 20, 30, 50
-	img := image.NewRGBA(image.Rect(0, 0, len(chans)*pw, ph+40))
+	img := image.NewRGBA(image.Rect(0, 0, len(chans)*pw, 2*ph))
 	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
+	for row := 0; row < 2; row++ {
+		value := func(r result) float64 { return r.goodput }
+		step, ymax, label := 250.0, top, "goodput bit/s"
+		if row == 1 {
+			value = func(r result) float64 { return 100 * float64(r.good) / float64(r.sent) }
+			step, ymax, label = 20, 100, "frames decoded %"
+		}
+		panel(img, rs, chans, row*ph, lo, hi, ymax, step, label, value)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := png.Encode(f, img); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func panel(img *image.RGBA, rs []result, chans []string, oy int, lo, hi, top, step float64, label string, value func(result) float64) {
+	const pw, ph, ml, mr, mt, mb = 520, 400, 60, 20, 30, 50
 	grey := color.RGBA{210, 210, 210, 255}
 	black := color.RGBA{0, 0, 0, 255}
 	for ci, ch := range chans {
 		x0 := ci*pw + ml
 		x1 := (ci+1)*pw - mr
-		y0, y1 := ph-mb, mt
+		y0, y1 := oy+ph-mb, oy+mt
 		X := func(s float64) int { return x0 + int(float64(x1-x0)*(s-lo)/(hi-lo)) }
 		Y := func(g float64) int { return y0 - int(float64(y0-y1)*g/top) }
 		for s := math.Ceil(lo); s <= hi; s += 3 {
 			line(img, X(s), y0, X(s), y1, grey, false)
 			text(img, X(s)-8, y0+15, fmt.Sprintf("%g", s), black)
 		}
-		for g := 0.0; g <= top; g += 250 {
+		for g := 0.0; g <= top; g += step {
 			line(img, x0, Y(g), x1, Y(g), grey, false)
 			text(img, x0-40, Y(g)+4, fmt.Sprintf("%4.0f", g), black)
 		}
 		line(img, x0, y0, x1, y0, black, false)
 		line(img, x0, y0, x0, y1, black, false)
 		text(img, x0+150, y0+32, "SNR (dB, 3 kHz noise bandwidth)", black)
-		text(img, x0, 18, "goodput bit/s, channel: "+ch, black)
+		text(img, x0, oy+18, label+", channel: "+ch, black)
 		bySys := map[string][]result{}
 		var names []string
 		for _, r := range rs {
@@ -83,7 +105,7 @@ func plot(path string, rs []result) error {
 			dashed := len(n) > 5 && n[:5] == "datac"
 			for i := 1; i < len(pts); i++ {
 				for d := -1; d <= 1; d++ {
-					line(img, X(pts[i-1].snr), Y(pts[i-1].goodput)+d, X(pts[i].snr), Y(pts[i].goodput)+d, c, dashed)
+					line(img, X(pts[i-1].snr), Y(value(pts[i-1]))+d, X(pts[i].snr), Y(value(pts[i]))+d, c, dashed)
 				}
 			}
 			ly := y1 + 10 + 14*ni
@@ -93,15 +115,6 @@ func plot(path string, rs []result) error {
 			text(img, x0+40, ly+4, n, black)
 		}
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := png.Encode(f, img); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 func line(img *image.RGBA, x0, y0, x1, y1 int, c color.RGBA, dashed bool) {
