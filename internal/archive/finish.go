@@ -246,7 +246,7 @@ func (w *Writer) Finish(info Info, search io.WriterTo, signers ...*key.Secret) (
 	// file_size depends on the manifest's own length: iterate to a fixed point.
 	for guess := int64(0); ; {
 		m.FileSize = manifestOff + guess + sigLen + trailerSize
-		mb, err = json.MarshalIndent(m, "", " ")
+		mb, err = json.Marshal(m) // compact: the manifest travels in every announcement
 		if err != nil {
 			return nil, err
 		}

@@ -20,8 +20,9 @@ const (
 	clusterRecordSize = 48
 	entryRecordSize   = 32
 
-	codecNone = 0
-	codecZstd = 1
+	codecNone   = 0
+	codecZstd   = 1
+	codecBrotli = 2
 
 	entryContent  = 0
 	entryRedirect = 1

@@ -506,6 +506,13 @@ func (r *Reader) decodeCluster(i uint32, key cacheKey, rec [clusterRecordSize]by
 			return nil, fmt.Errorf("%w: cluster %d: %v (record says %d raw bytes)", ErrCorrupt, i, err, rl)
 		}
 		r.decoded.Add(int64(len(raw)))
+	case codecBrotli:
+		var err error
+		raw, err = brotliDecode(stored[1:], want, want == rl)
+		if err != nil {
+			return nil, fmt.Errorf("%w: cluster %d: %v (record says %d raw bytes)", ErrCorrupt, i, err, rl)
+		}
+		r.decoded.Add(int64(len(raw)))
 	default:
 		return nil, fmt.Errorf("%w: cluster %d has unknown codec %d", ErrCorrupt, i, stored[0])
 	}

@@ -393,7 +393,7 @@ func TestForgedAnnouncement(t *testing.T) {
 	}
 	body := src.Ann.Body()
 	// A tampered manifest (claims another edition) with the old signatures.
-	forgedBody := bytes.Replace(body, []byte(`"edition": 3`), []byte(`"edition": 9`), 1)
+	forgedBody := bytes.Replace(body, []byte(`"edition":3`), []byte(`"edition":9`), 1)
 	if bytes.Equal(forgedBody, body) {
 		t.Fatal("test could not tamper with the manifest")
 	}
