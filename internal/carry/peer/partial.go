@@ -92,6 +92,17 @@ func openPartial(syncDir string, h *signedHead, lay *layout) (*partial, error) {
 				if st.Partial == nil {
 					p.st.Partial = map[int]clusterProgress{}
 				}
+				// The state file is on a disk others may have handled:
+				// progress that cannot be true is dropped.
+				for i, s := range lay.Secs {
+					sp := &p.st.Sections[i]
+					whole := sp.Offset == s.Length
+					if sp.Offset < 0 || sp.Offset > s.Length || (!whole && sp.Offset%int64(s.BlockSize) != 0) ||
+						int64(len(sp.Hashes)) != 32*((sp.Offset+int64(s.BlockSize)-1)/int64(s.BlockSize)) || whole || (sp.Done && sp.Offset != 0) {
+						done := sp.Done && sp.Offset == 0 && len(sp.Hashes) == 0
+						*sp = secProgress{Done: done || s.Length == 0}
+					}
+				}
 				// The signature block may differ from the first peer's: write this one.
 				if err := p.writeTail(h, lay); err != nil {
 					f.Close()

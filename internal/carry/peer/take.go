@@ -238,6 +238,11 @@ type tArchive struct {
 	queuedZ int64 // of which compressed clusters: processor work ahead
 
 	cur      *inPiece
+	// resumed marks progress kept from an earlier session: if it does not
+	// verify in the end, that session's peer may have sent bad bytes, and
+	// the piece is fetched again from the start instead of failing.
+	resumedC map[int]bool
+	resumedS []bool
 	rate     rates
 	progress time.Time
 }
@@ -307,8 +312,10 @@ func (s *session) takeArchive(slot uint64, h *signedHead) (err error) {
 	// per section, are ever under way.
 	t.jobs = make(chan func() jobResult, t.maxJobs+len(lay.Secs)+1)
 	t.results = make(chan jobResult, t.maxJobs+len(lay.Secs)+1)
+	t.resumedC, t.resumedS = map[int]bool{}, make([]bool, len(lay.Secs))
 	for i := range lay.Secs {
 		t.secReq[i] = part.st.Sections[i].Offset
+		t.resumedS[i] = part.st.Sections[i].Offset > 0
 	}
 	t.mode = modeWhole
 	if h.M.Base == nil && s.hold.bases[h.M.Channel] != nil && lay.Size >= 64<<10 {
@@ -529,6 +536,7 @@ func (t *tArchive) advance() error {
 				continue
 			}
 			t.hashes[i] = h
+			t.resumedC[i] = true
 		}
 	}
 	if t.mode == modeUpdate && !t.entriesSet && t.sectionsDone("entries", "strings") && t.lay.Clusters != nil {
@@ -971,6 +979,10 @@ func (t *tArchive) sectionIn(i int, hl []byte) error {
 		*st = secProgress{}
 		t.secReq[i] = 0
 		t.part.dirty = true
+		if t.resumedS[i] {
+			t.resumedS[i] = false
+			return nil // asked for again, from the start
+		}
 		return fail("%s: section %s from the other device does not verify", label(t.h), t.lay.Names[i])
 	}
 	if err := t.part.writeAt(hl, s.HashesOffset); err != nil {
@@ -1008,6 +1020,11 @@ func (t *tArchive) storedBytes(i int, off int64, d []byte, last bool) error {
 	if sum != c.Hash {
 		delete(t.part.st.Partial, i)
 		t.part.dirty = true
+		if t.resumedC[i] {
+			delete(t.resumedC, i)
+			t.retry = append(t.retry, i)
+			return nil
+		}
 		return fail("%s: cluster %d from the other device does not verify", label(t.h), i)
 	}
 	t.part.setClusterDone(i, true)
