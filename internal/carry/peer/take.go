@@ -237,7 +237,7 @@ type tArchive struct {
 	queued  int64 // raw bytes of rebuilds not yet done
 	queuedZ int64 // of which compressed clusters: processor work ahead
 
-	cur      *inPiece
+	cur *inPiece
 	// resumed marks progress kept from an earlier session: if it does not
 	// verify in the end, that session's peer may have sent bad bytes, and
 	// the piece is fetched again from the start instead of failing.
