@@ -44,7 +44,7 @@ unless --force is given.`,
 type packOptions struct {
 	Keys, Include, Exclude, Certs          stringList
 	Out, Channel, Title, Description, Lang string
-	Main, Publisher, Base, Images          string
+	Main, Publisher, Base, Images, Profile string
 	Edition                                uint64
 	ImageMax, ImageQuality                 int
 	NoIndex, NoScrub, Force                bool
@@ -64,6 +64,7 @@ func (o *packOptions) flags(fs *flag.FlagSet) {
 	fs.Var(&o.Include, "include", "pack only paths matching this glob (repeatable; DIR/** for a folder)")
 	fs.Var(&o.Exclude, "exclude", "skip paths matching this glob (repeatable)")
 	fs.BoolVar(&o.NoIndex, "no-index", false, "do not build the full-text search index")
+	fs.StringVar(&o.Profile, "profile", "", "radio: for an edition sent over the air (pages and text only, no index: the library builds it on arrival, Brotli compression)")
 	fs.StringVar(&o.Images, "images", "keep", "keep, shrink (scale down and re-encode large JPEG/PNG) or drop images")
 	fs.IntVar(&o.ImageMax, "image-max", 800, "with --images shrink: largest width or height in pixels")
 	fs.IntVar(&o.ImageQuality, "image-quality", 75, "with --images shrink: JPEG quality (1-100)")
@@ -109,6 +110,10 @@ func runPack(ctx context.Context, t *terminal, o packOptions, args []string) err
 	if err != nil {
 		return usagef("--images must be keep, shrink or drop")
 	}
+	profile, err := pack.ParseProfile(o.Profile)
+	if err != nil {
+		return usagef("--profile must be radio (or left out)")
+	}
 	if err := checkOutput(o.Out, o.Force); err != nil {
 		return err
 	}
@@ -142,7 +147,7 @@ func runPack(ctx context.Context, t *terminal, o packOptions, args []string) err
 	bars := &packBars{t: t}
 	opts := pack.Options{
 		Info: info, Signers: signers, Sources: sources, Include: o.Include, Exclude: o.Exclude, NoIndex: o.NoIndex,
-		NoScrub: o.NoScrub, Images: pack.Images{Mode: mode, MaxDim: o.ImageMax, Quality: o.ImageQuality},
+		NoScrub: o.NoScrub, Images: pack.Images{Mode: mode, MaxDim: o.ImageMax, Quality: o.ImageQuality}, Profile: profile,
 		Progress: bars.update,
 		Warn:     func(s string) { t.warnf("%s", s) },
 	}

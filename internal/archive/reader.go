@@ -721,6 +721,10 @@ func (r *Reader) Cat(path string) ([]byte, error) {
 	return r.ReadAll(e)
 }
 
+// NumDocs is the number of document ids the packer used (DocEntry takes
+// 0..NumDocs()-1).
+func (r *Reader) NumDocs() int { return int(r.secs[secDocs].s.Length / 4) }
+
 // DocEntry maps a document id (the order in which the packer added
 // entries, as used by the search index) to the entry index.
 func (r *Reader) DocEntry(doc uint32) (int, error) {

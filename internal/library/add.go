@@ -77,6 +77,7 @@ type candidate struct {
 	src  Arrival
 	r    *archive.Reader
 	rec  Record
+	warn string // said once added
 }
 
 // Add is the one door into the library. Every archive arriving is checked
@@ -99,7 +100,7 @@ func (l *Library) Add(ctx context.Context, in []Arrival, opts AddOptions) (*AddR
 			res.Refused = append(res.Refused, Refusal{a.From, err})
 			continue
 		}
-		cands = append(cands, &candidate{a.From, a, r, recordOf(r)})
+		cands = append(cands, &candidate{from: a.From, src: a, r: r, rec: recordOf(r)})
 	}
 	// Oldest first, so a card with a base and its deltas imports whole.
 	sort.SliceStable(cands, func(i, j int) bool {
@@ -128,6 +129,9 @@ func (l *Library) Add(ctx context.Context, in []Arrival, opts AddOptions) (*AddR
 			res.Refused = append(res.Refused, Refusal{c.from, err})
 		case added:
 			res.Added = append(res.Added, c.rec)
+			if c.warn != "" {
+				res.Warnings = append(res.Warnings, c.warn)
+			}
 		default:
 			res.Skipped = append(res.Skipped, c.rec)
 		}
@@ -332,6 +336,16 @@ func (l *Library) importOne(ctx context.Context, c *candidate, needed map[string
 	}
 	if _, _, err := CopyArchive(ctx, c.src.R, c.rec.Size, c.rec.ID, filepath.Join(l.Dir, ArchiveDir), opts.Copy); err != nil {
 		return false, err
+	}
+	if _, _, err := c.r.SearchIndex(); errors.Is(err, archive.ErrNoIndex) {
+		// A radio edition travels without an index: build it here, from
+		// the verified copy, so the reader can search it.
+		if err := l.buildIndex(ctx, c.rec); err != nil {
+			if errors.Is(err, context.Canceled) {
+				return false, err
+			}
+			c.warn = fmt.Sprintf("channel %s edition %d: its search index could not be built (%v); it is kept, without search", c.rec.Channel, c.rec.Edition, err)
+		}
 	}
 	l.State.Archives = removeRecord(l.State.Archives, c.rec.ID)
 	l.State.Archives = append(l.State.Archives, c.rec)

@@ -10,15 +10,19 @@
 package library
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 
+	"ferry/internal/archive"
 	"ferry/internal/atomicfile"
+	"ferry/internal/edition"
 	"ferry/internal/trust"
 )
 
@@ -26,6 +30,9 @@ import (
 const (
 	StateFile  = "library.json"
 	ArchiveDir = "archives"
+	// IndexDir holds the search indexes the library built for archives
+	// that arrived without one (radio editions): IndexDir/ID.idx.
+	IndexDir   = "index"
 	archiveExt = ".ferry"
 	partExt    = ".part"
 	maxState   = 64 << 20
@@ -258,6 +265,7 @@ func (l *Library) Remove(name string) ([]Record, error) {
 		if err := os.Remove(l.Path(r)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return gone, err
 		}
+		os.Remove(l.indexPath(r.ID)) // if the library built one
 	}
 	return gone, atomicfile.SyncDir(filepath.Join(l.Dir, ArchiveDir))
 }
@@ -361,4 +369,28 @@ func (l *Library) ChainTo(id string) ([]Record, bool) {
 		id = r.Base
 	}
 	return nil, false
+}
+
+// indexPath is where the library keeps the index it built for archive id.
+func (l *Library) indexPath(id string) string {
+	return filepath.Join(l.Dir, IndexDir, id+".idx")
+}
+
+// buildIndex builds and keeps the search index of an archive that arrived
+// without one (edition.BuildIndex), from the library's verified copy.
+func (l *Library) buildIndex(ctx context.Context, rec Record) error {
+	r, err := archive.OpenFile(l.Path(rec))
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if _, _, err := r.SearchIndex(); !errors.Is(err, archive.ErrNoIndex) {
+		return err // it has one (or is broken: Add said so)
+	}
+	if err := os.MkdirAll(filepath.Join(l.Dir, IndexDir), 0o755); err != nil {
+		return err
+	}
+	return atomicfile.Write(l.indexPath(rec.ID), 0o644, func(w io.Writer) error {
+		return edition.BuildIndex(ctx, r, w)
+	})
 }

@@ -3,6 +3,7 @@ package library
 import (
 	"errors"
 	"fmt"
+	"os"
 	"sort"
 
 	"ferry/internal/archive"
@@ -44,6 +45,7 @@ type Opened struct {
 	Dir      string
 	Channels []*Channel
 	readers  []*archive.Reader
+	files    []*os.File // indexes the library built
 }
 
 // Open opens the library in dir for reading, without writing anything:
@@ -166,6 +168,7 @@ func Open(dir string, opts OpenOptions) (*Opened, error) {
 		}
 		ch.View, ch.Err = edition.Open(layers...)
 		if ch.View != nil {
+			o.useIndexes(l, ch.View, chain)
 			m := ch.View.Manifest()
 			ch.Title, ch.Edition = m.Title, m.Edition
 			if cs := l.State.Channels[name]; cs != nil && cs.Highest > ch.Edition && ch.Reason == "" {
@@ -187,6 +190,29 @@ func trustCommand(dir string, signers []key.Public) string {
 	return cmd
 }
 
+// useIndexes gives the layers that arrived without a search index the one
+// the library built for them, if it is there.
+func (o *Opened) useIndexes(l *Library, v *edition.View, chain []Record) {
+	for i, rec := range chain {
+		if _, _, err := v.Layers()[i].SearchIndex(); !errors.Is(err, archive.ErrNoIndex) {
+			continue
+		}
+		f, err := os.Open(l.indexPath(rec.ID))
+		if err != nil {
+			continue // none built: the layer is not searchable
+		}
+		st, err := f.Stat()
+		if err == nil {
+			err = v.UseIndex(i, f, st.Size())
+		}
+		if err != nil {
+			f.Close()
+			continue
+		}
+		o.files = append(o.files, f)
+	}
+}
+
 // Channel returns the channel with this name, or nil.
 func (o *Opened) Channel(name string) *Channel {
 	for _, c := range o.Channels {
@@ -202,6 +228,9 @@ func (o *Opened) Close() error {
 	var errs []error
 	for _, r := range o.readers {
 		errs = append(errs, r.Close())
+	}
+	for _, f := range o.files {
+		errs = append(errs, f.Close())
 	}
 	return errors.Join(errs...)
 }

@@ -55,6 +55,9 @@ type Options struct {
 	NoScrub bool
 	// Images is what to do with pictures (default: keep them).
 	Images Images
+	// Profile sets choices for one carrier (ProfileRadio); it overrides
+	// NoIndex, Writer.Brotli and drops what the profile leaves out.
+	Profile Profile
 	// Transform, if set, may rewrite or drop (return nil, nil) the content
 	// of small entries before they are stored; it runs after scrubbing and
 	// the image policy.
@@ -63,6 +66,56 @@ type Options struct {
 	Progress func(Progress)
 	// Warn receives non-fatal problems (dropped redirects...).
 	Warn func(string)
+}
+
+// Profile is a set of packing choices for one way of carrying an edition.
+type Profile string
+
+// Profiles. ProfileRadio is for editions that travel over the air, where
+// every byte costs airtime (docs/audio.md): pages and text only (pictures,
+// media, styles, scripts and fonts left out), no search index (the
+// library builds one when the edition arrives), Brotli clusters.
+const (
+	ProfileDefault Profile = ""
+	ProfileRadio   Profile = "radio"
+)
+
+// ParseProfile reads a profile name: "" or "default", or "radio".
+func ParseProfile(s string) (Profile, error) {
+	switch s {
+	case "", "default":
+		return ProfileDefault, nil
+	case "radio":
+		return ProfileRadio, nil
+	}
+	return "", fmt.Errorf("pack: profile %q: use default or radio", s)
+}
+
+// apply sets what the profile decides; other options stay as given.
+func (p Profile) apply(o *Options) {
+	if p != ProfileRadio {
+		return
+	}
+	o.NoIndex = true
+	o.Writer.Brotli = true
+	next := o.Transform
+	o.Transform = func(e *source.Entry, data []byte) ([]byte, error) {
+		if !textLike(e.MIME) {
+			return nil, nil
+		}
+		if next != nil {
+			return next(e, data)
+		}
+		return data, nil
+	}
+}
+
+// textLike reports whether a MIME type is a page or plain text, what a
+// radio edition keeps.
+func textLike(mime string) bool {
+	m, _, _ := strings.Cut(strings.ToLower(mime), ";")
+	m = strings.TrimSpace(m)
+	return htmltext.IsHTML(m) || m == "text/plain" || m == "text/markdown"
 }
 
 // Progress is how far a pack has come.
@@ -162,6 +215,7 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 		return nil, fmt.Errorf("%w: nothing to pack", ErrSources)
 	}
 	sum := &Summary{}
+	opts.Profile.apply(&opts)
 	opts.Warn = lockedWarn(opts.Warn)
 	var pol policy
 	opts.Transform = pol.chain(opts, sum)

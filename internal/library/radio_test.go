@@ -1,0 +1,63 @@
+package library
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"ferry/internal/archive"
+	"ferry/internal/key"
+	"ferry/internal/pack"
+	"ferry/internal/source/folder"
+	"ferry/internal/testkit/corpus"
+	"ferry/internal/trust"
+)
+
+// TestRadioEditionSearchable: an edition packed with the radio profile
+// (pages only, no index, Brotli) arrives without an index; the library
+// builds one from the verified copy, so the reader finds its pages, and
+// removing the archive removes the index.
+func TestRadioEditionSearchable(t *testing.T) {
+	site, err := corpus.Site(corpus.Options{Pages: 10, Seed: 8, Pictures: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _ := key.Generate()
+	var buf bytes.Buffer
+	sum, err := pack.Pack(context.Background(), &buf, pack.Options{Info: archive.Info{Channel: "radio", Edition: 1},
+		Signers: []*key.Secret{k}, Sources: []pack.Source{{Source: folder.NewFS(site)}}, Profile: pack.ProfileRadio})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.IndexBytes != 0 || sum.Entries != 11 { // 10 pages and the index page; pictures left out
+		t.Fatalf("radio pack: %d entries, index %d bytes", sum.Entries, sum.IndexBytes)
+	}
+	file := filepath.Join(t.TempDir(), "radio-1.ferry")
+	os.WriteFile(file, buf.Bytes(), 0o644)
+	l, err := Load(filepath.Join(t.TempDir(), "lib"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.State.Trust.Add(trust.Anchor{Label: "radio", Keys: []key.Public{k.Public()}, Threshold: 1})
+	res, err := l.AddFiles(context.Background(), []string{file}, AddOptions{})
+	if err != nil || len(res.Added) != 1 || len(res.Warnings) != 0 {
+		t.Fatalf("add: %+v %v", res, err)
+	}
+	o, err := Open(l.Dir, OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hits, _, err := o.Channel("radio").View.Search(corpus.Keyword(4), 0, 3)
+	o.Close()
+	if err != nil || len(hits) == 0 || hits[0].Path != corpus.PagePath(4) {
+		t.Fatalf("search of the radio edition: %v %v", hits, err)
+	}
+	if _, err := l.Remove("radio"); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(l.Dir, IndexDir, "*")); len(left) != 0 {
+		t.Errorf("index files left after removing the archive: %v", left)
+	}
+}
