@@ -2,6 +2,7 @@ package reader
 
 import (
 	"bytes"
+	"context"
 	"html/template"
 	"io"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"ferry/internal/archive"
+	"ferry/internal/edition"
 	"ferry/internal/glossary"
 	"ferry/internal/htmltext"
 )
@@ -312,7 +314,7 @@ func (h *Handler) damagedPicture(w http.ResponseWriter, r *http.Request, l *lib)
 	l.damaged.Store(true)
 	p := h.newPage(r, "")
 	w.Header().Set("Content-Type", "image/svg+xml")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	w.Header().Set("Content-Security-Policy", uiCSP)
 	w.WriteHeader(http.StatusInternalServerError)
 	var b strings.Builder
 	b.WriteString(`<svg xmlns="http://www.w3.org/2000/svg" width="240" height="90" viewBox="0 0 240 90">` +
@@ -472,9 +474,10 @@ func knownLang(b string) bool { _, ok := langNames["en"][b]; return ok }
 
 // counterpart is path (an escaped reader path) as the page of the
 // library in language to, for a library that holds pages in language
-// folders (ko/x.html and en/x.html); path itself when there is none.
-func (h *Handler) counterpart(path, from, to string) string {
-	if from == to || h == nil {
+// folders (ko/x.html and en/x.html); path itself when the page is in no
+// such folder or the library has no page there.
+func (h *Handler) counterpart(path, to string) string {
+	if h == nil {
 		return path
 	}
 	rest, ok := strings.CutPrefix(path, "/a/")
@@ -486,7 +489,7 @@ func (h *Handler) counterpart(path, from, to string) string {
 		return path
 	}
 	seg, tail, ok := strings.Cut(entryPath, "/")
-	if !ok || baseLang(seg) != from || len(seg) > 3 {
+	if !ok || len(seg) > 3 || !knownLang(baseLang(seg)) || baseLang(seg) == to {
 		return path
 	}
 	l := h.lookupLib(name)
@@ -510,4 +513,34 @@ func (h *Handler) counterpart(path, from, to string) string {
 		return path
 	}
 	return "/a/" + name + "/" + other + "/" + tail
+}
+
+// CheckAll reads and verifies every archive of every library, marking the
+// ones with damage so the home page and their pages say so even before a
+// damaged part is opened. It reads every byte once, so run it in the
+// background (go h.CheckAll(ctx)); it stops when ctx is done. It returns
+// the number of libraries found damaged.
+func (h *Handler) CheckAll(ctx context.Context) int {
+	n := 0
+	for _, l := range h.libs {
+		if l.Edition == nil {
+			continue
+		}
+		layered, ok := l.Edition.(interface{ Layers() []*archive.Reader })
+		if !ok {
+			continue
+		}
+		for _, r := range layered.Layers() {
+			err := edition.Verify(ctx, r, nil)
+			if ctx.Err() != nil {
+				return n
+			}
+			if err != nil {
+				l.damaged.Store(true)
+				n++
+				break
+			}
+		}
+	}
+	return n
 }

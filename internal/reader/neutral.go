@@ -15,8 +15,11 @@ import (
 //     reader (content="0; http://H/x" with no url=, entity-encoded
 //     slashes, tabs and colons, and every other way a browser would
 //     resolve to another host are refused, not resolved);
-//   - every <link rel=dns-prefetch|preconnect|prerender>, which reach
-//     other hosts outside the policy;
+//   - every <link rel=dns-prefetch|preconnect|prerender|prefetch|preload>,
+//     which reach other hosts outside the policy (or may);
+//   - the src of an <iframe> or <frame> that is not a local path: the
+//     policy's frame-src blocks the frame, but Chromium opens a
+//     connection to its host before it checks; and every srcdoc;
 //   - in XML documents, internal entity declarations, through which an
 //     XML parser could expand markup that no scan of the bytes sees.
 //
@@ -26,7 +29,7 @@ import (
 // changes them in place without changing their length, replacing letters
 // of attribute names by other letters or hyphens only, so no tag's extent
 // or the page's structure can change: http-equiv becomes x-no-equiv, rel
-// becomes x-l. Every '<' is looked at on its own, so a tag hidden inside
+// becomes x-l, src x-s, srcdoc x-srcd. Every '<' is looked at on its own, so a tag hidden inside
 // another tag's attribute (where a browser might yet see it) is checked
 // too.
 func neutralize(page []byte, xml bool) {
@@ -53,6 +56,20 @@ func neutralize(page []byte, xml bool) {
 					if a.name(page) == "rel" {
 						copy(page[a.nameAt:], "x-l")
 					}
+				}
+			}
+		case "iframe", "frame":
+			// frame-src stops the frame, but Chromium connects to its
+			// host first; srcdoc holds markup as an escaped value, which
+			// this scan cannot see into.
+			for _, a := range attrs {
+				switch a.name(page) {
+				case "src":
+					if !localRef(string(a.val)) || !localRef(decoded(a.val)) {
+						copy(page[a.nameAt:], "x-s")
+					}
+				case "srcdoc":
+					copy(page[a.nameAt:], "x-srcd")
 				}
 			}
 		}
@@ -117,11 +134,11 @@ func scanTag(page []byte, at int) (string, []attr) {
 	if c := bytes.LastIndexByte(nb, ':'); c >= 0 {
 		nb = nb[c+1:]
 	}
-	if len(nb) != 4 {
+	if len(nb) < 4 || len(nb) > 6 {
 		return "", nil // the common case, without allocating
 	}
 	name := asciiLower(nb)
-	if name != "meta" && name != "link" {
+	if name != "meta" && name != "link" && name != "iframe" && name != "frame" {
 		return "", nil
 	}
 	var attrs []attr

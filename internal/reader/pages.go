@@ -65,7 +65,7 @@ func (p *page) Switches() []switchLink {
 		if p.set.explicit && p.set.gloss != defaultGloss(p.Lang) {
 			t.gloss = p.set.gloss // word notes chosen by hand stay as chosen
 		}
-		target := p.h.counterpart(path, contentLang(p.Lang), contentLang(l))
+		target := p.h.counterpart(path, contentLang(l))
 		out = append(out, switchLink{Label: messages[l]["langName"], URL: t.prefix() + target + q, Lang: htmlLang(l)})
 	}
 	return out
