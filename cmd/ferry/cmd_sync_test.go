@@ -53,7 +53,9 @@ func TestSyncCommands(t *testing.T) {
 		var out lockedBuffer
 		term := &terminal{out: &safeWriter{w: &out}, err: &safeWriter{w: &out}, in: strings.NewReader("")}
 		done := make(chan int, 1)
-		go func() { done <- run(context.Background(), []string{"sync", "--listen", "--addr", addr, "--library", "a"}, term) }()
+		go func() {
+			done <- run(context.Background(), []string{"sync", "--listen", "--addr", addr, "--library", "a"}, term)
+		}()
 		return &out, done
 	}
 	codeOf := func(out *lockedBuffer) string {
