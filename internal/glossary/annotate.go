@@ -2,6 +2,8 @@ package glossary
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"html"
 	"strconv"
 	"strings"
@@ -54,43 +56,97 @@ const ListHeading = "낱말 풀이"
 // attributes, links, code, scripts, form controls, existing <abbr> or
 // <dfn>, or elements with translate="no" or class notranslate. Outside the
 // inserted markup the output is byte for byte the input.
+//
+// Annotate is FindMarks followed by AppendMarked; a server that shows a
+// page more than once can keep the Marks and pay only for AppendMarked.
 func (g *Glossary) Annotate(page []byte, opt Options) ([]byte, int) {
 	return g.AppendAnnotated(make([]byte, 0, len(page)+len(page)/8+1024), page, opt)
 }
 
 // AppendAnnotated is Annotate appending to dst.
 func (g *Glossary) AppendAnnotated(dst, page []byte, opt Options) ([]byte, int) {
-	a := annotator{g: g, opt: opt, base: len(dst), headAt: -1, bodyAt: -1, htmlAt: -1, firstAt: -1}
-	if a.opt.PerWord <= 0 {
-		a.opt.PerWord = 1
+	m := g.FindMarks(page, opt)
+	out, err := g.AppendMarked(dst, page, m, opt)
+	if err != nil {
+		panic("glossary: internal error: fresh marks rejected: " + err.Error())
 	}
-	if a.opt.MaxPerPage <= 0 {
-		a.opt.MaxPerPage = DefaultMaxPerPage
-	}
-	if a.opt.NKLabel == "" {
-		a.opt.NKLabel = defaultNKLabel
-	}
-	a.counts = g.getCounts()
-	defer func() { g.putCounts(a.counts, a.used) }()
-	return a.run(dst, page)
+	return out, len(m.Words)
 }
+
+// Marks says where Annotate marks one page: the costly part of glossing
+// (tokenizing the page and finding its words), computed once by
+// FindMarks, applied by AppendMarked at the cost of a copy. Marks are
+// valid for the exact page bytes and the glossary that found them
+// (Glossary.Fingerprint); AppendMarked checks what it can.
+type Marks struct {
+	Words []Mark // in page order, not overlapping
+	// HeadAt is the byte offset of the first </head> end tag, where the
+	// style goes, or -1. ListAt is where the list of words goes: the
+	// first </body> (else </html>) end tag, or the end of the page, or
+	// before an unfinished tag, comment or raw-text element that the page
+	// ends in (so that the list is not swallowed by it).
+	HeadAt, ListAt int
+}
+
+// Mark is one marked word: page[Start:End] is the headword of entry Entry.
+type Mark struct {
+	Start, End int32
+	Entry      int32
+}
+
+// FindMarks finds what Annotate marks in page, with opt's PerWord and
+// MaxPerPage (the other options apply in AppendMarked).
+func (g *Glossary) FindMarks(page []byte, opt Options) Marks {
+	f := finder{g: g, m: Marks{HeadAt: -1, ListAt: len(page)}, perWord: opt.PerWord, max: opt.MaxPerPage, bodyAt: -1, htmlAt: -1, openAt: -1}
+	if f.perWord <= 0 {
+		f.perWord = 1
+	}
+	if f.max <= 0 {
+		f.max = DefaultMaxPerPage
+	}
+	if len(page) > maxPage {
+		return f.m // offsets are int32; such pages are left unmarked
+	}
+	f.counts = g.getCounts()
+	defer func() { g.putCounts(f.counts, f.used) }()
+	end := f.run(page)
+	last := 0
+	if k := len(f.m.Words); k > 0 {
+		last = int(f.m.Words[k-1].End)
+	}
+	// The list goes before </body>, else </html>, else at the end; text
+	// after </body> (browsers show it in the body) moves it on.
+	switch {
+	case f.bodyAt >= last:
+		f.m.ListAt = f.bodyAt
+	case f.htmlAt >= last:
+		f.m.ListAt = f.htmlAt
+	default:
+		f.m.ListAt = end
+	}
+	return f.m
+}
+
+// maxPage is the largest page FindMarks marks.
+const maxPage = 1 << 30
 
 const defaultNKLabel = "조선말"
 
-type annotator struct {
-	g      *Glossary
-	opt    Options
-	counts []uint16 // marks per entry on this page
-	used   []int32  // entries marked, in order of their first mark
-	marks  int
-	base   int // where the page starts in the output
-	// Output offsets where </head>, </body>, </html> and the first mark
-	// were written (-1: not seen).
-	headAt, bodyAt, htmlAt, firstAt int
-	stack                           [maxDepth]stackName
-	depth                           int
-	sc                              scanner
-	ms                              [64]Match
+// finder walks a page's tokens for FindMarks.
+type finder struct {
+	bodyAt, htmlAt int // offsets of the first </body>, </html>, or -1
+	openAt         int // offset of an open raw-text element, or -1
+	tables         tableStack
+	textEnd        int // where the last token's complete part ends
+	g              *Glossary
+	m              Marks
+	perWord, max   int
+	counts         []uint16 // marks per entry on this page
+	used           []int32  // entries marked
+	stack          [maxDepth]stackName
+	depth          int
+	sc             scanner
+	ms             [64]Match
 }
 
 // maxDepth bounds the skipped elements tracked; deeper nesting inside a
@@ -102,87 +158,291 @@ type stackName struct {
 	n uint8
 }
 
-func (a *annotator) run(out, page []byte) ([]byte, int) {
+// run walks page and returns where the page's complete part ends: its
+// length, or the start of an unfinished tag, comment or raw-text element
+// at its end.
+func (f *finder) run(page []byte) int {
 	z := xhtml.NewTokenizer(bytes.NewReader(page))
+	at := 0 // page offset of the current token: raw tokens partition the input
 	for {
 		tt := z.Next()
 		if tt == xhtml.ErrorToken {
-			// io.EOF, or the tokenizer gave up: the rest is copied as is.
-			out = append(out, z.Raw()...)
-			break
+			// io.EOF, or the tokenizer gave up: the rest stays as is.
+			if f.openAt >= 0 {
+				return f.openAt
+			}
+			return min(at, f.textEnd)
 		}
 		raw := z.Raw()
+		f.textEnd = at + len(raw)
 		switch tt {
 		case xhtml.TextToken:
-			if a.depth == 0 && a.marks < a.opt.MaxPerPage && hasHangulLead(raw) {
-				out = a.text(out, raw)
-				continue
+			// Text ending in "<", "</", "<!" or "<?" would swallow what is
+			// appended after it: the complete part ends before the "<".
+			if i := bytes.LastIndexByte(raw, '<'); i >= 0 && len(raw)-i <= 3 && bytes.IndexByte(raw[i:], '>') < 0 {
+				f.textEnd = at + i
+			}
+			if f.depth == 0 && f.tables.textAllowed() && len(f.m.Words) < f.max && hasHangulLead(raw) {
+				f.text(raw, at)
 			}
 		case xhtml.StartTagToken, xhtml.SelfClosingTagToken:
-			a.start(z, raw, tt == xhtml.SelfClosingTagToken)
+			name := tagName(raw)
+			if tt == xhtml.StartTagToken && isRawText(name) && f.openAt < 0 {
+				f.openAt = at
+			}
+			if raw[len(raw)-1] != '>' {
+				return at // the page ends inside this tag
+			}
+			f.tables.start(name)
+			f.start(z, raw, tt == xhtml.SelfClosingTagToken)
 		case xhtml.EndTagToken:
 			name := tagName(raw)
-			switch {
-			case equalFold(name, "head") && a.headAt < 0:
-				a.headAt = len(out)
-			case equalFold(name, "body") && a.bodyAt < 0:
-				a.bodyAt = len(out)
-			case equalFold(name, "html") && a.htmlAt < 0:
-				a.htmlAt = len(out)
+			if isRawText(name) {
+				f.openAt = -1
 			}
-			a.end(name)
+			if raw[len(raw)-1] != '>' {
+				return at
+			}
+			switch {
+			case equalFold(name, "head") && f.m.HeadAt < 0:
+				f.m.HeadAt = at
+			case equalFold(name, "body") && f.bodyAt < 0:
+				f.bodyAt = at
+			case equalFold(name, "html") && f.htmlAt < 0:
+				f.htmlAt = at
+			}
+			f.tables.end(name)
+			f.end(name)
+		case xhtml.CommentToken, xhtml.DoctypeToken:
+			if raw[len(raw)-1] != '>' {
+				return at // an unfinished comment runs to the end
+			}
 		}
-		out = append(out, raw...)
+		at += len(raw)
 	}
-	if a.marks == 0 {
-		return out, 0
-	}
-	return a.finish(out), a.marks
 }
 
-// text writes one text token with its words marked.
-func (a *annotator) text(out, raw []byte) []byte {
-	ms := a.sc.find(a.g, raw, true, a.ms[:0])
-	at := 0
-	for _, m := range ms {
-		c := &a.counts[m.Entry]
-		if int(*c) >= a.opt.PerWord || a.marks >= a.opt.MaxPerPage {
+// tableStack follows tables well enough to know whether text sits in a
+// cell: text directly in a table, outside cells, is moved out of it by
+// browsers ("foster parenting"), and a mark there would change how the
+// page parses, so none is made.
+type tableStack struct {
+	s [32]uint8
+	n int
+}
+
+// Kinds of table elements on a tableStack.
+const (
+	tTable uint8 = iota + 1
+	tSection
+	tRow
+	tCell
+)
+
+func tableKind(name []byte) uint8 {
+	switch {
+	case equalFold(name, "table"):
+		return tTable
+	case equalFold(name, "tbody"), equalFold(name, "thead"), equalFold(name, "tfoot"):
+		return tSection
+	case equalFold(name, "tr"):
+		return tRow
+	case equalFold(name, "td"), equalFold(name, "th"), equalFold(name, "caption"):
+		return tCell
+	}
+	return 0
+}
+
+func (t *tableStack) textAllowed() bool { return t.n == 0 || t.s[min(t.n, len(t.s))-1] == tCell }
+
+func (t *tableStack) start(name []byte) {
+	k := tableKind(name)
+	if k == 0 {
+		return
+	}
+	if k != tTable {
+		// A cell closes the cell before it, a row the row before it…
+		for t.n > 0 && t.n <= len(t.s) && t.s[t.n-1] >= k {
+			t.n--
+		}
+	}
+	if t.n < len(t.s) {
+		t.s[t.n] = k
+	}
+	t.n++
+}
+
+func (t *tableStack) end(name []byte) {
+	k := tableKind(name)
+	if k == 0 {
+		return
+	}
+	for i := min(t.n, len(t.s)) - 1; i >= 0; i-- {
+		if t.s[i] == k {
+			t.n = i
+			return
+		}
+		if t.s[i] == tTable && k != tTable {
+			return // no such element open in this table
+		}
+	}
+}
+
+// isRawText reports whether a tag name starts text the tokenizer reads
+// raw up to its end tag (a list appended inside one would not show).
+func isRawText(name []byte) bool {
+	for _, t := range [...]string{"script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript", "plaintext"} {
+		if equalFold(name, t) {
+			return true
+		}
+	}
+	return false
+}
+
+// text finds the words to mark in one text token at page offset base.
+func (f *finder) text(raw []byte, base int) {
+	for _, m := range f.sc.find(f.g, raw, true, f.ms[:0]) {
+		c := &f.counts[m.Entry]
+		if int(*c) >= f.perWord || len(f.m.Words) >= f.max {
 			continue
 		}
-		out = append(out, raw[at:m.Start]...)
-		if a.firstAt < 0 {
-			a.firstAt = len(out)
-		}
-		out = append(out, `<abbr class="fg" tabindex="0" title="`...)
-		out = a.title(out, m.Entry)
 		if *c == 0 {
-			a.used = append(a.used, int32(m.Entry))
-			if !a.opt.NoList {
-				out = append(out, `" id="fg-w`...)
-				out = strconv.AppendInt(out, int64(len(a.used)), 10)
-			}
+			f.used = append(f.used, int32(m.Entry))
 		}
-		out = append(out, `">`...)
-		out = append(out, raw[m.Start:m.End]...)
-		out = append(out, `</abbr>`...)
-		at = m.End
 		*c++
-		a.marks++
+		f.m.Words = append(f.m.Words, Mark{int32(base + m.Start), int32(base + m.End), int32(m.Entry)})
 	}
-	return append(out, raw[at:]...)
+}
+
+// ErrMarks is wrapped by AppendMarked and ParseMarks errors: the marks do
+// not fit the page or the glossary (stale or corrupted); find them again.
+var ErrMarks = errors.New("glossary: marks do not fit the page")
+
+// AppendMarked appends page to dst with the marks m inserted as Annotate
+// describes, with opt's NoList, NoStyle and NKLabel. It returns an error
+// wrapping ErrMarks, and dst unchanged, if m does not fit page.
+func (g *Glossary) AppendMarked(dst, page []byte, m Marks, opt Options) ([]byte, error) {
+	if err := g.checkMarks(page, m); err != nil {
+		return dst, err
+	}
+	if len(m.Words) == 0 {
+		return append(dst, page...), nil
+	}
+	label := opt.NKLabel
+	if label == "" {
+		label = defaultNKLabel
+	}
+	w := writer{g: g, label: html.EscapeString(label), first: g.getFirst()}
+	defer func() { g.putFirst(w.first, m.Words) }()
+	style := !opt.NoStyle
+	list := !opt.NoList
+	// The style goes before </head>, else inside the list, else before the
+	// first mark.
+	styleAt := -1
+	if style {
+		switch {
+		case m.HeadAt >= 0:
+			styleAt = m.HeadAt
+		case !list:
+			styleAt = int(m.Words[0].Start)
+		}
+	}
+	listAt := m.ListAt
+	styleInList := style && list && m.HeadAt < 0
+	if list && styleAt > listAt {
+		styleAt, styleInList = -1, true // a </head> after the list's place: keep the order
+	}
+	out := dst
+	at := 0
+	emit := func(to int) {
+		out = append(out, page[at:to]...)
+		at = to
+	}
+	wrote := false
+	for _, mk := range m.Words {
+		s := int(mk.Start)
+		if styleAt >= 0 && styleAt <= s && !wrote {
+			emit(styleAt)
+			out = append(out, "<style>"+Style+"</style>\n"...)
+			wrote = true
+		}
+		emit(s)
+		out = w.open(out, mk.Entry, list)
+		emit(int(mk.End))
+		out = append(out, "</abbr>"...)
+	}
+	if styleAt >= 0 && !wrote {
+		emit(styleAt)
+		out = append(out, "<style>"+Style+"</style>\n"...)
+	}
+	if list {
+		emit(listAt)
+		out = w.list(out, styleInList)
+	}
+	emit(len(page))
+	return out, nil
+}
+
+// checkMarks reports whether m can be applied to page.
+func (g *Glossary) checkMarks(page []byte, m Marks) error {
+	n := len(page)
+	if m.HeadAt < -1 || m.HeadAt > n || m.ListAt < 0 || m.ListAt > n {
+		return fmt.Errorf("an insertion offset outside the page of %d bytes: %w", n, ErrMarks)
+	}
+	prev := 0
+	for _, w := range m.Words {
+		s, e := int(w.Start), int(w.End)
+		if s < prev || e <= s || e > n {
+			return fmt.Errorf("mark %d-%d out of order or outside the page of %d bytes: %w", s, e, n, ErrMarks)
+		}
+		if w.Entry < 0 || int(w.Entry) >= len(g.entries) || g.entries[w.Entry].Headword != string(page[s:e]) {
+			return fmt.Errorf("mark %d-%d is not the headword of entry %d: %w", s, e, w.Entry, ErrMarks)
+		}
+		if m.HeadAt > s && m.HeadAt < e {
+			return fmt.Errorf("the style's place inside mark %d-%d: %w", s, e, ErrMarks)
+		}
+		prev = e
+	}
+	if m.ListAt < prev {
+		return fmt.Errorf("the list's place before a mark: %w", ErrMarks)
+	}
+	return nil
+}
+
+// writer renders marks for AppendMarked.
+type writer struct {
+	g     *Glossary
+	label string
+	first []uint16 // entry → 1 + its number in the list, 0 if not yet marked
+	used  []int32
+}
+
+// open appends the opening tag of a mark of entry i.
+func (w *writer) open(out []byte, i int32, list bool) []byte {
+	out = append(out, `<abbr class="fg" tabindex="0" title="`...)
+	out = w.title(out, int(i))
+	if w.first[i] == 0 {
+		w.used = append(w.used, i)
+		w.first[i] = uint16(min(len(w.used), 65535))
+		if list {
+			out = append(out, `" id="fg-w`...)
+			out = strconv.AppendInt(out, int64(len(w.used)), 10)
+		}
+	}
+	return append(out, `">`...)
 }
 
 // title appends the escaped title text of entry i.
-func (a *annotator) title(out []byte, i int) []byte {
-	e := &a.g.entries[i]
+func (w *writer) title(out []byte, i int) []byte {
+	e := &w.g.entries[i]
 	out = append(out, html.EscapeString(e.Explanation)...)
 	if e.SameInNorth() {
 		out = append(out, " ("...)
-		out = append(out, html.EscapeString(a.opt.NKLabel)...)
+		out = append(out, w.label...)
 		out = append(out, "에서도 같은 말)"...)
 	} else if e.NK != "" {
 		out = append(out, " ("...)
-		out = append(out, html.EscapeString(a.opt.NKLabel)...)
+		out = append(out, w.label...)
 		out = append(out, ": "...)
 		out = append(out, html.EscapeString(e.NK)...)
 		if e.NKConf == Uncertain {
@@ -212,7 +472,7 @@ var voidTags = map[string]bool{
 	"wbr": true, "keygen": true, "basefont": true, "bgsound": true, "frame": true, "image": true,
 }
 
-func (a *annotator) start(z *xhtml.Tokenizer, raw []byte, selfClosing bool) {
+func (a *finder) start(z *xhtml.Tokenizer, raw []byte, selfClosing bool) {
 	var buf [12]byte
 	name := lowerName(tagName(raw), &buf)
 	if name == "" || voidTags[name] {
@@ -231,7 +491,7 @@ func (a *annotator) start(z *xhtml.Tokenizer, raw []byte, selfClosing bool) {
 	a.depth++
 }
 
-func (a *annotator) end(rawName []byte) {
+func (a *finder) end(rawName []byte) {
 	if a.depth == 0 {
 		return
 	}
@@ -272,71 +532,44 @@ func noTranslate(z *xhtml.Tokenizer, raw []byte) bool {
 	}
 }
 
-// finish inserts the style element and the list of words.
-func (a *annotator) finish(out []byte) []byte {
-	var list []byte
-	if !a.opt.NoList {
-		list = a.list()
-	}
-	styleAt := a.headAt
-	if !a.opt.NoStyle && styleAt < 0 {
-		if list != nil {
-			list = insert(list, bytes.IndexByte(list, '>')+1, []byte("<style>"+Style+"</style>"))
-		} else {
-			styleAt = a.firstAt
-		}
-	}
-	if list != nil {
-		at := a.bodyAt
-		if at < 0 {
-			at = a.htmlAt
-		}
-		if at < 0 {
-			at = len(out)
-		}
-		out = insert(out, at, list)
-	}
-	if !a.opt.NoStyle && styleAt >= 0 {
-		out = insert(out, styleAt, []byte("<style>"+Style+"</style>\n"))
-	}
-	return out
-}
-
 // list renders the marked words with origins and explanations, each
-// linking back to its first mark.
-func (a *annotator) list() []byte {
-	var b []byte
-	b = append(b, "\n<aside class=\"fg-list\" lang=\"ko\"><h2>"+ListHeading+"</h2><dl>\n"...)
-	for k, i := range a.used {
-		e := &a.g.entries[i]
-		b = append(b, `<dt><a href="#fg-w`...)
-		b = strconv.AppendInt(b, int64(k+1), 10)
-		b = append(b, `">`...)
-		b = append(b, html.EscapeString(e.Headword)...)
-		b = append(b, `</a>`...)
+// linking back to its first mark, with the style inside when asked.
+func (w *writer) list(out []byte, style bool) []byte {
+	out = append(out, "\n<aside class=\"fg-list\" lang=\"ko\">"...)
+	if style {
+		out = append(out, "<style>"+Style+"</style>"...)
+	}
+	out = append(out, "<h2>"+ListHeading+"</h2><dl>\n"...)
+	for k, i := range w.used {
+		e := &w.g.entries[i]
+		out = append(out, `<dt><a href="#fg-w`...)
+		out = strconv.AppendInt(out, int64(k+1), 10)
+		out = append(out, `">`...)
+		out = append(out, html.EscapeString(e.Headword)...)
+		out = append(out, `</a>`...)
 		if o := originText(e); o != "" {
-			b = append(b, ` <small>`...)
-			b = append(b, html.EscapeString(o)...)
-			b = append(b, `</small>`...)
+			out = append(out, ` <small>`...)
+			out = append(out, html.EscapeString(o)...)
+			out = append(out, `</small>`...)
 		}
-		b = append(b, "</dt><dd>"...)
-		b = append(b, html.EscapeString(e.Explanation)...)
+		out = append(out, "</dt><dd>"...)
+		out = append(out, html.EscapeString(e.Explanation)...)
 		if e.SameInNorth() {
-			b = append(b, ". "...)
-			b = append(b, html.EscapeString(a.opt.NKLabel)...)
-			b = append(b, "에서도 같은 말"...)
+			out = append(out, ". "...)
+			out = append(out, w.label...)
+			out = append(out, "에서도 같은 말"...)
 		} else if e.NK != "" {
-			b = append(b, ". "...)
-			b = append(b, html.EscapeString(a.opt.NKLabel)...)
-			b = append(b, ": "...)
-			b = append(b, html.EscapeString(e.NK)...)
+			out = append(out, ". "...)
+			out = append(out, w.label...)
+			out = append(out, ": "...)
+			out = append(out, html.EscapeString(e.NK)...)
 			if e.NKConf == Uncertain {
-				b = append(b, " (확실하지 않음)"...)
+				out = append(out, " (확실하지 않음)"...)
 			}
 		}
-		b = append(b, "</dd>\n"...)
+		out = append(out, "</dd>\n"...)
 	}
-	return append(b, "</dl></aside>\n"...)
+	return append(out, "</dl></aside>\n"...)
 }
 
 // languages names the source languages of foreign loanwords in Korean.
@@ -370,13 +603,6 @@ func originText(e *Entry) string {
 		return "남쪽 말"
 	}
 	return ""
-}
-
-func insert(b []byte, at int, s []byte) []byte {
-	b = append(b, s...)
-	copy(b[at+len(s):], b[at:len(b)-len(s)])
-	copy(b[at:], s)
-	return b
 }
 
 // tagName returns the name in a raw start or end tag, as written.
@@ -445,6 +671,21 @@ func hasHangulLead(b []byte) bool {
 		}
 	}
 	return false
+}
+
+// getFirst/putFirst pool the per-entry list numbers of AppendMarked.
+func (g *Glossary) getFirst() []uint16 {
+	if c, ok := g.firstPool.Get().(*[]uint16); ok {
+		return *c
+	}
+	return make([]uint16, len(g.entries))
+}
+
+func (g *Glossary) putFirst(c []uint16, words []Mark) {
+	for _, w := range words {
+		c[w.Entry] = 0
+	}
+	g.firstPool.Put(&c)
 }
 
 // counts pool: one counter per entry, reset after use.

@@ -165,7 +165,8 @@ func treeSummary(t testing.TB, page []byte, strip bool) string {
 		isMark := strip && n.Type == xhtml.ElementNode && n.Data == "abbr" && len(n.Attr) > 0 && n.Attr[0].Val == "fg"
 		switch {
 		case n.Type == xhtml.TextNode:
-			text.WriteString(n.Data)
+			// Whitespace aside: the inserted style adds a line break.
+			text.WriteString(strings.Join(strings.Fields(n.Data), ""))
 		case n.Type == xhtml.ElementNode && !isMark:
 			tags.WriteString(n.Data + " ")
 		}

@@ -82,8 +82,16 @@ type Glossary struct {
 	entries []Entry
 	index   map[string]int
 	words   trie // headwords → entry index
+	// midStart[slot] says a headword that may start inside a compound
+	// (see longest) begins with the root rune of slot: run skips the
+	// trie for other runes there.
+	midStart []bool
 
-	countPool sync.Pool // []uint16 per-entry counters for Annotate
+	countPool sync.Pool // []uint16 per-entry counters for FindMarks
+	firstPool sync.Pool // []uint16 per-entry list numbers for AppendMarked
+
+	fpOnce sync.Once
+	fp     uint64 // Fingerprint
 }
 
 // Header is the column line the data file must start with (after comments).
@@ -141,6 +149,16 @@ func Parse(r io.Reader) (*Glossary, error) {
 		g.words.add(e.Headword, int32(i))
 	}
 	g.words.freeze()
+	g.midStart = make([]bool, len(g.words.root))
+	for _, e := range g.entries {
+		rs := []rune(e.Headword)
+		if !e.Kind.loan() {
+			continue
+		}
+		if slot := rootSlot(rs[0]); slot >= 0 {
+			g.midStart[slot] = true
+		}
+	}
 	return g, nil
 }
 

@@ -153,8 +153,10 @@ func (s *scanner) run(dst []Match) []Match {
 		s.memo = [maxRun + 1]uint32{}
 		s.gen = 1
 	}
-	if nh := notWordTrie.prefixes(s.rs[:], 0, n, &s.hits); nh > 0 && s.particles(s.hits[nh-1].end, 0) {
-		return dst
+	if slot := rootSlot(s.rs[0]); slot >= 0 && notWordTrie.root[slot] != 0 {
+		if nh := notWordTrie.prefixes(s.rs[:], 0, n, &s.hits); nh > 0 && s.particles(s.hits[nh-1].end, 0) {
+			return dst
+		}
 	}
 	seg := 0      // where the current compound part began
 	sinoFrom := 0 // rs[sinoFrom:i] can all be Sino-Korean
@@ -177,7 +179,7 @@ func (s *scanner) run(dst []Match) []Match {
 				mode = modeFresh
 			case i == seg:
 				mode = modeChained
-			case i-seg == 1 && s.isPrefix(seg) || sinoFrom <= seg && i-seg >= 2:
+			case (i-seg == 1 && s.isPrefix(seg) || sinoFrom <= seg && i-seg >= 2) && s.g.midStart[slot]:
 				mode = modeMid
 			}
 			if mode != modeNone {

@@ -14,9 +14,12 @@ type trie struct {
 }
 
 type tnode struct {
-	first, n int32 // edges[first:first+n], sorted by rune
-	val      int32 // value ending here, or -1
+	first, n int32  // edges[first:first+n], sorted by rune
+	val      int32  // value ending here, or -1
+	mask     uint64 // bit runeBit(r) set for every child rune r: most misses end here
 }
+
+func runeBit(r rune) uint64 { return 1 << ((uint32(r) ^ uint32(r)>>6) & 63) }
 
 type tedge struct {
 	r  rune
@@ -95,6 +98,7 @@ func (t *trie) freeze() {
 		t.nodes[i].n = int32(len(m))
 		for r, to := range m {
 			t.edges = append(t.edges, tedge{r, to})
+			t.nodes[i].mask |= runeBit(r)
 		}
 		es := t.edges[t.nodes[i].first:]
 		sort.Slice(es, func(a, b int) bool { return es[a].r < es[b].r })
@@ -111,7 +115,10 @@ func (t *trie) child(cur int32, r rune) int32 {
 		}
 		return t.root[s] - 1
 	}
-	n := t.nodes[cur]
+	n := &t.nodes[cur]
+	if n.mask&runeBit(r) == 0 {
+		return -1
+	}
 	lo, hi := n.first, n.first+n.n
 	for lo < hi {
 		m := (lo + hi) >> 1
