@@ -57,6 +57,12 @@ func Listen(addr string, opts Options) (*Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("peer: cannot listen: %w (choose another port with --addr)", err)
 	}
+	return listenOn(ln, opts)
+}
+
+// listenOn makes a Listener of an open socket.
+func listenOn(ln net.Listener, opts Options) (*Listener, error) {
+	opts = opts.withDefaults()
 	code, err := channel.NewCode(channel.MaxCodeDigits)
 	if err != nil {
 		ln.Close()
@@ -273,6 +279,12 @@ func Dial(ctx context.Context, addr string, code channel.Code, opts Options) (*S
 	if err != nil {
 		return nil, fmt.Errorf("peer: cannot reach %s: %w (is 'ferry sync --listen' running there, on an address this device can reach?)", addr, err)
 	}
+	return dialOn(ctx, nc, addr, code, peerKey, id, opts)
+}
+
+// dialOn runs the dialling side on a connected socket.
+func dialOn(ctx context.Context, nc net.Conn, addr string, code channel.Code, peerKey channel.PeerKey, id channel.Identity, opts Options) (*Summary, error) {
+	var err error
 	if opts.testWrap != nil {
 		nc = opts.testWrap(nc)
 	}

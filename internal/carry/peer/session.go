@@ -132,6 +132,10 @@ type Summary struct {
 	// connection, handshake and framing included (TCP/IP headers not).
 	WireRead, WireWritten int64
 	Duration              time.Duration
+	// Transfer is the time spent receiving archives' pieces, from asking
+	// for the first to having the last in place (adding each to the
+	// library, which checks every byte again, comes after).
+	Transfer time.Duration
 	Peer                  channel.PeerKey
 	Paired                bool
 	// How the received archives were put together: bytes copied from

@@ -349,7 +349,10 @@ func (s *session) takeArchive(slot uint64, h *signedHead) (err error) {
 	if err := s.send(take{Slot: slot, Mode: t.mode}.append(nil)); err != nil {
 		return err
 	}
-	if err := t.loop(); err != nil {
+	began := time.Now()
+	err = t.loop()
+	s.sum.Transfer += time.Since(began)
+	if err != nil {
 		var f *failure
 		if !errors.As(err, &f) && !errors.Is(err, ErrProtocol) {
 			t.drain()
