@@ -49,6 +49,11 @@ type Harvest struct {
 	MaxPageSize int64         // largest response body kept, decompressed (default 10 MB)
 	Retries     int           // further tries after a timeout or 5xx/429 (default 2)
 	State       string        // absolute folder for conditional-GET state and WARCs (default: "harvest" beside the config)
+	// AllowPrivate lets sources on loopback, private and link-local
+	// addresses be fetched (an intranet site; tests). Off by default, so
+	// that a page cannot make the publisher's server fetch from its own
+	// network.
+	AllowPrivate bool
 }
 
 // S3 is the [s3] table.
@@ -74,7 +79,13 @@ type Channel struct {
 	ImageMax     int    // with images = "shrink": largest width or height in pixels
 	ImageQuality int    // with images = "shrink": JPEG quality 1–100
 	Budget       int64  // largest edition in bytes; 0: no limit
-	Sources      []Source
+	// ChainLimit and MaxChain say when the chain of deltas readers follow
+	// starts again from a full edition: when its deltas together would
+	// exceed ChainLimit times the full edition's size, or it would have
+	// more than MaxChain deltas.
+	ChainLimit float64
+	MaxChain   int
+	Sources    []Source
 }
 
 // Kind says what a Source is.
@@ -119,6 +130,8 @@ const (
 	DefaultMaxSize      = 8_000_000_000
 	DefaultImageMax     = 800
 	DefaultImageQuality = 75
+	DefaultChainLimit   = 0.5
+	DefaultMaxChain     = 24
 )
 
 // ErrInvalid is wrapped by every error about the file's content (as opposed
@@ -158,15 +171,16 @@ type rawConfig struct {
 }
 
 type rawHarvest struct {
-	Contact     string    `toml:"contact"`
-	Proxy       string    `toml:"proxy"`
-	Delay       *duration `toml:"delay"`
-	PerHost     *int      `toml:"per_host"`
-	Concurrency *int      `toml:"concurrency"`
-	Timeout     *duration `toml:"timeout"`
-	MaxPageSize *size     `toml:"max_page_size"`
-	Retries     *int      `toml:"retries"`
-	State       string    `toml:"state"`
+	Contact      string    `toml:"contact"`
+	Proxy        string    `toml:"proxy"`
+	Delay        *duration `toml:"delay"`
+	PerHost      *int      `toml:"per_host"`
+	Concurrency  *int      `toml:"concurrency"`
+	Timeout      *duration `toml:"timeout"`
+	MaxPageSize  *size     `toml:"max_page_size"`
+	Retries      *int      `toml:"retries"`
+	State        string    `toml:"state"`
+	AllowPrivate bool      `toml:"allow_private"`
 }
 
 type rawS3 struct {
@@ -190,6 +204,8 @@ type rawChannel struct {
 	ImageMax     *int        `toml:"image_max"`
 	ImageQuality *int        `toml:"image_quality"`
 	Budget       *size       `toml:"budget"`
+	ChainLimit   *float64    `toml:"chain_limit"`
+	MaxChain     *int        `toml:"max_chain"`
 	Source       []rawSource `toml:"source"`
 }
 
@@ -401,6 +417,7 @@ func (p *parser) harvest(r *rawHarvest) Harvest {
 	if r.State != "" {
 		h.State = p.rel(r.State)
 	}
+	h.AllowPrivate = r.AllowPrivate
 	return h
 }
 
@@ -409,6 +426,7 @@ func (p *parser) channel(r *rawChannel, i, line int) Channel {
 		Name: r.Name, Title: r.Title, Description: r.Description, Publisher: r.Publisher,
 		Languages: r.Languages, Key: p.rel(r.Key), Cadence: DefaultCadence,
 		Images: "keep", ImageMax: DefaultImageMax, ImageQuality: DefaultImageQuality,
+		ChainLimit: DefaultChainLimit, MaxChain: DefaultMaxChain,
 	}
 	what := fmt.Sprintf("channel %q", r.Name)
 	if r.Name == "" {
@@ -485,6 +503,21 @@ func (p *parser) channel(r *rawChannel, i, line int) Channel {
 		if ch.Budget < 1_000_000 {
 			p.errLine(line, "%s: budget of %d bytes is too small; e.g. budget = \"32GB\"", what, ch.Budget)
 		}
+	}
+	if r.ChainLimit != nil {
+		ch.ChainLimit = *r.ChainLimit
+		if !(ch.ChainLimit >= 0.05 && ch.ChainLimit <= 4) {
+			p.errLine(line, "%s: chain_limit = %v: 0.05 to 4 (the deltas of a chain together, as a share of the full edition's size)", what, *r.ChainLimit)
+		}
+	}
+	if r.MaxChain != nil {
+		ch.MaxChain = *r.MaxChain
+		if ch.MaxChain < 1 || ch.MaxChain > 256 {
+			p.errLine(line, "%s: max_chain = %d: 1 to 256 deltas", what, ch.MaxChain)
+		}
+	}
+	if strings.HasSuffix(r.Name, ".json") || strings.HasSuffix(r.Name, ".xml") {
+		p.errLine(line, "%s: a name ending in .json or .xml would collide with the store's own files", what)
 	}
 	return ch
 }
