@@ -515,3 +515,25 @@ func TestTerminalEscapes(t *testing.T) {
 		t.Errorf("clean: %q", got)
 	}
 }
+
+// TestAudioCommands: a radio edition through the three audio commands —
+// encode, a simulated radio path, decode into the library.
+func TestAudioCommands(t *testing.T) {
+	c := newCLI(t)
+	src := c.site("src", corpus.Options{Pages: 3, Seed: 12})
+	c.ok("keygen", "-o", "pub")
+	c.ok("pack", "-k", "pub.key", "-o", "radio.ferry", "--channel", "radio-ko", "--profile", "radio", src)
+	c.ok("trust", "add", "pub.pub")
+	out := c.ok("audio", "encode", "--mode", "fast", "--repair", "60%", "-o", "on-air.wav", "radio.ferry")
+	if !strings.Contains(out, "fast mode sound") || !strings.Contains(out, "bit/s") {
+		t.Errorf("encode: %s", out)
+	}
+	c.ok("audio", "channel", "--snr", "8", "--offset", "30", "--drift", "3000", "on-air.wav", "heard.wav")
+	if out := c.ok("audio", "decode", "heard.wav"); !strings.Contains(out, "radio-ko edition 1: added to the library") {
+		t.Errorf("decode: %s", out)
+	}
+	if out := c.ok("library", "list"); !strings.Contains(out, "radio-ko: edition 1") {
+		t.Errorf("library: %s", out)
+	}
+	c.run(2, "", "audio", "encode", "--mode", "loud", "-o", "x.wav", "radio.ferry")
+}

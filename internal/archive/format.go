@@ -12,6 +12,9 @@ import (
 const (
 	headerMagic  = "FERRYAR1"
 	trailerMagic = "FERRYEND"
+	// TrailerMagic ends every archive file (docs/format.md): carriers that
+	// send an archive without its tail put it back with it.
+	TrailerMagic = trailerMagic
 	headerSize   = 16
 	trailerSize  = 32
 	// FormatVersion is the archive format version this package writes and reads.

@@ -151,11 +151,12 @@ type collection struct {
 
 // Receiver collects packets and writes archives to the library.
 type Receiver struct {
-	opts     ReceiveOptions
-	cols     map[[IDSize]byte]*collection
-	stats    Stats
-	pendingB int64
-	seq      int64 // counts symbols added, for least-recently-grown eviction
+	opts       ReceiveOptions
+	cols       map[[IDSize]byte]*collection
+	stats      Stats
+	pendingB   int64
+	airPending [][]byte // compact symbols of archives not announced yet
+	seq        int64    // counts symbols added, for least-recently-grown eviction
 }
 
 // NewReceiver opens (creating) the library and state folders and reloads
@@ -288,7 +289,8 @@ func (r *Receiver) loadPool(c *collection, pk poolKey, path string) error {
 	}
 	defer f.Close()
 	p, err := fountain.DecodeParams(pk.oti[:])
-	if err != nil || p.F != uint64(c.ann.Length) {
+	air := pk.sender == airSender
+	if err != nil || !air && p.F != uint64(c.ann.Length) || air && p.F != uint64(AirObject(c.ann)) {
 		return nil // not ours to use; left alone
 	}
 	head := make([]byte, symFileHead)
@@ -471,6 +473,9 @@ func (r *Receiver) held(c *collection, p Packet) bool {
 
 func (r *Receiver) handle(pkt []byte, sig int8) error {
 	r.stats.Packets++
+	if len(pkt) > 0 && pkt[0] == AirSymbol {
+		return r.handleAir(pkt)
+	}
 	p, err := ParsePacket(pkt)
 	switch {
 	case errors.Is(err, ErrNotPacket), errors.Is(err, ErrVersion):
@@ -505,7 +510,8 @@ func (r *Receiver) handle(pkt []byte, sig int8) error {
 }
 
 func (r *Receiver) handleSymbol(c *collection, p Packet, sig int8) error {
-	if p.Params.F != uint64(c.ann.Length) {
+	air := p.Sender == airSender
+	if !air && p.Params.F != uint64(c.ann.Length) || air && p.Params.F != uint64(AirObject(c.ann)) {
 		r.stats.Foreign++
 		return nil
 	}
@@ -519,7 +525,7 @@ func (r *Receiver) handleSymbol(c *collection, p Packet, sig int8) error {
 		r.stats.Duplicate++
 		return nil
 	}
-	if sig < 0 || sig == 0 && !p.VerifySender() {
+	if !air && (sig < 0 || sig == 0 && !p.VerifySender()) {
 		r.stats.Forged++
 		return nil
 	}
@@ -714,7 +720,7 @@ func (r *Receiver) acceptAnnouncement(c *collection, a *Announcement, body []byt
 			return err
 		}
 	}
-	return nil
+	return r.airAnnounced(c)
 }
 
 // oldestCut is the announcement cut of c that has gone longest without a
@@ -894,7 +900,11 @@ func (c *collection) poolKeys() []poolKey {
 
 // dropSender forgets a sender whose symbols decoded to wrong data.
 func (r *Receiver) dropSender(c *collection, s key.Public) {
-	c.bad[s] = true
+	if s != airSender {
+		// Compact air symbols have no sender to blame: their pool is
+		// emptied and collected again from the next round.
+		c.bad[s] = true
+	}
 	for pk, pl := range c.pools {
 		if pk.sender == s {
 			pl.file.Close()
@@ -908,6 +918,9 @@ func (r *Receiver) dropSender(c *collection, s key.Public) {
 // finish verifies data and hands it to Deliver.
 func (r *Receiver) finish(c *collection, p fountain.Params, held int, data []byte) (bool, error) {
 	a := c.ann
+	if p.F == uint64(AirObject(a)) && int64(len(data)) == AirObject(a) {
+		data = rebuildAir(a, data) // air symbols code the archive up to its manifest
+	}
 	if int64(len(data)) != a.Length {
 		return false, nil
 	}
