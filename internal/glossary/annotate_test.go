@@ -177,3 +177,34 @@ func treeSummary(t testing.TB, page []byte, strip bool) string {
 	walk(doc)
 	return tags.String() + "|" + text.String()
 }
+
+// TestAnnotateRealPages marks every real Korean test page (KorQuAD as
+// Wikipedia-like pages, the UDHR, the Constitution and bills): the output
+// is the input outside the marks, parses to the same elements and text,
+// marks each word at most once, and marks nothing in links or the title.
+func TestAnnotateRealPages(t *testing.T) {
+	g := Default()
+	names, pages := realPages(t)
+	total := 0
+	for i, page := range pages {
+		out, n := g.Annotate(page, Options{})
+		total += n
+		if got := stripMarks(t, out); !bytes.Equal(got, page) {
+			t.Fatalf("%s: outside the marks the page changed", names[i])
+		}
+		checkSameTree(t, page, out)
+		s := string(out)
+		for _, bad := range []string{`<a href="./<abbr`, `<title><abbr`} {
+			if strings.Contains(s, bad) {
+				t.Errorf("%s: a mark in a link or the title", names[i])
+			}
+		}
+		if c := strings.Count(s, `id="fg-w`); c != strings.Count(s, `<dt>`) {
+			t.Errorf("%s: %d first marks, %d list entries", names[i], c, strings.Count(s, "<dt>"))
+		}
+	}
+	if total < 1000 {
+		t.Errorf("only %d marks in %d real pages", total, len(pages))
+	}
+	t.Logf("%d marks in %d pages", total, len(pages))
+}

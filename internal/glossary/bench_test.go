@@ -110,6 +110,47 @@ func BenchmarkAnnotate(b *testing.B) {
 	reportCPU(b, c0, kib, len(pages))
 }
 
+// BenchmarkFindMarks is the costly part of Annotate: tokenizing each page
+// and finding its words (done once per page when marks are kept).
+func BenchmarkFindMarks(b *testing.B) {
+	g := Default()
+	_, pages := realPages(b)
+	kib := totalKiB(pages)
+	b.SetBytes(int64(kib * 1024))
+	b.ReportAllocs()
+	b.ResetTimer()
+	c0 := cpuTime()
+	for range b.N {
+		for _, p := range pages {
+			g.FindMarks(p, Options{})
+		}
+	}
+	reportCPU(b, c0, kib, len(pages))
+}
+
+// BenchmarkAppendMarked is what serving a page costs with its marks kept:
+// writing the page with the marks and the list.
+func BenchmarkAppendMarked(b *testing.B) {
+	g := Default()
+	_, pages := realPages(b)
+	kib := totalKiB(pages)
+	marks := make([]Marks, len(pages))
+	for i, p := range pages {
+		marks[i] = g.FindMarks(p, Options{})
+	}
+	b.SetBytes(int64(kib * 1024))
+	b.ReportAllocs()
+	dst := make([]byte, 0, 1<<20)
+	b.ResetTimer()
+	c0 := cpuTime()
+	for range b.N {
+		for i, p := range pages {
+			dst, _ = g.AppendMarked(dst[:0], p, marks[i], Options{})
+		}
+	}
+	reportCPU(b, c0, kib, len(pages))
+}
+
 // BenchmarkFind runs the matcher alone over the pages' text.
 func BenchmarkFind(b *testing.B) {
 	g := Default()

@@ -86,6 +86,7 @@ type Glossary struct {
 	// (see longest) begins with the root rune of slot: run skips the
 	// trie for other runes there.
 	midStart []bool
+	class    []uint8 // clsLatin… of each root rune, see match.go
 
 	countPool sync.Pool // []uint16 per-entry counters for FindMarks
 	firstPool sync.Pool // []uint16 per-entry list numbers for AppendMarked
@@ -159,6 +160,7 @@ func Parse(r io.Reader) (*Glossary, error) {
 			g.midStart[slot] = true
 		}
 	}
+	g.class = classes(g)
 	return g, nil
 }
 

@@ -82,13 +82,10 @@ func (s *scanner) find(g *Glossary, text []byte, raw bool, dst []Match) []Match 
 			}
 			if n < maxRun {
 				s.rs[n], s.off[n] = r, i
-				switch {
-				case r < 0x80:
-					s.cls[n] = clsLatin
-				case isSino(r):
-					s.cls[n] = clsSino
-				default:
-					s.cls[n] = 0
+				if r < 0x80 {
+					s.cls[n] = g.class[nHangul+int(r)]
+				} else {
+					s.cls[n] = g.class[r-hangulFirst]
 				}
 			}
 			n++
@@ -153,22 +150,21 @@ func (s *scanner) run(dst []Match) []Match {
 		s.memo = [maxRun + 1]uint32{}
 		s.gen = 1
 	}
-	if slot := rootSlot(s.rs[0]); slot >= 0 && notWordTrie.root[slot] != 0 {
+	if s.cls[0]&clsNotWord != 0 {
 		if nh := notWordTrie.prefixes(s.rs[:], 0, n, &s.hits); nh > 0 && s.particles(s.hits[nh-1].end, 0) {
 			return dst
 		}
 	}
 	seg := 0      // where the current compound part began
 	sinoFrom := 0 // rs[sinoFrom:i] can all be Sino-Korean
-	root := s.g.words.root
 	for i := 0; i < n; {
-		r, cl := s.rs[i], s.cls[i]
+		cl := s.cls[i]
 		latin := cl&clsLatin != 0
 		if i > 0 && latin && s.cls[i-1]&clsLatin != 0 {
 			i++ // never inside a Latin word
 			continue
 		}
-		if slot := rootSlot(r); slot >= 0 && root[slot] != 0 {
+		if cl&clsRoot != 0 {
 			// A headword may start the eojeol or follow a change of script
 			// (fresh), follow another headword (chained: 인터넷쇼핑), or
 			// follow a prefix (신메뉴) or a Sino-Korean part (교통카드)
@@ -179,7 +175,7 @@ func (s *scanner) run(dst []Match) []Match {
 				mode = modeFresh
 			case i == seg:
 				mode = modeChained
-			case (i-seg == 1 && s.isPrefix(seg) || sinoFrom <= seg && i-seg >= 2) && s.g.midStart[slot]:
+			case cl&clsMid != 0 && (i-seg == 1 && s.isPrefix(seg) || sinoFrom <= seg && i-seg >= 2):
 				mode = modeMid
 			}
 			if mode != modeNone {
@@ -302,10 +298,43 @@ func (s *scanner) isOneSyllableTail(i int) bool {
 	return strings.ContainsRune(oneSyllableTails, s.rs[i])
 }
 
+// Classes of a rune, precomputed per glossary (Glossary.class).
 const (
-	clsLatin uint8 = 1 << iota // ASCII letter or digit
-	clsSino                    // a syllable that can be Sino-Korean
+	clsLatin   uint8 = 1 << iota // ASCII letter or digit
+	clsSino                      // a syllable that can be Sino-Korean
+	clsRoot                      // a headword starts with it
+	clsMid                       // a loanword headword starts with it
+	clsNotWord                   // a notWords stem starts with it
 )
+
+// classes computes the class of every root rune for glossary g.
+func classes(g *Glossary) []uint8 {
+	c := make([]uint8, nHangul+128)
+	for i := range c {
+		var r rune
+		if i < nHangul {
+			r = rune(hangulFirst + i)
+		} else {
+			r = rune(i - nHangul)
+		}
+		if isLatin(r) {
+			c[i] |= clsLatin
+		}
+		if isSino(r) {
+			c[i] |= clsSino
+		}
+		if g.words.root[i] != 0 {
+			c[i] |= clsRoot
+		}
+		if g.midStart[i] {
+			c[i] |= clsMid
+		}
+		if notWordTrie.root[i] != 0 {
+			c[i] |= clsNotWord
+		}
+	}
+	return c
+}
 
 // isPrefix reports whether rs[seg] is a compound prefix.
 func (s *scanner) isPrefix(seg int) bool {
@@ -434,7 +463,7 @@ func (s *scanner) chainAt(k int) bool {
 }
 
 func (s *scanner) sinoRunAt(k int) bool {
-	for j := k; j < s.n && isSino(s.rs[j]); j++ {
+	for j := k; j < s.n && s.cls[j]&clsSino != 0; j++ {
 		e := j + 1
 		if e-k < 2 || e-k == 2 && e == s.n && strings.ContainsRune(safeOneSyllable, s.rs[j]) {
 			// Two syllables ending the eojeol in a particle (완은, 라이) are
