@@ -47,8 +47,10 @@ func (s *scanner) find(g *Glossary, text []byte, raw bool, dst []Match) []Match 
 	// prevEnd/prevName: where the eojeol before ended and whether it was a
 	// capitalised Latin word (Galaxy); a Latin headword one space away from
 	// one is part of a name.
-	prevEnd, prevName := -2, false
+	// singles: how many one-syllable eojeols, one space apart, end at prevEnd.
+	prevEnd, prevName, singles := -2, false, 0
 	n, start := 0, -1
+	any := uint8(0) // OR of the classes in the current eojeol
 	for i := 0; i <= len(text); {
 		var r rune
 		size := 1
@@ -87,17 +89,23 @@ func (s *scanner) find(g *Glossary, text []byte, raw bool, dst []Match) []Match 
 				} else {
 					s.cls[n] = g.class[r-hangulFirst]
 				}
+				any |= s.cls[n]
 			}
 			n++
 			i += size
 			continue
 		}
 		if n > 0 {
-			if n <= maxRun {
+			if n <= maxRun && any&clsRoot != 0 {
 				s.n = n
 				s.off[n] = i
 				before := len(dst)
 				dst = s.run(dst)
+				if n == 1 && len(dst) > before && spacedOut(text, i, singles, prevEnd == start-1) {
+					// A one-syllable eojeol in a run of three or more
+					// (연 락 처): text spaced out letter by letter, not a word.
+					dst = dst[:before]
+				}
 				if len(dst) > before && isLatin(rune(text[start])) {
 					if hasHangul < 0 {
 						hasHangul = 0
@@ -110,8 +118,15 @@ func (s *scanner) find(g *Glossary, text []byte, raw bool, dst []Match) []Match 
 					dst = s.dropLatin(text, dst, before, hasHangul == 0, nearName, start, i)
 				}
 			}
+			if n == 1 && prevEnd == start-1 && singles > 0 {
+				singles++
+			} else if n == 1 {
+				singles = 1
+			} else {
+				singles = 0
+			}
 			prevEnd, prevName = i, isTitleWord(text[start:i])
-			n = 0
+			n, any = 0, 0
 		}
 		i += size
 	}
@@ -496,6 +511,44 @@ func (s *scanner) isCompoundHead(i int) bool {
 	}
 	c = compoundHeadTrie.child(c, s.rs[i+1])
 	return c >= 0 && compoundHeadTrie.nodes[c].val >= 0
+}
+
+// spacedOut reports whether the one-syllable eojeol ending at i is part of a
+// run of at least three one-syllable eojeols one space apart; singles counts
+// those just before it when adjacent is set.
+func spacedOut(text []byte, i, singles int, adjacent bool) bool {
+	if !adjacent {
+		singles = 0
+	}
+	for singles < 2 {
+		j := nextSingle(text, i)
+		if j < 0 {
+			return false
+		}
+		singles, i = singles+1, j
+	}
+	return true
+}
+
+// nextSingle returns the end of the eojeol after text[i:] when text[i:] is
+// one space and an eojeol of one Hangul syllable, else -1.
+func nextSingle(text []byte, i int) int {
+	if i+4 > len(text) || text[i] != ' ' {
+		return -1
+	}
+	r, size := utf8.DecodeRune(text[i+1:])
+	if !isHangul(r) {
+		return -1
+	}
+	j := i + 1 + size
+	if j == len(text) {
+		return j
+	}
+	r, _ = utf8.DecodeRune(text[j:])
+	if isHangul(r) || isLatin(r) {
+		return -1
+	}
+	return j
 }
 
 // isTitleWord reports whether w is a Latin word with a capital first

@@ -77,6 +77,7 @@ func TestFind(t *testing.T) {
 		{"몰라도 골을", "골"},                  // nor takes verb-like endings (몰 is no headword here anyway)
 		{"골이다", ""},                      // only listed particles after one syllable
 		{"쇼핑골목", "쇼핑"},                   // but not with more after it
+		{"연 락 처 골 을", ""},                // letters spaced out are no words
 		{"골목길", ""},                      // not 골
 		{"소비자가 늘었다", ""},                 // 비자 inside a Sino-Korean word
 		{"일반소비자", ""},                    // nor after a Sino-Korean part (비 can be Sino-Korean)
