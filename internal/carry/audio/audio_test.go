@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -166,5 +167,83 @@ func TestTwoShortRecordings(t *testing.T) {
 		if got := inLibrary(t, lib, data); got != (day == 1) {
 			t.Fatalf("after recording %d: in the library = %v (K = %d symbols, %d frames sent)", day+1, got, sum.Needed[0].Symbols, sum.Frames)
 		}
+	}
+}
+
+// TestImpairmentsEndToEnd: a small radio edition survives each impairment
+// of a real recording at its mode's target SNR (robust −3 dB, standard 0,
+// fast 5 dB, noise in 3 kHz) and arrives in the library byte for byte.
+// Each mode takes some of the impairments; the modem's own tests cover
+// every mode with every impairment at the frame level.
+func TestImpairmentsEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: minutes of audio")
+	}
+	data := radioArchive(t, 2)
+	mp3 := channel.HasMP3()
+	cases := []struct {
+		name string
+		mode modem.Mode
+		snr  float64
+		opts channel.Options
+		skip bool
+	}{
+		{"robust, 2% slow clock, mistuned 100 Hz", modem.Robust, -3, channel.Options{Drift: -20000, Offset: 100}, false},
+		{"robust, moderate fading", modem.Robust, 0, channel.Options{Fading: "moderate"}, false},
+		{"standard, AM processing and acoustic path", modem.Standard, 0, channel.Options{AM: true, Acoustic: true}, false},
+		{"standard, poor fading", modem.Standard, 3, channel.Options{Fading: "poor"}, false},
+		{"fast, MP3 32 kbit/s", modem.Fast, 5, channel.Options{MP3: 32}, !mp3},
+		{"fast, 2% fast clock, mistuned −100 Hz", modem.Fast, 5, channel.Options{Drift: 20000, Offset: -100}, false},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.skip {
+				t.Skip("lame or ffmpeg is not installed (apt install lame)")
+			}
+			x, _ := encode(t, data, EncodeOptions{Mode: c.mode, Rate: 8000, Repair: 1})
+			o := c.opts
+			o.SNR, o.Seed, o.ActivePower = c.snr, int64(i+1), true
+			y, err := channel.Apply(x, 8000, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lib := t.TempDir()
+			rx := receiverInto(t, lib)
+			st, err := Decode(context.Background(), &sliceStream{y, 8000}, rx, nil)
+			rx.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !inLibrary(t, lib, data) {
+				t.Fatalf("not decoded (%+v)", st.Modem)
+			}
+		})
+	}
+}
+
+// TestMidFrameWithAudioAround: a recording that starts in the middle of a
+// frame, with 30 s of other sound (a tone and noise, as speech and music
+// would be) before and after, still decodes.
+func TestMidFrameWithAudioAround(t *testing.T) {
+	data := radioArchive(t, 2)
+	x, _ := encode(t, data, EncodeOptions{Mode: modem.Fast, Rate: 8000, Repair: 1})
+	x = x[8000+modem.Fast.FrameSamples()/3:] // lead silence, then a third of the first frame gone
+	other := make([]float32, 30*8000)
+	for i := range other {
+		other[i] = 0.3*float32(math.Sin(2*math.Pi*440*float64(i)/8000)) + 0.1*float32(math.Sin(float64(i)*1.7))
+	}
+	rec := append(append(append([]float32{}, other...), x...), other...)
+	y, err := channel.Apply(rec, 8000, channel.Options{SNR: 10, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib := t.TempDir()
+	rx := receiverInto(t, lib)
+	if _, err := Decode(context.Background(), &sliceStream{y, 8000}, rx, nil); err != nil {
+		t.Fatal(err)
+	}
+	rx.Close()
+	if !inLibrary(t, lib, data) {
+		t.Fatal("not decoded")
 	}
 }

@@ -91,7 +91,9 @@ type AirOptions struct {
 	// fresh repair symbols.
 	Rounds int
 	// AnnounceEvery repeats the announcement after this many symbols
-	// (default: once per round, at its start, and once in its middle).
+	// (default: three times a round: at its start, a third and two thirds
+	// in; a receiver needs every part of one copy, and a fade that takes
+	// a part of two copies rarely takes it from the third).
 	AnnounceEvery int
 }
 
@@ -138,7 +140,7 @@ func SendAir(data []byte, opts AirOptions, emit func(pkt []byte) error) error {
 	}
 	every := opts.AnnounceEvery
 	if every == 0 {
-		every = max(1, (per+1)/2)
+		every = max(1, (per+2)/3)
 	}
 	announce := func() error {
 		for _, pk := range parts {
