@@ -425,37 +425,25 @@ func (b *Builder) WriteTo(w io.Writer) (int64, error) {
 	var (
 		dict     []byte   // finished blocks
 		offsets  []uint64 // block starts in dict
-		raw      []byte   // entries of the open block
-		nInBlock int
+		blk      dictColumns
 		first    string
 		prev     string
 		blockPos uint64 // postings offset at the open block's start
 		pbuf     []byte
 	)
 	closeBlock := func() {
-		if nInBlock == 0 {
+		if blk.n == 0 {
 			return
 		}
 		offsets = append(offsets, uint64(len(dict)))
-		body := binary.AppendUvarint(nil, uint64(nInBlock))
-		body = binary.AppendUvarint(body, blockPos)
-		body = append(body, raw...)
 		dict = binary.AppendUvarint(dict, uint64(len(first)))
 		dict = append(dict, first...)
-		z := enc.EncodeAll(body, nil)
-		if len(z) < len(body) {
-			dict = append(dict, codecZstd)
-			dict = binary.AppendUvarint(dict, uint64(len(body)))
-			dict = binary.AppendUvarint(dict, uint64(len(z)))
-			dict = append(dict, z...)
-		} else {
-			dict = append(dict, codecRaw)
-			dict = binary.AppendUvarint(dict, uint64(len(body)))
-			dict = binary.AppendUvarint(dict, uint64(len(body)))
-			dict = append(dict, body...)
+		dict = binary.AppendUvarint(dict, uint64(blk.n))
+		dict = binary.AppendUvarint(dict, blockPos)
+		for _, col := range blk.columns() {
+			dict = appendColumn(dict, enc, col)
 		}
-		raw = raw[:0]
-		nInBlock = 0
+		blk.reset()
 	}
 	for {
 		k, ps, ok := terms.current()
@@ -463,30 +451,29 @@ func (b *Builder) WriteTo(w io.Writer) (int64, error) {
 			break
 		}
 		h.termCount++
-		if nInBlock == 0 {
+		if blk.n == 0 {
 			first, prev = k, k
 			blockPos = cw.n - h.postOff
 		}
 		shared := commonPrefix(prev, k)
-		raw = binary.AppendUvarint(raw, uint64(shared))
-		raw = binary.AppendUvarint(raw, uint64(len(k)-shared))
-		raw = append(raw, k[shared:]...)
-		raw = binary.AppendUvarint(raw, uint64(len(ps)))
+		blk.lens = append(blk.lens, byte(shared), byte(len(k)-shared))
+		blk.suffixes = append(blk.suffixes, k[shared:]...)
+		blk.dfs = binary.AppendUvarint(blk.dfs, uint64(len(ps)))
 		if len(ps) <= inlineMax {
 			prevDoc := int64(-1)
 			for _, q := range ps {
-				raw = binary.AppendUvarint(raw, uint64(int64(q.doc)-prevDoc-1))
-				raw = binary.AppendUvarint(raw, uint64(q.code-1))
+				blk.inline = binary.AppendUvarint(blk.inline, uint64(int64(q.doc)-prevDoc-1))
+				blk.inline = binary.AppendUvarint(blk.inline, uint64(q.code-1))
 				prevDoc = int64(q.doc)
 			}
 		} else {
 			pbuf = encodePostings(pbuf[:0], ps)
 			cw.Write(pbuf)
-			raw = binary.AppendUvarint(raw, uint64(len(pbuf)))
+			blk.postLens = binary.AppendUvarint(blk.postLens, uint64(len(pbuf)))
 		}
 		prev = k
-		nInBlock++
-		if len(raw) >= dictTarget {
+		blk.n++
+		if blk.rawLen() >= dictTarget {
 			closeBlock()
 		}
 		if err := terms.advance(); err != nil {
@@ -524,31 +511,30 @@ func decodePlist(ps []posting, p *plist) []posting {
 	return ps
 }
 
-// encodePostings writes a list in blocks of blockSize postings.
+// encodePostings writes a list (df > inlineMax) in blocks of blockSize
+// postings, Rice-coded (docs/search-index.md, version 2). A list of one
+// block is its payload alone; a longer list puts (last doc delta, payload
+// length) before each block so that a reader can skip it.
 func encodePostings(dst []byte, ps []posting) []byte {
 	var gaps, codes [blockSize]uint32
 	prevLast := int64(-1)
 	var payload []byte
+	single := len(ps) <= blockSize
 	for start := 0; start < len(ps); start += blockSize {
 		blk := ps[start:min(start+blockSize, len(ps))]
-		var maxGap, maxCode uint32
 		prev := prevLast
 		for i, q := range blk {
 			gaps[i] = uint32(int64(q.doc) - prev - 1)
 			codes[i] = q.code - 1
-			maxGap = max(maxGap, gaps[i])
-			maxCode = max(maxCode, codes[i])
 			prev = int64(q.doc)
 		}
 		last := blk[len(blk)-1].doc
-		base := max(prevLast, 0)
-		wg, wc := bitWidth(maxGap), bitWidth(maxCode)
-		payload = append(payload[:0], wg)
-		payload = packBits(payload, gaps[:len(blk)], wg)
-		payload = append(payload, wc)
-		payload = packBits(payload, codes[:len(blk)], wc)
-		dst = binary.AppendUvarint(dst, uint64(int64(last)-base))
-		dst = binary.AppendUvarint(dst, uint64(len(payload)))
+		payload = appendRiceBlock(payload[:0], gaps[:len(blk)], codes[:len(blk)])
+		if !single {
+			base := max(prevLast, 0)
+			dst = binary.AppendUvarint(dst, uint64(int64(last)-base))
+			dst = binary.AppendUvarint(dst, uint64(len(payload)))
+		}
 		dst = append(dst, payload...)
 		prevLast = int64(last)
 	}

@@ -7,17 +7,20 @@ import (
 	"math"
 )
 
-// Format constants of version 1 (docs/search-index.md).
+// Format constants (docs/search-index.md). Version 2 codes postings with
+// Rice codes and stores dictionary blocks as separately compressed columns;
+// readers read both.
 const (
 	magic       = "ferry-ix"
-	version     = 1
-	headerLen   = 96      // the fixed trailer at the end of the index
-	blockSize   = 128     // postings per block
-	inlineMax   = 4       // lists with df <= inlineMax live in the dictionary entry
-	dictTarget  = 8 << 10 // raw bytes after which the builder closes a dictionary block
-	maxBlockRaw = 1 << 20 // largest raw dictionary block a reader accepts
-	maxTFBody   = 31      // body term frequencies are capped here
-	normScale   = 18.0    // norm byte q encodes length exp(q/normScale)-1
+	version     = 2        // written
+	version1    = 1        // still read
+	headerLen   = 96       // the fixed trailer at the end of the index
+	blockSize   = 128      // postings per block
+	inlineMax   = 4        // lists with df <= inlineMax live in the dictionary entry
+	dictTarget  = 16 << 10 // raw bytes after which the builder closes a dictionary block
+	maxBlockRaw = 1 << 20  // largest raw dictionary block a reader accepts
+	maxTFBody   = 31       // body term frequencies are capped here
+	normScale   = 18.0     // norm byte q encodes length exp(q/normScale)-1
 	codecRaw    = 0
 	codecZstd   = 1
 )
@@ -39,6 +42,7 @@ func corrupt(format string, args ...any) error {
 // header is the fixed-size trailer that ends an index. It sits at the end so
 // that the builder can stream every region before it.
 type header struct {
+	version     uint32
 	docCount    uint32
 	normCount   uint32 // largest doc id + 1
 	totalTokens uint64 // sum of body lengths in tokens
@@ -69,7 +73,7 @@ func (h *header) marshal() []byte {
 	le.PutUint64(b[72:], h.dictLen)
 	le.PutUint64(b[80:], h.bixOff)
 	le.PutUint32(b[88:], h.blockCount)
-	// b[92:96] flags, zero in version 1
+	// b[92:96] flags, zero
 	return b
 }
 
@@ -78,13 +82,15 @@ func parseHeader(b []byte, size int64) (*header, error) {
 		return nil, corrupt("no index header (bad magic)")
 	}
 	le := binary.LittleEndian
-	if v := le.Uint32(b[8:]); v != version {
+	v := le.Uint32(b[8:])
+	if v != version && v != version1 {
 		return nil, fmt.Errorf("%w: version %d", ErrVersion, v)
 	}
 	if le.Uint32(b[12:]) != headerLen || le.Uint32(b[92:]) != 0 {
 		return nil, corrupt("bad header length or flags")
 	}
 	h := &header{
+		version:  v,
 		docCount: le.Uint32(b[16:]), normCount: le.Uint32(b[20:]),
 		totalTokens: le.Uint64(b[24:]), termCount: le.Uint64(b[32:]),
 		normsOff: le.Uint64(b[40:]), postOff: le.Uint64(b[48:]), postLen: le.Uint64(b[56:]),

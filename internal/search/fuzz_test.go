@@ -119,6 +119,11 @@ func seedIndexes(f *testing.F) [][]byte {
 		}
 	}
 	var out [][]byte
+	// A version 1 index (written by the builder before version 2), so the
+	// fuzzer reaches the version 1 decoders too.
+	if v1, err := os.ReadFile("testdata/small-v1.index"); err == nil {
+		out = append(out, v1)
+	}
 	for _, parts := range texts {
 		b := NewBuilder()
 		for i, p := range parts {

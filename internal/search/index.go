@@ -83,13 +83,15 @@ func (c *blockCache) putHead(i uint32, t string) {
 }
 
 // dictBlock is a parsed dictionary block: its sorted terms and, for each,
-// where its entry's df field starts in raw and where its out-of-line
-// postings start.
+// its document frequency and where its postings are: out of line, their
+// offset and length in the postings region; inline, the offset of its
+// (gap, code) pairs in inl.
 type dictBlock struct {
-	raw   []byte
 	terms []string
-	offs  []uint32
+	df    []uint32
 	pos   []uint64
+	plen  []uint64
+	inl   []byte
 	size  int
 }
 
@@ -211,7 +213,7 @@ func (rd *reader) block(i uint32) (*dictBlock, error) {
 	if err != nil {
 		return nil, err
 	}
-	if e-s > maxBlockRaw+64+MaxTermLen {
+	if e-s > maxBlockRaw+256+MaxTermLen {
 		return nil, corrupt("dictionary block %d is %d bytes", i, e-s)
 	}
 	b := make([]byte, e-s)
@@ -228,41 +230,12 @@ func (rd *reader) block(i uint32) (*dictBlock, error) {
 	}
 	first := string(p[k : k+int(n)])
 	p = p[k+int(n):]
-	if len(p) < 1 {
-		return nil, corrupt("dictionary block %d truncated", i)
+	var db *dictBlock
+	if rd.ix.h.version == version1 {
+		db, err = rd.parseBlockV1(i, p, first)
+	} else {
+		db, err = rd.parseBlockV2(i, p, first)
 	}
-	codec := p[0]
-	p = p[1:]
-	rawLen, k1 := uvarint(p)
-	if k1 <= 0 {
-		return nil, corrupt("dictionary block %d length", i)
-	}
-	p = p[k1:]
-	stored, k2 := uvarint(p)
-	if k2 <= 0 || stored != uint64(len(p)-k2) || rawLen > maxBlockRaw {
-		return nil, corrupt("dictionary block %d lengths", i)
-	}
-	p = p[k2:]
-	var raw []byte
-	switch codec {
-	case codecRaw:
-		if rawLen != stored {
-			return nil, corrupt("dictionary block %d raw length", i)
-		}
-		raw = p
-	case codecZstd:
-		d, err := decoder()
-		if err != nil {
-			return nil, err
-		}
-		raw, err = d.DecodeAll(p, make([]byte, 0, rawLen))
-		if err != nil || uint64(len(raw)) != rawLen {
-			return nil, corrupt("dictionary block %d does not decompress (%v)", i, err)
-		}
-	default:
-		return nil, corrupt("dictionary block %d has unknown codec %d", i, codec)
-	}
-	db, err := rd.parseBlock(i, raw, first)
 	if err != nil {
 		return nil, err
 	}
@@ -305,10 +278,45 @@ func (rd *reader) lookup(term string) (ti termInfo, ok bool, err error) {
 	return rd.entry(bi, db, j)
 }
 
-// parseBlock checks every entry of a raw dictionary block and indexes it.
-func (rd *reader) parseBlock(bi uint32, raw []byte, first string) (*dictBlock, error) {
+// parseBlockV1 decompresses and checks a version 1 dictionary block (p
+// starts at its codec byte) and indexes it.
+func (rd *reader) parseBlockV1(bi uint32, p []byte, first string) (*dictBlock, error) {
+	if len(p) < 1 {
+		return nil, corrupt("dictionary block %d truncated", bi)
+	}
+	codec := p[0]
+	p = p[1:]
+	rawLen, k1 := uvarint(p)
+	if k1 <= 0 {
+		return nil, corrupt("dictionary block %d length", bi)
+	}
+	p = p[k1:]
+	stored, k2 := uvarint(p)
+	if k2 <= 0 || stored != uint64(len(p)-k2) || rawLen > maxBlockRaw {
+		return nil, corrupt("dictionary block %d lengths", bi)
+	}
+	p = p[k2:]
+	var raw []byte
+	switch codec {
+	case codecRaw:
+		if rawLen != stored {
+			return nil, corrupt("dictionary block %d raw length", bi)
+		}
+		raw = p
+	case codecZstd:
+		d, err := decoder()
+		if err != nil {
+			return nil, err
+		}
+		raw, err = d.DecodeAll(p, make([]byte, 0, rawLen))
+		if err != nil || uint64(len(raw)) != rawLen {
+			return nil, corrupt("dictionary block %d does not decompress (%v)", bi, err)
+		}
+	default:
+		return nil, corrupt("dictionary block %d has unknown codec %d", bi, codec)
+	}
 	bad := func(what string) error { return corrupt("dictionary block %d: %s", bi, what) }
-	p := raw
+	p = raw
 	uv := func() (uint64, bool) {
 		v, k := uvarint(p)
 		if k <= 0 {
@@ -327,8 +335,7 @@ func (rd *reader) parseBlock(bi uint32, raw []byte, first string) (*dictBlock, e
 	if pos > postLen {
 		return nil, bad("postings offset")
 	}
-	db := &dictBlock{raw: raw, terms: make([]string, 0, n), offs: make([]uint32, 0, n), pos: make([]uint64, 0, n)}
-	db.size = len(raw) + int(n)*(16+4+8) + 64
+	db := newDictBlock(int(n), raw)
 	prev := first
 	cur := make([]byte, 0, MaxTermLen)
 	for e := uint64(0); e < n; e++ {
@@ -343,16 +350,13 @@ func (rd *reader) parseBlock(bi uint32, raw []byte, first string) (*dictBlock, e
 		if e == 0 && t != first || e > 0 && t <= prev {
 			return nil, bad("terms out of order")
 		}
-		db.terms = append(db.terms, t)
-		db.offs = append(db.offs, uint32(len(raw)-len(p)))
-		db.pos = append(db.pos, pos)
-		db.size += len(t)
 		prev = t
 		df, ok3 := uv()
 		if !ok3 || df == 0 || df > uint64(rd.ix.h.docCount) {
 			return nil, bad("document frequency")
 		}
 		if df <= inlineMax {
+			at := uint64(len(raw) - len(p))
 			prevDoc := int64(-1)
 			for j := uint64(0); j < df; j++ {
 				g, ok1 := uv()
@@ -362,28 +366,133 @@ func (rd *reader) parseBlock(bi uint32, raw []byte, first string) (*dictBlock, e
 				}
 				prevDoc += 1 + int64(g)
 			}
+			db.add(t, uint32(df), at, 0)
 		} else {
 			l, ok := uv()
 			if !ok || l > postLen-pos {
 				return nil, bad("postings length")
 			}
+			db.add(t, uint32(df), pos, l)
 			pos += l
 		}
 	}
 	return db, nil
 }
 
+func newDictBlock(n int, inl []byte) *dictBlock {
+	return &dictBlock{terms: make([]string, 0, n), df: make([]uint32, 0, n), pos: make([]uint64, 0, n),
+		plen: make([]uint64, 0, n), inl: inl, size: len(inl) + n*(16+4+8+8) + 64}
+}
+
+func (db *dictBlock) add(t string, df uint32, pos, plen uint64) {
+	db.terms = append(db.terms, t)
+	db.df = append(db.df, df)
+	db.pos = append(db.pos, pos)
+	db.plen = append(db.plen, plen)
+	db.size += len(t)
+}
+
+// parseBlockV2 decompresses and checks a version 2 dictionary block (p
+// starts at its term count) and indexes it.
+func (rd *reader) parseBlockV2(bi uint32, p []byte, first string) (*dictBlock, error) {
+	bad := func(what string) error { return corrupt("dictionary block %d: %s", bi, what) }
+	n, k1 := uvarint(p)
+	if k1 <= 0 {
+		return nil, bad("term count")
+	}
+	p = p[k1:]
+	pos, k2 := uvarint(p)
+	if k2 <= 0 {
+		return nil, bad("postings offset")
+	}
+	p = p[k2:]
+	postLen := rd.ix.h.postLen
+	// Each term takes two bytes of the lens column, which bounds n by the
+	// raw block cap before anything is allocated.
+	if n == 0 || n > maxBlockRaw/2 || pos > postLen {
+		return nil, bad("header")
+	}
+	budget := uint64(maxBlockRaw)
+	var cols [5][]byte
+	for c := range cols {
+		var err error
+		if cols[c], p, err = readColumn(p, &budget); err != nil {
+			return nil, bad(err.Error())
+		}
+	}
+	if len(p) != 0 {
+		return nil, bad("bytes after the last column")
+	}
+	lens, suf, dfs, plens, inl := cols[0], cols[1], cols[2], cols[3], cols[4]
+	if uint64(len(lens)) != 2*n {
+		return nil, bad("lens column length")
+	}
+	uv := func(b *[]byte) (uint64, bool) {
+		v, k := uvarint(*b)
+		if k <= 0 {
+			return 0, false
+		}
+		*b = (*b)[k:]
+		return v, true
+	}
+	db := newDictBlock(int(n), inl)
+	prev := first
+	cur := make([]byte, 0, MaxTermLen)
+	inlAt := inl
+	for e := uint64(0); e < n; e++ {
+		shared, sl := uint64(lens[2*e]), uint64(lens[2*e+1])
+		if shared > uint64(len(prev)) || sl > uint64(len(suf)) || shared+sl > MaxTermLen || shared+sl == 0 {
+			return nil, bad("term entry")
+		}
+		cur = append(append(cur[:0], prev[:shared]...), suf[:sl]...)
+		suf = suf[sl:]
+		t := string(cur)
+		if e == 0 && t != first || e > 0 && t <= prev {
+			return nil, bad("terms out of order")
+		}
+		prev = t
+		df, ok := uv(&dfs)
+		if !ok || df == 0 || df > uint64(rd.ix.h.docCount) {
+			return nil, bad("document frequency")
+		}
+		if df <= inlineMax {
+			at := uint64(len(inl) - len(inlAt))
+			prevDoc := int64(-1)
+			for j := uint64(0); j < df; j++ {
+				g, ok1 := uv(&inlAt)
+				c, ok2 := uv(&inlAt)
+				if !ok1 || !ok2 || g > math.MaxUint32 || prevDoc+1+int64(g) >= int64(rd.ix.h.normCount) || c >= 2*maxTFBody+1 {
+					return nil, bad("inline postings")
+				}
+				prevDoc += 1 + int64(g)
+			}
+			db.add(t, uint32(df), at, 0)
+		} else {
+			l, ok := uv(&plens)
+			if !ok || l == 0 || l > postLen-pos {
+				return nil, bad("postings length")
+			}
+			db.add(t, uint32(df), pos, l)
+			pos += l
+		}
+	}
+	if len(suf) != 0 || len(dfs) != 0 || len(plens) != 0 || len(inlAt) != 0 {
+		return nil, bad("columns hold more than the block's terms")
+	}
+	return db, nil
+}
+
 // entry decodes the entry of term j of a parsed block.
 func (rd *reader) entry(bi uint32, db *dictBlock, j int) (termInfo, bool, error) {
-	p := db.raw[db.offs[j]:]
+	df := db.df[j]
+	if df > inlineMax {
+		return termInfo{df: df, postOff: db.pos[j], postLen: db.plen[j]}, true, nil
+	}
+	p := db.inl[db.pos[j]:]
 	uv := func() uint64 {
 		v, k := uvarint(p)
-		p = p[k:] // parseBlock checked every varint
+		p = p[k:] // the parse checked every varint
 		return v
-	}
-	df := uv()
-	if df > inlineMax {
-		return termInfo{df: uint32(df), postOff: db.pos[j], postLen: uv()}, true, nil
 	}
 	ps := make([]posting, 0, df)
 	prevDoc := int64(-1)
@@ -392,7 +501,7 @@ func (rd *reader) entry(bi uint32, db *dictBlock, j int) (termInfo, bool, error)
 		ps = append(ps, posting{uint32(doc), uint32(uv()) + 1})
 		prevDoc = doc
 	}
-	return termInfo{df: uint32(df), inline: ps}, true, nil
+	return termInfo{df: df, inline: ps}, true, nil
 }
 
 // norm returns the norm byte of doc.

@@ -352,6 +352,85 @@ func (c *cursor) advance(target uint32) error {
 // loadBlock decodes the next block whose last doc is >= target, skipping
 // the blocks before it without decoding them.
 func (c *cursor) loadBlock(target uint32) error {
+	if c.rd.ix.h.version == version1 {
+		return c.loadBlockV1(target)
+	}
+	for c.left > 0 {
+		cnt := min(c.left, blockSize)
+		var p []byte
+		last := int64(-1) // unknown: a list of one block has no header
+		if c.ti.df > blockSize {
+			delta, err := c.win.uvarint()
+			if err != nil {
+				return err
+			}
+			plen, err := c.win.uvarint()
+			if err != nil {
+				return err
+			}
+			base := max(c.prevLast, 0)
+			last = base + int64(delta)
+			if delta > math.MaxUint32 || last > math.MaxUint32 || last <= c.prevLast || (c.prevLast >= 0 && delta == 0) {
+				return corrupt("postings block last document")
+			}
+			if plen > maxRicePayload {
+				return corrupt("postings block of %d bytes", plen)
+			}
+			if last < int64(target) {
+				if plen > c.win.end-c.win.pos {
+					return corrupt("postings truncated")
+				}
+				c.win.pos += plen
+				c.prevLast = last
+				c.left -= cnt
+				continue
+			}
+			if p, err = c.win.peek(plen, true); err != nil {
+				return err
+			}
+		} else {
+			plen := c.win.end - c.win.pos
+			if plen > maxRicePayload {
+				return corrupt("postings block of %d bytes", plen)
+			}
+			var err error
+			if p, err = c.win.peek(plen, true); err != nil {
+				return err
+			}
+		}
+		c.win.pos += uint64(len(p))
+		if err := decodeRiceBlock(p, c.docs[:cnt], c.codes[:cnt]); err != nil {
+			return corrupt("%v", err)
+		}
+		prev := c.prevLast
+		for j := 0; j < int(cnt); j++ {
+			d := prev + 1 + int64(c.docs[j])
+			if d >= int64(c.rd.ix.h.normCount) || c.codes[j] > 2*maxTFBody {
+				return corrupt("postings block content")
+			}
+			c.docs[j] = uint32(d)
+			c.codes[j]++
+			prev = d
+		}
+		if last >= 0 && prev != last {
+			return corrupt("postings block does not end at its last document")
+		}
+		c.prevLast = prev
+		c.left -= cnt
+		c.n, c.i = int(cnt), 0
+		*c.decoded += int(cnt)
+		if c.left == 0 && c.win.pos != c.win.end {
+			return corrupt("postings longer than their blocks")
+		}
+		return nil
+	}
+	c.done = true
+	return nil
+}
+
+// loadBlockV1 is loadBlock for version 1 postings (bit-packed blocks, each
+// with its header).
+func (c *cursor) loadBlockV1(target uint32) error {
 	for c.left > 0 {
 		cnt := min(c.left, blockSize)
 		delta, err := c.win.uvarint()

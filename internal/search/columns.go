@@ -1,0 +1,280 @@
+package search
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/bits"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// dictColumns is an open dictionary block of version 2, held as its five
+// columns (docs/search-index.md): each column is compressed on its own,
+// because the term bytes, the counts and the inline postings follow
+// different statistics.
+type dictColumns struct {
+	n        int
+	lens     []byte // per term: shared, suffix length
+	suffixes []byte
+	dfs      []byte // uvarint df per term
+	postLens []byte // uvarint postings length per out-of-line term
+	inline   []byte // per inline term: df × (uvarint gap, uvarint code-1)
+}
+
+func (d *dictColumns) columns() [5][]byte {
+	return [5][]byte{d.lens, d.suffixes, d.dfs, d.postLens, d.inline}
+}
+
+func (d *dictColumns) rawLen() int {
+	return len(d.lens) + len(d.suffixes) + len(d.dfs) + len(d.postLens) + len(d.inline)
+}
+
+func (d *dictColumns) reset() {
+	d.n = 0
+	d.lens, d.suffixes, d.dfs, d.postLens, d.inline = d.lens[:0], d.suffixes[:0], d.dfs[:0], d.postLens[:0], d.inline[:0]
+}
+
+// appendColumn appends one column: codec, raw length, stored length,
+// payload; zstd only when it is smaller.
+func appendColumn(dst []byte, enc *zstd.Encoder, col []byte) []byte {
+	if len(col) > 0 {
+		if z := enc.EncodeAll(col, nil); len(z) < len(col) {
+			dst = append(dst, codecZstd)
+			dst = binary.AppendUvarint(dst, uint64(len(col)))
+			dst = binary.AppendUvarint(dst, uint64(len(z)))
+			return append(dst, z...)
+		}
+	}
+	dst = append(dst, codecRaw)
+	dst = binary.AppendUvarint(dst, uint64(len(col)))
+	dst = binary.AppendUvarint(dst, uint64(len(col)))
+	return append(dst, col...)
+}
+
+// readColumn parses one column at the start of p and returns its raw
+// bytes and the rest of p. budget is what the block's columns may still
+// decompress to (the raw block cap).
+func readColumn(p []byte, budget *uint64) (raw, rest []byte, err error) {
+	if len(p) < 1 {
+		return nil, nil, fmt.Errorf("column truncated")
+	}
+	codec := p[0]
+	p = p[1:]
+	rawLen, k1 := uvarint(p)
+	if k1 <= 0 {
+		return nil, nil, fmt.Errorf("column length")
+	}
+	p = p[k1:]
+	stored, k2 := uvarint(p)
+	if k2 <= 0 || stored > uint64(len(p)-k2) || rawLen > *budget {
+		return nil, nil, fmt.Errorf("column lengths")
+	}
+	p = p[k2:]
+	payload, rest := p[:stored], p[stored:]
+	*budget -= rawLen
+	switch codec {
+	case codecRaw:
+		if rawLen != stored {
+			return nil, nil, fmt.Errorf("stored column of %d bytes claims %d", stored, rawLen)
+		}
+		return payload, rest, nil
+	case codecZstd:
+		if stored == 0 {
+			return nil, nil, fmt.Errorf("empty zstd column")
+		}
+		d, err := decoder()
+		if err != nil {
+			return nil, nil, err
+		}
+		raw, err = d.DecodeAll(payload, make([]byte, 0, rawLen))
+		if err != nil || uint64(len(raw)) != rawLen {
+			return nil, nil, fmt.Errorf("zstd column does not decompress to %d bytes (%v)", rawLen, err)
+		}
+		return raw, rest, nil
+	}
+	return nil, nil, fmt.Errorf("unknown column codec %d", codec)
+}
+
+// Rice-coded postings blocks (version 2). A block is one byte of
+// parameters, kGap in bits 0-4 and kCode in bits 5-7, then n gaps and n
+// (code-1) values, each Rice-coded: q = v >> k zero bits, a one bit, and
+// the k low bits of v, least significant first; the bit stream is read
+// least significant bit of each byte first and padded with zero bits to
+// a whole byte.
+
+// maxRicePayload bounds a Rice block: with the best k no value takes more
+// than 33 bits (k = 31 for 32-bit values), so a block of blockSize gaps
+// and codes fits in 1 + ceil(2 × blockSize × 33 / 8) bytes.
+const maxRicePayload = 1 + (2*blockSize*33+7)/8
+
+const maxCodeK = 7
+
+// riceCost is the bit length of vals coded with parameter k.
+func riceCost(vals []uint32, k uint) int {
+	n := 0
+	for _, v := range vals {
+		n += int(v>>k) + 1 + int(k)
+	}
+	return n
+}
+
+// bestRiceK is the parameter that codes vals in the fewest bits, at most
+// maxK.
+func bestRiceK(vals []uint32, maxK uint) uint {
+	best, bk := riceCost(vals, 0), uint(0)
+	for k := uint(1); k <= maxK; k++ {
+		if c := riceCost(vals, k); c < best {
+			best, bk = c, k
+		}
+	}
+	return bk
+}
+
+type bitWriter struct {
+	dst []byte
+	acc uint64
+	n   uint
+}
+
+func (w *bitWriter) write(v uint64, n uint) {
+	for n > 0 {
+		take := min(n, 64-w.n)
+		w.acc |= (v & (1<<take - 1)) << w.n
+		w.n += take
+		v >>= take
+		n -= take
+		for w.n >= 8 {
+			w.dst = append(w.dst, byte(w.acc))
+			w.acc >>= 8
+			w.n -= 8
+		}
+	}
+}
+
+func (w *bitWriter) rice(v uint32, k uint) {
+	for q := v >> k; q > 0; {
+		z := min(q, 32)
+		w.write(0, uint(z))
+		q -= z
+	}
+	w.write(1, 1)
+	if k > 0 {
+		w.write(uint64(v), k)
+	}
+}
+
+func (w *bitWriter) flush() []byte {
+	if w.n > 0 {
+		w.dst = append(w.dst, byte(w.acc))
+	}
+	w.acc, w.n = 0, 0
+	return w.dst
+}
+
+// appendRiceBlock appends the Rice block of gaps and codes (code-1 values).
+func appendRiceBlock(dst []byte, gaps, codes []uint32) []byte {
+	kg, kc := bestRiceK(gaps, 31), bestRiceK(codes, maxCodeK)
+	dst = append(dst, byte(kg)|byte(kc)<<5)
+	w := bitWriter{dst: dst}
+	for _, v := range gaps {
+		w.rice(v, kg)
+	}
+	for _, v := range codes {
+		w.rice(v, kc)
+	}
+	return w.flush()
+}
+
+type bitReader struct {
+	src []byte
+	pos int // next byte to load
+	acc uint64
+	n   uint // valid bits in acc
+}
+
+func (r *bitReader) refill() {
+	for r.n <= 56 && r.pos < len(r.src) {
+		r.acc |= uint64(r.src[r.pos]) << r.n
+		r.pos++
+		r.n += 8
+	}
+}
+
+// rice decodes one value; ok is false if the stream ends first or the
+// value does not fit in 32 bits.
+func (r *bitReader) rice(k uint) (uint32, bool) {
+	var q uint64
+	for {
+		if r.n == 0 {
+			r.refill()
+			if r.n == 0 {
+				return 0, false
+			}
+		}
+		if r.acc != 0 {
+			tz := uint(bits.TrailingZeros64(r.acc))
+			if tz < r.n {
+				q += uint64(tz)
+				r.acc >>= tz + 1
+				r.n -= tz + 1
+				break
+			}
+		}
+		q += uint64(r.n)
+		r.acc, r.n = 0, 0
+		if q > 1<<32 {
+			return 0, false
+		}
+	}
+	if k > 0 {
+		if r.n < k {
+			r.refill()
+			if r.n < k {
+				return 0, false
+			}
+		}
+		low := r.acc & (1<<k - 1)
+		r.acc >>= k
+		r.n -= k
+		v := q<<k | low
+		if v > 1<<32-1 {
+			return 0, false
+		}
+		return uint32(v), true
+	}
+	if q > 1<<32-1 {
+		return 0, false
+	}
+	return uint32(q), true
+}
+
+// decodeRiceBlock decodes a Rice block of n postings into gaps and codes
+// (code-1 values). The payload must end exactly where the values do, with
+// zero padding: one block, one encoding.
+func decodeRiceBlock(p []byte, gaps, codes []uint32) error {
+	if len(p) < 1 || len(p) > maxRicePayload {
+		return fmt.Errorf("postings block of %d bytes", len(p))
+	}
+	kg, kc := uint(p[0]&31), uint(p[0]>>5)
+	r := bitReader{src: p[1:]}
+	for i := range gaps {
+		v, ok := r.rice(kg)
+		if !ok {
+			return fmt.Errorf("postings gap %d", i)
+		}
+		gaps[i] = v
+	}
+	for i := range codes {
+		v, ok := r.rice(kc)
+		if !ok {
+			return fmt.Errorf("postings code %d", i)
+		}
+		codes[i] = v
+	}
+	// What is left must be the padding of the last byte: fewer than 8
+	// bits, all zero, and no byte unread.
+	if r.n >= 8 || r.acc != 0 || r.pos != len(r.src) {
+		return fmt.Errorf("postings block has bytes past its values")
+	}
+	return nil
+}
