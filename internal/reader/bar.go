@@ -36,7 +36,11 @@ import (
 func (h *Handler) barBody(p *page) []byte {
 	var b bytes.Buffer
 	esc := func(s string) { template.HTMLEscape(&b, []byte(s)) }
-	b.WriteString(`<ferry-bar id="ferry-bar" lang="`)
+	warned := ""
+	if p.Warn != "" {
+		warned = ` class="fb-warned"`
+	}
+	b.WriteString(`<ferry-bar id="ferry-bar"` + warned + ` lang="`)
 	esc(p.HTMLLang)
 	b.WriteString(`" role="navigation" aria-label="`)
 	esc(p.T["barLabel"])
@@ -66,13 +70,13 @@ func (h *Handler) barBody(p *page) []byte {
 	esc(p.T["search"])
 	b.WriteString("</button>\n<ul id=\"fb-suggest\" class=\"fb-suggest\" hidden=\"hidden\" aria-label=\"")
 	esc(p.T["suggestLabel"])
-	b.WriteString("\"></ul></form>\n<ferry-links class=\"fb-links\"><a href=\"")
+	b.WriteString("\"></ul></form>\n<ferry-links class=\"fb-go\"><a href=\"")
 	esc(p.URL("/random", "in", p.In))
 	b.WriteString(`">`)
 	esc(p.T["random"])
-	b.WriteString("</a>")
+	b.WriteString("</a></ferry-links>\n<ferry-links class=\"fb-set\">")
 	for _, s := range p.Switches() {
-		b.WriteString(` <a class="fb-lang" href="`)
+		b.WriteString(`<a class="fb-lang" href="`)
 		esc(s.URL)
 		b.WriteString(`" lang="`)
 		esc(s.Lang)
@@ -80,10 +84,10 @@ func (h *Handler) barBody(p *page) []byte {
 		esc(s.Lang)
 		b.WriteString(`">`)
 		esc(s.Label)
-		b.WriteString("</a>")
+		b.WriteString("</a> ")
 	}
 	if g := p.GlossSwitch(); g != nil {
-		b.WriteString(` <a class="fb-gloss" href="`)
+		b.WriteString(`<a class="fb-gloss" href="`)
 		esc(g.URL)
 		b.WriteString(`">`)
 		esc(g.Label)
@@ -95,11 +99,13 @@ func (h *Handler) barBody(p *page) []byte {
 	esc(p.T["hide"])
 	b.WriteString("</a>\n")
 	if p.Warn != "" {
-		b.WriteString(`<ferry-warn class="fb-warn">`)
+		b.WriteString(`<ferry-warn class="fb-warn" title="`)
+		esc(p.Warn)
+		b.WriteString(`">`)
 		esc(p.Warn)
 		b.WriteString("</ferry-warn>\n")
 	}
-	b.WriteString("</ferry-bar>")
+	b.WriteString("</ferry-bar><ferry-gap id=\"ferry-gap\"" + warned + "></ferry-gap>")
 	return asciiHTML(b.Bytes())
 }
 
@@ -130,7 +136,10 @@ func (h *Handler) injectBar(page []byte, p *page, nonce string) [][]byte {
 	lay := scanHead(page)
 	head := `<link rel="stylesheet" href="/_/bar.css" />`
 	if !lay.viewport {
-		head += viewportMeta
+		// A page made for a desktop screen: a viewport, and pictures no
+		// wider than the screen (the page's own rules, which come later,
+		// still win).
+		head += viewportMeta + `<style>img,video{max-width:100%;height:auto}</style>`
 	}
 	bar := append([]byte(`<script src="/_/ui.js" defer="defer" nonce="`+nonce+`"></script>`), h.barBody(p)...)
 	if lay.bodyAt < lay.headAt {
