@@ -29,9 +29,9 @@ func FuzzMessages(f *testing.F) {
 		appendHeadsEnd(nil, 4),
 		take{Slot: 1, Mode: modeUpdate}.append(nil),
 		planChunk{Slot: 1, Final: true, Flags: planRebuildZstd, Missing: []uint64{0, 5, 6}, Moved: []moved{{Entry: 5, Path: [16]byte{3}}}}.append(nil, &st),
-		get{Slot: 1, Kind: kindCluster, Index: 7, Offset: 4096}.append(nil),
+		get{Slot: 1, Kind: kindCluster, Index: 7, Offset: 4096, Length: 1000}.append(nil),
 		piece{Slot: 1, Kind: kindSection, Index: 2, Offset: 0, Enc: encZstd, Raw: 5000, Wire: 300}.append(nil),
-		appendSkip(nil, get{Slot: 1, Kind: kindGaps, Index: 3}),
+		appendSkip(nil, get{Slot: 1, Kind: kindGaps, Index: 3, Length: 10}),
 		appendFinished(nil, 1, resultAdded),
 		{msgReconWant, 0x80, 0x01},
 	}

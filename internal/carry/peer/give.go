@@ -314,11 +314,12 @@ func (s *session) serve(a *gArchive, g get) error {
 			return protoErr("GET of section %d", g.Index)
 		}
 		sec := lay.Secs[g.Index]
-		if sec.Length == 0 || g.Offset >= uint64(sec.Length) || g.Offset%uint64(sec.BlockSize) != 0 {
-			return protoErr("GET of a section at offset %d", g.Offset)
+		end := g.Offset + g.Length
+		if g.Offset >= uint64(sec.Length) || g.Offset%uint64(sec.BlockSize) != 0 || g.Length > uint64(sec.Length)-g.Offset ||
+			(end != uint64(sec.Length) && end%uint64(sec.BlockSize) != 0) {
+			return protoErr("GET of section bytes %d+%d", g.Offset, g.Length)
 		}
-		n := sectionChunk(sec, int64(g.Offset))
-		raw := make([]byte, n)
+		raw := make([]byte, g.Length)
 		if _, err := a.f.ReadAt(raw, sec.Offset+int64(g.Offset)); err != nil {
 			return skip()
 		}
@@ -328,10 +329,10 @@ func (s *session) serve(a *gArchive, g get) error {
 			return protoErr("GET of cluster %d", g.Index)
 		}
 		c := lay.Clusters[g.Index]
-		if g.Offset >= uint64(c.Stored) {
-			return protoErr("GET of a cluster at offset %d", g.Offset)
+		if g.Offset >= uint64(c.Stored) || g.Length > uint64(c.Stored)-g.Offset {
+			return protoErr("GET of cluster bytes %d+%d", g.Offset, g.Length)
 		}
-		raw := make([]byte, min(chunkLimit, c.Stored-int64(g.Offset)))
+		raw := make([]byte, g.Length)
 		if _, err := a.f.ReadAt(raw, c.Off+int64(g.Offset)); err != nil {
 			return skip()
 		}
@@ -349,7 +350,7 @@ func (s *session) serve(a *gArchive, g get) error {
 		for _, x := range gaps {
 			total += x.n
 		}
-		if r == nil || total == 0 || total > chunkLimit {
+		if r == nil || total == 0 || total > chunkLimit || uint64(total) != g.Length {
 			return skip()
 		}
 		stored := make([]byte, lay.Clusters[g.Index].Stored)

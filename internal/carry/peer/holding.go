@@ -79,15 +79,15 @@ func openHolding(opts Options) (*holding, error) {
 		return nil, err
 	}
 	h.opened = o
-	want := map[string]bool{}
+	want, unknown := map[string]bool{}, map[string]bool{}
 	for _, c := range opts.Channels {
-		want[c] = true
+		want[c], unknown[c] = true, true
 	}
 	for _, ch := range o.Channels {
 		if ch.View == nil || !ch.Trusted || (len(want) > 0 && !want[ch.Name]) {
 			continue
 		}
-		delete(want, ch.Name)
+		delete(unknown, ch.Name)
 		h.bases[ch.Name] = ch
 		for _, rec := range ch.Chain {
 			var id [32]byte
@@ -95,9 +95,9 @@ func openHolding(opts Options) (*holding, error) {
 			h.offered = append(h.offered, offeredArchive{ID: id, Path: filepath.Join(dir, filepath.FromSlash(rec.File)), Rec: rec})
 		}
 	}
-	if len(want) > 0 {
+	if len(unknown) > 0 {
 		var names []string
-		for n := range want {
+		for n := range unknown {
 			names = append(names, n)
 		}
 		sort.Strings(names)

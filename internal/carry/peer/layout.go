@@ -227,10 +227,9 @@ func (l *layout) section(name string) int {
 }
 
 // sectionChunk is the raw length of a section chunk starting at off: at
-// most chunkLimit, in whole blocks, so that each chunk's blocks can be
-// hashed alone.
-func sectionChunk(s archive.Section, off int64) int64 {
-	per := int64(chunkLimit) / int64(s.BlockSize) * int64(s.BlockSize)
+// most limit, and whole blocks unless it ends the section.
+func sectionChunk(s archive.Section, off, limit int64) int64 {
+	per := max(1, limit/int64(s.BlockSize)) * int64(s.BlockSize)
 	return min(per, s.Length-off)
 }
 

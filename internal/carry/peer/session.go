@@ -57,8 +57,10 @@ type Options struct {
 	// Progress, if set, is told about each archive as it goes.
 	Progress func(Event)
 
-	// testWrap, in tests, wraps the dialled connection (to cut it).
-	testWrap func(net.Conn) net.Conn
+	// testWrap, in tests, wraps the dialled connection (to cut it);
+	// testChunk asks for pieces in chunks of this many bytes.
+	testWrap  func(net.Conn) net.Conn
+	testChunk int64
 }
 
 func (o Options) withDefaults() Options {

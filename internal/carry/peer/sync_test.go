@@ -2,6 +2,7 @@ package peer
 
 import (
 	"bytes"
+	"context"
 	"testing"
 
 	"ferry/internal/testkit/corpus"
@@ -72,5 +73,107 @@ func TestUpdate(t *testing.T) {
 	t.Logf("edition 42: %d bytes; wire %d (%.3f×); local %d, rebuilt %d, fetched %d", len(e42), wire, float64(wire)/float64(len(e42)), sb.Local, sb.Rebuilt, sb.Fetched)
 	if sb.Rebuilt == 0 {
 		t.Errorf("no cluster was rebuilt")
+	}
+}
+
+// TestSmallChunks asks for every piece in chunks of 4 KiB, so that large
+// sections and clusters travel in many chunks, with updates and both
+// directions: the result is the same archives.
+func TestSmallChunks(t *testing.T) {
+	opts := corpus.Options{Pages: 200, Seed: 14, Pictures: true}
+	s1, e1 := site(t, opts, "news", 1)
+	_, e2 := edit(t, s1, opts, 10, nil, 2, "news", 2)
+	_, books := site(t, corpus.Options{Pages: 50, Seed: 15}, "books", 1)
+	a, b := newLib(t), newLib(t)
+	addTo(t, a, e2)
+	addTo(t, b, e1, books)
+	oa, ob := testOpts(a), testOpts(b)
+	oa.testChunk, ob.testChunk = 4096, 4096
+	ob.Policy = PolicyBytes
+	mustSync(t, oa, ob)
+	checkHeld(t, b, map[string][]byte{idHex(t, e2): e2})
+	checkHeld(t, a, map[string][]byte{idHex(t, books): books})
+}
+
+// TestRemember: devices that paired with --remember sync again without a
+// code (Noise IK with the kept keys); one that did not remember cannot.
+func TestRemember(t *testing.T) {
+	_, e1 := site(t, corpus.Options{Pages: 10, Seed: 16}, "news", 1)
+	_, e2 := site(t, corpus.Options{Pages: 10, Seed: 17}, "books", 1)
+	a, b, c := newLib(t), newLib(t), newLib(t)
+	addTo(t, a, e1)
+	oa, ob := testOpts(a), testOpts(b)
+	oa.Remember, ob.Remember = true, true
+	l, err := Listen("127.0.0.1:0", oa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	addr := l.Addr().String()
+	serve := func() chan error {
+		errc := make(chan error, 1)
+		go func() { _, err := l.Serve(context.Background()); errc <- err }()
+		return errc
+	}
+	errc := serve()
+	if _, err := Dial(context.Background(), addr, l.Pairing().Code, ob); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	// Later: a has a new archive; b reconnects without a code.
+	addTo(t, a, e2)
+	errc = serve()
+	sum, err := Dial(context.Background(), addr, "", ob)
+	if err != nil {
+		t.Fatalf("reconnection: %v", err)
+	}
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if sum.Paired || len(sum.Received) != 1 {
+		t.Errorf("reconnection summary: %+v", sum)
+	}
+	checkHeld(t, b, map[string][]byte{idHex(t, e1): e1, idHex(t, e2): e2})
+	// c never paired: it has no key for that address.
+	if _, err := Dial(context.Background(), addr, "", testOpts(c)); err == nil {
+		t.Error("a device that never paired reconnected")
+	}
+	if err := Forget(b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Dial(context.Background(), addr, "", ob); err == nil {
+		t.Error("reconnected after Forget")
+	}
+}
+
+// TestChoices: --channel offers only the channels named; --max leaves out
+// what does not fit; a channel only one side offers is not used as a
+// base, so its entries are not revealed.
+func TestChoices(t *testing.T) {
+	_, news := site(t, corpus.Options{Pages: 20, Seed: 18}, "news", 1)
+	_, books := site(t, corpus.Options{Pages: 20, Seed: 19}, "books", 1)
+	a, b := newLib(t), newLib(t)
+	addTo(t, a, news, books)
+	oa := testOpts(a)
+	oa.Channels = []string{"books"}
+	mustSync(t, oa, testOpts(b))
+	hb := held(t, b)
+	if _, ok := hb[idHex(t, news)]; ok || len(hb) != 1 {
+		t.Errorf("b holds %v: only books was offered", ids(hb))
+	}
+	ob := testOpts(b)
+	ob.Max = int64(len(news)) - 1
+	_, sb := mustSync(t, testOpts(a), ob)
+	if len(sb.Received) != 0 || len(sb.Notes) == 0 {
+		t.Errorf("--max smaller than the archive: %+v", sb)
+	}
+	if _, err := Listen("127.0.0.1:0", Options{Library: a, Channels: []string{"nope"}}); err != nil {
+		t.Fatal(err) // the listener starts; the session refuses
+	}
+	_, _, ea, _ := pairSync(t, Options{Library: a, Channels: []string{"nope"}}, testOpts(b))
+	if ea == nil {
+		t.Error("offering a channel the library lacks should fail")
 	}
 }

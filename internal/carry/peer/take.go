@@ -216,18 +216,19 @@ type tArchive struct {
 	planFinal  bool
 	entriesSet bool
 
-	out    []pending
-	outRaw int64
-	stage  int     // 0: tables, 1: clusters, 2: other sections
-	secReq []int64 // next offset to ask for, per section
-	secJob []bool  // a local copy of the section is running
-	cNext  int     // next cluster to consider
-	cBusy  []bool  // cluster being fetched, copied or rebuilt
-	cReq   map[int]int64
-	hashes map[int]hash.Hash
-	retry  []int // clusters to fetch as they are, after a failed rebuild or local copy
-	noZstd bool  // compressed clusters are not rebuilt (a rebuild failed)
-	failed int
+	out        []pending
+	outRaw     int64
+	stage      int     // 0: tables, 1: clusters, 2: other sections
+	secReq     []int64 // next offset to ask for, per section
+	secJob     []bool  // a local copy of the section is running
+	secNoLocal []bool  // the local copy did not verify: fetch it
+	cNext      int     // next cluster to consider
+	cBusy      []bool  // cluster being fetched, copied or rebuilt
+	cReq       map[int]int64
+	hashes     map[int]hash.Hash
+	retry      []int // clusters to fetch as they are, after a failed rebuild or local copy
+	noZstd     bool  // compressed clusters are not rebuilt (a rebuild failed)
+	failed     int
 
 	gapReq  map[int]gapReq // rebuilds waiting for their gaps
 	jobs    chan func() jobResult
@@ -237,7 +238,8 @@ type tArchive struct {
 	queued  int64 // raw bytes of rebuilds not yet done
 	queuedZ int64 // of which compressed clusters: processor work ahead
 
-	cur *inPiece
+	cur   *inPiece
+	chunk int64 // raw bytes asked for in one GET
 	// resumed marks progress kept from an earlier session: if it does not
 	// verify in the end, that session's peer may have sent bad bytes, and
 	// the piece is fetched again from the start instead of failing.
@@ -306,8 +308,11 @@ func (s *session) takeArchive(slot uint64, h *signedHead) (err error) {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	t := &tArchive{s: s, ctx: s.ctx, slot: slot, h: h, lay: lay, part: part, idx: s.hold.index(),
-		secReq: make([]int64, len(lay.Secs)), secJob: make([]bool, len(lay.Secs)), gapReq: map[int]gapReq{},
-		cReq: map[int]int64{}, hashes: map[int]hash.Hash{}, maxJobs: 2*workers + 2}
+		secReq: make([]int64, len(lay.Secs)), secJob: make([]bool, len(lay.Secs)), secNoLocal: make([]bool, len(lay.Secs)), gapReq: map[int]gapReq{},
+		cReq: map[int]int64{}, hashes: map[int]hash.Hash{}, maxJobs: 2*workers + 2, chunk: chunkLimit}
+	if s.opts.testChunk > 0 {
+		t.chunk = s.opts.testChunk
+	}
 	// Jobs never wait: at most maxJobs rebuilds and copies, and one copy
 	// per section, are ever under way.
 	t.jobs = make(chan func() jobResult, t.maxJobs+len(lay.Secs)+1)
@@ -623,8 +628,9 @@ func (t *tArchive) next() (g get, raw int64, ok bool, err error) {
 	for i, off := range t.cReq {
 		c := t.lay.Clusters[i]
 		if off < c.Stored {
-			t.cReq[i] = off + min(chunkLimit, c.Stored-off)
-			return get{Slot: t.slot, Kind: kindCluster, Index: uint64(i), Offset: uint64(off)}, min(chunkLimit, c.Stored-off), true, nil
+			n := min(t.chunk, c.Stored-off)
+			t.cReq[i] = off + n
+			return get{Slot: t.slot, Kind: kindCluster, Index: uint64(i), Offset: uint64(off), Length: uint64(n)}, n, true, nil
 		}
 		delete(t.cReq, i)
 	}
@@ -661,7 +667,7 @@ func (t *tArchive) next() (g get, raw int64, ok bool, err error) {
 				continue
 			}
 			t.gapReq[i] = gapReq{rs, gaps}
-			return get{Slot: t.slot, Kind: kindGaps, Index: uint64(i)}, gapBytes, true, nil
+			return get{Slot: t.slot, Kind: kindGaps, Index: uint64(i), Length: uint64(gapBytes)}, gapBytes, true, nil
 		}
 		t.cNext++
 		if g, raw, ok := t.storedGet(i); ok {
@@ -698,11 +704,11 @@ func (t *tArchive) storedGet(i int) (get, int64, bool) {
 		t.hashes[i] = sha256.New()
 	}
 	t.cBusy[i] = true
-	n := min(chunkLimit, c.Stored-off)
+	n := min(t.chunk, c.Stored-off)
 	if off+n < c.Stored {
 		t.cReq[i] = off + n
 	}
-	return get{Slot: t.slot, Kind: kindCluster, Index: uint64(i), Offset: uint64(off)}, n, true
+	return get{Slot: t.slot, Kind: kindCluster, Index: uint64(i), Offset: uint64(off), Length: uint64(n)}, n, true
 }
 
 // nextSection returns the GET for the next chunk of section i, or starts a
@@ -716,16 +722,16 @@ func (t *tArchive) nextSection(i int) (get, int64, bool) {
 	if st.Done || t.secJob[i] || t.secReq[i] >= s.Length {
 		return get{}, 0, false
 	}
-	if l, ok := t.idx.sections[root(s)]; ok && st.Offset == 0 && t.secReq[i] == 0 {
+	if l, ok := t.idx.sections[root(s)]; ok && st.Offset == 0 && t.secReq[i] == 0 && !t.secNoLocal[i] {
 		t.secJob[i] = true
 		t.running++
 		t.jobs <- func() jobResult { return t.copySection(i, l) }
 		return get{}, 0, false
 	}
 	off := t.secReq[i]
-	n := sectionChunk(s, off)
+	n := sectionChunk(s, off, t.chunk)
 	t.secReq[i] = off + n
-	return get{Slot: t.slot, Kind: kindSection, Index: uint64(i), Offset: uint64(off)}, n, true
+	return get{Slot: t.slot, Kind: kindSection, Index: uint64(i), Offset: uint64(off), Length: uint64(n)}, n, true
 }
 
 // rebuildable says whether cluster i can be rebuilt from entries of this
@@ -747,7 +753,7 @@ func (t *tArchive) rebuildable(i int) ([]crange, []span, int64, bool) {
 	for _, g := range gaps {
 		n += g.n
 	}
-	if n > chunkLimit || n*2 > c.Raw {
+	if n > t.chunk || n*2 > c.Raw {
 		return nil, nil, 0, false // mostly new: as stored, it is smaller
 	}
 	return rs, gaps, n, true
@@ -1044,8 +1050,11 @@ func (t *tArchive) result(r jobResult) error {
 			if r.written {
 				return r.err
 			}
-			return nil // fetched from the peer instead
+			t.secNoLocal[r.index] = true // fetched from the peer instead
+			return nil
 		}
+		t.part.st.Sections[r.index] = secProgress{Done: true}
+		t.part.dirty = true
 		t.s.sum.Local += r.bytes
 		return nil
 	case jobLocal, jobRebuild:

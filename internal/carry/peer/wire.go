@@ -386,30 +386,37 @@ func parsePlan(body []byte, st *planState, nEntries uint64) (planChunk, error) {
 	return p, nil
 }
 
-// get is a GET: the taker asks for one chunk of a piece.
+// get is a GET: the taker asks for one chunk of a piece: Length raw
+// bytes from Offset.
 type get struct {
 	Slot   uint64
 	Kind   byte
 	Index  uint64
 	Offset uint64
+	Length uint64
 }
 
 func (g get) append(b []byte) []byte {
 	b = appendUvarint(append(b, msgGet), g.Slot)
 	b = append(b, g.Kind)
 	b = appendUvarint(b, g.Index)
-	return appendUvarint(b, g.Offset)
+	b = appendUvarint(b, g.Offset)
+	return appendUvarint(b, g.Length)
 }
 
 func parseGet(body []byte) (get, error) {
 	r := reader{b: body}
 	g := get{Slot: r.small("GET slot", maxIDList-1), Kind: r.byte1("GET kind"),
-		Index: r.small("GET index", math.MaxUint32), Offset: r.small("GET offset", maxArchiveSize)}
+		Index: r.small("GET index", math.MaxUint32), Offset: r.small("GET offset", maxArchiveSize),
+		Length: r.small("GET length", chunkLimit)}
 	if err := r.end("GET"); err != nil {
 		return get{}, err
 	}
 	if g.Kind < kindSection || g.Kind > kindGaps {
 		return get{}, protoErr("unknown GET kind %d", g.Kind)
+	}
+	if g.Length == 0 {
+		return get{}, protoErr("GET of nothing")
 	}
 	return g, nil
 }
