@@ -13,9 +13,6 @@ import (
 	"ferry/internal/store"
 )
 
-// CatalogTitle is the title of a store's OPDS catalogue.
-const CatalogTitle = "ferry channels"
-
 // updateCatalog puts the channel's new state into the store's channel list
 // and OPDS catalogue. Both are shared by every channel of the store, so
 // each is replaced only if unchanged since read (IfMatch), in a loop. The
@@ -64,7 +61,7 @@ func (p *run) updateCatalog(ix *index.Index) error {
 				return fmt.Errorf("writing %s: %w", index.ChannelsKey, err)
 			}
 		}
-		feed := opds.Feed("", CatalogTitle, list.Channels, list.Updated)
+		feed := opds.Feed("", opds.Title, list.Channels, list.Updated)
 		cond := store.Cond{IfNoneMatch: true}
 		if catETag != "" {
 			cond = store.Cond{IfMatch: catETag}

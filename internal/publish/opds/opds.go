@@ -27,6 +27,9 @@ import (
 // ArchiveType is the media type of a ferry archive in the feed.
 const ArchiveType = "application/x-ferry-archive"
 
+// Title is the title of a store's catalogue.
+const Title = "ferry channels"
+
 // FeedType is the media type of the feed itself.
 const FeedType = "application/atom+xml;profile=opds-catalog;kind=acquisition"
 
