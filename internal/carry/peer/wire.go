@@ -442,8 +442,8 @@ func (p piece) append(b []byte) []byte {
 	return appendUvarint(b, p.Wire)
 }
 
-// maxWire bounds the DATA of a chunk of raw bytes: raw as it is, or a zstd
-// frame that must be smaller.
+// maxWire bounds the DATA of a chunk of raw bytes: raw as it is (exactly
+// its length), or a zstd frame that must be smaller.
 func maxWire(enc byte, raw uint64) uint64 {
 	if enc == encRaw {
 		return raw
@@ -466,7 +466,7 @@ func parsePiece(body []byte) (piece, error) {
 		return piece{}, protoErr("unknown PIECE encoding %d", p.Enc)
 	case p.Raw == 0:
 		return piece{}, protoErr("empty PIECE")
-	case p.Wire > maxWire(p.Enc, p.Raw) || p.Wire == 0:
+	case p.Wire > maxWire(p.Enc, p.Raw) || p.Wire == 0 || (p.Enc == encRaw && p.Wire != p.Raw):
 		return piece{}, protoErr("PIECE of %d bytes sent as %d", p.Raw, p.Wire)
 	}
 	return p, nil
