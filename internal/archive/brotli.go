@@ -26,11 +26,8 @@ func brotliEncode(raw []byte, clusterSize int) []byte {
 // one byte past it (as decodeZstd).
 func brotliDecode(src []byte, n int64, all bool) ([]byte, error) {
 	r := brotli.NewReader(bytes.NewReader(src))
-	out := make([]byte, n)
-	if _, err := io.ReadFull(r, out); err != nil {
-		if err == io.ErrUnexpectedEOF || err == io.EOF {
-			err = fmt.Errorf("stream ends before %d bytes", n)
-		}
+	out, err := readUpTo(r, n, len(src))
+	if err != nil {
 		return nil, err
 	}
 	if all {

@@ -560,7 +560,6 @@ func (b *byteBudget) release(n int64) {
 // prefixStep is how far past the asked-for end a cluster is decompressed.
 const prefixStep = 64 << 10
 
-
 // prefixDecoders holds one streaming zstd decoder per CPU, for
 // decompressing the start of a cluster (a zstd.Decoder streams for one
 // caller at a time, and each keeps a window of up to a cluster). Waiting
@@ -592,11 +591,8 @@ func decodeZstd(src []byte, n int64, all bool) ([]byte, error) {
 	if err := d.Reset(bytes.NewReader(src)); err != nil {
 		return nil, err
 	}
-	out := make([]byte, n)
-	if _, err := io.ReadFull(d, out); err != nil {
-		if err == io.ErrUnexpectedEOF || err == io.EOF {
-			err = fmt.Errorf("frame ends before %d bytes", n)
-		}
+	out, err := readUpTo(d, n, len(src))
+	if err != nil {
 		return nil, err
 	}
 	if all {
@@ -609,6 +605,31 @@ func decodeZstd(src []byte, n int64, all bool) ([]byte, error) {
 		}
 	}
 	return out, nil
+}
+
+// readUpTo reads exactly n bytes of decompressed data from r. The buffer
+// grows with what actually arrives (from a few times the stored size),
+// not from the length the file claims: a cluster record claiming 64 MiB
+// for a stream that ends after a kilobyte costs a kilobyte.
+func readUpTo(r io.Reader, n int64, stored int) ([]byte, error) {
+	buf := make([]byte, 0, min(n, int64(4*stored)+64<<10))
+	for int64(len(buf)) < n {
+		if len(buf) == cap(buf) {
+			buf = append(buf[:cap(buf)], make([]byte, min(int64(cap(buf)), n-int64(cap(buf))))...)[:len(buf)]
+		}
+		k, err := r.Read(buf[len(buf):min(int64(cap(buf)), n)])
+		buf = buf[:len(buf)+k]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if int64(len(buf)) < n {
+		return nil, fmt.Errorf("stream ends before %d bytes", n)
+	}
+	return buf, nil
 }
 
 // entryReader reads a content entry's bytes through verified clusters. It

@@ -14,6 +14,7 @@ import (
 	"testing/fstest"
 
 	"ferry/internal/archive"
+	"ferry/internal/edition"
 	"ferry/internal/key"
 	"ferry/internal/pack"
 	"ferry/internal/source/folder"
@@ -301,7 +302,9 @@ func FuzzOpen(f *testing.F) {
 			_, _ = r.ReadAll(e)
 			_, _ = r.Lookup(e.Path)
 		}
-		_, _, _ = packtest.View(t, r).Search("인권 human rights", 0, 10)
+		if v, err := edition.Of(r); err == nil {
+			_, _, _ = v.Search("인권 human rights", 0, 10)
+		}
 		_, _ = r.SuggestTitles("a", 5)
 	})
 }
