@@ -131,7 +131,8 @@ func (p *run) harvest(web []harvest.Source, out string) (*harvest.Summary, error
 		Contact: h.Contact, Proxy: h.Proxy, Delay: h.Delay, PerHost: h.PerHost, Concurrency: h.Concurrency,
 		Timeout: h.Timeout, MaxPageSize: h.MaxPageSize, Retries: h.Retries, AllowPrivate: h.AllowPrivate,
 		Progress: func(e harvest.Event) {
-			p.progress(Progress{Phase: "harvest", Label: e.URL, Done: int64(e.Done), Total: int64(e.Queued)})
+			// robots.txt and sitemaps count as done but not as queued.
+			p.progress(Progress{Phase: "harvest", Label: e.URL, Done: int64(e.Done), Total: int64(max(e.Done, e.Queued))})
 		},
 	}
 	// The config's zero means none; the harvester's zero means its default.
