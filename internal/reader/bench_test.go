@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -168,4 +169,32 @@ func vmRSS() int64 {
 		}
 	}
 	return 0
+}
+
+// BenchmarkArticleNotes serves Korean articles with word notes off and on
+// and reports the process's CPU time per request (the server's cost;
+// client and server share the process, so the difference of the two is
+// what glossing adds): whole-page glossing must cost at most 10% more
+// (issue 19). Run: go test ./internal/reader -run '^$' -bench ArticleNotes -benchtime 3s
+func BenchmarkArticleNotes(b *testing.B) {
+	srv := benchServer(b)
+	h := srv.Config.Handler.(*Handler)
+	for _, page := range []string{"/a/udhr/kor.html", "/a/sample/ko/safety.html", "/a/sample/ko/internet.html"} {
+		for _, mode := range []string{"/ko-g0", "/ko", "/ko-first"} {
+			name := strings.TrimPrefix(mode, "/") + strings.ReplaceAll(page, "/", "_")
+			b.Run(name, func(b *testing.B) {
+				// ko-first: every view is a first view (no kept marks).
+				h.marks.mu.Lock()
+				h.marks.off, h.marks.m, h.marks.order, h.marks.words = mode == "/ko-first", nil, nil, 0
+				h.marks.mu.Unlock()
+				mode := strings.TrimSuffix(mode, "-first")
+				var before, after syscall.Rusage
+				syscall.Getrusage(syscall.RUSAGE_SELF, &before)
+				load(b, srv, mode+page)
+				syscall.Getrusage(syscall.RUSAGE_SELF, &after)
+				cpu := time.Duration(after.Utime.Nano() + after.Stime.Nano() - before.Utime.Nano() - before.Stime.Nano())
+				b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/req")
+			})
+		}
+	}
 }

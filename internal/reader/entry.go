@@ -16,7 +16,6 @@ import (
 
 	"ferry/internal/archive"
 	"ferry/internal/edition"
-	"ferry/internal/glossary"
 	"ferry/internal/htmltext"
 )
 
@@ -235,7 +234,7 @@ func (h *Handler) serveEntry(w http.ResponseWriter, r *http.Request, l *lib, e a
 			// b is this request's own copy.
 			set := settingsOf(r)
 			if set.gloss && !h.opts.NoGlossary && isHTML && hasHangul(b) {
-				b, _ = glossary.Default().Annotate(b, glossary.Options{NKLabel: messages["kp"]["langName"]})
+				b = h.gloss(l, e, b)
 			}
 			neutralize(b, isXML)
 			w.Header().Set("Content-Type", ctype)

@@ -75,6 +75,7 @@ type Handler struct {
 	opts   Options
 	mux    *http.ServeMux
 	texts  heldTexts
+	marks  markCache
 	// frameKey is the secret path element of sandboxed frames
 	// (ArchiveScripts): only pages the reader itself framed know it.
 	frameKey string

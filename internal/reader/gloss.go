@@ -1,0 +1,81 @@
+package reader
+
+import (
+	"sync"
+
+	"ferry/internal/archive"
+	"ferry/internal/glossary"
+)
+
+// Word notes: the glossary marks South Korean loanwords of a Korean page
+// with their plain explanations (package glossary; docs/glossary.md).
+// Finding the words is the costly part, so where they are in a page is
+// kept (markCache) and only applied on the next view of the same page.
+
+// glossOpts are the options of every marking, find and apply alike.
+var glossOpts = glossary.Options{NKLabel: "조선말"}
+
+// gloss returns page b (entry e of l) with its glossed words marked.
+func (h *Handler) gloss(l *lib, e archive.Entry, b []byte) []byte {
+	g := glossary.Default()
+	k := textKey{l, e.Index}
+	m, ok := h.marks.get(k)
+	if !ok {
+		m = g.FindMarks(b, glossOpts)
+		h.marks.put(k, m)
+	}
+	out, err := g.AppendMarked(make([]byte, 0, len(b)+len(b)/8+1024), b, m, glossOpts)
+	if err != nil {
+		// Marks kept for other bytes (cannot happen for a verified
+		// entry, but never show a page marked wrong).
+		m = g.FindMarks(b, glossOpts)
+		h.marks.put(k, m)
+		if out, err = g.AppendMarked(out[:0], b, m, glossOpts); err != nil {
+			return b
+		}
+	}
+	return out
+}
+
+// markCache keeps the marks of recently viewed pages, up to
+// markCacheWords marked words in all (12 bytes each).
+type markCache struct {
+	mu    sync.Mutex
+	m     map[textKey]glossary.Marks
+	order []textKey
+	words int
+	off   bool // for benchmarks: find every time
+}
+
+const markCacheWords = 200_000
+
+func (c *markCache) get(k textKey) (glossary.Marks, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m, ok := c.m[k]
+	return m, ok
+}
+
+func (c *markCache) put(k textKey, m glossary.Marks) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.off {
+		return
+	}
+	if c.m == nil {
+		c.m = map[textKey]glossary.Marks{}
+	}
+	if old, ok := c.m[k]; ok {
+		c.words -= len(old.Words)
+	} else {
+		c.order = append(c.order, k)
+	}
+	c.m[k] = m
+	c.words += len(m.Words) + 1
+	for c.words > markCacheWords && len(c.order) > 1 {
+		old := c.order[0]
+		c.order = c.order[1:]
+		c.words -= len(c.m[old].Words) + 1
+		delete(c.m, old)
+	}
+}
