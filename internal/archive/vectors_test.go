@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,9 +18,10 @@ import (
 	"ferry/internal/key"
 	"ferry/internal/pack"
 	"ferry/internal/source/folder"
+	"ferry/internal/testkit/golden"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/vectors from the generator")
+var update = golden.Update // -update rewrites testdata/vectors from the generator
 
 // vectorDir holds the committed test vectors: good.ferry, a small archive
 // signed by the vector key, and damaged copies of it, each with the error

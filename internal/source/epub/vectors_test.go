@@ -3,19 +3,16 @@ package epub
 import (
 	"archive/zip"
 	"bytes"
-	"flag"
 	"image"
 	"image/color"
 	"image/png"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"ferry/internal/source/sourcetest"
+	"ferry/internal/testkit/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.epub from vectors_test.go")
 
 // Our own books (text of our own), committed under testdata/ and
 // rewritten by -update: an EPUB 3 book with a nav document, and an EPUB 2
@@ -125,19 +122,7 @@ func book2() []byte {
 // and rewrites them with -update.
 func TestVectors(t *testing.T) {
 	for name, b := range map[string][]byte{vecEPUB3: book3(), vecEPUB2: book2()} {
-		if *update {
-			if err := os.WriteFile(name, b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		got, err := os.ReadFile(name)
-		if err != nil {
-			t.Fatalf("%v (run with -update to write it)", err)
-		}
-		if !bytes.Equal(got, b) {
-			t.Errorf("%s differs from its writer: run go test -run TestVectors -update", name)
-		}
+		golden.Check(t, name, b)
 	}
 }
 

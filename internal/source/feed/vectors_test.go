@@ -1,9 +1,6 @@
 package feed
 
 import (
-	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,9 +12,8 @@ import (
 
 	"ferry/internal/source"
 	"ferry/internal/source/sourcetest"
+	"ferry/internal/testkit/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/* from vectors_test.go")
 
 // Our own feeds (text of our own), one per format and encoding a reader
 // meets, committed under testdata/ and rewritten by -update. Each lists
@@ -139,19 +135,7 @@ func TestVectors(t *testing.T) {
 	for _, v := range vectors {
 		name := filepath.Join("testdata", v.name)
 		b := v.data()
-		if *update {
-			if err := os.WriteFile(name, b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		got, err := os.ReadFile(name)
-		if err != nil {
-			t.Fatalf("%v (run with -update to write it)", err)
-		}
-		if !bytes.Equal(got, b) {
-			t.Errorf("%s differs from its vector: run go test -run TestVectors -update", name)
-		}
+		golden.Check(t, name, b)
 	}
 }
 

@@ -7,10 +7,8 @@ import (
 	"crypto/sha1"
 	"encoding/base32"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"testing"
 
@@ -18,9 +16,8 @@ import (
 
 	"ferry/internal/source"
 	"ferry/internal/source/sourcetest"
+	"ferry/internal/testkit/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.warc* from vectors_test.go")
 
 // Our own made-up crawl of garden.example, written by the functions below
 // (text of our own), committed as testdata/garden.warc (plain) and
@@ -167,19 +164,7 @@ func gzipEach(recs []string) []byte {
 func TestVectors(t *testing.T) {
 	recs := gardenRecords()
 	for name, b := range map[string][]byte{vecPlain: []byte(strings.Join(recs, "")), vecGzip: gzipEach(recs)} {
-		if *update {
-			if err := os.WriteFile(name, b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		got, err := os.ReadFile(name)
-		if err != nil {
-			t.Fatalf("%v (run with -update to write it)", err)
-		}
-		if !bytes.Equal(got, b) {
-			t.Errorf("%s differs from gardenRecords: run go test -run TestVectors -update", name)
-		}
+		golden.Check(t, name, b)
 	}
 }
 

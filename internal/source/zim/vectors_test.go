@@ -2,18 +2,12 @@ package zim_test
 
 import (
 	"bytes"
-	"flag"
+	"ferry/internal/testkit/golden"
 	"image"
 	"image/color"
 	"image/png"
-	"os"
-	"path/filepath"
 	"testing"
 )
-
-// update rewrites the committed test vectors (testdata/*.zim) from the
-// specs below: go test ./internal/source/zim -run TestVectors -update
-var update = flag.Bool("update", false, "rewrite testdata/*.zim from the specs in vectors_test.go")
 
 // The package's own ZIM files, written by writeZIM from the specs below
 // (text of our own, in English and Korean). They cover what the real files
@@ -137,18 +131,6 @@ func vectorSpecs() map[string]zimSpec {
 func TestVectors(t *testing.T) {
 	for name, spec := range vectorSpecs() {
 		b := writeZIM(t, spec)
-		if *update {
-			if err := os.WriteFile(name, b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		got, err := os.ReadFile(name)
-		if err != nil {
-			t.Fatalf("%v (run with -update to write it)", err)
-		}
-		if !bytes.Equal(got, b) {
-			t.Errorf("%s differs from its spec (%d vs %d bytes): run go test -run TestVectors -update", filepath.Base(name), len(got), len(b))
-		}
+		golden.Check(t, name, b)
 	}
 }
