@@ -86,4 +86,3 @@ func runGet(ctx context.Context, t *terminal, o getOptions, args []string) error
 	t.printf("fetched %s\n", progress.Bytes(res.Bytes))
 	return err
 }
-

@@ -40,7 +40,7 @@ var (
 	// ErrConflict: another worker published the edition this run built on
 	// or claimed its number meanwhile. Nothing of this run is visible; run
 	// again to build on the new edition.
-	ErrConflict = errors.New("publish: another worker published this channel meanwhile")
+	ErrConflict = errors.New("publish: another worker got there first")
 	// ErrLocked: another publish of the channel runs on this machine.
 	ErrLocked = errors.New("publish: another publish of this channel is running here")
 	// ErrBudget: the edition is larger than the channel's budget.

@@ -91,7 +91,7 @@ func (p *run) upload(cur *index.Signed, b *built) (err error) {
 		}}
 		if _, err := p.st.Put(p.ctx, k, cr, size, store.Cond{IfNoneMatch: true}); err != nil {
 			if errors.Is(err, store.ErrExists) {
-				return fmt.Errorf("%w: %s exists in %s (another worker claimed edition %d): nothing of this run was published; run again", ErrConflict, k, p.st, b.edition)
+				return fmt.Errorf("%w: it claimed edition %d (%s exists in %s); nothing of this run was published: run again", ErrConflict, b.edition, k, p.st)
 			}
 			return fmt.Errorf("uploading %s to %s: %w; nothing of this run was published", k, p.st, err)
 		}
