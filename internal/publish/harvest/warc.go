@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -32,11 +34,29 @@ type warcWriter struct {
 }
 
 func newWARC(dir, software string) (*warcWriter, error) {
-	name := fmt.Sprintf("ferry-harvest-%s-%d.warc.gz", time.Now().UTC().Format("20060102T150405Z"), os.Getpid())
-	path := filepath.Join(dir, name)
-	f, err := os.OpenFile(path+".open", os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("harvest: WARC: %w", err)
+	// Two runs in one second must not share a name: the second would be
+	// renamed over the first's WARC when it closes.
+	stamp := fmt.Sprintf("ferry-harvest-%s-%d", time.Now().UTC().Format("20060102T150405Z"), os.Getpid())
+	var name, path string
+	var f *os.File
+	for i := 1; ; i++ {
+		name = stamp + ".warc.gz"
+		if i > 1 {
+			name = fmt.Sprintf("%s-%d.warc.gz", stamp, i)
+		}
+		path = filepath.Join(dir, name)
+		if _, err := os.Lstat(path); err == nil {
+			continue
+		}
+		var err error
+		f, err = os.OpenFile(path+".open", os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+		if errors.Is(err, fs.ErrExist) && i < 1000 {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("harvest: WARC: %w", err)
+		}
+		break
 	}
 	gowarcMu.Lock()
 	defer gowarcMu.Unlock()
