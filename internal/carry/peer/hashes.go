@@ -12,7 +12,6 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"ferry/internal/archive"
-	"ferry/internal/atomicfile"
 )
 
 // Entry content hashes are what the two sides reconcile inside a channel
@@ -100,7 +99,7 @@ func contentHashes(la *localArchive, syncDir string) ([][32]byte, error) {
 			b = append(b, h[:]...)
 		}
 		if err := os.MkdirAll(filepath.Dir(cache), 0o700); err == nil {
-			_ = atomicfile.WriteFile(cache, b, 0o600) // a cache: failing to keep it costs only time
+			_ = writeQuick(cache, b) // a cache: losing it costs only time
 		}
 	}
 	return out, nil

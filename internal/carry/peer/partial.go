@@ -141,7 +141,7 @@ func openPartial(syncDir string, h *signedHead, lay *layout) (*partial, error) {
 			p.st.Sections[i].Done = true
 		}
 	}
-	return p, p.save(true)
+	return p, p.saveState(false) // nothing is in place yet: no need to wait for the disk
 }
 
 // writeTail writes manifest, signatures and trailer.
@@ -213,7 +213,8 @@ func (p *partial) maybeSave() error {
 	return nil
 }
 
-// save syncs the file, then writes the state file atomically.
+// save syncs the file, then writes the state file atomically: the state
+// never claims a piece the disk might not have.
 func (p *partial) save(force bool) error {
 	if !p.dirty && !force {
 		return nil
@@ -221,16 +222,40 @@ func (p *partial) save(force bool) error {
 	if err := p.f.Sync(); err != nil {
 		return err
 	}
+	return p.saveState(true)
+}
+
+// saveState writes the state file; durable says to sync it too (the
+// partial file must have been synced first).
+func (p *partial) saveState(durable bool) error {
 	b, err := json.Marshal(&p.st)
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.WriteFile(p.statePath, b, 0o600); err != nil {
+	if durable {
+		err = atomicfile.WriteFile(p.statePath, b, 0o600)
+	} else {
+		err = writeQuick(p.statePath, b)
+	}
+	if err != nil {
 		return err
 	}
 	p.lastSave, p.dirty = time.Now(), false
-	p.unsynced.Store(0)
+	if durable {
+		p.unsynced.Store(0)
+	}
 	return nil
+}
+
+// writeQuick replaces a file by a temporary one renamed over it, without
+// waiting for the disk: for state that may be lost (a crash then costs
+// work done again, never a wrong result).
+func writeQuick(path string, b []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 func (p *partial) close() {

@@ -54,7 +54,7 @@ func (r *rates) compressed(raw int64, took time.Duration) {
 }
 
 func (r *rates) net() float64 {
-	if r.netBytes < 256<<10 || r.netBusy <= 0 {
+	if r.netBytes < 64<<10 || r.netBusy <= 0 {
 		return guessNet
 	}
 	return float64(r.netBytes) / r.netBusy.Seconds()

@@ -1232,7 +1232,10 @@ func (t *tArchive) rebuild(i int, rs []crange, gaps []span, gapData []byte) jobR
 // finish hands the complete file to the library, through the one door.
 func (t *tArchive) finish() error {
 	s := t.s
-	if err := t.part.save(true); err != nil {
+	// The library copies and checks every byte at once: the partial file
+	// need not reach the disk first (after a crash the state's claims are
+	// checked again, and a copy that does not verify is fetched again).
+	if err := t.part.saveState(false); err != nil {
 		return err
 	}
 	id := hex.EncodeToString(t.h.ID[:])
