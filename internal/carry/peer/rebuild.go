@@ -1,0 +1,204 @@
+package peer
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"time"
+
+	"ferry/internal/archive"
+)
+
+// The taker's workers: local copies of clusters and sections this library
+// already holds, and clusters rebuilt from its own entries and the gaps
+// (docs/sync.md §4.5, §4.6). Each checks its result against the archive's
+// hashes before it writes a byte.
+
+// result takes a worker's report.
+func (t *tArchive) result(r jobResult) error {
+	t.running--
+	switch r.kind {
+	case jobSection:
+		t.secJob[r.index] = false
+		if r.err != nil {
+			if r.written {
+				return r.err
+			}
+			t.secNoLocal[r.index] = true // fetched from the peer instead
+			return nil
+		}
+		t.part.st.Sections[r.index] = secProgress{Done: true}
+		t.part.dirty = true
+		t.s.sum.Local += r.bytes
+		return nil
+	case jobLocal, jobRebuild:
+		t.cBusy[r.index] = false
+		if r.kind == jobRebuild {
+			c := t.lay.Clusters[r.index]
+			t.queued -= c.Raw
+			if c.codec() == codecZstd {
+				t.queuedZ -= c.Raw
+			}
+			t.rate.compressed(r.raw, r.took)
+		}
+		if r.err != nil {
+			if r.written { // a local write failed
+				return r.err
+			}
+			if r.kind == jobRebuild {
+				t.failed++
+				if t.lay.Clusters[r.index].codec() == codecZstd && t.failed >= 2 {
+					t.noZstd = true // this archive was packed with other parameters
+				}
+			}
+			t.retry = append(t.retry, r.index)
+			return nil
+		}
+		if r.kind == jobLocal {
+			t.s.sum.Local += r.bytes
+		} else {
+			t.s.sum.Rebuilt += r.bytes
+		}
+		t.part.setClusterDone(r.index, true)
+		return nil
+	}
+	if r.err != nil {
+		return r.err
+	}
+	return nil
+}
+
+// copyLocal copies cluster i from an archive this library holds.
+func (t *tArchive) copyLocal(i int, l loc) jobResult {
+	res := jobResult{kind: jobLocal, index: i}
+	c := t.lay.Clusters[i]
+	b, err := readLocal(l, c.Stored)
+	if err != nil || sha256.Sum256(b) != c.Hash {
+		res.err = fmt.Errorf("local copy of cluster %d does not verify", i)
+		return res
+	}
+	if err := t.writeJob(b, c.Off); err != nil {
+		res.err, res.written = err, true
+		return res
+	}
+	res.bytes = c.Stored
+	return res
+}
+
+// copySection copies section i from an archive this library holds.
+func (t *tArchive) copySection(i int, l loc) jobResult {
+	res := jobResult{kind: jobSection, index: i}
+	s := t.lay.Secs[i]
+	b, err := readLocal(l, s.Length)
+	if err != nil {
+		res.err = err
+		return res
+	}
+	var hl []byte
+	for o := int64(0); o < s.Length; o += int64(s.BlockSize) {
+		h := sha256.Sum256(b[o:min(s.Length, o+int64(s.BlockSize))])
+		hl = append(hl, h[:]...)
+	}
+	if sha256.Sum256(hl) != root(s) {
+		res.err = errors.New("local copy of a section does not verify")
+		return res
+	}
+	if err := t.writeJob(b, s.Offset); err != nil {
+		res.err, res.written = err, true
+		return res
+	}
+	if err := t.writeJob(hl, s.HashesOffset); err != nil {
+		res.err, res.written = err, true
+		return res
+	}
+	res.bytes = s.Length
+	return res
+}
+
+// writeJob writes a worker's verified bytes; the partial's state stays
+// the loop's.
+func (t *tArchive) writeJob(b []byte, off int64) error {
+	if _, err := t.part.f.WriteAt(b, off); err != nil {
+		return err
+	}
+	t.part.unsynced.Add(int64(len(b)))
+	return nil
+}
+
+func readLocal(l loc, n int64) ([]byte, error) {
+	if l.n != n {
+		return nil, errors.New("local piece of another size")
+	}
+	f, err := openRead(l.path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b := make([]byte, n)
+	if _, err := f.ReadAt(b, l.off); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// rebuild puts cluster i together from entries of this library's edition
+// and the gap bytes, stores it as the packer would, and keeps it only if
+// it has the cluster's hash.
+func (t *tArchive) rebuild(i int, rs []crange, gaps []span, gapData []byte) jobResult {
+	start := time.Now()
+	res := jobResult{kind: jobRebuild, index: i}
+	c := t.lay.Clusters[i]
+	raw := make([]byte, 0, c.Raw)
+	for _, r := range rs {
+		path, key, byKey, known := t.plan.source(r)
+		if !known {
+			if int64(len(gapData)) < r.n {
+				res.err = errors.New("gaps too short")
+				return res
+			}
+			raw = append(raw, gapData[:r.n]...)
+			gapData = gapData[r.n:]
+			continue
+		}
+		var e archive.Entry
+		var ok bool
+		if byKey {
+			e, ok = t.view.byKey[key]
+		} else {
+			e, ok = t.view.byKey[pathKey(path)]
+			ok = ok && e.Path == path
+		}
+		if !ok || e.Size != r.n {
+			res.err = errors.New("an entry to rebuild from is not here")
+			return res
+		}
+		b, err := t.view.view.ReadAll(e)
+		if err != nil || int64(len(b)) != r.n {
+			res.err = fmt.Errorf("reading an entry to rebuild from: %v", err)
+			return res
+		}
+		raw = append(raw, b...)
+	}
+	if len(gapData) != 0 || int64(len(raw)) != c.Raw {
+		res.err = errors.New("rebuilt cluster of the wrong length")
+		return res
+	}
+	var stored []byte
+	if c.codec() == codecNone {
+		stored = append([]byte{codecNone}, raw...)
+	} else {
+		stored = compressCluster(raw)
+		res.raw = c.Raw
+	}
+	res.took = time.Since(start)
+	if int64(len(stored)) != c.Stored || sha256.Sum256(stored) != c.Hash {
+		res.err = errors.New("rebuilt cluster does not match its hash")
+		return res
+	}
+	if err := t.writeJob(stored, c.Off); err != nil {
+		res.err, res.written = err, true
+		return res
+	}
+	res.bytes = c.Stored
+	return res
+}
