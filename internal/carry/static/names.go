@@ -100,19 +100,67 @@ func shorten(s, ext string, n int) string {
 	return strings.TrimRight(string(r), ". ") + tag + ext
 }
 
-// namer maps archive paths to unique FAT32-safe relative file paths.
+// FAT32 folders hold at most 65,536 directory entries, and a long name
+// takes one entry for its short name plus one per 13 UTF-16 units. A
+// folder that would take more than maxFolderSlots is continued in
+// numbered subfolders (~1, ~2...), so an archive of a million pages in
+// one folder still fits. A variable so tests can make it small.
+var maxFolderSlots = 60000
+
+// slotsOf is how many FAT32 directory entries a name takes.
+func slotsOf(name string) int { return 1 + (units(name)+12)/13 }
+
+// namer maps archive paths to unique FAT32-safe relative file paths. It
+// keeps the names it gave as hashes of their lower-cased form (a false
+// match only makes a name take a ~2 it did not need), so its memory is a
+// few words per entry.
 type namer struct {
-	used     map[string]bool // lower-cased paths of files and folders taken
-	reserved map[string]bool // lower-cased names ferry writes itself at the top
+	used     map[uint64]struct{} // lower-cased paths of files and folders taken
+	reserved map[string]bool     // lower-cased names ferry writes itself at the top
+	slots    map[string]int      // directory entries taken per folder
+	over     map[string]int      // the overflow subfolder a folder is filling
 }
 
 func newNamer(reservedNames ...string) *namer {
-	n := &namer{used: map[string]bool{}, reserved: map[string]bool{}}
+	n := &namer{used: map[uint64]struct{}{}, reserved: map[string]bool{}, slots: map[string]int{}, over: map[string]int{}}
 	for _, r := range reservedNames {
-		n.used[strings.ToLower(r)] = true
+		n.take(strings.ToLower(r))
 		n.reserved[strings.ToLower(r)] = true
+		n.slots[""] += slotsOf(r)
 	}
 	return n
+}
+
+func (n *namer) taken(p string) bool {
+	_, ok := n.used[fnv64(p)]
+	return ok
+}
+
+func (n *namer) take(p string) { n.used[fnv64(p)] = struct{}{} }
+
+// folder returns the folder a new file of slots entries goes in: dir, or
+// an overflow subfolder of it when dir is full.
+func (n *namer) folder(dir string, slots int) string {
+	k := n.over[dir]
+	for {
+		d := dir
+		if k > 0 {
+			sub := "~" + strconv.Itoa(k)
+			if dir == "" {
+				d = sub
+			} else {
+				d = dir + "/" + sub
+			}
+		}
+		if n.slots[d]+slots <= maxFolderSlots {
+			if k > n.over[dir] {
+				n.over[dir] = k
+			}
+			n.slots[d] += slots
+			return d
+		}
+		k++
+	}
 }
 
 // name returns the file path for an entry path with the given MIME type.
@@ -130,13 +178,13 @@ func (n *namer) name(p, mime string) string {
 	ext := wantExt(mime, last)
 	dir := strings.Join(els[:len(els)-1], "/")
 	budget := maxPath - units(dir) - 1
-	if budget < 24 {
+	if budget < 32 {
 		// The folder path alone is too long: flatten it into a hash.
 		h := sha256.Sum256([]byte(dir))
 		dir = "long/" + hex.EncodeToString(h[:8])
 		budget = maxPath - units(dir) - 1
 	}
-	limit := min(maxElement, budget)
+	limit := min(maxElement, budget-4) // room for an overflow folder "~12/"
 	for k := 1; ; k++ {
 		cand := last
 		if k > 1 {
@@ -148,14 +196,37 @@ func (n *namer) name(p, mime string) string {
 			full = dir + "/" + file
 		}
 		key := strings.ToLower(full)
-		if !n.used[key] {
-			n.used[key] = true
-			// Mark folders as taken so no file takes a folder's name.
-			for d := path.Dir(full); d != "."; d = path.Dir(d) {
-				n.used[strings.ToLower(d)] = true
-			}
-			return full
+		if n.taken(key) {
+			continue
 		}
+		// The name is free where the entry's path puts it; the folder may
+		// be full and the file go in an overflow subfolder.
+		d := n.folder(dir, slotsOf(file))
+		full = file
+		if d != "" {
+			full = d + "/" + file
+		}
+		key2 := strings.ToLower(full)
+		if d != dir && n.taken(key2) {
+			continue
+		}
+		n.take(key)
+		n.take(key2)
+		// Folders are taken too, so no file takes a folder's name; a new
+		// folder takes an entry in its parent.
+		for x := path.Dir(full); x != "."; x = path.Dir(x) {
+			lx := strings.ToLower(x)
+			if n.taken(lx) {
+				break
+			}
+			n.take(lx)
+			parent := path.Dir(x)
+			if parent == "." {
+				parent = ""
+			}
+			n.slots[parent] += slotsOf(path.Base(x))
+		}
+		return full
 	}
 }
 

@@ -3,14 +3,16 @@ package static
 import (
 	"bytes"
 	"html"
-	"regexp"
 	"strings"
 
 	xhtml "golang.org/x/net/html"
 )
 
-// linkAttrs are the attributes whose value is one URL.
-var linkAttrs = map[string]bool{"href": true, "src": true, "poster": true, "data": true, "background": true}
+// linkAttrs are the attributes whose value is one URL the browser loads
+// or follows.
+var linkAttrs = map[string]bool{"href": true, "src": true, "poster": true, "data": true, "background": true,
+	"action": true, "xlink:href": true, "lowsrc": true, "dynsrc": true, "longdesc": true, "cite": true,
+	"codebase": true, "archive": true, "icon": true, "manifest": true, "profile": true, "usemap": false}
 
 // An exported page is opened from file://, where no content security
 // policy protects the reader: a hostile archive's page could run script or
@@ -18,20 +20,27 @@ var linkAttrs = map[string]bool{"href": true, "src": true, "poster": true, "data
 // export drops what runs or loads by itself from outside the folder.
 var (
 	// dropElems are removed with their content (scripts, frames, plugins,
-	// <base> that would re-point every link).
+	// <base> that would re-point every link, <noscript>, whose content a
+	// browser with scripts off reads as markup this tokenizer sees as
+	// text).
 	dropElems = map[string]bool{"script": true, "iframe": true, "frame": true, "frameset": true,
-		"object": true, "embed": true, "applet": true, "base": true, "portal": true}
+		"object": true, "embed": true, "applet": true, "base": true, "portal": true, "noscript": true,
+		"noembed": true, "fencedframe": true}
 	voidElems = map[string]bool{"embed": true, "base": true, "frame": true}
+	// breakout tags end SVG or MathML content in the HTML parser.
+	breakout = map[string]bool{"b": true, "big": true, "blockquote": true, "body": true, "br": true, "center": true,
+		"code": true, "dd": true, "div": true, "dl": true, "dt": true, "em": true, "embed": true, "h1": true, "h2": true,
+		"h3": true, "h4": true, "h5": true, "h6": true, "head": true, "hr": true, "i": true, "img": true, "li": true,
+		"listing": true, "menu": true, "meta": true, "nobr": true, "ol": true, "p": true, "pre": true, "ruby": true,
+		"s": true, "small": true, "span": true, "strong": true, "strike": true, "sub": true, "sup": true, "table": true,
+		"tt": true, "u": true, "ul": true, "var": true, "font": true}
+	// rawText are the elements the tokenizer reads as raw text outside
+	// SVG and MathML; inside them a browser reads markup.
+	rawText = map[string]bool{"style": true, "title": true, "textarea": true, "xmp": true, "iframe": true,
+		"noembed": true, "noframes": true, "noscript": true, "script": true, "plaintext": true}
+	// hintRels are <link> types that fetch or connect by themselves.
+	hintRels = []string{"dns-prefetch", "preconnect", "prefetch", "preload", "prerender", "modulepreload", "import", "manifest"}
 )
-
-// outside reports a URL that points off the export (a scheme and host, a
-// scheme-relative "//host", a Windows "\\host" share) or runs script.
-func outside(u string) bool {
-	u = strings.ToLower(strings.TrimSpace(u))
-	return strings.Contains(u, "://") || strings.HasPrefix(u, "//") || strings.HasPrefix(u, `\\`) ||
-		strings.HasPrefix(u, `/\`) || strings.HasPrefix(u, `\/`) ||
-		strings.HasPrefix(u, "javascript:") || strings.HasPrefix(u, "vbscript:")
-}
 
 // rewriteHTML rewrites the links of an HTML page with link and drops what
 // would run or load from outside (see dropElems, outside), leaving every
@@ -42,6 +51,7 @@ func rewriteHTML(page []byte, link func(string) (string, bool)) []byte {
 	var out bytes.Buffer
 	out.Grow(len(page) + len(page)/16)
 	inStyle := false
+	foreign := 0 // depth of <svg> and <math>
 	skip, skipName := 0, ""
 	for {
 		tt := z.Next()
@@ -65,38 +75,50 @@ func rewriteHTML(page []byte, link func(string) (string, bool)) []byte {
 		switch tt {
 		case xhtml.StartTagToken, xhtml.SelfClosingTagToken:
 			tok := z.Token()
+			if foreign > 0 && breakout[tok.Data] {
+				foreign = 0
+			}
+			if (tok.Data == "svg" || tok.Data == "math") && tt == xhtml.StartTagToken {
+				foreign++
+			}
+			if foreign > 0 && rawText[tok.Data] && tt == xhtml.StartTagToken {
+				z.NextIsNotRawText()
+			}
 			if dropElems[tok.Data] {
 				if tt == xhtml.StartTagToken && !voidElems[tok.Data] {
 					skip, skipName = 1, tok.Data
 				}
 				continue
 			}
-			if tok.Data == "meta" && metaRefresh(tok) {
+			if tok.Data == "meta" && metaDrop(tok) {
 				continue
 			}
-			inStyle = tok.Data == "style" && tt == xhtml.StartTagToken
+			if tok.Data == "link" && linkDrop(tok) {
+				continue
+			}
+			if tok.Data == "style" && tt == xhtml.StartTagToken {
+				inStyle = true
+			}
 			changed := false
 			kept := tok.Attr[:0]
 			for _, a := range tok.Attr {
 				key := strings.ToLower(a.Key)
+				if a.Namespace != "" {
+					key = a.Namespace + ":" + key
+				}
 				switch {
-				case strings.HasPrefix(key, "on"), key == "formaction", key == "ping":
+				case strings.HasPrefix(key, "on"), key == "formaction", key == "ping", key == "srcdoc":
 					changed = true
 					continue // event handlers, and requests a click would send elsewhere
-				case linkAttrs[key] || key == "action" || key == "xlink:href":
+				case linkAttrs[key]:
 					if v, ok := link(a.Val); ok {
 						a.Val, changed = v, true
-					} else if outside(a.Val) && !(key == "href" && (tok.Data == "a" || tok.Data == "area") && !scriptURL(a.Val)) {
+					} else if scriptURL(a.Val) || outside(a.Val) && !(key == "href" && (tok.Data == "a" || tok.Data == "area") && clickable(a.Val)) {
 						changed = true
-						if tok.Data == "link" {
-							kept = nil
-							tok.Data = "" // a <link> to outside goes whole
-						}
 						continue
 					}
-				case key == "srcset":
-					v, ok := rewriteSrcset(a.Val, link)
-					if ok {
+				case key == "srcset" || key == "imagesrcset":
+					if v, ok := rewriteSrcset(a.Val, link); ok {
 						a.Val, changed = v, true
 					}
 				case key == "style":
@@ -106,17 +128,21 @@ func rewriteHTML(page []byte, link func(string) (string, bool)) []byte {
 				}
 				kept = append(kept, a)
 			}
-			if tok.Data == "" {
-				continue
-			}
 			tok.Attr = kept
 			if changed {
 				out.WriteString(tagString(tok, tt == xhtml.SelfClosingTagToken))
 				continue
 			}
 		case xhtml.EndTagToken:
-			inStyle = false
-			if name, _ := z.TagName(); dropElems[string(name)] {
+			name, _ := z.TagName()
+			n := string(name)
+			if n == "style" {
+				inStyle = false
+			}
+			if (n == "svg" || n == "math") && foreign > 0 {
+				foreign--
+			}
+			if dropElems[n] {
 				continue
 			}
 		case xhtml.TextToken:
@@ -124,23 +150,60 @@ func rewriteHTML(page []byte, link func(string) (string, bool)) []byte {
 				out.Write(rewriteCSS(raw, link))
 				continue
 			}
+		case xhtml.CommentToken:
+			if foreign > 0 && bytes.HasPrefix(raw, []byte("<![CDATA[")) {
+				// A CDATA section in SVG or MathML is text to a browser
+				// (in a <style>, a style sheet).
+				inner := bytes.TrimSuffix(bytes.TrimPrefix(raw, []byte("<![CDATA[")), []byte("]]>"))
+				if inStyle {
+					inner = rewriteCSS(inner, link)
+				}
+				out.WriteString(html.EscapeString(string(inner)))
+				continue
+			}
+			if isConditionalComment(raw) {
+				continue // <!--[if IE]>...<![endif]-->: markup that old IE reads
+			}
 		}
 		out.Write(raw)
 	}
 }
 
-// scriptURL reports a javascript: or vbscript: URL.
-func scriptURL(u string) bool {
-	u = strings.ToLower(strings.TrimSpace(u))
-	return strings.HasPrefix(u, "javascript:") || strings.HasPrefix(u, "vbscript:")
+// isConditionalComment reports an Internet Explorer conditional comment,
+// whose content IE 5–9 parse as markup (this tokenizer, as text).
+func isConditionalComment(raw []byte) bool {
+	r := bytes.ToLower(raw)
+	return bytes.Contains(r, []byte("[if")) || bytes.Contains(r, []byte("<![endif")) || bytes.Contains(r, []byte("<!"+"[endif"))
 }
 
-// metaRefresh reports <meta http-equiv="refresh">, which would move the
-// page (to anywhere) without a click.
-func metaRefresh(t xhtml.Token) bool {
+// metaDrop reports a <meta> that acts by itself: a refresh (which would
+// move the page, to anywhere, without a click), or a header a browser
+// applies (cookies, link prefetch).
+func metaDrop(t xhtml.Token) bool {
 	for _, a := range t.Attr {
-		if strings.EqualFold(a.Key, "http-equiv") && strings.EqualFold(strings.TrimSpace(a.Val), "refresh") {
-			return true
+		if strings.EqualFold(a.Key, "http-equiv") {
+			switch strings.ToLower(strings.TrimSpace(a.Val)) {
+			case "content-type", "content-language", "x-ua-compatible", "content-style-type":
+			default:
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// linkDrop reports a <link> that fetches or connects by itself to
+// anything but a style sheet or icon of the archive.
+func linkDrop(t xhtml.Token) bool {
+	for _, a := range t.Attr {
+		if strings.EqualFold(a.Key, "rel") {
+			for _, r := range strings.Fields(strings.ToLower(a.Val)) {
+				for _, h := range hintRels {
+					if r == h {
+						return true
+					}
+				}
+			}
 		}
 	}
 	return false
@@ -180,39 +243,11 @@ func rewriteSrcset(v string, link func(string) (string, bool)) (string, bool) {
 		if nu, ok := link(f[0]); ok {
 			f[0], changed = nu, true
 			p = " " + strings.Join(f, " ")
-		} else if outside(f[0]) {
+		} else if outside(f[0]) || scriptURL(f[0]) {
 			changed = true
 			continue
 		}
 		kept = append(kept, p)
 	}
 	return strings.TrimSpace(strings.Join(kept, ",")), changed
-}
-
-var cssURL = regexp.MustCompile(`url\(\s*(['"]?)([^'")]+)(['"]?)\s*\)`)
-
-// cssImport matches an @import of a quoted URL (url(...) imports are
-// handled by cssURL).
-var cssImport = regexp.MustCompile(`@import\s+(['"])([^'"]*)(['"])`)
-
-// rewriteCSS rewrites url(...) references in a style sheet and empties
-// those that point outside (a style sheet opened from file:// would fetch
-// them).
-func rewriteCSS(css []byte, link func(string) (string, bool)) []byte {
-	css = cssURL.ReplaceAllFunc(css, func(m []byte) []byte {
-		sub := cssURL.FindSubmatch(m)
-		if nu, ok := link(string(sub[2])); ok {
-			return []byte(`url("` + strings.ReplaceAll(nu, `"`, "%22") + `")`)
-		}
-		if outside(string(sub[2])) {
-			return []byte(`url("")`)
-		}
-		return m
-	})
-	return cssImport.ReplaceAllFunc(css, func(m []byte) []byte {
-		if outside(string(cssImport.FindSubmatch(m)[2])) {
-			return []byte(`@import ""`)
-		}
-		return m
-	})
 }

