@@ -94,6 +94,16 @@ func Start(t testing.TB) *Server {
 	return s
 }
 
+// StartServer starts a server with its data in dir, for programs (the
+// benchmarks) rather than tests; call Stop when done.
+func StartServer(dir string) (*Server, error) {
+	bin, err := Binary()
+	if err != nil {
+		return nil, err
+	}
+	return start(bin, dir)
+}
+
 // freePorts finds n distinct free TCP ports on 127.0.0.1. Another process
 // could take one before weed binds it; then weed fails to start and the log
 // says so.
