@@ -101,7 +101,7 @@ func (s *scanner) find(g *Glossary, text []byte, raw bool, dst []Match) []Match 
 				s.off[n] = i
 				before := len(dst)
 				dst = s.run(dst)
-				if n == 1 && len(dst) > before && spacedOut(text, i, singles, prevEnd == start-1) {
+				if n == 1 && len(dst) > before && spacedOut(text, i, singles, prevEnd == start-1 && text[prevEnd] == ' ') {
 					// A one-syllable eojeol in a run of three or more
 					// (연 락 처): text spaced out letter by letter, not a word.
 					dst = dst[:before]
@@ -118,12 +118,14 @@ func (s *scanner) find(g *Glossary, text []byte, raw bool, dst []Match) []Match 
 					dst = s.dropLatin(text, dst, before, hasHangul == 0, nearName, start, i)
 				}
 			}
-			if n == 1 && prevEnd == start-1 && singles > 0 {
-				singles++
-			} else if n == 1 {
-				singles = 1
-			} else {
+			// Only one-syllable Hangul eojeols one space apart count.
+			switch {
+			case n != 1 || !isHangul(s.rs[0]):
 				singles = 0
+			case prevEnd == start-1 && text[prevEnd] == ' ' && singles > 0:
+				singles++
+			default:
+				singles = 1
 			}
 			prevEnd, prevName = i, isTitleWord(text[start:i])
 			n, any = 0, 0
@@ -448,7 +450,7 @@ const safeOneSyllable = "을를이가은는의에로와과도만들"
 // afterOneSyllable are the particles a one-syllable headword may take.
 var afterOneSyllable = func() trie {
 	t := newTrie()
-	for _, f := range strings.Fields(`을 를 이 가 은 는 의 에 로 와 과 도 만 들 에서 에게 으로 까지 부터 처럼 보다 마다 조차 이나 에는 에도 으로는 에서는 에서도 내 간 별 내에서`) {
+	for _, f := range strings.Fields(`을 를 이 가 은 는 의 에 로 와 과 도 만 들 에서 에게 으로 까지 부터 처럼 보다 마다 조차 이나 에는 에도 으로는 에서는 에서도 내 간 별 내에서 한 해 하게`) {
 		t.add(f, 1)
 	}
 	t.freeze()

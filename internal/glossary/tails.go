@@ -16,6 +16,7 @@ const particleUnits = `
 로 으로 로서 으로서 로써 으로써 부터 로부터 으로부터 와 과 하고 랑 이랑
 도 만 까지 조차 마저 마다 밖에 뿐 처럼 같이 보다 만큼 대로 씩 쯤 끼리
 이나 나 이나마 나마 이든 든 이든지 든지 이라도 라도 이야말로 야말로 커녕
+에선 에겐 한텐 으론 뿐만
 요 이요 들
 `
 
@@ -48,17 +49,18 @@ const nounTails = `
 적 화 성 상 용 형 식 풍 계 권 급 층 족 별 산 제 판 값 집 점 장 실 사 업
 자 비 료 물 품 기 가 인 원 관 소 국 청 과 부 회 학 론 법 선 차 병 내 외
 간 전 후 중 말 초 쪽 측 류 파 방 통 표 역 단 대 군 명 건 개 곳 씨 님 감
-길 맛 빛 옷 짓 꾼 질 보 쟁이 가게 거리 놀이 사람 나라 노래 모음 묶음 따위
+길 맛 빛 옷 짓 꾼 질 보 등 곡 작 어 쟁이 가게 거리 놀이 사람 나라 노래 모음 묶음 따위
 끝 속 밖 안 앞 뒤 옆 위 밑 틀 감 판 돈 값 빵 국 떡 밥 술 차 물 병
 `
 
 // compoundPrefixes are one-syllable prefixes that may stand before a
 // loanword in one eojeol (탈플라스틱, 신메뉴, 초미니, 새메뉴), and the
-// number words before units (46억달러, 5천만유로).
+// number words and the counter 점 before units and scores (46억달러,
+// 5천만유로, 3점홈런).
 const compoundPrefixes = `
 초 반 비 탈 친 신 구 대 소 미 재 무 전 총 고 저 역 준 범 다 가 부 원 극 최
 양 외 내 중 매 각 본 당 현 후 새 헌 맨 왕 옛 첫 순 생 급 노 여 남
-만 억 조 천 백 십
+만 억 조 천 백 십 점
 `
 
 // compoundHeads are the two-syllable loanwords that may end a compound
@@ -72,6 +74,7 @@ const compoundHeads = `
 패턴 라인 모드 코드 레벨 타입 세트 키트 마크 로고 오일 가스 센서 코스 포트
 허브 캠핑 모뎀 버전 필름 테마 랭킹 멤버 앨범 차트 렌즈 칩셋 코어 모니터 캡슐
 달러 유로 미터 마일 인치 그램 리터 와트 피트 야드 온스 갤런 배럴 바이트 비트
+홈런 벤처 듀오 호텔 매너 블록 액션 프로 클럭 코치
 `
 
 // oneSyllableTails are the one-syllable loanwords that may end a compound
@@ -84,6 +87,7 @@ const oneSyllableTails = "팀톤쇼컵폰샷룸숍펜팬존캡팩씬컷웹앱붐
 // An eojeol that is one of them, with particles or not, is never glossed.
 const notWords = `
 쇼와 타이완 타이거즈 브라운 브라운관 라테란 라면서 라면서도 베드로 수시로 인디아 서울대공원
+시드니 카스트로 인디애나 인디애나폴리스
 `
 
 // maxUnits bounds the particle and copula units after one noun.
