@@ -111,7 +111,8 @@ func TestCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(c.ok("info", "--json", "site.ferry")), &info); err != nil || len(info.ID) != 64 {
 		t.Fatalf("info --json: %v %+v", err, info)
 	}
-	if !strings.Contains(string(info.Manifest), `"edition":3`) {
+	var man struct{ Edition int }
+	if err := json.Unmarshal(info.Manifest, &man); err != nil || man.Edition != 3 {
 		t.Errorf("manifest: %s", info.Manifest)
 	}
 	if ls := c.ok("ls", "site.ferry"); !strings.Contains(ls, "A/000.html\n") {
