@@ -13,12 +13,14 @@ import (
 
 // minCoverage is the share of the hand-listed loanword occurrences each
 // sample must keep glossed: 90% (issue 19's goal) for the samples whose
-// gaps were filled, and for sample5.tsv, the one never used to change the
-// glossary, the 75% it measured, so that a regression shows. The goal is
-// not reached on unseen text: see docs/glossary.md, "Coverage".
+// gaps were filled, and for sample5.tsv 85%. sample5.tsv measured 75.9%
+// on first sight; it was never used to change the glossary, but batch 28
+// drew on the automatic candidate pass over the whole held-out half,
+// which includes its paragraphs, and it is now at 89%. The goal is not
+// reached on unseen text: see docs/glossary.md, "Coverage".
 var minCoverage = map[string]float64{
 	"sample.tsv": 0.90, "sample2.tsv": 0.90, "sample3.tsv": 0.90, "sample4.tsv": 0.90,
-	"sample5.tsv": 0.75,
+	"sample5.tsv": 0.85,
 }
 
 type sampleRow struct {
@@ -61,7 +63,7 @@ func loadSample(t *testing.T, name string) []sampleRow {
 // matcher glosses: an occurrence counts when a glossary match overlaps it.
 // Each sample was listed by hand and measured before the glossary changed
 // after it; samples 1-4 then showed gaps that were filled, sample5.tsv was
-// never used to change anything.
+// never used to change anything itself (see minCoverage).
 func TestCoverageSample(t *testing.T) {
 	for _, name := range []string{"sample.tsv", "sample2.tsv", "sample3.tsv", "sample4.tsv", "sample5.tsv"} {
 		t.Run(name, func(t *testing.T) { coverageSample(t, name) })
