@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"flag"
 	"fmt"
+	"hash/fnv"
 	"image"
 	"image/color"
 	"image/png"
@@ -19,30 +20,55 @@ import (
 
 // corpus writes the KorQuAD articles as HTML (copies times, each copy a
 // variant), a welcome page, an illustration, paths.txt and questions.tsv.
+//
+// Copy c > 0 of an article is a variant, not a duplicate: a quarter of its
+// paragraphs (chosen at random) are replaced by paragraphs of other
+// articles and the paragraph list is rotated, so copies share most but not
+// all of their text, as pages of one wiki share phrases and templates.
+// -order says where the copies lie in path order, which is the order the
+// packers meet them in: "adjacent" names them TITLE, TITLE_(1), ... (side by
+// side), "shuffled" puts a hash of (article, copy) before the title, so the
+// copies of one article are spread over the whole corpus.
 func corpus(args []string) error {
 	fs := flag.NewFlagSet("corpus", flag.ExitOnError)
 	td := fs.String("testdata", "../shared/testdata", "shared test data folder")
 	copies := fs.Int("copies", 1, "copies of every article (variants)")
+	order := fs.String("order", "adjacent", "adjacent or shuffled: where the copies of an article lie in path order")
 	out := fs.String("out", "", "folder to write (HTML goes to OUT/html)")
 	fs.Parse(args)
 	if *out == "" {
 		return fmt.Errorf("corpus: -out is required")
+	}
+	if *order != "adjacent" && *order != "shuffled" {
+		return fmt.Errorf("corpus: -order %q: use adjacent or shuffled", *order)
 	}
 	set, err := korquad.LoadFile(filepath.Join(*td, "korquad/KorQuAD_v1.0_dev.json"))
 	if err != nil {
 		return err
 	}
 	html := filepath.Join(*out, "html")
-	n, err := set.WriteFolder(html, *copies)
-	if err != nil {
+	if err := os.MkdirAll(filepath.Join(html, "A"), 0o755); err != nil {
 		return err
+	}
+	var n int64
+	var paths []string
+	for c := 0; c < max(*copies, 1); c++ {
+		for i, a := range set.Articles {
+			name := copyName(a.Title, i, c, *order)
+			page := variant(set, i, c)
+			if err := os.WriteFile(filepath.Join(html, "A", name), page, 0o644); err != nil {
+				return err
+			}
+			n += int64(len(page))
+			paths = append(paths, korquad.Path(name))
+		}
 	}
 	// A short welcome page (zimwriterfs needs one): it links to the first
 	// article only, so that it does not match every search itself.
 	var b strings.Builder
 	fmt.Fprintf(&b, "<!DOCTYPE html>\n<html lang=\"ko\"><head><meta charset=\"UTF-8\"><title>KorQuAD</title></head>"+
 		"<body><h1>KorQuAD</h1><p><a href=\"%s\">%d</a></p></body></html>\n",
-		korquad.Path(url.PathEscape(set.Articles[0].Title)), len(set.Articles)**copies)
+		escapePath(paths[0]), len(paths))
 	if err := os.WriteFile(filepath.Join(html, "index.html"), []byte(b.String()), 0o644); err != nil {
 		return err
 	}
@@ -50,16 +76,6 @@ func corpus(args []string) error {
 		return err
 	}
 	// Every article path (all copies), for the load test.
-	var paths []string
-	for c := 0; c < max(*copies, 1); c++ {
-		for _, a := range set.Articles {
-			name := a.Title
-			if c > 0 {
-				name = fmt.Sprintf("%s_(%d)", a.Title, c)
-			}
-			paths = append(paths, korquad.Path(name))
-		}
-	}
 	if err := writeLines(filepath.Join(*out, "paths.txt"), paths); err != nil {
 		return err
 	}
@@ -73,6 +89,45 @@ func corpus(args []string) error {
 	}
 	fmt.Printf("%d\n", n)
 	return nil
+}
+
+// copyName is the file name of copy c of article i (see corpus).
+func copyName(title string, i, c int, order string) string {
+	name := title
+	if c > 0 {
+		name = fmt.Sprintf("%s_(%d)", title, c)
+	}
+	if order == "shuffled" {
+		h := fnv.New32a()
+		fmt.Fprintf(h, "%d/%d", i, c)
+		name = fmt.Sprintf("%08x_%s", h.Sum32(), name)
+	}
+	return name
+}
+
+// variant renders copy c of article i: the article itself for c = 0,
+// otherwise with a quarter of its paragraphs replaced by paragraphs of
+// other articles and the list rotated (deterministic in i and c).
+func variant(set *korquad.Set, i, c int) []byte {
+	if c == 0 {
+		return set.HTML(i, 0)
+	}
+	rng := rand.New(rand.NewPCG(uint64(i), uint64(c)))
+	a := set.Articles[i]
+	paras := make([]string, len(a.Paragraphs))
+	for k, p := range a.Paragraphs {
+		if rng.IntN(4) == 0 {
+			o := set.Articles[rng.IntN(len(set.Articles))]
+			p = o.Paragraphs[rng.IntN(len(o.Paragraphs))]
+		}
+		paras[k] = p
+	}
+	r := rng.IntN(len(paras))
+	paras = append(paras[r:], paras[:r]...)
+	v := *set
+	v.Articles = append([]korquad.Article(nil), set.Articles...)
+	v.Articles[i].Paragraphs = paras
+	return v.HTML(i, c)
 }
 
 // writeIllustration draws the 48x48 PNG that zimwriterfs requires.

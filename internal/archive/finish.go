@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
@@ -9,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"time"
 
@@ -91,121 +93,202 @@ func (w *Writer) Finish(info Info, search io.WriterTo, signers ...*key.Secret) (
 	if len(signers) > 255 {
 		return nil, errors.New("archive: too many signers")
 	}
-	w.flush(&w.text)
+	defer w.close()
 	w.flush(&w.raw)
+	if err := w.placeGrouped(); err != nil {
+		return nil, err
+	}
 	close(w.jobs)
 	<-w.loopDone
 	if w.loopErr != nil {
 		return nil, w.loopErr
 	}
 	dataEnd := w.off
-
-	// Drop redirects whose target is missing (or itself dropped), if allowed.
-	dropped := map[uint32]bool{}
-	for changed := true; changed; {
-		changed = false
-		for seq := range w.entries {
-			e := &w.entries[seq]
-			if e.kind != entryRedirect || dropped[uint32(seq)] {
-				continue
-			}
-			t, ok := w.paths[e.redirect]
-			if !ok || t == uint32(seq) || dropped[t] {
-				if !w.opts.DropDanglingRedirects {
-					return nil, fmt.Errorf("archive: redirect %q points to missing entry %q", e.path, e.redirect)
-				}
-				dropped[uint32(seq)] = true
-				changed = true
-			}
+	// Duplicates take the place of the content they repeat, now known.
+	for seq, l := range w.locs {
+		if l.cluster == sameAs {
+			w.locs[seq] = w.locs[l.offset]
 		}
 	}
-	w.Dropped = len(dropped)
+	w.dedup, w.paths = nil, nil
 
-	// Sort entries by path; resolve redirects to entry indexes.
-	order := make([]uint32, 0, len(w.entries))
-	for i := range w.entries {
-		if !dropped[uint32(i)] {
-			order = append(order, uint32(i))
+	meta, err := w.meta.sorted()
+	if err != nil {
+		return nil, err
+	}
+	defer meta.close()
+	redirs, err := w.redirs.sorted()
+	if err != nil {
+		return nil, err
+	}
+	defer redirs.close()
+	// Resolve redirect targets, dropping those whose target is missing (or
+	// itself dropped) if allowed, until nothing changes.
+	dropped := make([]uint64, (int(w.n)+63)/64)
+	isDropped := func(seq uint32) bool { return dropped[seq/64]&(1<<(seq%64)) != 0 }
+	for {
+		changed, err := w.resolveRedirects(meta, redirs, isDropped, func(seq uint32) { dropped[seq/64] |= 1 << (seq % 64) })
+		if err != nil {
+			return nil, err
+		}
+		if !changed {
+			break
 		}
 	}
-	sort.Slice(order, func(a, b int) bool { return w.entries[order[a]].path < w.entries[order[b]].path })
-	final := make([]uint32, len(w.entries)) // seq -> sorted index, or noEntry
+	// Final (path-sorted) indexes.
+	final := make([]uint32, w.n) // seq -> sorted index, or noEntry
 	for i := range final {
 		final[i] = noEntry
 	}
-	for i, seq := range order {
-		final[seq] = uint32(i)
-	}
 	counts := Counts{Clusters: w.nClusters, InputBytes: w.input}
-	for _, seq := range order {
-		e := &w.entries[seq]
-		if e.kind == entryRedirect {
-			e.cluster = final[w.paths[e.redirect]]
+	var prev []byte
+	nEntries := uint32(0)
+	err = meta.each(func(rec []byte) error {
+		path := rec[:bytes.IndexByte(rec, 0)]
+		seq := binary.BigEndian.Uint32(rec[len(path)+1:])
+		if isDropped(seq) {
+			return nil
 		}
+		if prev != nil && bytes.Equal(prev, path) {
+			return fmt.Errorf("archive: duplicate entry path %q: two inputs map to it (for example x.md and x.html in one folder, or two sources packed under one prefix); rename or exclude one", path)
+		}
+		prev = append(prev[:0], path...)
+		final[seq] = nEntries
+		nEntries++
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	w.Dropped = int(w.n - nEntries)
+	counts.Entries = int(nEntries)
 
-	var strs bytes.Buffer
-	entries := make([]byte, 0, len(order)*entryRecordSize)
-	for _, seq := range order {
-		e := &w.entries[seq]
-		var rec [entryRecordSize]byte
-		rec[0] = e.kind
-		rec[1] = e.flags
-		binary.LittleEndian.PutUint16(rec[2:], e.mime)
-		binary.LittleEndian.PutUint32(rec[4:], e.cluster)
-		binary.LittleEndian.PutUint32(rec[8:], e.offset)
-		binary.LittleEndian.PutUint64(rec[16:], e.size)
-		binary.LittleEndian.PutUint64(rec[24:], uint64(strs.Len()))
-		entries = append(entries, rec[:]...)
-		strs.Write(binary.AppendUvarint(nil, uint64(len(e.path))))
-		strs.WriteString(e.path)
-		strs.Write(binary.AppendUvarint(nil, uint64(len(e.title))))
-		strs.WriteString(e.title)
-		if e.kind == entryRedirect {
+	// The directory and its strings, in path order; the titles to sort.
+	entries, err := newSpool(w.opts.TempDir, "ferry-entries-*.tmp")
+	if err != nil {
+		return nil, err
+	}
+	defer entries.Close()
+	strs, err := newSpool(w.opts.TempDir, "ferry-strings-*.tmp")
+	if err != nil {
+		return nil, err
+	}
+	defer strs.Close()
+	titles := newSorter(w.opts.TempDir, w.opts.SortBytes)
+	defer titles.close()
+	var rec [entryRecordSize]byte
+	var tkey []byte
+	err = meta.each(func(raw []byte) error {
+		m, err := parseMeta(raw)
+		if err != nil {
+			return err
+		}
+		if isDropped(m.seq) {
+			return nil
+		}
+		l := w.locs[m.seq]
+		clear(rec[:])
+		rec[0] = m.kind
+		rec[1] = m.flags
+		if m.kind == entryRedirect {
 			counts.Redirects++
-		} else if e.flags&flagArticle != 0 {
-			counts.Articles++
+			binary.LittleEndian.PutUint32(rec[4:], final[l.cluster])
+		} else {
+			if m.flags&flagArticle != 0 {
+				counts.Articles++
+			}
+			rec[1] |= l.flags
+			binary.LittleEndian.PutUint16(rec[2:], m.mime)
+			binary.LittleEndian.PutUint32(rec[4:], l.cluster)
+			binary.LittleEndian.PutUint32(rec[8:], l.offset)
+			binary.LittleEndian.PutUint64(rec[16:], m.size)
 		}
-	}
-	counts.Entries = len(order)
-
-	// Title index: entries with a title, sorted by folded title then path.
-	var titled []uint32
-	for i, seq := range order {
-		if w.entries[seq].title != "" {
-			titled = append(titled, uint32(i))
+		binary.LittleEndian.PutUint64(rec[24:], uint64(strs.size))
+		if _, err := entries.Write(rec[:]); err != nil {
+			return err
 		}
+		sb := binary.AppendUvarint(nil, uint64(len(m.path)))
+		sb = append(sb, m.path...)
+		sb = binary.AppendUvarint(sb, uint64(len(m.title)))
+		sb = append(sb, m.title...)
+		if _, err := strs.Write(sb); err != nil {
+			return err
+		}
+		if m.title != "" {
+			// Sorted by folded title, ties in path order: the folded
+			// title with 0x00 escaped as 0x00 0xFF and ended by 0x00 0x00
+			// sorts as the string does, then the index.
+			tkey = tkey[:0]
+			for _, c := range []byte(foldTitle(m.title)) {
+				tkey = append(tkey, c)
+				if c == 0 {
+					tkey = append(tkey, 0xff)
+				}
+			}
+			tkey = append(tkey, 0, 0)
+			tkey = binary.BigEndian.AppendUint32(tkey, final[m.seq])
+			return titles.add(tkey)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	folded := make(map[uint32]string, len(titled))
-	for _, i := range titled {
-		folded[i] = foldTitle(w.entries[order[i]].title)
+	titled, err := titles.sorted()
+	if err != nil {
+		return nil, err
 	}
-	sort.SliceStable(titled, func(a, b int) bool { return folded[titled[a]] < folded[titled[b]] })
-	folded = nil
+	defer titled.close()
 
 	secs := map[string]Section{}
-	var err error
 	put := func(name string, block int, fill func(io.Writer) error) {
 		if err != nil {
 			return
 		}
 		secs[name], err = w.writeSection(block, fill)
 	}
+	copySpool := func(sp *spool) func(io.Writer) error {
+		return func(o io.Writer) error {
+			rd, e := sp.reader()
+			if e != nil {
+				return e
+			}
+			_, e = io.Copy(o, rd)
+			return e
+		}
+	}
 	w.mu.Lock()
 	records := w.records
 	w.mu.Unlock()
 	put(secClusters, metaBlockSize, func(o io.Writer) error { _, e := o.Write(records); return e })
-	put(secEntries, metaBlockSize, func(o io.Writer) error { _, e := o.Write(entries); return e })
-	put(secStrings, metaBlockSize, func(o io.Writer) error { _, e := o.Write(strs.Bytes()); return e })
-	put(secTitles, metaBlockSize, func(o io.Writer) error { return writeU32s(o, titled) })
-	docs := make([]uint32, len(w.docs))
-	for i, seq := range w.docs {
-		docs[i] = noEntry
-		if seq != noEntry {
-			docs[i] = final[seq]
+	put(secEntries, metaBlockSize, copySpool(entries))
+	put(secStrings, metaBlockSize, copySpool(strs))
+	put(secTitles, metaBlockSize, func(o io.Writer) error {
+		bw := bufio.NewWriterSize(o, 64<<10)
+		e := titled.each(func(k []byte) error {
+			_, e := bw.Write(binary.LittleEndian.AppendUint32(nil, binary.BigEndian.Uint32(k[len(k)-4:])))
+			return e
+		})
+		if e != nil {
+			return e
 		}
-	}
-	put(secDocs, metaBlockSize, func(o io.Writer) error { return writeU32s(o, docs) })
+		return bw.Flush()
+	})
+	put(secDocs, metaBlockSize, func(o io.Writer) error {
+		bw := bufio.NewWriterSize(o, 64<<10)
+		var b [4]byte
+		for _, seq := range w.docs {
+			d := noEntry
+			if seq != noEntry {
+				d = final[seq]
+			}
+			binary.LittleEndian.PutUint32(b[:], d)
+			if _, e := bw.Write(b[:]); e != nil {
+				return e
+			}
+		}
+		return bw.Flush()
+	})
 	if search != nil {
 		put(secSearch, searchBlockSize, func(o io.Writer) error { _, e := search.WriteTo(o); return e })
 	}
@@ -283,6 +366,113 @@ func (w *Writer) Finish(info Info, search io.WriterTo, signers ...*key.Secret) (
 		return nil, fmt.Errorf("archive: internal error: wrote %d bytes, manifest says %d", w.off, m.FileSize)
 	}
 	return m, nil
+}
+
+// placeGrouped writes the grouped (compressible) entries into clusters in
+// the order of their similarity keys (ties in the order of Add), reading
+// their content back from the spool.
+func (w *Writer) placeGrouped() error {
+	g, err := w.groups.sorted()
+	if err != nil {
+		return err
+	}
+	defer g.close()
+	cb := clusterBuilder{codec: codecZstd}
+	err = g.each(func(rec []byte) error {
+		if len(rec) != 24 {
+			return errors.New("archive: temporary file damaged (group record)")
+		}
+		seq := binary.BigEndian.Uint32(rec[8:])
+		off := int64(binary.BigEndian.Uint64(rec[12:]))
+		size := int(binary.BigEndian.Uint32(rec[20:]))
+		if len(cb.buf) > 0 && len(cb.buf)+size > w.opts.ClusterSize {
+			w.flush(&cb)
+		}
+		start := len(cb.buf)
+		cb.buf = slices.Grow(cb.buf, size)[:start+size]
+		if _, err := w.content.ReadAt(cb.buf[start:], off); err != nil {
+			return fmt.Errorf("archive: reading a temporary file: %w", err)
+		}
+		w.locs[seq] = loc{cluster: groupedCluster, offset: uint32(start)}
+		cb.members = append(cb.members, seq)
+		if len(cb.buf) >= w.opts.ClusterSize {
+			w.flush(&cb)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	w.flush(&cb)
+	return nil
+}
+
+// resolveRedirects joins the redirects (sorted by target path) with the
+// entries (sorted by path): each redirect's target sequence number goes
+// into its loc. A redirect whose target is missing, dropped or itself is
+// dropped when the options allow it (changed reports that), an error
+// otherwise.
+func (w *Writer) resolveRedirects(meta, redirs *sortedRecords, isDropped func(uint32) bool, drop func(uint32)) (changed bool, err error) {
+	next, err := meta.iter()
+	if err != nil {
+		return false, err
+	}
+	cur, err := next()
+	if err != nil {
+		return false, err
+	}
+	err = redirs.each(func(rec []byte) error {
+		i := bytes.IndexByte(rec, 0)
+		if i <= 0 || len(rec) != i+5 {
+			return errors.New("archive: temporary file damaged (redirect record)")
+		}
+		target, rseq := rec[:i], binary.BigEndian.Uint32(rec[i+1:])
+		if isDropped(rseq) {
+			return nil
+		}
+		found := noEntry
+		for cur != nil {
+			p := cur[:bytes.IndexByte(cur, 0)]
+			c := bytes.Compare(p, target)
+			if c > 0 {
+				break
+			}
+			if c == 0 {
+				if s := binary.BigEndian.Uint32(cur[len(p)+1:]); !isDropped(s) {
+					found = s
+					break
+				}
+			}
+			if cur, err = next(); err != nil {
+				return err
+			}
+		}
+		if found == noEntry || found == rseq {
+			if !w.opts.DropDanglingRedirects {
+				return fmt.Errorf("archive: redirect %q points to missing entry %q", w.pathOf(meta, rseq), target)
+			}
+			drop(rseq)
+			changed = true
+			return nil
+		}
+		w.locs[rseq].cluster = found
+		return nil
+	})
+	return changed, err
+}
+
+// pathOf finds the path of the entry with this sequence number (for an
+// error message: it reads all the metadata).
+func (w *Writer) pathOf(meta *sortedRecords, seq uint32) string {
+	var path string
+	meta.each(func(rec []byte) error {
+		p := rec[:bytes.IndexByte(rec, 0)]
+		if binary.BigEndian.Uint32(rec[len(p)+1:]) == seq {
+			path = string(p)
+		}
+		return nil
+	})
+	return path
 }
 
 func writeU32s(o io.Writer, v []uint32) error {

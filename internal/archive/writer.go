@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"runtime"
 	"strings"
@@ -51,6 +52,20 @@ type WriterOptions struct {
 	Workers int
 	// DropDanglingRedirects drops redirects whose target is missing instead of failing.
 	DropDanglingRedirects bool
+	// TempDir holds the Writer's temporary files (default os.TempDir()):
+	// the content of compressible entries until Finish groups them into
+	// clusters (about their size, less what is deduplicated), and the
+	// entry metadata while it is sorted by path. Nothing is left behind:
+	// the files are unlinked as soon as they are made (on Unix).
+	TempDir string
+	// SortBytes bounds the memory that holds entry metadata (paths, titles)
+	// before it is sorted on disk (default 16 MiB).
+	SortBytes int
+	// PathOrder stores compressible entries in clusters in the order they
+	// were added instead of grouping similar content together (see
+	// docs/format.md, "Clusters"): for tests of the layout, and callers
+	// that add entries in an order they chose.
+	PathOrder bool
 }
 
 // Info is what the publisher says about an archive; the Writer adds counts,
@@ -68,27 +83,28 @@ type Info struct {
 	Extra       map[string]json.RawMessage
 }
 
-type pendingEntry struct {
-	path, title string
-	mime        uint16
-	kind, flags uint8
-	cluster     uint32 // cluster index, or redirect target index after Finish
-	offset      uint32
-	size        uint64
-	redirect    string
-}
-
+// loc is where an entry's content is, by entry sequence number (the
+// order of Add). Until Finish places them, grouped entries (and entries in
+// the open raw cluster) have cluster groupedCluster; a duplicate of
+// content stored by an earlier entry that is not placed yet has cluster
+// sameAs and that entry's sequence number in offset; a redirect has its
+// target's sequence number in cluster once Finish resolves it.
 type loc struct {
 	cluster uint32
 	offset  uint32
-	flags   uint8
+	flags   uint8 // flagChunked
 }
+
+const (
+	groupedCluster = ^uint32(0) - 1
+	sameAs         = ^uint32(0) - 2
+	noEntry        = ^uint32(0)
+)
 
 type clusterBuilder struct {
 	codec   byte
 	buf     []byte
-	members []uint32   // entry sequence numbers waiting for this cluster's index
-	sums    [][32]byte // content hashes stored in this cluster
+	members []uint32 // entry sequence numbers waiting for this cluster's index
 }
 
 type clusterJob struct {
@@ -99,6 +115,13 @@ type clusterJob struct {
 // Writer writes an archive to an io.Writer in one pass. Add entries, then
 // call Finish. A Writer is not safe for concurrent use; it compresses
 // clusters on several goroutines itself.
+//
+// Memory: a Writer keeps about 50 bytes per entry (where its content is,
+// its document id, the first 8 bytes of its content hash, two hashes of
+// its path); paths, titles
+// and the content of compressible entries wait in temporary files
+// (WriterOptions.TempDir) until Finish, which groups similar content into
+// clusters and sorts the directory on disk.
 type Writer struct {
 	w    io.Writer
 	off  int64
@@ -106,23 +129,29 @@ type Writer struct {
 	enc  *zstd.Encoder
 	err  error
 
-	entries   []pendingEntry
-	paths     map[string]uint32
+	n         uint32 // entries added (sequence numbers handed out)
+	locs      []loc
 	mimes     map[string]uint16
 	mimeList  []string
-	dedup     map[[32]byte]loc
+	dedup     map[uint64]uint32 // first 8 bytes of H(content) → sequence number of the entry storing it
+	paths     map[uint64]uint64 // two 64-bit hashes of every path added, to refuse a duplicate at once
+	seed      [2]maphash.Seed
+	hashes    *spool            // H(content) of every entry, 32 bytes at 32 × sequence number
+	meta      *sorter           // entry metadata, sorted by path at Finish
+	redirs    *sorter           // redirect target path → redirect sequence number
+	content   *spool            // bytes of compressible entries, grouped at Finish
+	groups    *sorter           // (similarity key, sequence number, content offset, size)
 	removed   []string
 	input     int64
 	nClusters int
 
-	text, raw clusterBuilder
-	waiting   map[[32]byte]*clusterBuilder
-	records   []byte // cluster table, 48 bytes per cluster, filled by the write loop
-	jobs      chan *clusterJob
-	sem       chan struct{}
-	loopDone  chan struct{}
-	loopErr   error
-	mu        sync.Mutex
+	raw      clusterBuilder
+	records  []byte // cluster table, 48 bytes per cluster, filled by the write loop
+	jobs     chan *clusterJob
+	sem      chan struct{}
+	loopDone chan struct{}
+	loopErr  error
+	mu       sync.Mutex
 
 	docs []uint32 // document id -> entry sequence number, or noEntry
 
@@ -152,12 +181,26 @@ func NewWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.SortBytes <= 0 {
+		opts.SortBytes = 16 << 20
+	}
 	wr := &Writer{
 		w: w, opts: opts, enc: enc,
-		paths: map[string]uint32{}, mimes: map[string]uint16{}, dedup: map[[32]byte]loc{},
-		text: clusterBuilder{codec: codecZstd}, raw: clusterBuilder{codec: codecNone},
+		mimes: map[string]uint16{}, dedup: map[uint64]uint32{}, paths: map[uint64]uint64{},
+		seed:  [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
+		raw:  clusterBuilder{codec: codecNone},
 		jobs: make(chan *clusterJob, 2*opts.Workers), sem: make(chan struct{}, opts.Workers),
 		loopDone: make(chan struct{}),
+		meta:     newSorter(opts.TempDir, opts.SortBytes),
+		redirs:   newSorter(opts.TempDir, opts.SortBytes/4),
+		groups:   newSorter(opts.TempDir, opts.SortBytes/2),
+	}
+	if wr.hashes, err = newSpool(opts.TempDir, "ferry-hashes-*.tmp"); err != nil {
+		return nil, err
+	}
+	if wr.content, err = newSpool(opts.TempDir, "ferry-content-*.tmp"); err != nil {
+		wr.hashes.Close()
+		return nil, err
 	}
 	var hdr [headerSize]byte
 	copy(hdr[:], headerMagic)
@@ -250,15 +293,9 @@ func (w *Writer) flush(cb *clusterBuilder) {
 	}
 	idx := w.queue(cb.codec, cb.buf)
 	for _, m := range cb.members {
-		w.entries[m].cluster = idx
+		w.locs[m].cluster = idx
 	}
-	for _, sum := range cb.sums {
-		l := w.dedup[sum]
-		l.cluster = idx
-		w.dedup[sum] = l
-		delete(w.waiting, sum)
-	}
-	cb.buf, cb.members, cb.sums = nil, nil, nil
+	cb.buf, cb.members = nil, nil
 }
 
 func (w *Writer) mimeIndex(m string) (uint16, error) {
@@ -322,36 +359,45 @@ func (w *Writer) add(in Input) error {
 	if !ValidPath(in.Path) {
 		return fmt.Errorf("archive: invalid entry path %q", in.Path)
 	}
-	if _, dup := w.paths[in.Path]; dup {
-		return fmt.Errorf("archive: duplicate entry path %q: two inputs map to it (for example x.md and x.html in one folder, or two sources packed under one prefix); rename or exclude one", in.Path)
-	}
 	if len(in.Title) > maxStringLen || !utf8.ValidString(in.Title) {
 		return fmt.Errorf("archive: entry %q: title too long or not UTF-8", in.Path)
 	}
-	if int64(len(w.entries)) >= 1<<31 {
+	if int64(w.n) >= 1<<31 {
 		return errors.New("archive: too many entries")
 	}
-	seq := uint32(len(w.entries))
-	w.docs = append(w.docs, seq)
-	pe := pendingEntry{path: in.Path, title: in.Title}
+	// Two independent 64-bit hashes of the path (random seeds, so no input
+	// can be made to collide): equal in both means the same path. Paths
+	// whose first hash collides are told apart by Finish, which sees the
+	// sorted paths.
+	h1, h2 := maphash.String(w.seed[0], in.Path), maphash.String(w.seed[1], in.Path)
+	if other, ok := w.paths[h1]; ok && other == h2 {
+		return fmt.Errorf("archive: duplicate entry path %q: two inputs map to it (for example x.md and x.html in one folder, or two sources packed under one prefix); rename or exclude one", in.Path)
+	} else if !ok {
+		w.paths[h1] = h2
+	}
+	seq := w.n
+	var flags uint8
 	if in.Article {
-		pe.flags |= flagArticle
+		flags |= flagArticle
 	}
 	if in.Redirect != "" {
 		if !ValidPath(in.Redirect) {
 			return fmt.Errorf("archive: entry %q: invalid redirect target %q", in.Path, in.Redirect)
 		}
-		pe.kind = entryRedirect
-		pe.redirect = in.Redirect
-		w.paths[in.Path] = seq
-		w.entries = append(w.entries, pe)
-		return nil
+		if err := w.addMeta(seq, entryRedirect, flags, 0, 0, in); err != nil {
+			return err
+		}
+		rec := append([]byte(in.Redirect), 0)
+		rec = binary.BigEndian.AppendUint32(rec, seq)
+		if err := w.redirs.add(rec); err != nil {
+			return err
+		}
+		return w.added(loc{cluster: noEntry}, [32]byte{})
 	}
 	mi, err := w.mimeIndex(in.MIME)
 	if err != nil {
 		return err
 	}
-	pe.mime = mi
 	data := in.Data
 	large := false
 	var sum [32]byte
@@ -380,30 +426,52 @@ func (w *Writer) add(in Input) error {
 		in.Size = int64(len(data))
 		sum = sha256.Sum256(data)
 	}
-	pe.size = uint64(in.Size)
+	if err := w.addMeta(seq, entryContent, flags, mi, uint64(in.Size), in); err != nil {
+		return err
+	}
 	w.input += in.Size
-	w.paths[in.Path] = seq
 	// Identical content is stored once; the hash includes the chunking
 	// decision because it depends only on the bytes.
-	if l, ok := w.dedup[sum]; ok {
-		pe.cluster, pe.offset, pe.flags = l.cluster, l.offset, pe.flags|l.flags
-		w.entries = append(w.entries, pe)
-		if l.cluster == pendingCluster {
-			// content waits in an open cluster: share its fate
-			return w.addMember(seq, sum)
+	prefix := binary.LittleEndian.Uint64(sum[:8])
+	if first, ok := w.dedup[prefix]; ok {
+		var theirs [32]byte
+		if _, err := w.hashes.ReadAt(theirs[:], int64(first)*32); err != nil {
+			return fmt.Errorf("archive: reading a temporary file: %w", err)
 		}
-		return nil
+		if theirs == sum {
+			l := w.locs[first]
+			if l.cluster == groupedCluster {
+				l = loc{cluster: sameAs, offset: first}
+			}
+			return w.added(l, sum)
+		}
+		// Another content with the same first 8 bytes of hash: stored
+		// again, without deduplication.
+	} else {
+		w.dedup[prefix] = seq
 	}
-	w.entries = append(w.entries, pe)
 	switch {
 	case large && !compressible(in.MIME) || in.Size > int64(maxClusterRaw):
 		first, err := w.addChunked(in)
 		if err != nil {
 			return err
 		}
-		w.entries[seq].cluster = first
-		w.entries[seq].flags |= flagChunked
-		w.dedup[sum] = loc{cluster: first, flags: flagChunked}
+		return w.added(loc{cluster: first, flags: flagChunked}, sum)
+	case !compressible(in.MIME):
+		cb, limit := &w.raw, w.opts.ChunkSize
+		if len(cb.buf) > 0 && len(cb.buf)+len(data) > limit {
+			w.flush(cb)
+		}
+		l := loc{cluster: groupedCluster, offset: uint32(len(cb.buf))}
+		cb.buf = append(cb.buf, data...)
+		cb.members = append(cb.members, seq)
+		if err := w.added(l, sum); err != nil {
+			return err
+		}
+		if len(cb.buf) >= limit {
+			w.flush(cb)
+		}
+		return nil
 	default:
 		if large {
 			b, err := readAll(in.Open, in.Size)
@@ -412,48 +480,86 @@ func (w *Writer) add(in Input) error {
 			}
 			data = b
 		}
-		cb := &w.text
-		limit := w.opts.ClusterSize
-		if !compressible(in.MIME) {
-			cb, limit = &w.raw, w.opts.ChunkSize
-		}
-		if len(cb.buf) > 0 && len(cb.buf)+len(data) > limit {
-			w.flush(cb)
-		}
-		w.entries[seq].offset = uint32(len(cb.buf))
-		cb.buf = append(cb.buf, data...)
-		cb.members = append(cb.members, seq)
-		w.dedup[sum] = loc{cluster: pendingCluster, offset: w.entries[seq].offset}
-		cb.sums = append(cb.sums, sum)
-		w.pendingDedup(cb, sum)
-		if len(cb.buf) >= limit {
-			w.flush(cb)
-		}
+		return w.group(seq, data, sum)
 	}
+}
+
+// added records the new entry's location and content hash and hands out
+// its sequence number and document id.
+func (w *Writer) added(l loc, sum [32]byte) error {
+	if _, err := w.hashes.Write(sum[:]); err != nil {
+		return err
+	}
+	w.locs = append(w.locs, l)
+	w.docs = append(w.docs, w.n)
+	w.n++
 	return nil
 }
 
-const (
-	pendingCluster = ^uint32(0)
-	noEntry        = ^uint32(0)
-)
-
-// pendingDedup remembers which builder holds the content with this hash, so
-// that duplicates added before the flush get the right cluster index.
-func (w *Writer) pendingDedup(cb *clusterBuilder, sum [32]byte) {
-	if w.waiting == nil {
-		w.waiting = map[[32]byte]*clusterBuilder{}
+// group puts a compressible entry's content aside, with a similarity key,
+// for Finish to place in a cluster next to similar content.
+func (w *Writer) group(seq uint32, data []byte, sum [32]byte) error {
+	var key uint64
+	if !w.opts.PathOrder {
+		key = similarityKey(data)
 	}
-	w.waiting[sum] = cb
+	var rec [24]byte
+	binary.BigEndian.PutUint64(rec[0:], key)
+	binary.BigEndian.PutUint32(rec[8:], seq)
+	binary.BigEndian.PutUint64(rec[12:], uint64(w.content.size))
+	binary.BigEndian.PutUint32(rec[20:], uint32(len(data)))
+	if _, err := w.content.Write(data); err != nil {
+		return err
+	}
+	if err := w.groups.add(rec[:]); err != nil {
+		return err
+	}
+	return w.added(loc{cluster: groupedCluster}, sum)
 }
 
-func (w *Writer) addMember(seq uint32, sum [32]byte) error {
-	cb := w.waiting[sum]
-	if cb == nil {
-		return errors.New("archive: internal error: lost pending cluster")
+// addMeta records an entry's path, title and fixed fields for Finish, which
+// sorts them by path. The record is path, 0x00, then the fields: it sorts
+// by path (a path holds no 0x00), and equal paths by sequence number.
+func (w *Writer) addMeta(seq uint32, kind, flags uint8, mime uint16, size uint64, in Input) error {
+	rec := make([]byte, 0, len(in.Path)+len(in.Title)+32)
+	rec = append(rec, in.Path...)
+	rec = append(rec, 0)
+	rec = binary.BigEndian.AppendUint32(rec, seq)
+	rec = append(rec, kind, flags)
+	rec = binary.LittleEndian.AppendUint16(rec, mime)
+	rec = binary.LittleEndian.AppendUint64(rec, size)
+	rec = binary.AppendUvarint(rec, uint64(len(in.Title)))
+	rec = append(rec, in.Title...)
+	return w.meta.add(rec)
+}
+
+// metaRecord is a parsed metadata record.
+type metaRecord struct {
+	path, title string
+	seq         uint32
+	kind, flags uint8
+	mime        uint16
+	size        uint64
+}
+
+func parseMeta(rec []byte) (metaRecord, error) {
+	var m metaRecord
+	i := bytes.IndexByte(rec, 0)
+	if i <= 0 || len(rec) < i+17 {
+		return m, errors.New("archive: temporary file damaged (metadata record)")
 	}
-	cb.members = append(cb.members, seq)
-	return nil
+	m.path = string(rec[:i])
+	r := rec[i+1:]
+	m.seq = binary.BigEndian.Uint32(r)
+	m.kind, m.flags = r[4], r[5]
+	m.mime = binary.LittleEndian.Uint16(r[6:])
+	m.size = binary.LittleEndian.Uint64(r[8:])
+	tl, k := binary.Uvarint(r[16:])
+	if k <= 0 || uint64(len(r)-16-k) != tl {
+		return m, errors.New("archive: temporary file damaged (metadata record)")
+	}
+	m.title = string(r[16+k:])
+	return m, nil
 }
 
 func readAll(open func() (io.ReadCloser, error), size int64) ([]byte, error) {
@@ -535,6 +641,15 @@ func (w *Writer) Docs() int { return len(w.docs) }
 // Skip uses up a document id without adding an entry, for a packer that
 // numbered its documents before deciding to drop one.
 func (w *Writer) Skip() { w.docs = append(w.docs, noEntry) }
+
+// close releases the temporary files.
+func (w *Writer) close() {
+	w.hashes.Close()
+	w.content.Close()
+	w.meta.close()
+	w.redirs.close()
+	w.groups.close()
+}
 
 // InputBytes returns the content bytes added so far.
 func (w *Writer) InputBytes() int64 { return w.input }
