@@ -247,7 +247,7 @@ func (a *gArchive) makePlan(syncDir string) *cplan {
 // gives the stored bytes: only then may the taker rebuild compressed
 // clusters.
 func (a *gArchive) zstdReproducible() bool {
-	for i, c := range a.la.Lay.Clusters {
+	for _, c := range a.la.Lay.Clusters {
 		if c.codec() != codecZstd {
 			continue
 		}
@@ -259,7 +259,6 @@ func (a *gArchive) zstdReproducible() bool {
 		if err != nil {
 			return false
 		}
-		_ = i
 		return bytes.Equal(compressCluster(raw), stored)
 	}
 	return true

@@ -57,11 +57,12 @@ func Listen(addr string, opts Options) (*Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("peer: cannot listen: %w (choose another port with --addr)", err)
 	}
-	return listenOn(ln, opts)
+	return ListenOn(ln, opts)
 }
 
-// listenOn makes a Listener of an open socket.
-func listenOn(ln net.Listener, opts Options) (*Listener, error) {
+// ListenOn makes a Listener of a socket the caller opened (in another
+// network namespace, say, or one a web page's server chose).
+func ListenOn(ln net.Listener, opts Options) (*Listener, error) {
 	opts = opts.withDefaults()
 	code, err := channel.NewCode(channel.MaxCodeDigits)
 	if err != nil {
@@ -278,6 +279,32 @@ func Dial(ctx context.Context, addr string, code channel.Code, opts Options) (*S
 	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("peer: cannot reach %s: %w (is 'ferry sync --listen' running there, on an address this device can reach?)", addr, err)
+	}
+	return dialOn(ctx, nc, addr, code, peerKey, id, opts)
+}
+
+// DialConn is Dial over a connection the caller made; without a code, the
+// peer remembered at its remote address is expected.
+func DialConn(ctx context.Context, nc net.Conn, code channel.Code, opts Options) (*Summary, error) {
+	opts = opts.withDefaults()
+	if err := checkLibrary(opts.Library); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	addr := nc.RemoteAddr().String()
+	var peerKey channel.PeerKey
+	if code == "" {
+		k, ok := rememberedAt(opts.Library, addr)
+		if !ok {
+			nc.Close()
+			return nil, fmt.Errorf("peer: no device is remembered at %s: give the code it shows", addr)
+		}
+		peerKey = k
+	}
+	id, _, err := identity(opts.Library, opts.Remember || code == "")
+	if err != nil {
+		nc.Close()
+		return nil, err
 	}
 	return dialOn(ctx, nc, addr, code, peerKey, id, opts)
 }

@@ -29,8 +29,8 @@ import (
 const (
 	partsDir   = "parts"
 	partFormat = 1
-	saveEvery  = 2 * time.Second
-	syncEvery  = 8 << 20
+	saveEvery  = 5 * time.Second
+	syncEvery  = 64 << 20
 	maxState   = 64 << 20
 )
 

@@ -107,7 +107,9 @@ func (s *session) take(ids [][32]byte) error {
 			return err
 		}
 		if err := l.Wants(hex.EncodeToString(h.ID[:]), h.M, h.Signers, false); err != nil {
-			if !errors.Is(err, library.ErrHeld) {
+			// Held already, or older than what is held: the usual case of a
+			// device a week behind meeting one a week ahead, not news.
+			if !errors.Is(err, library.ErrHeld) && !errors.Is(err, library.ErrRollback) {
 				s.note("not taking %s: %v", label(h), err)
 			}
 			continue
