@@ -152,7 +152,9 @@ func (n *namer) folder(dir string, slots int) string {
 				d = dir + "/" + sub
 			}
 		}
-		if n.slots[d]+slots <= maxFolderSlots {
+		// Files fill half a folder; the rest is for its subfolders
+		// (overflow ones included: room for thousands).
+		if n.slots[d]+slots <= maxFolderSlots/2 {
 			if k > n.over[dir] {
 				n.over[dir] = k
 			}
@@ -185,10 +187,17 @@ func (n *namer) name(p, mime string) string {
 		budget = maxPath - units(dir) - 1
 	}
 	limit := min(maxElement, budget-4) // room for an overflow folder "~12/"
+	stem, own := last, ""
+	if ext == "" {
+		// The name has its extension already: a ~2 goes before it.
+		if i := strings.LastIndexByte(last, '.'); i > 0 {
+			stem, own = last[:i], last[i:]
+		}
+	}
 	for k := 1; ; k++ {
 		cand := last
 		if k > 1 {
-			cand = last + "~" + strconv.Itoa(k)
+			cand = stem + "~" + strconv.Itoa(k) + own
 		}
 		file := shorten(cand, ext, limit)
 		full := file
