@@ -3,6 +3,7 @@ package search
 import (
 	"bufio"
 	"cmp"
+	"container/heap"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -51,9 +52,11 @@ type Builder struct {
 // DefaultSpillBytes is the estimated postings memory a Builder holds before
 // it spills a sorted run to disk. The estimate counts the postings' bytes
 // and a fixed cost per term; the heap actually held is about 2.5 times it
-// (slice growth, the map), so a Builder stays near 650 MB however much text
-// it is given. About 100 MB of text fill it.
-const DefaultSpillBytes = 256 << 20
+// (slice growth, the map), so a Builder stays near 80 MB however much text
+// it is given (it was 256 MiB, 650 MB of heap, before packs of several GB
+// had to fit beside a 1 GB budget). About 12 MB of text fill it; WriteTo
+// merges the runs with a heap, so hundreds of runs cost little.
+const DefaultSpillBytes = 32 << 20
 
 // termOverhead estimates the memory of one term's map entry and list
 // header, besides the term and its postings.
@@ -338,33 +341,43 @@ func (c *runCursor) advance() error {
 }
 
 // merged walks the union of the cursors: each term once, with the
-// postings of every cursor that has it, in doc order.
+// postings of every cursor that has it, in doc order. The cursors are kept
+// in a heap by their current term, so a build of many spilled runs costs
+// log(runs), not runs, per term.
 type merged struct {
-	cs   []termCursor
+	h    cursorHeap
 	term string
 	ps   []posting
 	ok   bool
 }
 
+func newMerged(cs []termCursor) *merged {
+	m := &merged{}
+	for _, c := range cs {
+		if _, _, ok := c.current(); ok {
+			m.h = append(m.h, c)
+		}
+	}
+	heap.Init(&m.h)
+	return m
+}
+
 func (m *merged) current() (string, []posting, bool) { return m.term, m.ps, m.ok }
 
 func (m *merged) advance() error {
-	found := false
-	for _, c := range m.cs {
-		if t, _, ok := c.current(); ok && (!found || t < m.term) {
-			m.term, found = t, true
-		}
-	}
-	m.ok = found
-	if !found {
+	if len(m.h) == 0 {
+		m.ok = false
 		return nil
 	}
+	t, _, _ := m.h[0].current()
+	m.term, m.ok = t, true
 	m.ps = m.ps[:0]
 	sorted := true
-	for _, c := range m.cs {
-		t, ps, ok := c.current()
-		if !ok || t != m.term {
-			continue
+	for len(m.h) > 0 {
+		c := m.h[0]
+		ct, ps, _ := c.current()
+		if ct != m.term {
+			break
 		}
 		if len(m.ps) > 0 && len(ps) > 0 && ps[0].doc < m.ps[len(m.ps)-1].doc {
 			sorted = false
@@ -373,11 +386,33 @@ func (m *merged) advance() error {
 		if err := c.advance(); err != nil {
 			return err
 		}
+		if _, _, ok := c.current(); ok {
+			heap.Fix(&m.h, 0)
+		} else {
+			heap.Pop(&m.h)
+		}
 	}
 	if !sorted {
 		slices.SortFunc(m.ps, func(x, y posting) int { return cmp.Compare(x.doc, y.doc) })
 	}
 	return nil
+}
+
+type cursorHeap []termCursor
+
+func (h cursorHeap) Len() int { return len(h) }
+func (h cursorHeap) Less(i, j int) bool {
+	a, _, _ := h[i].current()
+	b, _, _ := h[j].current()
+	return a < b
+}
+func (h cursorHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *cursorHeap) Push(x any)   { *h = append(*h, x.(termCursor)) }
+func (h *cursorHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 type posting struct {
@@ -400,14 +435,15 @@ func (b *Builder) WriteTo(w io.Writer) (int64, error) {
 	defer b.Close()
 	var terms termCursor = newMemCursor(b.terms)
 	if len(b.runs) > 0 {
-		m := &merged{cs: []termCursor{terms}}
+		cs := []termCursor{terms}
 		for _, r := range b.runs {
 			c := &runCursor{r: r.r}
 			if err := c.advance(); err != nil {
 				return 0, err
 			}
-			m.cs = append(m.cs, c)
+			cs = append(cs, c)
 		}
+		m := newMerged(cs)
 		if err := m.advance(); err != nil {
 			return 0, err
 		}
@@ -422,9 +458,27 @@ func (b *Builder) WriteTo(w io.Writer) (int64, error) {
 		return 0, err
 	}
 	defer enc.Close()
+	// Finished dictionary blocks wait in a temporary file until the
+	// postings are written (a large archive's dictionary is tens of MB).
+	df, err := os.CreateTemp(b.SpillDir, "ferry-index-*.dict")
+	if err != nil {
+		return 0, fmt.Errorf("search: temporary file for the dictionary: %w", err)
+	}
+	dfName := ""
+	if os.Remove(df.Name()) != nil {
+		dfName = df.Name()
+	}
+	defer func() {
+		df.Close()
+		if dfName != "" {
+			os.Remove(dfName)
+		}
+	}()
+	dw := bufio.NewWriterSize(df, 256<<10)
 	var (
-		dict     []byte   // finished blocks
-		offsets  []uint64 // block starts in dict
+		dictLen  uint64   // bytes of finished blocks
+		blockBuf []byte   // the block being finished
+		offsets  []uint64 // block starts in the dictionary
 		blk      dictColumns
 		first    string
 		prev     string
@@ -435,14 +489,17 @@ func (b *Builder) WriteTo(w io.Writer) (int64, error) {
 		if blk.n == 0 {
 			return
 		}
-		offsets = append(offsets, uint64(len(dict)))
-		dict = binary.AppendUvarint(dict, uint64(len(first)))
-		dict = append(dict, first...)
-		dict = binary.AppendUvarint(dict, uint64(blk.n))
-		dict = binary.AppendUvarint(dict, blockPos)
+		offsets = append(offsets, dictLen)
+		d := binary.AppendUvarint(blockBuf[:0], uint64(len(first)))
+		d = append(d, first...)
+		d = binary.AppendUvarint(d, uint64(blk.n))
+		d = binary.AppendUvarint(d, blockPos)
 		for _, col := range blk.columns() {
-			dict = appendColumn(dict, enc, col)
+			d = appendColumn(d, enc, col)
 		}
+		dw.Write(d) // errors surface at Flush
+		dictLen += uint64(len(d))
+		blockBuf = d
 		blk.reset()
 	}
 	for {
@@ -483,12 +540,17 @@ func (b *Builder) WriteTo(w io.Writer) (int64, error) {
 	closeBlock()
 	h.postLen = cw.n - h.postOff
 	h.dictOff = cw.n
-	h.dictLen = uint64(len(dict))
-	cw.Write(dict)
+	h.dictLen = dictLen
+	if err := dw.Flush(); err != nil {
+		return int64(cw.n), fmt.Errorf("search: writing the dictionary to a temporary file: %w", err)
+	}
+	if _, err := io.Copy(cw, io.NewSectionReader(df, 0, int64(dictLen))); err != nil && cw.err == nil {
+		return int64(cw.n), fmt.Errorf("search: copying the dictionary: %w", err)
+	}
 	h.bixOff = cw.n
 	h.blockCount = uint32(len(offsets))
 	var u [8]byte
-	for _, o := range append(offsets, uint64(len(dict))) {
+	for _, o := range append(offsets, dictLen) {
 		binary.LittleEndian.PutUint64(u[:], o)
 		cw.Write(u[:])
 	}
