@@ -42,6 +42,7 @@ import (
 
 	"ferry/internal/archive"
 	"ferry/internal/carry/peer"
+	"ferry/internal/carry/peer/netlab"
 	"ferry/internal/key"
 	"ferry/internal/library"
 	"ferry/internal/pack"
@@ -58,6 +59,7 @@ func main() {
 	dir := flag.String("dir", "", "work folder, kept (default: a temporary one, removed)")
 	runs := flag.Int("runs", 1, "runs of each measurement (the table gives each run)")
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the ferry runs here")
+	shaped := flag.Bool("link", false, "run both over a link of 20 Mbit/s with 15 ms each way (network namespaces, needs root) instead of loopback")
 	flag.Parse()
 	if *prof != "" {
 		f, err := os.Create(*prof)
@@ -67,6 +69,16 @@ func main() {
 		}
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
+	}
+	if *shaped {
+		l, err := netlab.New(netlab.Shape{Delay: 15 * time.Millisecond, Rate: 20e6, Queue: 1 << 20})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench/sync:", err)
+			os.Exit(1)
+		}
+		defer l.Close()
+		link = l
+		fmt.Printf("Link: %s.\n\n", l.Kind)
 	}
 	if err := run(*pages, *pictures, *picSize, *change, *dir, *runs); err != nil {
 		pprof.StopCPUProfile()
@@ -201,6 +213,10 @@ func noise(rng *rand.Rand, n int) []byte {
 	return b
 }
 
+// link, if set, joins the two sides instead of loopback: the giver (and
+// rsync's daemon) in namespace A, the taker (and rsync's client) in B.
+var link *netlab.Link
+
 type result struct {
 	bytes int64
 	took  time.Duration
@@ -272,7 +288,17 @@ func ferryRun(dir string, b41, b42 []byte, policy peer.Policy, warm bool, hashes
 		}
 	}
 	opts := func(lib string) peer.Options { return peer.Options{Library: lib, Policy: policy} }
-	l, err := peer.Listen("127.0.0.1:0", opts(a))
+	var ln net.Listener
+	var err error
+	if link != nil {
+		err = link.In(link.A, func() (err error) { ln, err = net.Listen("tcp", link.AddrA+":4040"); return })
+	} else {
+		ln, err = net.Listen("tcp", "127.0.0.1:0")
+	}
+	if err != nil {
+		return nil, err
+	}
+	l, err := peer.ListenOn(ln, opts(a))
 	if err != nil {
 		return nil, err
 	}
@@ -282,7 +308,17 @@ func ferryRun(dir string, b41, b42 []byte, policy peer.Policy, warm bool, hashes
 	var serr error
 	wg.Add(1)
 	go func() { defer wg.Done(); _, serr = l.Serve(context.Background()) }()
-	sum, err := peer.Dial(context.Background(), l.Addr().String(), l.Pairing().Code, opts(b))
+	var nc net.Conn
+	dial := func() (err error) { nc, err = net.Dial("tcp", ln.Addr().String()); return }
+	if link != nil {
+		err = link.In(link.B, dial)
+	} else {
+		err = dial()
+	}
+	if err != nil {
+		return nil, err
+	}
+	sum, err := peer.DialConn(context.Background(), nc, l.Pairing().Code, opts(b))
 	wg.Wait()
 	took, cpu := time.Since(start), cpuSelf()-cpu0
 	if err != nil || serr != nil {
@@ -327,24 +363,43 @@ func rsyncRun(dir string, b41, b42 []byte, compress bool) (*result, error) {
 	if err := os.WriteFile(filepath.Join(dst, "news.ferry"), b41, 0o644); err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
+	host, port := "127.0.0.1", 4873
+	if link == nil {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		port = ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+	} else {
+		host = link.AddrA
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	command := func(ns string, args ...string) *exec.Cmd {
+		if link != nil {
+			return link.Command(ns, args[0], args[1:]...)
+		}
+		return exec.Command(args[0], args[1:]...)
+	}
 	conf := filepath.Join(root, "rsyncd.conf")
 	if err := os.WriteFile(conf, []byte(fmt.Sprintf("use chroot = no\npid file = %s\n[m]\npath = %s\nread only = yes\n", filepath.Join(root, "pid"), src)), 0o644); err != nil {
 		return nil, err
 	}
-	d := exec.Command("rsync", "--daemon", "--no-detach", "--address", "127.0.0.1", "--port", strconv.Itoa(port), "--config", conf)
+	d := command(linkA(), "rsync", "--daemon", "--no-detach", "--address", host, "--port", strconv.Itoa(port), "--config", conf)
 	d.Stderr = os.Stderr
 	if err := d.Start(); err != nil {
 		return nil, fmt.Errorf("starting rsync --daemon (Debian's rsync package): %w", err)
 	}
 	defer func() { d.Process.Kill(); d.Wait() }()
 	for i := 0; i < 100; i++ {
-		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+		var c net.Conn
+		dial := func() (err error) { c, err = net.Dial("tcp", net.JoinHostPort(host, strconv.Itoa(port))); return }
+		var err error
+		if link != nil {
+			err = link.In(link.B, dial)
+		} else {
+			err = dial()
+		}
+		if err == nil {
 			c.Close()
 			break
 		}
@@ -354,9 +409,9 @@ func rsyncRun(dir string, b41, b42 []byte, compress bool) (*result, error) {
 	if compress {
 		args = append(args, "-z")
 	}
-	args = append(args, fmt.Sprintf("rsync://127.0.0.1:%d/m/news.ferry", port), filepath.Join(dst, "news.ferry"))
+	args = append(args, "rsync://"+net.JoinHostPort(host, strconv.Itoa(port))+"/m/news.ferry", filepath.Join(dst, "news.ferry"))
 	start := time.Now()
-	cl := exec.Command("rsync", args...)
+	cl := command(linkB(), append([]string{"rsync"}, args...)...)
 	out, err := cl.CombinedOutput()
 	took := time.Since(start)
 	if err != nil {
@@ -385,4 +440,18 @@ func rsyncRun(dir string, b41, b42 []byte, compress bool) (*result, error) {
 		return nil, fmt.Errorf("rsync printed no byte counts: %s", out)
 	}
 	return &result{bytes: total, took: took, cpu: cpu}, nil
+}
+
+func linkA() string {
+	if link == nil {
+		return ""
+	}
+	return link.A
+}
+
+func linkB() string {
+	if link == nil {
+		return ""
+	}
+	return link.B
 }

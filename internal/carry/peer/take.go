@@ -563,9 +563,6 @@ func (t *tArchive) advance() error {
 	if t.stage == 0 && t.lay.Clusters != nil && (t.mode == modeWhole || (t.entriesSet && t.planFinal)) {
 		t.stage = 1
 	}
-	if t.stage == 1 && t.cNext >= len(t.lay.Clusters) && len(t.retry) == 0 {
-		t.stage = 2
-	}
 	return nil
 }
 
@@ -610,6 +607,13 @@ func (t *tArchive) next() (g get, raw int64, ok bool, err error) {
 	}
 	for _, name := range first {
 		if g, raw, ok := t.nextSection(t.lay.section(name)); ok {
+			return g, raw, true, nil
+		}
+	}
+	// Then the other sections: they need no plan, so they keep the link
+	// busy while entries are reconciled.
+	for i := range t.lay.Secs {
+		if g, raw, ok := t.nextSection(i); ok {
 			return g, raw, true, nil
 		}
 	}
@@ -670,14 +674,6 @@ func (t *tArchive) next() (g get, raw int64, ok bool, err error) {
 		}
 		t.cNext++
 		if g, raw, ok := t.storedGet(i); ok {
-			return g, raw, true, nil
-		}
-	}
-	if t.stage < 2 {
-		return get{}, 0, false, nil
-	}
-	for i := range t.lay.Secs {
-		if g, raw, ok := t.nextSection(i); ok {
 			return g, raw, true, nil
 		}
 	}
