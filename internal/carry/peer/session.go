@@ -98,15 +98,15 @@ const (
 // Event reports progress of one archive, for a terminal or a web page.
 type Event struct {
 	Kind      EventKind
-	Receiving bool
-	Channel   string
+	Receiving bool   // this side takes the archive (else it gives it)
+	Channel   string // the archive's channel and edition, from its signed manifest
 	Edition   uint64
-	Delta     bool
-	ID        string
-	Done      int64
-	Total     int64
-	Err       error
-	Text      string
+	Delta     bool   // a delta to Edition
+	ID        string // the archive id, hex
+	Done      int64  // bytes in place (taking) or sent (giving)
+	Total     int64  // the archive's size
+	Err       error  // why it failed (EventFailed)
+	Text      string // the note (EventNote)
 }
 
 // Label names the archive for people: "news edition 42" or "news delta to edition 43".
