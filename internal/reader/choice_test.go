@@ -277,3 +277,40 @@ func TestDamageShown(t *testing.T) {
 		t.Error("CheckAll's finding not on the home page")
 	}
 }
+
+// TestMessagesComplete: every UI message exists in all three languages,
+// and neither Korean UI uses the South Korean loanwords a North Korean
+// reader does not know; the 조선말 UI uses the northern words.
+func TestMessagesComplete(t *testing.T) {
+	for _, lang := range uiLangs {
+		for k := range messages["en"] {
+			if messages[lang][k] == "" {
+				t.Errorf("%s lacks %q", lang, k)
+			}
+		}
+		for k := range messages[lang] {
+			if _, ok := messages["en"][k]; !ok {
+				t.Errorf("%s has %q, which English lacks", lang, k)
+			}
+		}
+	}
+	loanwords := []string{"페이지", "링크", "버튼", "서치", "메뉴", "폴더", "파일", "브라우저", "서버", "클릭", "스마트폰", "컴퓨터", "핸드폰", "휴대폰", "리스트", "키워드", "업데이트"}
+	for _, lang := range []string{"ko", "kp"} {
+		for k, v := range messages[lang] {
+			for _, w := range loanwords {
+				if strings.Contains(v, w) {
+					t.Errorf("%s %s uses %s: %q", lang, k, w, v)
+				}
+			}
+		}
+	}
+	all := ""
+	for _, v := range messages["kp"] {
+		all += v
+	}
+	for _, w := range []string{"콤퓨터", "손전화기", "봉사기", "차림표", "페지", "련결", "수표", "되였"} {
+		if !strings.Contains(all, w) {
+			t.Errorf("the 조선말 UI never says %s", w)
+		}
+	}
+}
