@@ -84,7 +84,9 @@ type Marks struct {
 	// style goes, or -1. ListAt is where the list of words goes: the
 	// first </body> (else </html>) end tag, or the end of the page, or
 	// before an unfinished tag, comment or raw-text element that the page
-	// ends in (so that the list is not swallowed by it).
+	// ends in (so that the list is not swallowed by it); -1 if a link,
+	// form control or other skipped element is still open there (the
+	// list's own links would nest in it), and the page gets no list.
 	HeadAt, ListAt int
 }
 
@@ -110,6 +112,7 @@ func (g *Glossary) FindMarks(page []byte, opt Options) Marks {
 	f.counts = g.getCounts()
 	defer func() { g.putCounts(f.counts, f.used) }()
 	end := f.run(page)
+	open := f.depth > 0 // a skipped element open at the end
 	last := 0
 	if k := len(f.m.Words); k > 0 {
 		last = int(f.m.Words[k-1].End)
@@ -118,11 +121,14 @@ func (g *Glossary) FindMarks(page []byte, opt Options) Marks {
 	// after </body> (browsers show it in the body) moves it on.
 	switch {
 	case f.bodyAt >= last:
-		f.m.ListAt = f.bodyAt
+		f.m.ListAt, open = f.bodyAt, f.bodyOpen
 	case f.htmlAt >= last:
-		f.m.ListAt = f.htmlAt
+		f.m.ListAt, open = f.htmlAt, f.htmlOpen
 	default:
 		f.m.ListAt = end
+	}
+	if open {
+		f.m.ListAt = -1
 	}
 	return f.m
 }
@@ -135,18 +141,20 @@ const defaultNKLabel = "조선말"
 // finder walks a page's tokens for FindMarks.
 type finder struct {
 	bodyAt, htmlAt int // offsets of the first </body>, </html>, or -1
-	openAt         int // offset of an open raw-text element, or -1
-	tables         tableStack
-	textEnd        int // where the last token's complete part ends
-	g              *Glossary
-	m              Marks
-	perWord, max   int
-	counts         []uint16 // marks per entry on this page
-	used           []int32  // entries marked
-	stack          [maxDepth]stackName
-	depth          int
-	sc             scanner
-	ms             [64]Match
+	// bodyOpen, htmlOpen: a skipped element was open there.
+	bodyOpen, htmlOpen bool
+	openAt             int // offset of an open raw-text element, or -1
+	tables             tableStack
+	textEnd            int // where the last token's complete part ends
+	g                  *Glossary
+	m                  Marks
+	perWord, max       int
+	counts             []uint16 // marks per entry on this page
+	used               []int32  // entries marked
+	stack              [maxDepth]stackName
+	depth              int
+	sc                 scanner
+	ms                 [64]Match
 }
 
 // maxDepth bounds the skipped elements tracked; deeper nesting inside a
@@ -207,9 +215,9 @@ func (f *finder) run(page []byte) int {
 			case equalFold(name, "head") && f.m.HeadAt < 0:
 				f.m.HeadAt = at
 			case equalFold(name, "body") && f.bodyAt < 0:
-				f.bodyAt = at
+				f.bodyAt, f.bodyOpen = at, f.depth > 0
 			case equalFold(name, "html") && f.htmlAt < 0:
-				f.htmlAt = at
+				f.htmlAt, f.htmlOpen = at, f.depth > 0
 			}
 			f.tables.end(name)
 			f.end(name)
@@ -335,7 +343,7 @@ func (g *Glossary) AppendMarked(dst, page []byte, m Marks, opt Options) ([]byte,
 	w := writer{g: g, label: html.EscapeString(label), first: g.getFirst()}
 	defer func() { g.putFirst(w.first, m.Words) }()
 	style := !opt.NoStyle
-	list := !opt.NoList
+	list := !opt.NoList && m.ListAt >= 0
 	// The style goes before </head>, else inside the list, else before the
 	// first mark.
 	styleAt := -1
@@ -386,7 +394,7 @@ func (g *Glossary) AppendMarked(dst, page []byte, m Marks, opt Options) ([]byte,
 // checkMarks reports whether m can be applied to page.
 func (g *Glossary) checkMarks(page []byte, m Marks) error {
 	n := len(page)
-	if m.HeadAt < -1 || m.HeadAt > n || m.ListAt < 0 || m.ListAt > n {
+	if m.HeadAt < -1 || m.HeadAt > n || m.ListAt < -1 || m.ListAt > n {
 		return fmt.Errorf("an insertion offset outside the page of %d bytes: %w", n, ErrMarks)
 	}
 	prev := 0
@@ -403,7 +411,7 @@ func (g *Glossary) checkMarks(page []byte, m Marks) error {
 		}
 		prev = e
 	}
-	if m.ListAt < prev {
+	if m.ListAt >= 0 && m.ListAt < prev {
 		return fmt.Errorf("the list's place before a mark: %w", ErrMarks)
 	}
 	return nil

@@ -9,8 +9,8 @@ import (
 // Marks have a binary form so that a server or an export can keep them
 // (in a cache, beside an archive entry) and skip finding them again:
 //
-//	magic "fg1" | fingerprint (8 bytes, big-endian) | uvarint count
-//	| uvarint HeadAt+1 | uvarint ListAt
+//	magic "fg2" | fingerprint (8 bytes, big-endian) | uvarint count
+//	| uvarint HeadAt+1 | uvarint ListAt+1
 //	| count × (uvarint Start-previous End | uvarint End-Start | uvarint Entry)
 //
 // The fingerprint ties the marks to the glossary data that found them;
@@ -18,7 +18,7 @@ import (
 // each mark against the page, so stale marks give an error, not a wrong page.
 
 // marksMagic starts the binary form of Marks.
-const marksMagic = "fg1"
+const marksMagic = "fg2"
 
 // Fingerprint identifies the glossary's data: the first 8 bytes of the
 // SHA-256 of its entries as parsed.
@@ -39,7 +39,7 @@ func (g *Glossary) AppendMarks(dst []byte, m Marks) []byte {
 	dst = binary.BigEndian.AppendUint64(dst, g.Fingerprint())
 	dst = binary.AppendUvarint(dst, uint64(len(m.Words)))
 	dst = binary.AppendUvarint(dst, uint64(m.HeadAt+1))
-	dst = binary.AppendUvarint(dst, uint64(m.ListAt))
+	dst = binary.AppendUvarint(dst, uint64(m.ListAt+1))
 	prev := int32(0)
 	for _, w := range m.Words {
 		dst = binary.AppendUvarint(dst, uint64(w.Start-prev))
@@ -77,10 +77,10 @@ func (g *Glossary) ParseMarks(b []byte) (Marks, error) {
 	}
 	head, ok1 := next()
 	list, ok2 := next()
-	if !ok1 || !ok2 || head > maxPage+1 || list > maxPage {
+	if !ok1 || !ok2 || head > maxPage+1 || list > maxPage+1 {
 		return m, fmt.Errorf("bad insertion offset: %w", ErrMarks)
 	}
-	m.HeadAt, m.ListAt = int(head)-1, int(list)
+	m.HeadAt, m.ListAt = int(head)-1, int(list)-1
 	m.Words = make([]Mark, 0, count)
 	prev := uint64(0)
 	for range count {
