@@ -161,13 +161,13 @@ func TestFolderLimits(t *testing.T) {
 	}
 }
 
-// TestLargeExportInBrowser exports a site of 3,000 pages of our own
+// TestLargeExportInBrowser exports a site of 1,500 pages of our own
 // writing and opens it from file:// in chromium at 360 px: a search for
 // a page's own word finds that page first, with a snippet, each page
 // once; the page opens, links back to the contents, and its loanwords
 // are explained; and it all reads with JavaScript off but the search.
 func TestLargeExportInBrowser(t *testing.T) {
-	pages := 3000
+	pages := 1500
 	if testing.Short() {
 		pages = 400
 	}
