@@ -180,7 +180,7 @@ func run(arch, out, queries string, n int) error {
 		}
 		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 		fmt.Printf("export: %v wall, %v CPU, peak RSS %d MiB\n", time.Since(start).Round(time.Second),
-			(time.Duration(ru.Utime.Nano()+ru.Stime.Nano())).Round(time.Second), ru.Maxrss/1024)
+			(time.Duration(ru.Utime.Nano() + ru.Stime.Nano())).Round(time.Second), ru.Maxrss/1024)
 	} else {
 		fmt.Printf("export: %s exists, timing its search only\n", out)
 	}
