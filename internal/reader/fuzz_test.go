@@ -1,6 +1,7 @@
 package reader
 
 import (
+	"bytes"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -39,6 +40,36 @@ func FuzzHandler(f *testing.F) {
 		}
 		if w.Code >= 500 && w.Code != http.StatusServiceUnavailable {
 			t.Fatalf("%q: status %d: %s", target, w.Code, w.Body.String())
+		}
+	})
+}
+
+// FuzzNeutralize feeds arbitrary pages to the refresh and hint
+// neutraliser: it must keep the length, change only attribute-name
+// letters, and leave nothing to do on a second pass.
+func FuzzNeutralize(f *testing.F) {
+	for _, s := range []string{
+		`<meta http-equiv="refresh" content="0;url=http://h/x">`, `<meta data-a=">" http-equiv=refresh content="0; http://h">`,
+		`<h:meta http-equiv="&#114;efresh" content="0;url=&#47;&#47;h">`, `<link rel=preconnect href=//h><iframe src=//h srcdoc=x>`,
+		`<!DOCTYPE x [<!ENTITY e "y">]>`, `<meta`, `<meta http-equiv='refresh`,
+	} {
+		f.Add([]byte(s), false)
+	}
+	f.Fuzz(func(t *testing.T, page []byte, xml bool) {
+		b := bytes.Clone(page)
+		neutralize(b, xml)
+		if len(b) != len(page) {
+			t.Fatal("length changed")
+		}
+		for i := range b {
+			if b[i] != page[i] && !(b[i] >= 'a' && b[i] <= 'z' || b[i] == '-' || b[i] == 'Z') {
+				t.Fatalf("byte %d changed to %q", i, b[i])
+			}
+		}
+		c := bytes.Clone(b)
+		neutralize(c, xml)
+		if !bytes.Equal(b, c) {
+			t.Fatalf("a second pass changed more:\n%q\n%q", b, c)
 		}
 	})
 }

@@ -361,7 +361,7 @@ func rewriteCSS(css []byte, link func(string) (string, bool)) []byte {
 			out.WriteString(`""`)
 			continue
 		case cssFunction:
-			if n := strings.ToLower(tok.val); n == "expression" || strings.HasSuffix(n, "-expression") {
+			if strings.EqualFold(tok.val, "expression") {
 				out.WriteString("x-" + raw)
 				depth++
 				stack = append(stack, true)
