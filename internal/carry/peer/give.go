@@ -24,7 +24,8 @@ type gArchive struct {
 
 	recon   *reconReceiver
 	hashes  [][32]byte
-	plan    *cplan // after reconciliation
+	hashed  chan error // the content hashes, computed in the background from TAKE
+	plan    *cplan     // after reconciliation
 	planned bool
 }
 
@@ -89,6 +90,14 @@ func (s *session) give(ids [][32]byte) error {
 				if cur.la, err = openLocal(cur.off.Path, true); err != nil {
 					return err
 				}
+				// Hash the entries while the sections are served.
+				a := cur
+				a.hashed = make(chan error, 1)
+				go func() {
+					hs, err := contentHashes(a.la, s.hold.syncDir)
+					a.hashes = hs
+					a.hashed <- err
+				}()
 			}
 			s.event(Event{Kind: EventStart, Channel: cur.off.Rec.Channel, Edition: cur.off.Rec.Edition, Delta: cur.off.Rec.Base != "", ID: cur.off.Rec.ID, Total: cur.la.Lay.Size})
 		case msgReconStart, msgReconSymbols:
@@ -153,11 +162,10 @@ func (s *session) giveRecon(a *gArchive, slot uint64, m inMsg) error {
 		if m.typ != msgReconStart {
 			return protoErr("RECON_SYMBOLS before RECON_START")
 		}
-		hs, err := contentHashes(a.la, s.hold.syncDir)
-		if err != nil {
+		if err := <-a.hashed; err != nil {
 			return err
 		}
-		a.hashes = hs
+		hs := a.hashes
 		items := make([][]byte, 0, len(a.la.Lay.Entries))
 		for _, e := range a.la.Lay.Entries {
 			it := entryItem(e.Path, hs[e.Index])

@@ -233,7 +233,7 @@ type tArchive struct {
 	jobs    chan func() jobResult
 	results chan jobResult
 	running int   // jobs reserved: under way, or waiting for gaps
-	maxJobs int   // cap on running
+	maxJobs int   // cap on running: jobs reserved (each holds memory only while a worker runs it)
 	queued  int64 // raw bytes of rebuilds not yet done
 	queuedZ int64 // of which compressed clusters: processor work ahead
 
@@ -308,12 +308,14 @@ func (s *session) takeArchive(slot uint64, h *signedHead) (err error) {
 	}
 	t := &tArchive{s: s, ctx: s.ctx, slot: slot, h: h, lay: lay, part: part, idx: s.hold.index(),
 		secReq: make([]int64, len(lay.Secs)), secJob: make([]bool, len(lay.Secs)), secNoLocal: make([]bool, len(lay.Secs)), gapReq: map[int]gapReq{},
-		cReq: map[int]int64{}, hashes: map[int]hash.Hash{}, maxJobs: 2*workers + 2, chunk: chunkLimit}
+		cReq: map[int]int64{}, hashes: map[int]hash.Hash{}, maxJobs: 64, chunk: chunkLimit}
 	if s.opts.testChunk > 0 {
 		t.chunk = s.opts.testChunk
 	}
-	// Jobs never wait: at most maxJobs rebuilds and copies, and one copy
-	// per section, are ever under way.
+	// Jobs never wait to be queued: at most maxJobs rebuilds and copies,
+	// and one copy per section, are ever reserved; the workers take them in
+	// turn. Many may be reserved, so that the link need not wait for the
+	// workers to fetch what comes after them.
 	t.jobs = make(chan func() jobResult, t.maxJobs+len(lay.Secs)+1)
 	t.results = make(chan jobResult, t.maxJobs+len(lay.Secs)+1)
 	t.resumedC, t.resumedS = map[int]bool{}, make([]bool, len(lay.Secs))
@@ -656,7 +658,16 @@ func (t *tArchive) next() (g get, raw int64, ok bool, err error) {
 		}
 		if rs, gaps, gapBytes, ok := t.rebuildable(i); ok && t.rate.rebuild(t.s.opts.Policy, c, gapBytes, t.outRaw, t.queuedZ) {
 			if !t.canStart(c.Raw) {
-				return get{}, 0, false, nil
+				if t.s.opts.Policy == PolicyBytes || c.codec() == codecNone {
+					return get{}, 0, false, nil // wait for the workers
+				}
+				// The workers have all they can hold and the link is free:
+				// fetch this one as it is.
+				t.cNext++
+				if g, raw, ok := t.storedGet(i); ok {
+					return g, raw, true, nil
+				}
+				continue
 			}
 			t.cBusy[i] = true
 			t.cNext++
