@@ -167,6 +167,22 @@ func (f *Folder) GetRange(ctx context.Context, key string, off, length int64) (i
 	return &sectionFile{SectionReader: io.NewSectionReader(fh, off, n), f: fh}, info, nil
 }
 
+// OpenFile opens the file that holds key, for a server that sends it with
+// the system's zero-copy path (http.ServeContent on an *os.File uses
+// sendfile). The caller closes it and must not write to it.
+func (f *Folder) OpenFile(ctx context.Context, key string) (*os.File, Info, error) {
+	fh, fi, err := f.open(key)
+	if err != nil {
+		return nil, Info{}, err
+	}
+	info, err := f.info(key, fh, fi)
+	if err != nil {
+		fh.Close()
+		return nil, Info{}, err
+	}
+	return fh, info, nil
+}
+
 type sectionFile struct {
 	*io.SectionReader
 	f *os.File

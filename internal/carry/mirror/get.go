@@ -406,7 +406,7 @@ func (g *getter) download(ctx context.Context, a *index.Archive, label string) (
 		meta = partMeta{Key: a.Key, Size: a.Size, SHA256: a.SHA256}
 	}
 	rc, info, err := g.from.GetRange(ctx, a.Key, off, -1)
-	if err == nil && info.Size != a.Size {
+	if err == nil && info.Size >= 0 && info.Size != a.Size {
 		rc.Close()
 		err = fmt.Errorf("%s is %d bytes at %s, its index says %d", a.Key, info.Size, g.from, a.Size)
 	}

@@ -1,15 +1,19 @@
 package mirror
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/fstest"
 
@@ -365,4 +369,92 @@ func readAll(t *testing.T, r io.Reader) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestGetHostile: a mirror that sends other bytes than the index names, or
+// more of them, or cannot be reached, gives a clear error and leaves the
+// library as it was; a tampered index is refused before anything is
+// fetched.
+func TestGetHostile(t *testing.T) {
+	w := newWorld(t, 20)
+	lib := w.reader(t, true)
+	give(t, lib, filepath.Join(w.store, "news", "editions", "000001.ferry"))
+	w.edit(t, 1)
+	st, err := store.NewFolder(w.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := Handler(st, ServeOptions{})
+	d := w.ix.Edition(2).Delta
+	var mode atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		switch m, _ := mode.Load().(string); {
+		case m == "flip" && r.URL.Path == "/"+d.Key:
+			b, _ := os.ReadFile(filepath.Join(w.store, filepath.FromSlash(d.Key)))
+			b[len(b)/2] ^= 1
+			rw.Header().Set("Content-Length", fmt.Sprint(len(b)))
+			rw.Write(b)
+		case m == "longer" && r.URL.Path == "/"+d.Key:
+			rw.Header().Set("Content-Length", fmt.Sprint(d.Size+10))
+			b, _ := os.ReadFile(filepath.Join(w.store, filepath.FromSlash(d.Key)))
+			rw.Write(append(b, "0123456789"...))
+		case m == "index" && r.URL.Path == "/news/index.json":
+			b, _ := os.ReadFile(filepath.Join(w.store, "news", "index.json"))
+			rw.Write(bytes.Replace(b, []byte(`"sig": "`), []byte(`"sig": "AAAA`), 1))
+		default:
+			good.ServeHTTP(rw, r)
+		}
+	}))
+	defer srv.Close()
+	for _, c := range []struct{ mode, want string }{
+		{"flip", "does not match its signed index"},
+		{"longer", "its index says"},
+		{"index", "signature"},
+	} {
+		mode.Store(c.mode)
+		res, err := Get(context.Background(), open(t, srv.URL), GetOptions{Library: lib})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Fatalf("%s: %v", c.mode, err)
+		}
+		if presents(t, lib, "news") != 1 || len(res.Channels[0].Added) != 0 {
+			t.Fatalf("%s: the library changed", c.mode)
+		}
+	}
+	mode.Store("")
+	if _, err := Get(context.Background(), open(t, srv.URL), GetOptions{Library: lib}); err != nil || presents(t, lib, "news") != 2 {
+		t.Fatalf("good mirror after the bad ones: %v", err)
+	}
+	srv.Close()
+	if _, err := Get(context.Background(), open(t, srv.URL), GetOptions{Library: lib}); err == nil || !strings.Contains(err.Error(), "channel list") {
+		t.Fatalf("unreachable mirror: %v", err)
+	}
+}
+
+// TestGetProxy: with a proxy, every request goes through it.
+func TestGetProxy(t *testing.T) {
+	w := newWorld(t, 10)
+	url := w.serve(t)
+	var through atomic.Int64
+	proxy := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		through.Add(1)
+		// A forward proxy gets absolute URLs.
+		if !r.URL.IsAbs() {
+			http.Error(rw, "not a proxy request", http.StatusBadRequest)
+			return
+		}
+		(&httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) { pr.Out.URL = r.URL }}).ServeHTTP(rw, r)
+	}))
+	defer proxy.Close()
+	o, err := Open(context.Background(), url, OpenOptions{Proxy: proxy.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib := w.reader(t, true)
+	res, err := Get(context.Background(), o, GetOptions{Library: lib})
+	if err != nil || presents(t, lib, "news") != 1 || through.Load() < 3 {
+		t.Fatalf("%v %+v, %d requests through the proxy", err, res, through.Load())
+	}
+	if _, err := Open(context.Background(), url, OpenOptions{Proxy: "gopher://x"}); err == nil {
+		t.Fatal("a gopher proxy was taken")
+	}
 }

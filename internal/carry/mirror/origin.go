@@ -40,7 +40,8 @@ import (
 // over HTTP (NewHTTP). Keys are those of the store layout.
 type Origin interface {
 	// GetRange reads length bytes of key from off (length < 0: to the
-	// end); Info.Size is the whole object's size.
+	// end); Info.Size is the whole object's size, or -1 when a web server
+	// sends a whole object without saying its length.
 	GetRange(ctx context.Context, key string, off, length int64) (io.ReadCloser, store.Info, error)
 	String() string
 }
@@ -216,7 +217,7 @@ func (h *HTTP) GetRange(ctx context.Context, key string, off, length int64) (io.
 	default:
 		return fail(fmt.Errorf("%s: the mirror answered %s", h.url(key), resp.Status))
 	}
-	if info.Size < 0 {
+	if info.Size < 0 && off > 0 {
 		return fail(fmt.Errorf("%s: the mirror did not say how large it is", h.url(key)))
 	}
 	body := newIdleReader(resp.Body, h.idle, cancel)
@@ -321,7 +322,7 @@ func readSmall(ctx context.Context, o Origin, key string, limit int64) ([]byte, 
 		return nil, info, err
 	}
 	defer rc.Close()
-	if info.Size > limit {
+	if info.Size > limit { // -1: not said; the limit below still holds
 		return nil, info, fmt.Errorf("%s at %s is %d bytes, more than it may be (%d)", key, o, info.Size, limit)
 	}
 	b, err := io.ReadAll(io.LimitReader(rc, limit+1))

@@ -187,7 +187,7 @@ func (p *puller) object(ctx context.Context, o index.Object) error {
 		off = st.Size()
 	}
 	rc, info, err := p.from.GetRange(ctx, o.Key, off, -1)
-	if err == nil && info.Size != o.Size {
+	if err == nil && info.Size >= 0 && info.Size != o.Size {
 		rc.Close()
 		err = fmt.Errorf("%s is %d bytes at %s, its index says %d", o.Key, info.Size, p.from, o.Size)
 	}

@@ -19,7 +19,7 @@ func TestExample(t *testing.T) {
 	h := c.Harvest
 	if h.Contact != "https://ngo.example/crawler" || h.Proxy != "socks5://127.0.0.1:9050" ||
 		h.Delay != 2*time.Second || h.PerHost != 2 || h.Concurrency != 8 || h.Timeout != 30*time.Second ||
-		h.MaxPageSize != 10_000_000 || h.Retries != 2 || h.State != filepath.Join(dir, "harvest") {
+		h.MaxPageSize != 10_000_000 || h.Retries != 2 || h.State != filepath.Join(dir, "harvest") || h.AllowPrivate {
 		t.Errorf("harvest = %+v", h)
 	}
 	if c.S3 != (S3{Endpoint: "https://s3.ngo.example", Region: "us-east-1", PathStyle: true}) {
@@ -32,7 +32,8 @@ func TestExample(t *testing.T) {
 	if n.Name != "news-ko" || n.Title != "오늘의 소식" || n.Publisher != "Example NGO" ||
 		strings.Join(n.Languages, ",") != "ko" || n.Key != filepath.Join(dir, "keys", "news.key") ||
 		n.Store != "s3://ferry-editions/channels" || n.Cadence != 7*24*time.Hour ||
-		n.Images != "shrink" || n.ImageMax != 640 || n.ImageQuality != 70 || n.Budget != 16_000_000_000 {
+		n.Images != "shrink" || n.ImageMax != 640 || n.ImageQuality != 70 || n.Budget != 16_000_000_000 ||
+		n.ChainLimit != 0.5 || n.MaxChain != 24 {
 		t.Errorf("channel 1 = %+v", n)
 	}
 	if len(n.Sources) != 3 {
@@ -40,11 +41,11 @@ func TestExample(t *testing.T) {
 	}
 	feed, site, path := n.Sources[0], n.Sources[1], n.Sources[2]
 	if feed.Kind != KindFeed || feed.Location != "https://news.example.org/feed.xml" || feed.MaxPages != 100 ||
-		!feed.Articles || !feed.Resources || strings.Join(feed.Exclude, ",") != "/live/**" || feed.Line != 34 {
+		!feed.Articles || !feed.Resources || strings.Join(feed.Exclude, ",") != "/live/**" || feed.Line != 37 {
 		t.Errorf("feed = %+v", feed)
 	}
 	if site.Kind != KindSite || site.Depth != 2 || site.MaxPages != 500 || !site.Sitemap ||
-		strings.Join(site.Include, ",") != "/articles/**,/" || site.Line != 39 {
+		strings.Join(site.Include, ",") != "/articles/**,/" || site.Line != 42 {
 		t.Errorf("site = %+v", site)
 	}
 	if path.Kind != KindPath || path.Location != filepath.Join(dir, "local", "folder-or-file.zim") {
@@ -52,7 +53,8 @@ func TestExample(t *testing.T) {
 	}
 	l := c.Channels[1]
 	if l.Store != filepath.Join(dir, "store") || l.Cadence != 24*time.Hour || l.Images != "keep" ||
-		l.Budget != 0 || l.Sources[0].Kind != KindURL || l.Sources[0].MaxSize != 4<<30 {
+		l.Budget != 0 || l.Sources[0].Kind != KindURL || l.Sources[0].MaxSize != 4<<30 ||
+		l.ChainLimit != DefaultChainLimit || l.MaxChain != DefaultMaxChain {
 		t.Errorf("channel 2 = %+v", l)
 	}
 }
@@ -131,6 +133,9 @@ func TestErrors(t *testing.T) {
 		{"bad images", "s/store = \"store\"/store = \"store\"\nimages = \"big\"/", `images = "big"`},
 		{"image_max without shrink", "s/store = \"store\"/store = \"store\"\nimage_max = 100/", `apply only with images = "shrink"`},
 		{"bad budget", "s/store = \"store\"/store = \"store\"\nbudget = \"lots\"/", `"lots" is not a size`},
+		{"bad chain_limit", "s/store = \"store\"/store = \"store\"\nchain_limit = 0/", `chain_limit = 0: 0.05 to 4`},
+		{"bad max_chain", "s/store = \"store\"/store = \"store\"\nmax_chain = 0/", `max_chain = 0: 1 to 256`},
+		{"reserved name", "s/news-ko/news.json/", `would collide with the store's own files`},
 		{"int budget", "s/store = \"store\"/store = \"store\"\nbudget = 5/", `budget`},
 		{"bad delay", "\n[harvest]\ndelay = \"soon\"\n", `"soon" is not a duration`},
 		{"bad proxy", "\n[harvest]\nproxy = \"tor\"\n", `proxy "tor"`},
