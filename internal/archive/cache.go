@@ -16,8 +16,9 @@ type cache struct {
 }
 
 type cacheKey struct {
-	kind int // 0: cluster; 1+: section block (section id + 1)
-	n    int64
+	owner uint64 // the Reader's id: readers may share a cache
+	kind  int    // 0: cluster; 1+: section block (section id + 1)
+	n     int64
 }
 
 type cacheItem struct {
@@ -40,11 +41,11 @@ func (c *cache) get(k cacheKey) ([]byte, bool) {
 }
 
 func (c *cache) put(k cacheKey, v []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if len(v) > c.max/2 {
 		return // too big to keep; the caller still has it
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if e, ok := c.items[k]; ok {
 		// A longer prefix of a cluster replaces the shorter one.
 		it := e.Value.(*cacheItem)
@@ -59,6 +60,27 @@ func (c *cache) put(k cacheKey, v []byte) {
 	c.items[k] = c.ll.PushFront(&cacheItem{k, v})
 	c.used += len(v)
 	c.evict()
+}
+
+// resize sets the cache's bound, evicting what no longer fits.
+func (c *cache) resize(max int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.max = max
+	c.evict()
+}
+
+// drop removes the items of one owner (a closed Reader).
+func (c *cache) drop(owner uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, e := range c.items {
+		if k.owner == owner {
+			c.ll.Remove(e)
+			delete(c.items, k)
+			c.used -= len(e.Value.(*cacheItem).val)
+		}
+	}
 }
 
 // evict drops the least recently used items until the cache fits.

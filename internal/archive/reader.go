@@ -34,6 +34,7 @@ type Reader struct {
 	badSigs  int
 	secs     map[string]*section
 	cache    *cache
+	cid      uint64 // this reader's id in the cache
 	nEntries int64
 	nCluster int64
 	decoded  atomic.Int64 // bytes decompressed, for tests of the prefix policy
@@ -44,8 +45,10 @@ type Reader struct {
 
 // ReaderOptions tune a Reader.
 type ReaderOptions struct {
-	// CacheBytes bounds the cache of verified blocks and decompressed
-	// clusters (default 16 MiB).
+	// CacheBytes gives the Reader a cache of its own of verified blocks
+	// and decompressed clusters, of this many bytes. By default (0) every
+	// Reader of the process shares one cache (32 MiB; SetMemoryLimit
+	// sizes it), so a library of many archives holds no more than one.
 	CacheBytes int
 }
 
@@ -85,9 +88,6 @@ func Open(ra io.ReaderAt, size int64) (*Reader, error) {
 
 // OpenWith is Open with options.
 func OpenWith(ra io.ReaderAt, size int64, opts ReaderOptions) (*Reader, error) {
-	if opts.CacheBytes <= 0 {
-		opts.CacheBytes = 16 << 20
-	}
 	if size < headerSize+trailerSize {
 		return nil, fmt.Errorf("%w: %d bytes is too small to be an archive", ErrNotArchive, size)
 	}
@@ -127,7 +127,10 @@ func OpenWith(ra io.ReaderAt, size int64, opts ReaderOptions) (*Reader, error) {
 	} else if _, err := ra.ReadAt(meta, mOff); err != nil {
 		return nil, fmt.Errorf("reading manifest: %w", readErr(err))
 	}
-	r := &Reader{ra: ra, size: size, raw: meta[:mLen], cache: newCache(opts.CacheBytes)}
+	r := &Reader{ra: ra, size: size, raw: meta[:mLen], cache: sharedCache, cid: readerIDs.Add(1)}
+	if opts.CacheBytes > 0 {
+		r.cache = newCache(opts.CacheBytes)
+	}
 	r.id = sha256.Sum256(r.raw)
 	if err := r.checkSignatures(meta[mLen:]); err != nil {
 		return nil, err
@@ -214,8 +217,12 @@ func allZero(b []byte) bool {
 	return true
 }
 
-// Close releases the file opened by OpenFile.
+// Close releases the file opened by OpenFile and what the Reader holds in
+// the shared cache.
 func (r *Reader) Close() error {
+	if r.cache == sharedCache {
+		r.cache.drop(r.cid)
+	}
 	if r.closer != nil {
 		return r.closer.Close()
 	}
@@ -409,7 +416,7 @@ func (r *Reader) cluster(i uint32) ([]byte, error) { return r.clusterTo(i, -1, n
 // a cluster too big for the cache is then still decompressed a few times,
 // not once per read.
 func (r *Reader) clusterTo(i uint32, need int64, have []byte) ([]byte, error) {
-	key := cacheKey{kind: 0, n: int64(i)}
+	key := cacheKey{owner: r.cid, kind: 0, n: int64(i)}
 	held, ok := r.cache.get(key)
 	if len(have) > len(held) {
 		held, ok = have, true
@@ -478,8 +485,8 @@ func (r *Reader) decodeCluster(i uint32, key cacheKey, rec [clusterRecordSize]by
 		want = min(rl, max(need+prefixStep, 2*int64(len(held))))
 	}
 	cost := sl + want
-	decodeBudget.acquire(cost)
-	defer decodeBudget.release(cost)
+	taken := decodeBudget.acquire(cost)
+	defer decodeBudget.release(taken)
 	stored := make([]byte, sl)
 	if _, err := r.ra.ReadAt(stored, off); err != nil {
 		return nil, fmt.Errorf("reading cluster %d: %w", i, readErr(err))
@@ -520,11 +527,6 @@ func (r *Reader) decodeCluster(i uint32, key cacheKey, rec [clusterRecordSize]by
 	return raw, nil
 }
 
-// decodeBudget bounds the bytes all readers of the process hold for
-// clusters being read and decompressed at once (compressed and raw): 256
-// MiB, at least one largest cluster. Requests beyond it wait.
-var decodeBudget = newByteBudget(max(256<<20, 2*maxClusterRaw+1))
-
 // byteBudget is a counting semaphore of bytes.
 type byteBudget struct {
 	mu    sync.Mutex
@@ -539,20 +541,31 @@ func newByteBudget(n int64) *byteBudget {
 	return b
 }
 
-func (b *byteBudget) acquire(n int64) {
-	n = min(n, b.limit)
+// acquire waits until n bytes (at most the whole budget) are free, takes
+// them and returns what it took, for release.
+func (b *byteBudget) acquire(n int64) int64 {
 	b.mu.Lock()
+	defer b.mu.Unlock()
+	n = min(n, b.limit)
 	for b.free < n {
 		b.cond.Wait()
 	}
 	b.free -= n
-	b.mu.Unlock()
+	return n
 }
 
 func (b *byteBudget) release(n int64) {
-	n = min(n, b.limit)
 	b.mu.Lock()
 	b.free += n
+	b.mu.Unlock()
+	b.cond.Broadcast()
+}
+
+// setLimit changes the budget; what is taken stays taken.
+func (b *byteBudget) setLimit(n int64) {
+	b.mu.Lock()
+	b.free += n - b.limit
+	b.limit = n
 	b.mu.Unlock()
 	b.cond.Broadcast()
 }

@@ -41,7 +41,7 @@ func (sec *section) loadHashes() error {
 
 // block returns verified block i.
 func (sec *section) block(i int64) ([]byte, error) {
-	key := cacheKey{kind: sec.id, n: i}
+	key := cacheKey{owner: sec.r.cid, kind: sec.id, n: i}
 	if b, ok := sec.r.cache.get(key); ok {
 		return b, nil
 	}
