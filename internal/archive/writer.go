@@ -136,11 +136,11 @@ type Writer struct {
 	dedup     map[uint64]uint32 // first 8 bytes of H(content) → sequence number of the entry storing it
 	paths     map[uint64]uint64 // two 64-bit hashes of every path added, to refuse a duplicate at once
 	seed      [2]maphash.Seed
-	hashes    *spool            // H(content) of every entry, 32 bytes at 32 × sequence number
-	meta      *sorter           // entry metadata, sorted by path at Finish
-	redirs    *sorter           // redirect target path → redirect sequence number
-	content   *spool            // bytes of compressible entries, grouped at Finish
-	groups    *sorter           // (similarity key, sequence number, content offset, size)
+	hashes    *spool  // H(content) of every entry, 32 bytes at 32 × sequence number
+	meta      *sorter // entry metadata, sorted by path at Finish
+	redirs    *sorter // redirect target path → redirect sequence number
+	content   *spool  // bytes of compressible entries, grouped at Finish
+	groups    *sorter // (similarity key, sequence number, content offset, size)
 	removed   []string
 	input     int64
 	nClusters int
@@ -187,7 +187,7 @@ func NewWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
 	wr := &Writer{
 		w: w, opts: opts, enc: enc,
 		mimes: map[string]uint16{}, dedup: map[uint64]uint32{}, paths: map[uint64]uint64{},
-		seed:  [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
+		seed: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
 		raw:  clusterBuilder{codec: codecNone},
 		jobs: make(chan *clusterJob, 2*opts.Workers), sem: make(chan struct{}, opts.Workers),
 		loopDone: make(chan struct{}),
