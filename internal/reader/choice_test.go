@@ -16,6 +16,7 @@ import (
 	"ferry/internal/archive"
 	"ferry/internal/key"
 	"ferry/internal/sample"
+	"ferry/internal/testkit/browser"
 )
 
 // TestServerErrorRepliesCarryHeaders: the replies Go's server writes by
@@ -313,4 +314,15 @@ func TestMessagesComplete(t *testing.T) {
 			t.Errorf("the 조선말 UI never says %s", w)
 		}
 	}
+}
+
+// TestUIScriptES5: the reader's one script parses as ECMAScript 5, so old
+// browsers run it (it adds only suggestions and Esc-twice; all works
+// without it).
+func TestUIScriptES5(t *testing.T) {
+	b, err := assets.ReadFile("assets/ui.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	browser.CheckES5(t, "ui.js", b)
 }

@@ -59,9 +59,9 @@ func TestNothingLeavesServe(t *testing.T) {
 	}
 	sort.Strings(names)
 	for _, p := range names {
-		wait := 300 * time.Millisecond
+		wait := 250 * time.Millisecond
 		if !strings.HasPrefix(p, "refresh") {
-			wait = 1500 * time.Millisecond
+			wait = time.Second
 		}
 		if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/a/hostile/"+p), chromedp.Sleep(wait)); err != nil {
 			t.Fatalf("%s: %v", p, err)

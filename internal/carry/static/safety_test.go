@@ -44,9 +44,9 @@ func TestNothingLeavesStatic(t *testing.T) {
 			file = strings.TrimSuffix(file, ".html") + ".html"
 		}
 		u := "file://" + filepath.ToSlash(file)
-		wait := 300 * time.Millisecond
+		wait := 250 * time.Millisecond
 		if !strings.HasPrefix(p, "refresh") {
-			wait = 1500 * time.Millisecond
+			wait = time.Second
 		}
 		if err := chromedp.Do(ctx, chromedp.Navigate(u), chromedp.Sleep(wait)); err != nil {
 			t.Fatalf("%s: %v", p, err)
