@@ -36,7 +36,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing/fstest"
 	"time"
 
@@ -222,13 +221,6 @@ type result struct {
 	took  time.Duration
 	cpu   time.Duration // user + system, both sides
 	sum   *peer.Summary
-}
-
-// cpuSelf is this process's user and system time.
-func cpuSelf() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // childCPU reads the user and system time of a process's waited-for

@@ -9,7 +9,6 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -64,12 +63,6 @@ type reconRun struct {
 	wire, payload, frames int64
 	rounds, symbols       int
 	cpu                   time.Duration
-}
-
-func cpuNow() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // reconOnce reconciles two sets of n 32-byte items differing in d (half on

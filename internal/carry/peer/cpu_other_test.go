@@ -1,0 +1,10 @@
+//go:build !unix
+
+package peer
+
+import "time"
+
+var began = time.Now()
+
+// cpuNow falls back to wall time where getrusage is missing.
+func cpuNow() time.Duration { return time.Since(began) }
