@@ -42,6 +42,7 @@ import (
 func main() {
 	packDir := flag.String("pack", "", "pack this folder (e.g. kowiki's html/) into -archive and stop")
 	makeN := flag.Int("make", 0, "make a site of this many pages of our own writing, pack it into -archive and stop")
+	synth := flag.Int("synthetic", 0, "export a synthetic archive of this many pages (made on the fly, not packed) instead of -archive")
 	arch := flag.String("archive", "", "the archive to export")
 	out := flag.String("out", "", "export folder (must not exist)")
 	queries := flag.String("queries", "", "file of search queries, one a line (default: a few of the archive's titles)")
@@ -55,9 +56,9 @@ func main() {
 	case *packDir != "":
 		err = packFolder(*packDir, *arch)
 	case *child:
-		err = export(*arch, *out)
+		err = export(*arch, *synth, *out)
 	default:
-		err = run(*arch, *out, *queries, *n)
+		err = run(*arch, *synth, *out, *queries, *n)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench/static:", err)
@@ -108,15 +109,25 @@ func packSource(src source.Source, dst string) error {
 }
 
 // export is the child: the export itself.
-func export(arch, out string) error {
-	r, err := archive.OpenFile(arch)
-	if err != nil {
-		return err
+func export(arch string, synth int, out string) error {
+	var a archive.Contents
+	if synth > 0 {
+		s, err := newSynthetic(synth)
+		if err != nil {
+			return err
+		}
+		a = s
+	} else {
+		r, err := archive.OpenFile(arch)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		a = r
 	}
-	defer r.Close()
 	warnings := 0
 	last := time.Now()
-	sum, err := static.Export(out, []archive.Contents{r}, static.Options{
+	sum, err := static.Export(out, []archive.Contents{a}, static.Options{
 		Warn: func(s string) {
 			if warnings < 5 {
 				fmt.Fprintln(os.Stderr, "warning:", s)
@@ -137,9 +148,14 @@ func export(arch, out string) error {
 	return nil
 }
 
-func run(arch, out, queries string, n int) error {
-	if arch == "" || out == "" {
-		return fmt.Errorf("give -archive FILE and -out DIR")
+func run(arch string, synth int, out, queries string, n int) error {
+	if arch == "" && synth == 0 || out == "" {
+		return fmt.Errorf("give -archive FILE (or -synthetic N) and -out DIR")
+	}
+	var qs []string
+	if synth > 0 {
+		fmt.Printf("synthetic archive: %d pages\n", synth)
+		return exportAndTime(arch, synth, out, keywordQueries(synth, n))
 	}
 	r, err := archive.OpenFile(arch)
 	if err != nil {
@@ -147,7 +163,6 @@ func run(arch, out, queries string, n int) error {
 	}
 	m := r.Manifest()
 	fmt.Printf("archive: %d entries, %d articles, %d bytes\n", m.Counts.Entries, m.Counts.Articles, r.Size())
-	var qs []string
 	if queries != "" {
 		f, err := os.Open(queries)
 		if err != nil {
@@ -167,12 +182,16 @@ func run(arch, out, queries string, n int) error {
 		}
 	}
 	r.Close()
+	return exportAndTime(arch, 0, out, qs)
+}
+
+func exportAndTime(arch string, synth int, out string, qs []string) error {
 	if _, err := os.Stat(out); err != nil {
 		self, err := os.Executable()
 		if err != nil {
 			return err
 		}
-		cmd := exec.Command(self, "-child", "-archive", arch, "-out", out)
+		cmd := exec.Command(self, "-child", "-archive", arch, "-synthetic", fmt.Sprint(synth), "-out", out)
 		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 		start := time.Now()
 		if err := cmd.Run(); err != nil {
