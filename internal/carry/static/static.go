@@ -37,6 +37,10 @@ type Options struct {
 	// Warn receives what was left out and why (an entry too large for
 	// FAT32, a page too large to make safe).
 	Warn func(msg string)
+	// TempDir holds the temporary files of the search index and title
+	// lists (about 1.5 KiB per article) while they are sorted; by default
+	// a folder inside the output folder, removed at the end.
+	TempDir string
 }
 
 // Summary reports what Export wrote.
@@ -75,7 +79,11 @@ func Export(dir string, archives []archive.Contents, opts Options) (*Summary, er
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	tmp, err := os.MkdirTemp(dir, ".ferry-tmp-")
+	tmpIn := opts.TempDir
+	if tmpIn == "" {
+		tmpIn = dir
+	}
+	tmp, err := os.MkdirTemp(tmpIn, ".ferry-tmp-")
 	if err != nil {
 		return nil, err
 	}
