@@ -3,6 +3,7 @@ package seal
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -208,7 +209,7 @@ const commonBits = 14
 // commonWords are passwords and words that guessers try first (the most
 // common passwords of published leaks, Korean ones among them, and words a
 // ferry user might pick). Matched in lower case, longest first.
-var commonWords = func() []string {
+var commonWords = func() [][]rune {
 	w := strings.Fields(`password passw0rd p@ssw0rd passphrase qwerty qwertyuiop asdfgh zxcvbn
 		123456 1234567 12345678 123456789 1234567890 123123 111111 000000 654321 112233 121212
 		iloveyou letmein welcome monkey dragon master shadow sunshine princess football baseball
@@ -222,15 +223,18 @@ var commonWords = func() []string {
 			w[j], w[j-1] = w[j-1], w[j]
 		}
 	}
-	return w
+	r := make([][]rune, len(w))
+	for i, s := range w {
+		r[i] = []rune(s)
+	}
+	return r
 }()
 
 // commonAt returns the length of the common word starting at p[i], or 0.
 func commonAt(p []rune, i int) int {
 	for _, w := range commonWords {
-		r := []rune(w)
-		if len(r) <= len(p)-i && string(p[i:i+len(r)]) == w {
-			return len(r)
+		if len(w) <= len(p)-i && slices.Equal(p[i:i+len(w)], w) {
+			return len(w)
 		}
 	}
 	return 0
@@ -247,8 +251,8 @@ func repeatAt(p []rune, i int) int {
 
 // keyboardRows are rows of the US and Korean (2-set) keyboards, whose runs
 // guessers try like alphabet runs.
-var keyboardRows = []string{"`1234567890-=", "qwertyuiop[]", "asdfghjkl;'", "zxcvbnm,./",
-	"ㅂㅈㄷㄱㅅㅛㅕㅑㅐㅔ", "ㅁㄴㅇㄹㅎㅗㅓㅏㅣ", "ㅋㅌㅊㅍㅠㅜㅡ"}
+var keyboardRows = [][]rune{[]rune("`1234567890-="), []rune("qwertyuiop[]"), []rune("asdfghjkl;'"), []rune("zxcvbnm,./"),
+	[]rune("ㅂㅈㄷㄱㅅㅛㅕㅑㅐㅔ"), []rune("ㅁㄴㅇㄹㅎㅗㅓㅏㅣ"), []rune("ㅋㅌㅊㅍㅠㅜㅡ")}
 
 // sequenceAt returns the length of the run from p[i] whose characters go up
 // or down by one code point (abc, 987, 가각갂) or along a keyboard row,
@@ -262,8 +266,7 @@ func sequenceAt(p []rune, i int) int {
 		}
 		best = max(best, n)
 	}
-	for _, row := range keyboardRows {
-		r := []rune(row)
+	for _, r := range keyboardRows {
 		for _, dir := range []int{1, -1} {
 			for k := range r {
 				if r[k] != p[i] {
