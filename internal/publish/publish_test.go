@@ -33,7 +33,6 @@ type setup struct {
 	origin *publishtest.Origin
 	cfg    *config.Config
 	store  string
-	site   map[string]bool
 }
 
 func newSetup(t *testing.T, pages int, extra string) *setup {

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -254,5 +255,29 @@ func TestFolderProcessesRaceIndex(t *testing.T) {
 	n := strings.Count(data, `"p`)
 	if n != procs*each {
 		t.Errorf("index has %d entries, want %d", n, procs*each)
+	}
+}
+
+// TestFolderOpenFile: the file of a key, as stored; nothing for a key not
+// there or not valid.
+func TestFolderOpenFile(t *testing.T) {
+	f := newFolder(t).(*store.Folder)
+	if _, err := f.Put(ctx, "a/b.ferry", strings.NewReader("hello"), 5, store.Cond{}); err != nil {
+		t.Fatal(err)
+	}
+	fh, info, err := f.OpenFile(ctx, "a/b.ferry")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(fh)
+	fh.Close()
+	if string(b) != "hello" || info.Size != 5 || info.Key != "a/b.ferry" {
+		t.Fatalf("%q %+v", b, info)
+	}
+	for _, k := range []string{"a/c.ferry", "a", "../x", ".ferry-store/tmp"} {
+		if fh, _, err := f.OpenFile(ctx, k); err == nil {
+			fh.Close()
+			t.Errorf("%s opened", k)
+		}
 	}
 }

@@ -458,3 +458,39 @@ func TestGetProxy(t *testing.T) {
 		t.Fatal("a gopher proxy was taken")
 	}
 }
+
+// TestGetSmallestFirst: of two channels, the one with the smaller download
+// is fetched first, so a short connection brings the most.
+func TestGetSmallestFirst(t *testing.T) {
+	w := newWorld(t, 40)
+	small := filepath.Join(w.dir, "small-site")
+	pages, _ := corpus.Site(corpus.Options{Pages: 3, Seed: 1})
+	writeSite(t, small, pages)
+	path := publishtest.Config(t, w.dir, "small.toml", filepath.Join(w.dir, "state"), publishtest.Channel{
+		Name: "small", Key: w.cfg.Channels[0].Key, Store: w.store, Sources: []string{`path = "` + filepath.ToSlash(small) + `"`},
+	})
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := publish.Run(context.Background(), cfg, publish.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	lib := w.reader(t, true)
+	res, err := Get(context.Background(), open(t, w.store), GetOptions{Library: lib})
+	if err != nil || len(res.Channels) != 2 {
+		t.Fatalf("%v %+v", err, res)
+	}
+	if res.Channels[0].Name != "small" || res.Channels[0].PlanBytes >= res.Channels[1].PlanBytes {
+		t.Fatalf("order: %s (%d bytes), %s (%d bytes)", res.Channels[0].Name, res.Channels[0].PlanBytes, res.Channels[1].Name, res.Channels[1].PlanBytes)
+	}
+	// A named channel limits the get.
+	lib2 := w.reader(t, true)
+	res, err = Get(context.Background(), open(t, w.store), GetOptions{Library: lib2, Channels: []string{"small"}})
+	if err != nil || len(res.Channels) != 1 || presents(t, lib2, "news") != 0 || presents(t, lib2, "small") != 1 {
+		t.Fatalf("named: %v %+v", err, res)
+	}
+	if _, err := Get(context.Background(), open(t, w.store), GetOptions{Library: lib2, Channels: []string{"none"}}); err == nil {
+		t.Fatal("an unknown channel was taken")
+	}
+}

@@ -145,6 +145,7 @@ func transport(proxyURL string) (*http.Transport, error) {
 	return t, nil
 }
 
+// String is the mirror's URL.
 func (h *HTTP) String() string { return h.base.String() }
 
 // url is the URL of a key, each segment escaped.
