@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"os"
@@ -534,5 +535,38 @@ func TestSourceWarningsAndTotal(t *testing.T) {
 	}
 	if last.Total != 2 || last.Entries != 2 {
 		t.Errorf("progress %+v, want 2 of 2", last)
+	}
+}
+
+// TestGiantPictureWarns: under ImagesShrink a picture whose header claims
+// 10000×10000 pixels (too many to decode) is packed as it came, with a
+// warning naming it; the rest of the edition is packed.
+func TestGiantPictureWarns(t *testing.T) {
+	var png bytes.Buffer
+	png.WriteString("\x89PNG\r\n\x1a\n")
+	ihdr := []byte("IHDR\x00\x00\x27\x10\x00\x00\x27\x10\x08\x02\x00\x00\x00")
+	png.Write([]byte{0, 0, 0, 13})
+	png.Write(ihdr)
+	crc := crc32.ChecksumIEEE(ihdr)
+	png.Write([]byte{byte(crc >> 24), byte(crc >> 16), byte(crc >> 8), byte(crc)})
+	png.WriteString("\x00\x00\x00\x00IEND\xaeB`\x82")
+	site := fstest.MapFS{
+		"index.html": {Data: []byte("<title>x</title><img src=pano.png>")},
+		"pano.png":   {Data: png.Bytes()},
+	}
+	var warned []string
+	var buf bytes.Buffer
+	sum, err := pack.Pack(context.Background(), &buf, pack.Options{Info: archive.Info{Channel: "c"}, Signers: []*key.Secret{packtest.Key(t)},
+		Sources: []pack.Source{{Source: folder.NewFS(site)}}, NoScrub: true,
+		Images: pack.Images{Mode: pack.ImagesShrink}, Warn: func(s string) { warned = append(warned, s) }})
+	if err != nil {
+		t.Fatalf("one giant picture stopped the pack: %v", err)
+	}
+	got, err := packtest.Open(t, buf.Bytes()).Cat("pano.png")
+	if err != nil || !bytes.Equal(got, png.Bytes()) || sum.Entries != 2 {
+		t.Fatalf("pano.png %d bytes (%v), want %d; %d entries", len(got), err, png.Len(), sum.Entries)
+	}
+	if w := strings.Join(warned, "\n"); !strings.Contains(w, "pano.png: not shrunk") || !strings.Contains(w, "10000×10000") {
+		t.Errorf("warnings %q", warned)
 	}
 }

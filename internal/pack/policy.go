@@ -53,7 +53,10 @@ func (p *policy) chain(opts Options, sum *Summary) func(*source.Entry, []byte) (
 			if images.IsImage(e.MIME) {
 				out, err := images.Shrink(data, e.MIME, images.Options{MaxDim: img.MaxDim, Quality: img.Quality})
 				if err != nil {
-					return nil, err
+					// One hostile or giant picture must not stop a
+					// weekly edition: it is packed as it came.
+					p.say(warn, fmt.Sprintf("%s: not shrunk (%v); packed as it is", e.Path, err))
+					out = data
 				}
 				if len(out) < len(data) {
 					p.mu.Lock()

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 
+	"ferry/internal/budget"
+
 	"golang.org/x/image/draw"
 	_ "golang.org/x/image/webp" // decode WebP to read its size
 )
@@ -27,10 +29,15 @@ type Options struct {
 	Quality int
 	// MaxPixels refuses to decode images claiming more pixels than this
 	// (default 64 megapixels): a hostile file must not exhaust memory. A
-	// decoded picture takes up to 4 bytes a pixel (256 MiB at the default),
-	// for each Shrink running at once.
+	// decoded picture takes up to 4 bytes a pixel (256 MiB at the default);
+	// Shrinks running at once share one Budget of that size, so several
+	// workers never hold more.
 	MaxPixels int
 }
+
+// Budget is the memory that pictures being shrunk at once may take
+// together (decoded and scaled pixels, 4 bytes each): 256 MiB.
+var Budget = budget.New(256 << 20)
 
 // ErrTooLarge reports an image whose header claims too many pixels.
 var ErrTooLarge = errors.New("images: image too large to decode")
@@ -73,15 +80,17 @@ func Shrink(data []byte, mime string, opts Options) ([]byte, error) {
 	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > int64(opts.MaxPixels) {
 		return nil, fmt.Errorf("%w: %d×%d", ErrTooLarge, cfg.Width, cfg.Height)
 	}
-	src, _, err := image.Decode(bytes.NewReader(data))
-	if err != nil {
-		return data, nil
-	}
 	w, h := cfg.Width, cfg.Height
 	if m := max(w, h); m > opts.MaxDim {
 		// w×MaxDim can pass 2³¹ (a 64-megapixel strip), so in 64 bits.
 		w = int(max(1, int64(w)*int64(opts.MaxDim)/int64(m)))
 		h = int(max(1, int64(h)*int64(opts.MaxDim)/int64(m)))
+	}
+	held := Budget.Acquire(4 * (int64(cfg.Width)*int64(cfg.Height) + int64(w)*int64(h)))
+	defer Budget.Release(held)
+	src, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return data, nil
 	}
 	dst := src
 	if w != cfg.Width || h != cfg.Height {
