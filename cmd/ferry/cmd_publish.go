@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "publish", usage: "-c CONFIG [--channel NAME]... [--dry-run] [--proxy URL]",
+	register(&command{name: "publish", usage: "-c CONFIG [--channel NAME]... [--dry-run] [--due] [--proxy URL]",
 		summary: "harvest each channel's sources and publish its next edition into its store",
 		about: `
 Builds the next edition of each channel of CONFIG (a TOML file, see
@@ -29,12 +29,15 @@ signed index and the store's OPDS catalogue. When nothing changed, nothing
 is published. Several publishers may share a store: an edition number is
 published once, and a run that loses a race publishes nothing visible
 (run it again). --dry-run harvests and packs, and says what would be
-published.`,
+published. --due skips channels whose cadence (in CONFIG) has not passed
+since their latest edition, so one job run every hour publishes each
+channel at its own cadence.`,
 		flags: func(fs *flag.FlagSet) runFunc {
 			var o publishOptions
 			fs.StringVar(&o.Config, "c", "", "channel config file (required)")
 			fs.Var(&o.Channels, "channel", "publish only this channel (repeatable)")
 			fs.BoolVar(&o.DryRun, "dry-run", false, "harvest and pack, say what would be published, publish nothing")
+			fs.BoolVar(&o.Due, "due", false, "skip channels whose cadence has not passed since their latest edition (for a job run often)")
 			fs.StringVar(&o.Proxy, "proxy", "", "fetch the web through this proxy (http://HOST:PORT or socks5://HOST:PORT)")
 			return func(ctx context.Context, t *terminal, args []string) error { return runPublish(ctx, t, o, args) }
 		}})
@@ -44,6 +47,7 @@ type publishOptions struct {
 	Config   string
 	Channels stringList
 	DryRun   bool
+	Due      bool
 	Proxy    string
 }
 
@@ -62,7 +66,7 @@ func runPublish(ctx context.Context, t *terminal, o publishOptions, args []strin
 	}
 	bars := &publishBars{t: t}
 	res, err := publish.Run(ctx, cfg, publish.Options{
-		Channels: o.Channels, DryRun: o.DryRun, Proxy: o.Proxy,
+		Channels: o.Channels, DryRun: o.DryRun, Due: o.Due, Proxy: o.Proxy,
 		Progress: bars.update,
 		Warn: func(ch, msg string) {
 			bars.done()
@@ -90,6 +94,10 @@ func runPublish(ctx context.Context, t *terminal, o publishOptions, args []strin
 
 // reportPublish prints the summary of one channel.
 func reportPublish(t *terminal, r *publish.Result) {
+	if r.NotDue {
+		t.printf("%s: not due: edition %d is younger than its cadence; next after %s\n", r.Channel, r.Previous, r.NextDue.Local().Format("2006-01-02 15:04"))
+		return
+	}
 	var parts []string
 	if h := r.Harvest; h != nil {
 		parts = append(parts, fmt.Sprintf("pages %d fetched, %d unchanged, %d failed", h.Fetched, h.Unchanged, h.Failed))

@@ -69,6 +69,9 @@ func TestPublishMirrorGet(t *testing.T) {
 	if !strings.Contains(out, "published edition 2") || !strings.Contains(out, "delta ") {
 		t.Fatalf("third publish: %s", out)
 	}
+	if out := c.ok("publish", "-c", cfg, "--due"); !strings.Contains(out, "news: not due: edition 2") {
+		t.Fatalf("publish --due: %s", out)
+	}
 	c.run(2, "", "publish", "-c", cfg, "--channel", "nope")
 
 	// Store objects are ordinary archives.

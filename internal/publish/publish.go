@@ -60,6 +60,11 @@ type Options struct {
 	// DryRun harvests and packs, then reports what would be published
 	// without writing to the store.
 	DryRun bool
+	// Due skips channels whose cadence has not passed since their latest
+	// edition was made (less 5%, so that a job run every cadence does not
+	// miss a turn by starting a little early): for a job that runs often
+	// and publishes each channel at its own cadence.
+	Due bool
 	// Proxy replaces the config's [harvest] proxy.
 	Proxy string
 	// Harvest, if set, may change each channel's harvest options.
@@ -96,6 +101,10 @@ type Result struct {
 	Published         bool
 	Unchanged         bool // nothing changed: nothing was published
 	DryRun            bool
+	// NotDue: with Options.Due, the channel's cadence has not passed;
+	// nothing was done. NextDue is when it will have.
+	NotDue  bool
+	NextDue time.Time
 	// NewChain: readers that follow deltas will need this full edition
 	// (or the delta, then the next full one) to follow on.
 	NewChain bool
@@ -218,6 +227,13 @@ func (p *run) do() error {
 	}
 	if cur != nil {
 		p.res.Previous = cur.Latest
+		if e := cur.Edition(cur.Latest); p.opts.Due && e != nil {
+			next := e.Created.Add(ch.Cadence - ch.Cadence/20)
+			if p.opts.Now().Before(next) {
+				p.res.NotDue, p.res.NextDue = true, next
+				return nil
+			}
+		}
 	}
 	if !p.opts.DryRun {
 		p.cleanup(cur)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/mmcdole/gofeed"
 
@@ -217,6 +218,15 @@ func TestPublishTwice(t *testing.T) {
 	f, err := gofeed.NewParser().ParseString(string(feed))
 	if err != nil || len(f.Items) != 1 || f.Items[0].Title != "소식" {
 		t.Fatalf("catalog.opds.xml does not parse as a feed with the channel: %v", err)
+	}
+	// With Due, a weekly channel is not published again within the week.
+	r4 := s.run(Options{Due: true})
+	if r4.Err != nil || !r4.NotDue || r4.Harvest != nil || r4.NextDue.Before(e2.Created.Add(6*24*time.Hour)) {
+		t.Fatalf("due run: %v %+v", r4.Err, r4)
+	}
+	r5 := s.run(Options{Due: true, Now: func() time.Time { return e2.Created.Add(7*24*time.Hour - time.Hour) }})
+	if r5.Err != nil || r5.NotDue || !r5.Unchanged {
+		t.Fatalf("due run a week later: %v %+v", r5.Err, r5)
 	}
 	// Only the chain of the tip is kept locally.
 	ents, _ := os.ReadDir(filepath.Join(s.dir, "state", "news", "archives"))
