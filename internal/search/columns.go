@@ -185,14 +185,24 @@ func appendRiceBlock(dst []byte, gaps, codes []uint32) []byte {
 	return w.flush()
 }
 
+// bitReader reads a Rice stream. acc holds n valid bits; bits above them
+// may hold the next bits of the stream already (a word load reads ahead),
+// which a later load ORs in again at the same place.
 type bitReader struct {
 	src []byte
-	pos int // next byte to load
+	pos int // next byte not yet counted in n
 	acc uint64
-	n   uint // valid bits in acc
+	n   uint
 }
 
-func (r *bitReader) refill() {
+func (r *bitReader) fill() {
+	if r.pos+8 <= len(r.src) {
+		r.acc |= binary.LittleEndian.Uint64(r.src[r.pos:]) << r.n
+		k := (63 - r.n) >> 3
+		r.pos += int(k)
+		r.n += k << 3
+		return
+	}
 	for r.n <= 56 && r.pos < len(r.src) {
 		r.acc |= uint64(r.src[r.pos]) << r.n
 		r.pos++
@@ -200,52 +210,57 @@ func (r *bitReader) refill() {
 	}
 }
 
-// rice decodes one value; ok is false if the stream ends first or the
-// value does not fit in 32 bits.
-func (r *bitReader) rice(k uint) (uint32, bool) {
-	var q uint64
-	for {
-		if r.n == 0 {
-			r.refill()
-			if r.n == 0 {
-				return 0, false
+// decode fills out with values Rice-coded with parameter k; ok is false if
+// the stream ends first or a value does not fit in 32 bits.
+func (r *bitReader) decode(out []uint32, k uint) bool {
+	mask := uint64(1)<<k - 1
+	for i := range out {
+		var q uint64
+		for {
+			if r.n < 33 {
+				r.fill()
 			}
-		}
-		if r.acc != 0 {
-			tz := uint(bits.TrailingZeros64(r.acc))
+			v := r.acc
+			if r.n < 64 {
+				v |= 1 << r.n // stop the count at the valid bits
+			}
+			tz := uint(bits.TrailingZeros64(v))
 			if tz < r.n {
 				q += uint64(tz)
 				r.acc >>= tz + 1
 				r.n -= tz + 1
 				break
 			}
-		}
-		q += uint64(r.n)
-		r.acc, r.n = 0, 0
-		if q > 1<<32 {
-			return 0, false
-		}
-	}
-	if k > 0 {
-		if r.n < k {
-			r.refill()
-			if r.n < k {
-				return 0, false
+			if r.n == 0 {
+				return false // no more bits
+			}
+			q += uint64(r.n)
+			r.acc >>= r.n % 64
+			if r.n == 64 {
+				r.acc = 0
+			}
+			r.n = 0
+			if q > 1<<32 {
+				return false
 			}
 		}
-		low := r.acc & (1<<k - 1)
-		r.acc >>= k
-		r.n -= k
-		v := q<<k | low
-		if v > 1<<32-1 {
-			return 0, false
+		if k > 0 {
+			if r.n < k {
+				r.fill()
+				if r.n < k {
+					return false
+				}
+			}
+			q = q<<k | r.acc&mask
+			r.acc >>= k
+			r.n -= k
 		}
-		return uint32(v), true
+		if q > 1<<32-1 {
+			return false
+		}
+		out[i] = uint32(q)
 	}
-	if q > 1<<32-1 {
-		return 0, false
-	}
-	return uint32(q), true
+	return true
 }
 
 // decodeRiceBlock decodes a Rice block of n postings into gaps and codes
@@ -257,22 +272,14 @@ func decodeRiceBlock(p []byte, gaps, codes []uint32) error {
 	}
 	kg, kc := uint(p[0]&31), uint(p[0]>>5)
 	r := bitReader{src: p[1:]}
-	for i := range gaps {
-		v, ok := r.rice(kg)
-		if !ok {
-			return fmt.Errorf("postings gap %d", i)
-		}
-		gaps[i] = v
+	if !r.decode(gaps, kg) {
+		return fmt.Errorf("postings gaps")
 	}
-	for i := range codes {
-		v, ok := r.rice(kc)
-		if !ok {
-			return fmt.Errorf("postings code %d", i)
-		}
-		codes[i] = v
+	if !r.decode(codes, kc) {
+		return fmt.Errorf("postings codes")
 	}
 	// What is left must be the padding of the last byte: fewer than 8
-	// bits, all zero, and no byte unread.
+	// bits, all zero, and no byte unread (then nothing was read ahead).
 	if r.n >= 8 || r.acc != 0 || r.pos != len(r.src) {
 		return fmt.Errorf("postings block has bytes past its values")
 	}

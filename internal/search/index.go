@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
@@ -93,6 +94,18 @@ type dictBlock struct {
 	plen  []uint64
 	inl   []byte
 	size  int
+	cols  *rawColumns // version 2: the columns, scanned on lookup instead
+}
+
+// rawColumns is a version 2 dictionary block as stored (columns
+// decompressed), looked up by a scan that decodes terms only up to the one
+// asked for: cheaper than parsing the whole block when few of its terms
+// are asked, and a cached block costs its raw bytes only.
+type rawColumns struct {
+	first                      string
+	n                          int
+	postBase                   uint64
+	lens, suf, dfs, plens, inl []byte
 }
 
 // Open opens the index of size bytes held by r. It reads only the trailer.
@@ -154,10 +167,12 @@ type termInfo struct {
 	postLen uint64
 }
 
-// reader is the per-search state: norm pages read so far, bounded.
+// reader is the per-search state: norm pages read so far, bounded (a
+// direct-mapped cache of maxNormPages pages).
 type reader struct {
-	ix    *Index
-	norms map[uint32][]byte
+	ix       *Index
+	normPg   [maxNormPages]uint32 // page number held in each slot, +1 (0: empty)
+	normData [maxNormPages][]byte
 }
 
 const (
@@ -166,7 +181,7 @@ const (
 )
 
 func (ix *Index) newReader() *reader {
-	return &reader{ix: ix, norms: map[uint32][]byte{}}
+	return &reader{ix: ix}
 }
 
 // blockSpan returns the start and end of dictionary block i in the dict region.
@@ -271,11 +286,80 @@ func (rd *reader) lookup(term string) (ti termInfo, ok bool, err error) {
 	if err != nil {
 		return ti, false, err
 	}
+	if db.cols != nil {
+		return rd.scan(bi, db.cols, term)
+	}
 	j := sort.SearchStrings(db.terms, term)
 	if j == len(db.terms) || db.terms[j] != term {
 		return ti, false, nil
 	}
 	return rd.entry(bi, db, j)
+}
+
+// scan looks term up in a version 2 block, checking each entry it decodes.
+func (rd *reader) scan(bi uint32, c *rawColumns, term string) (termInfo, bool, error) {
+	bad := func(what string) (termInfo, bool, error) {
+		return termInfo{}, false, corrupt("dictionary block %d: %s", bi, what)
+	}
+	var bufs [2][MaxTermLen]byte
+	prev := []byte(c.first)
+	suf, dfs, plens, inl := c.suf, c.dfs, c.plens, c.inl
+	pos := c.postBase
+	postLen := rd.ix.h.postLen
+	for e := 0; e < c.n; e++ {
+		shared, sl := int(c.lens[2*e]), int(c.lens[2*e+1])
+		if shared > len(prev) || sl > len(suf) || shared+sl > MaxTermLen || shared+sl == 0 {
+			return bad("term entry")
+		}
+		cur := append(append(bufs[e%2][:0], prev[:shared]...), suf[:sl]...)
+		suf = suf[sl:]
+		if e == 0 && string(cur) != c.first || e > 0 && string(cur) <= string(prev) {
+			return bad("terms out of order")
+		}
+		prev = cur
+		df, k := uvarint(dfs)
+		if k <= 0 || df == 0 || df > uint64(rd.ix.h.docCount) {
+			return bad("document frequency")
+		}
+		dfs = dfs[k:]
+		cmp := strings.Compare(string(cur), term)
+		if df <= inlineMax {
+			ps := make([]posting, 0, df)
+			prevDoc := int64(-1)
+			for j := uint64(0); j < df; j++ {
+				g, k1 := uvarint(inl)
+				if k1 <= 0 {
+					return bad("inline postings")
+				}
+				c, k2 := uvarint(inl[k1:])
+				if k2 <= 0 || g > math.MaxUint32 || prevDoc+1+int64(g) >= int64(rd.ix.h.normCount) || c >= 2*maxTFBody+1 {
+					return bad("inline postings")
+				}
+				inl = inl[k1+k2:]
+				prevDoc += 1 + int64(g)
+				if cmp == 0 {
+					ps = append(ps, posting{uint32(prevDoc), uint32(c) + 1})
+				}
+			}
+			if cmp == 0 {
+				return termInfo{df: uint32(df), inline: ps}, true, nil
+			}
+		} else {
+			l, k := uvarint(plens)
+			if k <= 0 || l == 0 || l > postLen-pos {
+				return bad("postings length")
+			}
+			plens = plens[k:]
+			if cmp == 0 {
+				return termInfo{df: uint32(df), postOff: pos, postLen: l}, true, nil
+			}
+			pos += l
+		}
+		if cmp > 0 {
+			break
+		}
+	}
+	return termInfo{}, false, nil
 }
 
 // parseBlockV1 decompresses and checks a version 1 dictionary block (p
@@ -392,8 +476,9 @@ func (db *dictBlock) add(t string, df uint32, pos, plen uint64) {
 	db.size += len(t)
 }
 
-// parseBlockV2 decompresses and checks a version 2 dictionary block (p
-// starts at its term count) and indexes it.
+// parseBlockV2 decompresses a version 2 dictionary block (p starts at its
+// term count) and checks its header and columns; lookups check the entries
+// they decode (scan).
 func (rd *reader) parseBlockV2(bi uint32, p []byte, first string) (*dictBlock, error) {
 	bad := func(what string) error { return corrupt("dictionary block %d: %s", bi, what) }
 	n, k1 := uvarint(p)
@@ -406,10 +491,9 @@ func (rd *reader) parseBlockV2(bi uint32, p []byte, first string) (*dictBlock, e
 		return nil, bad("postings offset")
 	}
 	p = p[k2:]
-	postLen := rd.ix.h.postLen
 	// Each term takes two bytes of the lens column, which bounds n by the
 	// raw block cap before anything is allocated.
-	if n == 0 || n > maxBlockRaw/2 || pos > postLen {
+	if n == 0 || n > maxBlockRaw/2 || pos > rd.ix.h.postLen {
 		return nil, bad("header")
 	}
 	budget := uint64(maxBlockRaw)
@@ -423,63 +507,16 @@ func (rd *reader) parseBlockV2(bi uint32, p []byte, first string) (*dictBlock, e
 	if len(p) != 0 {
 		return nil, bad("bytes after the last column")
 	}
-	lens, suf, dfs, plens, inl := cols[0], cols[1], cols[2], cols[3], cols[4]
-	if uint64(len(lens)) != 2*n {
+	if uint64(len(cols[0])) != 2*n {
 		return nil, bad("lens column length")
 	}
-	uv := func(b *[]byte) (uint64, bool) {
-		v, k := uvarint(*b)
-		if k <= 0 {
-			return 0, false
-		}
-		*b = (*b)[k:]
-		return v, true
+	rc := &rawColumns{first: first, n: int(n), postBase: pos,
+		lens: cols[0], suf: cols[1], dfs: cols[2], plens: cols[3], inl: cols[4]}
+	size := 64 + len(first)
+	for _, c := range cols {
+		size += len(c)
 	}
-	db := newDictBlock(int(n), inl)
-	prev := first
-	cur := make([]byte, 0, MaxTermLen)
-	inlAt := inl
-	for e := uint64(0); e < n; e++ {
-		shared, sl := uint64(lens[2*e]), uint64(lens[2*e+1])
-		if shared > uint64(len(prev)) || sl > uint64(len(suf)) || shared+sl > MaxTermLen || shared+sl == 0 {
-			return nil, bad("term entry")
-		}
-		cur = append(append(cur[:0], prev[:shared]...), suf[:sl]...)
-		suf = suf[sl:]
-		t := string(cur)
-		if e == 0 && t != first || e > 0 && t <= prev {
-			return nil, bad("terms out of order")
-		}
-		prev = t
-		df, ok := uv(&dfs)
-		if !ok || df == 0 || df > uint64(rd.ix.h.docCount) {
-			return nil, bad("document frequency")
-		}
-		if df <= inlineMax {
-			at := uint64(len(inl) - len(inlAt))
-			prevDoc := int64(-1)
-			for j := uint64(0); j < df; j++ {
-				g, ok1 := uv(&inlAt)
-				c, ok2 := uv(&inlAt)
-				if !ok1 || !ok2 || g > math.MaxUint32 || prevDoc+1+int64(g) >= int64(rd.ix.h.normCount) || c >= 2*maxTFBody+1 {
-					return nil, bad("inline postings")
-				}
-				prevDoc += 1 + int64(g)
-			}
-			db.add(t, uint32(df), at, 0)
-		} else {
-			l, ok := uv(&plens)
-			if !ok || l == 0 || l > postLen-pos {
-				return nil, bad("postings length")
-			}
-			db.add(t, uint32(df), pos, l)
-			pos += l
-		}
-	}
-	if len(suf) != 0 || len(dfs) != 0 || len(plens) != 0 || len(inlAt) != 0 {
-		return nil, bad("columns hold more than the block's terms")
-	}
-	return db, nil
+	return &dictBlock{cols: rc, size: size}, nil
 }
 
 // entry decodes the entry of term j of a parsed block.
@@ -510,17 +547,20 @@ func (rd *reader) norm(doc uint32) (byte, error) {
 		return 0, corrupt("posting for document %d beyond the norm table", doc)
 	}
 	pg := doc / normPage
-	b, ok := rd.norms[pg]
-	if !ok {
+	slot := pg % maxNormPages
+	b := rd.normData[slot]
+	if rd.normPg[slot] != pg+1 {
 		start := uint64(pg) * normPage
-		b = make([]byte, min(normPage, uint64(rd.ix.h.normCount)-start))
+		n := min(normPage, uint64(rd.ix.h.normCount)-start)
+		if uint64(cap(b)) < n {
+			b = make([]byte, n)
+		}
+		b = b[:n]
 		if err := readFull(rd.ix.r, b, int64(rd.ix.h.normsOff+start)); err != nil {
+			rd.normPg[slot] = 0
 			return 0, fmt.Errorf("search: reading norms: %w", err)
 		}
-		if len(rd.norms) >= maxNormPages {
-			clear(rd.norms)
-		}
-		rd.norms[pg] = b
+		rd.normData[slot], rd.normPg[slot] = b, pg+1
 	}
 	return b[doc-pg*normPage], nil
 }

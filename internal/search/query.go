@@ -51,13 +51,7 @@ func (ix *Index) Search(query string, offset, limit int) (Results, error) {
 		return Results{Exact: true}, nil
 	}
 	rd := ix.newReader()
-	var normDiv [256]float64
-	for q := range normDiv {
-		normDiv[q] = 1 - B
-		if ix.avgdl > 0 {
-			normDiv[q] += B * normLen(byte(q)) / ix.avgdl
-		}
-	}
+	normDiv := normDivisors(ix.avgdl)
 	var decoded int
 	var curs []*cursor
 	maxDF := 0
@@ -74,7 +68,7 @@ func (ix *Index) Search(query string, offset, limit int) (Results, error) {
 		idf := math.Log(1 + (n-df+0.5)/(df+0.5))
 		c := &cursor{rd: rd, ti: ti, weight: float64(qt.count) * idf, decoded: &decoded,
 			win:  window{r: ix.r, start: ix.h.postOff + ti.postOff, end: ix.h.postOff + ti.postOff + ti.postLen},
-			left: ti.df, prevLast: -1}
+			left: ti.df, prevLast: -1, impact: math.Inf(1)}
 		if ti.inline == nil {
 			c.win.pos = c.win.start
 		}
@@ -136,6 +130,19 @@ func (ix *Index) Search(query string, offset, limit int) (Results, error) {
 				break
 			}
 			c := curs[i]
+			if top.Len() == k {
+				// The bound of the block that would hold d may be far
+				// below the term's: then d cannot make it, whatever the
+				// lower terms add, and the block is not decoded.
+				bb, err := c.blockBound(d)
+				if err != nil {
+					return Results{}, err
+				}
+				if rest := cum[i] - c.ub; score+bb+rest <= theta {
+					skip = true
+					break
+				}
+			}
 			if err := c.advance(d); err != nil {
 				return Results{}, err
 			}
@@ -299,6 +306,15 @@ type cursor struct {
 	docs     [blockSize]uint32
 	codes    [blockSize]uint32
 	n, i     int // postings loaded, and the next one to return
+
+	// Version 2 lists of several blocks: the header of the next block,
+	// read but not decoded yet (hdr), and the tf̃ bound of the block
+	// loaded (impact) and of the one read ahead (hImpact).
+	hdr     bool
+	hLast   int64
+	hLen    uint64
+	hImpact float64
+	impact  float64
 }
 
 // next moves to the following posting.
@@ -355,77 +371,131 @@ func (c *cursor) loadBlock(target uint32) error {
 	if c.rd.ix.h.version == version1 {
 		return c.loadBlockV1(target)
 	}
-	for c.left > 0 {
-		cnt := min(c.left, blockSize)
-		var p []byte
-		last := int64(-1) // unknown: a list of one block has no header
-		if c.ti.df > blockSize {
+	if c.left == 0 {
+		c.done = true
+		return nil
+	}
+	cnt := min(c.left, blockSize)
+	last := int64(-1) // unknown: a list of one block has no header
+	var plen uint64
+	c.impact = math.Inf(1)
+	if c.ti.df > blockSize {
+		found, err := c.shallow(target)
+		if err != nil {
+			return err
+		}
+		if !found {
+			c.done = true
+			return nil
+		}
+		cnt = min(c.left, blockSize)
+		last, plen, c.impact = c.hLast, c.hLen, c.hImpact
+		c.hdr = false
+	} else {
+		plen = c.win.end - c.win.pos
+		if plen > maxRicePayload {
+			return corrupt("postings block of %d bytes", plen)
+		}
+	}
+	p, err := c.win.peek(plen, true)
+	if err != nil {
+		return err
+	}
+	c.win.pos += plen
+	if err := decodeRiceBlock(p, c.docs[:cnt], c.codes[:cnt]); err != nil {
+		return corrupt("%v", err)
+	}
+	prev := c.prevLast
+	for j := 0; j < int(cnt); j++ {
+		d := prev + 1 + int64(c.docs[j])
+		if d >= int64(c.rd.ix.h.normCount) || c.codes[j] > 2*maxTFBody {
+			return corrupt("postings block content")
+		}
+		c.docs[j] = uint32(d)
+		c.codes[j]++
+		prev = d
+	}
+	if last >= 0 && prev != last {
+		return corrupt("postings block does not end at its last document")
+	}
+	c.prevLast = prev
+	c.left -= cnt
+	c.n, c.i = int(cnt), 0
+	*c.decoded += int(cnt)
+	if c.left == 0 && c.win.pos != c.win.end {
+		return corrupt("postings longer than their blocks")
+	}
+	return nil
+}
+
+// shallow reads block headers of a version 2 list of several blocks, past
+// every block whose last doc is below target, without decoding them; the
+// header of the first block that may hold target is then in c.h*. found
+// is false when no block is left.
+func (c *cursor) shallow(target uint32) (found bool, err error) {
+	for {
+		if !c.hdr {
+			if c.left == 0 {
+				return false, nil
+			}
 			delta, err := c.win.uvarint()
 			if err != nil {
-				return err
+				return false, err
 			}
 			plen, err := c.win.uvarint()
 			if err != nil {
-				return err
+				return false, err
 			}
+			b, err := c.win.peek(1, true)
+			if err != nil {
+				return false, err
+			}
+			c.win.pos++
 			base := max(c.prevLast, 0)
-			last = base + int64(delta)
+			last := base + int64(delta)
 			if delta > math.MaxUint32 || last > math.MaxUint32 || last <= c.prevLast || (c.prevLast >= 0 && delta == 0) {
-				return corrupt("postings block last document")
+				return false, corrupt("postings block last document")
 			}
-			if plen > maxRicePayload {
-				return corrupt("postings block of %d bytes", plen)
+			if plen == 0 || plen > maxRicePayload || plen > c.win.end-c.win.pos {
+				return false, corrupt("postings block of %d bytes", plen)
 			}
-			if last < int64(target) {
-				if plen > c.win.end-c.win.pos {
-					return corrupt("postings truncated")
-				}
-				c.win.pos += plen
-				c.prevLast = last
-				c.left -= cnt
-				continue
-			}
-			if p, err = c.win.peek(plen, true); err != nil {
-				return err
-			}
-		} else {
-			plen := c.win.end - c.win.pos
-			if plen > maxRicePayload {
-				return corrupt("postings block of %d bytes", plen)
-			}
-			var err error
-			if p, err = c.win.peek(plen, true); err != nil {
-				return err
-			}
+			c.hdr, c.hLast, c.hLen, c.hImpact = true, last, plen, impactBound(b[0])
 		}
-		c.win.pos += uint64(len(p))
-		if err := decodeRiceBlock(p, c.docs[:cnt], c.codes[:cnt]); err != nil {
-			return corrupt("%v", err)
+		if c.hLast >= int64(target) {
+			return true, nil
 		}
-		prev := c.prevLast
-		for j := 0; j < int(cnt); j++ {
-			d := prev + 1 + int64(c.docs[j])
-			if d >= int64(c.rd.ix.h.normCount) || c.codes[j] > 2*maxTFBody {
-				return corrupt("postings block content")
-			}
-			c.docs[j] = uint32(d)
-			c.codes[j]++
-			prev = d
-		}
-		if last >= 0 && prev != last {
-			return corrupt("postings block does not end at its last document")
-		}
-		c.prevLast = prev
-		c.left -= cnt
-		c.n, c.i = int(cnt), 0
-		*c.decoded += int(cnt)
-		if c.left == 0 && c.win.pos != c.win.end {
-			return corrupt("postings longer than their blocks")
-		}
-		return nil
+		c.win.pos += c.hLen
+		c.prevLast = c.hLast
+		c.left -= min(c.left, blockSize)
+		c.hdr = false
 	}
-	c.done = true
-	return nil
+}
+
+// blockBound is an upper bound of this term's score for document target:
+// the bound of the block that may hold it (read by its header, not
+// decoded), or of the whole list when its blocks carry none.
+func (c *cursor) blockBound(target uint32) (float64, error) {
+	if c.done || c.ti.inline != nil || c.rd.ix.h.version == version1 || c.ti.df <= blockSize {
+		return c.ub, nil
+	}
+	tf := 0.0
+	switch {
+	case c.i > 0 && c.i <= c.n && c.docs[c.n-1] >= target:
+		tf = c.impact // the loaded block holds target's place
+	default:
+		found, err := c.shallow(target)
+		if err != nil {
+			return 0, err
+		}
+		if !found {
+			return 0, nil
+		}
+		tf = c.hImpact
+	}
+	if math.IsInf(tf, 1) {
+		return c.ub, nil
+	}
+	return c.weight * tf * (K1 + 1) / (tf + K1), nil
 }
 
 // loadBlockV1 is loadBlock for version 1 postings (bit-packed blocks, each
@@ -507,9 +577,49 @@ func (c *cursor) score(normDiv *[256]float64) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	tf := float64(c.code>>1) / normDiv[q]
-	if c.code&1 != 0 {
-		tf += TitleWeight
+	tf := tfNorm(c.code, normDiv[q])
+	if tf > c.impact {
+		return 0, corrupt("posting of document %d exceeds its block's bound", c.doc)
 	}
 	return c.weight * tf * (K1 + 1) / (tf + K1), nil
+}
+
+// tfNorm is tf̃ of docs/search-index.md for a posting's code and its
+// document's length divisor: the builder computes block bounds with it,
+// the reader scores with it.
+func tfNorm(code uint32, div float64) float64 {
+	tf := float64(code>>1) / div
+	if code&1 != 0 {
+		tf += TitleWeight
+	}
+	return tf
+}
+
+// normDivisors returns 1 − B + B × L'(q) / avgdl for every norm byte q.
+func normDivisors(avgdl float64) [256]float64 {
+	var d [256]float64
+	for q := range d {
+		d[q] = 1 - B
+		if avgdl > 0 {
+			d[q] += B * normLen(byte(q)) / avgdl
+		}
+	}
+	return d
+}
+
+// impactBound is the tf̃ bound a block header's impact byte stands for.
+func impactBound(b byte) float64 {
+	if b == 255 {
+		return math.Inf(1)
+	}
+	return float64(b) / 4
+}
+
+// impactByte is the smallest impact byte whose bound is at least tf.
+func impactByte(tf float64) byte {
+	q := math.Ceil(tf * 4 * (1 + 1.0/(1<<20)))
+	if q > 254 || math.IsNaN(q) {
+		return 255
+	}
+	return byte(q)
 }
