@@ -340,7 +340,13 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 		}()
 	}
 	var firstArticle string
+	// Only the paths that may become the main page are remembered (not
+	// every path: a pack of millions of entries would hold them all).
 	hasPath := map[string]bool{}
+	candidate := map[string]bool{"index.html": true, firstFolderIndex(opts.Sources): true}
+	if mainPage != "" {
+		candidate[mainPage] = true
+	}
 	for j := range queue {
 		if j.warn != "" && opts.Warn != nil {
 			opts.Warn(j.warn)
@@ -369,7 +375,9 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 			cancel()
 			return nil, err
 		}
-		hasPath[res.in.Path] = true
+		if candidate[res.in.Path] {
+			hasPath[res.in.Path] = true
+		}
 		if res.an != nil {
 			idx.AddAnalyzed(res.an)
 		}
@@ -419,8 +427,8 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 	switch {
 	case mainPage != "" && hasPath[mainPage]:
 		info.MainPage = mainPage
-	case firstFolderIndex(opts.Sources, hasPath) != "":
-		info.MainPage = firstFolderIndex(opts.Sources, hasPath)
+	case hasPath[firstFolderIndex(opts.Sources)]:
+		info.MainPage = firstFolderIndex(opts.Sources)
 	case hasPath["index.html"]:
 		info.MainPage = "index.html"
 	default:
@@ -456,14 +464,12 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 	return sum, nil
 }
 
-// firstFolderIndex is the index.html of the first folder source, if packed.
-func firstFolderIndex(srcs []Source, has map[string]bool) string {
+// firstFolderIndex is the path index.html of the first folder source
+// would have ("" without a folder source).
+func firstFolderIndex(srcs []Source) string {
 	for _, s := range srcs {
 		if _, ok := s.Source.(*folder.Source); ok {
-			if p := join(s.Prefix, "index.html"); has[p] {
-				return p
-			}
-			return ""
+			return join(s.Prefix, "index.html")
 		}
 	}
 	return ""
