@@ -24,6 +24,7 @@ import (
 	"ferry/internal/publish/publishtest"
 	"ferry/internal/store"
 	"ferry/internal/testkit/corpus"
+	"ferry/internal/testkit/shared"
 )
 
 // setup is a channel publishing a made-up site from a local origin into a
@@ -322,4 +323,46 @@ func hostDir(u string) string {
 func sha(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
+}
+
+// TestPublishURLSource: a url source (a real EPUB served by the origin) is
+// downloaded, opened as the book it is and packed under its own prefix
+// beside the harvested site; a second run gets a 304 and the same book.
+func TestPublishURLSource(t *testing.T) {
+	epub := shared.Path(t, "epub/alice.epub")
+	book, err := os.ReadFile(epub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSetup(t, 5, "")
+	site, _ := corpus.Site(corpus.Options{Pages: 5, Seed: 3})
+	site["books/alice.epub"] = &fstest.MapFile{Data: book}
+	s.origin.Set(site)
+	s.cfg.Channels[0].Sources = append(s.cfg.Channels[0].Sources, config.Source{Kind: config.KindURL, Location: s.origin.URL + "/books/alice.epub", MaxSize: 10 << 20})
+	r := s.run(Options{})
+	if r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	a, err := archive.OpenFile(filepath.Join(s.store, "news", "editions", "000001.ferry"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	var inBook, raw int
+	for i := range a.NumEntries() {
+		e, _ := a.EntryAt(i)
+		switch {
+		case strings.HasPrefix(e.Path, "alice/"):
+			inBook++
+		case strings.HasSuffix(e.Path, ".epub"):
+			raw++
+		}
+	}
+	if inBook < 5 || raw != 0 {
+		t.Fatalf("%d entries under alice/, %d raw .epub files", inBook, raw)
+	}
+	r2 := s.run(Options{})
+	if r2.Err != nil || !r2.Unchanged || s.origin.Hits("/books/alice.epub") != 2 {
+		t.Fatalf("second run: %v %+v, %d requests for the book", r2.Err, r2, s.origin.Hits("/books/alice.epub"))
+	}
 }
