@@ -7,7 +7,7 @@ import (
 // Memory the package's Readers use together, process-wide. The defaults
 // suit a desktop; SetMemoryLimit scales them down for a phone.
 const (
-	defaultCacheBytes  = 32 << 20
+	defaultCacheBytes  = 16 << 20
 	defaultDecodeBytes = 256 << 20
 )
 
@@ -26,9 +26,9 @@ var (
 // SetMemoryLimit sizes what the package's Readers hold together, for a
 // process that should stay within limit bytes (ferry serve --memory):
 // the shared cache of verified blocks and decompressed clusters gets
-// limit/16 (at most 32 MiB, at least 1 MiB) and the bytes of clusters
+// limit/16 (at most 16 MiB, at least 1 MiB) and the bytes of clusters
 // being decoded at once limit/4 (at most 256 MiB, at least 4 MiB). A
-// limit of 0 or less restores the defaults (32 MiB and 256 MiB). Readers
+// limit of 0 or less restores the defaults (16 MiB and 256 MiB). Readers
 // opened with their own ReaderOptions.CacheBytes keep that cache.
 //
 // The rest of a process's memory is the Go heap around it (Readers, HTTP

@@ -47,7 +47,7 @@ type Reader struct {
 type ReaderOptions struct {
 	// CacheBytes gives the Reader a cache of its own of verified blocks
 	// and decompressed clusters, of this many bytes. By default (0) every
-	// Reader of the process shares one cache (32 MiB; SetMemoryLimit
+	// Reader of the process shares one cache (16 MiB; SetMemoryLimit
 	// sizes it), so a library of many archives holds no more than one.
 	CacheBytes int
 }
@@ -831,9 +831,9 @@ func (r *Reader) RandomArticle() (Entry, error) {
 	if r.m.Counts.Articles == 0 {
 		return Entry{}, fmt.Errorf("%w: the archive has no articles", ErrNotFound)
 	}
-	start := rand.IntN(int(r.nEntries))
-	for k := 0; k < int(r.nEntries); k++ {
-		e, err := r.EntryAt((start + k) % int(r.nEntries))
+	start := rand.Int64N(r.nEntries)
+	for k := int64(0); k < r.nEntries; k++ {
+		e, err := r.EntryAt(int((start + k) % r.nEntries)) // int64: start+k may pass 2³¹ on 32-bit
 		if err != nil {
 			return Entry{}, err
 		}
