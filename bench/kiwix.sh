@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Side-by-side benchmark of ferry against Kiwix (issue 8), on the same content:
-#   1. packing an HTML folder: zimwriterfs (with full-text index) vs ferry pack
+# Side-by-side benchmark of ferry against Kiwix (issues 8 and 15), on the same content:
+#   1. packing an HTML folder: zimwriterfs (with full-text index) vs ferry pack, the larger
+#      corpus in two orders (its article copies spread over the path order, and side by side)
 #   2. serving a real ZIM: kiwix-serve on the ZIM vs ferry serve on `ferry pack X.zim`
 #      (wrk requests/s and latency, search latency, server memory)
 #   3. Korean search quality: KorQuAD questions, top-1/top-3 hit rates
@@ -9,16 +10,19 @@
 # Usage (from anywhere in the repository):
 #   bench/kiwix.sh                  # default: ×1 and ×COPIES KorQuAD corpora
 #   COPIES=120 bench/kiwix.sh       # the ~200 MB corpus
-# Environment: COPIES (default 24, ≈40 MB), REPS (3), WRK_SECS (10), WRK_CONNS (32),
+# Search queries go to kiwix-serve with their words joined by OR (Xapian joins them with AND
+# by default and answers most questions with nothing), so both engines rank the same matches.
+# Environment: COPIES (default 40, ≈68 MB), REPS (3), WRK_SECS (10), WRK_CONNS (32),
 # WRK_THREADS (2), SEARCH_N (300 queries), QUALITY_N (2000 questions, 0 = all),
 # TESTDATA (default ../shared/testdata beside the repository), PORT (18480: uses PORT and PORT+1),
-# DOC (docs/benchmarks.md; "-" to only print), KEEP=1 (keep the work folder), RESULTS (copy the raw results there).
+# DOC (docs/benchmarks.md; "-" to only print), KEEP=1 (keep the work folder), RESULTS (copy the raw results there),
+# FERRY (a ferry binary to measure instead of building one).
 # Needs root (or the packages already installed): zim-tools, kiwix-tools, wrk, time.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
-COPIES=${COPIES:-24}
+COPIES=${COPIES:-40}
 REPS=${REPS:-3}
 WRK_SECS=${WRK_SECS:-10}
 WRK_CONNS=${WRK_CONNS:-32}
@@ -76,7 +80,13 @@ bin=$work/bin
 res=$work/results.txt
 : >"$res"
 log "building ferry and bench/kiwix into $bin"
-go build -o "$bin/ferry" ./cmd/ferry
+# As the release builds it (no cgo: no C library, no per-thread malloc arenas), unless FERRY
+# names a ferry binary to measure.
+if [[ -n ${FERRY:-} ]]; then
+	mkdir -p "$bin" && cp "$FERRY" "$bin/ferry"
+else
+	CGO_ENABLED=0 go build -o "$bin/ferry" ./cmd/ferry
+fi
 go build -o "$bin/kb" ./bench/kiwix
 ferry=$bin/ferry
 kb=$bin/kb
@@ -98,12 +108,15 @@ measure() {
 size() { stat -c %s "$1"; }
 
 # --- 1. packing --------------------------------------------------------------------
-log "generating the KorQuAD corpora (×1 and ×$COPIES)"
+log "generating the KorQuAD corpora (×1, and ×$COPIES in two orders)"
 small_bytes=$("$kb" corpus -testdata "$TESTDATA" -copies 1 -out "$work/small")
-large_bytes=$("$kb" corpus -testdata "$TESTDATA" -copies "$COPIES" -out "$work/large")
+# large: the copies of each article spread over the whole path order (the order both packers
+# meet them in); adjacent: the same pages with the copies side by side.
+large_bytes=$("$kb" corpus -testdata "$TESTDATA" -copies "$COPIES" -order shuffled -out "$work/large")
+"$kb" corpus -testdata "$TESTDATA" -copies "$COPIES" -order adjacent -out "$work/adjacent" >/dev/null
 zimargs=(-w index.html -I illustration.png -l kor -t "KorQuAD" -d "KorQuAD 1.0 dev articles"
 	-c "Wikipedia contributors" -p "ferry bench" -n korquad_ko)
-for corpus in small large; do
+for corpus in small large adjacent; do
 	for ((r = 1; r <= REPS; r++)); do
 		log "pack $corpus, run $r/$REPS: zimwriterfs"
 		rm -f "$work/$corpus.zim"
@@ -192,12 +205,12 @@ for ((r = 1; r <= REPS; r++)); do
 		check_url "http://127.0.0.1:$FPORT$(head -1 "$work/serve/$z.ferry.urls")"
 		runwrk "serve.$z.kiwix" "$KPORT" "$work/serve/$z.kiwix.urls" "$kpid"
 		runwrk "serve.$z.ferry" "$FPORT" "$work/serve/$z.ferry.urls" "$fpid"
-		"$kb" search -kind kiwix -pid "$kpid" -base "http://127.0.0.1:$KPORT" -book "$z" -questions "$work/serve/$z.titles" -n "$SEARCH_N" |
+		"$kb" search -kind kiwix -or -pid "$kpid" -base "http://127.0.0.1:$KPORT" -book "$z" -questions "$work/serve/$z.titles" -n "$SEARCH_N" |
 			sed "s/^/search.$z.kiwix./" >>"$res"
 		"$kb" search -kind ferry -pid "$fpid" -base "http://127.0.0.1:$FPORT" -book "$z" -questions "$work/serve/$z.titles" -n "$SEARCH_N" |
 			sed "s/^/search.$z.ferry./" >>"$res"
 		if [[ $z == large ]]; then
-			"$kb" search -kind kiwix -pid "$kpid" -base "http://127.0.0.1:$KPORT" -book "$z" -questions "$work/serve/$z.questions" -n "$SEARCH_N" |
+			"$kb" search -kind kiwix -or -pid "$kpid" -base "http://127.0.0.1:$KPORT" -book "$z" -questions "$work/serve/$z.questions" -n "$SEARCH_N" |
 				sed "s/^/searchq.$z.kiwix./" >>"$res"
 			"$kb" search -kind ferry -pid "$fpid" -base "http://127.0.0.1:$FPORT" -book "$z" -questions "$work/serve/$z.questions" -n "$SEARCH_N" |
 				sed "s/^/searchq.$z.ferry./" >>"$res"
@@ -213,7 +226,7 @@ log "Korean search quality (KorQuAD questions, ×1 corpus)"
 ln -sf "$work/small.zim" "$work/serve/small.zim"
 ln -sf "$work/small.ferry" "$work/serve/small.ferry"
 start_servers "$work/serve/small.zim" "$work/serve/small.ferry"
-"$kb" search -quality -kind kiwix -base "http://127.0.0.1:$KPORT" -book small -questions "$work/small/questions.tsv" -n "$QUALITY_N" |
+"$kb" search -quality -kind kiwix -or -base "http://127.0.0.1:$KPORT" -book small -questions "$work/small/questions.tsv" -n "$QUALITY_N" |
 	sed "s/^/quality.kiwix./" >>"$res"
 "$kb" search -quality -kind ferry -base "http://127.0.0.1:$FPORT" -book small -questions "$work/small/questions.tsv" -n "$QUALITY_N" |
 	sed "s/^/quality.ferry./" >>"$res"
@@ -234,8 +247,9 @@ cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 	echo "meta.small_mb $(awk -v b="$small_bytes" 'BEGIN { printf "%.1f", b / 1e6 }')"
 	echo "meta.large_mb $(awk -v b="$large_bytes" 'BEGIN { printf "%.1f", b / 1e6 }')"
 	echo "meta.machine $(nproc) cores ($cpu), $((mem_kb / 1024)) MiB memory, $(uname -sr)"
-	echo "meta.versions zimwriterfs $(zimwriterfs -V 2>&1 | head -1 | tr -s ' \t' ' '), kiwix-serve $(kiwix-serve -V 2>&1 | head -1 | tr -s ' \t' ' '), wrk $(wrk -v 2>&1 | head -1 | awk '{ print $2 }'), $(go version | awk '{ print $3 }'), ferry $(git rev-parse --short HEAD)"
+	echo "meta.versions zimwriterfs $(zimwriterfs -V 2>&1 | head -1 | tr -s ' \t' ' '), kiwix-serve $(kiwix-serve -V 2>&1 | head -1 | tr -s ' \t' ' '), wrk $(wrk -v 2>&1 | head -1 | awk '{ print $2 }'), $(go version | awk '{ print $3 }'), ferry $(git rev-parse --short HEAD)${FERRY:+ (binary $FERRY)}"
 	echo "meta.date $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "meta.load $(cut -d' ' -f1-3 /proc/loadavg)"
 } >>"$res"
 if [[ -n ${KEEP:-} ]]; then log "kept $work"; fi
 if [[ $DOC == - ]]; then

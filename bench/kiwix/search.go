@@ -30,6 +30,7 @@ var (
 func search(args []string) error {
 	fs := flag.NewFlagSet("search", flag.ExitOnError)
 	kind := fs.String("kind", "", "kiwix or ferry")
+	or := fs.Bool("or", false, "kiwix: join the query's words with OR (Xapian's default is AND), so it ranks every page holding any of them, as ferry does")
 	base := fs.String("base", "", "server, e.g. http://127.0.0.1:8080")
 	book := fs.String("book", "", "kiwix book name or ferry library name")
 	qfile := fs.String("questions", "", "file of QUERY<TAB>EXPECTED-TITLE lines (EXPECTED optional)")
@@ -44,7 +45,7 @@ func search(args []string) error {
 	lines = sample(lines, *n)
 	client := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
 	var lat []time.Duration
-	top1, top3 := 0, 0
+	top1, top3, answered := 0, 0, 0
 	cpu0, err := cpuTicks(*pid)
 	if err != nil {
 		return err
@@ -55,7 +56,11 @@ func search(args []string) error {
 		var link *regexp.Regexp
 		switch *kind {
 		case "kiwix":
-			u = fmt.Sprintf("%s/search?content=%s&pattern=%s&pageLength=10", *base, url.QueryEscape(*book), url.QueryEscape(q))
+			pattern := q
+			if *or {
+				pattern = orJoin(q)
+			}
+			u = fmt.Sprintf("%s/search?content=%s&pattern=%s&pageLength=10", *base, url.QueryEscape(*book), url.QueryEscape(pattern))
 			startTag, link = `<div class="results">`, kiwixLink
 		case "ferry":
 			u = fmt.Sprintf("%s/search?in=%s&q=%s", *base, url.QueryEscape(*book), url.QueryEscape(q))
@@ -78,13 +83,14 @@ func search(args []string) error {
 			return fmt.Errorf("search %s: %s", u, resp.Status)
 		}
 		lat = append(lat, d)
-		if !*quality {
-			continue
-		}
 		page := string(body)
 		i := strings.Index(page, startTag)
 		if i < 0 {
 			continue // no results
+		}
+		answered++
+		if !*quality {
+			continue
 		}
 		var got []string
 		for _, m := range link.FindAllStringSubmatch(page[i:], 3) {
@@ -100,7 +106,7 @@ func search(args []string) error {
 			}
 		}
 	}
-	fmt.Printf("p50_ms %.3f\np99_ms %.3f\n", ms(pct(lat, 0.5)), ms(pct(lat, 0.99)))
+	fmt.Printf("p50_ms %.3f\np99_ms %.3f\nmax_ms %.3f\nanswered %d\n", ms(pct(lat, 0.5)), ms(pct(lat, 0.99)), ms(pct(lat, 1)), answered)
 	if *pid > 0 {
 		cpu1, err := cpuTicks(*pid)
 		if err != nil {
@@ -112,6 +118,15 @@ func search(args []string) error {
 		fmt.Printf("top1 %.4f\ntop3 %.4f\nqueries %d\n", float64(top1)/float64(len(lines)), float64(top3)/float64(len(lines)), len(lines))
 	}
 	return nil
+}
+
+// orJoin joins the words of a query with OR for Xapian's query parser
+// (punctuation that parser treats as syntax is dropped).
+func orJoin(q string) string {
+	words := strings.FieldsFunc(q, func(r rune) bool {
+		return r == ' ' || r == '?' || r == '"' || r == '(' || r == ')' || r == '+' || r == '-' || r == ','
+	})
+	return strings.Join(words, " OR ")
 }
 
 // resultTitle turns a result URL (/BOOK/A/TITLE or /a/NAME/A/TITLE) into
