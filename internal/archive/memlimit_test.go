@@ -107,3 +107,4 @@ func TestSetMemoryLimit(t *testing.T) {
 		t.Fatalf("defaults: cache %d, decode %d", c, d)
 	}
 }
+
