@@ -107,4 +107,3 @@ func TestSetMemoryLimit(t *testing.T) {
 		t.Fatalf("defaults: cache %d, decode %d", c, d)
 	}
 }
-
