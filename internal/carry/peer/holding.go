@@ -117,6 +117,12 @@ func openHolding(opts Options) (*holding, error) {
 }
 
 func (h *holding) close() {
+	h.viewMu.Lock()
+	for _, v := range h.views {
+		<-v.ready
+		v.close()
+	}
+	h.viewMu.Unlock()
 	if h.opened != nil {
 		h.opened.Close()
 	}
@@ -176,11 +182,22 @@ func (h *holding) index() *localIndex {
 // viewItems is the entry set of a channel's served edition, for entry
 // reconciliation and for rebuilding clusters from its content.
 type viewItems struct {
-	view  *edition.View
-	items [][]byte // entryItem of each content entry, sorted
-	byKey map[[16]byte]archive.Entry
-	err   error
-	ready chan struct{}
+	view   *edition.View
+	items  [][]byte // entryItem of each content entry, sorted
+	byKey  map[[16]byte]viewEntry
+	layers []*localArchive
+	files  []*os.File
+	cache  rawCache
+	err    error
+	ready  chan struct{}
+}
+
+// viewEntry is where a content entry of the edition lies: its layer and
+// its record there.
+type viewEntry struct {
+	path  string
+	layer int
+	e     entryRec
 }
 
 // viewOf returns the entry set of an offered channel's edition, computing
@@ -210,8 +227,10 @@ func (h *holding) viewOf(channel string) *viewItems {
 
 func (v *viewItems) compute(h *holding, ch *library.Channel) error {
 	var layers [][][32]byte
+	var recs []map[int]entryRec
 	for _, rec := range ch.Chain {
-		la, err := openLocal(filepath.Join(h.dir, filepath.FromSlash(rec.File)), true)
+		p := filepath.Join(h.dir, filepath.FromSlash(rec.File))
+		la, err := openLocal(p, true)
 		if err != nil {
 			return err
 		}
@@ -219,9 +238,19 @@ func (v *viewItems) compute(h *holding, ch *library.Channel) error {
 		if err != nil {
 			return err
 		}
+		f, err := openRead(p)
+		if err != nil {
+			return err
+		}
+		v.layers, v.files = append(v.layers, la), append(v.files, f)
 		layers = append(layers, hs)
+		m := make(map[int]entryRec, len(la.Lay.Entries))
+		for _, e := range la.Lay.Entries {
+			m[e.Index] = e
+		}
+		recs = append(recs, m)
 	}
-	v.byKey = map[[16]byte]archive.Entry{}
+	v.byKey = map[[16]byte]viewEntry{}
 	err := v.view.Each(func(e archive.Entry) error {
 		if e.Redirect {
 			return nil
@@ -233,9 +262,13 @@ func (v *viewItems) compute(h *holding, ch *library.Channel) error {
 		if li < 0 || li >= len(layers) || le.Index < 0 || le.Index >= len(layers[li]) {
 			return fmt.Errorf("peer: internal error: entry %q outside its layer", e.Path)
 		}
+		r, ok := recs[li][le.Index]
+		if !ok {
+			return fmt.Errorf("peer: internal error: entry %q has no content record", e.Path)
+		}
 		it := entryItem(e.Path, layers[li][le.Index])
 		v.items = append(v.items, it[:])
-		v.byKey[pathKey(e.Path)] = e
+		v.byKey[pathKey(e.Path)] = viewEntry{path: e.Path, layer: li, e: r}
 		return nil
 	})
 	if err != nil {
@@ -243,6 +276,89 @@ func (v *viewItems) compute(h *holding, ch *library.Channel) error {
 	}
 	slices.SortFunc(v.items, func(a, b []byte) int { return bytesCompare(a, b) })
 	return nil
+}
+
+// read returns an entry's content from its layer's clusters, each checked
+// against its hash as it is decoded (and kept a while: a rebuilt cluster
+// reads many entries of the same few clusters).
+func (v *viewItems) read(ve viewEntry) ([]byte, error) {
+	la, f := v.layers[ve.layer], v.files[ve.layer]
+	if !ve.e.Chunked {
+		raw, err := v.cluster(ve.layer, la, f, int(ve.e.Cluster))
+		if err != nil {
+			return nil, err
+		}
+		return raw[ve.e.Offset : int64(ve.e.Offset)+ve.e.Size], nil
+	}
+	out := make([]byte, 0, ve.e.Size)
+	k := max(1, (ve.e.Size+int64(la.Lay.M.ChunkSize)-1)/int64(la.Lay.M.ChunkSize))
+	for j := int64(0); j < k; j++ {
+		raw, err := v.cluster(ve.layer, la, f, int(ve.e.Cluster)+int(j))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, raw...)
+	}
+	if int64(len(out)) != ve.e.Size {
+		return nil, fmt.Errorf("%w: chunked entry %q", archive.ErrCorrupt, ve.path)
+	}
+	return out, nil
+}
+
+func (v *viewItems) cluster(layer int, la *localArchive, f *os.File, ci int) ([]byte, error) {
+	key := uint64(layer)<<32 | uint64(ci)
+	if b, ok := v.cache.get(key); ok {
+		return b, nil
+	}
+	raw, err := la.readCluster(f, ci)
+	if err != nil {
+		return nil, err
+	}
+	v.cache.put(key, raw)
+	return raw, nil
+}
+
+func (v *viewItems) close() {
+	for _, f := range v.files {
+		f.Close()
+	}
+}
+
+// rawCache keeps decoded clusters, the oldest dropped past 64 MiB.
+type rawCache struct {
+	mu    sync.Mutex
+	m     map[uint64][]byte
+	order []uint64
+	size  int64
+}
+
+const rawCacheBytes = 64 << 20
+
+func (c *rawCache) get(k uint64) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b, ok := c.m[k]
+	return b, ok
+}
+
+func (c *rawCache) put(k uint64, b []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[uint64][]byte{}
+	}
+	if _, ok := c.m[k]; ok {
+		return
+	}
+	c.m[k] = b
+	c.order = append(c.order, k)
+	c.size += int64(len(b))
+	for c.size > rawCacheBytes && len(c.order) > 1 {
+		old := c.order[0]
+		c.order = c.order[1:]
+		c.size -= int64(len(c.m[old]))
+		delete(c.m, old)
+	}
 }
 
 func bytesCompare(a, b []byte) int {

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"ferry/internal/archive"
 )
 
 // The taker's workers: local copies of clusters and sections this library
@@ -160,19 +158,19 @@ func (t *tArchive) rebuild(i int, rs []crange, gaps []span, gapData []byte) jobR
 			gapData = gapData[r.n:]
 			continue
 		}
-		var e archive.Entry
+		var ve viewEntry
 		var ok bool
 		if byKey {
-			e, ok = t.view.byKey[key]
+			ve, ok = t.view.byKey[key]
 		} else {
-			e, ok = t.view.byKey[pathKey(path)]
-			ok = ok && e.Path == path
+			ve, ok = t.view.byKey[pathKey(path)]
+			ok = ok && ve.path == path
 		}
-		if !ok || e.Size != r.n {
+		if !ok || ve.e.Size != r.n {
 			res.err = errors.New("an entry to rebuild from is not here")
 			return res
 		}
-		b, err := t.view.view.ReadAll(e)
+		b, err := t.view.read(ve)
 		if err != nil || int64(len(b)) != r.n {
 			res.err = fmt.Errorf("reading an entry to rebuild from: %v", err)
 			return res

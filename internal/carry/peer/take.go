@@ -844,11 +844,13 @@ func (t *tArchive) finish() error {
 			t.part.remove()
 			return fail("%s: the assembled copy did not verify (%v); it will be fetched again", label(t.h), err)
 		}
-		if errors.As(err, &ae) {
+		if library.IsRefusal(err) && errors.As(err, &ae) {
 			t.part.remove()
 			return fail("the library refused %s: %v", label(t.h), ae.Refused[0].Err)
 		}
-		return err
+		// The library could not keep it (a full disk, a failed write):
+		// the received part stays, to be added next time.
+		return fmt.Errorf("%s was received but could not be added to the library (%w); the received copy is kept and is added at the next sync once this is fixed", label(t.h), err)
 	}
 	for _, w := range res.Warnings {
 		s.note("%s", w)
