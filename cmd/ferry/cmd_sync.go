@@ -32,8 +32,9 @@ a shared Wi-Fi. Only archives signed by keys the library trusts are offered
 (--channel chooses which channels) and taken; every archive taken is
 checked as 'ferry import' checks it. A sync cut short continues where it
 stopped the next time (with this device or another that has the same
-archive). With --remember both devices keep each other's key in the
-library's .sync folder and can later sync without a code.`,
+archive). With --remember (on both devices) each keeps the other's key in
+its library's .sync folder, and later 'ferry sync HOST:PORT' alone
+connects to a listening device it remembers, without a code.`,
 		flags: func(fs *flag.FlagSet) runFunc {
 			var o syncOptions
 			libraryFlag(fs, &o.Library)
