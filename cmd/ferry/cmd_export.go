@@ -55,7 +55,7 @@ func runExport(ctx context.Context, t *terminal, o exportOptions, args []string)
 	if o.To == "" || len(args) > 0 {
 		return usagef("give the card folder with --to DIR")
 	}
-	l, unlock, err := library.LoadLocked(o.Library, false)
+	l, unlock, err := lockLibrary(ctx, t, o.Library, false)
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ func runImport(ctx context.Context, t *terminal, o importOptions, args []string)
 	if len(args) == 0 {
 		return usagef("give a card folder or archive files to import")
 	}
-	l, unlock, err := library.LoadLocked(o.Library, true)
+	l, unlock, err := lockLibrary(ctx, t, o.Library, true)
 	if err != nil {
 		return err
 	}

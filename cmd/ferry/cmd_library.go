@@ -55,7 +55,7 @@ func runLibraryRemove(ctx context.Context, t *terminal, dir string, args []strin
 	if len(args) != 1 {
 		return usagef("give one archive id or channel")
 	}
-	l, unlock, err := library.LoadLocked(dir, false)
+	l, unlock, err := lockLibrary(ctx, t, dir, false)
 	if err != nil {
 		return err
 	}

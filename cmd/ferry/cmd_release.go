@@ -8,10 +8,11 @@ import (
 
 	"ferry/internal/progress"
 	"ferry/internal/release"
+	"ferry/internal/trust"
 )
 
 func init() {
-	register(&command{name: "release", usage: "-k NAME.key -o DIR [--target OS/ARCH]... [--version V]",
+	register(&command{name: "release", usage: "-k NAME.key -o DIR [--cert FILE]... [--target OS/ARCH]... [--version V]",
 		summary: "(publisher) build ferry for every platform, reproducibly, with a signed checksum list",
 		about: `
 Builds ferry from the source tree in the current folder for each release
@@ -19,13 +20,16 @@ platform (Linux, Windows and macOS on amd64 and arm64; 32-bit Linux, ARM and
 Windows; Android) into DIR, reproducibly: the same source gives the same
 bytes on any machine (-trimpath, no build id, no paths, no cgo). Then writes
 programs.sha256, the SHA-256 of each program, and programs.sig, its
-signature by the publisher key(s). 'ferry export --with-programs DIR' puts
+signature by the publisher key(s), with the certificates given by --cert
+(a signing key certified by your root is trusted wherever the root is).
+'ferry export --with-programs DIR' puts
 them on a card, checked against the signature; 'ferry import' checks them
 again on the other side. Needs the Go toolchain. release/build.sh runs it.`,
 		flags: func(fs *flag.FlagSet) runFunc {
 			var o releaseOptions
 			keyFlag(fs, &o.Keys)
 			fs.StringVar(&o.Out, "o", "", "folder to write the programs to (required; made if missing)")
+			fs.Var(&o.Certs, "cert", "key certificate or revocation file ('ferry trust certify/revoke') to carry (repeatable)")
 			fs.Var(&o.Targets, "target", "build only this platform, e.g. linux/arm (repeatable; default: all)")
 			fs.StringVar(&o.Version, "version", "", "version string the programs print (default: none)")
 			return func(ctx context.Context, t *terminal, args []string) error { return runRelease(ctx, t, o, args) }
@@ -33,8 +37,8 @@ again on the other side. Needs the Go toolchain. release/build.sh runs it.`,
 }
 
 type releaseOptions struct {
-	Keys, Targets stringList
-	Out, Version  string
+	Keys, Targets, Certs stringList
+	Out, Version         string
 }
 
 func runRelease(ctx context.Context, t *terminal, o releaseOptions, args []string) error {
@@ -42,6 +46,10 @@ func runRelease(ctx context.Context, t *terminal, o releaseOptions, args []strin
 		return usagef("give -k NAME.key and -o DIR")
 	}
 	signers, err := loadSecrets(o.Keys)
+	if err != nil {
+		return err
+	}
+	extra, err := trust.ExtraFromFiles(o.Certs...)
 	if err != nil {
 		return err
 	}
@@ -71,7 +79,7 @@ func runRelease(ctx context.Context, t *terminal, o releaseOptions, args []strin
 		bar.Update(int64(i+1), int64(len(targets)))
 	}
 	bar.Done()
-	if err := release.Sign(o.Out, files, signers...); err != nil {
+	if err := release.Sign(o.Out, files, extra, signers...); err != nil {
 		return err
 	}
 	for _, f := range files {

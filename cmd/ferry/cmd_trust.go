@@ -100,7 +100,7 @@ func runTrustAdd(ctx context.Context, t *terminal, o trustAddOptions, args []str
 	if a.Label == "" {
 		a.Label = a.Keys[0].Fingerprint()
 	}
-	l, unlock, err := library.LoadLocked(o.Library, true)
+	l, unlock, err := lockLibrary(ctx, t, o.Library, true)
 	if err != nil {
 		return err
 	}
@@ -149,7 +149,7 @@ func runTrustRemove(ctx context.Context, t *terminal, dir string, args []string)
 	if len(args) != 1 {
 		return usagef("give one fingerprint or label")
 	}
-	l, unlock, err := library.LoadLocked(dir, false)
+	l, unlock, err := lockLibrary(ctx, t, dir, false)
 	if err != nil {
 		return err
 	}

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"ferry/internal/archive"
 	"ferry/internal/edition"
@@ -81,4 +83,20 @@ func openArchive(path string) (*archive.Reader, error) {
 		return nil, fmt.Errorf("%s is a %s file, not a ferry archive: make an archive of it with 'ferry pack'", path, strings.ToUpper(f.String()))
 	}
 	return nil, fmt.Errorf("%s: %w (it does not start as a ferry archive: a different file, or one damaged at its start)", path, err)
+}
+
+// lockLibrary is library.LoadLocked that says so when another ferry holds
+// the library (an import running), instead of waiting in silence; Ctrl+C
+// ends the wait.
+func lockLibrary(ctx context.Context, t *terminal, dir string, create bool) (*library.Library, func(), error) {
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-done:
+		case <-time.After(time.Second):
+			fmt.Fprintf(t.err, "waiting for another ferry to finish with the library %s (Ctrl+C to stop)…\n", dir)
+		}
+	}()
+	return library.LoadLocked(ctx, dir, create)
 }

@@ -19,6 +19,21 @@ var knownMembers = map[string][]string{
 	"sections.*": {"offset", "length", "block_size", "hashes_offset", "root"},
 }
 
+// ParseManifest reads signed manifest bytes as every reader must: by the
+// strict rules of checkManifestJSON, then into a Manifest. A carrier that
+// learns of an archive from its manifest alone (a broadcast announcement)
+// decides on what archive.Open would later accept.
+func ParseManifest(b []byte) (*Manifest, error) {
+	if err := checkManifestJSON(b); err != nil {
+		return nil, err
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
 // checkManifestJSON enforces what makes one signed manifest mean one thing
 // to every reader: no object holds two members whose names are equal when
 // case is ignored (Go's decoder would keep the last, case-insensitively,

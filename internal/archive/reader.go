@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -135,13 +134,11 @@ func OpenWith(ra io.ReaderAt, size int64, opts ReaderOptions) (*Reader, error) {
 	if err := r.checkSignatures(meta[mLen:]); err != nil {
 		return nil, err
 	}
-	if err := checkManifestJSON(r.raw); err != nil {
+	mp, err := ParseManifest(r.raw)
+	if err != nil {
 		return nil, fmt.Errorf("%w: manifest: %v", ErrCorrupt, err)
 	}
-	var m Manifest
-	if err := json.Unmarshal(r.raw, &m); err != nil {
-		return nil, fmt.Errorf("%w: manifest: %v", ErrCorrupt, err)
-	}
+	m := *mp
 	if m.Format != FormatVersion {
 		return nil, fmt.Errorf("%w: manifest format %d", ErrVersion, m.Format)
 	}

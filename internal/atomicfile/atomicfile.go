@@ -12,6 +12,7 @@ package atomicfile
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -127,4 +128,25 @@ func Write(path string, perm fs.FileMode, write func(io.Writer) error) error {
 		return err
 	}
 	return f.Commit()
+}
+
+// ErrNotFolder reports a folder to write into that is a symbolic link (or
+// a file): a card or a copied library may hold one leading elsewhere.
+var ErrNotFolder = errors.New("not a real folder (a link?); refusing to write through it")
+
+// MkdirReal makes the folder dir (and its parents) if missing, then checks
+// that dir itself is a folder and not a symbolic link to one: what is
+// written into a card's folders must land on the card.
+func MkdirReal(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	st, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("%s: %w", dir, ErrNotFolder)
+	}
+	return nil
 }

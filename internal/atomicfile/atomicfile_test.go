@@ -104,3 +104,23 @@ func assertOnly(t *testing.T, dir string, names ...string) {
 		}
 	}
 }
+
+// TestMkdirReal: a missing folder is made; a symbolic link to a folder
+// elsewhere, or a file, under the name is refused.
+func TestMkdirReal(t *testing.T) {
+	dir := t.TempDir()
+	if err := MkdirReal(filepath.Join(dir, "a", "b")); err != nil {
+		t.Fatal(err)
+	}
+	elsewhere := t.TempDir()
+	if err := os.Symlink(elsewhere, filepath.Join(dir, "link")); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	if err := MkdirReal(filepath.Join(dir, "link")); !errors.Is(err, ErrNotFolder) {
+		t.Errorf("a link: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, "file"), nil, 0o644)
+	if err := MkdirReal(filepath.Join(dir, "file")); err == nil {
+		t.Error("a file accepted as a folder")
+	}
+}

@@ -45,7 +45,6 @@ type Summary struct {
 	ChangedInputBytes int64
 }
 
-
 // Make writes to out a delta archive that turns base (the newest edition of
 // a chain) into next: it holds the entries of next that are new or differ
 // from base in content, kind, MIME type, title, article flag or redirect

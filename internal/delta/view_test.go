@@ -3,10 +3,16 @@ package delta
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"sort"
+	"strings"
 	"testing"
+	"testing/fstest"
 
 	"ferry/internal/archive"
+	"ferry/internal/edition"
 	"ferry/internal/key"
+	"ferry/internal/testkit/packtest"
 )
 
 // TestViewMatchesFullEdition reads base + delta through edition.View entry
@@ -74,5 +80,57 @@ func viewMatches(t *testing.T, base, next *archive.Reader, k *key.Secret, query 
 	other.Index, other.Path = 1, "nope"
 	if _, err := f.ReadAll(other); err == nil {
 		t.Fatal("foreign entry accepted")
+	}
+}
+
+// TestChainSearchHiddenTop: the delta changes the 30 best pages for a word
+// so they no longer have it; the chain's first page of results still
+// holds the 10 pages that do (reading past the hidden hits), like the
+// full edition's, and title suggestions likewise skip replaced titles.
+func TestChainSearchHiddenTop(t *testing.T) {
+	pages := func(changed bool) fstest.MapFS {
+		fsys := fstest.MapFS{}
+		for i := range 40 {
+			body := "apple " + strings.Repeat("apple fruit ", 20)
+			title := fmt.Sprintf("Apple %02d", i)
+			switch {
+			case i >= 30:
+				body = "apple " + strings.Repeat("other words here ", 20)
+			case changed:
+				body = strings.Repeat("banana fruit ", 20)
+				title = fmt.Sprintf("Banana %02d", i)
+			}
+			fsys[fmt.Sprintf("p%02d.html", i)] = &fstest.MapFile{Data: []byte("<title>" + title + "</title><p>" + body)}
+		}
+		return fsys
+	}
+	b1 := packtest.FS(t, pages(false), archive.Info{Channel: "c", Edition: 1})
+	b2 := packtest.FS(t, pages(true), archive.Info{Channel: "c", Edition: 2})
+	r1, r2 := packtest.Open(t, b1), packtest.Open(t, b2)
+	var d bytes.Buffer
+	if _, err := Make(context.Background(), view(t, r1), view(t, r2), &d, Options{Signers: []*key.Secret{packtest.Key(t)}}); err != nil {
+		t.Fatal(err)
+	}
+	chain := view(t, r1, packtest.Open(t, d.Bytes()))
+	full := view(t, r2)
+	paths := func(hits []edition.Hit) []string {
+		var out []string
+		for _, h := range hits {
+			out = append(out, h.Path)
+		}
+		sort.Strings(out)
+		return out
+	}
+	got, _, err := chain.Search("apple", 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _, _ := full.Search("apple", 0, 10)
+	if g, w := paths(got), paths(want); len(w) != 10 || strings.Join(g, " ") != strings.Join(w, " ") {
+		t.Fatalf("chain's first page %v, full edition's %v", g, w)
+	}
+	sugg, err := chain.SuggestTitles("apple", 5)
+	if err != nil || len(sugg) != 5 || sugg[0].Title != "Apple 30" {
+		t.Fatalf("suggestions %v %v, want Apple 30 to 34", sugg, err)
 	}
 }

@@ -88,7 +88,32 @@ func (v *View) Search(query string, offset, limit int) ([]Hit, int, error) {
 	total, indexed := 0, 0
 	var firstErr error
 	for i := range v.layers {
-		hits, scores, n, err := v.searchLayer(i, query, 0, want*2+10)
+		// Hits a higher layer hides are dropped; read on (in pages that
+		// double) until want remain or the layer has no more, so a delta
+		// that changes the best pages cannot leave a page empty.
+		page, off, dropped, kept, n := want*2+10, 0, 0, 0, 0
+		var err error
+		for {
+			var hits []lent
+			var scores []float64
+			hits, scores, n, err = v.searchLayer(i, query, off, page)
+			if err != nil {
+				break
+			}
+			for k, h := range hits {
+				if v.hidden(h.Path, i) {
+					dropped++
+					continue
+				}
+				kept++
+				all = append(all, scored{h, scores[k]})
+			}
+			off += len(hits)
+			if kept >= want || len(hits) == 0 || off >= n {
+				break
+			}
+			page *= 2
+		}
 		if errors.Is(err, archive.ErrNoIndex) {
 			continue
 		}
@@ -99,14 +124,6 @@ func (v *View) Search(query string, offset, limit int) ([]Hit, int, error) {
 			continue
 		}
 		indexed++
-		dropped := 0
-		for k, h := range hits {
-			if v.hidden(h.Path, i) {
-				dropped++
-				continue
-			}
-			all = append(all, scored{h, scores[k]})
-		}
 		total += max(n-dropped, 0)
 	}
 	if indexed == 0 {
@@ -140,13 +157,21 @@ func (v *View) SuggestTitles(prefix string, n int) ([]archive.Entry, error) {
 	}
 	var found []lent
 	for i, r := range v.layers {
-		es, err := r.SuggestTitles(prefix, n*2+8)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range es {
-			if !v.hidden(e.Path, i) {
-				found = append(found, lent{e, i})
+		// Ask again for more while hidden titles leave fewer than n.
+		for k := n*2 + 8; ; k *= 4 {
+			es, err := r.SuggestTitles(prefix, k)
+			if err != nil {
+				return nil, err
+			}
+			var mine []lent
+			for _, e := range es {
+				if !v.hidden(e.Path, i) {
+					mine = append(mine, lent{e, i})
+				}
+			}
+			if len(mine) >= n || len(es) < k || k >= 1<<16 {
+				found = append(found, mine...)
+				break
 			}
 		}
 	}

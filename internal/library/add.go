@@ -190,6 +190,36 @@ func (e *AddError) Error() string {
 	return fmt.Sprintf("%d of %d archives refused: %s", len(e.Refused), e.Total, strings.Join(msgs, "; "))
 }
 
+// IsRefusal reports whether err, from Add, says only that archives were
+// refused for what they are: not an archive, damaged, badly signed,
+// untrusted, a rollback, already held. Offering the same bytes again
+// changes nothing (unless the user changes trust), so a carrier may
+// forget them. Any other error is the library's (a full disk, a failed
+// write, a damaged state file): the archive should be kept and offered
+// again once that is fixed.
+func IsRefusal(err error) bool {
+	var ae *AddError
+	if !errors.As(err, &ae) {
+		return refusedFor(err)
+	}
+	for _, f := range ae.Refused {
+		if !refusedFor(f.Err) {
+			return false
+		}
+	}
+	return len(ae.Refused) > 0
+}
+
+func refusedFor(err error) bool {
+	for _, e := range []error{archive.ErrNotArchive, archive.ErrVersion, archive.ErrTruncated, archive.ErrCorrupt,
+		archive.ErrSignature, trust.ErrUntrusted, trust.ErrFormat, ErrRollback, ErrHeld} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
 func (e *AddError) Unwrap() []error {
 	var errs []error
 	for _, f := range e.Refused {
@@ -208,6 +238,18 @@ func recordOf(r *archive.Reader) Record {
 		rec.Signers = append(rec.Signers, k.Fingerprint())
 	}
 	return rec
+}
+
+// Trusts reports whether the library trusts the archive of rec (signed by
+// a trusted key, or one its certificates make trusted) and holds it.
+func (l *Library) Trusts(rec Record) bool {
+	r, err := archive.OpenFile(l.Path(rec))
+	if err != nil {
+		return false
+	}
+	defer r.Close()
+	d, err := l.Check(r, false)
+	return err == nil && d.Trusted && r.ID() == rec.ID
 }
 
 // Check says whether the library trusts the archive r (or allowUntrusted):
@@ -235,13 +277,14 @@ func (l *Library) checkTrust(m *archive.Manifest, signers []key.Public, allowUnt
 // index — ask first, so they collect only what the library will keep. Add
 // decides again when the bytes arrive.
 func (l *Library) Wants(id string, m *archive.Manifest, signers []key.Public, allowUntrusted bool) error {
-	if old, ok := l.Record(id); ok && l.holds(old) {
+	if old, ok := l.Record(id); ok && l.Holds(old) {
 		return fmt.Errorf("%w: channel %s edition %d", ErrHeld, m.Channel, m.Edition)
 	}
-	if _, err := l.checkTrust(m, signers, allowUntrusted); err != nil {
+	d, err := l.checkTrust(m, signers, allowUntrusted)
+	if err != nil {
 		return err
 	}
-	if cs := l.State.Channels[m.Channel]; cs != nil && m.Edition < cs.Highest {
+	if floor := l.State.Channels[m.Channel].floor(d.Trusted); m.Edition < floor {
 		// A base an archive held needs passes (as in Add).
 		for _, r := range l.State.Archives {
 			if r.Base == id {
@@ -249,7 +292,7 @@ func (l *Library) Wants(id string, m *archive.Manifest, signers []key.Public, al
 			}
 		}
 		return fmt.Errorf("%w: channel %s edition %d is older than edition %d already seen",
-			ErrRollback, m.Channel, m.Edition, cs.Highest)
+			ErrRollback, m.Channel, m.Edition, floor)
 	}
 	return nil
 }
@@ -301,7 +344,7 @@ func OpenArrival(path string) (Arrival, func() error, error) {
 // lock, loads its current state, adds, saves and lets go, so that an
 // import running meanwhile loses nothing.
 func AddTo(ctx context.Context, dir string, in []Arrival, opts AddOptions) (*AddResult, error) {
-	l, unlock, err := LoadLocked(dir, true)
+	l, unlock, err := LoadLocked(ctx, dir, true)
 	if err != nil {
 		return nil, err
 	}
@@ -310,7 +353,7 @@ func AddTo(ctx context.Context, dir string, in []Arrival, opts AddOptions) (*Add
 }
 
 func (l *Library) importOne(ctx context.Context, c *candidate, needed map[string]bool, opts AddOptions) (bool, error) {
-	if old, ok := l.Record(c.rec.ID); ok && l.holds(old) {
+	if old, ok := l.Record(c.rec.ID); ok && l.Holds(old) {
 		return false, nil
 	}
 	d, err := l.Check(c.r, opts.AllowUntrusted)
@@ -327,9 +370,9 @@ func (l *Library) importOne(ctx context.Context, c *candidate, needed map[string
 	if err != nil {
 		return false, err
 	}
-	if cs := l.State.Channels[c.rec.Channel]; cs != nil && c.rec.Edition < cs.Highest && !needed[c.rec.ID] {
+	if floor := l.State.Channels[c.rec.Channel].floor(d.Trusted); c.rec.Edition < floor && !needed[c.rec.ID] {
 		return false, fmt.Errorf("%w: channel %s edition %d is older than edition %d already seen",
-			ErrRollback, c.rec.Channel, c.rec.Edition, cs.Highest)
+			ErrRollback, c.rec.Channel, c.rec.Edition, floor)
 	}
 	if opts.Start != nil {
 		opts.Start(c.from, c.rec)
@@ -354,8 +397,13 @@ func (l *Library) importOne(ctx context.Context, c *candidate, needed map[string
 		cs = &ChannelState{}
 		l.State.Channels[c.rec.Channel] = cs
 	}
-	if c.rec.Edition >= cs.Highest {
+	// An edition added with AllowUntrusted raises only the untrusted
+	// memory: it must not lock the genuine publisher out.
+	switch {
+	case d.Trusted && c.rec.Edition >= cs.Highest:
 		cs.Highest, cs.HighestBy = c.rec.Edition, c.rec.Signers
+	case !d.Trusted:
+		cs.HighestUntrusted = max(cs.HighestUntrusted, c.rec.Edition)
 	}
 	return true, l.Save()
 }
@@ -373,20 +421,20 @@ func (l *Library) neededBases(cands []*candidate, allowUntrusted bool) map[strin
 			needed[r.Base] = true
 		}
 	}
-	trusted := map[*candidate]bool{}
+	accepted := map[*candidate]bool{} // passes the trust check
+	trusted := map[*candidate]bool{}  // and is trusted (not only allowed)
 	for _, c := range cands {
-		if _, err := l.Check(c.r, allowUntrusted); err == nil {
-			trusted[c] = true
+		if d, err := l.Check(c.r, allowUntrusted); err == nil {
+			accepted[c], trusted[c] = true, d.Trusted
 		}
 	}
 	for changed := true; changed; {
 		changed = false
 		for _, c := range cands {
-			if !trusted[c] || c.rec.Base == "" || needed[c.rec.Base] {
+			if !accepted[c] || c.rec.Base == "" || needed[c.rec.Base] {
 				continue
 			}
-			cs := l.State.Channels[c.rec.Channel]
-			if cs == nil || c.rec.Edition >= cs.Highest || needed[c.rec.ID] {
+			if c.rec.Edition >= l.State.Channels[c.rec.Channel].floor(trusted[c]) || needed[c.rec.ID] {
 				needed[c.rec.Base] = true
 				changed = true
 			}
@@ -432,7 +480,11 @@ func (l *Library) allRevoked(fps []string) bool {
 // holds reports whether the library's copy of rec is there and opens as
 // that archive (header, manifest, signatures); a missing, truncated or
 // replaced copy is copied again from the card.
-func (l *Library) holds(rec Record) bool {
+// Holds reports whether the archive of rec is really in the library: its
+// file is in the archives folder, of its size, and opens as that archive.
+// The state file alone is not proof (someone may have deleted files to
+// free space on a card).
+func (l *Library) Holds(rec Record) bool {
 	st, err := os.Stat(l.Path(rec))
 	if err != nil || st.Size() != rec.Size {
 		return false

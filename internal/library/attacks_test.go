@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"os"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -69,6 +71,69 @@ func TestForgedDeltaCannotCarryOldEdition(t *testing.T) {
 	res, err := l.AddFiles(ctx, []string{ed1, forged}, AddOptions{})
 	if len(res.Added) != 0 || !errors.Is(err, ErrRollback) || !errors.Is(err, trust.ErrUntrusted) {
 		t.Fatalf("added %d, err %v", len(res.Added), err)
+	}
+}
+
+// TestUntrustedEditionNoLockout: an archive added with AllowUntrusted
+// (an attacker's edition 999999 of the channel) does not raise the
+// channel's rollback memory: the genuine, trusted edition 1 is still
+// accepted and served.
+func TestUntrustedEditionNoLockout(t *testing.T) {
+	src := t.TempDir()
+	k, attacker := must(key.Generate()), must(key.Generate())
+	udhr := smallSite(t)
+	evil := packFile(t, src, "udhr", 999999, edit(udhr, "eng.html", "evil"), attacker)
+	good := packFile(t, src, "udhr", 1, udhr, k)
+	dir := t.TempDir()
+	l := trustingLibrary(t, dir, k.Public())
+	ctx := context.Background()
+	if _, err := l.AddFiles(ctx, []string{evil}, AddOptions{AllowUntrusted: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.AddFiles(ctx, []string{good}, AddOptions{}); err != nil {
+		t.Fatalf("the trusted edition after an untrusted one: %v", err)
+	}
+	o, err := Open(dir, OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	if c := o.Channel("udhr"); c == nil || c.Edition != 1 || !c.Trusted {
+		t.Fatalf("served %+v", c)
+	}
+}
+
+// TestIsRefusal: refusals for what an archive is (untrusted, a rollback,
+// not an archive) are told apart from the library failing to write.
+func TestIsRefusal(t *testing.T) {
+	src := t.TempDir()
+	k, other := must(key.Generate()), must(key.Generate())
+	udhr := smallSite(t)
+	ed1 := packFile(t, src, "udhr", 1, udhr, k)
+	ed2 := packFile(t, src, "udhr", 2, edit(udhr, "eng.html", "two"), k)
+	stranger := packFile(t, src, "udhr", 3, udhr, other)
+	junk := src + "/junk.ferry"
+	if err := os.WriteFile(junk, []byte("not an archive at all, just words"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	l := trustingLibrary(t, dir, k.Public())
+	if _, err := l.AddFiles(ctx, []string{ed2}, AddOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{ed1, stranger, junk} {
+		if _, err := l.AddFiles(ctx, []string{p}, AddOptions{}); err == nil || !IsRefusal(err) {
+			t.Errorf("%s: %v; IsRefusal false", p, err)
+		}
+	}
+	broken := t.TempDir()
+	lb := trustingLibrary(t, broken, k.Public())
+	if err := os.WriteFile(broken+"/"+ArchiveDir, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lb.AddFiles(ctx, []string{ed1}, AddOptions{}); err == nil || IsRefusal(err) {
+		t.Errorf("a library that cannot write: %v; IsRefusal %v", err, IsRefusal(err))
 	}
 }
 
@@ -144,7 +209,7 @@ func TestLockedUpdatesKept(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			l, unlock, err := LoadLocked(dir, true)
+			l, unlock, err := LoadLocked(context.Background(), dir, true)
 			if err != nil {
 				errs <- err
 				return
@@ -170,5 +235,37 @@ func TestLockedUpdatesKept(t *testing.T) {
 	}
 	if n := len(l.State.Trust.Anchors); n != 2 {
 		t.Errorf("%d of 2 trust anchors kept", n)
+	}
+}
+
+// TestLockWaitEndsWithContext: waiting for a library another holder has
+// locked ends when the context does (Ctrl+C), with an error saying so.
+func TestLockWaitEndsWithContext(t *testing.T) {
+	dir := t.TempDir()
+	_, unlock, err := LoadLocked(context.Background(), dir, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	if runtime.GOOS == "windows" {
+		t.Skip("folders are not locked on Windows")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, u, err := LoadLocked(ctx, dir, true)
+		if err == nil {
+			u()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "another ferry") {
+			t.Fatalf("waiting for a held lock: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the wait for the lock did not end with its context")
 	}
 }

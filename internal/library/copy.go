@@ -50,15 +50,10 @@ func CopyArchive(ctx context.Context, src io.ReaderAt, size int64, id, dir strin
 	if !validID(id) {
 		return "", false, fmt.Errorf("library: bad archive id %q", id)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", false, err
-	}
 	// Write only into a real folder, and only to regular files: a card may
 	// hold symbolic links (or FIFOs) under these names that lead elsewhere.
-	if st, err := os.Lstat(dir); err != nil {
-		return "", false, err
-	} else if !st.IsDir() {
-		return "", false, fmt.Errorf("library: %s is not a folder (a link?); refusing to write through it", dir)
+	if err := atomicfile.MkdirReal(dir); err != nil {
+		return "", false, fmt.Errorf("library: %w", err)
 	}
 	final := filepath.Join(dir, id+archiveExt)
 	part := filepath.Join(dir, "."+id+partExt)

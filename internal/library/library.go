@@ -83,6 +83,24 @@ type ChannelState struct {
 	// that another key signed: a stolen key must not lock a channel with a
 	// huge edition number.
 	HighestBy []string `json:"highest_by,omitempty"`
+	// HighestUntrusted is the highest edition accepted with
+	// AllowUntrusted. It holds back only other untrusted editions: an
+	// edition 999999 someone added untrusted must not lock the trusted
+	// publisher out.
+	HighestUntrusted uint64 `json:"highest_untrusted,omitempty"`
+}
+
+// floor is the lowest edition an archive of the channel may have to be
+// added: trusted archives answer to trusted editions seen, untrusted ones
+// to every edition seen.
+func (cs *ChannelState) floor(trusted bool) uint64 {
+	if cs == nil {
+		return 0
+	}
+	if trusted {
+		return cs.Highest
+	}
+	return max(cs.Highest, cs.HighestUntrusted)
 }
 
 // State is the content of the state file.
@@ -103,14 +121,18 @@ type Library struct {
 // LoadLocked is Load for a command that changes the library: it first
 // takes the library's lock, so that two ferry processes importing (or
 // changing trust) at once do not lose one's update of the state file; the
-// second waits. Call unlock when done (the lock also ends with the process).
-func LoadLocked(dir string, create bool) (l *Library, unlock func(), err error) {
+// second waits, until ctx ends. Call unlock when done (the lock also ends
+// with the process).
+func LoadLocked(ctx context.Context, dir string, create bool) (l *Library, unlock func(), err error) {
 	if create {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, nil, err
 		}
 	}
-	if unlock, err = lockDir(dir); err != nil {
+	if unlock, err = lockDir(ctx, dir); err != nil {
+		if ctx.Err() != nil {
+			return nil, nil, fmt.Errorf("library %s: %w", dir, err)
+		}
 		if _, serr := os.Stat(dir); serr != nil {
 			return nil, nil, fmt.Errorf("library %s: %w (create it with 'ferry library add' or 'ferry import')", dir, serr)
 		}
@@ -387,7 +409,7 @@ func (l *Library) buildIndex(ctx context.Context, rec Record) error {
 	if _, _, err := r.SearchIndex(); !errors.Is(err, archive.ErrNoIndex) {
 		return err // it has one (or is broken: Add said so)
 	}
-	if err := os.MkdirAll(filepath.Join(l.Dir, IndexDir), 0o755); err != nil {
+	if err := atomicfile.MkdirReal(filepath.Join(l.Dir, IndexDir)); err != nil {
 		return err
 	}
 	return atomicfile.Write(l.indexPath(rec.ID), 0o644, func(w io.Writer) error {

@@ -2,6 +2,8 @@
 
 package library
 
+import "context"
+
 // lockDir is a no-op where folders cannot be locked: two ferry processes
 // changing one library at once may lose one's update of the state file.
-func lockDir(dir string) (unlock func(), err error) { return func() {}, nil }
+func lockDir(ctx context.Context, dir string) (unlock func(), err error) { return func() {}, nil }

@@ -61,3 +61,39 @@ func TestRadioEditionSearchable(t *testing.T) {
 		t.Errorf("index files left after removing the archive: %v", left)
 	}
 }
+
+// TestIndexFolderLinkNotFollowed: a library (a card) whose index folder is
+// a symbolic link to a folder elsewhere gets no index written through it;
+// the radio edition is still added, with a warning that it has no search.
+func TestIndexFolderLinkNotFollowed(t *testing.T) {
+	site, err := corpus.Site(corpus.Options{Pages: 3, Seed: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _ := key.Generate()
+	var buf bytes.Buffer
+	if _, err := pack.Pack(context.Background(), &buf, pack.Options{Info: archive.Info{Channel: "radio", Edition: 1},
+		Signers: []*key.Secret{k}, Sources: []pack.Source{{Source: folder.NewFS(site)}}, Profile: pack.ProfileRadio}); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "radio-1.ferry")
+	os.WriteFile(file, buf.Bytes(), 0o644)
+	dir := filepath.Join(t.TempDir(), "card")
+	os.MkdirAll(dir, 0o755)
+	elsewhere := t.TempDir()
+	if err := os.Symlink(elsewhere, filepath.Join(dir, IndexDir)); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	l, err := Load(dir, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.State.Trust.Add(trust.Anchor{Label: "radio", Keys: []key.Public{k.Public()}, Threshold: 1})
+	res, err := l.AddFiles(context.Background(), []string{file}, AddOptions{})
+	if err != nil || len(res.Added) != 1 || len(res.Warnings) != 1 {
+		t.Fatalf("add: %+v %v", res, err)
+	}
+	if ents, _ := os.ReadDir(elsewhere); len(ents) != 0 {
+		t.Fatalf("%d files written through the card's linked index folder", len(ents))
+	}
+}

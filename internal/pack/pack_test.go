@@ -73,6 +73,7 @@ func TestRealFiles(t *testing.T) {
 	t.Run("RayCharlesTitlesAndSearch", rayCharlesTitlesAndSearch)
 	t.Run("KorQuADSize", korquadSize)
 	t.Run("KorQuADSearch", korquadSearch)
+	t.Run("KorQuADText", korquadText)
 }
 
 // roundTrip checks the archive b packed from dir: signed by k, verified,

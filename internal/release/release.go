@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -115,8 +116,10 @@ var ErrList = errors.New("release: programs")
 
 // Sign writes ListFile (the SHA-256 and name of every file given, sorted
 // by name) and SigFile (each signer's public key and signature over the
-// list) into dir.
-func Sign(dir string, files []string, signers ...*key.Secret) error {
+// list, then the certificates and revocations in extra, as a manifest
+// carries them, so that a list signed by a certified key is trusted where
+// its root is) into dir.
+func Sign(dir string, files []string, extra map[string]json.RawMessage, signers ...*key.Secret) error {
 	if len(signers) == 0 {
 		return errors.New("release: a signing key is needed")
 	}
@@ -134,11 +137,27 @@ func Sign(dir string, files []string, signers ...*key.Secret) error {
 	for _, s := range signers {
 		sig += s.Public().String() + " " + base64.RawURLEncoding.EncodeToString(s.Sign(append([]byte(sigLabel), list...))) + "\n"
 	}
+	if len(extra) > 0 {
+		b, err := json.Marshal(extra) // compact: one line
+		if err != nil {
+			return err
+		}
+		sig += extraPrefix + string(b) + "\n"
+	}
 	if err := atomicfile.WriteFile(filepath.Join(dir, ListFile), list, 0o644); err != nil {
 		return err
 	}
 	return atomicfile.WriteFile(filepath.Join(dir, SigFile), []byte(sig), 0o644)
 }
+
+// extraPrefix starts the line of programs.sig carrying certificates and
+// revocations.
+const extraPrefix = "extra "
+
+// Trusted decides whether the keys whose signatures over a list verify,
+// with the statements the signature file carries, are a publisher the
+// library trusts (trust.Store.Check).
+type Trusted func(signers []key.Public, extra map[string]json.RawMessage) bool
 
 // Verified is a release folder whose list is signed and whose files match it.
 type Verified struct {
@@ -150,7 +169,7 @@ type Verified struct {
 // least one key that trusted accepts, and every file it lists must be in
 // dir with that SHA-256. Files not listed are ignored (and not copied by
 // callers).
-func Verify(dir string, trusted func([]key.Public) bool) (*Verified, error) {
+func Verify(dir string, trusted Trusted) (*Verified, error) {
 	list, err := readSmall(filepath.Join(dir, ListFile))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrList, err)
@@ -165,7 +184,14 @@ func Verify(dir string, trusted func([]key.Public) bool) (*Verified, error) {
 		return nil, fmt.Errorf("%w: %s is not a ferry programs signature", ErrList, SigFile)
 	}
 	msg := append([]byte(sigLabel), list...)
+	var extra map[string]json.RawMessage
 	for sc.Scan() {
+		if j, ok := strings.CutPrefix(sc.Text(), extraPrefix); ok {
+			if err := json.Unmarshal([]byte(j), &extra); err != nil {
+				return nil, fmt.Errorf("%w: the certificates in %s do not parse: %v", ErrList, SigFile, err)
+			}
+			continue
+		}
 		k, s, ok := strings.Cut(sc.Text(), " ")
 		if !ok {
 			continue
@@ -182,8 +208,8 @@ func Verify(dir string, trusted func([]key.Public) bool) (*Verified, error) {
 	if len(v.Signers) == 0 {
 		return nil, fmt.Errorf("%w: the list's signature does not verify", ErrList)
 	}
-	if !trusted(v.Signers) {
-		return nil, fmt.Errorf("%w: the list is signed by %s, a key this library does not trust", ErrList, v.Signers[0].Fingerprint())
+	if !trusted(v.Signers, extra) {
+		return nil, fmt.Errorf("%w: the list is signed by %s, a key this library does not trust (nor certified by one)", ErrList, v.Signers[0].Fingerprint())
 	}
 	for _, line := range strings.Split(strings.TrimSuffix(string(list), "\n"), "\n") {
 		sum, name, ok := strings.Cut(line, "  ")
@@ -204,13 +230,14 @@ func Verify(dir string, trusted func([]key.Public) bool) (*Verified, error) {
 
 // Copy verifies the release folder src and copies its listed files, the
 // list and its signature into dst (made if missing), each file checked
-// again after the copy.
-func Copy(src, dst string, trusted func([]key.Public) bool) (*Verified, error) {
+// again after the copy. dst must be a real folder (not a link leading
+// elsewhere).
+func Copy(src, dst string, trusted Trusted) (*Verified, error) {
 	v, err := Verify(src, trusted)
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(dst, 0o755); err != nil {
+	if err := atomicfile.MkdirReal(dst); err != nil {
 		return nil, err
 	}
 	for _, name := range append(append([]string{}, v.Files...), ListFile, SigFile) {
@@ -225,7 +252,7 @@ func Copy(src, dst string, trusted func([]key.Public) bool) (*Verified, error) {
 }
 
 func copyFile(src, dst string) error {
-	in, err := os.Open(src)
+	in, err := openRegular(src)
 	if err != nil {
 		return err
 	}
@@ -241,7 +268,7 @@ func copyFile(src, dst string) error {
 }
 
 func fileSum(path string) (string, error) {
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if err != nil {
 		return "", err
 	}
@@ -253,8 +280,27 @@ func fileSum(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-func readSmall(path string) ([]byte, error) {
+// openRegular opens path only if it is a regular file: a FIFO would block
+// and a device (or a link to /dev/zero) read forever.
+func openRegular(path string) (*os.File, error) {
+	if st, err := os.Lstat(path); err != nil {
+		return nil, err
+	} else if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (a link, FIFO or device); refused", path)
+	}
 	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s is not a regular file; refused", path)
+	}
+	return f, nil
+}
+
+func readSmall(path string) ([]byte, error) {
+	f, err := openRegular(path)
 	if err != nil {
 		return nil, err
 	}

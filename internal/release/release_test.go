@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 
 	"ferry/internal/key"
 )
@@ -56,11 +58,11 @@ func TestSignVerifyCopy(t *testing.T) {
 		os.WriteFile(p, []byte("program for "+tg.String()), 0o755)
 		files = append(files, p)
 	}
-	if err := Sign(dir, files, k); err != nil {
+	if err := Sign(dir, files, nil, k); err != nil {
 		t.Fatal(err)
 	}
-	trusts := func(want key.Public) func([]key.Public) bool {
-		return func(ks []key.Public) bool {
+	trusts := func(want key.Public) Trusted {
+		return func(ks []key.Public, _ map[string]json.RawMessage) bool {
 			for _, x := range ks {
 				if x == want {
 					return true
@@ -101,5 +103,45 @@ func TestSignVerifyCopy(t *testing.T) {
 		base64.RawURLEncoding.EncodeToString(k.Sign(append([]byte(sigLabel), list...)))+"\n"), 0o644)
 	if _, err := Verify(dir, trusts(k.Public())); !errors.Is(err, ErrList) || !bytes.Contains([]byte(err.Error()), []byte("bad line")) {
 		t.Fatalf("list with ../x: %v", err)
+	}
+}
+
+// TestHostileFolder: a link to a device under a listed name is
+// refused at once (it would block or read forever), and a destination that
+// is a link to a folder elsewhere is not written through.
+func TestHostileFolder(t *testing.T) {
+	k, _ := key.Generate()
+	trustAll := func([]key.Public, map[string]json.RawMessage) bool { return true }
+	dir := t.TempDir()
+	p := filepath.Join(dir, Targets[0].FileName())
+	os.WriteFile(p, []byte("program"), 0o755)
+	if err := Sign(dir, []string{p}, nil, k); err != nil {
+		t.Fatal(err)
+	}
+	elsewhere := t.TempDir()
+	if err := os.Symlink(elsewhere, filepath.Join(t.TempDir(), "x")); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	dst := filepath.Join(t.TempDir(), "programs")
+	os.Symlink(elsewhere, dst)
+	if _, err := Copy(dir, dst, trustAll); err == nil {
+		t.Error("copied through a link")
+	}
+	if ents, _ := os.ReadDir(elsewhere); len(ents) != 0 {
+		t.Errorf("%d files written through the link", len(ents))
+	}
+	os.Remove(p)
+	if err := os.Symlink("/dev/zero", p); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := Verify(dir, trustAll); done <- err }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrList) {
+			t.Errorf("a link to /dev/zero: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Verify reads a link to /dev/zero forever")
 	}
 }

@@ -242,26 +242,28 @@ func (r *Receiver) handleAir(pkt []byte) error {
 	}
 	var tag [airTag]byte
 	copy(tag[:], pkt[1:1+airTag])
-	var c *collection
+	// A collection being collected wins over a done one of the same tag
+	// (3 bytes of the ID can collide); a done one, announced in this run
+	// or known from the state folder, makes the symbol a duplicate.
+	var c, done *collection
 	for _, x := range r.cols {
-		if x.ann != nil && bytes.Equal(x.short[:airTag], tag[:]) {
-			if x.done {
-				x.seen = true
-				r.stats.Duplicate++
-				return nil
-			}
+		if !bytes.Equal(x.short[:airTag], tag[:]) {
+			continue
+		}
+		switch {
+		case x.done:
+			done = x
+		case x.ann != nil:
 			c = x
-			break
 		}
 	}
+	if c == nil && done != nil {
+		done.seen = true
+		r.stats.Duplicate++
+		return nil
+	}
 	if c == nil {
-		// Not announced yet: hold it until the announcement comes.
-		if r.pendingB+int64(len(pkt)) > r.opts.MaxPending || len(r.airPending) >= maxCollections*64 {
-			r.stats.Foreign++
-			return nil
-		}
-		r.airPending = append(r.airPending, bytes.Clone(pkt))
-		r.pendingB += int64(len(pkt))
+		r.holdAir(pkt)
 		return nil
 	}
 	p, err := airParams(c.ann, len(pkt)-airHeader)
@@ -274,23 +276,55 @@ func (r *Receiver) handleAir(pkt []byte) error {
 	return r.handleSymbol(c, sp, 1)
 }
 
-// airAnnounced processes the held compact symbols of a newly announced
-// archive.
-func (r *Receiver) airAnnounced(c *collection) error {
-	var keep [][]byte
-	held := r.airPending
-	r.airPending = nil
-	for _, pkt := range held {
-		r.pendingB -= int64(len(pkt))
+// holdAir keeps a compact symbol whose archive is not announced yet, until
+// its announcement comes (three times a round). Held symbols have their
+// own budget, an eighth of MaxPending, and the oldest give way to new
+// ones: junk under random tags can only push out other held compact
+// symbols, never the budget of signed packets, and a genuine round
+// arriving after it is held whole.
+func (r *Receiver) holdAir(pkt []byte) {
+	limit := max(r.opts.MaxPending/8, int64(len(pkt)))
+	for len(r.airPending) > 0 && (r.airPendingB+int64(len(pkt)) > limit || len(r.airPending) >= maxAirHeld) {
+		r.airPendingB -= int64(len(r.airPending[0]))
+		r.airPending[0] = nil
+		r.airPending = r.airPending[1:]
+		r.stats.Foreign++ // never claimed by an announcement in time
+	}
+	r.airPending = append(r.airPending, bytes.Clone(pkt))
+	r.airPendingB += int64(len(pkt))
+}
+
+// maxAirHeld bounds how many compact symbols wait for an announcement.
+const maxAirHeld = 1 << 16
+
+// takeAir removes and returns the held compact symbols of collection c.
+func (r *Receiver) takeAir(c *collection) [][]byte {
+	var mine, keep [][]byte
+	for _, pkt := range r.airPending {
 		if bytes.Equal(pkt[1:1+airTag], c.short[:airTag]) {
-			if err := r.handleAir(pkt); err != nil {
-				return err
-			}
+			mine = append(mine, pkt)
+			r.airPendingB -= int64(len(pkt))
 			continue
 		}
 		keep = append(keep, pkt)
-		r.pendingB += int64(len(pkt))
 	}
-	r.airPending = append(keep, r.airPending...)
+	r.airPending = keep
+	return mine
+}
+
+// airAnnounced processes the held compact symbols of a newly announced
+// archive.
+func (r *Receiver) airAnnounced(c *collection) error {
+	for _, pkt := range r.takeAir(c) {
+		if err := r.handleAir(pkt); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// airRefused forgets the held compact symbols of an archive the receiver
+// does not want (counted foreign, like its signed symbols).
+func (r *Receiver) airRefused(c *collection) {
+	r.stats.Foreign += int64(len(r.takeAir(c)))
 }

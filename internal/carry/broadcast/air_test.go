@@ -2,6 +2,7 @@ package broadcast
 
 import (
 	"bytes"
+	"errors"
 	"math/rand/v2"
 	"testing"
 
@@ -114,4 +115,88 @@ func hexByte(s string) byte {
 		return c - '0'
 	}
 	return v(s[0])<<4 | v(s[1])
+}
+
+// TestAirJunkBeforeAnnouncement: a flood of compact symbols under random
+// tags, never announced, neither blocks the budget of signed packets (an
+// ordinary broadcast after it decodes) nor keeps out a genuine air
+// broadcast whose symbols all come before its announcements.
+func TestAirJunkBeforeAnnouncement(t *testing.T) {
+	got := 0
+	r := bareReceiver(t, ReceiveOptions{MaxPending: 1 << 20, Log: func(string) {}}, &got)
+	defer r.Close()
+	rng := rand.New(rand.NewPCG(9, 10))
+	junk := func() {
+		for range 20000 {
+			p := make([]byte, 100)
+			p[0] = AirSymbol
+			for j := 1; j < len(p); j++ {
+				p[j] = byte(rng.Uint32())
+			}
+			if err := r.Handle(p); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	junk()
+	feed(t, r, packets(t, testArchives(t)[:1], SendOptions{Repair: 0.5}, 512))
+	if got != 1 {
+		t.Fatalf("after 20000 junk air packets an ordinary broadcast decoded %d archives, want 1", got)
+	}
+	junk()
+	var syms, anns [][]byte
+	for _, p := range airPackets(t, airArchive(t), 250, 0.5, 1) {
+		if p[0] == AirSymbol {
+			syms = append(syms, p)
+		} else {
+			anns = append(anns, p)
+		}
+	}
+	feed(t, r, append(syms, anns...))
+	if got != 2 {
+		t.Fatalf("air symbols held before their announcement, after junk: %d archives decoded, want 2 (stats %+v)", got, r.Stats())
+	}
+	if r.airPendingB > (1<<20)/8 {
+		t.Errorf("%d bytes of compact symbols held, over an eighth of MaxPending", r.airPendingB)
+	}
+}
+
+// TestAirDoneInEarlierRun: the same air broadcast heard again after a
+// restart counts as duplicates (the archive is known done from the state
+// folder); no compact symbol of it is held in memory.
+func TestAirDoneInEarlierRun(t *testing.T) {
+	data := airArchive(t)
+	lib := t.TempDir()
+	pkts := airPackets(t, data, 250, 0.5, 2)
+	r := newReceiver(t, lib, "")
+	feed(t, r, pkts)
+	r.Close()
+	checkLibrary(t, lib, [][]byte{data})
+	r2 := newReceiver(t, lib, "")
+	defer r2.Close()
+	feed(t, r2, pkts)
+	st := r2.Stats()
+	if len(r2.airPending) > 0 || st.Duplicate < int64(len(pkts))*9/10 {
+		t.Fatalf("second run: %d compact symbols held, stats %+v (want every packet a duplicate)", len(r2.airPending), st)
+	}
+}
+
+// TestAirRefusedForgetsHeld: compact symbols held before an announcement
+// the receiver does not want are dropped and counted foreign with it.
+func TestAirRefusedForgetsHeld(t *testing.T) {
+	var syms, anns [][]byte
+	for _, p := range airPackets(t, airArchive(t), 250, 0.5, 1) {
+		if p[0] == AirSymbol {
+			syms = append(syms, p)
+		} else {
+			anns = append(anns, p)
+		}
+	}
+	got := 0
+	r := bareReceiver(t, ReceiveOptions{Log: func(string) {}, Want: func(*Announcement) error { return errors.New("not this one") }}, &got)
+	defer r.Close()
+	feed(t, r, append(syms, anns...))
+	if got != 0 || len(r.airPending) != 0 || r.Stats().Foreign < int64(len(syms)) {
+		t.Fatalf("decoded %d, %d compact symbols still held, stats %+v", got, len(r.airPending), r.Stats())
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 
 	"ferry/internal/archive"
@@ -92,10 +91,11 @@ func parseAnnouncement(body []byte, short *[IDSize]byte) (*Announcement, error) 
 	if len(a.Signers) == 0 {
 		return nil, fmt.Errorf("%w: no signature over the manifest verifies", ErrForged)
 	}
-	var m archive.Manifest
-	if err := json.Unmarshal(a.Manifest, &m); err != nil {
+	mp, err := archive.ParseManifest(a.Manifest)
+	if err != nil {
 		return nil, fmt.Errorf("%w: manifest: %v", ErrForged, err)
 	}
+	m := *mp
 	if m.Format != archive.FormatVersion {
 		// Genuine perhaps, but not readable here: not collected, and not
 		// held against its sender.

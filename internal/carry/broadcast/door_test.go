@@ -129,6 +129,47 @@ func TestBroadcastRefusedByDoor(t *testing.T) {
 	}
 }
 
+// TestLibraryWriteFailureKeepsSymbols: when the library cannot write (here
+// its archives folder is a file; in the field, a full card) the receiver
+// stops with an error saying so and marks nothing done: the symbols stay
+// in the state folder, and once the fault is fixed the same broadcast
+// completes the archive.
+func TestLibraryWriteFailureKeepsSymbols(t *testing.T) {
+	data := testArchives(t)[:1]
+	lib := t.TempDir()
+	r := newReceiver(t, lib, "")
+	blocker := filepath.Join(lib, library.ArchiveDir)
+	if err := os.WriteFile(blocker, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pkts := packets(t, data, SendOptions{Repair: 0.5}, 512)
+	var err error
+	for _, p := range pkts {
+		if err = r.Handle(p); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		err = r.Flush()
+	}
+	if err == nil || !strings.Contains(err.Error(), "could not add") || !strings.Contains(err.Error(), "kept") {
+		t.Fatalf("receiving into a library that cannot write: %v", err)
+	}
+	for _, st := range r.Status() {
+		if st.Done {
+			t.Fatalf("marked done after the library failed to write: %+v", st)
+		}
+	}
+	r.Close()
+	if err := os.Remove(blocker); err != nil {
+		t.Fatal(err)
+	}
+	r2 := newReceiver(t, lib, "")
+	defer r2.Close()
+	feed(t, r2, pkts[:len(pkts)/3])
+	checkLibrary(t, lib, data)
+}
+
 func mustSite(t *testing.T) fstest.MapFS {
 	t.Helper()
 	s, err := corpus.Site(corpus.Options{Pages: 5, Seed: 99})

@@ -34,11 +34,14 @@ func IntoLibrary(ctx context.Context, dir string, only []key.Public, log func(st
 	deliver = func(a *Announcement, data []byte) (string, error) {
 		res, err := library.AddTo(ctx, dir, []library.Arrival{{From: "broadcast", R: bytes.NewReader(data), Size: int64(len(data))}}, library.AddOptions{})
 		var ae *library.AddError
-		if errors.As(err, &ae) && len(ae.Refused) > 0 {
+		switch {
+		case library.IsRefusal(err) && errors.As(err, &ae):
 			return "", fmt.Errorf("%w by the library: %v", ErrRefused, ae.Refused[0].Err)
-		}
-		if err != nil {
-			return "", err
+		case err != nil:
+			// The library could not keep it (a full card, a failed
+			// write): the symbols stay in the state folder, and the
+			// archive decodes again once that is fixed.
+			return "", fmt.Errorf("the library could not add a decoded archive (%w); what was received is kept in the state folder: fix this and run the receiver again", err)
 		}
 		for _, w := range res.Warnings {
 			if log != nil {

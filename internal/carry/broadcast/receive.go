@@ -151,12 +151,13 @@ type collection struct {
 
 // Receiver collects packets and writes archives to the library.
 type Receiver struct {
-	opts       ReceiveOptions
-	cols       map[[IDSize]byte]*collection
-	stats      Stats
-	pendingB   int64
-	airPending [][]byte // compact symbols of archives not announced yet
-	seq        int64    // counts symbols added, for least-recently-grown eviction
+	opts        ReceiveOptions
+	cols        map[[IDSize]byte]*collection
+	stats       Stats
+	pendingB    int64
+	airPending  [][]byte // compact symbols of archives not announced yet, oldest first
+	airPendingB int64
+	seq         int64 // counts symbols added, for least-recently-grown eviction
 }
 
 // NewReceiver opens (creating) the library and state folders and reloads
@@ -701,6 +702,7 @@ func (r *Receiver) acceptAnnouncement(c *collection, a *Announcement, body []byt
 		r.stats.Foreign += int64(len(c.pending)) + 1
 		r.stats.Accepted--
 		r.dropPending(c)
+		r.airRefused(c)
 		return nil
 	}
 	path := filepath.Join(r.opts.State, fmt.Sprintf("%x.ann", c.short))
@@ -912,6 +914,10 @@ func (r *Receiver) dropSender(c *collection, s key.Public) {
 			delete(c.pools, pk)
 		}
 	}
+	if s == airSender {
+		r.opts.Log(fmt.Sprintf("%s: compact symbols decode to data that does not verify (some were damaged or forged); collecting them again", c.ann.Label()))
+		return
+	}
 	r.opts.Log(fmt.Sprintf("%s: symbols signed by %s decode to data that does not verify; ignoring that sender", c.ann.Label(), s.Fingerprint()))
 }
 
@@ -994,6 +1000,7 @@ func (r *Receiver) Stats() Stats {
 			s.Foreign += int64(len(c.pending))
 		}
 	}
+	s.Foreign += int64(len(r.airPending))
 	return s
 }
 

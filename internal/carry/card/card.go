@@ -95,11 +95,12 @@ func Import(ctx context.Context, l *library.Library, args []string, opts library
 	return out, err
 }
 
-// Trusts says whether the library trusts one of these keys, as a
-// publisher (for signed program lists).
-func Trusts(l *library.Library) func([]key.Public) bool {
-	return func(ks []key.Public) bool {
-		d, err := l.State.Trust.Check(ks, nil)
+// Trusts says whether the library trusts these keys as a publisher (for
+// signed program lists): directly, or certified by a trusted root in the
+// statements the list carries.
+func Trusts(l *library.Library) release.Trusted {
+	return func(ks []key.Public, extra map[string]json.RawMessage) bool {
+		d, err := l.State.Trust.Check(ks, extra)
 		return err == nil && d.Trusted
 	}
 }

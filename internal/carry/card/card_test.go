@@ -9,14 +9,17 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"ferry/internal/archive"
 	"ferry/internal/delta"
 	"ferry/internal/edition"
 	"ferry/internal/key"
 	"ferry/internal/library"
+	"ferry/internal/pack"
 	"ferry/internal/release"
 	"ferry/internal/scrub"
+	"ferry/internal/source/folder"
 	"ferry/internal/testkit/corpus"
 	"ferry/internal/testkit/packtest"
 	"ferry/internal/trust"
@@ -281,7 +284,7 @@ func TestProgramsTravel(t *testing.T) {
 		os.WriteFile(p, []byte("program "+tg.String()), 0o755)
 		files = append(files, p)
 	}
-	if err := release.Sign(rel, files, packtest.Key(t)); err != nil {
+	if err := release.Sign(rel, files, nil, packtest.Key(t)); err != nil {
 		t.Fatal(err)
 	}
 	card := filepath.Join(t.TempDir(), "card")
@@ -314,8 +317,141 @@ func TestProgramsTravel(t *testing.T) {
 	// A release signed by a key the library does not trust is not put on
 	// a card.
 	stranger, _ := key.Generate()
-	release.Sign(rel, files, stranger)
+	release.Sign(rel, files, nil, stranger)
 	if _, err := Export(context.Background(), A, filepath.Join(t.TempDir(), "c3"), ExportOptions{Programs: rel}); err == nil {
 		t.Error("programs of an untrusted signer exported")
+	}
+}
+
+// TestProgramsCertifiedKey: programs signed by a signing key that the
+// trusted root certified (the certificate carried in programs.sig) travel
+// like an archive so signed; a card whose programs folder is a link to a
+// folder elsewhere gets nothing written through it.
+func TestProgramsCertifiedKey(t *testing.T) {
+	f := newFixture(t)
+	A := trusting(t)
+	add(t, A, f.ed1)
+	sub, _ := key.Generate()
+	cert, err := trust.Certify(sub.Public(), "release key", packtest.Key(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra, err := trust.Extra(cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel := t.TempDir()
+	p := filepath.Join(rel, release.Targets[0].FileName())
+	os.WriteFile(p, []byte("program"), 0o755)
+	if err := release.Sign(rel, []string{p}, extra, sub); err != nil {
+		t.Fatal(err)
+	}
+	card := filepath.Join(t.TempDir(), "card")
+	if _, err := Export(context.Background(), A, card, ExportOptions{Programs: rel}); err != nil {
+		t.Fatalf("export of programs signed by a certified key: %v", err)
+	}
+	B := trusting(t)
+	imp, err := Import(context.Background(), B, []string{card}, library.AddOptions{})
+	if err != nil || imp.ProgramsErr != nil || len(imp.Programs) != 1 {
+		t.Fatalf("import: %+v %v", imp, err)
+	}
+	// Without the certificate the same signer is a stranger.
+	if err := release.Sign(rel, []string{p}, nil, sub); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Export(context.Background(), A, filepath.Join(t.TempDir(), "c2"), ExportOptions{Programs: rel}); err == nil {
+		t.Error("programs of an uncertified key exported")
+	}
+	release.Sign(rel, []string{p}, extra, sub)
+	card3 := filepath.Join(t.TempDir(), "card3")
+	os.MkdirAll(card3, 0o755)
+	elsewhere := t.TempDir()
+	if err := os.Symlink(elsewhere, filepath.Join(card3, ProgramsDir)); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	if _, err := Export(context.Background(), A, card3, ExportOptions{Programs: rel}); err == nil {
+		t.Error("export wrote programs through a linked folder without an error")
+	}
+	if ents, _ := os.ReadDir(elsewhere); len(ents) != 0 {
+		t.Fatalf("%d files written through the card's linked programs folder", len(ents))
+	}
+}
+
+// TestExportToItself: exporting a library onto its own folder is refused
+// at once with a message (it used to wait forever for its own lock).
+func TestExportToItself(t *testing.T) {
+	f := newFixture(t)
+	l := trusting(t)
+	add(t, l, f.ed1)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err := Export(ctx, l, l.Dir, ExportOptions{})
+	if err == nil || !strings.Contains(err.Error(), "is the library itself") {
+		t.Fatalf("export onto the library's own folder: %v", err)
+	}
+}
+
+// TestExportRewritesDeleted: archives the card's state lists but its
+// folder lacks (deleted in a file manager to free space) are written
+// again, not counted as already there.
+func TestExportRewritesDeleted(t *testing.T) {
+	f := newFixture(t)
+	A := trusting(t)
+	add(t, A, f.ed1, f.other)
+	card := filepath.Join(t.TempDir(), "card")
+	if _, err := Export(context.Background(), A, card, ExportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(card, library.ArchiveDir, "*.ferry"))
+	for _, p := range files {
+		os.Remove(p)
+	}
+	res, err := Export(context.Background(), A, card, ExportOptions{})
+	if err != nil || len(res.Written) != 2 {
+		t.Fatalf("second export after the files were deleted: %+v %v", res, err)
+	}
+}
+
+// TestExportPrefersTrusted: a library holding a trusted edition 1 and an
+// untrusted edition 999999 (added with AllowUntrusted) of one channel
+// exports edition 1: the courier carries what its library trusts.
+func TestExportPrefersTrusted(t *testing.T) {
+	f := newFixture(t)
+	A := trusting(t)
+	add(t, A, f.ed1)
+	evilKey, _ := key.Generate()
+	var buf bytes.Buffer
+	if _, err := pack.Pack(context.Background(), &buf, pack.Options{Info: archive.Info{Channel: "news", Edition: 999999},
+		Signers: []*key.Secret{evilKey}, Sources: []pack.Source{{Source: folder.NewFS(site(t, 3, 77))}}}); err != nil {
+		t.Fatal(err)
+	}
+	evil := writeArchive(t, t.TempDir(), "evil.ferry", buf.Bytes())
+	if _, err := A.AddFiles(context.Background(), []string{evil}, library.AddOptions{AllowUntrusted: true}); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := Plan(A, nil, nil)
+	if err != nil || len(plan) != 1 || plan[0].Edition != 1 {
+		t.Fatalf("plan %+v %v, want the trusted edition 1", plan, err)
+	}
+}
+
+// TestExportGoesOnPastBadArchive: one channel's archive missing from the
+// library fails that channel, named, and the other channels are exported.
+func TestExportGoesOnPastBadArchive(t *testing.T) {
+	f := newFixture(t)
+	A := trusting(t)
+	add(t, A, f.ed1, f.other)
+	for _, r := range A.State.Archives {
+		if r.Channel == "books" {
+			os.Remove(A.Path(r))
+		}
+	}
+	card := filepath.Join(t.TempDir(), "card")
+	res, err := Export(context.Background(), A, card, ExportOptions{})
+	if err == nil || !strings.Contains(err.Error(), "channel books") || !strings.Contains(err.Error(), "missing") {
+		t.Fatalf("export with a missing archive: %v", err)
+	}
+	if len(res.Written) != 1 || res.Written[0].Channel != "news" {
+		t.Fatalf("written %+v, want the news channel", res.Written)
 	}
 }

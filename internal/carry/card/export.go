@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -60,7 +61,9 @@ type ExportResult struct {
 }
 
 // Plan returns the archives a library that holds have (archive ids) lacks
-// to present the newest edition of each selected channel of l: for each
+// to present the newest edition of each selected channel of l (the newest
+// the library trusts; an untrusted one only for a channel with no trusted
+// edition): for each
 // channel, of the complete chains that end at its newest edition, the one
 // that costs the fewest bytes to send, given what the other side holds
 // (so with edition 2 and the delta 2-on-1 at hand and edition 1 over
@@ -74,10 +77,11 @@ func Plan(l *library.Library, channels []string, have map[string]bool) ([]librar
 		want[c] = true
 	}
 	type choice struct {
-		send  []library.Record
-		cost  int64
-		top   library.Record
-		found bool
+		send    []library.Record
+		cost    int64
+		top     library.Record
+		trusted bool
+		found   bool
 	}
 	best := map[string]*choice{}
 	for _, r := range l.State.Archives {
@@ -104,11 +108,15 @@ func Plan(l *library.Library, channels []string, have map[string]bool) ([]librar
 			b = &choice{}
 			best[r.Channel] = b
 		}
-		better := !b.found || r.Edition > b.top.Edition ||
+		// A trusted edition goes before any untrusted one, whatever its
+		// number: an edition 999999 someone added with --allow-untrusted
+		// must not be what the courier carries.
+		trusted := l.Trusts(r)
+		better := !b.found || trusted && !b.trusted || trusted == b.trusted && (r.Edition > b.top.Edition ||
 			r.Edition == b.top.Edition && (cost < b.cost || cost == b.cost && (len(send) < len(b.send) ||
-				len(send) == len(b.send) && r.ID < b.top.ID))
+				len(send) == len(b.send) && r.ID < b.top.ID)))
 		if better {
-			*b = choice{send: send, cost: cost, top: r, found: true}
+			*b = choice{send: send, cost: cost, top: r, trusted: trusted, found: true}
 		}
 	}
 	names := make([]string, 0, len(best))
@@ -139,7 +147,10 @@ func Export(ctx context.Context, l *library.Library, dir string, opts ExportOpti
 			return nil, err
 		}
 	}
-	dst, unlock, err := library.LoadLocked(dir, true)
+	if same(l.Dir, dir) {
+		return nil, fmt.Errorf("the card folder %s is the library itself: give the card's folder with --to (a USB stick or SD card)", dir)
+	}
+	dst, unlock, err := library.LoadLocked(ctx, dir, true)
 	if err != nil {
 		return nil, err
 	}
@@ -159,8 +170,12 @@ func Export(ctx context.Context, l *library.Library, dir string, opts ExportOpti
 	}
 	held := map[string]bool{}
 	for _, r := range dst.State.Archives {
-		held[r.ID] = true
-		have[r.ID] = true
+		// What the card's state lists but its folder lacks (deleted to
+		// free space) is written again.
+		if dst.Holds(r) {
+			held[r.ID] = true
+			have[r.ID] = true
+		}
 	}
 	plan, err := Plan(l, opts.Channels, have)
 	if err != nil {
@@ -175,22 +190,25 @@ func Export(ctx context.Context, l *library.Library, dir string, opts ExportOpti
 			library.ErrNoSpace, dir, progress.Bytes(need), progress.Bytes(free), progress.Bytes(need-free))
 	}
 	res := &ExportResult{}
+	var failed []error
+	broken := map[string]bool{} // channels with an archive that failed
 	for _, r := range plan {
+		if broken[r.Channel] {
+			continue // its deltas cannot be shown without it
+		}
 		if opts.Start != nil {
 			opts.Start(r)
 		}
-		a, closeFile, err := library.OpenArrival(l.Path(r))
+		added, err := exportOne(ctx, l, dst, r, opts)
 		if err != nil {
-			return res, err
-		}
-		added, err := dst.Add(ctx, []library.Arrival{a}, library.AddOptions{AllowUntrusted: true, Copy: opts.Copy})
-		closeFile()
-		if err != nil {
-			var ae *library.AddError
-			if errors.As(err, &ae) && len(ae.Refused) == 1 {
-				err = ae.Refused[0].Err
+			if ctx.Err() != nil || errors.Is(err, library.ErrNoSpace) {
+				return res, err
 			}
-			return res, fmt.Errorf("channel %s edition %d: %w", r.Channel, r.Edition, err)
+			// One damaged or missing archive must not keep the other
+			// channels off the card.
+			failed = append(failed, err)
+			broken[r.Channel] = true
+			continue
 		}
 		if len(added.Added) == 0 || held[r.ID] {
 			res.Present = append(res.Present, r)
@@ -198,6 +216,9 @@ func Export(ctx context.Context, l *library.Library, dir string, opts ExportOpti
 			res.Written = append(res.Written, r)
 			res.Bytes += r.Size
 		}
+	}
+	if len(failed) > 0 {
+		return res, fmt.Errorf("%d channels not exported: %w", len(broken), errors.Join(failed...))
 	}
 	if opts.Programs != "" {
 		v, err := release.Copy(opts.Programs, filepath.Join(dir, ProgramsDir), Trusts(l))
@@ -220,6 +241,34 @@ func Export(ctx context.Context, l *library.Library, dir string, opts ExportOpti
 		}
 	}
 	return res, nil
+}
+
+// exportOne adds the archive of r, from l, to the card library dst.
+func exportOne(ctx context.Context, l, dst *library.Library, r library.Record, opts ExportOptions) (*library.AddResult, error) {
+	a, closeFile, err := library.OpenArrival(l.Path(r))
+	if err != nil {
+		return nil, fmt.Errorf("channel %s edition %d: its file is missing from the library (%v); run 'ferry import' of it again or 'ferry library remove %s'", r.Channel, r.Edition, err, r.Channel)
+	}
+	defer closeFile()
+	added, err := dst.Add(ctx, []library.Arrival{a}, library.AddOptions{AllowUntrusted: true, Copy: opts.Copy})
+	if err != nil {
+		var ae *library.AddError
+		if errors.As(err, &ae) && len(ae.Refused) == 1 {
+			err = ae.Refused[0].Err
+		}
+		return nil, fmt.Errorf("channel %s edition %d: %w", r.Channel, r.Edition, err)
+	}
+	return added, nil
+}
+
+// same reports whether the folders a and b are one (b may not exist yet).
+func same(a, b string) bool {
+	sa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	sb, err := os.Stat(b)
+	return err == nil && os.SameFile(sa, sb)
 }
 
 // ownFile reports whether a path inside a library folder is ferry's own:

@@ -151,14 +151,21 @@ func (s *server) small(w http.ResponseWriter, r *http.Request, k string, limit i
 	serveBytes(w, r, b, ctype, "no-cache")
 }
 
-// index returns the channel's index, read at most indexTTL ago (with
-// fresh, at most a tenth of a second ago).
+// index returns the channel's index, read at most indexTTL ago. With
+// fresh, the stored index's ETag is asked for and a changed index read
+// again at once (an object published a moment ago is then found), while
+// requests for names that do not exist cost only that small question.
 func (s *server) index(ctx context.Context, channel string, fresh bool) (*index.Signed, error) {
 	s.mu.Lock()
 	c := s.idx[channel]
 	s.mu.Unlock()
-	if c != nil && (time.Since(c.at) < indexTTL && !fresh || time.Since(c.at) < indexTTL/20) {
-		return c.ix, nil
+	if c != nil && time.Since(c.at) < indexTTL {
+		if !fresh {
+			return c.ix, nil
+		}
+		if info, err := s.st.Stat(ctx, index.IndexKey(channel)); err == nil && info.ETag == c.etag {
+			return c.ix, nil
+		}
 	}
 	b, info, err := readSmall(ctx, s.st, index.IndexKey(channel), index.MaxIndexSize)
 	if err != nil {
