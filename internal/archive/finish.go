@@ -475,15 +475,6 @@ func (w *Writer) pathOf(meta *sortedRecords, seq uint32) string {
 	return path
 }
 
-func writeU32s(o io.Writer, v []uint32) error {
-	b := make([]byte, 0, 4*len(v))
-	for _, x := range v {
-		b = binary.LittleEndian.AppendUint32(b, x)
-	}
-	_, err := o.Write(b)
-	return err
-}
-
 func signedMessage(manifest []byte) []byte {
 	return append([]byte(sigMessagePrefix), manifest...)
 }

@@ -101,7 +101,7 @@ func TestAnnotateOptions(t *testing.T) {
 	if got := stripMarks(t, out); string(got) != page {
 		t.Errorf("fragment changed: %s", got)
 	}
-	out, n = g.Annotate([]byte("<p>서버 (북: 봉사기)</p>"), Options{NKLabel: "북", NoList: true, NoStyle: true})
+	out, _ = g.Annotate([]byte("<p>서버 (북: 봉사기)</p>"), Options{NKLabel: "북", NoList: true, NoStyle: true})
 	if !strings.Contains(string(out), `title="자료를 내주는 기계 (북: 봉사기)"`) {
 		t.Errorf("NKLabel: %s", out)
 	}

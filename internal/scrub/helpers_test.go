@@ -10,7 +10,6 @@ import (
 	_ "image/png"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"ferry/internal/testkit/shared"
@@ -28,33 +27,6 @@ func sharedFile(t testing.TB, name string) ([]byte, bool) {
 		return nil, false
 	}
 	return b, true
-}
-
-// realFiles returns the shared test files whose names end in one of exts
-// (none when the shared test data is absent).
-func realFiles(t testing.TB, exts ...string) map[string][]byte {
-	t.Helper()
-	root := shared.Root()
-	out := map[string][]byte{}
-	if root == "" {
-		return out
-	}
-	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
-			return nil
-		}
-		for _, e := range exts {
-			if strings.HasSuffix(strings.ToLower(p), e) {
-				b, err := os.ReadFile(p)
-				if err == nil {
-					rel, _ := filepath.Rel(root, p)
-					out[rel] = b
-				}
-			}
-		}
-		return nil
-	})
-	return out
 }
 
 const (

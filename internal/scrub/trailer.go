@@ -181,5 +181,3 @@ func findTrailers(r io.ReaderAt, size int64) (cut int64, fs []Finding, err error
 	return end, fs, nil
 }
 
-// pngIEND is the complete, fixed IEND chunk (length 0, type, CRC).
-var pngIEND = []byte("\x00\x00\x00\x00IEND\xaeB`\x82")

@@ -8,8 +8,6 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
-	"os"
-	"path/filepath"
 	"testing"
 )
 
@@ -107,22 +105,3 @@ var motionVideo = []byte("\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom\x00\x
 
 // ownMP4 is the start of an MP4 file of our own making.
 var ownMP4 = []byte("\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom\x00\x00\x00\x28mdat" + "frames of a film, not really encoded..")
-
-// sampleImages returns the pictures of ferry's built-in sample library
-// (internal/sample/content/img, drawn for ferry), read in place.
-func sampleImages(t testing.TB) map[string][]byte {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join("..", "sample", "content", "img", "*.png"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("sample pictures not found in ../sample/content/img: %v", err)
-	}
-	out := map[string][]byte{}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[filepath.Base(f)] = b
-	}
-	return out
-}

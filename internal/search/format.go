@@ -147,38 +147,6 @@ func normByte(n int) byte {
 // normLen is the body length a norm byte stands for.
 func normLen(q byte) float64 { return math.Expm1(float64(q) / normScale) }
 
-// bitWidth is the number of bits needed for v.
-func bitWidth(v uint32) uint8 {
-	w := uint8(0)
-	for v != 0 {
-		w++
-		v >>= 1
-	}
-	return w
-}
-
-// packBits appends vals, each in w bits, least significant bit first.
-func packBits(dst []byte, vals []uint32, w uint8) []byte {
-	if w == 0 {
-		return dst
-	}
-	var acc uint64
-	var n uint8
-	for _, v := range vals {
-		acc |= uint64(v) << n
-		n += w
-		for n >= 8 {
-			dst = append(dst, byte(acc))
-			acc >>= 8
-			n -= 8
-		}
-	}
-	if n > 0 {
-		dst = append(dst, byte(acc))
-	}
-	return dst
-}
-
 // packedLen is the byte length of count values of w bits.
 func packedLen(count int, w uint8) int { return (count*int(w) + 7) / 8 }
 

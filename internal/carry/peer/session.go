@@ -219,7 +219,6 @@ type session struct {
 
 	hold *holding
 	sum  *Summary
-	err  error
 }
 
 // errPeerEnded is returned when the peer ends the session with ABORT.

@@ -53,11 +53,11 @@ func (a *Archive) listing(name string) ([]uint32, error) {
 		return nil, err
 	}
 	if sr.Size()%4 != 0 || sr.Size()/4 > int64(a.hdr.EntryCount) {
-		return nil, fmt.Errorf("X/%s is %d bytes, not a list of at most %d entry indexes: %w", name, sr.Size(), a.hdr.EntryCount, ErrCorrupt)
+		return nil, fmt.Errorf("title list X/%s is %d bytes, not a list of at most %d entry indexes: %w", name, sr.Size(), a.hdr.EntryCount, ErrCorrupt)
 	}
 	b := make([]byte, sr.Size())
 	if n, err := sr.ReadAt(b, 0); n != len(b) {
-		return nil, fmt.Errorf("X/%s: %v: %w", name, err, ErrTruncated)
+		return nil, fmt.Errorf("title list X/%s: %v: %w", name, err, ErrTruncated)
 	}
 	return a.indexList(b, "X/"+name)
 }

@@ -191,7 +191,6 @@ type WAVWriter struct {
 	rate  int
 	err   error
 	buf   []byte
-	close bool
 }
 
 // NewWAVWriter writes the WAV header for a mono 16-bit file at rate Hz.

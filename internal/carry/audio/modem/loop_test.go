@@ -2,8 +2,6 @@ package modem
 
 import (
 	"bytes"
-	"math"
-	"math/rand"
 	"testing"
 )
 
@@ -33,23 +31,6 @@ func txFrames(t testing.TB, m Mode, rate, n int, lead float64) []float32 {
 	}
 	x = append(x, tx.Flush()...)
 	return append(x, make([]float32, int(lead*float64(rate)))...)
-}
-
-// awgn adds white noise for snr dB in 3 kHz relative to the mean power of
-// the samples in [from, to).
-func awgn(x []float32, rate int, snr float64, from, to int, seed int64) []float32 {
-	var p float64
-	for _, v := range x[from:to] {
-		p += float64(v) * float64(v)
-	}
-	p /= float64(to - from)
-	sigma := math.Sqrt(p / math.Pow(10, snr/10) * float64(rate) / 2 / 3000)
-	rng := rand.New(rand.NewSource(seed))
-	y := make([]float32, len(x))
-	for i, v := range x {
-		y[i] = v + float32(sigma*rng.NormFloat64())
-	}
-	return y
 }
 
 func rxAll(t testing.TB, rate int, x []float32, chunk int) ([]Frame, Stats) {

@@ -67,7 +67,6 @@ type Receiver struct {
 	rot   []complex64 // half-bin rotation for the detector
 	mags  [][]float32 // ring of per-window correlation magnitudes
 	gmax  [][]float32 // their maximum per mode, shift and half-bin
-	winE  [][]float32
 	act   *candidate
 	queue []*candidate
 	done  []span // frames decoded recently, to drop their later detections

@@ -7,6 +7,8 @@ import (
 	"time"
 )
 
+//lint:ignore U1000 used by measure_test.go (build tag measure)
+
 // processCPU returns the CPU time the whole process has used (all threads,
 // garbage collector included). Unlike wall time it does not grow while the
 // process waits for a busy machine, which keeps paired comparisons fair.

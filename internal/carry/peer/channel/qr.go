@@ -32,7 +32,7 @@ func (p PairingInfo) String() string { return pairingPrefix + p.Addr + "/" + str
 func ParsePairingInfo(s string) (PairingInfo, error) {
 	s = strings.TrimSpace(s)
 	if len(s) < len(pairingPrefix) || !strings.EqualFold(s[:len(pairingPrefix)], pairingPrefix) {
-		return PairingInfo{}, errors.New("channel: pairing text does not start with " + pairingPrefix)
+		return PairingInfo{}, fmt.Errorf("channel: pairing text does not start with %q", pairingPrefix)
 	}
 	s = s[len(pairingPrefix):]
 	i := strings.LastIndexByte(s, '/')
