@@ -1,0 +1,38 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"reflect"
+	"testing"
+)
+
+// TestParseTerminator: flags may follow positional arguments, and after
+// "--" every argument is positional, even one that looks like a flag.
+func TestParseTerminator(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		pos  []string
+		o    string
+		v    bool
+	}{
+		{[]string{"a", "-o", "x", "b"}, []string{"a", "b"}, "x", false},
+		{[]string{"a", "--", "-o", "-y"}, []string{"a", "-o", "-y"}, "", false},
+		{[]string{"-v", "--", "-x"}, []string{"-x"}, "", true},
+		{[]string{"-o", "x", "--", "--", "-v"}, []string{"--", "-v"}, "x", false},
+		{[]string{"-o", "--", "a"}, []string{"a"}, "--", false},
+	} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		o := fs.String("o", "", "")
+		v := fs.Bool("v", false, "")
+		pos, err := parse(fs, c.args)
+		if err != nil {
+			t.Errorf("%q: %v", c.args, err)
+			continue
+		}
+		if !reflect.DeepEqual(pos, c.pos) || *o != c.o || *v != c.v {
+			t.Errorf("%q: positional %q, -o %q, -v %v; want %q, %q, %v", c.args, pos, *o, *v, c.pos, c.o, c.v)
+		}
+	}
+}
