@@ -192,6 +192,7 @@ type job struct {
 	seq  uint32
 	e    source.Entry
 	data []byte
+	drop bool   // left out by its MIME type, unread (see dropsType)
 	warn string // said by the serial stage (Warn need not be safe for concurrent use)
 	out  chan result
 }
@@ -296,7 +297,10 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 					return nil
 				}
 				j := &job{seq: seq, e: e, warn: warn, out: make(chan result, 1)}
-				if e.Redirect == "" && e.Open != nil && (e.Size < 0 || e.Size < smallLimit) {
+				// Decided from the type before reading: an entry too large
+				// for Transform (streamed) is dropped all the same.
+				j.drop = e.Redirect == "" && dropsType(opts, e.MIME)
+				if !j.drop && e.Redirect == "" && e.Open != nil && (e.Size < 0 || e.Size < smallLimit) {
 					rc, err := e.Open()
 					if err != nil {
 						return fmt.Errorf("reading %s: %w", e.Path, err)
@@ -530,6 +534,9 @@ func prepare(j *job, index bool, transform func(*source.Entry, []byte) ([]byte, 
 	in := archive.Input{Path: e.Path, MIME: e.MIME, Title: e.Title, Article: e.Article, Redirect: e.Redirect}
 	if e.Redirect != "" {
 		return result{in: in}
+	}
+	if j.drop {
+		return result{}
 	}
 	if j.data == nil {
 		in.Size, in.Open = e.Size, e.Open

@@ -571,3 +571,53 @@ func TestGiantPictureWarns(t *testing.T) {
 		t.Errorf("warnings %q", warned)
 	}
 }
+
+// TestLargeEntriesDropped: the radio profile and --images drop leave out
+// entries of the MIME types they drop even when the entries are too large
+// for Transform (8 MiB and more are streamed): a radio edition never
+// carries a big video or picture.
+func TestLargeEntriesDropped(t *testing.T) {
+	big := bytes.Repeat([]byte{0x5a, 0x13, 0x77, 0x01}, 9<<20/4)
+	site := fstest.MapFS{
+		"index.html": {Data: []byte("<title>목차</title><p>라디오로 보내는 글</p>")},
+		"film.mp4":   {Data: big},
+		"photo.jpg":  {Data: big},
+		"long.txt":   {Data: bytes.Repeat([]byte("긴 글 "), 9<<20/10)},
+	}
+	for _, tc := range []struct {
+		name string
+		opts pack.Options
+		gone []string
+		kept []string
+	}{
+		{"radio", pack.Options{Profile: pack.ProfileRadio}, []string{"film.mp4", "photo.jpg"}, []string{"index.html", "long.txt"}},
+		{"images-drop", pack.Options{Images: pack.Images{Mode: pack.ImagesDrop}}, []string{"photo.jpg"}, []string{"index.html", "film.mp4", "long.txt"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := tc.opts
+			opts.Info = archive.Info{Channel: "c"}
+			opts.Signers = []*key.Secret{packtest.Key(t)}
+			opts.Sources = []pack.Source{{Source: folder.NewFS(site)}}
+			opts.NoScrub = true
+			var buf bytes.Buffer
+			sum, err := pack.Pack(context.Background(), &buf, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := packtest.Open(t, buf.Bytes())
+			for _, p := range tc.gone {
+				if _, err := r.Cat(p); err == nil {
+					t.Errorf("%s (%d bytes, streamed) is in the archive", p, len(big))
+				}
+			}
+			for _, p := range tc.kept {
+				if _, err := r.Cat(p); err != nil {
+					t.Errorf("%s: %v", p, err)
+				}
+			}
+			if sum.Entries != len(tc.kept) || sum.Skipped != len(tc.gone) {
+				t.Errorf("%d entries, %d skipped; want %d, %d", sum.Entries, sum.Skipped, len(tc.kept), len(tc.gone))
+			}
+		})
+	}
+}

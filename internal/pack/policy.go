@@ -74,6 +74,17 @@ func (p *policy) chain(opts Options, sum *Summary) func(*source.Entry, []byte) (
 	}
 }
 
+// dropsType reports whether the profile or the image policy leaves out
+// every entry of this MIME type, whatever its bytes. Pack asks before
+// reading an entry, so the ones too large for Transform, which are
+// streamed, are left out too: a radio edition never carries a film.
+func dropsType(opts Options, mime string) bool {
+	if opts.Profile == ProfileRadio && !textLike(mime) {
+		return true
+	}
+	return opts.Images.Mode == ImagesDrop && strings.HasPrefix(strings.ToLower(mime), "image/")
+}
+
 // say passes a warning on (Pack makes Warn safe for concurrent use).
 func (p *policy) say(warn func(string), msg string) { warn(msg) }
 
