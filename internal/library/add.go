@@ -97,10 +97,12 @@ func (l *Library) Add(ctx context.Context, in []Arrival, opts AddOptions) (*AddR
 	for _, a := range in {
 		r, err := archive.Open(a.R, a.Size)
 		if err != nil {
+			releaseArrival(a)
 			res.Refused = append(res.Refused, Refusal{a.From, err})
 			continue
 		}
 		cands = append(cands, &candidate{from: a.From, src: a, r: r, rec: recordOf(r)})
+		releaseArrival(a)
 	}
 	// Oldest first, so a card with a base and its deltas imports whole.
 	sort.SliceStable(cands, func(i, j int) bool {
@@ -121,6 +123,7 @@ func (l *Library) Add(ctx context.Context, in []Arrival, opts AddOptions) (*AddR
 		}
 		seen[c.rec.ID] = true
 		added, err := l.importOne(ctx, c, needed, opts)
+		releaseArrival(c.src)
 		switch {
 		case err != nil:
 			if errors.Is(err, context.Canceled) {
@@ -297,7 +300,9 @@ func (l *Library) Wants(id string, m *archive.Manifest, signers []key.Public, al
 	return nil
 }
 
-// AddFiles adds archive files: the arrivals of a card or a download.
+// AddFiles adds archive files: the arrivals of a card or a download. A
+// file is open only while it is read (a card may hold more archives than
+// a process may open files).
 func (l *Library) AddFiles(ctx context.Context, paths []string, opts AddOptions) (*AddResult, error) {
 	var in []Arrival
 	var bad []Refusal
@@ -307,7 +312,10 @@ func (l *Library) AddFiles(ctx context.Context, paths []string, opts AddOptions)
 			bad = append(bad, Refusal{p, err})
 			continue
 		}
-		defer closeFile()
+		closeFile()
+		lf := &lazyFile{path: p, size: a.Size}
+		defer lf.release()
+		a.R = lf
 		in = append(in, a)
 	}
 	res, err := l.Add(ctx, in, opts)
@@ -337,6 +345,46 @@ func OpenArrival(path string) (Arrival, func() error, error) {
 		return Arrival{}, nil, err
 	}
 	return Arrival{From: path, R: f, Size: st.Size()}, f.Close, nil
+}
+
+// lazyFile reads an arrival's file, opening it at the first read after a
+// release; a file that is no longer the regular file of the size first
+// seen fails the read.
+type lazyFile struct {
+	path string
+	size int64
+	f    *os.File
+}
+
+func (lf *lazyFile) ReadAt(p []byte, off int64) (int, error) {
+	if lf.f == nil {
+		a, _, err := OpenArrival(lf.path)
+		if err != nil {
+			return 0, err
+		}
+		f := a.R.(*os.File)
+		if a.Size != lf.size {
+			f.Close()
+			return 0, fmt.Errorf("%s changed while it was being added (%d bytes, then %d)", lf.path, lf.size, a.Size)
+		}
+		lf.f = f
+	}
+	return lf.f.ReadAt(p, off)
+}
+
+// release closes the file until the next read.
+func (lf *lazyFile) release() {
+	if lf.f != nil {
+		lf.f.Close()
+		lf.f = nil
+	}
+}
+
+// releaseArrival lets go of what an arrival holds open, when it can.
+func releaseArrival(a Arrival) {
+	if lf, ok := a.R.(*lazyFile); ok {
+		lf.release()
+	}
 }
 
 // AddTo is Add for a carrier that runs on its own (a broadcast or radio
@@ -427,6 +475,7 @@ func (l *Library) neededBases(cands []*candidate, allowUntrusted bool) map[strin
 		if d, err := l.Check(c.r, allowUntrusted); err == nil {
 			accepted[c], trusted[c] = true, d.Trusted
 		}
+		releaseArrival(c.src)
 	}
 	for changed := true; changed; {
 		changed = false
