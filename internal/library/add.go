@@ -132,11 +132,11 @@ func (l *Library) Add(ctx context.Context, in []Arrival, opts AddOptions) (*AddR
 			res.Refused = append(res.Refused, Refusal{c.from, err})
 		case added:
 			res.Added = append(res.Added, c.rec)
-			if c.warn != "" {
-				res.Warnings = append(res.Warnings, c.warn)
-			}
 		default:
 			res.Skipped = append(res.Skipped, c.rec)
+		}
+		if err == nil && c.warn != "" {
+			res.Warnings = append(res.Warnings, c.warn)
 		}
 	}
 	res.Warnings = append(res.Warnings, l.missingBases(res.Added)...)
@@ -402,7 +402,9 @@ func AddTo(ctx context.Context, dir string, in []Arrival, opts AddOptions) (*Add
 
 func (l *Library) importOne(ctx context.Context, c *candidate, needed map[string]bool, opts AddOptions) (bool, error) {
 	if old, ok := l.Record(c.rec.ID); ok && l.Holds(old) {
-		return false, nil
+		// Held already; an index whose build failed before is tried again.
+		c.warn = l.retryIndex(ctx, c)
+		return false, ctx.Err()
 	}
 	d, err := l.Check(c.r, opts.AllowUntrusted)
 	// Revocations are root-signed and self-authenticating: remember them
@@ -435,7 +437,7 @@ func (l *Library) importOne(ctx context.Context, c *candidate, needed map[string
 			if errors.Is(err, context.Canceled) {
 				return false, err
 			}
-			c.warn = fmt.Sprintf("channel %s edition %d: its search index could not be built (%v); it is kept, without search", c.rec.Channel, c.rec.Edition, err)
+			c.warn = indexWarning(c.rec, err)
 		}
 	}
 	l.State.Archives = removeRecord(l.State.Archives, c.rec.ID)
@@ -454,6 +456,26 @@ func (l *Library) importOne(ctx context.Context, c *candidate, needed map[string
 		cs.HighestUntrusted = max(cs.HighestUntrusted, c.rec.Edition)
 	}
 	return true, l.Save()
+}
+
+// retryIndex builds the index of a held archive that has none and whose
+// library-built index is missing (its build failed or was interrupted);
+// it returns a warning when that fails again.
+func (l *Library) retryIndex(ctx context.Context, c *candidate) string {
+	if _, _, err := c.r.SearchIndex(); !errors.Is(err, archive.ErrNoIndex) {
+		return ""
+	}
+	if _, err := os.Lstat(l.indexPath(c.rec.ID)); err == nil {
+		return ""
+	}
+	if err := l.buildIndex(ctx, c.rec); err != nil {
+		return indexWarning(c.rec, err)
+	}
+	return ""
+}
+
+func indexWarning(rec Record, err error) string {
+	return fmt.Sprintf("channel %s edition %d: its search index could not be built (%v); it is kept, without search (importing it again tries again)", rec.Channel, rec.Edition, err)
 }
 
 // neededBases returns the ids that may be imported although older than

@@ -96,4 +96,15 @@ func TestIndexFolderLinkNotFollowed(t *testing.T) {
 	if ents, _ := os.ReadDir(elsewhere); len(ents) != 0 {
 		t.Fatalf("%d files written through the card's linked index folder", len(ents))
 	}
+	// Once the link is gone, importing the archive again builds the index.
+	if err := os.Remove(filepath.Join(dir, IndexDir)); err != nil {
+		t.Fatal(err)
+	}
+	res, err = l.AddFiles(context.Background(), []string{file}, AddOptions{})
+	if err != nil || len(res.Skipped) != 1 || len(res.Warnings) != 0 {
+		t.Fatalf("add again: %+v %v", res, err)
+	}
+	if _, err := os.Stat(l.indexPath(res.Skipped[0].ID)); err != nil {
+		t.Fatalf("index not built on the second import: %v", err)
+	}
 }
