@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"ferry/internal/atomicfile"
 	"ferry/internal/carry/audio"
@@ -185,17 +186,9 @@ func runAudioDecode(ctx context.Context, t *terminal, o audioDecodeOptions, args
 		if err != nil {
 			return err
 		}
-		bar := t.bar("decoding "+path, false)
-		st, err := audio.Decode(ctx, s, rx, func(st audio.DecodeStats) {
-			held, needed := 0, 0
-			for _, x := range rx.Status() {
-				if !x.Done {
-					held, needed = held+x.Held, needed+x.Needed
-				}
-			}
-			bar.Update(int64(held), int64(needed))
-		})
-		bar.Done()
+		show := newDecodeProgress(t, path)
+		st, err := audio.Decode(ctx, s, rx, func(st audio.DecodeStats) { show.update(st, rx.Status()) })
+		show.done()
 		s.Close()
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
@@ -239,4 +232,78 @@ func runAudioChannel(ctx context.Context, t *terminal, o channel.Options, args [
 	}
 	t.printf("wrote %s (%d samples at %d Hz)\n", args[1], len(y), rate)
 	return nil
+}
+
+// decodeProgress shows what a recording has given so far: sound heard,
+// frames found and decoded, and symbols held of those needed for each
+// archive still being collected. On a terminal the line is redrawn; in a
+// log a line is written every few seconds.
+type decodeProgress struct {
+	t     *terminal
+	path  string
+	last  time.Time
+	drawn bool
+}
+
+func newDecodeProgress(t *terminal, path string) *decodeProgress {
+	return &decodeProgress{t: t, path: path, last: time.Now()}
+}
+
+func (p *decodeProgress) update(st audio.DecodeStats, status []broadcast.Status) {
+	every := 5 * time.Second
+	if p.t.tty && p.t.rawErr != nil {
+		every = 0
+	}
+	if time.Since(p.last) < every {
+		return
+	}
+	p.last = time.Now()
+	line := clean(decodeProgressLine(p.path, st, status))
+	if p.t.tty && p.t.rawErr != nil {
+		fmt.Fprintf(p.t.rawErr, "\r\033[K%s", line)
+		p.drawn = true
+		return
+	}
+	fmt.Fprintln(p.t.err, line)
+}
+
+// done ends a redrawn line (the summary that follows says the rest).
+func (p *decodeProgress) done() {
+	if p.drawn {
+		fmt.Fprint(p.t.rawErr, "\r\033[K")
+	}
+}
+
+// decodeProgressLine is one progress line: "heard.wav: 1m10s of sound, 21
+// frames found, 20 decoded; news-ko edition 42: 80/193 symbols (41%)".
+// At most three archives are named, those still being collected first.
+func decodeProgressLine(path string, st audio.DecodeStats, status []broadcast.Status) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s of sound, %s found, %d decoded", path, st.Audio.Round(time.Second),
+		count(st.Modem.Detected, "frame"), st.Modem.Decoded)
+	var open, done []broadcast.Status
+	for _, s := range status {
+		if s.Done {
+			done = append(done, s)
+		} else {
+			open = append(open, s)
+		}
+	}
+	shown := 0
+	for _, s := range append(open, done...) {
+		if shown == 3 {
+			fmt.Fprintf(&b, "; %d more", len(status)-shown)
+			break
+		}
+		shown++
+		switch {
+		case s.Done:
+			fmt.Fprintf(&b, "; %s: decoded", s.Name)
+		case s.Needed == 0:
+			fmt.Fprintf(&b, "; %s: announced", s.Name)
+		default:
+			fmt.Fprintf(&b, "; %s: %d/%d symbols (%.0f%%)", s.Name, s.Held, s.Needed, 100*float64(s.Held)/float64(s.Needed))
+		}
+	}
+	return b.String()
 }
