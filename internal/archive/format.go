@@ -38,9 +38,13 @@ const (
 	maxRemoved      = 256 << 20 // bytes of a delta's removed list
 	maxReadAll      = 256 << 20 // bytes ReadAll returns at once
 	maxClusterRaw   = 64 << 20
-	maxBlockSize    = 1 << 20
-	maxStringLen    = 64 << 10
-	maxRedirects    = 16
+	// maxClusterStored is the largest stored cluster (codec byte
+	// included): writers store a cluster raw when compressing does not
+	// make it smaller, so it is never more than the raw cap and one byte.
+	maxClusterStored = maxClusterRaw + 1
+	maxBlockSize     = 1 << 20
+	maxStringLen     = 64 << 10
+	maxRedirects     = 16
 
 	sigMessagePrefix = "ferry archive manifest v1\x00"
 )

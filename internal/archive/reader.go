@@ -429,6 +429,11 @@ func (r *Reader) clusterTo(i uint32, need int64, have []byte) ([]byte, error) {
 	sl := int64(binary.LittleEndian.Uint32(rec[8:]))
 	rl := int64(binary.LittleEndian.Uint32(rec[12:]))
 	d := r.m.Data
+	if sl > maxClusterStored {
+		// Checked before the stored bytes are allocated and read: a
+		// record may claim up to 4 GiB.
+		return nil, fmt.Errorf("%w: cluster %d record claims a stored length of %d bytes, more than the %d a cluster may have", ErrCorrupt, i, sl, maxClusterStored)
+	}
 	if sl < 1 || rl > maxClusterRaw || off < d.Offset || off > d.Offset+d.Length || sl > d.Offset+d.Length-off {
 		return nil, fmt.Errorf("%w: cluster %d record", ErrCorrupt, i)
 	}
