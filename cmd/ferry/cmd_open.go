@@ -62,9 +62,16 @@ func runOpen(ctx context.Context, t *terminal, o openOptions, args []string) err
 		return err
 	}
 	url := "http://" + ln.Addr().String() + "/"
+	lowMemory()
+	limit, _ := memoryLimit("") // the device's suggestion
+	applyMemoryLimit(limit)
+	h := reader.New(libs, reader.Options{Trusted: keys, MemoryLimit: limit})
+	cctx, stopCheck := context.WithCancel(ctx)
+	defer stopCheck()
+	go h.CheckAll(cctx)
 	if bin == "" {
 		fmt.Fprintln(t.err, "no browser found: open the address below in a private window")
-		return serveOn(ctx, t, ln, reader.New(libs, reader.Options{Trusted: keys}))
+		return serveOn(ctx, t, reader.Listener(ln), h)
 	}
 	// A neutral name: the folder is visible in the temporary folder while
 	// the browser runs.
@@ -77,8 +84,8 @@ func runOpen(ctx context.Context, t *terminal, o openOptions, args []string) err
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: reader.New(libs, reader.Options{Trusted: keys}), ReadHeaderTimeout: 10 * time.Second, ErrorLog: discardLog()}
-	go srv.Serve(ln)
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: discardLog()}
+	go srv.Serve(reader.Listener(ln))
 	defer srv.Close()
 	cmd := exec.CommandContext(ctx, bin, browserArgs(bin, profile, url)...)
 	// On Ctrl+C the browser is asked to quit (it cleans up its lock and

@@ -5,19 +5,23 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
+	"ferry/internal/archive"
 	"ferry/internal/key"
+	"ferry/internal/progress"
 	"ferry/internal/reader"
 )
 
 func init() {
-	register(&command{name: "serve", usage: "[--addr HOST:PORT] [--trust NAME.pub]... [--sealed FILE] [PATH...]",
+	register(&command{name: "serve", usage: "[--addr HOST:PORT] [--trust NAME.pub]... [--sealed FILE] [--memory SIZE] [--no-glossary] [PATH...]",
 		summary: "open archives in a browser on this device (the built-in sample without PATH)",
 		about: `
 Serves archives (files), folders of archives and libraries (folders made
@@ -27,7 +31,13 @@ Without PATH it serves the sample library built into ferry.
 It listens on 127.0.0.1:8080 (or a free port if that is taken) and prints
 the address to open. It keeps no log and writes nothing to disk.
 Listening on another address needs --addr and lets others on the network
-read the library.`,
+read the library.
+
+--memory SIZE (e.g. 256MiB) is the memory the reader should stay within:
+the Go heap's soft limit (as GOMEMLIMIT) and the caches of archive blocks,
+page texts and word notes, all sized from it. Without it the limit is a
+quarter of this device's memory (half of a container's limit); on a 1 GB
+phone that is 256 MiB. --memory off sets none.`,
 		flags: func(fs *flag.FlagSet) runFunc {
 			var o serveOptions
 			fs.StringVar(&o.Addr, "addr", "", "address to listen on (default "+defaultAddr+")")
@@ -35,14 +45,16 @@ read the library.`,
 			fs.BoolVar(&o.ArchiveScripts, "archive-scripts", false, "let scripts stored in archives run (off: pages of one archive could read the others)")
 			fs.StringVar(&o.Sealed, "sealed", "", "serve the library in this sealed container (asks for the passphrase)")
 			fs.BoolVar(&o.AllowUntrusted, "allow-untrusted", false, "in library folders, also show channels signed by keys the library does not trust")
+			fs.StringVar(&o.Memory, "memory", "", "stay within SIZE of memory, e.g. 256MiB (default: a quarter of the device's; off: no limit)")
+			fs.BoolVar(&o.NoGlossary, "no-glossary", false, "do not mark South Korean loanwords with explanations (the reader cannot turn them on)")
 			return func(ctx context.Context, t *terminal, args []string) error { return runServe(ctx, t, o, args) }
 		}})
 }
 
 type serveOptions struct {
-	Addr, Sealed                   string
-	Trust                          stringList
-	ArchiveScripts, AllowUntrusted bool
+	Addr, Sealed, Memory                       string
+	Trust                                      stringList
+	ArchiveScripts, AllowUntrusted, NoGlossary bool
 }
 
 const defaultAddr = "127.0.0.1:8080"
@@ -50,6 +62,11 @@ const defaultAddr = "127.0.0.1:8080"
 func runServe(ctx context.Context, t *terminal, o serveOptions, args []string) error {
 	pos, sealed, allowUntrusted, addr, scripts := args, &o.Sealed, &o.AllowUntrusted, &o.Addr, &o.ArchiveScripts
 	lowMemory()
+	limit, err := memoryLimit(o.Memory)
+	if err != nil {
+		return err
+	}
+	applyMemoryLimit(limit)
 	keys, err := key.LoadPublicFiles(o.Trust)
 	if err != nil {
 		return err
@@ -90,13 +107,56 @@ func runServe(ctx context.Context, t *terminal, o serveOptions, args []string) e
 	if err != nil {
 		return err
 	}
-	opts := reader.Options{Trusted: keys, ArchiveScripts: *scripts}
+	opts := reader.Options{Trusted: keys, ArchiveScripts: *scripts, NoGlossary: o.NoGlossary, MemoryLimit: limit}
 	if host, _, err := net.SplitHostPort(*addr); err == nil && host != "" && net.ParseIP(host) == nil {
 		// The reader refuses host names it was not told about (DNS rebinding).
 		opts.AllowHosts = []string{host}
 	}
 	h := reader.New(libs, opts)
-	return serveOn(ctx, t, ln, h)
+	// Damage is found and shown before a damaged page is opened.
+	cctx, stopCheck := context.WithCancel(ctx)
+	defer stopCheck()
+	go h.CheckAll(cctx)
+	return serveOn(ctx, t, reader.Listener(ln), h)
+}
+
+// memoryLimit reads --memory: a size, "off" (0, no limit), or nothing (the
+// device's suggestion, unless GOMEMLIMIT is set: then the runtime keeps
+// that and the caches follow it).
+func memoryLimit(s string) (int64, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "":
+		if os.Getenv("GOMEMLIMIT") != "" {
+			if n := debug.SetMemoryLimit(-1); n < math.MaxInt64 {
+				return n, nil
+			}
+			return 0, nil
+		}
+		return archive.DeviceMemoryLimit(), nil
+	case "off", "0":
+		return 0, nil
+	}
+	n, err := parseSize(s)
+	if err != nil {
+		return 0, usagef("--memory: %v (give e.g. 256MiB, or off)", err)
+	}
+	if n < minMemory {
+		return 0, usagef("--memory %s is too little to serve anything: give at least %s", s, progress.Bytes(minMemory))
+	}
+	return n, nil
+}
+
+// minMemory is the least --memory accepted: the reader's fixed needs (its
+// binary, templates, one page in flight) are about this much.
+const minMemory = 32 << 20
+
+// applyMemoryLimit sets the Go heap's soft limit and the archive caches
+// from limit (0: the defaults, no limit).
+func applyMemoryLimit(limit int64) {
+	if limit > 0 {
+		debug.SetMemoryLimit(limit)
+	}
+	archive.SetMemoryLimit(limit)
 }
 
 // lowMemory makes the garbage collector keep the heap within 1.5 times the

@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "static", usage: "-o DIR [--no-search] ARCHIVE|LIBRARY|FOLDER...",
+	register(&command{name: "static", usage: "-o DIR [--no-search] [--no-glossary] ARCHIVE|LIBRARY|FOLDER...",
 		summary: "write archives as plain HTML files that open in any browser",
 		about: `
 Writes each archive (or every archive in a FOLDER; for a library folder,
@@ -23,18 +23,22 @@ each trusted channel's newest edition) as plain files into DIR:
 an index page, every article as an .html file, images and media as plain
 files (an MP4 stays a playable MP4), title index pages (A–Z, 가나다), and
 an optional search that works from file:// in old browsers. File names are
-safe on FAT32 cards. Open DIR/index.html in any browser; nothing to install.`,
+safe on FAT32 cards. Korean pages have their South Korean loanwords marked
+with plain explanations (--no-glossary: not). What cannot go on a FAT32
+card (a file of 4 GiB or more) or cannot be made safe is left out, each
+named in a warning. Open DIR/index.html in any browser; nothing to install.`,
 		flags: func(fs *flag.FlagSet) runFunc {
 			var o staticOptions
 			fs.StringVar(&o.Out, "o", "", "output folder, empty or new (required)")
 			fs.BoolVar(&o.NoSearch, "no-search", false, "leave out the JavaScript search")
+			fs.BoolVar(&o.NoGlossary, "no-glossary", false, "do not mark South Korean loanwords with explanations")
 			return func(ctx context.Context, t *terminal, args []string) error { return runStatic(ctx, t, o, args) }
 		}})
 }
 
 type staticOptions struct {
-	Out      string
-	NoSearch bool
+	Out                  string
+	NoSearch, NoGlossary bool
 }
 
 func runStatic(ctx context.Context, t *terminal, o staticOptions, args []string) error {
@@ -86,13 +90,23 @@ func runStatic(ctx context.Context, t *terminal, o staticOptions, args []string)
 	if len(as) == 0 {
 		return fmt.Errorf("nothing to export")
 	}
-	bar := progress.New("exporting", false)
-	sum, err := static.Export(o.Out, as, static.Options{NoSearch: o.NoSearch, Progress: bar.Update})
+	bar := t.bar("exporting", false)
+	warn := func(msg string) {
+		if t.tty && t.rawErr != nil {
+			fmt.Fprint(t.rawErr, "\r\033[K") // over the bar, which the next update draws again
+		}
+		t.warnf("%s", msg)
+	}
+	sum, err := static.Export(o.Out, as, static.Options{NoSearch: o.NoSearch, NoGlossary: o.NoGlossary, Progress: bar.Update, Warn: warn})
 	bar.Done()
 	if err != nil {
 		return err
 	}
-	t.printf("wrote %d files (%s) to %s; open %s\n", sum.Files, progress.Bytes(sum.Bytes), o.Out, filepath.Join(o.Out, "index.html"))
+	left := ""
+	if sum.Skipped > 0 {
+		left = fmt.Sprintf(", left out %d (named above)", sum.Skipped)
+	}
+	t.printf("wrote %d files (%s) to %s%s; open %s\n", sum.Files, progress.Bytes(sum.Bytes), o.Out, left, filepath.Join(o.Out, "index.html"))
 	return nil
 }
 

@@ -48,7 +48,10 @@ func readerLibraries(t *terminal, paths []string, allowUntrusted bool) ([]reader
 			case ch.Err != nil:
 				l.Err = ch.Err
 			case ch.View == nil:
+				// Not damaged: the home page says so and shows the
+				// signers' fingerprints to compare with the publisher's.
 				l.Err = fmt.Errorf("not shown: %s; to trust its publisher run: %s (or serve with --allow-untrusted)", ch.Reason, ch.TrustCommand)
+				l.Untrusted, l.Signers = true, ch.Signers
 			default:
 				l.Edition = ch.View
 				if ch.Trusted {

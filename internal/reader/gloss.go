@@ -37,13 +37,15 @@ func (h *Handler) gloss(l *lib, e archive.Entry, b []byte) []byte {
 	return out
 }
 
-// markCache keeps the marks of recently viewed pages, up to
-// markCacheWords marked words in all (12 bytes each).
+// markCache keeps the marks of recently viewed pages, up to max marked
+// words in all (12 bytes each; markCacheWords unless Options.MemoryLimit
+// says less).
 type markCache struct {
 	mu    sync.Mutex
 	m     map[textKey]glossary.Marks
 	order []textKey
 	words int
+	max   int
 	off   bool // for benchmarks: find every time
 }
 
@@ -72,7 +74,11 @@ func (c *markCache) put(k textKey, m glossary.Marks) {
 	}
 	c.m[k] = m
 	c.words += len(m.Words) + 1
-	for c.words > markCacheWords && len(c.order) > 1 {
+	limit := c.max
+	if limit <= 0 {
+		limit = markCacheWords
+	}
+	for c.words > limit && len(c.order) > 1 {
 		old := c.order[0]
 		c.order = c.order[1:]
 		c.words -= len(c.m[old].Words) + 1

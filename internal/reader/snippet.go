@@ -32,13 +32,15 @@ func snippetHTML(frags []search.Fragment) template.HTML {
 
 // heldTexts keeps the text that snippets of recent results have read, so a
 // page shown again (the next page of results, a repeated search) is not
-// read and parsed again. It holds at most heldTextBytes; a page whose
+// read and parsed again. It holds at most max bytes (heldTextBytes unless
+// Options.MemoryLimit says less); a page whose
 // snippet needed more than maxHeldText is not kept.
 type heldTexts struct {
 	mu    sync.Mutex
 	m     map[textKey]heldText
 	order []textKey
 	bytes int
+	max   int
 }
 
 type textKey struct {
@@ -88,7 +90,11 @@ func (c *heldTexts) put(k textKey, t heldText) {
 	}
 	c.m[k] = t
 	c.bytes += len(t.buf)
-	for c.bytes > heldTextBytes && len(c.order) > 1 {
+	limit := c.max
+	if limit <= 0 {
+		limit = heldTextBytes
+	}
+	for c.bytes > limit && len(c.order) > 1 {
 		old := c.order[0]
 		c.order = c.order[1:]
 		c.bytes -= len(c.m[old].buf)

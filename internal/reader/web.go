@@ -66,6 +66,12 @@ type Options struct {
 	// NoGlossary turns word notes off for good (the reader cannot turn
 	// them on).
 	NoGlossary bool
+	// MemoryLimit is the memory the whole process should stay within
+	// (ferry serve --memory), 0 for none. The reader's own caches (page
+	// texts for snippets, word-note marks) take at most 1/64 of it each,
+	// and never more than without a limit. The caller sets the runtime's
+	// limit and the archive caches (archive.SetMemoryLimit).
+	MemoryLimit int64
 }
 
 // Handler serves the libraries. It is safe for concurrent use.
@@ -94,6 +100,7 @@ type lib struct {
 // URL-safe and unique.
 func New(libs []Library, opts Options) *Handler {
 	h := &Handler{byName: map[string]*lib{}, opts: opts, frameKey: newNonce()}
+	h.texts.max, h.marks.max = cacheSizes(opts.MemoryLimit)
 	samplePub := sample.PublicKey()
 	for _, l := range libs {
 		base := slug(l.Name)
@@ -143,6 +150,19 @@ func New(libs []Library, opts Options) *Handler {
 	})
 	h.mux = mux
 	return h
+}
+
+// cacheSizes are the bytes of held page texts and the marks of word notes
+// the reader keeps under a memory limit: 1/64 of it each (a mark takes
+// about 12 bytes and its share of a map entry, 24 in all), never more than
+// the defaults, never less than a few pages' worth.
+func cacheSizes(limit int64) (textBytes, markWords int) {
+	if limit <= 0 {
+		return heldTextBytes, markCacheWords
+	}
+	textBytes = int(min(heldTextBytes, max(256<<10, limit/64)))
+	markWords = int(min(markCacheWords, max(10_000, limit/64/24)))
+	return textBytes, markWords
 }
 
 // reservedName reports library names that would read as a settings

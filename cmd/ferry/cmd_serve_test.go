@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bufio"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"testing"
+	"time"
+
+	"ferry/internal/archive"
+	"ferry/internal/key"
+	"ferry/internal/testkit/corpus"
+)
+
+// getBody fetches url and returns its status and body.
+func getBody(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestServeUntrustedChannel: a library's channel whose publisher the
+// library does not trust is shown as not trusted (not as broken), with
+// the signer's fingerprint, and its pages answer 403.
+func TestServeUntrustedChannel(t *testing.T) {
+	c := newCLI(t)
+	src := c.site("src", corpus.Options{Pages: 2, Seed: 7})
+	c.ok("keygen", "-o", "stranger")
+	c.ok("pack", "-k", "stranger.key", "-o", "news.ferry", "--channel", "news", src)
+	c.ok("import", "--allow-untrusted", "news.ferry", "--library", "lib")
+	pubs, err := key.LoadPublicFiles([]string{"stranger.pub"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := freePort(t)
+	home := serveInProcess(t, "", []string{"serve", "--addr", addr, "lib"}, "http://"+addr+"/en/")
+	if !strings.Contains(home, "Not from a publisher you trust") || strings.Contains(home, "cannot be opened") {
+		t.Errorf("untrusted channel not shown as such:\n%s", home)
+	}
+	if !strings.Contains(home, pubs[0].Fingerprint()) {
+		t.Errorf("signer's fingerprint %s not shown", pubs[0].Fingerprint())
+	}
+	if code, _ := getBody(t, "http://"+addr+"/a/news/"+corpus.PagePath(0)); code != http.StatusForbidden {
+		t.Errorf("untrusted channel's page: %d, want 403", code)
+	}
+}
+
+// TestServeChecksInBackground: damage in an archive is found by the
+// background check and shown on the home page before any damaged page is
+// opened; and Go's own reply to a malformed request carries the reader's
+// safety headers (reader.Listener).
+func TestServeChecksInBackground(t *testing.T) {
+	c := newCLI(t)
+	src := c.site("src", corpus.Options{Pages: 30, Seed: 8})
+	c.ok("keygen", "-o", "pub")
+	c.ok("pack", "-k", "pub.key", "-o", "site.ferry", src)
+	b, err := os.ReadFile("site.ferry")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/3] ^= 0x55 // inside the clusters, far from the header and the index
+	if err := os.WriteFile("site.ferry", b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := archive.OpenFile("site.ferry"); err != nil {
+		t.Skipf("the damage makes the archive fail to open (%v): nothing left for the background check", err)
+	}
+	addr := freePort(t)
+	serveInProcess(t, "", []string{"serve", "--addr", addr, "--trust", "pub.pub", "site.ferry"}, "http://"+addr+"/")
+	found := false
+	for i := 0; i < 100 && !found; i++ {
+		_, home := getBody(t, "http://"+addr+"/en/")
+		found = strings.Contains(home, "Library with damaged parts")
+		if !found {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if !found {
+		t.Error("the home page does not say the library is damaged: CheckAll did not run")
+	}
+
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	io.WriteString(conn, "GET / HTTP/1.1\r\nHost: bad host\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("Cache-Control") != "no-store" || resp.Header.Get("Content-Security-Policy") == "" {
+		t.Errorf("server's own reply: %d, headers %v", resp.StatusCode, resp.Header)
+	}
+}
+
+// TestServeNoGlossary: word notes mark a Korean loanword by default and
+// not at all with --no-glossary (no switch to turn them back on).
+func TestServeNoGlossary(t *testing.T) {
+	c := newCLI(t)
+	os.MkdirAll("src", 0o755)
+	os.WriteFile(filepath.Join("src", "index.html"), []byte(`<!DOCTYPE html><html lang="ko"><head><meta charset="utf-8"><title>손전화</title></head>`+
+		`<body><p>스마트폰으로 사진을 찍었다.</p></body></html>`), 0o644)
+	c.ok("keygen", "-o", "pub")
+	c.ok("pack", "-k", "pub.key", "-o", "news.ferry", "src")
+	addr := freePort(t)
+	page := serveInProcess(t, "", []string{"serve", "--addr", addr, "news.ferry"}, "http://"+addr+"/ko/a/news/index.html")
+	if !strings.Contains(page, `<abbr class="fg"`) || !strings.Contains(page, `class="fb-gloss"`) {
+		t.Errorf("word notes missing by default:\n%s", page)
+	}
+	addr2 := freePort(t)
+	page = serveInProcess(t, "", []string{"serve", "--no-glossary", "--addr", addr2, "news.ferry"}, "http://"+addr2+"/ko/a/news/index.html")
+	if strings.Contains(page, `<abbr class="fg"`) || strings.Contains(page, `class="fb-gloss"`) || strings.Contains(page, "fg-list") {
+		t.Errorf("--no-glossary still marks words or offers the switch:\n%s", page)
+	}
+	if _, page = getBody(t, "http://"+addr2+"/ko-g1/a/news/index.html"); strings.Contains(page, `<abbr class="fg"`) {
+		t.Error("--no-glossary: the URL turned word notes back on")
+	}
+}
+
+// TestServeMemory: --memory sets the runtime's limit and the archive
+// caches; sizes that cannot work are refused with a clear message.
+func TestServeMemory(t *testing.T) {
+	t.Cleanup(func() {
+		debug.SetMemoryLimit(math.MaxInt64)
+		archive.SetMemoryLimit(0)
+	})
+	for _, tc := range []struct {
+		in   string
+		want int64
+		bad  bool
+	}{
+		{"256MiB", 256 << 20, false}, {"1GiB", 1 << 30, false}, {"off", 0, false}, {"0", 0, false},
+		{"10MiB", 0, true}, {"lots", 0, true}, {"-5MiB", 0, true},
+	} {
+		got, err := memoryLimit(tc.in)
+		if (err != nil) != tc.bad || !tc.bad && got != tc.want {
+			t.Errorf("memoryLimit(%q) = %d, %v; want %d (error: %v)", tc.in, got, err, tc.want, tc.bad)
+		}
+	}
+	c := newCLI(t)
+	addr := freePort(t)
+	serveInProcess(t, "", []string{"serve", "--memory", "64MiB", "--addr", addr}, "http://"+addr+"/")
+	if got := debug.SetMemoryLimit(-1); got != 64<<20 {
+		t.Errorf("runtime memory limit %d, want %d", got, 64<<20)
+	}
+	if cache, decode := archive.MemoryLimits(); cache != 4<<20 || decode != 16<<20 {
+		t.Errorf("archive caches %d and %d, want 4 MiB and 16 MiB under 64 MiB", cache, decode)
+	}
+	c.run(2, "", "serve", "--memory", "1MiB")
+	if !strings.Contains(c.out, "--memory") {
+		t.Errorf("refusal does not name --memory: %s", c.out)
+	}
+}
