@@ -88,14 +88,22 @@ func TestNetns(t *testing.T) {
 }
 
 // TestNetnsThroughput measures a whole archive over 20 Mbit/s with 30 ms
-// of round trip: the goal is 80% of the link. It times the transfer, so it
-// runs only when FERRY_SYNC_THROUGHPUT is set (bench/sync prints the same
-// figure).
+// of round trip (FERRY_SYNC_DELAY sets the one-way delay instead, e.g.
+// 30ms): the goal is 80% of the link. It times the transfer, so it runs
+// only when FERRY_SYNC_THROUGHPUT is set.
 func TestNetnsThroughput(t *testing.T) {
 	if os.Getenv("FERRY_SYNC_THROUGHPUT") == "" {
 		t.Skip("set FERRY_SYNC_THROUGHPUT=1 to measure throughput over a shaped link")
 	}
-	l := makeLink(t, netlab.Shape{Delay: 15 * time.Millisecond, Rate: 20e6, Queue: 1 << 20})
+	delay := 15 * time.Millisecond
+	if v := os.Getenv("FERRY_SYNC_DELAY"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatalf("FERRY_SYNC_DELAY: %v", err)
+		}
+		delay = d
+	}
+	l := makeLink(t, netlab.Shape{Delay: delay, Rate: 20e6, Queue: 1 << 20})
 	media := mediaArchive(t, 24<<20)
 	base := plainTCP(t, l, len(media))
 	a, b := newLib(t), newLib(t)

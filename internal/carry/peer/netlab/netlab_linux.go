@@ -210,8 +210,6 @@ type timed struct {
 func (e *emulator) forward(from, to *os.File) {
 	defer e.wg.Done()
 	out := make(chan timed, 1<<14)
-	var queued int64 // bytes sent to out and not yet on the wire (serialisation)
-	var qmu sync.Mutex
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -239,13 +237,12 @@ func (e *emulator) forward(from, to *os.File) {
 		if wireFree.After(start) {
 			start = wireFree
 		}
-		qmu.Lock()
 		// Bytes still waiting to be serialised, at the rate.
+		var queued int64
 		if e.sh.Rate > 0 {
 			queued = int64(start.Sub(now).Seconds() * e.sh.Rate / 8)
 		}
 		full := e.sh.Queue > 0 && queued+int64(n) > int64(e.sh.Queue)
-		qmu.Unlock()
 		e.mu.Lock()
 		if drop || full {
 			e.dropped++
