@@ -43,7 +43,7 @@ func readerLibraries(t *terminal, paths []string, allowUntrusted bool) ([]reader
 		}
 		closers = append(closers, o.Close)
 		for _, ch := range o.Channels {
-			l := reader.Library{Name: ch.Name, Path: filepath.Join(p, ch.Name)}
+			l := reader.Library{Name: ch.Name, Path: filepath.Join(p, ch.Name), LibraryDir: p}
 			switch {
 			case ch.Err != nil:
 				l.Err = ch.Err

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"ferry/internal/archive"
+	"ferry/internal/carry/mirror"
 	"ferry/internal/edition"
 	"ferry/internal/htmltext"
 )
@@ -32,6 +33,7 @@ type libInfo struct {
 	Untrusted                bool   // not shown: signed by keys the reader does not trust
 	Damaged                  bool   // damage found while reading
 	Err                      string // why it could not be opened, without file paths
+	Newer                    string // "edition N exists (...)" from the last ferry get, in the UI's language
 }
 
 func (l *lib) info() libInfo {
@@ -94,11 +96,45 @@ func hidePaths(text, p string) string {
 func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 	p := h.newPage(r, "ferry")
 	infos := make([]libInfo, 0, len(h.libs))
+	known := map[string]*mirror.Known{} // read once per page and library folder
 	for _, l := range h.libs {
-		infos = append(infos, l.info())
+		in := l.info()
+		if l.Edition != nil && l.LibraryDir != "" {
+			k, ok := known[l.LibraryDir]
+			if !ok {
+				k, _ = mirror.ReadKnown(l.LibraryDir) // a damaged file: nothing to show
+				known[l.LibraryDir] = k
+			}
+			if k != nil {
+				in.Newer = newerText(p, k, l.Edition.Manifest())
+			}
+		}
+		infos = append(infos, in)
 	}
 	p.Data = infos
 	h.render(w, http.StatusOK, "home", p)
+}
+
+// newerText says that the last 'ferry get' saw a newer edition of m's
+// channel than the one shown, when it did: its number, when that get
+// checked, and what it would fetch ("" otherwise).
+func newerText(p *page, k *mirror.Known, m *archive.Manifest) string {
+	c, ok := k.Newer(m.Channel, m.Edition)
+	if !ok {
+		return ""
+	}
+	checked := "—"
+	if !c.Checked.IsZero() {
+		checked = c.Checked.UTC().Format("2006-01-02")
+	}
+	n := c.UpdateBytes
+	if n <= 0 {
+		n = c.FullBytes
+	}
+	if n <= 0 {
+		return p.F("newerNoSize", c.Latest, checked)
+	}
+	return p.F("newer", c.Latest, checked, humanSize(n))
 }
 
 // libFor finds the library named in the URL, or writes an error page.

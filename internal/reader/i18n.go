@@ -69,6 +69,8 @@ var messages = map[string]map[string]string{
 		"suggestLabel": "제목 제안",
 		"glossOn":      "낱말 풀이 켜기",
 		"glossOff":     "낱말 풀이 끄기",
+		"newer":        "제%[1]d판이 나와 있습니다 (마지막 확인 %[2]s, 받을 크기 %[3]s)",
+		"newerNoSize":  "제%[1]d판이 나와 있습니다 (마지막 확인 %[2]s)",
 	},
 	"kp": {
 		"langName":   "조선말",
@@ -122,6 +124,8 @@ var messages = map[string]map[string]string{
 		"suggestLabel": "제목 제안",
 		"glossOn":      "낱말풀이 켜기",
 		"glossOff":     "낱말풀이 끄기",
+		"newer":        "제%[1]d판이 나와있습니다 (마지막 확인 %[2]s, 받을 크기 %[3]s)",
+		"newerNoSize":  "제%[1]d판이 나와있습니다 (마지막 확인 %[2]s)",
 	},
 	"en": {
 		"langName":       "English",
@@ -173,6 +177,8 @@ var messages = map[string]map[string]string{
 		"suggestLabel":   "Title suggestions",
 		"glossOn":        "Word notes on",
 		"glossOff":       "Word notes off",
+		"newer":          "Edition %[1]d exists (last checked %[2]s, %[3]s to fetch)",
+		"newerNoSize":    "Edition %[1]d exists (last checked %[2]s)",
 	},
 }
 

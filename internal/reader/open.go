@@ -33,6 +33,10 @@ type Library struct {
 	// them with what the publisher gave out.
 	Untrusted bool
 	Signers   []key.Public
+	// LibraryDir is the library folder (made by 'ferry import') the
+	// channel is in, if any: the home page shows a newer edition the
+	// last 'ferry get' there saw (mirror.ReadKnown; nothing is fetched).
+	LibraryDir string
 
 	close func() error // the archive files OpenPaths opened
 }

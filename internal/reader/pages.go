@@ -199,6 +199,7 @@ const homeTmpl = `{{define "body"}}
 <div><dt>{{$.T.size}}</dt><dd>{{size .Size}}</dd></div>
 <div><dt>{{$.T.articles}}</dt><dd>{{.Articles}}</dd></div>
 </dl>
+{{if .Newer}}<p class="fp-newer">{{.Newer}}</p>{{end}}
 <p class="fp-key"><span>{{$.T.key}}:</span> {{range .Keys}}<code>{{.}}</code> {{else}}—{{end}}</p>
 <p class="fp-trust {{.Trust}}">{{if eq .Trust "trusted"}}✔ {{$.T.trusted}}{{else if eq .Trust "sample"}}◆ {{$.T.samplePub}}{{else}}⚠ {{$.T.untrusted}}{{end}}</p>
 <p class="fp-actions"><a class="fp-btn" href="{{$.URL (printf "/a/%s/" .Name)}}">{{$.T.open}}</a>
