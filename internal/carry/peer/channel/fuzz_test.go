@@ -177,3 +177,50 @@ func TestQR(t *testing.T) {
 }
 
 func writeFile(path string, b []byte) error { return os.WriteFile(path, b, 0o600) }
+
+// FuzzClientHandshake feeds arbitrary listener bytes to the dialling side,
+// pairing with a code and reconnecting to a known key: it must fail
+// cleanly and never hand out a connection.
+func FuzzClientHandshake(f *testing.F) {
+	resp, err := cpace.New(cpace.Responder, []byte("123456"), []byte(cpaceCI), nil, nil, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(append(frame(append(resp.Message(), make([]byte, 48)...)), frame(make([]byte, pairMsg3Len))...))
+	f.Add(frame(make([]byte, pairReplyLen)))
+	f.Add(frame(make([]byte, 48)))
+	f.Add([]byte{0, 1, 0})
+	f.Add([]byte{})
+	id, known := identity(f), identity(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if c, err := Pair(context.Background(), &fakeConn{bytes.NewReader(b)}, "123456", Config{Identity: id}); err == nil {
+			c.Close()
+			t.Fatal("pairing completed with forged bytes")
+		}
+		if c, err := Reconnect(context.Background(), &fakeConn{bytes.NewReader(b)}, known.Public(), Config{Identity: id}); err == nil {
+			c.Close()
+			t.Fatal("reconnection completed with forged bytes")
+		}
+	})
+}
+
+// FuzzParsePairingInfo: the text of a scanned QR code parses or is
+// refused, and what parses prints back to text that parses the same.
+func FuzzParsePairingInfo(f *testing.F) {
+	for _, s := range []string{"FERRY-SYNC:192.168.0.7:4040/12345678", "ferry-sync:[fe80::1]:4040/123456", "FERRY-SYNC:h:1/12", "", "FERRY-SYNC:/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := ParsePairingInfo(s)
+		if err != nil {
+			return
+		}
+		q, err := ParsePairingInfo(p.String())
+		if err != nil || q != p {
+			t.Fatalf("%q parsed to %+v, which prints as %q and parses to %+v (%v)", s, p, p.String(), q, err)
+		}
+		if _, err := ParseCode(string(p.Code)); err != nil {
+			t.Fatalf("%q: code %q does not parse: %v", s, p.Code, err)
+		}
+	})
+}
