@@ -18,12 +18,14 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"syscall"
 
 	"ferry/internal/archive"
+	"ferry/internal/library"
 )
 
 // runFunc runs a command with its parsed options and positional arguments.
@@ -96,9 +98,26 @@ var errFound = errors.New("found")
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], osTerminal())
+	args := os.Args[1:]
+	if len(args) == 0 {
+		if exe, err := os.Executable(); err == nil {
+			args = besideLibrary(exe)
+		}
+	}
+	code := run(ctx, args, osTerminal())
 	stop()
 	os.Exit(code)
+}
+
+// besideLibrary gives the arguments of a program started without any (a
+// double click on a card): when a library folder lies beside the program,
+// open it in a private browser window; otherwise none (help is printed).
+func besideLibrary(exe string) []string {
+	dir := filepath.Join(filepath.Dir(exe), "ferry-library")
+	if st, err := os.Stat(filepath.Join(dir, library.StateFile)); err == nil && st.Mode().IsRegular() {
+		return []string{"open", dir}
+	}
+	return nil
 }
 
 // run runs the command line args and returns the exit status.

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"ferry/internal/library"
 	"flag"
 	"io"
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 )
@@ -34,5 +37,28 @@ func TestParseTerminator(t *testing.T) {
 		if !reflect.DeepEqual(pos, c.pos) || *o != c.o || *v != c.v {
 			t.Errorf("%q: positional %q, -o %q, -v %v; want %q, %q, %v", c.args, pos, *o, *v, c.pos, c.o, c.v)
 		}
+	}
+}
+
+// TestBesideLibrary: a program started without arguments opens the
+// library beside it (a double click on a card), and only a real one.
+func TestBesideLibrary(t *testing.T) {
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "ferry-windows-amd64.exe")
+	if got := besideLibrary(exe); got != nil {
+		t.Fatalf("no library beside: %q", got)
+	}
+	lib := filepath.Join(dir, "ferry-library")
+	if err := os.MkdirAll(lib, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got := besideLibrary(exe); got != nil {
+		t.Fatalf("a folder without library.json: %q", got)
+	}
+	if err := os.WriteFile(filepath.Join(lib, library.StateFile), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := besideLibrary(exe); !reflect.DeepEqual(got, []string{"open", lib}) {
+		t.Fatalf("beside a library: %q", got)
 	}
 }

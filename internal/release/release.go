@@ -230,7 +230,7 @@ func Verify(dir string, trusted Trusted) (*Verified, error) {
 
 // Copy verifies the release folder src and copies its listed files, the
 // list and its signature into dst (made if missing), each file checked
-// again after the copy. dst must be a real folder (not a link leading
+// again after the copy, and writes ReadmeFile there. dst must be a real folder (not a link leading
 // elsewhere).
 func Copy(src, dst string, trusted Trusted) (*Verified, error) {
 	v, err := Verify(src, trusted)
@@ -247,6 +247,9 @@ func Copy(src, dst string, trusted Trusted) (*Verified, error) {
 	}
 	if _, err := Verify(dst, trusted); err != nil {
 		return nil, fmt.Errorf("the copy in %s: %w", dst, err)
+	}
+	if err := writeReadme(dst, v.Files); err != nil {
+		return nil, err
 	}
 	return v, nil
 }

@@ -85,6 +85,19 @@ func TestSignVerifyCopy(t *testing.T) {
 	if st, _ := os.Stat(filepath.Join(dst, Targets[0].FileName())); st == nil || st.Mode()&0o100 == 0 {
 		t.Error("copied program lost its execute bit")
 	}
+	// The copy's README names every program and the device it is for.
+	readme, err := os.ReadFile(filepath.Join(dst, ReadmeFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tg := range Targets[:3] {
+		if !bytes.Contains(readme, []byte(tg.FileName())) || !bytes.Contains(readme, []byte(tg.For)) {
+			t.Errorf("README does not say %s is for %s", tg.FileName(), tg.For)
+		}
+	}
+	if bytes.Contains(readme, []byte("<script")) || bytes.Contains(readme, []byte("http://")) && !bytes.Contains(readme, []byte("http://127.0.0.1:8080")) {
+		t.Error("README has a script or an outside link")
+	}
 	// A changed program is refused, and named.
 	os.WriteFile(filepath.Join(dir, Targets[1].FileName()), []byte("trojan"), 0o755)
 	if _, err := Verify(dir, trusts(k.Public())); !errors.Is(err, ErrList) || !bytes.Contains([]byte(err.Error()), []byte(Targets[1].FileName())) {
