@@ -110,12 +110,15 @@ func main() {
 }
 
 // besideLibrary gives the arguments of a program started without any (a
-// double click on a card): when a library folder lies beside the program,
-// open it in a private browser window; otherwise none (help is printed).
+// double click on a card): when the program lies in a library (in its
+// programs folder or at its top) or beside a ferry-library folder, open
+// that library in a private browser window; otherwise none (help).
 func besideLibrary(exe string) []string {
-	dir := filepath.Join(filepath.Dir(exe), "ferry-library")
-	if st, err := os.Stat(filepath.Join(dir, library.StateFile)); err == nil && st.Mode().IsRegular() {
-		return []string{"open", dir}
+	here := filepath.Dir(exe)
+	for _, dir := range []string{filepath.Join(here, "ferry-library"), here, filepath.Dir(here)} {
+		if st, err := os.Stat(filepath.Join(dir, library.StateFile)); err == nil && st.Mode().IsRegular() {
+			return []string{"open", dir}
+		}
 	}
 	return nil
 }

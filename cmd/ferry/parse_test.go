@@ -43,7 +43,7 @@ func TestParseTerminator(t *testing.T) {
 // TestBesideLibrary: a program started without arguments opens the
 // library beside it (a double click on a card), and only a real one.
 func TestBesideLibrary(t *testing.T) {
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "a", "b")
 	exe := filepath.Join(dir, "ferry-windows-amd64.exe")
 	if got := besideLibrary(exe); got != nil {
 		t.Fatalf("no library beside: %q", got)
@@ -60,5 +60,10 @@ func TestBesideLibrary(t *testing.T) {
 	}
 	if got := besideLibrary(exe); !reflect.DeepEqual(got, []string{"open", lib}) {
 		t.Fatalf("beside a library: %q", got)
+	}
+	// In the programs folder of a card, which is a library.
+	inCard := filepath.Join(lib, "programs", "ferry-linux-amd64")
+	if got := besideLibrary(inCard); !reflect.DeepEqual(got, []string{"open", lib}) {
+		t.Fatalf("in a card's programs folder: %q", got)
 	}
 }

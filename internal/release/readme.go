@@ -59,24 +59,26 @@ code{word-break:break-all}</style></head><body>
 {{end}}</table>
 <h2>쓰는 방법</h2>
 <ol>
-<li>자기 기계에 맞는 파일을 이 카드의 맨 우에 있는 폴더(<code>ferry-library</code> 가 있는 곳)로 복사합니다.</li>
-<li>윈도우즈: 파일을 두 번 눌러 돌립니다. 리눅스와 맥: 명령창에서
-<code>chmod +x 파일이름</code> 한 다음 <code>./파일이름 serve</code> 를 돌립니다.</li>
-<li>열람기(브라우저)에서 <code>http://127.0.0.1:8080</code> 을 엽니다. 이 주소는 자기 기계 안에서만 열립니다.
-아무것도 밖으로 보내지 않습니다.</li>
+<li>자기 기계에 맞는 파일을 고릅니다.</li>
+<li>윈도우즈: 그 파일을 두 번 누르면 이 카드의 서고가 흔적을 남기지 않는 열람기(브라우저) 창에서 열립니다.
+리눅스와 맥: 명령창에서 이 폴더로 가서 <code>chmod +x 파일이름</code> 한 다음 <code>./파일이름</code> 을 돌립니다.</li>
+<li>열람기가 열리지 않으면 <code>파일이름 serve ..</code> 를 돌리고 열람기에서 <code>http://127.0.0.1:8080</code> 을 엽니다.
+이 주소는 자기 기계 안에서만 열립니다. 아무것도 밖으로 보내지 않습니다.</li>
 </ol>
-<p>윈도우즈 XP나 7처럼 오래된 콤퓨터에서는 이 프로그람들이 돌지 않습니다. 그런 콤퓨터에서는 카드에 있는
-<code>index.html</code> 을 열람기로 열면 프로그람 없이 읽을 수 있습니다(내보낸 카드라면).</p>
+<p>윈도우즈 XP나 7처럼 오래된 콤퓨터에서는 이 프로그람들이 돌지 않습니다. 그런 콤퓨터에서는 카드에 내보낸
+<code>index.html</code> 이 있으면 그것을 열람기로 열어 프로그람 없이 읽을 수 있습니다.</p>
 <hr>
 <div lang="en">
 <h2>ferry programs (English)</h2>
 <p>This folder holds ferry for several kinds of device. Every file was checked against a trusted
 publisher's signature before it was copied. Pick the one file for your device from the table
-(linux = Linux PCs including Red Star OS, windows = Windows 10/11, darwin = Mac, android = phones),
-copy it beside the <code>ferry-library</code> folder, run it with the argument <code>serve</code>
-(on Windows, double-click it), and open <code>http://127.0.0.1:8080</code> in a browser: it
-answers on this device only and sends nothing anywhere. Windows XP and 7 cannot run these
-programs; open the card's static <code>index.html</code> instead, if the card has one.</p>
+(linux = Linux PCs including Red Star OS, windows = Windows 10/11, darwin = Mac, android = phones).
+On Windows, double-click it: the card's library opens in a private browser window that leaves
+nothing behind. On Linux and Mac, run <code>chmod +x FILE</code> and then <code>./FILE</code> in
+this folder. If no browser opens, run <code>FILE serve ..</code> and open
+<code>http://127.0.0.1:8080</code>: it answers on this device only and sends nothing anywhere.
+Windows XP and 7 cannot run these programs; open the card's static <code>index.html</code>
+instead, if the card has one.</p>
 </div>
 </body></html>
 `))
