@@ -5,7 +5,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -15,7 +19,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "publish", usage: "-c CONFIG [--channel NAME]... [--dry-run] [--due] [--proxy URL]",
+	register(&command{name: "publish", usage: "-c CONFIG [--channel NAME]... [--dry-run] [--due] [--proxy URL] [--replay WARC|DIR]...",
 		summary: "harvest each channel's sources and publish its next edition into its store",
 		about: `
 Builds the next edition of each channel of CONFIG (a TOML file, see
@@ -31,7 +35,10 @@ published once, and a run that loses a race publishes nothing visible
 (run it again). --dry-run harvests and packs, and says what would be
 published. --due skips channels whose cadence (in CONFIG) has not passed
 since their latest edition, so one job run every hour publishes each
-channel at its own cadence.`,
+channel at its own cadence. --replay audits offline: it harvests from
+the WARCs given (files, or folders such as a copy of the store's
+CHANNEL/warc/) instead of the web, and says whether they rebuild the
+channel's latest edition exactly; it publishes nothing.`,
 		flags: func(fs *flag.FlagSet) runFunc {
 			var o publishOptions
 			fs.StringVar(&o.Config, "c", "", "channel config file (required)")
@@ -39,6 +46,7 @@ channel at its own cadence.`,
 			fs.BoolVar(&o.DryRun, "dry-run", false, "harvest and pack, say what would be published, publish nothing")
 			fs.BoolVar(&o.Due, "due", false, "skip channels whose cadence has not passed since their latest edition (for a job run often)")
 			fs.StringVar(&o.Proxy, "proxy", "", "fetch the web through this proxy (http://HOST:PORT or socks5://HOST:PORT)")
+			fs.Var(&o.Replay, "replay", "harvest from these WARC files or folders of them instead of the web, and say whether they rebuild the latest edition (repeatable; publishes nothing)")
 			return func(ctx context.Context, t *terminal, args []string) error { return runPublish(ctx, t, o, args) }
 		}})
 }
@@ -49,6 +57,7 @@ type publishOptions struct {
 	DryRun   bool
 	Due      bool
 	Proxy    string
+	Replay   stringList
 }
 
 func runPublish(ctx context.Context, t *terminal, o publishOptions, args []string) error {
@@ -64,9 +73,13 @@ func runPublish(ctx context.Context, t *terminal, o publishOptions, args []strin
 			return usagef("%s has no channel %q", o.Config, n)
 		}
 	}
+	warcs, err := replayFiles(o.Replay)
+	if err != nil {
+		return err
+	}
 	bars := &publishBars{t: t}
 	res, err := publish.Run(ctx, cfg, publish.Options{
-		Channels: o.Channels, DryRun: o.DryRun, Due: o.Due, Proxy: o.Proxy,
+		Channels: o.Channels, DryRun: o.DryRun, Due: o.Due, Proxy: o.Proxy, Replay: warcs,
 		Progress: bars.update,
 		Warn: func(ch, msg string) {
 			bars.done()
@@ -74,8 +87,15 @@ func runPublish(ctx context.Context, t *terminal, o publishOptions, args []strin
 		},
 	})
 	bars.done()
+	var differ []string
 	for _, r := range res {
-		reportPublish(t, r)
+		reportPublish(t, r, len(warcs) > 0)
+		if len(warcs) > 0 && r.Err == nil && !r.Unchanged && !r.NotDue {
+			differ = append(differ, r.Channel)
+		}
+	}
+	if err == nil && len(differ) > 0 {
+		return fmt.Errorf("the WARCs do not rebuild the latest edition of %s", strings.Join(differ, ", "))
 	}
 	if err != nil && len(res) > 1 {
 		var failed []string
@@ -92,8 +112,42 @@ func runPublish(ctx context.Context, t *terminal, o publishOptions, args []strin
 	return err
 }
 
-// reportPublish prints the summary of one channel.
-func reportPublish(t *terminal, r *publish.Result) {
+// replayFiles lists the WARC files given or found in the folders given,
+// each folder's in the order of their paths (the store's names sort by
+// edition, then by time).
+func replayFiles(args []string) ([]string, error) {
+	var files []string
+	for _, a := range args {
+		fi, err := os.Stat(a)
+		if err != nil {
+			return nil, fmt.Errorf("--replay: %w", err)
+		}
+		if !fi.IsDir() {
+			files = append(files, a)
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && (strings.HasSuffix(p, ".warc.gz") || strings.HasSuffix(p, ".warc")) {
+				found = append(found, p)
+			}
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("--replay: %w", err)
+		}
+		if len(found) == 0 {
+			return nil, fmt.Errorf("--replay: no WARC files in %s", a)
+		}
+		sort.Strings(found)
+		files = append(files, found...)
+	}
+	return files, nil
+}
+
+// reportPublish prints the summary of one channel; replay says it was an
+// audit from WARCs.
+func reportPublish(t *terminal, r *publish.Result, replay bool) {
 	if r.NotDue {
 		t.printf("%s: not due: edition %d is younger than its cadence; next after %s\n", r.Channel, r.Previous, r.NextDue.Local().Format("2006-01-02 15:04"))
 		return
@@ -131,6 +185,10 @@ func reportPublish(t *terminal, r *publish.Result) {
 		t.printf("%s: not published: %s\n", r.Channel, detail)
 	case r.Err != nil:
 		t.printf("%s: edition %d not published: %s\n", r.Channel, r.Edition, detail)
+	case replay && r.Unchanged:
+		t.printf("%s: the WARCs rebuild edition %d exactly; %s\n", r.Channel, r.Previous, detail)
+	case replay:
+		t.printf("%s: the WARCs do not rebuild edition %d: %s\n", r.Channel, r.Previous, detail)
 	case r.Unchanged:
 		t.printf("%s: nothing changed since edition %d: nothing published; %s\n", r.Channel, r.Previous, detail)
 	case r.DryRun:

@@ -73,6 +73,14 @@ func TestPublishMirrorGet(t *testing.T) {
 		t.Fatalf("publish --due: %s", out)
 	}
 	c.run(2, "", "publish", "-c", cfg, "--channel", "nope")
+	// The WARCs in the store rebuild edition 2 offline; edition 1's alone do not.
+	warcs := filepath.Join("store", "news", "warc")
+	if out := c.ok("publish", "-c", cfg, "--replay", warcs); !strings.Contains(out, "news: the WARCs rebuild edition 2 exactly") {
+		t.Fatalf("publish --replay: %s", out)
+	}
+	if out := c.run(1, "", "publish", "-c", cfg, "--replay", filepath.Join(warcs, "000001")); !strings.Contains(out, "do not rebuild edition 2") {
+		t.Fatalf("publish --replay of edition 1's WARCs: %s", out)
+	}
 
 	// Store objects are ordinary archives.
 	ed1 := filepath.Join("store", "news", "editions", "000001.ferry")

@@ -69,6 +69,11 @@ type Options struct {
 	Proxy string
 	// Harvest, if set, may change each channel's harvest options.
 	Harvest func(*harvest.Options)
+	// Replay lists WARC files (oldest first: those published with a
+	// channel's editions) to harvest from instead of the web, in a fresh
+	// temporary harvest state: an offline audit that implies DryRun. A
+	// result that is Unchanged means the WARCs rebuild the latest edition.
+	Replay []string
 	// OpenStore opens a channel's store (default store.Open with the
 	// config's [s3] settings).
 	OpenStore func(ctx context.Context, location string) (store.Store, error)
@@ -131,6 +136,28 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) ([]*Result, erro
 				Endpoint: cfg.S3.Endpoint, Region: cfg.S3.Region, PathStyle: cfg.S3.PathStyle,
 				AccessKey: cfg.S3.AccessKeyID, SecretKey: cfg.S3.SecretAccessKey,
 			}})
+		}
+	}
+	if len(opts.Replay) > 0 {
+		rp, err := harvest.NewReplay(opts.Replay...)
+		if err != nil {
+			return nil, err
+		}
+		tmp, err := os.MkdirTemp("", "ferry-replay-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(tmp)
+		c := *cfg
+		c.Harvest.State = tmp
+		cfg = &c
+		opts.DryRun = true
+		hook := opts.Harvest
+		opts.Harvest = func(o *harvest.Options) {
+			o.Transport, o.Retries, o.Delay, o.Proxy = rp, -1, -1, ""
+			if hook != nil {
+				hook(o)
+			}
 		}
 	}
 	var chans []config.Channel
