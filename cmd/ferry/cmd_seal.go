@@ -94,7 +94,7 @@ func runSeal(ctx context.Context, t *terminal, o sealOptions, args []string) err
 		}
 	}
 	fmt.Fprintf(t.err, "filling %s with random bytes and sealing (this takes a while for large sizes)...\n", progress.Bytes(n))
-	if err := seal.Create(o.Out, n, outer, hidden); err != nil {
+	if err := seal.Create(ctx, o.Out, n, outer, hidden); err != nil {
 		return err
 	}
 	t.printf("created %s (%s)\n", o.Out, progress.Bytes(n))

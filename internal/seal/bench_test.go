@@ -2,6 +2,7 @@ package seal
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"io"
 	"os"
@@ -30,7 +31,7 @@ func BenchmarkArgon2id(b *testing.B) {
 // the production key derivation; a failing unlock does the same work.
 func BenchmarkUnlock(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "c")
-	if err := Create(path, MinSize, outerPass, ""); err != nil { // cheap KDF for setup
+	if err := Create(context.Background(), path, MinSize, outerPass, ""); err != nil { // cheap KDF for setup
 		b.Fatal(err)
 	}
 	productionKDF(b)
@@ -52,7 +53,7 @@ func BenchmarkAdd(b *testing.B) {
 	data := make([]byte, size)
 	rand.Read(data)
 	path := filepath.Join(b.TempDir(), "c")
-	if err := Create(path, 64<<20, outerPass, hiddenPass); err != nil {
+	if err := Create(context.Background(), path, 64<<20, outerPass, hiddenPass); err != nil {
 		b.Fatal(err)
 	}
 	v, err := UnlockBoth(path, outerPass, hiddenPass)
@@ -75,7 +76,7 @@ func BenchmarkRead(b *testing.B) {
 	data := make([]byte, size)
 	rand.Read(data)
 	path := filepath.Join(b.TempDir(), "c")
-	if err := Create(path, 32<<20, outerPass, ""); err != nil {
+	if err := Create(context.Background(), path, 32<<20, outerPass, ""); err != nil {
 		b.Fatal(err)
 	}
 	v, err := Unlock(path, outerPass)
@@ -105,7 +106,7 @@ func BenchmarkCreate(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "c")
 	b.SetBytes(64 << 20)
 	for b.Loop() {
-		if err := Create(path, 64<<20, outerPass, hiddenPass); err != nil {
+		if err := Create(context.Background(), path, 64<<20, outerPass, hiddenPass); err != nil {
 			b.Fatal(err)
 		}
 		os.Remove(path)

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -79,7 +80,7 @@ func (m *memStore) snapshot() *memStore {
 func newMem(t testing.TB, size int64, outer, hidden string) *memStore {
 	t.Helper()
 	m := &memStore{b: make([]byte, size)}
-	if err := create(m, size, outer, hidden); err != nil {
+	if err := create(context.Background(), m, size, outer, hidden); err != nil {
 		t.Fatal(err)
 	}
 	return m

@@ -2,6 +2,7 @@ package seal
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -23,7 +24,7 @@ func TestIndependentReader(t *testing.T) {
 	defer func() { kdfParams = saved }()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "c")
-	if err := Create(path, MinSize, outerPass, hiddenPass); err != nil {
+	if err := Create(context.Background(), path, MinSize, outerPass, hiddenPass); err != nil {
 		t.Fatal(err)
 	}
 	v, err := Unlock(path, hiddenPass)

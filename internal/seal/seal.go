@@ -1,6 +1,7 @@
 package seal
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -80,8 +81,9 @@ type storage interface {
 // Create makes a new container of exactly size bytes at path, which must not
 // exist. The file is filled with random bytes and holds an empty outer
 // library for outer and, when hidden is not empty, an empty hidden library.
-// It runs the Argon2id key derivation once per passphrase.
-func Create(path string, size int64, outer, hidden string) error {
+// It runs the Argon2id key derivation once per passphrase. Cancelling ctx
+// stops the filling and removes the file.
+func Create(ctx context.Context, path string, size int64, outer, hidden string) error {
 	if size < MinSize || size > MaxSize {
 		return fmt.Errorf("creating %d-byte container: %w (between %d and %d bytes)", size, ErrSize, int64(MinSize), int64(MaxSize))
 	}
@@ -95,7 +97,7 @@ func Create(path string, size int64, outer, hidden string) error {
 	if err != nil {
 		return fmt.Errorf("creating container: %w", err)
 	}
-	err = create(f, size, outer, hidden)
+	err = create(ctx, f, size, outer, hidden)
 	if cerr := f.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("creating container: %w", cerr)
 	}
@@ -108,9 +110,12 @@ func Create(path string, size int64, outer, hidden string) error {
 
 // create fills st (size bytes) with random bytes and writes the empty
 // libraries' superblocks.
-func create(st storage, size int64, outer, hidden string) error {
+func create(ctx context.Context, st storage, size int64, outer, hidden string) error {
 	buf := make([]byte, 1<<20)
 	for off := int64(0); off < size; off += int64(len(buf)) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		n := min(int64(len(buf)), size-off)
 		rand.Read(buf[:n])
 		if _, err := st.WriteAt(buf[:n], off); err != nil {

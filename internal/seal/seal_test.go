@@ -2,6 +2,7 @@ package seal
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"math"
@@ -52,13 +53,13 @@ func TestCreateUnlockAddOpenOnDisk(t *testing.T) {
 	files := testFiles(t)
 	path := filepath.Join(t.TempDir(), "card.bin")
 	const size = 16<<20 + 12345 // not a multiple of the block size
-	if err := Create(path, size, outerPass, hiddenPass); err != nil {
+	if err := Create(context.Background(), path, size, outerPass, hiddenPass); err != nil {
 		t.Fatal(err)
 	}
 	if st, err := os.Stat(path); err != nil || st.Size() != size {
 		t.Fatalf("size %v, %v; want %d", st.Size(), err, size)
 	}
-	if err := Create(path, size, outerPass, ""); err == nil {
+	if err := Create(context.Background(), path, size, outerPass, ""); err == nil {
 		t.Fatal("Create overwrote an existing file")
 	}
 	for _, pass := range []string{outerPass, hiddenPass} {
@@ -184,7 +185,7 @@ func TestCreateRejects(t *testing.T) {
 	}
 	for i, c := range cases {
 		p := filepath.Join(dir, "c")
-		if err := Create(p, c.size, c.outer, c.hidden); !errors.Is(err, c.want) {
+		if err := Create(context.Background(), p, c.size, c.outer, c.hidden); !errors.Is(err, c.want) {
 			t.Errorf("case %d: %v, want %v", i, err, c.want)
 		}
 		if _, err := os.Stat(p); err == nil {
@@ -298,7 +299,7 @@ func TestWrongPassphraseEqualsNoHidden(t *testing.T) {
 	// And on disk, through the exported API.
 	dir := t.TempDir()
 	p := filepath.Join(dir, "c")
-	if err := Create(p, MinSize, outerPass, ""); err != nil {
+	if err := Create(context.Background(), p, MinSize, outerPass, ""); err != nil {
 		t.Fatal(err)
 	}
 	_, e1 := Unlock(p, hiddenPass)
@@ -609,7 +610,7 @@ func TestReadOnly(t *testing.T) {
 		return
 	}
 	p := filepath.Join(t.TempDir(), "c")
-	if err := Create(p, MinSize, outerPass, ""); err != nil {
+	if err := Create(context.Background(), p, MinSize, outerPass, ""); err != nil {
 		t.Fatal(err)
 	}
 	os.Chmod(p, 0o400)
@@ -712,4 +713,17 @@ func TestReadWhileWriting(t *testing.T) {
 	}
 	close(done)
 	wg.Wait()
+}
+
+// TestCreateCancelled: an interrupted Create stops and leaves no file.
+func TestCreateCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	path := filepath.Join(t.TempDir(), "c.seal")
+	if err := Create(ctx, path, MinSize, outerPass, ""); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Create with a cancelled context: %v", err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("the container file was left behind: %v", err)
+	}
 }
