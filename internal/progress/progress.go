@@ -100,7 +100,7 @@ func (b *Bar) print(final bool) {
 		if b.bytes {
 			fmt.Fprintf(&s, " %s/s", Bytes(int64(rate)))
 		} else {
-			fmt.Fprintf(&s, " %.0f/s", rate)
+			s.WriteString(" " + perSecond(rate))
 		}
 		if b.total > b.done && !final {
 			left := time.Duration(float64(b.total-b.done) / rate * float64(time.Second))
@@ -114,6 +114,19 @@ func (b *Bar) print(final bool) {
 		}
 	} else {
 		fmt.Fprintln(b.w, s.String())
+	}
+}
+
+// perSecond formats a count rate: whole numbers from 10/s, one decimal
+// below, and per minute below 1/s (a slow step must not show "0/s").
+func perSecond(rate float64) string {
+	switch {
+	case rate >= 10:
+		return fmt.Sprintf("%.0f/s", rate)
+	case rate >= 1:
+		return fmt.Sprintf("%.1f/s", rate)
+	default:
+		return fmt.Sprintf("%.1f/min", rate*60)
 	}
 }
 

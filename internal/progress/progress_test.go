@@ -24,3 +24,12 @@ func TestBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestPerSecond: slow steps show a rate that is not 0.
+func TestPerSecond(t *testing.T) {
+	for rate, want := range map[float64]string{1445: "1445/s", 12.4: "12/s", 2.25: "2.2/s", 0.31: "18.6/min", 0.004: "0.2/min"} {
+		if got := perSecond(rate); got != want {
+			t.Errorf("perSecond(%v) = %q, want %q", rate, got, want)
+		}
+	}
+}
