@@ -105,8 +105,8 @@ func StartServer(dir string) (*Server, error) {
 }
 
 // freePorts finds n distinct free TCP ports on 127.0.0.1. Another process
-// could take one before weed binds it; then weed fails to start and the log
-// says so.
+// could take one before weed binds it; then weed exits, and start tries
+// again on other ports.
 func freePorts(n int) ([]int, error) {
 	var ls []net.Listener
 	defer func() {
@@ -126,13 +126,34 @@ func freePorts(n int) ([]int, error) {
 	return ports, nil
 }
 
+// pickPorts is freePorts; a test replaces it.
+var pickPorts = freePorts
+
 func randHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
 }
 
+// errExited: weed ended before it answered, most often because another
+// process took one of its ports between freePorts and its start.
+var errExited = errors.New("weed exited")
+
+// start starts weed, again on other ports (up to three times) if it
+// exits before it answers.
 func start(bin, dir string) (*Server, error) {
+	for try := 1; ; try++ {
+		s, err := startOnce(bin, dir)
+		if err == nil || try == 3 || !errors.Is(err, errExited) {
+			return s, err
+		}
+		if err := os.RemoveAll(filepath.Join(dir, "data")); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func startOnce(bin, dir string) (*Server, error) {
 	s := &Server{
 		Bucket:    "ferry-test",
 		AccessKey: "ferry" + randHex(6),
@@ -155,7 +176,7 @@ func start(bin, dir string) (*Server, error) {
 	if err := os.Mkdir(data, 0o755); err != nil {
 		return nil, err
 	}
-	p, err := freePorts(8)
+	p, err := pickPorts(8)
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +246,7 @@ func (s *Server) waitReady() error {
 	for time.Now().Before(deadline) {
 		select {
 		case <-s.done:
-			return errors.New("weed exited")
+			return errExited
 		case <-time.After(200 * time.Millisecond):
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
