@@ -8,6 +8,7 @@ import (
 	"testing/fstest"
 
 	"ferry/internal/publish/publishtest"
+	"ferry/internal/store/s3test"
 	"ferry/internal/testkit/corpus"
 	"ferry/internal/testkit/shared"
 )
@@ -119,4 +120,41 @@ func TestPublishMirrorGet(t *testing.T) {
 	c.run(1, "", "get", "ftp://example.invalid/")
 	c.run(2, "", "mirror", "serve")
 	c.run(1, "", "publish", "-c", "missing.toml")
+}
+
+// TestPublishS3 runs the commands against an S3 store on a real SeaweedFS:
+// ferry publish into s3:// with the endpoint and keys from the AWS_*
+// variables, ferry mirror serve of the bucket, ferry get and ferry mirror
+// pull from that mirror. Skips without the SeaweedFS binary.
+func TestPublishS3(t *testing.T) {
+	srv := s3test.Start(t)
+	t.Setenv("AWS_ENDPOINT_URL", srv.Endpoint)
+	t.Setenv("AWS_ENDPOINT_URL_S3", "")
+	t.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
+	t.Setenv("AWS_REGION", "us-east-1")
+	c := newCLI(t)
+	c.ok("keygen", "-o", "news")
+	site := c.site("site", corpus.Options{Pages: 15, Seed: 5, Pictures: true})
+	loc := srv.URL("cli")
+	cfg := publishtest.Config(t, c.dir, "ferry.toml", "state", publishtest.Channel{
+		Name: "news", Title: "소식", Key: "news.key", Store: loc, Sources: []string{`path = "` + site + `"`},
+	})
+	if out := c.ok("publish", "-c", cfg); !strings.Contains(out, "news: published edition 1 to "+loc) {
+		t.Fatalf("publish into S3: %s", out)
+	}
+	if out := c.ok("publish", "-c", cfg); !strings.Contains(out, "nothing changed since edition 1") {
+		t.Fatalf("second publish into S3: %s", out)
+	}
+	addr := freePort(t)
+	serveInProcess(t, "", []string{"mirror", "serve", loc, "--addr", addr}, "http://"+addr+"/catalog.opds.xml")
+	url := "http://" + addr + "/"
+	c.ok("trust", "add", "news.pub", "--library", "lib")
+	if out := c.ok("get", url, "--library", "lib"); !strings.Contains(out, "news: now at edition 1") {
+		t.Fatalf("get from the S3 mirror: %s", out)
+	}
+	if out := c.ok("mirror", "pull", url, "copy", "--trust", "news.pub"); !strings.Contains(out, "1 channel mirrored") {
+		t.Fatalf("pull from the S3 mirror: %s", out)
+	}
+	c.ok("verify", "--trust", "news.pub", filepath.Join("copy", "news", "editions", "000001.ferry"))
 }
