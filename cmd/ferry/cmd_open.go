@@ -65,7 +65,15 @@ func runOpen(ctx context.Context, t *terminal, o openOptions, args []string) err
 	lowMemory()
 	limit, _ := memoryLimit("") // the device's suggestion
 	applyMemoryLimit(limit)
-	h := reader.New(libs, reader.Options{Trusted: keys, MemoryLimit: limit})
+	ropts := reader.Options{Trusted: keys, MemoryLimit: limit}
+	for _, l := range libs {
+		if l.LibraryDir != "" {
+			ropts.ShareLibrary = l.LibraryDir // "share with a friend", on loopback
+			break
+		}
+	}
+	h := reader.New(libs, ropts)
+	defer h.Close()
 	cctx, stopCheck := context.WithCancel(ctx)
 	defer stopCheck()
 	go h.CheckAll(cctx)

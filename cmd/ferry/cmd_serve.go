@@ -112,7 +112,21 @@ func runServe(ctx context.Context, t *terminal, o serveOptions, args []string) e
 		// The reader refuses host names it was not told about (DNS rebinding).
 		opts.AllowHosts = []string{host}
 	}
+	for _, l := range libs {
+		if l.LibraryDir != "" {
+			// "Share with a friend" syncs the first library folder.
+			opts.ShareLibrary = l.LibraryDir
+			break
+		}
+	}
+	if host, _, err := net.SplitHostPort(*addr); err == nil && host != "" && host != "localhost" {
+		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+			// Told to listen on the network: sharing may too.
+			opts.ShareHost = host
+		}
+	}
 	h := reader.New(libs, opts)
+	defer h.Close()
 	// Damage is found and shown before a damaged page is opened.
 	cctx, stopCheck := context.WithCancel(ctx)
 	defer stopCheck()

@@ -6,8 +6,10 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -162,5 +164,59 @@ func TestServeMemory(t *testing.T) {
 	c.run(2, "", "serve", "--memory", "1MiB")
 	if !strings.Contains(c.out, "--memory") {
 		t.Errorf("refusal does not name --memory: %s", c.out)
+	}
+}
+
+// TestServeShareWithFriend: the reader's "share with a friend" page,
+// started by its button, pairs with 'ferry sync' on another library
+// using the code it shows, and says what was exchanged; each library ends
+// with the other's archive.
+func TestServeShareWithFriend(t *testing.T) {
+	c := newCLI(t)
+	c.site("news", corpus.Options{Pages: 4, Seed: 11})
+	c.site("books", corpus.Options{Pages: 3, Seed: 12})
+	c.ok("keygen", "-o", "pub")
+	c.ok("pack", "-k", "pub.key", "-o", "news.ferry", "--channel", "news", "news")
+	c.ok("pack", "-k", "pub.key", "-o", "books.ferry", "--channel", "books", "books")
+	for _, lib := range []string{"a", "b"} {
+		c.ok("trust", "add", "pub.pub", "--library", lib)
+	}
+	c.ok("import", "news.ferry", "--library", "a")
+	c.ok("import", "books.ferry", "--library", "b")
+	addr := freePort(t)
+	page := serveInProcess(t, "", []string{"serve", "--addr", addr, "a"}, "http://"+addr+"/en/share")
+	m := regexp.MustCompile(`name="t" value="([^"]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no start button on the share page:\n%s", page)
+	}
+	resp, err := http.PostForm("http://"+addr+"/en/share/start", url.Values{"t": {m[1]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	p := regexp.MustCompile(`ferry sync (FERRY-SYNC:[^<\s]+)`).FindStringSubmatch(string(b))
+	if p == nil {
+		t.Fatalf("no pairing on the share page after start:\n%s", b)
+	}
+	got := c.ok("sync", p[1], "--library", "b")
+	if !strings.Contains(got, "received 1 archive") || !strings.Contains(got, "sent 1 archive") {
+		t.Errorf("friend's summary: %s", got)
+	}
+	var body string
+	for i := 0; i < 100; i++ {
+		_, body = getBody(t, "http://"+addr+"/en/share")
+		if strings.Contains(body, "Received 1 editions") {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(body, "Received 1 editions") || !strings.Contains(body, "sent 1") || !strings.Contains(body, "started again") {
+		t.Errorf("share page after the sync:\n%s", body)
+	}
+	for _, lib := range []string{"a", "b"} {
+		if out := c.ok("library", "list", "--library", lib); !strings.Contains(out, "news") || !strings.Contains(out, "books") {
+			t.Errorf("library %s after sharing: %s", lib, out)
+		}
 	}
 }

@@ -69,4 +69,3 @@ func TestNewerEditionShown(t *testing.T) {
 		t.Error("a plain archive is shown with a newer edition")
 	}
 }
-

@@ -22,6 +22,7 @@ type page struct {
 	Bar      template.HTML // the rendered bar (set by render)
 	Warn     string        // a warning the bar shows (a damaged library)
 	Wide     bool          // the page is a frame around an archive page
+	Refresh  int           // seconds after which the page reloads itself (0: never)
 	Data     any
 	req      *http.Request
 	h        *Handler
@@ -160,7 +161,8 @@ const layoutTmpl = `<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <link rel="icon" href="data:,">
-<title>{{.Title}}</title>
+{{if .Refresh}}<meta http-equiv="refresh" content="{{.Refresh}}">
+{{end}}<title>{{.Title}}</title>
 <link rel="stylesheet" href="/_/ui.css">
 <script src="/_/ui.js" defer></script>
 </head>
@@ -209,6 +211,7 @@ const homeTmpl = `{{define "body"}}
 <input type="search" name="q" placeholder="{{$.T.searchIn}}" aria-label="{{$.T.searchIn}}" autocomplete="off"><button type="submit">{{$.T.search}}</button></form>
 </section>
 {{end}}{{end}}
+<p class="fp-more"><a href="{{.URL "/share"}}">{{.T.shareTitle}}</a></p>
 {{end}}`
 
 const frameTmpl = `{{define "body"}}<iframe class="fp-frame" src="{{.Data}}" sandbox="allow-scripts allow-forms" title="{{.Title}}"></iframe>{{end}}`
@@ -256,7 +259,7 @@ var templates = map[string]*template.Template{}
 func init() {
 	base := template.Must(template.New("layout").Funcs(funcs).Parse(layoutTmpl))
 	template.Must(base.Parse(pagerTmpl))
-	for name, body := range map[string]string{"home": homeTmpl, "error": errorTmpl, "list": listTmpl, "search": searchTmpl, "frame": frameTmpl} {
+	for name, body := range map[string]string{"home": homeTmpl, "error": errorTmpl, "list": listTmpl, "search": searchTmpl, "frame": frameTmpl, "share": shareTmpl} {
 		templates[name] = template.Must(template.Must(base.Clone()).Parse(body))
 	}
 }

@@ -72,6 +72,15 @@ type Options struct {
 	// and never more than without a limit. The caller sets the runtime's
 	// limit and the archive caches (archive.SetMemoryLimit).
 	MemoryLimit int64
+	// ShareLibrary is the library folder (made by 'ferry import') the
+	// "share with a friend" page syncs with a friend's device, as 'ferry
+	// sync --listen' does; "" leaves the page showing the command to run
+	// instead. Nothing listens until the reader presses its button.
+	ShareLibrary string
+	// ShareHost is the host that page listens on: "" for loopback (this
+	// device only). Set it only when the reader itself was told to listen
+	// on a network address.
+	ShareHost string
 }
 
 // Handler serves the libraries. It is safe for concurrent use.
@@ -85,6 +94,10 @@ type Handler struct {
 	// frameKey is the secret path element of sandboxed frames
 	// (ArchiveScripts): only pages the reader itself framed know it.
 	frameKey string
+	// share is the "share with a friend" page's listener; shareToken
+	// the secret its forms carry.
+	share      shareState
+	shareToken string
 }
 
 type lib struct {
@@ -99,7 +112,7 @@ type lib struct {
 // New returns a handler serving libs, in the given order. Names are made
 // URL-safe and unique.
 func New(libs []Library, opts Options) *Handler {
-	h := &Handler{byName: map[string]*lib{}, opts: opts, frameKey: newNonce()}
+	h := &Handler{byName: map[string]*lib{}, opts: opts, frameKey: newNonce(), shareToken: newNonce()}
 	h.texts.max, h.marks.max = cacheSizes(opts.MemoryLimit)
 	samplePub := sample.PublicKey()
 	for _, l := range libs {
@@ -137,6 +150,9 @@ func New(libs []Library, opts Options) *Handler {
 	mux.HandleFunc("GET /suggest", h.suggest)
 	mux.HandleFunc("GET /random", h.random)
 	mux.HandleFunc("GET /hide", h.hide)
+	mux.HandleFunc("GET /share", h.sharePage)
+	mux.HandleFunc("POST /share/start", h.shareStart)
+	mux.HandleFunc("POST /share/stop", h.shareStop)
 	mux.HandleFunc("GET /_/{file}", h.asset)
 	// No icon: a tab with a recognisable icon gives the reader away.
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
