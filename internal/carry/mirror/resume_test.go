@@ -3,6 +3,9 @@ package mirror
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -121,4 +124,45 @@ func mustKnown(t *testing.T, lib string) *Known {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// TestPullHostile: a mirror that sends other bytes than the index names
+// gets them thrown away with a clear error, and the pulled mirror names
+// nothing it lacks; pulled again from a good mirror it is complete.
+func TestPullHostile(t *testing.T) {
+	w := newWorld(t, 20)
+	st, err := store.NewFolder(w.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := Handler(st, ServeOptions{})
+	full := w.ix.Edition(1).Full
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/"+full.Key {
+			b, _ := os.ReadFile(filepath.Join(w.store, filepath.FromSlash(full.Key)))
+			b[len(b)/3] ^= 0x40
+			rw.Header().Set("Content-Length", fmt.Sprint(len(b)))
+			rw.Write(b)
+			return
+		}
+		good.ServeHTTP(rw, r)
+	}))
+	defer srv.Close()
+	mdir := filepath.Join(t.TempDir(), "mirror")
+	_, err = Pull(context.Background(), open(t, srv.URL), mdir, PullOptions{})
+	if err == nil || !strings.Contains(err.Error(), "does not match its signed index") {
+		t.Fatalf("pull from a mirror sending other bytes: %v", err)
+	}
+	for _, p := range []string{filepath.Join("news", "index.json"), filepath.FromSlash(full.Key), filepath.Join(PullDir, full.SHA256+".part")} {
+		if _, err := os.Stat(filepath.Join(mdir, p)); !os.IsNotExist(err) {
+			t.Errorf("%s is in the pulled mirror after the bad pull", p)
+		}
+	}
+	if _, err := Pull(context.Background(), open(t, w.serve(t)), mdir, PullOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	mst, _ := store.NewFolder(mdir)
+	if info, err := mst.Stat(context.Background(), full.Key); err != nil || info.ETag != full.SHA256 {
+		t.Fatalf("after a good pull: %v", err)
+	}
 }
