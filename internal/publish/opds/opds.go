@@ -55,6 +55,13 @@ type feed struct {
 	Entries      []entry  `xml:"entry"`
 }
 
+// category is an Atom category: the term attribute Atom requires, and the
+// same word as text, which is where Kiwix's catalogues put it.
+type category struct {
+	Term string `xml:"term,attr"`
+	Text string `xml:",chardata"`
+}
+
 type person struct {
 	Name string `xml:"name"`
 }
@@ -68,21 +75,21 @@ type link struct {
 }
 
 type entry struct {
-	ID           string  `xml:"id"`
-	Title        string  `xml:"title"`
-	Updated      string  `xml:"updated"`
-	Summary      string  `xml:"summary,omitempty"`
-	Language     string  `xml:"language,omitempty"`
-	DCLanguage   string  `xml:"dc:language,omitempty"`
-	Name         string  `xml:"name"`
-	Category     string  `xml:"category"`
-	Tags         string  `xml:"tags"`
-	ArticleCount int     `xml:"articleCount"`
-	MediaCount   int     `xml:"mediaCount"`
-	Issued       string  `xml:"dc:issued"`
-	Author       *person `xml:"author,omitempty"`
-	Publisher    *person `xml:"publisher,omitempty"`
-	Links        []link  `xml:"link"`
+	ID           string   `xml:"id"`
+	Title        string   `xml:"title"`
+	Updated      string   `xml:"updated"`
+	Summary      string   `xml:"summary,omitempty"`
+	Language     string   `xml:"language,omitempty"`
+	DCLanguage   string   `xml:"dc:language,omitempty"`
+	Name         string   `xml:"name"`
+	Category     category `xml:"category"`
+	Tags         string   `xml:"tags"`
+	ArticleCount int      `xml:"articleCount"`
+	MediaCount   int      `xml:"mediaCount"`
+	Issued       string   `xml:"dc:issued"`
+	Author       *person  `xml:"author,omitempty"`
+	Publisher    *person  `xml:"publisher,omitempty"`
+	Links        []link   `xml:"link"`
 }
 
 // Feed writes the acquisition feed of a store's channel list. Links are
@@ -112,7 +119,7 @@ func Feed(base, title string, channels []index.Channel, updated time.Time) []byt
 			Language:     iso3(c.Languages),
 			DCLanguage:   strings.Join(c.Languages, ","),
 			Name:         c.Name,
-			Category:     "ferry",
+			Category:     category{Term: "ferry", Text: "ferry"},
 			Tags:         fmt.Sprintf("ferry;_edition:%d", c.Latest),
 			ArticleCount: c.Articles,
 			MediaCount:   max(0, c.Entries-c.Articles),
