@@ -19,7 +19,7 @@ import (
 // TestReconTable measures reconciliation as a session runs it — the
 // messages of §5.6 in frames over an encrypted channel on loopback — for
 // sets of 10^3..10^6 items differing in 1..10^4, and prints the Markdown
-// table of docs/benchmarks.md ("Sync"). It takes minutes, so it runs only
+// table of docs/benchmarks.md ("Device-to-device sync"). It takes minutes, so it runs only
 // with FERRY_SYNC_BENCH=1 (FERRY_SYNC_BENCH_MAX=1e5 stops earlier).
 func TestReconTable(t *testing.T) {
 	if os.Getenv("FERRY_SYNC_BENCH") == "" {

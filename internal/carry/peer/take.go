@@ -222,6 +222,7 @@ type tArchive struct {
 	secJob     []bool  // a local copy of the section is running
 	secNoLocal []bool  // the local copy did not verify: fetch it
 	cNext      int     // next cluster to consider
+	waiting    []int   // clusters put aside until the workers can take them
 	cBusy      []bool  // cluster being fetched, copied or rebuilt
 	cReq       map[int]int64
 	hashes     map[int]hash.Hash
@@ -639,56 +640,76 @@ func (t *tArchive) next() (g get, raw int64, ok bool, err error) {
 		}
 		delete(t.cReq, i)
 	}
+	// Clusters that waited for the workers go first, once they can start.
+	for len(t.waiting) > 0 {
+		g, raw, ask, wait := t.startCluster(t.waiting[0])
+		if wait {
+			break
+		}
+		t.waiting = t.waiting[1:]
+		if ask {
+			return g, raw, true, nil
+		}
+	}
+	// The others in order; one that must wait for the workers is put aside,
+	// so the link goes on with the clusters after it.
 	for t.cNext < len(t.lay.Clusters) {
 		i := t.cNext
-		if t.part.clusterDone(i) || t.cBusy[i] {
-			t.cNext++
-			continue
-		}
-		c := t.lay.Clusters[i]
-		if l, ok := t.idx.clusters[c.Hash]; ok {
-			if !t.canStart(0) {
-				return get{}, 0, false, nil
-			}
-			t.cBusy[i] = true
-			t.cNext++
-			t.running++
-			t.jobs <- func() jobResult { return t.copyLocal(i, l) }
-			continue
-		}
-		if rs, gaps, gapBytes, ok := t.rebuildable(i); ok && t.rate.rebuild(t.s.opts.Policy, c, gapBytes, t.outRaw, t.queuedZ) {
-			if !t.canStart(c.Raw) {
-				if t.s.opts.Policy == PolicyBytes || c.codec() == codecNone {
-					return get{}, 0, false, nil // wait for the workers
-				}
-				// The workers have all they can hold and the link is free:
-				// fetch this one as it is.
-				t.cNext++
-				if g, raw, ok := t.storedGet(i); ok {
-					return g, raw, true, nil
-				}
-				continue
-			}
-			t.cBusy[i] = true
-			t.cNext++
-			t.running++
-			t.queued += c.Raw
-			if c.codec() == codecZstd {
-				t.queuedZ += c.Raw
-			}
-			if gapBytes == 0 {
-				t.jobs <- func() jobResult { return t.rebuild(i, rs, gaps, nil) }
-				continue
-			}
-			t.gapReq[i] = gapReq{rs, gaps}
-			return get{Slot: t.slot, Kind: kindGaps, Index: uint64(i), Length: uint64(gapBytes)}, gapBytes, true, nil
-		}
 		t.cNext++
-		if g, raw, ok := t.storedGet(i); ok {
+		g, raw, ask, wait := t.startCluster(i)
+		if wait {
+			t.waiting = append(t.waiting, i)
+			continue
+		}
+		if ask {
 			return g, raw, true, nil
 		}
 	}
 	return get{}, 0, false, nil
+}
+
+// startCluster starts cluster i: a local copy, a rebuild (asking for its
+// gaps if any) or a fetch as stored. It returns the GET to send, if any;
+// wait says the workers are full and the cluster is to be tried later.
+func (t *tArchive) startCluster(i int) (g get, raw int64, ask, wait bool) {
+	if t.part.clusterDone(i) || t.cBusy[i] {
+		return get{}, 0, false, false
+	}
+	c := t.lay.Clusters[i]
+	if l, ok := t.idx.clusters[c.Hash]; ok {
+		if !t.canStart(0) {
+			return get{}, 0, false, true
+		}
+		t.cBusy[i] = true
+		t.running++
+		t.jobs <- func() jobResult { return t.copyLocal(i, l) }
+		return get{}, 0, false, false
+	}
+	if rs, gaps, gapBytes, ok := t.rebuildable(i); ok && t.rate.rebuild(t.s.opts.Policy, c, gapBytes, t.outRaw, t.queuedZ) {
+		if !t.canStart(c.Raw) {
+			if t.s.opts.Policy == PolicyBytes || c.codec() == codecNone {
+				return get{}, 0, false, true
+			}
+			// The workers hold all they can and the processor is behind:
+			// fetch this one as it is.
+			g, raw, ok := t.storedGet(i)
+			return g, raw, ok, false
+		}
+		t.cBusy[i] = true
+		t.running++
+		t.queued += c.Raw
+		if c.codec() == codecZstd {
+			t.queuedZ += c.Raw
+		}
+		if gapBytes == 0 {
+			t.jobs <- func() jobResult { return t.rebuild(i, rs, gaps, nil) }
+			return get{}, 0, false, false
+		}
+		t.gapReq[i] = gapReq{rs, gaps}
+		return get{Slot: t.slot, Kind: kindGaps, Index: uint64(i), Length: uint64(gapBytes)}, gapBytes, true, false
+	}
+	g, raw, ok := t.storedGet(i)
+	return g, raw, ok, false
 }
 
 // canStart reports whether a job of raw bytes may be reserved now.
