@@ -33,6 +33,10 @@ the address to open. It keeps no log and writes nothing to disk.
 Listening on another address needs --addr and lets others on the network
 read the library.
 
+The home page's "share with a friend" does what 'ferry sync --listen' does
+for the first library folder, once its button is pressed: on this device
+only (127.0.0.1), or on the --addr host when that is a network address.
+
 --memory SIZE (e.g. 256MiB) is the memory the reader should stay within:
 the Go heap's soft limit (as GOMEMLIMIT) and the caches of archive blocks,
 page texts and word notes, all sized from it. Without it the limit is a
