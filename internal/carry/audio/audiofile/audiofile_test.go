@@ -358,3 +358,15 @@ func FuzzReadFLAC(f *testing.F) {
 	f.Add([]byte("fLaC\x80\x00\x00\x22"))
 	f.Fuzz(func(t *testing.T, b []byte) { fuzzStream(t, ReadFLAC, b) })
 }
+
+// FuzzReadRaw: raw PCM from standard input ('ferry audio decode -') in
+// every layout and channel count, with a cut last frame.
+func FuzzReadRaw(f *testing.F) {
+	f.Add(uint8(0), uint8(1), []byte{0x00, 0x80, 0xff, 0x7f, 0x01})
+	f.Add(uint8(3), uint8(2), []byte{0, 0, 0x80, 0x7f, 0, 0, 0xc0, 0xff, 0, 0, 0x80})
+	f.Fuzz(func(t *testing.T, layout, channels uint8, b []byte) {
+		formats := []RawFormat{RawS16LE, RawS24LE, RawS32LE, RawF32LE, RawU8}
+		format := formats[int(layout)%len(formats)]
+		fuzzStream(t, func(r io.Reader) (Stream, error) { return ReadRaw(r, format, int(channels%9), 8000) }, b)
+	})
+}
