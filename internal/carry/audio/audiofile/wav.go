@@ -185,12 +185,12 @@ func (w *wavStream) Close() error {
 // sizes are filled in by Close; otherwise they are left as 0xFFFFFFFF
 // ("read to the end"), which ReadWAV and most players accept.
 type WAVWriter struct {
-	w     io.Writer
-	bw    *bufio.Writer
-	n     int64
-	rate  int
-	err   error
-	buf   []byte
+	w    io.Writer
+	bw   *bufio.Writer
+	n    int64
+	rate int
+	err  error
+	buf  []byte
 }
 
 // NewWAVWriter writes the WAV header for a mono 16-bit file at rate Hz.
