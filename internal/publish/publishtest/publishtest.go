@@ -41,6 +41,7 @@ type Origin struct {
 func NewOrigin(t testing.TB, site fs.FS) *Origin {
 	o := &Origin{site: site, hits: map[string]int{},
 		Robots: "User-agent: *\nDisallow: /private/\n"}
+	bomb() // made now, not while a harvest's timeout runs
 	o.Server = httptest.NewServer(o)
 	t.Cleanup(o.Close)
 	return o
@@ -60,16 +61,15 @@ func (o *Origin) Hits(p string) int {
 	return o.hits[p]
 }
 
-// bomb is 16 MB of zeros gzipped to about 70 KB, past any ratio a page has.
+// bomb is 16 MB of zeros gzipped to about 16 KB, past any ratio a page
+// has: one member of 1 MB repeated (a gzip stream may hold several), so it
+// is made in milliseconds, and before the server answers anything.
 var bomb = sync.OnceValue(func() []byte {
-	var b bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&b, gzip.BestSpeed)
-	zero := make([]byte, 1<<20)
-	for range 16 {
-		zw.Write(zero)
-	}
+	var m bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&m, gzip.BestCompression)
+	zw.Write(make([]byte, 1<<20))
 	zw.Close()
-	return b.Bytes()
+	return bytes.Repeat(m.Bytes(), 16)
 })
 
 // ServeHTTP serves the site: a folder's index.html for a path ending in /,
