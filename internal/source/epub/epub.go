@@ -805,14 +805,15 @@ func (b *Book) chapter(name string, dtbook bool) ([]byte, error) {
 			i = k
 		}
 	}
+	w := source.WordsFor(b.meta.Language)
 	var nav strings.Builder
 	nav.WriteString(`<div class="ferry-nav" style="margin:1em 0;font-family:sans-serif">`)
 	if i > 0 {
-		fmt.Fprintf(&nav, `<a rel="prev" href="%s">← 이전</a> · `, html.EscapeString(source.RelLink(self, b.outPath(b.order[i-1]))))
+		fmt.Fprintf(&nav, `<a rel="prev" href="%s">← %s</a> · `, html.EscapeString(source.RelLink(self, b.outPath(b.order[i-1]))), w.Prev)
 	}
-	fmt.Fprintf(&nav, `<a rel="contents" href="%s">차례</a>`, html.EscapeString(source.RelLink(self, TOCPage)))
+	fmt.Fprintf(&nav, `<a rel="contents" href="%s">%s</a>`, html.EscapeString(source.RelLink(self, TOCPage)), w.Contents)
 	if i >= 0 && i+1 < len(b.order) {
-		fmt.Fprintf(&nav, ` · <a rel="next" href="%s">다음 →</a>`, html.EscapeString(source.RelLink(self, b.outPath(b.order[i+1]))))
+		fmt.Fprintf(&nav, ` · <a rel="next" href="%s">%s →</a>`, html.EscapeString(source.RelLink(self, b.outPath(b.order[i+1]))), w.Next)
 	}
 	nav.WriteString(`</div>`)
 	return injectNav(data, nav.String()), nil
@@ -898,7 +899,8 @@ func (b *Book) tocPage() []byte {
 	if b.meta.Creator != "" {
 		fmt.Fprintf(&s, "<p>%s</p>\n", html.EscapeString(b.meta.Creator))
 	}
-	fmt.Fprintf(&s, "<p><a href=\"%s\">처음부터 읽기</a></p>\n<nav>\n<h2>차례</h2>\n<ul>\n", html.EscapeString(source.RelLink(TOCPage, b.outPath(b.order[0]))))
+	w := source.WordsFor(b.meta.Language)
+	fmt.Fprintf(&s, "<p><a href=\"%s\">%s</a></p>\n<nav>\n<h2>%s</h2>\n<ul>\n", html.EscapeString(source.RelLink(TOCPage, b.outPath(b.order[0]))), w.FromStart, w.Contents)
 	for _, t := range b.toc {
 		indent := t.depth
 		if indent > 6 {

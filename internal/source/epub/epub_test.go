@@ -104,7 +104,7 @@ func realAlice(t *testing.T) {
 		if _, ok := w.Entries[p]; !ok {
 			t.Errorf("TOC link %q → %q missing", l.href, p)
 		}
-		if l.text != "처음부터 읽기" {
+		if l.text != "Start reading" { // an English book gets English words
 			chapters = append(chapters, l.text)
 		}
 	}
@@ -402,5 +402,39 @@ func BenchmarkImportAlice(b *testing.B) {
 			b.Fatal(err)
 		}
 		bk.Close()
+	}
+}
+
+// TestNavWordsFollowTheBook: the words ferry adds to a book's pages are
+// in the book's language (English here), not always Korean.
+func TestNavWordsFollowTheBook(t *testing.T) {
+	doc := func(body string) string {
+		return `<?xml version="1.0" encoding="utf-8"?><html xmlns="http://www.w3.org/1999/xhtml"><head><title>t</title></head><body>` + body + `</body></html>`
+	}
+	english := strings.Replace(strings.Replace(opf(`<item id="c1" href="c1.xhtml" media-type="application/xhtml+xml"/><item id="c2" href="c2.xhtml" media-type="application/xhtml+xml"/>`, `<itemref idref="c1"/><itemref idref="c2"/>`),
+		"<dc:language>ko</dc:language>", "<dc:language>en-GB</dc:language>", 1), "조선말 책", "An English book", 1)
+	data := mkEPUB(t,
+		"mimetype", "application/epub+zip",
+		"META-INF/container.xml", containerXML,
+		"OEBPS/content.opf", english,
+		"OEBPS/c1.xhtml", doc(`<p>One</p>`),
+		"OEBPS/c2.xhtml", doc(`<p>Two</p>`),
+	)
+	b, err := New(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := sourcetest.Walk(t, b)
+	c1 := string(sourcetest.Read(t, w.Entries["book/c1.xhtml"]))
+	toc := string(sourcetest.Read(t, w.Entries[TOCPage]))
+	for page, want := range map[string][]string{c1: {">Contents</a>", ">Next →</a>"}, toc: {">Start reading</a>", "<h2>Contents</h2>"}} {
+		for _, s := range want {
+			if !strings.Contains(page, s) {
+				t.Errorf("page lacks %q:\n%s", s, page)
+			}
+		}
+		if strings.ContainsAny(page, "차례다음처음") {
+			t.Errorf("Korean words in an English book:\n%s", page)
+		}
 	}
 }

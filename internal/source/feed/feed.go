@@ -491,8 +491,9 @@ func articlePage(md source.Metadata, a, prev, next *article) []byte {
 	b.WriteString("<div class=\"content\">\n")
 	b.WriteString(a.content)
 	b.WriteString("\n</div>\n")
+	w := source.WordsFor(md.Language)
 	if len(a.media) > 0 {
-		b.WriteString("<h2>첨부 파일</h2>\n<ul>\n")
+		fmt.Fprintf(&b, "<h2>%s</h2>\n<ul>\n", w.Attachments)
 		for _, m := range a.media {
 			fmt.Fprintf(&b, "<li><a href=\"../%s\">%s</a> (%s)</li>\n", html.EscapeString(escapePath(m.path)), html.EscapeString(path.Base(m.path)), html.EscapeString(m.mime))
 		}
@@ -500,13 +501,13 @@ func articlePage(md source.Metadata, a, prev, next *article) []byte {
 	}
 	if a.link != "" {
 		// Shown as text only: a live link would leave the device.
-		fmt.Fprintf(&b, "<p class=\"src\">원문 주소: <span>%s</span></p>\n", html.EscapeString(a.link))
+		fmt.Fprintf(&b, "<p class=\"src\">%s: <span>%s</span></p>\n", w.Original, html.EscapeString(a.link))
 	}
 	b.WriteString("</article>\n<p class=\"meta\">")
 	if prev != nil {
 		fmt.Fprintf(&b, "<a rel=\"prev\" href=\"%s\">← %s</a> · ", html.EscapeString(url.PathEscape(path.Base(prev.path))), html.EscapeString(prev.title))
 	}
-	fmt.Fprintf(&b, "<a href=\"../%s\">목록</a>", IndexPage)
+	fmt.Fprintf(&b, "<a href=\"../%s\">%s</a>", IndexPage, w.List)
 	if next != nil {
 		fmt.Fprintf(&b, " · <a rel=\"next\" href=\"%s\">%s →</a>", html.EscapeString(url.PathEscape(path.Base(next.path))), html.EscapeString(next.title))
 	}
