@@ -179,15 +179,20 @@ func vmRSS() int64 {
 func BenchmarkArticleNotes(b *testing.B) {
 	srv := benchServer(b)
 	h := srv.Config.Handler.(*Handler)
-	for _, page := range []string{"/a/udhr/kor.html", "/a/sample/ko/safety.html", "/a/sample/ko/internet.html"} {
-		for _, mode := range []string{"/ko-g0", "/ko", "/ko-first"} {
+	for _, page := range []string{"/a/udhr/kor.html", "/a/sample/ko/safety.html", "/a/sample/ko/glossary.html"} {
+		for _, mode := range []string{"/ko-g0", "/ko", "/ko-marks", "/ko-first"} {
 			name := strings.TrimPrefix(mode, "/") + strings.ReplaceAll(page, "/", "_")
 			b.Run(name, func(b *testing.B) {
-				// ko-first: every view is a first view (no kept marks).
+				// ko: the glossed page is kept whole; ko-marks: only where
+				// its words are (marked again per view); ko-first: every
+				// view is a first view (nothing kept).
 				h.marks.mu.Lock()
 				h.marks.off, h.marks.m, h.marks.order, h.marks.words = mode == "/ko-first", nil, nil, 0
 				h.marks.mu.Unlock()
-				mode := strings.TrimSuffix(mode, "-first")
+				h.pages.mu.Lock()
+				h.pages.off, h.pages.m, h.pages.order, h.pages.bytes = mode != "/ko", nil, nil, 0
+				h.pages.mu.Unlock()
+				mode := strings.TrimSuffix(strings.TrimSuffix(mode, "-first"), "-marks")
 				var before, after syscall.Rusage
 				syscall.Getrusage(syscall.RUSAGE_SELF, &before)
 				load(b, srv, mode+page)

@@ -262,17 +262,29 @@ func (h *Handler) serveEntry(w http.ResponseWriter, r *http.Request, l *lib, e a
 			// cannot navigate or load anything.
 			ctype = "text/plain; charset=utf-8"
 		} else {
-			b, err := l.Edition.ReadAll(e)
-			if err != nil {
-				h.readError(w, r, l, e.Path, err)
-				return
+			glossed := settingsOf(r).gloss && !h.opts.NoGlossary && isHTML
+			k := textKey{l, e.Index}
+			b, kept := []byte(nil), false
+			if glossed {
+				// A page glossed before is kept as it was sent, read-only
+				// (verified when it was read).
+				b, kept = h.pages.get(k)
 			}
-			// b is this request's own copy.
-			set := settingsOf(r)
-			if set.gloss && !h.opts.NoGlossary && isHTML && hasHangul(b) {
-				b = h.gloss(l, e, b)
+			if !kept {
+				var err error
+				if b, err = l.Edition.ReadAll(e); err != nil {
+					h.readError(w, r, l, e.Path, err)
+					return
+				}
+				// b is this request's own copy.
+				if glossed && hasHangul(b) {
+					b = h.gloss(l, e, b)
+					neutralize(b, isXML)
+					h.pages.put(k, b)
+				} else {
+					neutralize(b, isXML)
+				}
 			}
-			neutralize(b, isXML)
 			w.Header().Set("Content-Type", ctype)
 			var parts [][]byte
 			if isHTML && !framed {

@@ -37,6 +37,65 @@ func (h *Handler) gloss(l *lib, e archive.Entry, b []byte) []byte {
 	return out
 }
 
+// glossedPages keeps whole pages as glossing made them (marked, then made
+// inert by neutralize), so that a page seen again, which with no-store is
+// every Back and every return to it, costs no more with word notes than
+// without: only the bar is added per request. It holds at most max bytes
+// (glossedBytes unless Options.MemoryLimit says less), pages of at most
+// maxGlossedPage; the oldest go first. Entries are never changed once
+// kept: requests write them out as they are.
+type glossedPages struct {
+	mu    sync.Mutex
+	m     map[textKey][]byte
+	order []textKey
+	bytes int
+	max   int
+	off   bool // for benchmarks
+}
+
+const (
+	glossedBytes   = 4 << 20
+	maxGlossedPage = 512 << 10
+)
+
+func (c *glossedPages) get(k textKey) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b, ok := c.m[k]
+	return b, ok
+}
+
+func (c *glossedPages) put(k textKey, b []byte) {
+	limit := c.max
+	if limit <= 0 {
+		limit = glossedBytes
+	}
+	if len(b) > maxGlossedPage || len(b) > limit {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.off {
+		return
+	}
+	if c.m == nil {
+		c.m = map[textKey][]byte{}
+	}
+	if old, ok := c.m[k]; ok {
+		c.bytes -= len(old)
+	} else {
+		c.order = append(c.order, k)
+	}
+	c.m[k] = b
+	c.bytes += len(b)
+	for c.bytes > limit && len(c.order) > 1 {
+		old := c.order[0]
+		c.order = c.order[1:]
+		c.bytes -= len(c.m[old])
+		delete(c.m, old)
+	}
+}
+
 // markCache keeps the marks of recently viewed pages, up to max marked
 // words in all (12 bytes each; markCacheWords unless Options.MemoryLimit
 // says less).

@@ -68,7 +68,8 @@ type Options struct {
 	NoGlossary bool
 	// MemoryLimit is the memory the whole process should stay within
 	// (ferry serve --memory), 0 for none. The reader's own caches (page
-	// texts for snippets, word-note marks) take at most 1/64 of it each,
+	// texts for snippets, word-note marks, glossed pages) take at most
+	// 1/64 of it each,
 	// and never more than without a limit. The caller sets the runtime's
 	// limit and the archive caches (archive.SetMemoryLimit).
 	MemoryLimit int64
@@ -91,6 +92,7 @@ type Handler struct {
 	mux    *http.ServeMux
 	texts  heldTexts
 	marks  markCache
+	pages  glossedPages
 	// frameKey is the secret path element of sandboxed frames
 	// (ArchiveScripts): only pages the reader itself framed know it.
 	frameKey string
@@ -114,6 +116,7 @@ type lib struct {
 func New(libs []Library, opts Options) *Handler {
 	h := &Handler{byName: map[string]*lib{}, opts: opts, frameKey: newNonce(), shareToken: newNonce()}
 	h.texts.max, h.marks.max = cacheSizes(opts.MemoryLimit)
+	h.pages.max = h.texts.max
 	samplePub := sample.PublicKey()
 	for _, l := range libs {
 		base := slug(l.Name)
