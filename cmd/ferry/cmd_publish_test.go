@@ -19,7 +19,8 @@ import (
 // published twice with a change, served as a mirror, pulled into another
 // mirror, and fetched by readers: one holding edition 1 (it takes only the
 // delta), one starting from nothing from the pulled mirror. Objects copied
-// out of the store verify and import like any archive.
+// out of the store verify and import like any archive, and the store's
+// WARCs rebuild the latest edition offline (publish --replay).
 func TestPublishMirrorGet(t *testing.T) {
 	root := shared.Root() // before newCLI moves into a temporary folder
 	c := newCLI(t)
