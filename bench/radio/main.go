@@ -4,7 +4,11 @@
 // against the budget of 1.15 × the xz -9e size of its plain text
 // + 2 KB, and the airtime per 1,000 Korean characters.
 //
-//	go run ./bench/radio [-testdata ../shared/testdata] [-articles 20]
+// With -fading N it also decodes one round of the digest through CCIR
+// fading at each mode's target SNR, N seeds per channel: how often a
+// recording of one round gives the archive back.
+//
+//	go run ./bench/radio [-testdata ../shared/testdata] [-articles 20] [-fading 5 [-copies 5] [-repair 1]]
 package main
 
 import (
@@ -34,6 +38,9 @@ func main() {
 	td := flag.String("testdata", "../shared/testdata", "the shared test data folder")
 	n := flag.Int("articles", 20, "articles in the digest")
 	paras := flag.Int("paragraphs", 3, "paragraphs per article")
+	seeds := flag.Int("fading", 0, "also decode one round through CCIR good, moderate and poor fading at each mode's target SNR, this many seeds each")
+	repair := flag.Float64("repair", 1, "with -fading: repair symbols per round, as a share of K")
+	copies := flag.Int("copies", 5, "with -fading: announcement copies per round")
 	flag.Parse()
 	raw, err := os.ReadFile(filepath.Join(*td, "korquad/KorQuAD_v1.0_dev.json"))
 	if err != nil {
@@ -92,6 +99,9 @@ func main() {
 		air := time.Duration(frames) * m.FrameDuration()
 		per := time.Duration(float64(air) / float64(chars) * 1000)
 		fmt.Printf("| %s | %d B | %d + %d | %d | %.3f | %s | %s |\n", m, size, kk, anns, onAir, float64(onAir)/float64(budget), air.Round(time.Second), per.Round(100*time.Millisecond))
+	}
+	if *seeds > 0 {
+		fadingSweep(data, *seeds, *repair, *copies)
 	}
 }
 

@@ -32,6 +32,13 @@ type EncodeOptions struct {
 	// repair symbols.
 	Repair float64
 	Rounds int
+	// Announcements is the number of copies of each archive's
+	// announcement per round (default 5): at the start and evenly among
+	// the symbols. A receiver needs every part of it, from any copies,
+	// while any K of the symbols do; at a mode's threshold in fading a
+	// fifth to a half of the frames are lost, and three copies of a
+	// 14-part announcement were often not enough (TestFadingEndToEnd).
+	Announcements int
 	// Lead is silence before the first frame and after the last (default
 	// 1 s), so a recording started late still catches the first preamble.
 	Lead time.Duration
@@ -69,6 +76,12 @@ func Encode(ctx context.Context, w io.Writer, archives [][]byte, opts EncodeOpti
 	if opts.Lead == 0 {
 		opts.Lead = time.Second
 	}
+	if opts.Announcements == 0 {
+		opts.Announcements = 5
+	}
+	if opts.Announcements < 1 {
+		return nil, fmt.Errorf("audio: %d announcements per round", opts.Announcements)
+	}
 	tx, err := modem.NewTransmitter(opts.Mode, opts.Rate)
 	if err != nil {
 		return nil, err
@@ -94,7 +107,9 @@ func Encode(ctx context.Context, w io.Writer, archives [][]byte, opts EncodeOpti
 		}
 		sum.Needed = append(sum.Needed, Needed{Symbols: k, Announcements: anns,
 			MinAirtime: time.Duration(k+anns) * opts.Mode.FrameDuration()})
-		err = broadcast.SendAir(data, broadcast.AirOptions{PacketSize: size, Repair: opts.Repair, Rounds: opts.Rounds},
+		per := k + int(float64(k)*opts.Repair+0.999999) // as broadcast.SendAir counts a round
+		every := (per + opts.Announcements - 1) / opts.Announcements
+		err = broadcast.SendAir(data, broadcast.AirOptions{PacketSize: size, Repair: opts.Repair, Rounds: opts.Rounds, AnnounceEvery: every},
 			func(pkt []byte) error {
 				if err := ctx.Err(); err != nil {
 					return err
