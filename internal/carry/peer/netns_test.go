@@ -61,7 +61,8 @@ func syncOver(t *testing.T, l *netlab.Link, a, b Options) (sa, sb *Summary, ea, 
 // TestNetns: two libraries in separate network namespaces, joined by a
 // link with 15 ms of delay each way, 1% loss and 20 Mbit/s: after one
 // session each holds the other's archives, the changed edition rebuilt,
-// byte for byte the publisher's.
+// byte for byte the publisher's, with at most 1.1 times the missing
+// archives' bytes (plus 2 KiB) on the wire.
 func TestNetns(t *testing.T) {
 	l := makeLink(t, netlab.Shape{Delay: 15 * time.Millisecond, Loss: 0.01, Rate: 20e6, Queue: 256 << 10})
 	opts := corpus.Options{Pages: 300, Seed: 51, Pictures: true}
@@ -82,6 +83,10 @@ func TestNetns(t *testing.T) {
 	checkHeld(t, a, map[string][]byte{idHex(t, radio): radio})
 	if sb.Rebuilt == 0 {
 		t.Errorf("edition 42 was not rebuilt from 41 over the slow link: %+v", sb)
+	}
+	missing := int64(len(e42) + len(books) + len(radio))
+	if wire := sb.WireRead + sb.WireWritten; wire > missing*11/10+2048 {
+		t.Errorf("%d bytes on the wire for %d missing", wire, missing)
 	}
 	passed, dropped := l.Stats()
 	t.Logf("over %s: a: %s; b: %s (local %d, rebuilt %d, fetched %d; emulator: %d packets passed, %d dropped)", l.Kind, sa, sb, sb.Local, sb.Rebuilt, sb.Fetched, passed, dropped)
