@@ -160,6 +160,17 @@ func TestCommands(t *testing.T) {
 	if out := c.run(1, "", "info", "book.epub"); !strings.Contains(out, "EPUB file, not a ferry archive") {
 		t.Errorf("info of an EPUB: %s", out)
 	}
+	os.WriteFile("photo.jpg", []byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"), 0o644)
+	if out := c.run(1, "", "verify", "photo.jpg"); !strings.Contains(out, "photo.jpg is a picture (image/jpeg), not a ferry archive") || strings.Count(out, "photo.jpg") != 1 {
+		t.Errorf("verify of a JPEG: %s", out)
+	}
+	// A damaged start says nothing of what it is: still exit 3, the path once.
+	zeroed := bytes.Clone(b)
+	clear(zeroed[:64])
+	os.WriteFile("zeroed.ferry", zeroed, 0o644)
+	if out := c.run(3, "", "info", "zeroed.ferry"); !strings.Contains(out, "damaged at its start") || strings.Count(out, "zeroed.ferry") != 1 {
+		t.Errorf("info of an archive damaged at its start: %s", out)
+	}
 	c.run(2, "", "pack", "-o", "x.ferry", src)
 	c.run(2, "", "nosuchcommand")
 	c.run(2, "", "pack", "--bogus")

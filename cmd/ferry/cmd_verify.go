@@ -82,9 +82,9 @@ func firstOf(err error) error {
 }
 
 func verifyOne(ctx context.Context, t *terminal, path string, trusted []key.Public, quiet bool) error {
-	r, err := archive.OpenFile(path)
+	r, err := openArchive(path)
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return err
 	}
 	defer r.Close()
 	progress := func(done, total int64) {}

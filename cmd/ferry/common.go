@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -82,7 +85,47 @@ func openArchive(path string) (*archive.Reader, error) {
 	if f, derr := source.Detect(path); derr == nil && f != source.FormatUnknown {
 		return nil, fmt.Errorf("%s is a %s file, not a ferry archive: make an archive of it with 'ferry pack'", path, strings.ToUpper(f.String()))
 	}
-	return nil, fmt.Errorf("%s: %w (it does not start as a ferry archive: a different file, or one damaged at its start)", path, err)
+	if kind := fileKind(path); kind != "" {
+		return nil, fmt.Errorf("%s is %s, not a ferry archive", path, kind)
+	}
+	// OpenFile's error names the path already.
+	return nil, fmt.Errorf("%w (it does not start as a ferry archive: a different file, or one damaged at its start)", err)
+}
+
+// fileKind names what a file that is no archive recognisably is (a
+// picture, a document, a program), from its first bytes; "" when its
+// start says nothing (it may be an archive damaged at its start).
+func fileKind(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(f, head)
+	if n == 0 {
+		return "an empty file"
+	}
+	head = head[:n]
+	switch {
+	case bytes.HasPrefix(head, []byte("\x7fELF")), bytes.HasPrefix(head, []byte("MZ")):
+		return "a program"
+	case bytes.HasPrefix(head, []byte{0xfe, 0xed, 0xfa}), bytes.HasPrefix(head, []byte{0xcf, 0xfa, 0xed, 0xfe}):
+		return "a program"
+	}
+	ct := http.DetectContentType(head)
+	ct, _, _ = strings.Cut(ct, ";")
+	switch {
+	case ct == "application/octet-stream":
+		return ""
+	case strings.HasPrefix(ct, "image/"):
+		return "a picture (" + ct + ")"
+	case strings.HasPrefix(ct, "audio/"), strings.HasPrefix(ct, "video/"):
+		return "a recording (" + ct + ")"
+	case strings.HasPrefix(ct, "text/"):
+		return "a text file (" + ct + ")"
+	}
+	return "a file of type " + ct
 }
 
 // lockLibrary is library.LoadLocked that says so when another ferry holds
