@@ -52,7 +52,7 @@ var readmePage = template.Must(template.New("readme").Parse(`<!DOCTYPE html>
 table{border-collapse:collapse;width:100%}td,th{border:1px solid #999;padding:.3em;text-align:left;vertical-align:top}
 code{word-break:break-all}</style></head><body>
 <h1>ferry 프로그람</h1>
-<p>이 폴더에는 여러 가지 기계에서 돌아가는 ferry 프로그람이 있습니다. 모든 파일은 복사하기 전에
+<p>이 등록부(폴더)에는 여러 가지 기계에서 돌아가는 ferry 프로그람이 있습니다. 모든 파일은 복사하기 전에
 믿을 수 있는 발행자의 서명과 대조하여 확인하였습니다. 자기 기계에 맞는 파일 하나만 있으면 됩니다.</p>
 <table><tr><th>파일</th><th>기계</th></tr>
 {{range .}}<tr><td><code>{{.File}}</code></td><td>{{if .For}}{{.For}}{{else}}—{{end}}</td></tr>
@@ -61,7 +61,7 @@ code{word-break:break-all}</style></head><body>
 <ol>
 <li>자기 기계에 맞는 파일을 고릅니다.</li>
 <li>윈도우즈: 그 파일을 두 번 누르면 이 카드의 서고가 흔적을 남기지 않는 열람기(브라우저) 창에서 열립니다.
-리눅스와 맥: 명령창에서 이 폴더로 가서 <code>chmod +x 파일이름</code> 한 다음 <code>./파일이름</code> 을 돌립니다.</li>
+리눅스와 맥: 명령창에서 이 등록부로 가서 <code>chmod +x 파일이름</code> 한 다음 <code>./파일이름</code> 을 돌립니다.</li>
 <li>열람기가 열리지 않으면 <code>파일이름 serve ..</code> 를 돌리고 열람기에서 <code>http://127.0.0.1:8080</code> 을 엽니다.
 이 주소는 자기 기계 안에서만 열립니다. 아무것도 밖으로 보내지 않습니다.</li>
 </ol>
