@@ -53,6 +53,10 @@ type Options struct {
 	// MP3, AAC and Opus round-trip the recording through that codec at the
 	// given bit rate in kbit/s (0: not used), with lame or ffmpeg.
 	MP3, AAC, Opus int
+	// GSM round-trips the recording through GSM 06.10 full rate (13 kbit/s
+	// at 8 kHz, ffmpeg's libgsm): a phone network's speech codec, the
+	// nearest to AMR that Debian's ffmpeg can encode.
+	GSM bool
 	// Seed makes the noise and fading reproducible.
 	Seed int64
 }
@@ -126,6 +130,11 @@ func Apply(x []float32, rate int, o Options) ([]float32, error) {
 	}
 	if o.Opus > 0 {
 		if y, err = ffmpegRoundTrip(y, rate, "libopus", "ogg", o.Opus); err != nil {
+			return nil, err
+		}
+	}
+	if o.GSM {
+		if y, err = ffmpegRoundTrip(y, rate, "libgsm", "gsm", 13); err != nil {
 			return nil, err
 		}
 	}

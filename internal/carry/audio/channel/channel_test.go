@@ -166,6 +166,7 @@ func TestCodecRoundTrips(t *testing.T) {
 		{"mp3", Options{NoNoise: true, MP3: 32}, HasMP3()},
 		{"aac", Options{NoNoise: true, AAC: 32}, HasEncoder("aac")},
 		{"opus", Options{NoNoise: true, Opus: 24}, HasEncoder("libopus")},
+		{"gsm", Options{NoNoise: true, GSM: true}, HasEncoder("libgsm")},
 	} {
 		if !c.ok {
 			t.Logf("%s: encoder not installed, skipped", c.name)

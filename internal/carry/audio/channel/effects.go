@@ -225,10 +225,17 @@ func ffmpegRoundTrip(x []float32, rate int, codec, container string, kbps int) (
 		return nil, err
 	}
 	args := []string{"-nostdin", "-loglevel", "error", "-y", "-i", in, "-ac", "1"}
-	if codec == "libopus" {
+	switch codec {
+	case "libopus":
 		args = append(args, "-ar", "48000")
+	case "libgsm":
+		args = append(args, "-ar", "8000") // GSM has one rate and one bit rate
 	}
-	args = append(args, "-c:a", codec, "-b:a", fmt.Sprintf("%dk", kbps), "-f", container, enc)
+	args = append(args, "-c:a", codec)
+	if codec != "libgsm" {
+		args = append(args, "-b:a", fmt.Sprintf("%dk", kbps))
+	}
+	args = append(args, "-f", container, enc)
 	if err := run(ff, args...); err != nil {
 		return nil, err
 	}
