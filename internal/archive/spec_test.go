@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -170,5 +171,29 @@ func TestVerifyTitleOrder(t *testing.T) {
 	}
 	if err := r.Verify(context.Background(), nil); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "title index") {
 		t.Fatalf("verify: %v", err)
+	}
+}
+
+// TestRemovedCapBeforeAllocating: a removed list longer than the format
+// allows is refused before anything is allocated or read for it (a
+// hostile delta could otherwise claim gigabytes).
+func TestRemovedCapBeforeAllocating(t *testing.T) {
+	r := &Reader{secs: map[string]*section{}}
+	r.secs[secRemoved] = &section{r: r, name: secRemoved, s: Section{Length: maxRemoved + 1, BlockSize: 1 << 16}}
+	var err error
+	allocs := testing.AllocsPerRun(3, func() { _, err = r.Removed() })
+	if !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("a removed list of %d bytes: %v", int64(maxRemoved+1), err)
+	}
+	if allocs > 10 {
+		t.Errorf("%v allocations before refusing it", allocs)
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	before := ms.TotalAlloc
+	r.Removed()
+	runtime.ReadMemStats(&ms)
+	if grew := ms.TotalAlloc - before; grew > 1<<20 {
+		t.Errorf("%d bytes allocated before refusing the list", grew)
 	}
 }
