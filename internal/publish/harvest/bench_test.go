@@ -105,4 +105,32 @@ func BenchmarkHarvest10k(b *testing.B) {
 		}
 		reportRSS(b)
 	})
+	// An audit: the first run's WARC replayed with no web (Replay), from
+	// reading the WARC to the rebuilt output.
+	b.Run("replay", func(b *testing.B) {
+		h, _ := New(opts(b.TempDir()))
+		sum, err := h.Run(context.Background(), src)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ResetTimer()
+		for range b.N {
+			cpu0 := cpuTime()
+			t0 := time.Now()
+			rp, err := NewReplay(sum.WARC)
+			if err != nil {
+				b.Fatal(err)
+			}
+			o := opts(b.TempDir())
+			o.Transport = rp
+			h, _ := New(o)
+			got, err := h.Run(context.Background(), src)
+			if err != nil || got.Fetched < n || got.Failed != 0 {
+				b.Fatalf("replay: %v, fetched %d failed %d", err, got.Fetched, got.Failed)
+			}
+			b.ReportMetric(float64(n)/time.Since(t0).Seconds(), "pages/s")
+			b.ReportMetric((cpuTime() - cpu0).Seconds(), "cpu-s")
+		}
+		reportRSS(b)
+	})
 }
