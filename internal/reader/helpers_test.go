@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"ferry/internal/pack"
 	"ferry/internal/sample"
 	"ferry/internal/source/folder"
+	"ferry/internal/testkit/corpus"
 	"ferry/internal/testkit/shared"
 )
 
@@ -48,6 +50,35 @@ func packDir(tb testing.TB, rel, channel string, langs []string, signer *key.Sec
 	return buf.Bytes()
 }
 
+// haveRealLibs reports whether testLibs packs the shared real content.
+func haveRealLibs() bool {
+	st, err := os.Stat(filepath.Join(shared.Root(), "udhr"))
+	return shared.Root() != "" && err == nil && st.IsDir()
+}
+
+// packSite packs a site of ferry's own writing (package corpus) with the
+// metadata packDir gives real folders.
+func packSite(tb testing.TB, channel string, langs []string, pages int, seed uint64, signer *key.Secret) []byte {
+	tb.Helper()
+	if b, ok := packed.Load("corpus:" + channel); ok {
+		return b.([]byte)
+	}
+	site, err := corpus.Site(corpus.Options{Pages: pages, Seed: seed, Pictures: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := pack.Pack(context.Background(), &buf, pack.Options{
+		Info:    archive.Info{Channel: channel, Edition: 3, Title: channel, Languages: langs, Created: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)},
+		Signers: []*key.Secret{signer},
+		Sources: []pack.Source{{Source: folder.NewFS(site)}},
+	}); err != nil {
+		tb.Fatalf("packing %s: %v", channel, err)
+	}
+	packed.Store("corpus:"+channel, buf.Bytes())
+	return buf.Bytes()
+}
+
 var (
 	keyOnce sync.Once
 	testKey *key.Secret
@@ -77,9 +108,21 @@ func openBytes(tb testing.TB, name string, b []byte) Library {
 }
 
 // testLibs returns the sample, the UDHR in six languages, 129 English
-// Wikipedia articles and two saved Wikibooks pages with pictures (real content made by others, packed at run time).
+// Wikipedia articles and two saved Wikibooks pages with pictures (real
+// content made by others, packed at run time). Without the shared test
+// data the three are stand-ins of ferry's own writing under the same
+// names and metadata (corpus sites), so the reader's core tests run in a
+// plain clone; checks of the real pages' text look at haveRealLibs.
 func testLibs(tb testing.TB) []Library {
 	k := publisherKey(tb)
+	if !haveRealLibs() {
+		return []Library{
+			Sample(),
+			openBytes(tb, "udhr", packSite(tb, "udhr", []string{"ko", "en"}, 30, 1, k)),
+			openBytes(tb, "enwiki", packSite(tb, "enwiki", []string{"en"}, 60, 2, k)),
+			openBytes(tb, "wikibooks", packSite(tb, "wikibooks", []string{"en"}, 10, 3, k)),
+		}
+	}
 	return []Library{
 		Sample(),
 		openBytes(tb, "udhr", packDir(tb, "udhr", "udhr", []string{"ko", "en"}, k)),
