@@ -127,7 +127,7 @@ func export(arch string, synth int, out string) error {
 	}
 	warnings := 0
 	last := time.Now()
-	sum, err := static.Export(out, []archive.Contents{a}, static.Options{
+	sum, err := static.Export(context.Background(), out, []archive.Contents{a}, static.Options{
 		Warn: func(s string) {
 			if warnings < 5 {
 				fmt.Fprintln(os.Stderr, "warning:", s)

@@ -97,7 +97,7 @@ func runStatic(ctx context.Context, t *terminal, o staticOptions, args []string)
 		}
 		t.warnf("%s", msg)
 	}
-	sum, err := static.Export(o.Out, as, static.Options{NoSearch: o.NoSearch, NoGlossary: o.NoGlossary, Progress: bar.Update, Warn: warn})
+	sum, err := static.Export(ctx, o.Out, as, static.Options{NoSearch: o.NoSearch, NoGlossary: o.NoGlossary, Progress: bar.Update, Warn: warn})
 	bar.Done()
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package static
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -30,7 +31,7 @@ func site(t *testing.T, o corpus.Options, info archive.Info, opts Options) (stri
 	}
 	r := packtest.Open(t, packtest.FS(t, fsys, info))
 	dir := filepath.Join(t.TempDir(), "card")
-	if _, err := Export(dir, []archive.Contents{r}, opts); err != nil {
+	if _, err := Export(context.Background(), dir, []archive.Contents{r}, opts); err != nil {
 		t.Fatal(err)
 	}
 	return dir, r
@@ -70,7 +71,7 @@ func TestArticlePages(t *testing.T) {
 	en := packtest.Open(t, packtest.FS(t, fstest.MapFS{"a.html": {Data: []byte(`<html><head><title>A</title></head><body><p>English text.</p></body></html>`)}},
 		archive.Info{Channel: "en", Title: "English", Languages: []string{"en"}}))
 	dir := filepath.Join(t.TempDir(), "card")
-	if _, err := Export(dir, []archive.Contents{ko, en}, Options{}); err != nil {
+	if _, err := Export(context.Background(), dir, []archive.Contents{ko, en}, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	page := readFile(t, filepath.Join(dir, "ko", "ko.html"))
@@ -91,7 +92,7 @@ func TestArticlePages(t *testing.T) {
 			t.Errorf("%s of an English archive has Korean text", f)
 		}
 	}
-	if _, err := Export(filepath.Join(t.TempDir(), "plain"), []archive.Contents{ko}, Options{NoGlossary: true}); err != nil {
+	if _, err := Export(context.Background(), filepath.Join(t.TempDir(), "plain"), []archive.Contents{ko}, Options{NoGlossary: true}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -112,7 +113,7 @@ func TestFolderLimits(t *testing.T) {
 	r := packtest.Open(t, packtest.FS(t, fsys, archive.Info{Channel: "c", Title: "c"}))
 	dir := filepath.Join(t.TempDir(), "card")
 	var warnings []string
-	sum, err := Export(dir, []archive.Contents{r}, Options{Warn: func(s string) { warnings = append(warnings, s) }})
+	sum, err := Export(context.Background(), dir, []archive.Contents{r}, Options{Warn: func(s string) { warnings = append(warnings, s) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +181,7 @@ func TestLargeExportInBrowser(t *testing.T) {
 	r := packtest.Open(t, packtest.FS(t, fsys, archive.Info{Channel: "big", Title: "큰 서고", Languages: []string{"ko", "en"}, MainPage: "index.html"}))
 	dir := filepath.Join(t.TempDir(), "card")
 	start := time.Now()
-	sum, err := Export(dir, []archive.Contents{r}, Options{})
+	sum, err := Export(context.Background(), dir, []archive.Contents{r}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,4 +244,31 @@ func TestLargeExportInBrowser(t *testing.T) {
 		t.Fatalf("without JavaScript: %v", err)
 	}
 	fmt.Fprint(os.Stderr, "")
+}
+
+// TestExportCancelled: Ctrl+C during an export stops it and leaves no
+// half-written folder behind.
+func TestExportCancelled(t *testing.T) {
+	fsys, err := corpus.Site(corpus.Options{Pages: 200, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := packtest.Open(t, packtest.FS(t, fsys, archive.Info{Channel: "news", Edition: 1}))
+	ctx, cancel := context.WithCancel(context.Background())
+	dir := filepath.Join(t.TempDir(), "card")
+	var seen int64
+	_, err = Export(ctx, dir, []archive.Contents{r}, Options{Progress: func(done, total int64) {
+		if seen = done; done >= 50 {
+			cancel()
+		}
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("export cancelled after %d entries: %v", seen, err)
+	}
+	if seen >= int64(r.NumEntries()) {
+		t.Fatalf("the export ran to its end (%d entries) before stopping", seen)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("the cancelled export left %s: %v", dir, err)
+	}
 }

@@ -1,6 +1,7 @@
 package static
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"sort"
@@ -29,7 +30,7 @@ func TestNothingLeavesStatic(t *testing.T) {
 	}
 	r := packtest.Open(t, packtest.FS(t, fs, archive.Info{Channel: "hostile", Title: "hostile"}))
 	dir := filepath.Join(t.TempDir(), "card")
-	if _, err := Export(dir, []archive.Contents{r}, Options{}); err != nil {
+	if _, err := Export(context.Background(), dir, []archive.Contents{r}, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	ctx := browser.New(t, 90*time.Second)

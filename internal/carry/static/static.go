@@ -10,6 +10,7 @@ package static
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -62,6 +63,7 @@ var maxFileSize int64 = 1<<32 - 1
 const maxRewrite = 16 << 20
 
 type exporter struct {
+	ctx  context.Context
 	dir  string
 	tmp  string
 	opts Options
@@ -72,13 +74,19 @@ type exporter struct {
 // Export writes archives into dir, which must be empty or absent: an
 // index page, and for each archive a folder with every entry as a file,
 // its title index pages and (unless NoSearch) its search.
-func Export(dir string, archives []archive.Contents, opts Options) (*Summary, error) {
+func Export(ctx context.Context, dir string, archives []archive.Contents, opts Options) (sum *Summary, err error) {
 	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
 		return nil, fmt.Errorf("%w: %s (choose a new folder)", ErrExists, dir)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
+	defer func() {
+		// An interrupted export leaves nothing: the folder was new or empty.
+		if err != nil && ctx.Err() != nil {
+			os.RemoveAll(dir)
+		}
+	}()
 	tmpIn := opts.TempDir
 	if tmpIn == "" {
 		tmpIn = dir
@@ -88,7 +96,7 @@ func Export(dir string, archives []archive.Contents, opts Options) (*Summary, er
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	x := &exporter{dir: dir, tmp: tmp, opts: opts, dirs: map[string]bool{}}
+	x := &exporter{ctx: ctx, dir: dir, tmp: tmp, opts: opts, dirs: map[string]bool{}}
 	top := newNamer("index.html", "ferry.css")
 	var items []indexItem
 	var total, done int64
@@ -211,6 +219,9 @@ func (x *exporter) exportArchive(a archive.Contents, slug string, done *int64, t
 	nm := newNamer("index.html", "titles", "search", "search.html")
 	// Pass 1: name every entry.
 	for i := 0; i < n; i++ {
+		if err := x.ctx.Err(); err != nil {
+			return indexItem{}, err
+		}
 		e, err := a.EntryAt(i)
 		if err != nil {
 			return indexItem{}, err
@@ -265,6 +276,9 @@ func (x *exporter) exportArchive(a archive.Contents, slug string, done *int64, t
 	articles := 0
 	// Pass 2: write files, rewriting links in HTML and CSS.
 	for i := 0; i < n; i++ {
+		if err := x.ctx.Err(); err != nil {
+			return indexItem{}, err
+		}
 		e, err := a.EntryAt(i)
 		if err != nil {
 			return indexItem{}, err

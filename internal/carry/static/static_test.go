@@ -41,7 +41,7 @@ func exportTest(t *testing.T) (string, []*archive.Reader) {
 	for _, r := range rs {
 		as = append(as, r)
 	}
-	sum, err := Export(dir, as, Options{})
+	sum, err := Export(context.Background(), dir, as, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
