@@ -257,3 +257,82 @@ func TestMidFrameWithAudioAround(t *testing.T) {
 		t.Fatal("not decoded")
 	}
 }
+
+// TestForgedFramesOnAir: a jammer sends modem frames with valid CRCs that
+// carry symbols under the genuine archive's tag and ESIs but with bytes of
+// his own, next to the genuine signed announcement. The library never
+// takes them; a later recording of the genuine broadcast, sharing the
+// state folder, still delivers the archive byte for byte.
+func TestForgedFramesOnAir(t *testing.T) {
+	data := radioArchive(t, 2)
+	size := modem.Fast.PayloadSize()
+	var genuine, forged [][]byte
+	rng := uint64(88172645463325252)
+	err := broadcast.SendAir(data, broadcast.AirOptions{PacketSize: size, Repair: 1}, func(p []byte) error {
+		p = append([]byte(nil), p...)
+		genuine = append(genuine, p)
+		if p[0] != broadcast.AirSymbol {
+			forged = append(forged, p) // announcements are signed: sent as they are
+			return nil
+		}
+		f := append([]byte(nil), p...)
+		for j := 6; j < len(f); j++ { // keep the 6-byte header: tag and ESI
+			rng ^= rng << 13
+			rng ^= rng >> 7
+			rng ^= rng << 17
+			f[j] = byte(rng)
+		}
+		forged = append(forged, f)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sound := func(pkts [][]byte) []float32 {
+		tx, err := modem.NewTransmitter(modem.Fast, 8000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := tx.Silence(1e9)
+		for _, p := range pkts {
+			f, err := tx.Frame(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			x = append(x, f...)
+		}
+		x = append(x, tx.Silence(1e9)...)
+		x = append(x, tx.Flush()...)
+		y, err := channel.Apply(x, 8000, channel.Options{SNR: 15, Seed: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return y
+	}
+	lib := t.TempDir()
+	for day, rec := range [][][]byte{forged, genuine} {
+		rx := receiverInto(t, lib)
+		st, err := Decode(context.Background(), &sliceStream{sound(rec), 8000}, rx, nil)
+		status := rx.Status()
+		rx.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if day == 0 && (len(status) != 1 || status[0].Done || status[0].Retries == 0) {
+			t.Fatalf("forged symbols: want one archive not done after a refused decode, got %+v", status)
+		}
+		if st.Frames != len(rec) {
+			t.Fatalf("day %d: %d of %d frames decoded: the test needs them all", day+1, st.Frames, len(rec))
+		}
+		l, err := library.Load(lib, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if day == 0 && len(l.State.Archives) != 0 {
+			t.Fatalf("forged symbols put %d records into the library", len(l.State.Archives))
+		}
+		if day == 1 && !inLibrary(t, lib, data) {
+			t.Fatal("the genuine broadcast after the forged one did not decode")
+		}
+	}
+}
