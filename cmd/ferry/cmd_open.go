@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -92,7 +91,7 @@ func runOpen(ctx context.Context, t *terminal, o openOptions, args []string) err
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: discardLog()}
+	srv := readerServer(h)
 	go srv.Serve(reader.Listener(ln))
 	defer srv.Close()
 	cmd := exec.CommandContext(ctx, bin, browserArgs(bin, profile, url)...)

@@ -216,9 +216,16 @@ func listen(t *terminal, addr string) (net.Listener, error) {
 }
 
 // serveOn serves h on ln until ctx is cancelled.
+// readerServer is the HTTP server of serve and open: a client that sends
+// its request slowly (slowloris) or a huge header is cut off, and the
+// server's own complaints are not logged (no history of what was asked).
+func readerServer(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second,
+		MaxHeaderBytes: 64 << 10, ErrorLog: discardLog()}
+}
+
 func serveOn(ctx context.Context, t *terminal, ln net.Listener, h http.Handler) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second,
-		ErrorLog: discardLog()}
+	srv := readerServer(h)
 	t.printf("ferry is serving at http://%s/ — open it in a browser; press Ctrl+C to stop.\n", ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -220,3 +220,52 @@ func TestServeShareWithFriend(t *testing.T) {
 		}
 	}
 }
+
+// TestServeUnderSlowClients: 300 connections that send half a request
+// and hold it (slowloris), and a request with a 1 MB header, do not stop
+// the reader from answering a normal request; the server cuts slow
+// headers and bounds their size.
+func TestServeUnderSlowClients(t *testing.T) {
+	srv := readerServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	if srv.ReadHeaderTimeout <= 0 || srv.ReadHeaderTimeout > 30*time.Second || srv.MaxHeaderBytes <= 0 || srv.MaxHeaderBytes > 1<<20 || srv.IdleTimeout <= 0 {
+		t.Fatalf("server limits: header timeout %v, header bytes %d, idle %v", srv.ReadHeaderTimeout, srv.MaxHeaderBytes, srv.IdleTimeout)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Close()
+	var slow []net.Conn
+	defer func() {
+		for _, c := range slow {
+			c.Close()
+		}
+	}()
+	for i := 0; i < 300; i++ {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatalf("slow client %d: %v", i, err)
+		}
+		io.WriteString(c, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+		slow = append(slow, c)
+	}
+	client := &http.Client{Timeout: 20 * time.Second}
+	resp, err := client.Get("http://" + ln.Addr().String() + "/")
+	if err != nil {
+		t.Fatalf("a normal request beside 300 slow clients: %v", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(b) != "ok" {
+		t.Fatalf("a normal request beside 300 slow clients: %d %q", resp.StatusCode, b)
+	}
+	req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+"/", nil)
+	req.Header.Set("X-Big", strings.Repeat("a", 1<<20))
+	if resp, err := client.Do(req); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+			t.Errorf("a 1 MB header: status %d, want 431", resp.StatusCode)
+		}
+	}
+}
