@@ -240,7 +240,11 @@ func (n *namer) name(p, mime string) string {
 }
 
 // relURL is the URL of file target as seen from file from (both relative
-// file paths), percent-encoded for an href.
+// file paths), percent-encoded for an href. It is not source.RelLink: it
+// links the export's file names, not archive paths, so folders compare
+// without case (FAT32 is case-insensitive) and it escapes only what a file
+// name the namer made can hold (never ':', so no first segment reads as a
+// URL scheme).
 func relURL(from, target string) string {
 	fd := strings.Split(path.Dir(from), "/")
 	if path.Dir(from) == "." {
