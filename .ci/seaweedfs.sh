@@ -4,7 +4,9 @@
 #
 # go install refuses the module (its go.mod has replace directives), so the module
 # is downloaded from the Go module proxy, copied to a writable folder and built there.
-# The build takes about 7 CPU-minutes and gives a binary of about 230 MB.
+# From cold module and build caches it takes about 14 CPU-minutes (measured: 745 s user +
+# 120 s system, 2.6 GB peak memory, 2.1 GB of modules downloaded) and gives a binary of
+# about 230 MB.
 #
 # Tests find the binary at FERRY_WEED or at the path printed here.
 set -euo pipefail

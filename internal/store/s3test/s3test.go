@@ -73,7 +73,7 @@ func Binary() (string, error) {
 	}
 	p := filepath.Join(cache, "ferry", "weed-"+Version)
 	if _, err := os.Stat(p); err != nil {
-		return "", fmt.Errorf("no SeaweedFS binary at %s: run `bash .ci/seaweedfs.sh` to build it (about 7 CPU-minutes), or set FERRY_WEED", p)
+		return "", fmt.Errorf("no SeaweedFS binary at %s: run `bash .ci/seaweedfs.sh` to build it (about 14 CPU-minutes from cold caches), or set FERRY_WEED", p)
 	}
 	return p, nil
 }
