@@ -112,7 +112,10 @@ func (g *Glossary) FindMarks(page []byte, opt Options) Marks {
 	f.counts = g.getCounts()
 	defer func() { g.putCounts(f.counts, f.used) }()
 	end := f.run(page)
-	open := f.depth > 0 // a skipped element open at the end
+	// A skipped element, or a formatting element (b, i, a, …) open at the
+	// end: a browser would carry the latter into the list and into what
+	// follows it, so no list is added there.
+	open := f.depth > 0 || f.fmtOpen > 0
 	last := 0
 	if k := len(f.m.Words); k > 0 {
 		last = int(f.m.Words[k-1].End)
@@ -144,6 +147,7 @@ type finder struct {
 	// bodyOpen, htmlOpen: a skipped element was open there.
 	bodyOpen, htmlOpen bool
 	openAt             int // offset of an open raw-text element, or -1
+	fmtOpen            int // formatting elements started and not ended
 	tables             tableStack
 	textEnd            int // where the last token's complete part ends
 	g                  *Glossary
@@ -201,6 +205,9 @@ func (f *finder) run(page []byte) int {
 			if raw[len(raw)-1] != '>' {
 				return at // the page ends inside this tag
 			}
+			if tt == xhtml.StartTagToken && isFormatting(name) {
+				f.fmtOpen++
+			}
 			f.tables.start(name)
 			f.start(z, raw, tt == xhtml.SelfClosingTagToken)
 		case xhtml.EndTagToken:
@@ -215,9 +222,12 @@ func (f *finder) run(page []byte) int {
 			case equalFold(name, "head") && f.m.HeadAt < 0:
 				f.m.HeadAt = at
 			case equalFold(name, "body") && f.bodyAt < 0:
-				f.bodyAt, f.bodyOpen = at, f.depth > 0
+				f.bodyAt, f.bodyOpen = at, f.depth > 0 || f.fmtOpen > 0
 			case equalFold(name, "html") && f.htmlAt < 0:
-				f.htmlAt, f.htmlOpen = at, f.depth > 0
+				f.htmlAt, f.htmlOpen = at, f.depth > 0 || f.fmtOpen > 0
+			}
+			if isFormatting(name) && f.fmtOpen > 0 {
+				f.fmtOpen--
 			}
 			f.tables.end(name)
 			f.end(name)
@@ -298,6 +308,18 @@ func (t *tableStack) end(name []byte) {
 
 // isRawText reports whether a tag name starts text the tokenizer reads
 // raw up to its end tag (a list appended inside one would not show).
+// isFormatting reports whether name is one of the elements an HTML parser
+// reopens after a block that interrupted them (its "active formatting
+// elements").
+func isFormatting(name []byte) bool {
+	for _, t := range [...]string{"a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong", "tt", "u"} {
+		if equalFold(name, t) {
+			return true
+		}
+	}
+	return false
+}
+
 func isRawText(name []byte) bool {
 	for _, t := range [...]string{"script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript", "plaintext"} {
 		if equalFold(name, t) {
