@@ -40,7 +40,7 @@ func shotDir(t *testing.T) string {
 // are saved.
 func TestBrowser(t *testing.T) {
 	ctx := browser.New(t, 120*time.Second) // a ceiling for loaded CI machines; a run takes ~15 s
-	libs := []Library{Sample()} // the stand-ins would outrank the sample's radio page
+	libs := []Library{Sample()}            // the stand-ins would outrank the sample's radio page
 	if haveRealLibs() {
 		libs = testLibs(t)
 	}

@@ -180,4 +180,3 @@ func findTrailers(r io.ReaderAt, size int64) (cut int64, fs []Finding, err error
 		marks, layers, size-end, list)})
 	return end, fs, nil
 }
-
