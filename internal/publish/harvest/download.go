@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"ferry/internal/atomicfile"
 	"fmt"
 	"io"
 	"net/http"
@@ -166,6 +167,9 @@ func (r *run) downloadOnce(ctx context.Context, u *url.URL, fr fetchReq) (*respo
 	}
 	if err == nil {
 		err = os.Rename(tmp.Name(), dst)
+	}
+	if err == nil {
+		err = atomicfile.SyncDir(filepath.Dir(dst)) // the rename itself survives a power cut
 	}
 	if err != nil {
 		return out, 0, err

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"ferry/internal/atomicfile"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -94,6 +95,9 @@ func (s *state) save() error {
 }
 
 func writeFileAtomic(path string, b []byte, durable bool) error {
+	if durable {
+		return atomicfile.WriteFile(path, b, 0o600) // fsyncs the file and its folder
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
 	if err != nil {
 		return err
