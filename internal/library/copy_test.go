@@ -7,15 +7,14 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"ferry/internal/archive"
 	"ferry/internal/key"
+	"ferry/internal/testkit/killtest"
 	"ferry/internal/trust"
 )
 
@@ -223,21 +222,7 @@ func TestKillImport(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
 	run := func(kill time.Duration) error {
-		cmd := exec.Command(os.Args[0])
-		cmd.Env = append(os.Environ(), "FERRY_TEST_IMPORT_LIBRARY="+dir, "FERRY_TEST_IMPORT_FILES="+strings.Join(files, ","))
-		out := &strings.Builder{}
-		cmd.Stdout, cmd.Stderr = out, out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		if kill > 0 {
-			time.AfterFunc(kill, func() { cmd.Process.Signal(syscall.SIGKILL) })
-		}
-		err := cmd.Wait()
-		if err != nil && kill == 0 {
-			t.Logf("helper output: %s", out)
-		}
-		return err
+		return killtest.Run(t, []string{"FERRY_TEST_IMPORT_LIBRARY=" + dir, "FERRY_TEST_IMPORT_FILES=" + strings.Join(files, ",")}, kill)
 	}
 	killed, partial := 0, 0
 	for i := 0; i < 8; i++ {

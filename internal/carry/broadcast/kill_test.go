@@ -6,15 +6,13 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"ferry/internal/archive"
 	"ferry/internal/library"
+	"ferry/internal/testkit/killtest"
 	"ferry/internal/testkit/packtest"
 )
 
@@ -85,21 +83,7 @@ func TestKillReceive(t *testing.T) {
 	trustKeys(t, lib, packtest.Key(t).Public())
 	rng := rand.New(rand.NewPCG(11, 12))
 	run := func(kill time.Duration) error {
-		cmd := exec.Command(os.Args[0])
-		cmd.Env = append(os.Environ(), "FERRY_TEST_RECEIVE_LIBRARY="+lib, "FERRY_TEST_RECEIVE_STREAM="+streamFile)
-		out := &strings.Builder{}
-		cmd.Stdout, cmd.Stderr = out, out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		if kill > 0 {
-			time.AfterFunc(kill, func() { cmd.Process.Signal(syscall.SIGKILL) })
-		}
-		err := cmd.Wait()
-		if err != nil && kill == 0 {
-			t.Logf("helper output: %s", out)
-		}
-		return err
+		return killtest.Run(t, []string{"FERRY_TEST_RECEIVE_LIBRARY=" + lib, "FERRY_TEST_RECEIVE_STREAM=" + streamFile}, kill)
 	}
 	killed := 0
 	for i := 0; i < 6; i++ {

@@ -5,15 +5,13 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"ferry/internal/archive"
 	"ferry/internal/library"
+	"ferry/internal/testkit/killtest"
 )
 
 // TestMain runs the test binary as TestKillExport's child when
@@ -55,21 +53,7 @@ func TestKillExport(t *testing.T) {
 	card := filepath.Join(t.TempDir(), "card")
 	rng := rand.New(rand.NewPCG(7, 8))
 	run := func(kill time.Duration) error {
-		cmd := exec.Command(os.Args[0])
-		cmd.Env = append(os.Environ(), "FERRY_TEST_EXPORT_LIBRARY="+A.Dir, "FERRY_TEST_EXPORT_CARD="+card)
-		out := &strings.Builder{}
-		cmd.Stdout, cmd.Stderr = out, out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		if kill > 0 {
-			time.AfterFunc(kill, func() { cmd.Process.Signal(syscall.SIGKILL) })
-		}
-		err := cmd.Wait()
-		if err != nil && kill == 0 {
-			t.Logf("helper output: %s", out)
-		}
-		return err
+		return killtest.Run(t, []string{"FERRY_TEST_EXPORT_LIBRARY=" + A.Dir, "FERRY_TEST_EXPORT_CARD=" + card}, kill)
 	}
 	killed := 0
 	for i := 0; i < 8; i++ {
