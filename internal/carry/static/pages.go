@@ -42,6 +42,7 @@ var words = map[string]map[string]string{
 		"nothing": "찾은 것이 없습니다", "found": "%d개를 찾았습니다",
 		"needScript": "검색은 JavaScript가 켜진 열람기에서만 됩니다. 제목 차례에서 찾으십시오.",
 		"copy":       "ferry 정적 판본: 아무것도 설치하지 않고 어느 열람기에서나 열립니다.",
+		"programs":   "다른 기계에서 쓰는 ferry 프로그람 (어느 파일을 돌리는가)",
 		"empty":      "이 판본에는 서고가 없습니다.",
 	},
 	"en": {
@@ -50,6 +51,7 @@ var words = map[string]map[string]string{
 		"nothing": "Nothing found", "found": "%d found",
 		"needScript": "Search needs JavaScript; use the title index instead.",
 		"copy":       "A ferry static copy: opens in any browser, nothing to install.",
+		"programs":   "ferry for other devices (which file to run)",
 		"empty":      "This copy holds no library.",
 	},
 }
@@ -69,7 +71,7 @@ func head(title, cssHref, lang string) string {
 		"<title>" + html.EscapeString(title) + "</title>\n<link rel=\"stylesheet\" type=\"text/css\" href=\"" + cssHref + "\">\n</head>\n<body>\n"
 }
 
-func topIndex(items []indexItem) []byte {
+func topIndex(items []indexItem, programs string) []byte {
 	var b bytes.Buffer
 	b.WriteString(head("ferry — 서고 / Library", "ferry.css", "ko"))
 	b.WriteString("<h1>서고 / Library</h1>\n")
@@ -83,7 +85,11 @@ func topIndex(items []indexItem) []byte {
 			html.EscapeString(it.href), html.EscapeString(orDefault(it.title, it.href)), html.EscapeString(it.langs),
 			w["edition"], it.edition, w["articles"], it.articles)
 	}
-	b.WriteString("</ul>\n<p class=\"note\">" + words["ko"]["copy"] + " / " + words["en"]["copy"] + "</p>\n</body></html>\n")
+	b.WriteString("</ul>\n")
+	if programs != "" {
+		fmt.Fprintf(&b, "<p><a href=\"%s\">%s / %s</a></p>\n", html.EscapeString(programs), words["ko"]["programs"], words["en"]["programs"])
+	}
+	b.WriteString("<p class=\"note\">" + words["ko"]["copy"] + " / " + words["en"]["copy"] + "</p>\n</body></html>\n")
 	return b.Bytes()
 }
 

@@ -38,6 +38,10 @@ type Options struct {
 	// Warn receives what was left out and why (an entry too large for
 	// FAT32, a page too large to make safe).
 	Warn func(msg string)
+	// Programs, if set, is the export-relative link of a page about ferry's
+	// programs for other devices (programs/README.html, package release),
+	// which the index page then names. The caller puts the page there.
+	Programs string
 	// TempDir holds the temporary files of the search index and title
 	// lists (about 1.5 KiB per article) while they are sorted; by default
 	// a folder inside the output folder, removed at the end.
@@ -115,7 +119,7 @@ func Export(ctx context.Context, dir string, archives []archive.Contents, opts O
 	if err := x.write("ferry.css", []byte(css)); err != nil {
 		return nil, err
 	}
-	if err := x.write("index.html", topIndex(items)); err != nil {
+	if err := x.write("index.html", topIndex(items, opts.Programs)); err != nil {
 		return nil, err
 	}
 	return &x.sum, nil
