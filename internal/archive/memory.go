@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"ferry/internal/budget"
 	"sync/atomic"
 )
 
@@ -19,7 +20,7 @@ var (
 	// clusters being read and decompressed at once (compressed and raw).
 	// Requests beyond it wait; one request larger than the whole budget
 	// (a 64 MiB cluster under a small limit) takes it all, alone.
-	decodeBudget = newByteBudget(defaultDecodeBytes)
+	decodeBudget = budget.New(defaultDecodeBytes)
 	readerIDs    atomic.Uint64
 )
 
@@ -42,7 +43,7 @@ func SetMemoryLimit(limit int64) {
 		decodeBytes = min(decodeBytes, max(4<<20, limit/4))
 	}
 	sharedCache.resize(int(cacheBytes))
-	decodeBudget.setLimit(decodeBytes)
+	decodeBudget.SetLimit(decodeBytes)
 }
 
 // MemoryLimits reports the current shared cache and decode budget, in
@@ -51,8 +52,6 @@ func MemoryLimits() (cacheBytes, decodeBytes int64) {
 	sharedCache.mu.Lock()
 	cacheBytes = int64(sharedCache.max)
 	sharedCache.mu.Unlock()
-	decodeBudget.mu.Lock()
-	decodeBytes = decodeBudget.limit
-	decodeBudget.mu.Unlock()
+	decodeBytes = decodeBudget.Limit()
 	return
 }

@@ -487,8 +487,8 @@ func (r *Reader) decodeCluster(i uint32, key cacheKey, rec [clusterRecordSize]by
 		want = min(rl, max(need+prefixStep, 2*int64(len(held))))
 	}
 	cost := sl + want
-	taken := decodeBudget.acquire(cost)
-	defer decodeBudget.release(taken)
+	taken := decodeBudget.Acquire(cost)
+	defer decodeBudget.Release(taken)
 	stored := make([]byte, sl)
 	if _, err := r.ra.ReadAt(stored, off); err != nil {
 		return nil, fmt.Errorf("reading cluster %d: %w", i, readErr(err))
@@ -527,49 +527,6 @@ func (r *Reader) decodeCluster(i uint32, key cacheKey, rec [clusterRecordSize]by
 	}
 	r.cache.put(key, raw)
 	return raw, nil
-}
-
-// byteBudget is a counting semaphore of bytes.
-type byteBudget struct {
-	mu    sync.Mutex
-	cond  *sync.Cond
-	free  int64
-	limit int64
-}
-
-func newByteBudget(n int64) *byteBudget {
-	b := &byteBudget{free: n, limit: n}
-	b.cond = sync.NewCond(&b.mu)
-	return b
-}
-
-// acquire waits until n bytes (at most the whole budget) are free, takes
-// them and returns what it took, for release.
-func (b *byteBudget) acquire(n int64) int64 {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	n = min(n, b.limit)
-	for b.free < n {
-		b.cond.Wait()
-	}
-	b.free -= n
-	return n
-}
-
-func (b *byteBudget) release(n int64) {
-	b.mu.Lock()
-	b.free += n
-	b.mu.Unlock()
-	b.cond.Broadcast()
-}
-
-// setLimit changes the budget; what is taken stays taken.
-func (b *byteBudget) setLimit(n int64) {
-	b.mu.Lock()
-	b.free += n - b.limit
-	b.limit = n
-	b.mu.Unlock()
-	b.cond.Broadcast()
 }
 
 // prefixStep is how far past the asked-for end a cluster is decompressed.
