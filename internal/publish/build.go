@@ -246,27 +246,13 @@ func (p *run) warcFiles(next uint64) ([]warcFile, error) {
 			continue
 		}
 		path := filepath.Join(dir, name)
-		sum, size, err := hashFile(path)
+		sum, size, err := store.HashFile(path)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, warcFile{path: path, ref: index.Object{Key: index.WARCKey(p.ch.Name, next, name), Size: size, SHA256: sum}})
 	}
 	return out, nil
-}
-
-func hashFile(path string) (string, int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", 0, err
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
 // local returns the path of a local copy of a stored archive, fetching it
@@ -294,7 +280,7 @@ func (p *run) local(a *index.Archive) (string, error) {
 	}
 	err = atomicfile.Write(path, 0o644, func(w io.Writer) error {
 		h := sha256.New()
-		cr := &countingReader{r: io.LimitReader(rc, a.Size), fn: func(n int64) {
+		cr := &progress.Reader{R: io.LimitReader(rc, a.Size), Report: func(n int64) {
 			p.progress(Progress{Phase: "download", Label: a.Key, Done: n, Total: a.Size})
 		}}
 		n, err := io.Copy(io.MultiWriter(w, h), cr)
@@ -310,20 +296,4 @@ func (p *run) local(a *index.Archive) (string, error) {
 		return "", err
 	}
 	return path, nil
-}
-
-// countingReader reports the bytes read so far.
-type countingReader struct {
-	r  io.Reader
-	n  int64
-	fn func(int64)
-}
-
-func (c *countingReader) Read(b []byte) (int, error) {
-	n, err := c.r.Read(b)
-	c.n += int64(n)
-	if c.fn != nil && n > 0 {
-		c.fn(c.n)
-	}
-	return n, err
 }

@@ -15,6 +15,7 @@ import (
 
 	"ferry/internal/atomicfile"
 	"ferry/internal/key"
+	"ferry/internal/progress"
 	"ferry/internal/publish/index"
 	"ferry/internal/store"
 )
@@ -86,7 +87,7 @@ func (p *run) upload(cur *index.Signed, b *built) (err error) {
 			return err
 		}
 		defer f.Close()
-		cr := &countingReader{r: f, fn: func(n int64) {
+		cr := &progress.Reader{R: f, Report: func(n int64) {
 			p.progress(Progress{Phase: "upload", Label: k, Done: n, Total: size})
 		}}
 		if _, err := p.st.Put(p.ctx, k, cr, size, store.Cond{IfNoneMatch: true}); err != nil {

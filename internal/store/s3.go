@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"ferry/internal/progress"
 	"fmt"
 	"io"
 	"net/http"
@@ -280,12 +281,12 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, size int64, cond 
 	}
 	part := s.partSize(size)
 	buf := make([]byte, min(part, size))
-	cr := &countReader{r: ctxReader{ctx, r}}
+	cr := &progress.Reader{R: ctxReader{ctx, r}}
 	readPart := func(n int64) ([]byte, error) {
 		b := buf[:n]
 		if _, err := io.ReadFull(cr, b); err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				return nil, fmt.Errorf("%s: %w", key, errShort(cr.n, size))
+				return nil, fmt.Errorf("%s: %w", key, errShort(cr.N, size))
 			}
 			return nil, fmt.Errorf("%s: reading the data: %w", key, err)
 		}
@@ -375,18 +376,6 @@ func (s *S3) multipart(ctx context.Context, c *minio.Client, key string, size, p
 		return minio.UploadInfo{}, s.mapErr(key, err, cond)
 	}
 	return ui, nil
-}
-
-// countReader counts the bytes read, for the message about a short upload.
-type countReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // Delete implements Store.

@@ -2,8 +2,6 @@ package mirror
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +16,7 @@ import (
 	"ferry/internal/library"
 	"ferry/internal/progress"
 	"ferry/internal/publish/index"
+	"ferry/internal/store"
 )
 
 // GetDir is the folder inside a library where Get keeps partial downloads
@@ -478,7 +477,7 @@ func (g *getter) download(ctx context.Context, a *index.Archive, label string) (
 		return done - off, fmt.Errorf("%w: %s after %s of %s (%v); the bytes that came are kept: run it again to resume",
 			ErrCut, label, progress.Bytes(done), progress.Bytes(a.Size), readErr)
 	}
-	sum, _, err := hashFile(part)
+	sum, _, err := store.HashFile(part)
 	if err != nil {
 		return done - off, err
 	}
@@ -492,18 +491,4 @@ func (g *getter) download(ctx context.Context, a *index.Archive, label string) (
 	}
 	atomicfile.SyncDir(g.dir)
 	return done - off, nil
-}
-
-func hashFile(path string) (string, int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", 0, err
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
 }

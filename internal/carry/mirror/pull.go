@@ -207,7 +207,7 @@ func (p *puller) object(ctx context.Context, o index.Object) error {
 		f.Close()
 		return err
 	}
-	cr := &countReader{r: rc, fn: func(n int64) {
+	cr := &progress.Reader{R: rc, Report: func(n int64) {
 		if p.opts.Progress != nil {
 			p.opts.Progress(o.Key, off+n, o.Size)
 		}
@@ -229,7 +229,7 @@ func (p *puller) object(ctx context.Context, o index.Object) error {
 		}
 		return fmt.Errorf("%w: %s after %s of %s (%v); run the pull again to resume", ErrCut, o.Key, progress.Bytes(off+n), progress.Bytes(o.Size), cerr)
 	}
-	sum, _, err := hashFile(part)
+	sum, _, err := store.HashFile(part)
 	if err != nil {
 		return err
 	}
@@ -249,20 +249,4 @@ func (p *puller) object(ctx context.Context, o index.Object) error {
 	os.Remove(part)
 	atomicfile.SyncDir(p.dir)
 	return nil
-}
-
-// countReader reports the bytes read so far.
-type countReader struct {
-	r  io.Reader
-	n  int64
-	fn func(int64)
-}
-
-func (c *countReader) Read(b []byte) (int, error) {
-	n, err := c.r.Read(b)
-	c.n += int64(n)
-	if n > 0 && c.fn != nil {
-		c.fn(c.n)
-	}
-	return n, err
 }
