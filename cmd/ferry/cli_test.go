@@ -61,12 +61,8 @@ func (c *cli) site(name string, opts corpus.Options) string {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	for p, f := range m {
-		full := filepath.Join(c.dir, name, filepath.FromSlash(p))
-		os.MkdirAll(filepath.Dir(full), 0o755)
-		if err := os.WriteFile(full, f.Data, 0o644); err != nil {
-			c.t.Fatal(err)
-		}
+	if err := corpus.WriteDir(filepath.Join(c.dir, name), m); err != nil {
+		c.t.Fatal(err)
 	}
 	return name
 }

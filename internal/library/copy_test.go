@@ -3,7 +3,6 @@ package library
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -182,14 +181,9 @@ func TestImportFaultKeepsLibrary(t *testing.T) {
 // the tests otherwise. A child started from TestMain runs no test, so no
 // helper test shows as skipped in ordinary runs.
 func TestMain(m *testing.M) {
-	if dir := os.Getenv("FERRY_TEST_IMPORT_LIBRARY"); dir != "" {
-		if err := helperImport(dir, strings.Split(os.Getenv("FERRY_TEST_IMPORT_FILES"), ",")); err != nil {
-			fmt.Fprintln(os.Stderr, "helper import:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
+	killtest.Main(m, "FERRY_TEST_IMPORT_LIBRARY", func(dir string) error {
+		return helperImport(dir, strings.Split(os.Getenv("FERRY_TEST_IMPORT_FILES"), ","))
+	})
 }
 
 // helperImport imports files into the library at dir slowly, for

@@ -37,14 +37,8 @@ func TestRoundTrip(t *testing.T) {
 	site["notes/읽어 두기.md"] = &fstest.MapFile{Data: []byte("# 읽어 두기\n\n이 서고는 시험을 위해 만든 것입니다. *Made for tests.*\n")}
 	site["notes/data.txt"] = &fstest.MapFile{Data: []byte("plain text, kept as it is\n")}
 	dir := t.TempDir()
-	for name, f := range site {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if err := corpus.WriteDir(dir, site); err != nil {
+		t.Fatal(err)
 	}
 	src, err := folder.New(dir)
 	if err != nil {

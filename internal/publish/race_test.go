@@ -46,12 +46,8 @@ func pathChannel(t *testing.T, dir, name, keyPath, storeLoc, site string) *confi
 func writeSite(t *testing.T, dir string, fs fstest.MapFS) {
 	t.Helper()
 	os.RemoveAll(dir)
-	for p, f := range fs {
-		full := filepath.Join(dir, filepath.FromSlash(p))
-		os.MkdirAll(filepath.Dir(full), 0o755)
-		if err := os.WriteFile(full, f.Data, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if err := corpus.WriteDir(dir, fs); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -3,7 +3,6 @@ package broadcast
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -20,14 +19,9 @@ import (
 // FERRY_TEST_RECEIVE_LIBRARY is set (a receiver to be killed midway), and
 // the tests otherwise.
 func TestMain(m *testing.M) {
-	if lib := os.Getenv("FERRY_TEST_RECEIVE_LIBRARY"); lib != "" {
-		if err := helperReceive(lib, os.Getenv("FERRY_TEST_RECEIVE_STREAM")); err != nil {
-			fmt.Fprintln(os.Stderr, "helper receive:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
+	killtest.Main(m, "FERRY_TEST_RECEIVE_LIBRARY", func(lib string) error {
+		return helperReceive(lib, os.Getenv("FERRY_TEST_RECEIVE_STREAM"))
+	})
 }
 
 // helperReceive receives the stream file into the library lib, slowly

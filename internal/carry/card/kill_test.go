@@ -2,7 +2,6 @@ package card
 
 import (
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -18,14 +17,9 @@ import (
 // FERRY_TEST_EXPORT_LIBRARY is set (an export to be killed midway), and
 // the tests otherwise.
 func TestMain(m *testing.M) {
-	if dir := os.Getenv("FERRY_TEST_EXPORT_LIBRARY"); dir != "" {
-		if err := helperExport(dir, os.Getenv("FERRY_TEST_EXPORT_CARD")); err != nil {
-			fmt.Fprintln(os.Stderr, "helper export:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
+	killtest.Main(m, "FERRY_TEST_EXPORT_LIBRARY", func(dir string) error {
+		return helperExport(dir, os.Getenv("FERRY_TEST_EXPORT_CARD"))
+	})
 }
 
 // helperExport exports the library at dir to card, pausing before each

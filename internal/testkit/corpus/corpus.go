@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"html"
 	"math/rand/v2"
+	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -218,4 +220,19 @@ func page(p *pool, rng *rand.Rand, i, n int, pictures bool, rev int) []byte {
 	}
 	b.WriteString("</body></html>\n")
 	return b.Bytes()
+}
+
+// WriteDir writes a site (or any fstest.MapFS) into the folder dir as
+// plain files, making folders as needed.
+func WriteDir(dir string, site fstest.MapFS) error {
+	for p, f := range site {
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(full, f.Data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -5,6 +5,7 @@
 package killtest
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -34,4 +35,20 @@ func Run(tb testing.TB, env []string, kill time.Duration) error {
 		tb.Logf("child output: %s", out)
 	}
 	return err
+}
+
+// Main is the TestMain of a package with kill tests: when the environment
+// variable env is set, this process is a child started by Run and runs
+// child with its value, then exits (1, printing the error, if it failed);
+// otherwise the tests run. A child runs no test, so no helper test shows
+// as skipped in ordinary runs.
+func Main(m *testing.M, env string, child func(value string) error) {
+	if v := os.Getenv(env); v != "" {
+		if err := child(v); err != nil {
+			fmt.Fprintln(os.Stderr, "child:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
 }
