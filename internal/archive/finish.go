@@ -110,7 +110,7 @@ func (w *Writer) Finish(info Info, search io.WriterTo, signers ...*key.Secret) (
 			w.locs[seq] = w.locs[l.offset]
 		}
 	}
-	w.dedup, w.paths = nil, nil
+	w.dedup, w.paths = keyIndex{}, keyIndex{}
 
 	meta, err := w.meta.sorted()
 	if err != nil {
@@ -197,10 +197,14 @@ func (w *Writer) Finish(info Info, search io.WriterTo, signers ...*key.Secret) (
 			if m.flags&flagArticle != 0 {
 				counts.Articles++
 			}
-			rec[1] |= l.flags
+			off := l.offset
+			if off == chunkedOffset {
+				rec[1] |= flagChunked
+				off = 0
+			}
 			binary.LittleEndian.PutUint16(rec[2:], m.mime)
 			binary.LittleEndian.PutUint32(rec[4:], l.cluster)
-			binary.LittleEndian.PutUint32(rec[8:], l.offset)
+			binary.LittleEndian.PutUint32(rec[8:], off)
 			binary.LittleEndian.PutUint64(rec[16:], m.size)
 		}
 		binary.LittleEndian.PutUint64(rec[24:], uint64(strs.size))
@@ -277,10 +281,13 @@ func (w *Writer) Finish(info Info, search io.WriterTo, signers ...*key.Secret) (
 	put(secDocs, metaBlockSize, func(o io.Writer) error {
 		bw := bufio.NewWriterSize(o, 64<<10)
 		var b [4]byte
-		for _, seq := range w.docs {
+		skips := w.skips
+		for id := range w.nDocs {
 			d := noEntry
-			if seq != noEntry {
-				d = final[seq]
+			if len(skips) > 0 && skips[0] == id {
+				skips = skips[1:]
+			} else {
+				d = final[id-uint32(len(w.skips)-len(skips))]
 			}
 			binary.LittleEndian.PutUint32(b[:], d)
 			if _, e := bw.Write(b[:]); e != nil {

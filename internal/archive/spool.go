@@ -58,6 +58,15 @@ func (s *spool) flush() error {
 	return nil
 }
 
+// seal flushes the spool and lets its write buffer go: for a sorted run,
+// which is only read after it is written, so that many runs do not hold
+// 256 KiB each. A sealed spool must not be written to.
+func (s *spool) seal() error {
+	err := s.flush()
+	s.w = nil
+	return err
+}
+
 func (s *spool) ReadAt(p []byte, off int64) (int, error) {
 	if err := s.flush(); err != nil {
 		return 0, err
@@ -147,7 +156,7 @@ func (s *sorter) spill() error {
 		}
 	}
 	s.arena, s.offs = s.arena[:0], s.offs[:0]
-	return sp.flush()
+	return sp.seal()
 }
 
 // sorted returns the records in order. The sorter must not be added to

@@ -88,12 +88,17 @@ type Info struct {
 // the open raw cluster) have cluster groupedCluster; a duplicate of
 // content stored by an earlier entry that is not placed yet has cluster
 // sameAs and that entry's sequence number in offset; a redirect has its
-// target's sequence number in cluster once Finish resolves it.
+// target's sequence number in cluster once Finish resolves it. A chunked
+// entry has chunkedOffset in offset (its content starts its first
+// cluster): 8 bytes an entry.
 type loc struct {
 	cluster uint32
 	offset  uint32
-	flags   uint8 // flagChunked
 }
+
+// chunkedOffset marks a chunked entry's loc; an offset in a cluster is
+// below maxClusterRaw and a sequence number below 1<<31.
+const chunkedOffset = ^uint32(0)
 
 const (
 	groupedCluster = ^uint32(0) - 1
@@ -116,9 +121,10 @@ type clusterJob struct {
 // call Finish. A Writer is not safe for concurrent use; it compresses
 // clusters on several goroutines itself.
 //
-// Memory: a Writer keeps about 50 bytes per entry (where its content is,
-// its document id, the first 8 bytes of its content hash, two hashes of
-// its path); paths, titles
+// Memory: a Writer keeps about 35 bytes per entry in compact sorted
+// arrays (where its content is, 8 bytes; the first 8 bytes of its content
+// hash and 12 bytes of hashes of its path, each with a 4-byte entry
+// number; see keyIndex), checked by TestWriterHeapPerEntry; paths, titles
 // and the content of compressible entries wait in temporary files
 // (WriterOptions.TempDir) until Finish, which groups similar content into
 // clusters and sorts the directory on disk.
@@ -133,8 +139,8 @@ type Writer struct {
 	locs      []loc
 	mimes     map[string]uint16
 	mimeList  []string
-	dedup     map[uint64]uint32 // first 8 bytes of H(content) → sequence number of the entry storing it
-	paths     map[uint64]uint64 // two 64-bit hashes of every path added, to refuse a duplicate at once
+	dedup     keyIndex // first 8 bytes of H(content) → sequence number of the entry storing it
+	paths     keyIndex // a 64-bit hash of every path added → 32 bits of another, to refuse a duplicate at once
 	seed      [2]maphash.Seed
 	hashes    *spool  // H(content) of every entry, 32 bytes at 32 × sequence number
 	meta      *sorter // entry metadata, sorted by path at Finish
@@ -153,7 +159,11 @@ type Writer struct {
 	loopErr  error
 	mu       sync.Mutex
 
-	docs []uint32 // document id -> entry sequence number, or noEntry
+	// Document ids: every Add and Skip takes the next one; skips lists
+	// the ids Skip took (in order), so the entry of any other id is the id
+	// less the skips before it.
+	nDocs uint32
+	skips []uint32
 
 	// Dropped counts redirects dropped by Finish for a missing target.
 	Dropped int
@@ -186,7 +196,7 @@ func NewWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
 	}
 	wr := &Writer{
 		w: w, opts: opts, enc: enc,
-		mimes: map[string]uint16{}, dedup: map[uint64]uint32{}, paths: map[uint64]uint64{},
+		mimes: map[string]uint16{},
 		seed: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
 		raw:  clusterBuilder{codec: codecNone},
 		jobs: make(chan *clusterJob, 2*opts.Workers), sem: make(chan struct{}, opts.Workers),
@@ -365,15 +375,15 @@ func (w *Writer) add(in Input) error {
 	if int64(w.n) >= 1<<31 {
 		return errors.New("archive: too many entries")
 	}
-	// Two independent 64-bit hashes of the path (random seeds, so no input
-	// can be made to collide): equal in both means the same path. Paths
-	// whose first hash collides are told apart by Finish, which sees the
-	// sorted paths.
-	h1, h2 := maphash.String(w.seed[0], in.Path), maphash.String(w.seed[1], in.Path)
-	if other, ok := w.paths[h1]; ok && other == h2 {
+	// Two independent hashes of the path, 64 and 32 bits (random seeds,
+	// so no input can be made to collide): equal in both means the same
+	// path. Paths whose first hash collides are told apart by Finish,
+	// which sees the sorted paths.
+	h1, h2 := maphash.String(w.seed[0], in.Path), uint32(maphash.String(w.seed[1], in.Path))
+	if other, ok := w.paths.get(h1); ok && other == h2 {
 		return fmt.Errorf("archive: duplicate entry path %q: two inputs map to it (for example x.md and x.html in one folder, or two sources packed under one prefix); rename or exclude one", in.Path)
 	} else if !ok {
-		w.paths[h1] = h2
+		w.paths.add(h1, h2)
 	}
 	seq := w.n
 	var flags uint8
@@ -433,7 +443,7 @@ func (w *Writer) add(in Input) error {
 	// Identical content is stored once; the hash includes the chunking
 	// decision because it depends only on the bytes.
 	prefix := binary.LittleEndian.Uint64(sum[:8])
-	if first, ok := w.dedup[prefix]; ok {
+	if first, ok := w.dedup.get(prefix); ok {
 		var theirs [32]byte
 		if _, err := w.hashes.ReadAt(theirs[:], int64(first)*32); err != nil {
 			return fmt.Errorf("archive: reading a temporary file: %w", err)
@@ -448,7 +458,7 @@ func (w *Writer) add(in Input) error {
 		// Another content with the same first 8 bytes of hash: stored
 		// again, without deduplication.
 	} else {
-		w.dedup[prefix] = seq
+		w.dedup.add(prefix, seq)
 	}
 	switch {
 	case large && !compressible(in.MIME) || in.Size > int64(maxClusterRaw):
@@ -456,7 +466,7 @@ func (w *Writer) add(in Input) error {
 		if err != nil {
 			return err
 		}
-		return w.added(loc{cluster: first, flags: flagChunked}, sum)
+		return w.added(loc{cluster: first, offset: chunkedOffset}, sum)
 	case !compressible(in.MIME):
 		cb, limit := &w.raw, w.opts.ChunkSize
 		if len(cb.buf) > 0 && len(cb.buf)+len(data) > limit {
@@ -491,7 +501,7 @@ func (w *Writer) added(l loc, sum [32]byte) error {
 		return err
 	}
 	w.locs = append(w.locs, l)
-	w.docs = append(w.docs, w.n)
+	w.nDocs++
 	w.n++
 	return nil
 }
@@ -636,11 +646,14 @@ func (w *Writer) Remove(path string) error {
 // Docs returns the number of document ids handed out so far: every Add and
 // Skip takes the next one. The search index refers to entries by these ids
 // (see Reader.DocEntry).
-func (w *Writer) Docs() int { return len(w.docs) }
+func (w *Writer) Docs() int { return int(w.nDocs) }
 
 // Skip uses up a document id without adding an entry, for a packer that
 // numbered its documents before deciding to drop one.
-func (w *Writer) Skip() { w.docs = append(w.docs, noEntry) }
+func (w *Writer) Skip() {
+	w.skips = append(w.skips, w.nDocs)
+	w.nDocs++
+}
 
 // close releases the temporary files.
 func (w *Writer) close() {

@@ -108,7 +108,10 @@ func NewFS(fsys fs.FS) *Source { return &Source{fsys: fsys, root: "."} }
 // Walk yields every regular file except hidden ones (names starting with ".").
 func (s *Source) Walk(ctx context.Context, fn func(source.Entry) error) error {
 	s.skipped, s.warnings = nil, nil
-	used := map[string]bool{} // entry paths yielded
+	// Escaped names yielded (not every path: a folder of a million files
+	// would hold them all); a name that needs no escaping cannot clash
+	// with one that does unless that file exists, which fileExists sees.
+	escaped := map[string]bool{}
 	mdPaths := map[string]bool{}
 	_ = fs.WalkDir(s.fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && isMarkdown(p) {
@@ -144,14 +147,14 @@ func (s *Source) Walk(ctx context.Context, fn func(source.Entry) error) error {
 		if !utf8.ValidString(out) {
 			// The archive holds UTF-8 paths: escape the bytes that are not.
 			esc := escapeInvalid(out)
-			if used[esc] || fileExists(s.fsys, esc) {
+			if escaped[esc] || fileExists(s.fsys, esc) {
 				s.warnings = append(s.warnings, fmt.Sprintf("%q: the name is not valid UTF-8 and its escaped form %q is taken; not packed", out, esc))
 				return nil
 			}
 			s.warnings = append(s.warnings, fmt.Sprintf("%q: the name is not valid UTF-8; stored as %q", out, esc))
 			out = esc
+			escaped[esc] = true
 		}
-		used[out] = true
 		if isMarkdown(p) {
 			return s.markdown(p, out, fn)
 		}
