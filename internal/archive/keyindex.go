@@ -61,6 +61,3 @@ func (x *keyIndex) merge() {
 	x.keys, x.vals = keys, vals
 	clear(x.recent) // keeps its table for the next keys
 }
-
-// len returns the number of keys.
-func (x *keyIndex) len() int { return len(x.keys) + len(x.recent) }

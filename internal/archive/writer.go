@@ -197,9 +197,9 @@ func NewWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
 	wr := &Writer{
 		w: w, opts: opts, enc: enc,
 		mimes: map[string]uint16{},
-		seed: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
-		raw:  clusterBuilder{codec: codecNone},
-		jobs: make(chan *clusterJob, 2*opts.Workers), sem: make(chan struct{}, opts.Workers),
+		seed:  [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
+		raw:   clusterBuilder{codec: codecNone},
+		jobs:  make(chan *clusterJob, 2*opts.Workers), sem: make(chan struct{}, opts.Workers),
 		loopDone: make(chan struct{}),
 		meta:     newSorter(opts.TempDir, opts.SortBytes),
 		redirs:   newSorter(opts.TempDir, opts.SortBytes/4),
