@@ -306,7 +306,8 @@ func estimateChannel(l *layout, H [][]complex128) *channelEstimate {
 // llrs returns the cell-stream LLRs (two per data cell) of a frame.
 func (est *channelEstimate) llrs(l *layout, Y [][]complex64, model int) []float32 {
 	p := l.p
-	out := make([]float32, 0, 2*p.k)
+	nb := p.codeBits()
+	out := make([]float32, 0, nb)
 	rows := len(est.hs)
 	mid := float64(rows-1) / 2
 	// The channel estimate's error relative to the noise: what the
@@ -319,14 +320,14 @@ func (est *channelEstimate) llrs(l *layout, Y [][]complex64, model int) []float3
 		extra, hs = 19.0/81, est.hs5
 	}
 	static := model == modelStatic
-	for s := 0; s < p.symbols() && len(out) < 2*p.k; s++ {
+	for s := 0; s < p.symbols() && len(out) < nb; s++ {
 		if s%pilotEvery == 0 {
 			continue
 		}
 		i := s / pilotEvery
 		w := float64(s%pilotEvery) / pilotEvery
 		t := float64(i) + w // position in pilot-row units
-		for k := 0; k < p.carriers && len(out) < 2*p.k; k++ {
+		for k := 0; k < p.carriers && len(out) < nb; k++ {
 			var h complex128
 			if static {
 				h = est.fit[k][0] + est.fit[k][1]*complex(t-mid, 0)

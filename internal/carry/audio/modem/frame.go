@@ -111,7 +111,7 @@ func (l *layout) encodeCells(payload []byte) ([]complex64, error) {
 // positive = bit 0) and returns the payload, or an error for a frame the
 // code could not correct (errFEC) or that fails the frame checks (errFrame).
 func (l *layout) decodeLLR(dec *ldpcDecoder, stream []float32) ([]byte, int, error) {
-	ch := make([]float32, 2*l.p.k)
+	ch := make([]float32, l.p.codeBits())
 	for i := range ch {
 		ch[i] = stream[l.perm[i]]
 	}

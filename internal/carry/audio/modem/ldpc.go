@@ -21,12 +21,12 @@ func (g *splitMix64) next() uint64 {
 func (g *splitMix64) intn(n int) int { return int(g.next() % uint64(n)) }
 
 // ldpcCode is a systematic irregular repeat-accumulate LDPC code of length
-// n = 2k: a codeword is the k information bits followed by k parity bits.
-// The parity-check matrix is H = [H1 | H2] with H2 the k×k dual-diagonal
-// ("staircase") matrix, so parity bit i is parity bit i-1 plus row i of H1
-// times the information bits. H1 has column weight 3 for the first 60% of
-// the information bits and 8 for the rest, rows as even as possible, and no
-// 4-cycles; docs/modem.md gives the construction.
+// n = k + m: a codeword is the k information bits followed by m parity
+// bits. The parity-check matrix is H = [H1 | H2] with H2 the m×m
+// dual-diagonal ("staircase") matrix, so parity bit i is parity bit i-1
+// plus row i of H1 times the information bits. H1 has column weight 3 for
+// the first columns and a higher weight for the rest (codeProfile), rows as
+// even as possible, and no 4-cycles; docs/modem.md gives the construction.
 type ldpcCode struct {
 	k, n  int
 	rows  [][]int32 // columns of each check row (H1 and H2 together)
@@ -34,9 +34,32 @@ type ldpcCode struct {
 	edges int
 }
 
-// newLDPC builds the code with k information bits from seed.
-func newLDPC(k int, seed uint64) *ldpcCode {
-	m := k
+// codeProfile is the shape of an IRA code: m parity bits for k information
+// bits, and the information columns j ≥ k·lowNum/lowDen have weight high
+// (the others 3).
+type codeProfile struct {
+	m              int
+	lowNum, lowDen int
+	high           int
+}
+
+// rateHalf is m = k with 60% of the columns of weight 3 and 40% of weight
+// 8 (the shape of DVB-S2's rate-1/2 code); rateThird is m = 2k with 75% of
+// weight 3 and 25% of weight 12 (DVB-S2's rate 1/3).
+func rateHalf(k int) codeProfile  { return codeProfile{m: k, lowNum: 3, lowDen: 5, high: 8} }
+func rateThird(k int) codeProfile { return codeProfile{m: 2 * k, lowNum: 3, lowDen: 4, high: 12} }
+
+// colWeight is the weight of information column j.
+func (pr codeProfile) colWeight(k, j int) int {
+	if j >= k*pr.lowNum/pr.lowDen {
+		return pr.high
+	}
+	return 3
+}
+
+// newLDPC builds the code with k information bits and profile pr from seed.
+func newLDPC(k int, pr codeProfile, seed uint64) *ldpcCode {
+	m := pr.m
 	c := &ldpcCode{k: k, n: k + m}
 	rowCols := make([][]int32, m)   // all columns per row
 	colRows := make([][]int32, k+m) // rows per column
@@ -50,14 +73,10 @@ func newLDPC(k int, seed uint64) *ldpcCode {
 		}
 	}
 	g := splitMix64{seed}
-	deg3 := k * 3 / 5
 	forbidden := make([]int32, m) // stamp: row r is forbidden for column j when forbidden[r] == j+1
 	cand := make([]int32, 0, m)
 	for j := 0; j < k; j++ {
-		d := 3
-		if j >= deg3 {
-			d = 8
-		}
+		d := pr.colWeight(k, j)
 		stamp := int32(j + 1)
 		for e := 0; e < d; e++ {
 			// Rows at distance 2 from the rows already chosen would close
@@ -110,7 +129,7 @@ func (c *ldpcCode) encode(info []byte) []byte {
 	cw := make([]byte, c.n)
 	copy(cw, info)
 	var p byte
-	for i := 0; i < c.k; i++ {
+	for i := 0; i < c.n-c.k; i++ {
 		for _, col := range c.info[i] {
 			p ^= info[col]
 		}

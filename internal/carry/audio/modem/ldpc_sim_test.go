@@ -15,14 +15,23 @@ func TestLDPCSim(t *testing.T) {
 	if os.Getenv("FERRY_LDPC_SIM") == "" {
 		t.Skip("set FERRY_LDPC_SIM=1")
 	}
-	for _, k := range []int{1024, 2048, 4096} {
+	for _, cs := range []struct {
+		k     int
+		third bool
+		ebs   []float64
+	}{{1024, false, []float64{1.0, 1.5, 2.0}}, {2048, false, []float64{1.0, 1.5, 2.0}}, {4096, false, []float64{1.0, 1.5, 2.0}}, {4096, true, []float64{0.5, 1.0, 1.5}}} {
+		k := cs.k
+		pr, rate := rateHalf(k), 0.5
+		if cs.third {
+			pr, rate = rateThird(k), 1.0/3
+		}
 		t0 := time.Now()
-		c := newLDPC(k, 1)
-		t.Logf("k=%d build %v edges %d", k, time.Since(t0), c.edges)
+		c := newLDPC(k, pr, 1)
+		t.Logf("k=%d n=%d build %v edges %d", k, c.n, time.Since(t0), c.edges)
 		d := newLDPCDecoder(c)
 		rng := rand.New(rand.NewSource(1))
-		for _, eb := range []float64{1.0, 1.5, 2.0} {
-			sigma := math.Sqrt(1 / (2 * 0.5 * math.Pow(10, eb/10)))
+		for _, eb := range cs.ebs {
+			sigma := math.Sqrt(1 / (2 * rate * math.Pow(10, eb/10)))
 			fails, iters := 0, 0
 			N := 100
 			t1 := time.Now()
@@ -57,7 +66,7 @@ func TestLDPCSim(t *testing.T) {
 					}
 				}
 			}
-			t.Logf("k=%d Eb/N0 %.1f dB: FER %d/%d, mean iters %.1f, %v/frame", k, eb, fails, N, float64(iters)/float64(N), time.Since(t1)/time.Duration(N))
+			t.Logf("k=%d n=%d Eb/N0 %.1f dB: FER %d/%d, mean iters %.1f, %v/frame", k, c.n, eb, fails, N, float64(iters)/float64(N), time.Since(t1)/time.Duration(N))
 		}
 	}
 }

@@ -20,8 +20,8 @@ const (
 	// Standard is 30 carriers (938 Hz), 250-byte frames of 3.3 s,
 	// 608 bit/s; from −3 dB (AWGN) or +1 dB (CCIR poor).
 	Standard Mode = 2
-	// Fast is 76 carriers (2375 Hz, 375–2719 Hz), 506-byte frames of
-	// 2.6 s, 1533 bit/s; from +1 dB (AWGN) or +5 dB (CCIR poor).
+	// Fast is 76 carriers (2375 Hz, 375–2719 Hz) with a rate-1/3 code,
+	// 506-byte frames of 3.9 s, 1028 bit/s.
 	Fast Mode = 3
 )
 
@@ -52,16 +52,17 @@ const (
 type params struct {
 	name     string
 	carriers int
-	firstBin int // FFT bin of the lowest carrier
-	k        int // LDPC information bits
-	blocks   int // pilot blocks
+	firstBin int  // FFT bin of the lowest carrier
+	k        int  // LDPC information bits
+	third    bool // rate-1/3 code (m = 2k), else rate 1/2 (m = k)
+	blocks   int  // pilot blocks
 	seed     uint64
 }
 
 var modeParams = map[Mode]params{
-	Robust:   {"robust", 15, 41, 1024, 14, 0x66657272792d7201},
-	Standard: {"standard", 30, 34, 2048, 14, 0x66657272792d7302},
-	Fast:     {"fast", 76, 12, 4096, 11, 0x66657272792d6603},
+	Robust:   {"robust", 15, 41, 1024, false, 14, 0x66657272792d7201},
+	Standard: {"standard", 30, 34, 2048, false, 14, 0x66657272792d7302},
+	Fast:     {"fast", 76, 12, 4096, true, 17, 0x66657272792d6603},
 }
 
 func (m Mode) p() params {
@@ -100,7 +101,18 @@ func (m Mode) PayloadSize() int { return m.p().k/8 - headerBytes - crcBytes }
 // symbols is the number of OFDM symbols after the preamble.
 func (p params) symbols() int { return p.blocks*pilotEvery + 1 }
 
-// dataCells is the number of data cells in a frame (≥ k, the rest spare).
+// profile is the shape of the mode's LDPC code.
+func (p params) profile() codeProfile {
+	if p.third {
+		return rateThird(p.k)
+	}
+	return rateHalf(p.k)
+}
+
+// codeBits is the LDPC codeword length n = k + m.
+func (p params) codeBits() int { return p.k + p.profile().m }
+
+// dataCells is the number of data cells in a frame (≥ n/2, the rest spare).
 func (p params) dataCells() int { return p.blocks * (pilotEvery - 1) * p.carriers }
 
 // frameSamples is the frame length at SampleRate.
@@ -179,7 +191,7 @@ func randomQPSK(g *splitMix64) complex64 {
 func newLayout(m Mode) *layout {
 	p := m.p()
 	l := &layout{mode: m, p: p}
-	l.code = newLDPC(p.k, p.seed)
+	l.code = newLDPC(p.k, p.profile(), p.seed)
 	g := splitMix64{p.seed ^ 0x70696c6f74} // "pilot"
 	for r := 0; r <= p.blocks; r++ {
 		row := make([]complex64, p.carriers)
@@ -188,7 +200,7 @@ func newLayout(m Mode) *layout {
 		}
 		l.pilots = append(l.pilots, row)
 	}
-	l.spare = make([]complex64, p.dataCells()-p.k)
+	l.spare = make([]complex64, p.dataCells()-p.codeBits()/2)
 	for i := range l.spare {
 		l.spare[i] = randomQPSK(&g)
 	}
@@ -201,9 +213,9 @@ func newLayout(m Mode) *layout {
 	for i := range l.preB {
 		l.preB[i] = randomQPSK(&g)
 	}
-	// Interleaver: a Fisher–Yates shuffle of the 2k coded bit positions.
+	// Interleaver: a Fisher–Yates shuffle of the n coded bit positions.
 	g = splitMix64{p.seed ^ 0x696e746c76} // "intlv"
-	n := 2 * p.k
+	n := p.codeBits()
 	l.perm = make([]int32, n)
 	for i := range l.perm {
 		l.perm[i] = int32(i)
