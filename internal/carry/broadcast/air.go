@@ -14,7 +14,8 @@ import (
 // airtime and a lower layer already drops damaged frames: the radio modem,
 // whose frames carry one packet each and end with their own CRC
 // (docs/modem.md). Announcements travel as ordinary announcement packets,
-// cut to fit a frame. Symbols travel as compact symbol packets (6 bytes of
+// cut to fit a frame, and parity packets of the same size, so that any P
+// parts of the copies sent give the P-part announcement back. Symbols travel as compact symbol packets (6 bytes of
 // header, no magic, no CRC, no per-packet signature), and the object they
 // code is the archive without its manifest, signatures and trailer — the
 // announcement carries those, and the receiver puts the archive back
@@ -92,8 +93,8 @@ type AirOptions struct {
 	Rounds int
 	// AnnounceEvery repeats the announcement after this many symbols
 	// (default: three times a round: at its start, a third and two thirds
-	// in; a receiver needs every part of one copy, and a fade that takes
-	// a part of two copies rarely takes it from the third).
+	// in). Each copy is P parts: the first the data parts, later ones
+	// parity parts, and a receiver needs any P of them.
 	AnnounceEvery int
 }
 
@@ -142,12 +143,30 @@ func SendAir(data []byte, opts AirOptions, emit func(pkt []byte) error) error {
 	if every == 0 {
 		every = max(1, (per+2)/3)
 	}
+	// Copy n of the announcement is the P parts of indices n·P … n·P+P−1
+	// mod N over data and parity parts together (N = P + MaxParity(P)):
+	// the first copy is the data parts, later ones fresh parity parts, so
+	// that any P parts from any copies give the announcement back.
+	body := ann.Body()
+	P := len(parts)
+	N := P + MaxParity(P)
+	copies := 0
 	announce := func() error {
-		for _, pk := range parts {
+		for i := 0; i < P; i++ {
+			idx := (copies*P + i) % N
+			pk := parts[idx%P]
+			if idx >= P {
+				q, err := ParityPart(body, uint16(P), idx-P)
+				if err != nil {
+					return err
+				}
+				pk = AppendParity(nil, ann.ShortID(), uint16(idx-P), uint16(P), uint32(len(body)), q)
+			}
 			if err := emit(pk); err != nil {
 				return err
 			}
 		}
+		copies++
 		return nil
 	}
 	id := ann.ShortID()

@@ -15,10 +15,22 @@ func FuzzParsePacket(f *testing.F) {
 			f.Add(p)
 		}
 	}
+	// Air packets: compact symbols, announcement parts and parity parts.
+	air := testAirPackets(f)
+	for i, p := range air {
+		if i < 20 || i%25 == 0 {
+			f.Add(p)
+		}
+	}
 	lib := f.TempDir()
 	r := bareReceiver(f, ReceiveOptions{State: lib}, nil)
 	// The receiver knows the archive, so fuzzed symbols reach the pools.
 	for _, p := range pkts[:4] {
+		r.Handle(p)
+	}
+	// It holds part of an air announcement too, so fuzzed parts and
+	// parity parts reach the recovery.
+	for _, p := range air[:3] {
 		r.Handle(p)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -32,6 +44,10 @@ func FuzzParsePacket(f *testing.F) {
 				p.VerifySender()
 			case KindAnnounce:
 				ParseAnnouncement(p.Payload)
+			case KindParity:
+				if int(p.Part) >= MaxParity(int(p.Parts)) {
+					t.Fatal("parity index out of range")
+				}
 			}
 		}
 		if err := r.Handle(b); err != nil {
@@ -65,4 +81,18 @@ func TestAnnouncementCuts(t *testing.T) {
 	if len(r.Status()) != 0 || r.Stats().Accepted+r.Stats().Forged+r.Stats().Foreign+r.Stats().Damaged != r.Stats().Packets {
 		t.Errorf("stats %+v", r.Stats())
 	}
+}
+
+// testAirPackets is an air broadcast of a small archive in robust-sized
+// frames, two rounds (so parity parts are among them).
+func testAirPackets(tb testing.TB) [][]byte {
+	var out [][]byte
+	err := SendAir(testArchives(tb)[0], AirOptions{PacketSize: 122, Repair: 0.2, Rounds: 2}, func(p []byte) error {
+		out = append(out, bytes.Clone(p))
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return out
 }

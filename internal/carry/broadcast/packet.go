@@ -70,7 +70,8 @@ type Packet struct {
 	Sig    []byte     // its Ed25519 signature
 	signed []byte     // the bytes the signature covers
 
-	// Announcement packets.
+	// Announcement and parity packets: Part is the part index (of a
+	// parity packet: its parity index j), Parts the cut's data part count.
 	Part, Parts uint16
 	BodyLen     uint32
 
@@ -130,6 +131,18 @@ func ParsePacket(b []byte) (Packet, error) {
 		lo, hi, ok := partRange(p.BodyLen, p.Parts, p.Part)
 		if !ok || len(p.Payload) != hi-lo {
 			return p, fmt.Errorf("%w: announcement part %d of %d holds %d bytes of a %d-byte body", ErrMalformed, p.Part, p.Parts, len(p.Payload), p.BodyLen)
+		}
+	case KindParity:
+		p.Part = binary.BigEndian.Uint16(body[22:])
+		p.Parts = binary.BigEndian.Uint16(body[24:])
+		p.BodyLen = binary.BigEndian.Uint32(body[26:])
+		p.Payload = body[announceHead:]
+		if p.Parts == 0 || int(p.Part) >= MaxParity(int(p.Parts)) || p.BodyLen == 0 || p.BodyLen > MaxAnnounceBody {
+			return p, fmt.Errorf("%w: announcement parity part %d of a cut in %d, body %d bytes", ErrMalformed, p.Part, p.Parts, p.BodyLen)
+		}
+		_, c, ok := partRange(p.BodyLen, p.Parts, 0)
+		if !ok || len(p.Payload) != c {
+			return p, fmt.Errorf("%w: announcement parity part of %d bytes for a %d-byte body in %d parts", ErrMalformed, len(p.Payload), p.BodyLen, p.Parts)
 		}
 	default:
 		return p, fmt.Errorf("%w: unknown kind %d", ErrMalformed, p.Kind)

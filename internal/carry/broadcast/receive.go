@@ -492,7 +492,7 @@ func (r *Receiver) handle(pkt []byte, sig int8) error {
 		r.stats.Duplicate++
 		return nil
 	}
-	if p.Kind == KindAnnounce {
+	if p.Kind == KindAnnounce || p.Kind == KindParity {
 		return r.handleAnnounce(p)
 	}
 	if c == nil || c.ann == nil {
@@ -588,12 +588,24 @@ func (r *Receiver) addSymbol(c *collection, pl *pool, sbn uint8, esi uint32, dat
 }
 
 func (r *Receiver) handleAnnounce(p Packet) error {
+	// slot is the part's index in its cut: data parts first, then parity.
+	slot := int(p.Part)
+	if p.Kind == KindParity {
+		slot += int(p.Parts)
+	}
 	c := r.cols[p.ID]
 	if c != nil && c.ann != nil {
 		// Already known: a repetition must match the verified body.
 		body := c.ann.Body()
-		lo, hi, ok := partRange(uint32(len(body)), p.Parts, p.Part)
-		if ok && int(p.BodyLen) == len(body) && bytes.Equal(body[lo:hi], p.Payload) {
+		var want []byte
+		if int(p.BodyLen) == len(body) {
+			if p.Kind == KindParity {
+				want, _ = ParityPart(body, p.Parts, int(p.Part))
+			} else if lo, hi, ok := partRange(uint32(len(body)), p.Parts, p.Part); ok {
+				want = body[lo:hi]
+			}
+		}
+		if want != nil && bytes.Equal(want, p.Payload) {
 			r.stats.Duplicate++
 		} else {
 			r.stats.Forged++
@@ -615,6 +627,9 @@ func (r *Receiver) handleAnnounce(p Packet) error {
 	if parts == nil {
 		cost += 24 * int64(p.Parts)
 	}
+	if grow := slot + 1 - max(len(parts), int(p.Parts)); grow > 0 {
+		cost += 24 * int64(grow)
+	}
 	if !r.makeRoom(cost, c) {
 		r.stats.Foreign++
 		return nil
@@ -623,66 +638,128 @@ func (r *Receiver) handleAnnounce(p Packet) error {
 	c.touched = r.stats.Packets
 	if parts == nil {
 		parts = make([][][]byte, p.Parts)
-		c.parts[key] = parts
 	}
+	for len(parts) <= slot {
+		parts = append(parts, nil)
+	}
+	c.parts[key] = parts
 	if c.cutSeen == nil {
 		c.cutSeen = map[partsKey]int64{}
 	}
 	c.cutSeen[key] = r.stats.Packets
-	for _, v := range parts[p.Part] {
+	for _, v := range parts[slot] {
 		if bytes.Equal(v, p.Payload) {
 			r.stats.Duplicate++
 			return nil
 		}
 	}
 	r.stats.Accepted++
-	newIdx := len(parts[p.Part])
+	newIdx := len(parts[slot])
 	if newIdx >= maxVariants {
 		// Full: the new variant takes a random place, so that junk
 		// variants cannot keep the genuine one out for good (the genuine
 		// announcement comes round again).
 		newIdx = rand.IntN(maxVariants)
-		cost -= int64(len(parts[p.Part][newIdx]))
-		parts[p.Part][newIdx] = bytes.Clone(p.Payload)
+		cost -= int64(len(parts[slot][newIdx]))
+		parts[slot][newIdx] = bytes.Clone(p.Payload)
 	} else {
-		parts[p.Part] = append(parts[p.Part], bytes.Clone(p.Payload))
+		parts[slot] = append(parts[slot], bytes.Clone(p.Payload))
 	}
 	r.pendingB += cost
 	c.partsB += cost
-	// Try the combinations of variants that include the new one (those
-	// without it were tried when they became complete); few: usually one.
-	idx := make([]int, len(parts))
-	for _, v := range parts {
-		if len(v) == 0 {
-			return nil
+	// Which parts to use: every data part held, and for each missing one a
+	// parity part (the new one first, then the lowest). Nothing to try
+	// until P parts are held, or when the new part is not among them.
+	P := int(p.Parts)
+	var use []int
+	missing := 0
+	for i := 0; i < P; i++ {
+		if len(parts[i]) > 0 {
+			use = append(use, i)
+		} else {
+			missing++
 		}
 	}
-	idx[p.Part] = newIdx
-	for tries := 0; tries < 64; tries++ {
-		var body []byte
-		for i, v := range parts {
-			body = append(body, v[idx[i]]...)
+	if missing > 0 && slot >= P {
+		use = append(use, slot)
+		missing--
+	}
+	for i := P; i < len(parts) && missing > 0; i++ {
+		if i != slot && len(parts[i]) > 0 {
+			use = append(use, i)
+			missing--
 		}
-		if a, err := parseAnnouncement(body, &p.ID); err == nil {
-			return r.acceptAnnouncement(c, a, body)
+	}
+	if missing > 0 {
+		return nil
+	}
+	fixed := -1 // position of the new part in use
+	for k, i := range use {
+		if i == slot {
+			fixed = k
+		}
+	}
+	if fixed < 0 {
+		// Every data part is held, yet no combination verified: one of
+		// them may be junk whose genuine variant has not come. The new
+		// parity part can stand in for each in turn.
+		if slot >= P {
+			got := make([][]byte, P)
+			for d := 0; d < P && d < 64; d++ {
+				have := make([]int, 0, P)
+				for i := 0; i < P; i++ {
+					if i != d {
+						have = append(have, i)
+					}
+				}
+				have = append(have, slot)
+				for k, i := range have {
+					got[k] = parts[i][0]
+					if i == slot {
+						got[k] = parts[i][newIdx]
+					}
+				}
+				if body, ok := recoverBody(p.BodyLen, p.Parts, have, got); ok {
+					if a, err := parseAnnouncement(body, &p.ID); err == nil {
+						return r.acceptAnnouncement(c, a, body)
+					}
+				}
+			}
+		}
+		return nil
+	}
+	// Try the combinations of variants that include the new one (those
+	// without it were tried before); few: usually one.
+	idx := make([]int, len(use))
+	idx[fixed] = newIdx
+	got := make([][]byte, len(use))
+	for tries := 0; tries < 64; tries++ {
+		for k, i := range use {
+			got[k] = parts[i][idx[k]]
+		}
+		body, ok := recoverBody(p.BodyLen, p.Parts, use, got)
+		if ok {
+			if a, err := parseAnnouncement(body, &p.ID); err == nil {
+				return r.acceptAnnouncement(c, a, body)
+			}
 		}
 		// next combination, the new part's variant fixed
-		i := 0
-		for ; i < len(idx); i++ {
-			if i == int(p.Part) {
+		k := 0
+		for ; k < len(idx); k++ {
+			if k == fixed {
 				continue
 			}
-			idx[i]++
-			if idx[i] < len(parts[i]) {
+			idx[k]++
+			if idx[k] < len(parts[use[k]]) {
 				break
 			}
-			idx[i] = 0
+			idx[k] = 0
 		}
-		if i == len(idx) {
+		if k == len(idx) {
 			break
 		}
 	}
-	if c.ann == nil && p.Part == p.Parts-1 {
+	if c.ann == nil && p.Kind == KindAnnounce && p.Part == p.Parts-1 {
 		r.opts.Log(fmt.Sprintf("rejected an announcement for %x: its signature does not verify", p.ID[:8]))
 	}
 	r.stats.Forged++
