@@ -23,9 +23,17 @@ type Arrival struct {
 	// "broadcast", "peer 192.168.1.5".
 	From string
 	// R and Size are the archive's bytes. Add reads them only through
-	// archive.Open and the verified copy.
+	// archive.Open and the verified copy. R may be nil when Path is set.
 	R    io.ReaderAt
 	Size int64
+	// Path, if set, names the regular file holding these bytes, which the
+	// carrier owns and will delete (a sync session's assembled archive).
+	// When it is on the library's filesystem, Add hard-links it into the
+	// archives folder instead of copying it, and verifies the linked file
+	// as it verifies a copy: the carrier MUST NOT write to the file once
+	// Add is called. Elsewhere (another filesystem, or one without hard
+	// links) Add copies it. Add never changes or removes the file at Path.
+	Path string
 }
 
 // AddOptions tune Add.
@@ -95,6 +103,13 @@ func (l *Library) Add(ctx context.Context, in []Arrival, opts AddOptions) (*AddR
 	res := &AddResult{}
 	var cands []*candidate
 	for _, a := range in {
+		if a.R == nil && a.Path != "" {
+			a.R = &lazyFile{path: a.Path, size: a.Size}
+		}
+		if a.R == nil {
+			res.Refused = append(res.Refused, Refusal{a.From, fmt.Errorf("%w: no bytes given", archive.ErrNotArchive)})
+			continue
+		}
 		r, err := archive.Open(a.R, a.Size)
 		if err != nil {
 			releaseArrival(a)
@@ -427,7 +442,14 @@ func (l *Library) importOne(ctx context.Context, c *candidate, needed map[string
 	if opts.Start != nil {
 		opts.Start(c.from, c.rec)
 	}
-	if _, _, err := CopyArchive(ctx, c.src.R, c.rec.Size, c.rec.ID, filepath.Join(l.Dir, ArchiveDir), opts.Copy); err != nil {
+	place := CopyArchive
+	if c.src.Path != "" {
+		path := c.src.Path
+		place = func(ctx context.Context, src io.ReaderAt, size int64, id, dir string, opts CopyOptions) (string, bool, error) {
+			return linkArchive(ctx, path, src, size, id, dir, opts)
+		}
+	}
+	if _, _, err := place(ctx, c.src.R, c.rec.Size, c.rec.ID, filepath.Join(l.Dir, ArchiveDir), opts.Copy); err != nil {
 		return false, err
 	}
 	if _, _, err := c.r.SearchIndex(); errors.Is(err, archive.ErrNoIndex) {

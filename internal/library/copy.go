@@ -47,38 +47,17 @@ type CopyOptions struct {
 // that compared with the source; the final check covers the rest). It checks the free space first. It returns the final
 // path and whether it was already there.
 func CopyArchive(ctx context.Context, src io.ReaderAt, size int64, id, dir string, opts CopyOptions) (string, bool, error) {
-	if !validID(id) {
-		return "", false, fmt.Errorf("library: bad archive id %q", id)
-	}
-	// Write only into a real folder, and only to regular files: a card may
-	// hold symbolic links (or FIFOs) under these names that lead elsewhere.
-	if err := atomicfile.MkdirReal(dir); err != nil {
-		return "", false, fmt.Errorf("library: %w", err)
-	}
-	final := filepath.Join(dir, id+archiveExt)
-	part := filepath.Join(dir, "."+id+partExt)
-	for _, p := range []string{final, part} {
-		if st, err := os.Lstat(p); err == nil && !st.Mode().IsRegular() {
-			if err := os.Remove(p); err != nil {
-				return "", false, fmt.Errorf("library: %s is not a regular file and cannot be removed: %w", p, err)
-			}
-		}
-	}
-	if st, err := os.Stat(final); err == nil && st.Size() == size {
-		// Only a verified copy is ever renamed to this name; check that
-		// it is the same archive.
-		if r, err := archive.OpenFile(final); err == nil {
-			same := r.ID() == id
-			r.Close()
-			if same {
-				return final, true, nil
-			}
-		}
+	final, part, held, err := prepareCopy(dir, id, size)
+	if err != nil || held {
+		return final, held, err
 	}
 	var have int64
 	if st, err := os.Lstat(part); err == nil {
 		have = st.Size()
-		if have > size {
+		if have > size || links(st) > 1 {
+			// A part with other names is a link linkArchive made and did
+			// not finish: writing into it would write into the carrier's
+			// file.
 			have = 0
 		}
 		back := int64(resumeBackoff)
@@ -97,7 +76,7 @@ func CopyArchive(ctx context.Context, src io.ReaderAt, size int64, id, dir strin
 	if err := copyTail(ctx, src, size, part, have, opts); err != nil {
 		return "", false, err
 	}
-	err := verifyCopy(ctx, part, id, size, opts.VerifyProgress)
+	err = verifyCopy(ctx, part, id, size, opts.VerifyProgress)
 	if err != nil && have > 0 && errors.Is(err, ErrCopy) {
 		// The kept part of an interrupted copy was damaged: copy it all again.
 		if err = copyTail(ctx, src, size, part, 0, opts); err == nil {
@@ -114,6 +93,117 @@ func CopyArchive(ctx context.Context, src io.ReaderAt, size int64, id, dir strin
 		return "", false, err
 	}
 	return final, false, atomicfile.SyncDir(dir)
+}
+
+// prepareCopy checks the names a copy of archive id into dir uses: it
+// makes dir a real folder, removes anything but regular files under them,
+// and reports whether dir already holds the archive.
+func prepareCopy(dir, id string, size int64) (final, part string, held bool, err error) {
+	if !validID(id) {
+		return "", "", false, fmt.Errorf("library: bad archive id %q", id)
+	}
+	// Write only into a real folder, and only to regular files: a card may
+	// hold symbolic links (or FIFOs) under these names that lead elsewhere.
+	if err := atomicfile.MkdirReal(dir); err != nil {
+		return "", "", false, fmt.Errorf("library: %w", err)
+	}
+	final = filepath.Join(dir, id+archiveExt)
+	part = filepath.Join(dir, "."+id+partExt)
+	for _, p := range []string{final, part} {
+		if st, err := os.Lstat(p); err == nil && !st.Mode().IsRegular() {
+			if err := os.Remove(p); err != nil {
+				return "", "", false, fmt.Errorf("library: %s is not a regular file and cannot be removed: %w", p, err)
+			}
+		}
+	}
+	if st, err := os.Stat(final); err == nil && st.Size() == size {
+		// Only a verified copy is ever renamed to this name; check that
+		// it is the same archive.
+		if r, err := archive.OpenFile(final); err == nil {
+			same := r.ID() == id
+			r.Close()
+			if same {
+				return final, part, true, nil
+			}
+		}
+	}
+	return final, part, false, nil
+}
+
+// linkFile makes a hard link; tests replace it to act as a library on
+// another filesystem.
+var linkFile = os.Link
+
+// linkArchive puts the archive file at path (size bytes, id its archive
+// id; src reads the same bytes) into dir as ID.ferry with the guarantees
+// of CopyArchive, but without copying when it can: it hard-links path as
+// .ID.part, syncs it, reads it back and verifies every byte against the
+// signed manifest, and renames it. When no link can be made (path is on
+// another filesystem, or this one has no hard links) it copies from src
+// with CopyArchive. It never writes to or removes the file at path; a
+// link that fails its check is removed. It returns the final path and
+// whether it was already there.
+func linkArchive(ctx context.Context, path string, src io.ReaderAt, size int64, id, dir string, opts CopyOptions) (string, bool, error) {
+	final, part, held, err := prepareCopy(dir, id, size)
+	if err != nil || held {
+		return final, held, err
+	}
+	st, err := os.Lstat(path)
+	if err != nil {
+		return "", false, err
+	}
+	if !st.Mode().IsRegular() || st.Size() != size {
+		return "", false, fmt.Errorf("library: %s is not a regular file of %d bytes", path, size)
+	}
+	err = linkFile(path, part)
+	if errors.Is(err, fs.ErrExist) {
+		// An interrupted copy or link of the same archive: start again.
+		if err = os.Remove(part); err == nil {
+			err = linkFile(path, part)
+		}
+	}
+	if err != nil {
+		return CopyArchive(ctx, src, size, id, dir, opts)
+	}
+	if err := placeLink(ctx, st, part, id, size, opts); err != nil {
+		os.Remove(part)
+		return "", false, err
+	}
+	if opts.Progress != nil {
+		opts.Progress(size, size)
+	}
+	if err := os.Rename(part, final); err != nil {
+		os.Remove(part)
+		return "", false, err
+	}
+	return final, false, atomicfile.SyncDir(dir)
+}
+
+// placeLink checks that the link part is the file first seen (st), gives
+// it the mode of a copy, makes it durable and verifies it.
+func placeLink(ctx context.Context, st os.FileInfo, part, id string, size int64, opts CopyOptions) error {
+	f, err := os.Open(part)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	lst, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if !os.SameFile(st, lst) || lst.Size() != size {
+		return fmt.Errorf("library: %s changed while it was being added", part)
+	}
+	if err := f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	// Add wrote none of these bytes, so there is no copy of its own to
+	// read back from the medium: the file is checked as the system reads
+	// it, which may be from memory (docs/library.md, "Linked arrivals").
+	return verifyFile(ctx, part, id, size, false, opts.VerifyProgress)
 }
 
 func copyTail(ctx context.Context, src io.ReaderAt, size int64, part string, have int64, opts CopyOptions) error {
@@ -176,14 +266,24 @@ func copyTail(ctx context.Context, src io.ReaderAt, size int64, part string, hav
 	return f.Close()
 }
 
-// verifyCopy reads the written file back and checks every byte.
+// verifyCopy reads the written file back from the medium and checks
+// every byte.
 func verifyCopy(ctx context.Context, path, id string, size int64, prog progress.Func) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
+	return verifyFile(ctx, path, id, size, true, prog)
+}
+
+// verifyFile checks every byte of the archive file at path; fromMedium
+// first drops its cached pages, so that what is read is what the medium
+// holds.
+func verifyFile(ctx context.Context, path, id string, size int64, fromMedium bool, prog progress.Func) error {
+	if fromMedium {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		dropCache(f)
+		f.Close()
 	}
-	dropCache(f)
-	f.Close()
 	r, err := archive.OpenFile(path)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrCopy, err)

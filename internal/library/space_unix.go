@@ -4,6 +4,7 @@ package library
 
 import (
 	"os"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -20,3 +21,11 @@ func freeSpace(dir string) (int64, bool) {
 // dropCache asks the OS to forget f's cached pages, so that reading back
 // after a copy reads what is on the card, not what is in memory.
 func dropCache(f *os.File) { dropCacheOS(f) }
+
+// links returns how many names the file of fi has.
+func links(fi os.FileInfo) uint64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Nlink)
+	}
+	return 1
+}
