@@ -159,7 +159,8 @@ stop_servers() {
 	pids=("${keep[@]+"${keep[@]}"}")
 }
 memory() { # KEY PID
-	awk -v k="$1" '/^VmRSS:/ { print k ".rss_kb " $2 } /^VmHWM:/ { print k ".hwm_kb " $2 }' "/proc/$2/status" >>"$res"
+	awk -v k="$1" '/^VmRSS:/ { print k ".rss_kb " $2 } /^VmHWM:/ { print k ".hwm_kb " $2 }
+		/^RssAnon:/ { print k ".anon_kb " $2 } /^RssFile:/ { print k ".file_kb " $2 }' "/proc/$2/status" >>"$res"
 }
 cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 runwrk() { # KEY PORT URLFILE PID
@@ -183,8 +184,9 @@ check_url() { # URL
 cp_zim() { ln -sf "$1" "$2"; }
 mkdir -p "$work/serve"
 cp_zim "$RAYZIM" "$work/serve/ray.zim"
+cp_zim "$work/small.zim" "$work/serve/small.zim"
 cp_zim "$work/large.zim" "$work/serve/large.zim"
-for z in ray large; do
+for z in ray small large; do
 	log "import $z.zim with ferry pack"
 	rm -f "$work/serve/$z.ferry"
 	measure "import.$z.ferry" "$ferry" pack -k "$work/bench.key" -o "$work/serve/$z.ferry" "$work/serve/$z.zim"
@@ -196,9 +198,10 @@ for z in ray large; do
 	sed 's#^A/##; s/_/ /g; s/ ([^)]*)$//' "$work/serve/$z.paths" | sort -u >"$work/serve/$z.titles"
 done
 cp "$work/large/questions.tsv" "$work/serve/large.questions"
+cp "$work/small/questions.tsv" "$work/serve/small.questions"
 
 for ((r = 1; r <= REPS; r++)); do
-	for z in ray large; do
+	for z in ray small large; do
 		log "serve $z, run $r/$REPS"
 		start_servers "$work/serve/$z.zim" "$work/serve/$z.ferry"
 		check_url "http://127.0.0.1:$KPORT$(head -1 "$work/serve/$z.kiwix.urls")"
@@ -209,7 +212,7 @@ for ((r = 1; r <= REPS; r++)); do
 			sed "s/^/search.$z.kiwix./" >>"$res"
 		"$kb" search -kind ferry -pid "$fpid" -base "http://127.0.0.1:$FPORT" -book "$z" -questions "$work/serve/$z.titles" -n "$SEARCH_N" |
 			sed "s/^/search.$z.ferry./" >>"$res"
-		if [[ $z == large ]]; then
+		if [[ $z != ray ]]; then
 			"$kb" search -kind kiwix -or -pid "$kpid" -base "http://127.0.0.1:$KPORT" -book "$z" -questions "$work/serve/$z.questions" -n "$SEARCH_N" |
 				sed "s/^/searchq.$z.kiwix./" >>"$res"
 			"$kb" search -kind ferry -pid "$fpid" -base "http://127.0.0.1:$FPORT" -book "$z" -questions "$work/serve/$z.questions" -n "$SEARCH_N" |
