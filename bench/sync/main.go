@@ -58,6 +58,7 @@ func main() {
 	dir := flag.String("dir", "", "work folder, kept (default: a temporary one, removed)")
 	runs := flag.Int("runs", 1, "runs of each measurement (the table gives each run)")
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the ferry runs here")
+	only = flag.String("only", "", "comma-separated methods to run of rsync, rsync-z, cold, kept, bytes (default: all; rsync always runs, as the yardstick)")
 	shaped := flag.Bool("link", false, "run both over a link of 20 Mbit/s with 15 ms each way (network namespaces, needs root) instead of loopback")
 	flag.Parse()
 	if *prof != "" {
@@ -122,9 +123,11 @@ func run(pages, pictures, picSize int, change float64, dir string, runs int) err
 		if err != nil {
 			return err
 		}
-		rz, err := rsyncRun(dir, b41, b42, true)
-		if err != nil {
-			return err
+		rz := rs
+		if selected(only, "rsync-z") {
+			if rz, err = rsyncRun(dir, b41, b42, true); err != nil {
+				return err
+			}
 		}
 		row := func(name string, x *result) {
 			fmt.Printf("| %d | %s | %d | %.3f | %.3f | %.3f | %.2f s | %.2f | %.2f s | %.2f |\n", r, name, x.bytes, float64(x.bytes)/float64(len(b42)),
@@ -132,25 +135,52 @@ func run(pages, pictures, picSize int, change float64, dir string, runs int) err
 				x.took.Seconds(), x.took.Seconds()/rs.took.Seconds(), x.cpu.Seconds(), x.cpu.Seconds()/rs.cpu.Seconds())
 		}
 		row("rsync --daemon", rs)
-		row("rsync --daemon -z", rz)
+		if rz != rs {
+			row("rsync --daemon -z", rz)
+		}
+		// Entry hashes a run in this folder kept earlier (the editions are
+		// kept with them) count as kept.
 		var hashes string
+		if st, err := os.Stat(filepath.Join(dir, "hashes")); err == nil && st.IsDir() {
+			hashes = filepath.Join(dir, "hashes")
+		}
 		for _, c := range []struct {
-			name   string
-			policy peer.Policy
-			warm   bool
+			name, short string
+			policy      peer.Policy
+			warm        bool
 		}{
-			{"ferry sync, cold", peer.PolicyTime, false},
-			{"ferry sync, entry hashes kept", peer.PolicyTime, true},
-			{"ferry sync --prefer bytes, kept", peer.PolicyBytes, true},
+			{"ferry sync, cold", "cold", peer.PolicyTime, false},
+			{"ferry sync, entry hashes kept", "kept", peer.PolicyTime, true},
+			{"ferry sync --prefer bytes, kept", "bytes", peer.PolicyBytes, true},
 		} {
+			if !selected(only, c.short) {
+				continue
+			}
 			res, err := ferryRun(dir, b41, b42, c.policy, c.warm, &hashes)
 			if err != nil {
 				return fmt.Errorf("%s: %w", c.name, err)
 			}
-			row(fmt.Sprintf("%s (local %d, rebuilt %d, fetched %d; transfer %.2f s)", c.name, res.sum.Local, res.sum.Rebuilt, res.sum.Fetched, res.sum.Transfer.Seconds()), res)
+			row(fmt.Sprintf("%s (local %d, rebuilt %d, fetched %d; transfer %.2f s, adding %.2f s)", c.name, res.sum.Local, res.sum.Rebuilt, res.sum.Fetched,
+				res.sum.Transfer.Seconds(), res.sum.Adding.Seconds()), res)
 		}
 	}
 	return nil
+}
+
+// only names the methods to run (-only); empty runs all.
+var only *string
+
+// selected reports whether the method is to run.
+func selected(only *string, method string) bool {
+	if *only == "" {
+		return true
+	}
+	for _, m := range strings.Split(*only, ",") {
+		if strings.TrimSpace(m) == method {
+			return true
+		}
+	}
+	return false
 }
 
 // editions packs the two editions into dir (kept there for later runs).

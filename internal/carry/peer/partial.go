@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"ferry/internal/atomicfile"
+	"ferry/internal/library"
 )
 
 // A partial archive is the file being assembled, at its final size, and a
@@ -311,4 +312,26 @@ func staleParts(syncDir string) []struct {
 		}{id, st, filepath.Join(d, name)})
 	}
 	return out
+}
+
+// linksInto reports whether a file in the sync folder can be hard-linked
+// into the library's archives folder, as library.Add does with a finished
+// partial archive instead of copying it. It tries with an empty file.
+func linksInto(syncDir, libDir string) bool {
+	d := filepath.Join(syncDir, partsDir)
+	if err := os.MkdirAll(d, 0o700); err != nil {
+		return false
+	}
+	f, err := os.CreateTemp(d, ".probe-*")
+	if err != nil {
+		return false
+	}
+	f.Close()
+	defer os.Remove(f.Name())
+	to := filepath.Join(libDir, library.ArchiveDir, "."+filepath.Base(f.Name()))
+	if err := os.Link(f.Name(), to); err != nil {
+		return false
+	}
+	os.Remove(to)
+	return true
 }

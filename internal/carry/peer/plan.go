@@ -1,6 +1,7 @@
 package peer
 
 import (
+	"runtime"
 	"sort"
 	"sync"
 
@@ -128,7 +129,10 @@ var (
 func compressCluster(raw []byte) []byte {
 	packOnce.Do(func() {
 		var err error
-		packEnc, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBestCompression), zstd.WithEncoderConcurrency(1),
+		// EncodeAll runs one call per encoder state at a time, and the
+		// output does not depend on how many states there are: one per
+		// processor, so that the rebuild workers compress in parallel.
+		packEnc, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBestCompression), zstd.WithEncoderConcurrency(max(1, runtime.GOMAXPROCS(0))),
 			zstd.WithWindowSize(512<<10), zstd.WithEncoderCRC(false))
 		if err != nil {
 			panic("peer: internal error: zstd encoder: " + err.Error())

@@ -138,8 +138,11 @@ type Summary struct {
 	// for the first to having the last in place (adding each to the
 	// library, which checks every byte again, comes after).
 	Transfer time.Duration
-	Peer     channel.PeerKey
-	Paired   bool
+	// Adding is the time library.Add took over the received archives:
+	// linking (or copying) each into the library and checking every byte.
+	Adding time.Duration
+	Peer   channel.PeerKey
+	Paired bool
 	// How the received archives were put together: bytes copied from
 	// archives already here, rebuilt from entries already here (with the
 	// entries the peer sent), and fetched as they are.

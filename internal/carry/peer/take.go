@@ -295,9 +295,14 @@ func (s *session) takeArchive(slot uint64, h *signedHead) (err error) {
 	if err != nil {
 		return &failure{err}
 	}
-	if free, ok := freeSpace(s.hold.dir); ok && free < 2*lay.Size+reserve {
-		// The partial copy takes its size; library.Add copies it once more.
-		return fail("not enough free space for %s: %d bytes needed, %d free", label(h), 2*lay.Size+reserve, free)
+	// The partial copy takes its size; library.Add links it into place,
+	// or, where it cannot, copies it once more.
+	need := lay.Size + reserve
+	if !linksInto(s.hold.syncDir, s.hold.dir) {
+		need += lay.Size
+	}
+	if free, ok := freeSpace(s.hold.dir); ok && free < need {
+		return fail("not enough free space for %s: %d bytes needed, %d free", label(h), need, free)
 	}
 	part, err := openPartial(s.hold.syncDir, h, lay)
 	if err != nil {
@@ -845,15 +850,19 @@ func (t *tArchive) handle(m inMsg) error {
 // finish hands the complete file to the library, through the one door.
 func (t *tArchive) finish() error {
 	s := t.s
-	// The library copies and checks every byte at once: the partial file
-	// need not reach the disk first (after a crash the state's claims are
-	// checked again, and a copy that does not verify is fetched again).
+	// The library links the file into its archives folder (or copies it,
+	// from another filesystem), syncs it and checks every byte: the
+	// partial file need not reach the disk first (after a crash the
+	// state's claims are checked again, and a copy that does not verify is
+	// fetched again). Nothing writes to it from here on.
 	if err := t.part.saveState(false); err != nil {
 		return err
 	}
 	id := hex.EncodeToString(t.h.ID[:])
 	ev := Event{Receiving: true, Channel: t.h.M.Channel, Edition: t.h.M.Edition, Delta: t.h.M.Base != nil, ID: id, Total: t.lay.Size}
-	res, err := library.AddTo(s.ctx, s.hold.dir, []library.Arrival{{From: s.fromLabel(), R: t.part.f, Size: t.lay.Size}}, library.AddOptions{})
+	began := time.Now()
+	res, err := library.AddTo(s.ctx, s.hold.dir, []library.Arrival{{From: s.fromLabel(), R: t.part.f, Path: t.part.path, Size: t.lay.Size}}, library.AddOptions{})
+	s.sum.Adding += time.Since(began)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return err
