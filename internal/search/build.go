@@ -522,18 +522,21 @@ func (b *Builder) WriteTo(w io.Writer) (int64, error) {
 			blockPos = cw.n - h.postOff
 		}
 		shared := commonPrefix(prev, k)
-		blk.lens = append(blk.lens, byte(shared), byte(len(k)-shared))
+		blk.lens = appendLens(blk.lens, shared, len(k)-shared)
 		blk.suffixes = append(blk.suffixes, k[shared:]...)
 		blk.dfs = binary.AppendUvarint(blk.dfs, uint64(len(ps)))
 		if len(ps) <= inlineMax {
 			prevDoc := int64(-1)
 			for _, q := range ps {
-				blk.inline = binary.AppendUvarint(blk.inline, uint64(int64(q.doc)-prevDoc-1))
-				blk.inline = binary.AppendUvarint(blk.inline, uint64(q.code-1))
+				blk.gaps = binary.AppendUvarint(blk.gaps, uint64(int64(q.doc)-prevDoc-1))
+				blk.values = append(blk.values, byte(codeValue(q.code)))
 				prevDoc = int64(q.doc)
 			}
 		} else {
 			pbuf = encodePostings(pbuf[:0], ps, b.norms, &normDiv)
+			if len(ps) <= blockSize && len(pbuf) > maxRicePayload {
+				return int64(cw.n), fmt.Errorf("search: postings of %q take %d bytes, more than a block may", k, len(pbuf))
+			}
 			cw.Write(pbuf)
 			blk.postLens = binary.AppendUvarint(blk.postLens, uint64(len(pbuf)))
 		}
@@ -583,10 +586,11 @@ func decodePlist(ps []posting, p *plist) []posting {
 }
 
 // encodePostings writes a list (df > inlineMax) in blocks of blockSize
-// postings, Rice-coded (docs/search-index.md, version 2). A list of one
-// block is its payload alone; a longer list puts (last doc delta, payload
-// length, impact) before each block so that a reader can skip it, and
-// skip it unread when its postings cannot score enough.
+// postings, Rice-coded (docs/search-index.md, version 3). A list of one
+// block is its payload alone, with the gap parameter derived from df; a
+// longer list puts (last doc delta, payload length, impact) before each
+// block so that a reader can skip it, and skip it unread when its postings
+// cannot score enough.
 func encodePostings(dst []byte, ps []posting, norms []byte, normDiv *[256]float64) []byte {
 	var gaps, codes [blockSize]uint32
 	prevLast := int64(-1)
@@ -597,21 +601,22 @@ func encodePostings(dst []byte, ps []posting, norms []byte, normDiv *[256]float6
 		prev := prevLast
 		for i, q := range blk {
 			gaps[i] = uint32(int64(q.doc) - prev - 1)
-			codes[i] = q.code - 1
+			codes[i] = codeValue(q.code)
 			prev = int64(q.doc)
 		}
 		last := blk[len(blk)-1].doc
-		payload = appendRiceBlock(payload[:0], gaps[:len(blk)], codes[:len(blk)])
-		if !single {
-			base := max(prevLast, 0)
-			dst = binary.AppendUvarint(dst, uint64(int64(last)-base))
-			dst = binary.AppendUvarint(dst, uint64(len(payload)))
-			top := 0.0
-			for _, q := range blk {
-				top = max(top, tfNorm(q.code, normDiv[norms[q.doc]]))
-			}
-			dst = append(dst, impactByte(top))
+		if single {
+			return appendRiceList(dst, listRiceK(uint32(len(ps)), uint32(len(norms))), gaps[:len(blk)], codes[:len(blk)])
 		}
+		payload = appendRiceBlock(payload[:0], gaps[:len(blk)], codes[:len(blk)])
+		base := max(prevLast, 0)
+		dst = binary.AppendUvarint(dst, uint64(int64(last)-base))
+		dst = binary.AppendUvarint(dst, uint64(len(payload)))
+		top := 0.0
+		for _, q := range blk {
+			top = max(top, tfNorm(q.code, normDiv[norms[q.doc]]))
+		}
+		dst = append(dst, impactByte(top))
 		dst = append(dst, payload...)
 		prevLast = int64(last)
 	}

@@ -8,30 +8,57 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// dictColumns is an open dictionary block of version 2, held as its five
+// dictColumns is an open dictionary block of version 3, held as its six
 // columns (docs/search-index.md): each column is compressed on its own,
-// because the term bytes, the counts and the inline postings follow
-// different statistics.
+// because the term bytes, the counts, the inline document gaps and their
+// values follow different statistics.
 type dictColumns struct {
 	n        int
-	lens     []byte // per term: shared, suffix length
+	lens     []byte // per term: shared<<4 | suffix length, or 255, shared, suffix length
 	suffixes []byte
 	dfs      []byte // uvarint df per term
 	postLens []byte // uvarint postings length per out-of-line term
-	inline   []byte // per inline term: df × (uvarint gap, uvarint code-1)
+	gaps     []byte // per inline term: df × uvarint gap
+	values   []byte // per inline term: df × value byte (codeValue)
 }
 
-func (d *dictColumns) columns() [5][]byte {
-	return [5][]byte{d.lens, d.suffixes, d.dfs, d.postLens, d.inline}
+func (d *dictColumns) columns() [6][]byte {
+	return [6][]byte{d.lens, d.suffixes, d.dfs, d.postLens, d.gaps, d.values}
 }
 
 func (d *dictColumns) rawLen() int {
-	return len(d.lens) + len(d.suffixes) + len(d.dfs) + len(d.postLens) + len(d.inline)
+	return len(d.lens) + len(d.suffixes) + len(d.dfs) + len(d.postLens) + len(d.gaps) + len(d.values)
 }
 
 func (d *dictColumns) reset() {
 	d.n = 0
-	d.lens, d.suffixes, d.dfs, d.postLens, d.inline = d.lens[:0], d.suffixes[:0], d.dfs[:0], d.postLens[:0], d.inline[:0]
+	d.lens, d.suffixes, d.dfs, d.postLens = d.lens[:0], d.suffixes[:0], d.dfs[:0], d.postLens[:0]
+	d.gaps, d.values = d.gaps[:0], d.values[:0]
+}
+
+// appendLens appends a term's front-coding lengths to the lens column:
+// one byte shared<<4 | suffixLen when shared < 15 and suffixLen < 16,
+// else 255, shared, suffixLen.
+func appendLens(dst []byte, shared, suffixLen int) []byte {
+	if shared < 15 && suffixLen < 16 {
+		return append(dst, byte(shared<<4|suffixLen))
+	}
+	return append(dst, 255, byte(shared), byte(suffixLen))
+}
+
+// readLens reads what appendLens wrote; n is the bytes used, 0 if
+// malformed (truncated, or a long form the short form could hold).
+func readLens(p []byte) (shared, suffixLen, n int) {
+	if len(p) == 0 {
+		return 0, 0, 0
+	}
+	if p[0] != 255 {
+		return int(p[0] >> 4), int(p[0] & 15), 1
+	}
+	if len(p) < 3 || (p[1] < 15 && p[2] < 16) {
+		return 0, 0, 0
+	}
+	return int(p[1]), int(p[2]), 3
 }
 
 // appendColumn appends one column: codec, raw length, stored length,
@@ -171,7 +198,8 @@ func (w *bitWriter) flush() []byte {
 	return w.dst
 }
 
-// appendRiceBlock appends the Rice block of gaps and codes (code-1 values).
+// appendRiceBlock appends the Rice block of gaps and codes (code-1 values
+// in version 2, codeValue values in version 3).
 func appendRiceBlock(dst []byte, gaps, codes []uint32) []byte {
 	kg, kc := bestRiceK(gaps, 31), bestRiceK(codes, maxCodeK)
 	dst = append(dst, byte(kg)|byte(kc)<<5)
@@ -183,6 +211,51 @@ func appendRiceBlock(dst []byte, gaps, codes []uint32) []byte {
 		w.rice(v, kc)
 	}
 	return w.flush()
+}
+
+// appendRiceList appends the payload of a version 3 list of one block:
+// kCode in 3 bits, then the gaps Rice-coded with kg (listRiceK, not
+// stored) and the values with kCode, in one bit stream.
+func appendRiceList(dst []byte, kg uint, gaps, values []uint32) []byte {
+	kc := bestRiceK(values, maxCodeK)
+	w := bitWriter{dst: dst}
+	w.write(uint64(kc), 3)
+	for _, v := range gaps {
+		w.rice(v, kg)
+	}
+	for _, v := range values {
+		w.rice(v, kc)
+	}
+	return w.flush()
+}
+
+// decodeRiceList decodes what appendRiceList wrote, with the same rules as
+// decodeRiceBlock.
+func decodeRiceList(p []byte, kg uint, gaps, values []uint32) error {
+	if len(p) < 1 || len(p) > maxRicePayload {
+		return fmt.Errorf("postings block of %d bytes", len(p))
+	}
+	r := bitReader{src: p}
+	r.fill()
+	kc := uint(r.acc & 7)
+	r.acc >>= 3
+	r.n -= 3
+	if !r.decode(gaps, kg) {
+		return fmt.Errorf("postings gaps")
+	}
+	if !r.decode(values, kc) {
+		return fmt.Errorf("postings values")
+	}
+	return r.finish()
+}
+
+// finish checks that what is left is the padding of the last byte: fewer
+// than 8 bits, all zero, and no byte unread (then nothing was read ahead).
+func (r *bitReader) finish() error {
+	if r.n >= 8 || r.acc != 0 || r.pos != len(r.src) {
+		return fmt.Errorf("postings block has bytes past its values")
+	}
+	return nil
 }
 
 // bitReader reads a Rice stream. acc holds n valid bits; bits above them
@@ -278,10 +351,5 @@ func decodeRiceBlock(p []byte, gaps, codes []uint32) error {
 	if !r.decode(codes, kc) {
 		return fmt.Errorf("postings codes")
 	}
-	// What is left must be the padding of the last byte: fewer than 8
-	// bits, all zero, and no byte unread (then nothing was read ahead).
-	if r.n >= 8 || r.acc != 0 || r.pos != len(r.src) {
-		return fmt.Errorf("postings block has bytes past its values")
-	}
-	return nil
+	return r.finish()
 }

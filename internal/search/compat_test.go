@@ -2,6 +2,7 @@ package search
 
 import (
 	"bytes"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -10,18 +11,14 @@ import (
 	"testing"
 )
 
-// TestReadsVersion1 opens an index written by the version 1 builder (of
-// compatDocs, kept in testdata/compat-v1.index) and checks that queries
-// give the same hits, with the same scores, as the version 2 index of the
-// same documents: both versions store the same postings, codes and norms,
-// only encoded differently.
+// TestReadsVersion1 opens indexes written by the version 1 and version 2
+// builders (of compatDocs, kept in testdata/compat-v1.index and
+// testdata/compat-v2.index) and checks that queries give the same hits,
+// with the same scores, as the version 3 index of the same documents: all
+// versions store the same postings, codes and norms, only encoded
+// differently.
 func TestReadsVersion1(t *testing.T) {
 	titles, bodies := compatDocs()
-	old, err := os.ReadFile("testdata/compat-v1.index")
-	if err != nil {
-		t.Fatal(err)
-	}
-	v1 := openBytes(t, old)
 	b := NewBuilder()
 	for i := range titles {
 		b.Add(uint32(i), titles[i], bodies[i])
@@ -31,33 +28,53 @@ func TestReadsVersion1(t *testing.T) {
 		t.Fatal(err)
 	}
 	idx := buf.Bytes()
-	v2 := openBytes(t, idx)
-	if v1.h.version != version1 || v2.h.version != version {
-		t.Fatalf("versions %d and %d", v1.h.version, v2.h.version)
+	cur := openBytes(t, idx)
+	if cur.h.version != version {
+		t.Fatalf("the builder wrote version %d", cur.h.version)
 	}
-	if v1.TermCount() != v2.TermCount() || v1.DocCount() != v2.DocCount() {
-		t.Fatalf("v1 has %d terms, %d docs; v2 %d, %d", v1.TermCount(), v1.DocCount(), v2.TermCount(), v2.DocCount())
-	}
-	if len(idx) >= len(old) {
-		t.Errorf("version 2 index is %d bytes, version 1 %d: not smaller", len(idx), len(old))
-	}
-	t.Logf("version 1 index %d bytes, version 2 %d (%.3f)", len(old), len(idx), float64(len(idx))/float64(len(old)))
 	queries := []string{"the", "금강산", "search index postings"}
 	for i := range titles {
 		w := strings.Fields(bodies[i])
 		queries = append(queries, titles[i], strings.Join(w[:min(len(w), 3+i%9)], " "))
 	}
-	for _, q := range queries {
-		for _, limit := range []int{3, MaxResults} {
-			a, err1 := v1.Search(q, 0, limit)
-			b, err2 := v2.Search(q, 0, limit)
-			if err1 != nil || err2 != nil {
-				t.Fatalf("%q: %v, %v", q, err1, err2)
-			}
-			if !slices.Equal(a.Hits, b.Hits) || a.Total != b.Total || a.Exact != b.Exact {
-				t.Fatalf("%q (limit %d): version 1 %+v, version 2 %+v", q, limit, a, b)
+	for _, fixture := range []struct {
+		file string
+		ver  uint32
+	}{{"testdata/compat-v1.index", version1}, {"testdata/compat-v2.index", version2}} {
+		old, err := os.ReadFile(fixture.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ov := openBytes(t, old)
+		if ov.h.version != fixture.ver {
+			t.Fatalf("%s is version %d", fixture.file, ov.h.version)
+		}
+		if ov.TermCount() != cur.TermCount() || ov.DocCount() != cur.DocCount() {
+			t.Fatalf("%s has %d terms, %d docs; version 3 %d, %d", fixture.file, ov.TermCount(), ov.DocCount(), cur.TermCount(), cur.DocCount())
+		}
+		if len(idx) >= len(old) {
+			t.Errorf("version 3 index is %d bytes, version %d %d: not smaller", len(idx), fixture.ver, len(old))
+		}
+		t.Logf("version %d index %d bytes, version 3 %d (%.3f)", fixture.ver, len(old), len(idx), float64(len(idx))/float64(len(old)))
+		for _, q := range queries {
+			for _, limit := range []int{3, MaxResults} {
+				a, err1 := ov.Search(q, 0, limit)
+				b, err2 := cur.Search(q, 0, limit)
+				if err1 != nil || err2 != nil {
+					t.Fatalf("%q: %v, %v", q, err1, err2)
+				}
+				if !slices.Equal(a.Hits, b.Hits) || a.Total != b.Total || a.Exact != b.Exact {
+					t.Fatalf("%q (limit %d): version %d %+v, version 3 %+v", q, limit, fixture.ver, a, b)
+				}
 			}
 		}
+	}
+	// A version the reader does not know is refused with ErrVersion, which
+	// names the fix.
+	bad := bytes.Clone(idx)
+	bad[len(bad)-headerLen+8] = 4
+	if _, err := Open(bytes.NewReader(bad), int64(len(bad))); !errors.Is(err, ErrVersion) {
+		t.Errorf("version 4: %v, want ErrVersion", err)
 	}
 	// The small seed the fuzzer starts from opens and finds its words.
 	small, err := os.ReadFile("testdata/small-v1.index")
@@ -67,6 +84,15 @@ func TestReadsVersion1(t *testing.T) {
 	ix := openBytes(t, small)
 	if res, err := ix.Search("search", 0, 10); err != nil || res.Total != 8 {
 		t.Errorf("small version 1 index: search %+v %v, want 8 documents", res, err)
+	}
+	small2, err := os.ReadFile("testdata/small-v2.index")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ix := openBytes(t, small2); ix.h.version != version2 {
+		t.Errorf("small-v2.index is version %d", ix.h.version)
+	} else if res, err := ix.Search("search", 0, 20); err != nil || res.Total != 12 {
+		t.Errorf("small version 2 index: search %+v %v, want 12 documents", res, err)
 	}
 }
 
@@ -101,6 +127,43 @@ func TestRice(t *testing.T) {
 				// but padding, which the writer never emits.
 				t.Fatalf("n %d: a truncated block was accepted", n)
 			}
+		}
+	}
+	// Version 3 lists of one block: the gap parameter is not stored.
+	for n := 1; n <= blockSize; n += 1 + n/3 {
+		for _, normCount := range []uint32{uint32(n), 2 * uint32(n), 1000, 1 << 20, 1<<32 - 1} {
+			if normCount < uint32(n) {
+				continue
+			}
+			// Docs spread over the whole id range, the worst case for a
+			// derived parameter: gaps sum to at most normCount − n.
+			gaps, vals := make([]uint32, n), make([]uint32, n)
+			left := uint64(normCount) - uint64(n)
+			for i := range gaps {
+				g := rng.Uint64N(left/uint64(n-i) + 1)
+				if i == n-1 {
+					g = left
+				}
+				gaps[i], left = uint32(g), left-g
+				vals[i] = uint32(rng.IntN(titleOnlyValue + 1))
+			}
+			kg := listRiceK(uint32(n), normCount)
+			p := appendRiceList(nil, kg, gaps, vals)
+			if len(p) > maxRicePayload {
+				t.Fatalf("list n %d of %d: %d bytes, cap %d", n, normCount, len(p), maxRicePayload)
+			}
+			g2, v2 := make([]uint32, n), make([]uint32, n)
+			if err := decodeRiceList(p, kg, g2, v2); err != nil || !slices.Equal(g2, gaps) || !slices.Equal(v2, vals) {
+				t.Fatalf("list n %d of %d: round trip %v", n, normCount, err)
+			}
+			if err := decodeRiceList(append(bytes.Clone(p), 0), kg, g2, v2); err == nil {
+				t.Fatalf("list n %d: a byte past the values was accepted", n)
+			}
+		}
+	}
+	for code := uint32(1); code <= 2*maxTFBody+1; code++ {
+		if v := codeValue(code); v > titleOnlyValue || valueCode(v) != code {
+			t.Fatalf("code %d: value %d, back %d", code, v, valueCode(v))
 		}
 	}
 	// The largest value with k = 0 is refused rather than looped over: a
@@ -147,4 +210,23 @@ func compatDocs() (titles, bodies []string) {
 		bodies = append(bodies, strings.Join(b, " "))
 	}
 	return titles, bodies
+}
+
+// TestLens round-trips the version 3 front-coding lengths and refuses a
+// long form where the short one fits.
+func TestLens(t *testing.T) {
+	for shared := 0; shared <= MaxTermLen; shared++ {
+		for sl := 0; sl <= MaxTermLen-shared; sl++ {
+			b := appendLens(nil, shared, sl)
+			s2, l2, n := readLens(append(b, 7))
+			if s2 != shared || l2 != sl || n != len(b) {
+				t.Fatalf("%d,%d: read %d,%d,%d", shared, sl, s2, l2, n)
+			}
+		}
+	}
+	for _, b := range [][]byte{{255, 3, 3}, {255, 14, 15}, {255, 15}, {}} {
+		if _, _, n := readLens(b); n != 0 {
+			t.Errorf("% x read as lengths", b)
+		}
+	}
 }

@@ -5,14 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 )
 
 // Format constants (docs/search-index.md). Version 2 codes postings with
 // Rice codes and stores dictionary blocks as separately compressed columns;
-// readers read both.
+// version 3 packs a term's front-coding lengths in one byte, splits the
+// inline postings into a gaps and a values column, stores postings codes
+// as values ordered by frequency and derives the gap parameter of a
+// one-block list from its df. Readers read all three.
 const (
 	magic       = "ferry-ix"
-	version     = 2        // written
+	version     = 3        // written
+	version2    = 2        // still read
 	version1    = 1        // still read
 	headerLen   = 96       // the fixed trailer at the end of the index
 	blockSize   = 128      // postings per block
@@ -83,7 +88,7 @@ func parseHeader(b []byte, size int64) (*header, error) {
 	}
 	le := binary.LittleEndian
 	v := le.Uint32(b[8:])
-	if v != version && v != version1 {
+	if v != version && v != version2 && v != version1 {
 		return nil, fmt.Errorf("%w: version %d", ErrVersion, v)
 	}
 	if le.Uint32(b[12:]) != headerLen || le.Uint32(b[92:]) != 0 {
@@ -181,4 +186,42 @@ func uvarint(b []byte) (v uint64, n int) {
 		return 0, 0
 	}
 	return v, n
+}
+
+// titleOnlyValue is the stored value of a posting whose term is only in the
+// title (tfBody 0): the last of the 63 values.
+const titleOnlyValue = 2 * maxTFBody
+
+// codeValue maps a posting code (2 × tfBody + inTitle, ≥ 1) to the value
+// version 3 stores: 2 × (tfBody − 1) + inTitle, and 62 for a title-only
+// posting, so the commonest postings (a word seen once in the body) get
+// the smallest value.
+func codeValue(code uint32) uint32 {
+	if code>>1 == 0 {
+		return titleOnlyValue
+	}
+	return code - 2
+}
+
+// valueCode is the inverse of codeValue for values 0..62.
+func valueCode(v uint32) uint32 {
+	if v == titleOnlyValue {
+		return 1
+	}
+	return v + 2
+}
+
+// listRiceK is the Rice parameter of the gaps of a version 3 list of one
+// block: with df postings among normCount doc ids the mean gap is about
+// (normCount − df) / df, and the best Rice parameter for geometric gaps
+// of mean μ is about log2(μ × ln 2); 11/16 stands for ln 2.
+func listRiceK(df, normCount uint32) uint {
+	if df == 0 || normCount <= df {
+		return 0
+	}
+	m := uint64(normCount-df) * 11 / (16 * uint64(df))
+	if m == 0 {
+		return 0
+	}
+	return uint(min(bits.Len64(m)-1, 31))
 }

@@ -119,10 +119,12 @@ func seedIndexes(f *testing.F) [][]byte {
 		}
 	}
 	var out [][]byte
-	// A version 1 index (written by the builder before version 2), so the
-	// fuzzer reaches the version 1 decoders too.
-	if v1, err := os.ReadFile("testdata/small-v1.index"); err == nil {
-		out = append(out, v1)
+	// Version 1 and 2 indexes (written by the builders before version 3),
+	// so the fuzzer reaches their decoders too.
+	for _, name := range []string{"testdata/small-v1.index", "testdata/small-v2.index"} {
+		if old, err := os.ReadFile(name); err == nil {
+			out = append(out, old)
+		}
 	}
 	for _, parts := range texts {
 		b := NewBuilder()

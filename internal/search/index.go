@@ -105,7 +105,9 @@ type rawColumns struct {
 	first                      string
 	n                          int
 	postBase                   uint64
-	lens, suf, dfs, plens, inl []byte
+	lens, suf, dfs, plens, inl []byte // inl: version 2 inline postings, version 3 inline gaps
+	vals                       []byte // version 3: inline values, one byte each
+	v3                         bool
 }
 
 // Open opens the index of size bytes held by r. It reads only the trailer.
@@ -306,8 +308,18 @@ func (rd *reader) scan(bi uint32, c *rawColumns, term string) (termInfo, bool, e
 	suf, dfs, plens, inl := c.suf, c.dfs, c.plens, c.inl
 	pos := c.postBase
 	postLen := rd.ix.h.postLen
+	lens, vals := c.lens, c.vals
 	for e := 0; e < c.n; e++ {
-		shared, sl := int(c.lens[2*e]), int(c.lens[2*e+1])
+		var shared, sl int
+		if c.v3 {
+			var k int
+			if shared, sl, k = readLens(lens); k == 0 {
+				return bad("term lengths")
+			}
+			lens = lens[k:]
+		} else {
+			shared, sl = int(c.lens[2*e]), int(c.lens[2*e+1])
+		}
 		if shared > len(prev) || sl > len(suf) || shared+sl > MaxTermLen || shared+sl == 0 {
 			return bad("term entry")
 		}
@@ -326,20 +338,36 @@ func (rd *reader) scan(bi uint32, c *rawColumns, term string) (termInfo, bool, e
 		if df <= inlineMax {
 			ps := make([]posting, 0, df)
 			prevDoc := int64(-1)
+			if c.v3 && uint64(len(vals)) < df {
+				return bad("inline values")
+			}
 			for j := uint64(0); j < df; j++ {
 				g, k1 := uvarint(inl)
-				if k1 <= 0 {
+				if k1 <= 0 || g > math.MaxUint32 || prevDoc+1+int64(g) >= int64(rd.ix.h.normCount) {
 					return bad("inline postings")
 				}
-				c, k2 := uvarint(inl[k1:])
-				if k2 <= 0 || g > math.MaxUint32 || prevDoc+1+int64(g) >= int64(rd.ix.h.normCount) || c >= 2*maxTFBody+1 {
-					return bad("inline postings")
+				inl = inl[k1:]
+				var code uint32
+				if c.v3 {
+					if vals[j] > titleOnlyValue {
+						return bad("inline values")
+					}
+					code = valueCode(uint32(vals[j]))
+				} else {
+					v, k2 := uvarint(inl)
+					if k2 <= 0 || v >= 2*maxTFBody+1 {
+						return bad("inline postings")
+					}
+					inl = inl[k2:]
+					code = uint32(v) + 1
 				}
-				inl = inl[k1+k2:]
 				prevDoc += 1 + int64(g)
 				if cmp == 0 {
-					ps = append(ps, posting{uint32(prevDoc), uint32(c) + 1})
+					ps = append(ps, posting{uint32(prevDoc), code})
 				}
+			}
+			if c.v3 {
+				vals = vals[df:]
 			}
 			if cmp == 0 {
 				return termInfo{df: uint32(df), inline: ps}, true, nil
@@ -476,9 +504,9 @@ func (db *dictBlock) add(t string, df uint32, pos, plen uint64) {
 	db.size += len(t)
 }
 
-// parseBlockV2 decompresses a version 2 dictionary block (p starts at its
-// term count) and checks its header and columns; lookups check the entries
-// they decode (scan).
+// parseBlockV2 decompresses a version 2 or 3 dictionary block (p starts at
+// its term count) and checks its header and columns; lookups check the
+// entries they decode (scan).
 func (rd *reader) parseBlockV2(bi uint32, p []byte, first string) (*dictBlock, error) {
 	bad := func(what string) error { return corrupt("dictionary block %d: %s", bi, what) }
 	n, k1 := uvarint(p)
@@ -491,14 +519,19 @@ func (rd *reader) parseBlockV2(bi uint32, p []byte, first string) (*dictBlock, e
 		return nil, bad("postings offset")
 	}
 	p = p[k2:]
-	// Each term takes two bytes of the lens column, which bounds n by the
-	// raw block cap before anything is allocated.
-	if n == 0 || n > maxBlockRaw/2 || pos > rd.ix.h.postLen {
+	// Each term takes at least one byte of the lens column, which bounds n
+	// by the raw block cap before anything is allocated.
+	if n == 0 || n > maxBlockRaw || pos > rd.ix.h.postLen {
 		return nil, bad("header")
 	}
+	v3 := rd.ix.h.version == version
+	ncols := 5
+	if v3 {
+		ncols = 6
+	}
 	budget := uint64(maxBlockRaw)
-	var cols [5][]byte
-	for c := range cols {
+	var cols [6][]byte
+	for c := range ncols {
 		var err error
 		if cols[c], p, err = readColumn(p, &budget); err != nil {
 			return nil, bad(err.Error())
@@ -507,11 +540,11 @@ func (rd *reader) parseBlockV2(bi uint32, p []byte, first string) (*dictBlock, e
 	if len(p) != 0 {
 		return nil, bad("bytes after the last column")
 	}
-	if uint64(len(cols[0])) != 2*n {
+	if !v3 && uint64(len(cols[0])) != 2*n || v3 && (uint64(len(cols[0])) < n || uint64(len(cols[0])) > 3*n) {
 		return nil, bad("lens column length")
 	}
-	rc := &rawColumns{first: first, n: int(n), postBase: pos,
-		lens: cols[0], suf: cols[1], dfs: cols[2], plens: cols[3], inl: cols[4]}
+	rc := &rawColumns{first: first, n: int(n), postBase: pos, v3: v3,
+		lens: cols[0], suf: cols[1], dfs: cols[2], plens: cols[3], inl: cols[4], vals: cols[5]}
 	size := 64 + len(first)
 	for _, c := range cols {
 		size += len(c)

@@ -402,17 +402,28 @@ func (c *cursor) loadBlock(target uint32) error {
 		return err
 	}
 	c.win.pos += plen
-	if err := decodeRiceBlock(p, c.docs[:cnt], c.codes[:cnt]); err != nil {
+	v3 := c.rd.ix.h.version == version
+	if v3 && c.ti.df <= blockSize {
+		err = decodeRiceList(p, listRiceK(c.ti.df, c.rd.ix.h.normCount), c.docs[:cnt], c.codes[:cnt])
+	} else {
+		err = decodeRiceBlock(p, c.docs[:cnt], c.codes[:cnt])
+	}
+	if err != nil {
 		return corrupt("%v", err)
 	}
 	prev := c.prevLast
+	normCount := int64(c.rd.ix.h.normCount)
 	for j := 0; j < int(cnt); j++ {
 		d := prev + 1 + int64(c.docs[j])
-		if d >= int64(c.rd.ix.h.normCount) || c.codes[j] > 2*maxTFBody {
+		if d >= normCount || c.codes[j] > 2*maxTFBody {
 			return corrupt("postings block content")
 		}
 		c.docs[j] = uint32(d)
-		c.codes[j]++
+		if v3 {
+			c.codes[j] = valueCode(c.codes[j])
+		} else {
+			c.codes[j]++
+		}
 		prev = d
 	}
 	if last >= 0 && prev != last {
