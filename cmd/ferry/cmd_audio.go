@@ -66,7 +66,7 @@ different days, each too short alone, add up.`,
 			fs.IntVar(&o.RawChannels, "raw-channels", 1, "with -: the number of channels")
 			return func(ctx context.Context, t *terminal, args []string) error { return runAudioDecode(ctx, t, o, args) }
 		}})
-	register(&command{name: "audio channel", usage: "[--snr DB] [--fading good|moderate|poor] [--offset HZ] [--drift PPM] [--am] [--acoustic] [--mp3 KBPS] [--aac KBPS] [--gsm] [--seed N] IN.wav OUT.wav",
+	register(&command{name: "audio channel", usage: "[--snr DB] [--fading good|moderate|poor] [--offset HZ] [--drift PPM] [--am] [--acoustic] [--mp3 KBPS] [--aac KBPS] [--gsm] [--amr KBPS] [--seed N] IN.wav OUT.wav",
 		summary: "simulate a radio path (noise, fading, mistuning, a phone's recording)",
 		about: `
 Writes OUT.wav: IN.wav after the impairments of a radio path, for testing
@@ -75,7 +75,8 @@ Watterson fading (CCIR good, moderate, poor), a mistuned receiver
 (--offset), a recorder's clock error (--drift, parts per million), the
 broadcaster's AM processing (--am), a loudspeaker into a phone's microphone
 (--acoustic), and MP3/AAC compression of the recording (--mp3, --aac, with
-lame or ffmpeg) or a phone call's codec (--gsm).`,
+lame or ffmpeg) or a phone's speech codec (--gsm with ffmpeg; --amr, AMR-NB
+as phones record it, with sox).`,
 		flags: func(fs *flag.FlagSet) runFunc {
 			var o channel.Options
 			var noNoise bool
@@ -89,6 +90,7 @@ lame or ffmpeg) or a phone call's codec (--gsm).`,
 			fs.IntVar(&o.MP3, "mp3", 0, "round-trip through MP3 at this many kbit/s (needs lame or ffmpeg)")
 			fs.IntVar(&o.AAC, "aac", 0, "round-trip through AAC at this many kbit/s (needs ffmpeg)")
 			fs.BoolVar(&o.GSM, "gsm", false, "round-trip through GSM 06.10, a phone call's codec (needs ffmpeg with libgsm)")
+			fs.Float64Var(&o.AMR, "amr", 0, "round-trip through AMR-NB at this many kbit/s: 4.75, 5.15, 5.9, 6.7, 7.4, 7.95, 10.2 or 12.2 (needs sox with libopencore-amrnb)")
 			fs.Int64Var(&o.Seed, "seed", 1, "seed of the noise and fading")
 			return func(ctx context.Context, t *terminal, args []string) error {
 				o.NoNoise = noNoise

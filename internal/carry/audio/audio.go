@@ -34,10 +34,11 @@ type EncodeOptions struct {
 	Rounds int
 	// Announcements is the number of copies of each archive's
 	// announcement per round (default 5): at the start and evenly among
-	// the symbols. A receiver needs every part of it, from any copies,
-	// while any K of the symbols do; at a mode's threshold in fading a
-	// fifth to a half of the frames are lost, and three copies of a
-	// 14-part announcement were often not enough (TestFadingEndToEnd).
+	// the symbols. Each copy is P frames, the first the announcement's
+	// data parts, the others fresh parity parts, and any P of all the
+	// parts heard give it back (docs/broadcast.md, "Announcement
+	// parity"), as any K of the symbols give the archive; at a mode's
+	// threshold in fading a fifth to a half of the frames are lost.
 	Announcements int
 	// Lead is silence before the first frame and after the last (default
 	// 1 s), so a recording started late still catches the first preamble.

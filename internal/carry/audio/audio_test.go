@@ -200,6 +200,7 @@ func TestImpairmentsEndToEnd(t *testing.T) {
 		{"standard, moderate fading", modem.Standard, 0, channel.Options{Fading: "moderate"}, false},
 		{"standard, poor fading", modem.Standard, 3, channel.Options{Fading: "poor"}, false},
 		{"standard, AAC 32 kbit/s", modem.Standard, 0, channel.Options{AAC: 32}, !channel.HasEncoder("aac")},
+		{"robust, AMR-NB 12.2 kbit/s (a phone's voice recorder)", modem.Robust, -3, channel.Options{AMR: 12.2}, !channel.HasAMR()},
 		{"fast, MP3 32 kbit/s", modem.Fast, 5, channel.Options{MP3: 32}, !mp3},
 		{"fast, 2% fast clock, mistuned −100 Hz", modem.Fast, 5, channel.Options{Drift: 20000, Offset: -100}, false},
 		{"fast, poor fading", modem.Fast, 5, channel.Options{Fading: "poor"}, false},
@@ -208,7 +209,7 @@ func TestImpairmentsEndToEnd(t *testing.T) {
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			if c.skip {
-				t.Skip("no encoder for this codec (apt install lame ffmpeg)")
+				t.Skip("no encoder for this codec (apt install lame ffmpeg sox libsox-fmt-all)")
 			}
 			x, _ := encode(t, data, EncodeOptions{Mode: c.mode, Rate: 8000, Repair: 1})
 			o := c.opts

@@ -54,9 +54,13 @@ type Options struct {
 	// given bit rate in kbit/s (0: not used), with lame or ffmpeg.
 	MP3, AAC, Opus int
 	// GSM round-trips the recording through GSM 06.10 full rate (13 kbit/s
-	// at 8 kHz, ffmpeg's libgsm): a phone network's speech codec, the
-	// nearest to AMR that Debian's ffmpeg can encode.
+	// at 8 kHz, ffmpeg's libgsm): a phone network's speech codec.
 	GSM bool
+	// AMR round-trips the recording through AMR-NB at this many kbit/s
+	// (one of AMRRates; 0: not used), the codec of phone calls and of
+	// phones' voice recorders (.amr, .3gp), with sox and
+	// libopencore-amrnb: Debian's ffmpeg decodes AMR but cannot encode it.
+	AMR float64
 	// Seed makes the noise and fading reproducible.
 	Seed int64
 }
@@ -86,6 +90,9 @@ func Apply(x []float32, rate int, o Options) ([]float32, error) {
 	}
 	if math.Abs(o.Offset) > 1000 {
 		return nil, fmt.Errorf("channel: frequency offset %g Hz is beyond ±1000 Hz", o.Offset)
+	}
+	if o.AMR != 0 && amrMode(o.AMR) < 0 {
+		return nil, fmt.Errorf("channel: AMR-NB has no %g kbit/s mode (%v)", o.AMR, AMRRates)
 	}
 	if rate < simRate || rate > 192000 {
 		return nil, fmt.Errorf("channel: sample rate %d Hz (8000 to 192000)", rate)
@@ -135,6 +142,11 @@ func Apply(x []float32, rate int, o Options) ([]float32, error) {
 	}
 	if o.GSM {
 		if y, err = ffmpegRoundTrip(y, rate, "libgsm", "gsm", 13); err != nil {
+			return nil, err
+		}
+	}
+	if o.AMR != 0 {
+		if y, err = amrRoundTrip(y, rate, o.AMR); err != nil {
 			return nil, err
 		}
 	}

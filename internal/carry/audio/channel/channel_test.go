@@ -167,6 +167,8 @@ func TestCodecRoundTrips(t *testing.T) {
 		{"aac", Options{NoNoise: true, AAC: 32}, HasEncoder("aac")},
 		{"opus", Options{NoNoise: true, Opus: 24}, HasEncoder("libopus")},
 		{"gsm", Options{NoNoise: true, GSM: true}, HasEncoder("libgsm")},
+		{"amr", Options{NoNoise: true, AMR: 12.2}, HasAMR()},
+		{"amr-4.75", Options{NoNoise: true, AMR: 4.75}, HasAMR()},
 	} {
 		if !c.ok {
 			t.Logf("%s: encoder not installed, skipped", c.name)
@@ -187,7 +189,7 @@ func TestCodecRoundTrips(t *testing.T) {
 
 func TestOptionErrors(t *testing.T) {
 	x := make([]float32, 100)
-	for _, o := range []Options{{Fading: "awful"}, {Drift: 2e5}, {Offset: 5000}} {
+	for _, o := range []Options{{Fading: "awful"}, {Drift: 2e5}, {Offset: 5000}, {AMR: 13}} {
 		if _, err := Apply(x, 8000, o); err == nil {
 			t.Errorf("%+v accepted", o)
 		}

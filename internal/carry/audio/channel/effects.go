@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 
 	"ferry/internal/carry/audio/audiofile"
 )
@@ -244,6 +245,70 @@ func ffmpegRoundTrip(x []float32, rate int, codec, container string, kbps int) (
 	}
 	return readBack(out, rate)
 }
+
+// AMRRates are the bit rates of AMR-NB's eight modes in kbit/s.
+var AMRRates = []float64{4.75, 5.15, 5.9, 6.7, 7.4, 7.95, 10.2, 12.2}
+
+// amrMode is the AMR-NB mode of kbps, or -1.
+func amrMode(kbps float64) int {
+	for i, r := range AMRRates {
+		if r == kbps {
+			return i
+		}
+	}
+	return -1
+}
+
+// amrRoundTrip encodes to AMR-NB (8 kHz, mode of kbps) with sox and
+// decodes back to rate.
+func amrRoundTrip(x []float32, rate int, kbps float64) ([]float32, error) {
+	sox, err := exec.LookPath("sox")
+	if err != nil || !HasAMR() {
+		return nil, fmt.Errorf("%w: AMR needs sox with AMR-NB encoding (apt install sox libsox-fmt-all libopencore-amrnb0)", ErrTool)
+	}
+	dir, err := os.MkdirTemp("", "ferry-channel-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	in := filepath.Join(dir, "in.wav")
+	enc := filepath.Join(dir, "rec.amr")
+	out := filepath.Join(dir, "out.wav")
+	if err := audiofile.WriteFile(in, x, rate); err != nil {
+		return nil, err
+	}
+	if err := run(sox, "-q", in, "-r", "8000", "-c", "1", "-b", "16", "-t", "amr-nb", "-C", fmt.Sprint(amrMode(kbps)), enc); err != nil {
+		return nil, err
+	}
+	if err := run(sox, "-q", "-t", "amr-nb", enc, "-r", fmt.Sprint(rate), "-b", "16", out); err != nil {
+		return nil, err
+	}
+	return readBack(out, rate)
+}
+
+var hasAMR = sync.OnceValue(func() bool {
+	sox, err := exec.LookPath("sox")
+	if err != nil {
+		return false
+	}
+	dir, err := os.MkdirTemp("", "ferry-channel-")
+	if err != nil {
+		return false
+	}
+	defer os.RemoveAll(dir)
+	in, enc := filepath.Join(dir, "in.wav"), filepath.Join(dir, "t.amr")
+	if audiofile.WriteFile(in, make([]float32, 1600), 8000) != nil {
+		return false
+	}
+	if run(sox, "-q", in, "-t", "amr-nb", enc) != nil {
+		return false
+	}
+	st, err := os.Stat(enc)
+	return err == nil && st.Size() > 6
+})
+
+// HasAMR reports whether sox can encode AMR-NB here.
+func HasAMR() bool { return hasAMR() }
 
 // HasEncoder reports whether ffmpeg is installed with the named encoder.
 func HasEncoder(name string) bool {

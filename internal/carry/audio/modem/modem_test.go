@@ -70,31 +70,46 @@ func TestImpairments(t *testing.T) {
 	}
 }
 
-// TestGSM: a recording passed through a phone network's speech codec (GSM
-// 06.10 full rate, 13 kbit/s; AMR has no encoder in Debian's ffmpeg).
-// Robust and standard survive it with a few dB more SNR than their
-// targets (measured: robust 5/5 from 0 dB, standard 4/5 at 5 dB). Fast,
-// 2375 Hz of carriers, is not reliable through it (0 to 2 of 5 frames at
-// 10–30 dB), so it is not tested here.
-func TestGSM(t *testing.T) {
-	if !channel.HasEncoder("libgsm") {
-		t.Skip("ffmpeg with libgsm is not installed (apt install ffmpeg)")
-	}
+// TestPhoneCodecs: a recording passed through a phone's speech codecs:
+// GSM 06.10 full rate (13 kbit/s, a phone call) and AMR-NB (a phone call,
+// or a phone's voice recorder saving .amr), at 12.2 kbit/s and a lower
+// mode. Measured with these seeds (docs/modem.md): every case 5/5; at
+// 3 dB less, robust 2/5 through AMR 12.2 at −5 dB, standard 0/5 at −2 dB.
+func TestPhoneCodecs(t *testing.T) {
 	const n = 5
 	for _, c := range []struct {
-		m   Mode
-		snr float64
-	}{{Robust, 3}, {Standard, 8}} {
-		o := channel.Options{SNR: c.snr, GSM: true, ActivePower: true, Seed: int64(c.m)}
-		y, err := channel.Apply(txFrames(t, c.m, 8000, n, 1), 8000, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		frames, st := rxAll(t, 8000, y, 3000)
-		got := countGood(c.m, frames, n)
-		t.Logf("%s through GSM at %.0f dB: %d/%d; %+v", c.m, c.snr, got, n, st)
-		if got != len(frames) || got < 4 {
-			t.Errorf("%s through GSM at %.0f dB: %d/%d decoded (%d returned), want at least 4", c.m, c.snr, got, n, len(frames))
-		}
+		name string
+		m    Mode
+		snr  float64
+		o    channel.Options
+		ok   func() bool
+	}{
+		{"gsm", Robust, 3, channel.Options{GSM: true}, func() bool { return channel.HasEncoder("libgsm") }},
+		{"gsm", Standard, 8, channel.Options{GSM: true}, func() bool { return channel.HasEncoder("libgsm") }},
+		{"gsm", Fast, 7, channel.Options{GSM: true}, func() bool { return channel.HasEncoder("libgsm") }},
+		{"amr-12.2", Robust, -3, channel.Options{AMR: 12.2}, channel.HasAMR},
+		{"amr-12.2", Standard, 0, channel.Options{AMR: 12.2}, channel.HasAMR},
+		{"amr-12.2", Fast, 5, channel.Options{AMR: 12.2}, channel.HasAMR},
+		{"amr-5.9", Robust, 5, channel.Options{AMR: 5.9}, channel.HasAMR},
+		{"amr-7.95", Fast, 10, channel.Options{AMR: 7.95}, channel.HasAMR},
+	} {
+		t.Run(c.m.String()+"/"+c.name, func(t *testing.T) {
+			t.Parallel()
+			if !c.ok() {
+				t.Skipf("%s: no encoder here (ffmpeg with libgsm; sox with libopencore-amrnb)", c.name)
+			}
+			o := c.o
+			o.SNR, o.ActivePower, o.Seed = c.snr, true, int64(c.m)
+			y, err := channel.Apply(txFrames(t, c.m, 8000, n, 1), 8000, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			frames, st := rxAll(t, 8000, y, 3000)
+			got := countGood(c.m, frames, n)
+			t.Logf("%s through %s at %.0f dB: %d/%d; %+v", c.m, c.name, c.snr, got, n, st)
+			if got != len(frames) || got < 4 {
+				t.Errorf("%s through %s at %.0f dB: %d/%d decoded (%d returned), want at least 4", c.m, c.name, c.snr, got, n, len(frames))
+			}
+		})
 	}
 }
