@@ -26,6 +26,8 @@ const (
 	codecNone   = 0
 	codecZstd   = 1
 	codecBrotli = 2
+	// codecZstdHangul is zstd over the Hangul-packed form (hangul.go).
+	codecZstdHangul = 3
 
 	entryContent  = 0
 	entryRedirect = 1

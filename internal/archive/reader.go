@@ -515,6 +515,13 @@ func (r *Reader) decodeCluster(i uint32, key cacheKey, rec [clusterRecordSize]by
 			return nil, fmt.Errorf("%w: cluster %d: %v (record says %d raw bytes)", ErrCorrupt, i, err, rl)
 		}
 		r.decoded.Add(int64(len(raw)))
+	case codecZstdHangul:
+		var err error
+		raw, err = decodeZstdHangul(stored[1:], want, want == rl)
+		if err != nil {
+			return nil, fmt.Errorf("%w: cluster %d: %v (record says %d raw bytes)", ErrCorrupt, i, err, rl)
+		}
+		r.decoded.Add(int64(len(raw)))
 	case codecBrotli:
 		var err error
 		raw, err = brotliDecode(stored[1:], want, want == rl)
@@ -550,6 +557,16 @@ var prefixDecoders = func() chan *zstd.Decoder {
 // after reading one byte past it (a cluster claiming 200 bytes that expands
 // to 1 GiB costs 201 bytes, not the decoder's limit).
 func decodeZstd(src []byte, n int64, all bool) ([]byte, error) {
+	return decodeZstdVia(src, n, all, false)
+}
+
+// decodeZstdHangul is decodeZstd for a frame of Hangul-packed bytes
+// (codec 3): n and all count the bytes after unpacking.
+func decodeZstdHangul(src []byte, n int64, all bool) ([]byte, error) {
+	return decodeZstdVia(src, n, all, true)
+}
+
+func decodeZstdVia(src []byte, n int64, all, hangul bool) ([]byte, error) {
 	d := <-prefixDecoders
 	defer func() { prefixDecoders <- d }()
 	if d == nil {
@@ -563,13 +580,17 @@ func decodeZstd(src []byte, n int64, all bool) ([]byte, error) {
 	if err := d.Reset(bytes.NewReader(src)); err != nil {
 		return nil, err
 	}
-	out, err := readUpTo(d, n, len(src))
+	var rd io.Reader = d
+	if hangul {
+		rd = newHangulReader(d)
+	}
+	out, err := readUpTo(rd, n, len(src))
 	if err != nil {
 		return nil, err
 	}
 	if all {
 		var one [1]byte
-		if k, err := d.Read(one[:]); k > 0 || err != io.EOF {
+		if k, err := rd.Read(one[:]); k > 0 || err != io.EOF {
 			if err == nil || err == io.EOF {
 				err = fmt.Errorf("frame holds more than %d bytes", n)
 			}
@@ -828,6 +849,37 @@ func (r *Reader) Removed() ([]string, error) {
 		}
 		out = append(out, p)
 		b = b[k+int(l):]
+	}
+	return out, nil
+}
+
+// DecodeCluster returns the raw bytes of a stored cluster (codec byte
+// included) whose cluster-table record says raw bytes, for code that reads
+// clusters itself (peer sync's content hashes); any codec of
+// docs/format.md, capped at raw. The caller checks the stored hash first.
+func DecodeCluster(stored []byte, raw int64) ([]byte, error) {
+	if len(stored) < 1 || raw < 0 || raw > maxClusterRaw {
+		return nil, fmt.Errorf("%w: cluster of %d stored bytes, %d raw", ErrCorrupt, len(stored), raw)
+	}
+	var out []byte
+	var err error
+	switch stored[0] {
+	case codecNone:
+		if int64(len(stored)-1) != raw {
+			return nil, fmt.Errorf("%w: cluster is %d bytes, record says %d", ErrCorrupt, len(stored)-1, raw)
+		}
+		return stored[1:], nil
+	case codecZstd:
+		out, err = decodeZstd(stored[1:], raw, true)
+	case codecZstdHangul:
+		out, err = decodeZstdHangul(stored[1:], raw, true)
+	case codecBrotli:
+		out, err = brotliDecode(stored[1:], raw, true)
+	default:
+		return nil, fmt.Errorf("%w: unknown cluster codec %d", ErrCorrupt, stored[0])
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: cluster: %v (record says %d raw bytes)", ErrCorrupt, err, raw)
 	}
 	return out, nil
 }

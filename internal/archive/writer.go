@@ -35,9 +35,10 @@ type Input struct {
 
 // WriterOptions tune a Writer; the zero value gives good defaults.
 type WriterOptions struct {
-	// ClusterSize is the raw size a compressed cluster is filled to (default
-	// 512 KiB: a reader decompresses up to a cluster to read one entry, and
-	// 1 MiB clusters saved only 2% of the size; docs/benchmarks.md).
+	// ClusterSize is the raw size a compressed cluster is filled to
+	// (default 2 MiB, as zimwriterfs's: on bare Korean pages 6% smaller
+	// than 512 KiB; a reader decompresses a cluster only up to the entry it
+	// reads, about 1 MiB on average; docs/benchmarks.md, issue 15).
 	ClusterSize int
 	// ChunkSize is the raw size of each cluster of a large entry (default 256 KiB).
 	ChunkSize int
@@ -61,12 +62,20 @@ type WriterOptions struct {
 	// SortBytes bounds the memory that holds entry metadata (paths, titles)
 	// before it is sorted on disk (default 16 MiB).
 	SortBytes int
+	// NoHangulPacking compresses Korean text clusters with plain zstd
+	// (codec 1) instead of zstd over their Hangul-packed form (codec 3,
+	// about 10% smaller; docs/format.md), for archives that readers
+	// older than codec 3 must open.
+	NoHangulPacking bool
 	// PathOrder stores compressible entries in clusters in the order they
 	// were added instead of grouping similar content together (see
 	// docs/format.md, "Clusters"): for tests of the layout, and callers
 	// that add entries in an order they chose.
 	PathOrder bool
 }
+
+// defaultClusterSize is WriterOptions.ClusterSize's default.
+const defaultClusterSize = 2 << 20
 
 // Info is what the publisher says about an archive; the Writer adds counts,
 // hashes and layout to make the Manifest.
@@ -172,7 +181,7 @@ type Writer struct {
 // NewWriter starts an archive on w.
 func NewWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
 	if opts.ClusterSize <= 0 {
-		opts.ClusterSize = 512 << 10
+		opts.ClusterSize = defaultClusterSize
 	}
 	if opts.ChunkSize <= 0 {
 		opts.ChunkSize = 256 << 10
@@ -279,14 +288,7 @@ func (w *Writer) queue(codec byte, raw []byte) uint32 {
 		defer func() { <-w.sem }()
 		var out []byte
 		if codec == codecZstd {
-			if w.opts.Brotli {
-				out = brotliEncode(raw, w.opts.ClusterSize)
-			} else {
-				out = append([]byte{codecZstd}, w.enc.EncodeAll(raw, make([]byte, 0, len(raw)/3+64))...)
-			}
-			if len(out) >= len(raw)+1 { // incompressible: store raw instead
-				out = append([]byte{codecNone}, raw...)
-			}
+			out = compressRaw(w.enc, raw, w.opts.Brotli, w.opts.NoHangulPacking, w.opts.ClusterSize)
 		} else {
 			out = append(make([]byte, 0, len(raw)+5), codecNone)
 			out = append(out, raw...)
@@ -666,3 +668,50 @@ func (w *Writer) close() {
 
 // InputBytes returns the content bytes added so far.
 func (w *Writer) InputBytes() int64 { return w.input }
+
+var (
+	defaultEncOnce sync.Once
+	defaultEnc     *zstd.Encoder
+)
+
+// CompressCluster returns the stored bytes (codec byte included) a Writer
+// with default options makes of a compressible cluster's raw bytes, for
+// code that rebuilds clusters and must match them byte for byte (peer
+// sync): codec 3 for Korean text, else codec 1, else codec 0 when
+// compressing does not make it smaller.
+func CompressCluster(raw []byte) []byte {
+	defaultEncOnce.Do(func() {
+		var err error
+		defaultEnc, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBestCompression),
+			zstd.WithEncoderConcurrency(max(1, runtime.GOMAXPROCS(0))),
+			zstd.WithWindowSize(zstdWindow(defaultClusterSize)), zstd.WithEncoderCRC(false))
+		if err != nil {
+			panic("archive: internal error: zstd encoder: " + err.Error())
+		}
+	})
+	return compressRaw(defaultEnc, raw, false, false, defaultClusterSize)
+}
+
+// compressRaw compresses a cluster as the Writer does: Brotli when asked,
+// else zstd of the Hangul-packed form when it applies (and is not turned
+// off), else zstd; raw when none is smaller.
+func compressRaw(enc *zstd.Encoder, raw []byte, useBrotli, noHangul bool, clusterSize int) []byte {
+	var out []byte
+	var packed []byte
+	ok := false
+	if !useBrotli && !noHangul {
+		packed, ok = hangulPack(raw)
+	}
+	switch {
+	case useBrotli:
+		out = brotliEncode(raw, clusterSize)
+	case ok:
+		out = append([]byte{codecZstdHangul}, enc.EncodeAll(packed, make([]byte, 0, len(packed)/3+64))...)
+	default:
+		out = append([]byte{codecZstd}, enc.EncodeAll(raw, make([]byte, 0, len(raw)/3+64))...)
+	}
+	if len(out) >= len(raw)+1 { // incompressible: store raw instead
+		out = append([]byte{codecNone}, raw...)
+	}
+	return out
+}
