@@ -1,13 +1,13 @@
 package search
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
@@ -298,16 +298,22 @@ func (rd *reader) lookup(term string) (ti termInfo, ok bool, err error) {
 	return rd.entry(bi, db, j)
 }
 
-// scan looks term up in a version 2 block, checking each entry it decodes.
+// scan looks term up in a version 2 or 3 block, checking each entry it
+// decodes. The current term is rebuilt in place (its suffix written over
+// the previous term's tail) and nothing is allocated until the term is
+// found.
 func (rd *reader) scan(bi uint32, c *rawColumns, term string) (termInfo, bool, error) {
 	bad := func(what string) (termInfo, bool, error) {
 		return termInfo{}, false, corrupt("dictionary block %d: %s", bi, what)
 	}
-	var bufs [2][MaxTermLen]byte
-	prev := []byte(c.first)
+	var buf [MaxTermLen]byte
+	var want [MaxTermLen]byte
+	q := want[:copy(want[:], term)]
+	n := copy(buf[:], c.first)
 	suf, dfs, plens, inl := c.suf, c.dfs, c.plens, c.inl
 	pos := c.postBase
 	postLen := rd.ix.h.postLen
+	normCount := int64(rd.ix.h.normCount)
 	lens, vals := c.lens, c.vals
 	for e := 0; e < c.n; e++ {
 		var shared, sl int
@@ -320,30 +326,35 @@ func (rd *reader) scan(bi uint32, c *rawColumns, term string) (termInfo, bool, e
 		} else {
 			shared, sl = int(c.lens[2*e]), int(c.lens[2*e+1])
 		}
-		if shared > len(prev) || sl > len(suf) || shared+sl > MaxTermLen || shared+sl == 0 {
+		if shared > n || sl > len(suf) || shared+sl > MaxTermLen || shared+sl == 0 {
 			return bad("term entry")
 		}
-		cur := append(append(bufs[e%2][:0], prev[:shared]...), suf[:sl]...)
+		sx := suf[:sl]
 		suf = suf[sl:]
-		if e == 0 && string(cur) != c.first || e > 0 && string(cur) <= string(prev) {
+		// The first entry is the block's first term; each next one is
+		// greater than the one before: its suffix beats what it replaces.
+		if e == 0 && (shared != n || sl != 0) || e > 0 && bytes.Compare(sx, buf[shared:n]) <= 0 {
 			return bad("terms out of order")
 		}
-		prev = cur
+		n = shared + copy(buf[shared:], sx)
 		df, k := uvarint(dfs)
 		if k <= 0 || df == 0 || df > uint64(rd.ix.h.docCount) {
 			return bad("document frequency")
 		}
 		dfs = dfs[k:]
-		cmp := strings.Compare(string(cur), term)
+		cmp := bytes.Compare(buf[:n], q)
 		if df <= inlineMax {
-			ps := make([]posting, 0, df)
+			var ps []posting
+			if cmp == 0 {
+				ps = make([]posting, 0, df)
+			}
 			prevDoc := int64(-1)
 			if c.v3 && uint64(len(vals)) < df {
 				return bad("inline values")
 			}
 			for j := uint64(0); j < df; j++ {
 				g, k1 := uvarint(inl)
-				if k1 <= 0 || g > math.MaxUint32 || prevDoc+1+int64(g) >= int64(rd.ix.h.normCount) {
+				if k1 <= 0 || g > math.MaxUint32 || prevDoc+1+int64(g) >= normCount {
 					return bad("inline postings")
 				}
 				inl = inl[k1:]
