@@ -36,9 +36,11 @@ type Input struct {
 // WriterOptions tune a Writer; the zero value gives good defaults.
 type WriterOptions struct {
 	// ClusterSize is the raw size a compressed cluster is filled to
-	// (default 2 MiB, as zimwriterfs's: on bare Korean pages 6% smaller
-	// than 512 KiB; a reader decompresses a cluster only up to the entry it
-	// reads, about 1 MiB on average; docs/benchmarks.md, issue 15).
+	// (default 512 KiB). 2 MiB (zimwriterfs's default) makes bare Korean
+	// pages' data 4-6% smaller, and a reader decompresses a cluster only
+	// up to the entry it reads; it stays the default only because peer
+	// sync rebuilds clusters with a 512 KiB window of its own
+	// (docs/benchmarks.md, issue 15).
 	ClusterSize int
 	// ChunkSize is the raw size of each cluster of a large entry (default 256 KiB).
 	ChunkSize int
@@ -62,11 +64,12 @@ type WriterOptions struct {
 	// SortBytes bounds the memory that holds entry metadata (paths, titles)
 	// before it is sorted on disk (default 16 MiB).
 	SortBytes int
-	// NoHangulPacking compresses Korean text clusters with plain zstd
-	// (codec 1) instead of zstd over their Hangul-packed form (codec 3,
-	// about 10% smaller; docs/format.md), for archives that readers
-	// older than codec 3 must open.
-	NoHangulPacking bool
+	// HangulPacking compresses Korean text clusters with zstd over their
+	// Hangul-packed form (codec 3, about 10% smaller than plain zstd;
+	// docs/format.md). Off by default until every reader of clusters
+	// decodes codec 3 (peer sync decodes clusters itself: it must call
+	// DecodeCluster and CompressCluster first).
+	HangulPacking bool
 	// PathOrder stores compressible entries in clusters in the order they
 	// were added instead of grouping similar content together (see
 	// docs/format.md, "Clusters"): for tests of the layout, and callers
@@ -75,7 +78,7 @@ type WriterOptions struct {
 }
 
 // defaultClusterSize is WriterOptions.ClusterSize's default.
-const defaultClusterSize = 2 << 20
+const defaultClusterSize = 512 << 10
 
 // Info is what the publisher says about an archive; the Writer adds counts,
 // hashes and layout to make the Manifest.
@@ -288,7 +291,7 @@ func (w *Writer) queue(codec byte, raw []byte) uint32 {
 		defer func() { <-w.sem }()
 		var out []byte
 		if codec == codecZstd {
-			out = compressRaw(w.enc, raw, w.opts.Brotli, w.opts.NoHangulPacking, w.opts.ClusterSize)
+			out = compressRaw(w.enc, raw, w.opts.Brotli, w.opts.HangulPacking, w.opts.ClusterSize)
 		} else {
 			out = append(make([]byte, 0, len(raw)+5), codecNone)
 			out = append(out, raw...)
@@ -677,9 +680,9 @@ var (
 // CompressCluster returns the stored bytes (codec byte included) a Writer
 // with default options makes of a compressible cluster's raw bytes, for
 // code that rebuilds clusters and must match them byte for byte (peer
-// sync): codec 3 for Korean text, else codec 1, else codec 0 when
+// sync): codec 1 (codec 3 for Korean text with hangul), or codec 0 when
 // compressing does not make it smaller.
-func CompressCluster(raw []byte) []byte {
+func CompressCluster(raw []byte, hangul bool) []byte {
 	defaultEncOnce.Do(func() {
 		var err error
 		defaultEnc, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBestCompression),
@@ -689,17 +692,17 @@ func CompressCluster(raw []byte) []byte {
 			panic("archive: internal error: zstd encoder: " + err.Error())
 		}
 	})
-	return compressRaw(defaultEnc, raw, false, false, defaultClusterSize)
+	return compressRaw(defaultEnc, raw, false, hangul, defaultClusterSize)
 }
 
 // compressRaw compresses a cluster as the Writer does: Brotli when asked,
-// else zstd of the Hangul-packed form when it applies (and is not turned
-// off), else zstd; raw when none is smaller.
-func compressRaw(enc *zstd.Encoder, raw []byte, useBrotli, noHangul bool, clusterSize int) []byte {
+// else zstd of the Hangul-packed form when asked and it applies, else
+// zstd; raw when none is smaller.
+func compressRaw(enc *zstd.Encoder, raw []byte, useBrotli, hangul bool, clusterSize int) []byte {
 	var out []byte
 	var packed []byte
 	ok := false
-	if !useBrotli && !noHangul {
+	if !useBrotli && hangul {
 		packed, ok = hangulPack(raw)
 	}
 	switch {
