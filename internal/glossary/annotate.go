@@ -464,15 +464,23 @@ func (w *writer) open(out []byte, i int32, list bool) []byte {
 
 // title appends the escaped title text of entry i.
 func (w *writer) title(out []byte, i int) []byte {
-	e := &w.g.entries[i]
+	if w.label == defaultNKLabel {
+		return append(out, w.g.rendered()[i].title...)
+	}
+	return appendTitle(out, &w.g.entries[i], w.label)
+}
+
+// appendTitle appends the escaped title text of e with the North Korean
+// word after label (escaped).
+func appendTitle(out []byte, e *Entry, label string) []byte {
 	out = append(out, html.EscapeString(e.Explanation)...)
 	if e.SameInNorth() {
 		out = append(out, " ("...)
-		out = append(out, w.label...)
+		out = append(out, label...)
 		out = append(out, "에서도 같은 말)"...)
 	} else if e.NK != "" {
 		out = append(out, " ("...)
-		out = append(out, w.label...)
+		out = append(out, label...)
 		out = append(out, ": "...)
 		out = append(out, html.EscapeString(e.NK)...)
 		if e.NKConf == Uncertain {
@@ -570,20 +578,15 @@ func (w *writer) list(out []byte, style bool) []byte {
 		out = append(out, "<style>"+Style+"</style>"...)
 	}
 	out = append(out, "<h2>"+ListHeading+"</h2><dl>\n"...)
+	rend := w.g.rendered()
 	for k, i := range w.used {
 		e := &w.g.entries[i]
+		r := &rend[i]
 		out = append(out, `<dt><a href="#fg-w`...)
 		out = strconv.AppendInt(out, int64(k+1), 10)
 		out = append(out, `">`...)
-		out = append(out, html.EscapeString(e.Headword)...)
-		out = append(out, `</a>`...)
-		if o := originText(e); o != "" {
-			out = append(out, ` <small>`...)
-			out = append(out, html.EscapeString(o)...)
-			out = append(out, `</small>`...)
-		}
-		out = append(out, "</dt><dd>"...)
-		out = append(out, html.EscapeString(e.Explanation)...)
+		out = append(out, r.head...)
+		out = append(out, r.explanation...)
 		if e.SameInNorth() {
 			out = append(out, ". "...)
 			out = append(out, w.label...)
@@ -592,7 +595,7 @@ func (w *writer) list(out []byte, style bool) []byte {
 			out = append(out, ". "...)
 			out = append(out, w.label...)
 			out = append(out, ": "...)
-			out = append(out, html.EscapeString(e.NK)...)
+			out = append(out, r.nk...)
 			if e.NKConf == Uncertain {
 				out = append(out, " (확실하지 않음)"...)
 			}
@@ -600,6 +603,34 @@ func (w *writer) list(out []byte, style bool) []byte {
 		out = append(out, "</dd>\n"...)
 	}
 	return append(out, "</dl></aside>\n"...)
+}
+
+// renderedEntry is an entry's text as AppendMarked writes it, escaped
+// once: the title with the default label, the explanation, the North
+// Korean word, and the list's term up to its <dd>.
+type renderedEntry struct {
+	title, explanation, nk, head string
+}
+
+// rendered returns every entry's rendered text, made on first use.
+func (g *Glossary) rendered() []renderedEntry {
+	g.renderOnce.Do(func() {
+		g.rend = make([]renderedEntry, len(g.entries))
+		label := html.EscapeString(defaultNKLabel)
+		for i := range g.entries {
+			e := &g.entries[i]
+			r := &g.rend[i]
+			r.explanation = html.EscapeString(e.Explanation)
+			r.nk = html.EscapeString(e.NK)
+			head := html.EscapeString(e.Headword) + `</a>`
+			if o := originText(e); o != "" {
+				head += ` <small>` + html.EscapeString(o) + `</small>`
+			}
+			r.head = head + "</dt><dd>"
+			r.title = string(appendTitle(nil, e, label))
+		}
+	})
+	return g.rend
 }
 
 // languages names the source languages of foreign loanwords in Korean.

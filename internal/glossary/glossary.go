@@ -93,6 +93,9 @@ type Glossary struct {
 
 	fpOnce sync.Once
 	fp     uint64 // Fingerprint
+
+	renderOnce sync.Once
+	rend       []renderedEntry // see rendered
 }
 
 // Header is the column line the data file must start with (after comments).

@@ -18,6 +18,7 @@ import (
 
 	"ferry/internal/archive"
 	"ferry/internal/atomicfile"
+	"ferry/internal/glossary"
 	"ferry/internal/htmltext"
 	"ferry/internal/key"
 	"ferry/internal/progress"
@@ -66,6 +67,12 @@ type Options struct {
 	Progress func(Progress)
 	// Warn receives non-fatal problems (dropped redirects...).
 	Warn func(string)
+	// NoGlossaryMarks leaves out the table of glossary marks that an
+	// archive declared Korean (Info.Languages, or a lone source's own
+	// language) gets: about 1% of its size, it spares readers finding the
+	// glossed words when a page is first shown. The radio profile leaves
+	// it out.
+	NoGlossaryMarks bool
 }
 
 // Profile is a set of packing choices for one way of carrying an edition.
@@ -97,6 +104,7 @@ func (p Profile) apply(o *Options) {
 		return
 	}
 	o.NoIndex = true
+	o.NoGlossaryMarks = true
 	o.Writer.Brotli = true
 	next := o.Transform
 	o.Transform = func(e *source.Entry, data []byte) ([]byte, error) {
@@ -198,9 +206,10 @@ type job struct {
 }
 
 type result struct {
-	in  archive.Input
-	an  *search.Analyzed
-	err error
+	in    archive.Input
+	an    *search.Analyzed
+	marks []byte // glossary marks (see marks.go)
+	err   error
 }
 
 // Pack writes the archive to out.
@@ -336,10 +345,16 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 		}
 		walkErr <- nil
 	}()
+	var gl *glossary.Glossary
+	var marks *glossary.MarksTable
+	if !opts.NoGlossaryMarks && declaredKorean(opts) {
+		gl = glossary.Default()
+		marks = gl.NewMarksTable()
+	}
 	for i := 0; i < opts.Workers; i++ {
 		go func() {
 			for j := range work {
-				j.out <- prepare(j, idx != nil, opts.Transform)
+				j.out <- prepare(j, idx != nil, opts.Transform, gl)
 			}
 		}()
 	}
@@ -347,7 +362,7 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 	// Only the paths that may become the main page are remembered (not
 	// every path: a pack of millions of entries would hold them all).
 	hasPath := map[string]bool{}
-	candidate := map[string]bool{"index.html": true, firstFolderIndex(opts.Sources): true}
+	candidate := map[string]bool{"index.html": true, firstFolderIndex(opts.Sources): true, glossary.MarksPath: true}
 	if mainPage != "" {
 		candidate[mainPage] = true
 	}
@@ -384,6 +399,9 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 		}
 		if res.an != nil {
 			idx.AddAnalyzed(res.an)
+		}
+		if res.marks != nil && marks != nil && !marks.Add(res.in.Path, res.marks) {
+			marks = nil // the table is full: pages beyond are marked when served
 		}
 		if res.in.Article && res.in.Redirect == "" && firstArticle == "" {
 			firstArticle = res.in.Path
@@ -440,6 +458,15 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 			opts.Warn(fmt.Sprintf("main page %q is not in the archive; using %q", mainPage, firstArticle))
 		}
 		info.MainPage = firstArticle
+	}
+	if hasPath[glossary.MarksPath] {
+		if marks != nil && opts.Warn != nil {
+			opts.Warn(marksTaken())
+		}
+	} else if in := marksEntry(marks); in != nil {
+		if err := w.Add(*in); err != nil {
+			return nil, err
+		}
 	}
 	var iw io.WriterTo
 	if idx != nil {
@@ -529,7 +556,7 @@ func fixPath(p string) (string, bool) {
 }
 
 // prepare reads titles and search text of one entry (runs in parallel).
-func prepare(j *job, index bool, transform func(*source.Entry, []byte) ([]byte, error)) result {
+func prepare(j *job, index bool, transform func(*source.Entry, []byte) ([]byte, error), g *glossary.Glossary) result {
 	e := j.e
 	in := archive.Input{Path: e.Path, MIME: e.MIME, Title: e.Title, Article: e.Article, Redirect: e.Redirect}
 	if e.Redirect != "" {
@@ -573,7 +600,7 @@ func prepare(j *job, index bool, transform func(*source.Entry, []byte) ([]byte, 
 	} else if index && e.Article {
 		an = search.Analyze(j.seq, in.Title, string(data))
 	}
-	return result{in: in, an: an}
+	return result{in: in, an: an, marks: pageMarks(g, in.MIME, data)}
 }
 
 func join(prefix, p string) string {

@@ -276,13 +276,14 @@ func (h *Handler) serveEntry(w http.ResponseWriter, r *http.Request, l *lib, e a
 					h.readError(w, r, l, e.Path, err)
 					return
 				}
-				// b is this request's own copy.
+				// b is this request's own copy. neutralize changes
+				// attribute names in place, never text or lengths, so
+				// the page's marks (found on the archive's bytes) still
+				// fit it, and glossing adds only markup of its own.
+				neutralize(b, isXML)
 				if glossed && hasHangul(b) {
 					b = h.gloss(l, e, b)
-					neutralize(b, isXML)
 					h.pages.put(k, b)
-				} else {
-					neutralize(b, isXML)
 				}
 			}
 			w.Header().Set("Content-Type", ctype)

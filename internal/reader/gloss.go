@@ -9,8 +9,10 @@ import (
 
 // Word notes: the glossary marks South Korean loanwords of a Korean page
 // with their plain explanations (package glossary; docs/glossary.md).
-// Finding the words is the costly part, so where they are in a page is
-// kept (markCache) and only applied on the next view of the same page.
+// Finding the words is the costly part: an archive packed as Korean keeps
+// where they are in every page (glossary.MarksPath, found when it was
+// packed), and what was found here is kept (markCache), so a page is
+// tokenized only when its archive has no marks for it, and then once.
 
 // glossOpts are the options of every marking, find and apply alike.
 var glossOpts = glossary.Options{NKLabel: "조선말"}
@@ -21,10 +23,13 @@ func (h *Handler) gloss(l *lib, e archive.Entry, b []byte) []byte {
 	k := textKey{l, e.Index}
 	m, ok := h.marks.get(k)
 	if !ok {
-		m = g.FindMarks(b, glossOpts)
+		if m, ok = h.storedMarks(l, e, b); !ok {
+			m = g.FindMarks(b, glossOpts)
+		}
 		h.marks.put(k, m)
 	}
-	out, err := g.AppendMarked(make([]byte, 0, len(b)+len(b)/8+1024), b, m, glossOpts)
+	// About 400 bytes a mark: the explanation in the mark and in the list.
+	out, err := g.AppendMarked(make([]byte, 0, len(b)+400*len(m.Words)+1024), b, m, glossOpts)
 	if err != nil {
 		// Marks kept for other bytes (cannot happen for a verified
 		// entry, but never show a page marked wrong).
@@ -35,6 +40,24 @@ func (h *Handler) gloss(l *lib, e archive.Entry, b []byte) []byte {
 		}
 	}
 	return out
+}
+
+// storedMarks returns the marks l's archive keeps for page b (entry e),
+// checked against b; false when it keeps none (or none that fit).
+func (h *Handler) storedMarks(l *lib, e archive.Entry, b []byte) (glossary.Marks, bool) {
+	if h.marks.noStored {
+		return glossary.Marks{}, false
+	}
+	l.marksOnce.Do(func() {
+		// A table of another glossary version, or a damaged one, is not
+		// used: pages are marked as without it.
+		l.marksTable, _ = glossary.Default().ArchiveMarks(l.Edition)
+	})
+	if l.marksTable == nil {
+		return glossary.Marks{}, false
+	}
+	m, ok, err := l.marksTable.Marks(e.Path, b)
+	return m, ok && err == nil
 }
 
 // glossedPages keeps whole pages as glossing made them (marked, then made
@@ -106,6 +129,8 @@ type markCache struct {
 	words int
 	max   int
 	off   bool // for benchmarks: find every time
+	// noStored ignores the marks archives keep (for benchmarks).
+	noStored bool
 }
 
 const markCacheWords = 200_000

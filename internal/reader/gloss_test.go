@@ -2,9 +2,15 @@ package reader
 
 import (
 	"bytes"
+	"encoding/binary"
 	"regexp"
 	"strings"
 	"testing"
+	"testing/fstest"
+
+	"ferry/internal/archive"
+	"ferry/internal/glossary"
+	"ferry/internal/testkit/packtest"
 )
 
 // TestGlossedPageKept: a glossed page seen again is served from the kept
@@ -47,5 +53,72 @@ func TestGlossedPageKept(t *testing.T) {
 	c.put(textKey{nil, 99}, make([]byte, 2000)) // larger than the budget: not kept
 	if _, ok := c.get(textKey{nil, 99}); ok {
 		t.Error("a page larger than the budget was kept")
+	}
+}
+
+// storedPage is a Korean page for the stored-marks tests.
+const storedPage = `<html><head><title>손전화</title></head><body><p title="컴퓨터">스마트폰으로 <a href="b.html">인터넷</a>에서 뉴스를 본다. 컴퓨터와 서버가 있다.</p></body></html>`
+
+// TestStoredMarksServed: a page of an archive packed as Korean is marked
+// with the marks the archive keeps, exactly as when the words are found
+// on the first view; a table whose marks point into an attribute is not
+// applied, and the page is marked as without it.
+func TestStoredMarksServed(t *testing.T) {
+	b := packtest.FS(t, fstest.MapFS{"ko.html": {Data: []byte(storedPage)}}, archive.Info{Channel: "g", Title: "g", Languages: []string{"ko"}})
+	h := New([]Library{openBytes(t, "g", b)}, Options{})
+	nonce := regexp.MustCompile(`nonce="[^"]*"`)
+	get := func(noStored bool) string {
+		h.marks.mu.Lock()
+		h.marks.off, h.marks.m, h.marks.order, h.marks.words, h.marks.noStored = true, nil, nil, 0, noStored
+		h.marks.mu.Unlock()
+		h.pages.mu.Lock()
+		h.pages.off, h.pages.m, h.pages.order, h.pages.bytes = true, nil, nil, 0
+		h.pages.mu.Unlock()
+		return nonce.ReplaceAllString(do(h, "GET", "/ko/a/g/ko.html").Body.String(), "")
+	}
+	stored, found := get(false), get(true)
+	if stored != found {
+		t.Errorf("stored marks give another page:\n%s\nfound on view:\n%s", stored, found)
+	}
+	if !strings.Contains(stored, `<abbr class="fg"`) {
+		t.Errorf("not glossed:\n%s", stored)
+	}
+	l := h.libs[0]
+	if l.marksTable == nil || l.marksTable.Pages() != 1 {
+		t.Fatalf("the archive's marks table was not opened")
+	}
+	if _, ok, err := l.marksTable.Marks("ko.html", []byte(storedPage)); !ok || err != nil {
+		t.Fatalf("no stored marks for the page: %v", err)
+	}
+
+	// A hostile table: 컴퓨터 marked inside the title attribute.
+	g := glossary.Default()
+	e := -1
+	for i := range g.Len() {
+		if g.Entry(i).Headword == "컴퓨터" {
+			e = i
+		}
+	}
+	tab := g.NewMarksTable()
+	tab.Add("ko.html", binary.AppendUvarint([]byte{1, 0, 1}, uint64(e)<<1))
+	var buf bytes.Buffer
+	w, err := archive.NewWriter(&buf, archive.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range []archive.Input{
+		{Path: "ko.html", MIME: "text/html", Data: []byte(storedPage), Article: true},
+		{Path: glossary.MarksPath, MIME: glossary.MarksMIME, Data: tab.Bytes()},
+	} {
+		if err := w.Add(in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.Finish(archive.Info{Channel: "g", Title: "g", Languages: []string{"ko"}}, nil, packtest.Key(t)); err != nil {
+		t.Fatal(err)
+	}
+	h = New([]Library{openBytes(t, "g", buf.Bytes())}, Options{})
+	if got := get(false); got != found {
+		t.Errorf("hostile marks changed the page:\n%s\nwant:\n%s", got, found)
 	}
 }

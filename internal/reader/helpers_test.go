@@ -29,7 +29,13 @@ var packed sync.Map // name -> []byte
 // in-memory archive, signed with a fresh key; it skips when absent.
 func packDir(tb testing.TB, rel, channel string, langs []string, signer *key.Secret) []byte {
 	tb.Helper()
-	dir := shared.Path(tb, rel)
+	return packFolder(tb, shared.Path(tb, rel), channel, langs, signer)
+}
+
+// packFolder packs the folder dir (packed once per test binary).
+func packFolder(tb testing.TB, dir, channel string, langs []string, signer *key.Secret) []byte {
+	tb.Helper()
+	rel := dir
 	if b, ok := packed.Load(rel); ok {
 		return b.([]byte)
 	}

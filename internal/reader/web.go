@@ -26,9 +26,11 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"ferry/internal/archive"
+	"ferry/internal/glossary"
 	"ferry/internal/key"
 	"ferry/internal/sample"
 )
@@ -109,6 +111,10 @@ type lib struct {
 	// damaged is set once any read of the library failed its check (or
 	// CheckAll found damage): the home page and every page's bar say so.
 	damaged atomic.Bool
+	// marksTable is the archive's table of glossary marks (nil if none),
+	// opened once on the first glossed page.
+	marksOnce  sync.Once
+	marksTable *glossary.StoredMarks
 }
 
 // New returns a handler serving libs, in the given order. Names are made

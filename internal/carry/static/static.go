@@ -274,8 +274,12 @@ func (x *exporter) exportArchive(a archive.Contents, slug string, done *int64, t
 	defer titles.close()
 	seen := map[uint64]struct{}{} // articles by title and text: the same page under two paths is listed once
 	var g *glossary.Glossary
+	var stored *glossary.StoredMarks // the archive's own marks, if any
 	if !x.opts.NoGlossary {
 		g = glossary.Default()
+		// A table of another glossary, or a damaged one, is not used:
+		// pages are then marked as without it.
+		stored, _ = g.ArchiveMarks(a)
 	}
 	articles := 0
 	// Pass 2: write files, rewriting links in HTML and CSS.
@@ -292,6 +296,9 @@ func (x *exporter) exportArchive(a archive.Contents, slug string, done *int64, t
 		*done++
 		if x.opts.Progress != nil {
 			x.opts.Progress(*done, total)
+		}
+		if e.Path == glossary.MarksPath {
+			continue // the archive's glossary marks: used below, not a file
 		}
 		if e.Redirect {
 			t, ok := resolve(i)
@@ -352,8 +359,20 @@ func (x *exporter) exportArchive(a archive.Contents, slug string, done *int64, t
 					}
 				}
 			}
+			// With marks kept in the archive, the page is marked as it
+			// is stored, before its links are rewritten (the marks are
+			// for those bytes; rewriting keeps the marks' markup);
+			// otherwise after, finding the words.
+			glossed := false
+			if g != nil && stored != nil && hasHangul(b) {
+				if m, ok, err := stored.Marks(e.Path, b); ok && err == nil {
+					if out, err := g.AppendMarked(make([]byte, 0, len(b)+400*len(m.Words)+1024), b, m, glossary.Options{}); err == nil {
+						b, glossed = out, true
+					}
+				}
+			}
 			b = rewriteHTML(b, link)
-			if g != nil && hasHangul(b) {
+			if g != nil && !glossed && hasHangul(b) {
 				b, _ = g.Annotate(b, glossary.Options{})
 			}
 			toSearch := ""
