@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -45,6 +46,7 @@ type packOptions struct {
 	Keys, Include, Exclude, Certs          stringList
 	Out, Channel, Title, Description, Lang string
 	Main, Publisher, Base, Images, Profile string
+	Memory                                 string
 	Edition                                uint64
 	ImageMax, ImageQuality                 int
 	NoIndex, NoScrub, Force                bool
@@ -70,6 +72,7 @@ func (o *packOptions) flags(fs *flag.FlagSet) {
 	fs.IntVar(&o.ImageQuality, "image-quality", 75, "with --images shrink: JPEG quality (1-100)")
 	fs.BoolVar(&o.NoScrub, "no-scrub", false, "keep Red Star OS watermarks and identifying metadata (EXIF, authors) in source files")
 	fs.StringVar(&o.Base, "base", "", "write a delta against this edition: OLD.ferry, or OLD.ferry,DELTA.ferry,... for a chain")
+	fs.StringVar(&o.Memory, "memory", "", "keep the packer's memory near SIZE, e.g. 512MiB (default 192MiB, or GOMEMLIMIT when set; off: no limit)")
 	fs.Var(&o.Certs, "cert", "key certificate or revocation file ('ferry trust certify/revoke') to carry (repeatable)")
 }
 
@@ -116,6 +119,13 @@ func runPack(ctx context.Context, t *terminal, o packOptions, args []string) err
 	}
 	if err := checkOutput(o.Out, o.Force); err != nil {
 		return err
+	}
+	limit, err := packMemoryLimit(o.Memory)
+	if err != nil {
+		return err
+	}
+	if limit > 0 {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(limit))
 	}
 	signers, err := loadSecrets(o.Keys)
 	if err != nil {
@@ -187,6 +197,41 @@ func runPack(ctx context.Context, t *terminal, o packOptions, args []string) err
 		sum.Duration.Round(time.Millisecond))
 	return nil
 }
+
+// defaultPackMemory is the Go heap's soft limit while packing. What a
+// pack holds at once is bounded (sort buffers, clusters being compressed,
+// the index builder's buffer; about 35 bytes an entry otherwise), but the
+// collector lets the heap grow to twice what is live: with the limit the
+// peak stays near it from half a gigabyte of input to eight
+// (docs/benchmarks.md, issue 15). A pack whose live heap needs more
+// still runs, collecting more often.
+const defaultPackMemory = 192 << 20
+
+// packMemoryLimit reads --memory for pack: a size, "off" (0), or nothing
+// (defaultPackMemory, unless GOMEMLIMIT is set: the runtime keeps that).
+func packMemoryLimit(s string) (int64, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "":
+		if os.Getenv("GOMEMLIMIT") != "" {
+			return 0, nil
+		}
+		return defaultPackMemory, nil
+	case "off", "0":
+		return 0, nil
+	}
+	n, err := parseSize(s)
+	if err != nil {
+		return 0, usagef("--memory: %v (give e.g. 512MiB, or off)", err)
+	}
+	if n < minPackMemory {
+		return 0, usagef("--memory %s is too little to pack: give at least %s", s, progress.Bytes(minPackMemory))
+	}
+	return n, nil
+}
+
+// minPackMemory is the least pack --memory accepted: compressing clusters
+// and sorting the directory need about this much.
+const minPackMemory = 64 << 20
 
 // packBars shows one bar per phase of a pack: entries (with the total and
 // time left when the sources can tell), then the index.

@@ -2,10 +2,12 @@ package archive_test
 
 import (
 	"bytes"
+	"context"
 	"math/rand/v2"
 	"testing"
 
 	"ferry/internal/archive"
+	"ferry/internal/key"
 	"ferry/internal/pack"
 	"ferry/internal/source/folder"
 	"ferry/internal/testkit/korquad"
@@ -13,14 +15,65 @@ import (
 )
 
 func korquadArchive(b *testing.B) []byte {
+	return korquadArchiveWith(b, archive.WriterOptions{})
+}
+
+// korquadArchiveWith packs the KorQuAD folder with these writer options.
+func korquadArchiveWith(b *testing.B, wo archive.WriterOptions) []byte {
 	set := korquad.Load(b)
 	dir := b.TempDir()
 	if _, err := set.WriteFolder(dir, 1); err != nil {
 		b.Fatal(err)
 	}
 	src, _ := folder.New(dir)
-	a, _ := packtest.Sources(b, archive.Info{}, pack.Source{Source: src})
-	return a
+	if wo == (archive.WriterOptions{}) {
+		a, _ := packtest.Sources(b, archive.Info{}, pack.Source{Source: src})
+		return a
+	}
+	k, _ := key.Generate()
+	var buf bytes.Buffer
+	if _, err := pack.Pack(context.Background(), &buf, pack.Options{Signers: []*key.Secret{k}, Sources: []pack.Source{{Source: src}}, Writer: wo}); err != nil {
+		b.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// BenchmarkReadArticleLayouts reads random entries cold (every cluster
+// decompressed again, up to the entry) from the KorQuAD archive in the
+// default layout and with 2 MiB clusters of Hangul-packed text (codec 3):
+// what a random article read costs in each. bytes/op is the archive size.
+func BenchmarkReadArticleLayouts(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		wo   archive.WriterOptions
+	}{
+		{"zstd-512KiB", archive.WriterOptions{}},
+		{"hangul-512KiB", archive.WriterOptions{HangulPacking: true}},
+		{"zstd-2MiB", archive.WriterOptions{ClusterSize: 2 << 20}},
+		{"hangul-2MiB", archive.WriterOptions{ClusterSize: 2 << 20, HangulPacking: true}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			a := korquadArchiveWith(b, c.wo)
+			r, err := archive.OpenWith(bytes.NewReader(a), int64(len(a)), archive.ReaderOptions{CacheBytes: 1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			var paths []string
+			for i := 0; i < r.NumEntries(); i++ {
+				if e, _ := r.EntryAt(i); e.Article {
+					paths = append(paths, e.Path)
+				}
+			}
+			rng := rand.New(rand.NewPCG(1, 1))
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := r.Cat(paths[rng.IntN(len(paths))]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(a)), "archive-bytes")
+		})
+	}
 }
 
 // BenchmarkOpen opens the KorQuAD archive (header, tail, manifest, signature).

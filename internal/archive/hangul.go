@@ -120,7 +120,7 @@ type hangulReader struct {
 	buf     []byte // packed bytes read, buf[pos:] not decoded yet
 	pos     int
 	srcErr  error
-	pend    [3]byte // a syllable that did not fit in the caller's buffer
+	pend    [4]byte // a character that did not fit in the caller's buffer
 	np, pp  int
 }
 
@@ -193,85 +193,106 @@ func (h *hangulReader) Read(p []byte) (int, error) {
 			return 0, err
 		}
 	}
-	n := 0
+	if len(p) == 0 {
+		return 0, nil
+	}
 	if h.pp < h.np {
-		n = copy(p, h.pend[h.pp:h.np])
+		n := copy(p, h.pend[h.pp:h.np])
 		h.pp += n
+		return n, nil
 	}
-	for n < len(p) {
-		if h.pos == len(h.buf) && !h.fill() {
-			break
+	for {
+		var n int
+		var err error
+		if len(p) < 4 {
+			// Room for less than one character: decode one into pend.
+			k, e := h.unpack(h.pend[:])
+			h.np, h.pp = k, 0
+			n, err = copy(p, h.pend[:k]), e
+			h.pp = n
+		} else {
+			n, err = h.unpack(p)
 		}
-		b := h.buf[h.pos]
-		switch {
-		case b < 0x80:
-			// A run of ASCII is copied at once.
-			end := h.pos + 1
-			for end < len(h.buf) && end-h.pos < len(p)-n && h.buf[end] < 0x80 {
-				end++
+		if err != nil {
+			return n, err
+		}
+		if n > 0 {
+			return n, nil
+		}
+		// Nothing decoded: the undecoded bytes (if any) end inside a code.
+		if !h.fill() {
+			if h.pos < len(h.buf) {
+				return 0, h.endErr()
 			}
-			n += copy(p[n:], h.buf[h.pos:end])
-			h.pos = end
-			continue
-		case b < hangulPairHi+(hangulCount>>8)+1 && hangulCode[b] == 0:
-			if !h.need(2) {
-				return n, h.endErr()
+			if h.srcErr == nil || h.srcErr == io.EOF {
+				return 0, io.EOF
 			}
-			s := int(b-hangulPairHi)<<8 | int(h.buf[h.pos+1])
-			if s >= hangulCount {
-				return n, errHangul
-			}
-			h.pos += 2
-			var u [3]byte
-			utf8.EncodeRune(u[:], rune(hangulFirst+s))
-			n += h.emit(p[n:], u)
-		case hangulCode[b] != 0:
-			k := int(hangulCode[b]) - 1
-			if k >= h.k {
-				return n, errHangul
-			}
-			h.pos++
-			n += h.emit(p[n:], h.table[k])
-		default: // a UTF-8 lead byte: the sequence as it is
-			l := 2
-			if b >= 0xF0 {
-				l = 4
-			} else if b >= 0xE0 {
-				l = 3
-			}
-			if !h.need(l) {
-				return n, h.endErr()
-			}
-			if len(p)-n < l {
-				if n > 0 {
-					return n, nil // the next call takes it
-				}
-				// A caller reading fewer bytes than one character: one byte at a time.
-				n = copy(p, h.buf[h.pos:h.pos+l])
-				copy(h.pend[:], h.buf[h.pos+n:h.pos+l])
-				h.np, h.pp = l-n, 0
-				h.pos += l
-				return n, nil
-			}
-			n += copy(p[n:], h.buf[h.pos:h.pos+l])
-			h.pos += l
+			return 0, h.srcErr
 		}
 	}
-	if n == 0 && len(p) > 0 {
-		if h.srcErr == nil || h.srcErr == io.EOF {
-			return 0, io.EOF
-		}
-		return 0, h.srcErr
-	}
-	return n, nil
 }
 
-// emit writes a 3-byte syllable to p, keeping what does not fit.
-func (h *hangulReader) emit(p []byte, u [3]byte) int {
-	k := copy(p, u[:])
-	if k < 3 {
-		copy(h.pend[:], u[k:])
-		h.np, h.pp = 3-k, 0
+// unpack decodes whole codes from the buffered packed bytes into p, as
+// many as fit, and returns the bytes written.
+func (h *hangulReader) unpack(p []byte) (int, error) {
+	b := h.buf[h.pos:]
+	i, n := 0, 0
+	for i < len(b) && n < len(p) {
+		c := b[i]
+		if c < 0x80 {
+			p[n] = c
+			n++
+			i++
+			continue
+		}
+		if len(p)-n < 3 {
+			break // the next code may not fit: the next call takes it
+		}
+		switch {
+		case c < hangulPairHi+hangulCount>>8+1: // 0x80..0xAB: a two-byte syllable
+			if i+1 >= len(b) {
+				h.pos += i
+				return n, nil
+			}
+			s := int(c-hangulPairHi)<<8 | int(b[i+1])
+			if s >= hangulCount {
+				h.pos += i
+				return n, errHangul
+			}
+			r := hangulFirst + s
+			p[n], p[n+1], p[n+2] = byte(0xE0|r>>12), byte(0x80|(r>>6)&0x3F), byte(0x80|r&0x3F)
+			n += 3
+			i += 2
+		case hangulCode[c] != 0:
+			k := int(hangulCode[c]) - 1
+			if k >= h.k {
+				h.pos += i
+				return n, errHangul
+			}
+			t := &h.table[k]
+			p[n], p[n+1], p[n+2] = t[0], t[1], t[2]
+			n += 3
+			i++
+		default: // a UTF-8 lead byte: the sequence as it is
+			l := 2
+			if c >= 0xF0 {
+				l = 4
+			} else if c >= 0xE0 {
+				l = 3
+			}
+			if i+l > len(b) {
+				h.pos += i
+				return n, nil
+			}
+			if n+l > len(p) {
+				h.pos += i
+				return n, nil
+			}
+			copy(p[n:], b[i:i+l])
+			n += l
+			i += l
+		}
 	}
-	return k
+	h.pos += i
+	return n, nil
 }
