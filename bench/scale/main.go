@@ -2,6 +2,8 @@
 // the Wikipedia-sized benchmark (bench/scale.sh):
 //
 //	go run ./bench/scale -archive X.ferry -queries Q.txt [-n 1000] [-verify]
+//	go run ./bench/scale -build-index DIR -o X.index
+//	go run ./bench/scale -index X.index -queries Q.txt [-n 1000] [-cpuprofile F]
 //
 // It prints "key value" lines: open time (median of 20 opens), search
 // latency and CPU per query (the edition's ranked search for 10 results,
@@ -35,6 +37,9 @@ func main() {
 	verify := flag.Bool("verify", false, "also time a full verify")
 	snippets := flag.Bool("snippets", true, "also measure search with the 10 snippets")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the timed searches here")
+	buildDir := flag.String("build-index", "", "instead: write the search index of the pages under this folder to -o")
+	out := flag.String("o", "", "with -build-index: the index file to write")
+	indexFile := flag.String("index", "", "instead: search a bare index file written by -build-index")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -44,7 +49,16 @@ func main() {
 		}
 		profile = f
 	}
-	if err := run(*path, *qfile, *n, *verify, *snippets); err != nil {
+	var err error
+	switch {
+	case *buildDir != "":
+		err = buildIndex(*buildDir, *out)
+	case *indexFile != "":
+		err = searchIndex(*indexFile, *qfile, *n)
+	default:
+		err = run(*path, *qfile, *n, *verify, *snippets)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "scale:", err)
 		os.Exit(1)
 	}

@@ -288,6 +288,21 @@ func (r *bitReader) fill() {
 func (r *bitReader) decode(out []uint32, k uint) bool {
 	mask := uint64(1)<<k - 1
 	for i := range out {
+		// Fast path: the whole value is in acc (nearly always after a
+		// word load).
+		if r.n < 40 {
+			r.fill()
+		}
+		if tz := uint(bits.TrailingZeros64(r.acc)); tz+1+k <= r.n {
+			v := uint64(tz)<<k | (r.acc>>(tz+1))&mask
+			if v > 1<<32-1 {
+				return false
+			}
+			r.acc >>= tz + 1 + k
+			r.n -= tz + 1 + k
+			out[i] = uint32(v)
+			continue
+		}
 		var q uint64
 		for {
 			if r.n < 33 {

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"ferry/internal/htmltext"
+	"ferry/internal/search"
+)
+
+// buildIndex writes the search index of the pages under dir to out, as a
+// pack would (each file a document id in walk order, HTML pages analysed
+// by their title and visible text, other files counted but not indexed),
+// without compressing anything else: the index of a corpus of several GB
+// in a fraction of a pack's time, to measure search on.
+func buildIndex(dir, out string) error {
+	c0, t0 := cpuTime(), time.Now()
+	var files []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	sort.Strings(files)
+	b := search.NewBuilder()
+	b.SpillDir = filepath.Dir(out)
+	var wg sync.WaitGroup
+	next := make(chan int)
+	var mu sync.Mutex
+	var firstErr error
+	pages := 0
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				data, err := os.ReadFile(files[i])
+				if err != nil {
+					mu.Lock()
+					firstErr = err
+					mu.Unlock()
+					continue
+				}
+				if !htmltext.IsHTML(sniff(data)) {
+					continue
+				}
+				title, text := htmltext.Extract(data)
+				if title == "" {
+					title = strings.ReplaceAll(path.Base(filepath.ToSlash(files[i])), "_", " ")
+				}
+				b.Add(uint32(i), title, text)
+				mu.Lock()
+				pages++
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range files {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	f, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	n, err := b.WriteTo(w)
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Printf("files %d\npages %d\nindex_bytes %d\nbuild_s %.1f\nbuild_cpu_s %.1f\n", len(files), pages, n, time.Since(t0).Seconds(), (cpuTime() - c0).Seconds())
+	return nil
+}
+
+// sniff is the MIME type of a page's first bytes, as the folder source
+// guesses it for files without a telling name.
+func sniff(data []byte) string {
+	head := strings.ToLower(string(data[:min(len(data), 512)]))
+	if strings.Contains(head, "<html") || strings.Contains(head, "<!doctype html") {
+		return "text/html"
+	}
+	return "application/octet-stream"
+}
+
+// searchIndex asks the queries of qfile (the first n; 0: all) of a bare
+// index file written by buildIndex, one at a time after a warm-up pass
+// over the first 50, and prints CPU per query and the slowest queries.
+func searchIndex(file, qfile string, n int) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	ix, err := search.Open(f, st.Size())
+	if err != nil {
+		return err
+	}
+	qs, err := readLines(qfile)
+	if err != nil {
+		return err
+	}
+	if n > 0 && n < len(qs) {
+		qs = qs[:n]
+	}
+	for _, q := range qs[:min(50, len(qs))] {
+		if _, err := ix.Search(q, 0, 10); err != nil {
+			return err
+		}
+	}
+	type timing struct {
+		q   string
+		cpu time.Duration
+	}
+	var ts []timing
+	if profile != nil {
+		pprof.StartCPUProfile(profile)
+	}
+	for _, q := range qs {
+		c0 := cpuTime()
+		if _, err := ix.Search(q, 0, 10); err != nil {
+			return fmt.Errorf("%q: %w", q, err)
+		}
+		ts = append(ts, timing{q, cpuTime() - c0})
+	}
+	if profile != nil {
+		pprof.StopCPUProfile()
+		profile.Close()
+	}
+	var cpu []time.Duration
+	for _, t := range ts {
+		cpu = append(cpu, t.cpu)
+	}
+	sort.Slice(cpu, func(i, j int) bool { return cpu[i] < cpu[j] })
+	fmt.Printf("index_bytes %d\ndocs %d\nterms %d\nqueries %d\n", st.Size(), ix.DocCount(), ix.TermCount(), len(ts))
+	fmt.Printf("index_cpu_p50_ms %.3f\nindex_cpu_p99_ms %.3f\nindex_cpu_max_ms %.3f\n", ms(pct(cpu, 50)), ms(pct(cpu, 99)), ms(cpu[len(cpu)-1]))
+	sort.Slice(ts, func(i, j int) bool { return ts[i].cpu > ts[j].cpu })
+	for _, t := range ts[:min(5, len(ts))] {
+		fmt.Printf("slowest %.2f ms CPU %s\n", ms(t.cpu), t.q)
+	}
+	return nil
+}
