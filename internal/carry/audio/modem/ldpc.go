@@ -2,6 +2,7 @@ package modem
 
 import (
 	"math"
+	"math/bits"
 )
 
 // splitMix64 is the generator every pseudo-random choice of the waveform
@@ -73,40 +74,62 @@ func newLDPC(k int, pr codeProfile, seed uint64) *ldpcCode {
 		}
 	}
 	g := splitMix64{seed}
-	forbidden := make([]int32, m) // stamp: row r is forbidden for column j when forbidden[r] == j+1
-	cand := make([]int32, 0, m)
+	// Rows by degree as bitsets, and the rows forbidden for the current
+	// column, so that "the rows of minimal degree not forbidden, in
+	// increasing order" is a few word operations per 64 rows.
+	words := (m + 63) / 64
+	var byDeg [][]uint64
+	addRow := func(r int32) {
+		d := len(rowCols[r])
+		for len(byDeg) <= d {
+			byDeg = append(byDeg, make([]uint64, words))
+		}
+		byDeg[d][r/64] |= 1 << (r % 64)
+	}
+	for r := range rowCols {
+		addRow(int32(r))
+	}
+	forbidden := make([]uint64, words)
 	for j := 0; j < k; j++ {
-		d := pr.colWeight(k, j)
-		stamp := int32(j + 1)
-		for e := 0; e < d; e++ {
+		clear(forbidden)
+		for e := pr.colWeight(k, j); e > 0; e-- {
 			// Rows at distance 2 from the rows already chosen would close
 			// a 4-cycle; the chosen rows themselves are excluded too.
-			cand = cand[:0]
-			minDeg := math.MaxInt
-			for r := 0; r < m; r++ {
-				if forbidden[r] == stamp {
+			r := int32(-1)
+			for _, set := range byDeg {
+				n := 0
+				for w, v := range set {
+					n += bits.OnesCount64(v &^ forbidden[w])
+				}
+				if n == 0 {
 					continue
 				}
-				dg := len(rowCols[r])
-				if dg < minDeg {
-					minDeg = dg
-					cand = cand[:0]
+				pick := g.intn(n)
+				for w, v := range set {
+					v &^= forbidden[w]
+					if c := bits.OnesCount64(v); pick >= c {
+						pick -= c
+						continue
+					}
+					for ; pick > 0; pick-- {
+						v &= v - 1
+					}
+					r = int32(64*w + bits.TrailingZeros64(v))
+					break
 				}
-				if dg == minDeg {
-					cand = append(cand, int32(r))
-				}
+				break
 			}
-			if len(cand) == 0 {
+			if r < 0 {
 				break // cannot happen for the sizes used; the column keeps fewer edges
 			}
-			r := cand[g.intn(len(cand))]
+			byDeg[len(rowCols[r])][r/64] &^= 1 << (r % 64)
 			rowCols[r] = append(rowCols[r], int32(j))
 			colRows[j] = append(colRows[j], r)
+			addRow(r)
 			// Forbid r and every row sharing a column with r.
-			forbidden[r] = stamp
 			for _, col := range rowCols[r] {
 				for _, r2 := range colRows[col] {
-					forbidden[r2] = stamp
+					forbidden[r2/64] |= 1 << (r2 % 64)
 				}
 			}
 		}
