@@ -315,6 +315,15 @@ type cursor struct {
 	hLen    uint64
 	hImpact float64
 	impact  float64
+
+	// Versions 2 and 3: the values of the loaded block are decoded only
+	// when one of its postings is scored (lazy): a probe that finds no
+	// document in the block never decodes them. pay holds the block's
+	// payload, br the bit reader positioned at its values.
+	pay  []byte
+	br   bitReader
+	kc   uint
+	lazy bool
 }
 
 // next moves to the following posting.
@@ -337,7 +346,7 @@ func (c *cursor) next() error {
 			return nil
 		}
 	}
-	c.doc, c.code = c.docs[c.i], c.codes[c.i]
+	c.doc = c.docs[c.i]
 	c.i++
 	return nil
 }
@@ -354,7 +363,7 @@ func (c *cursor) advance(target uint32) error {
 			if c.done {
 				return nil
 			}
-			c.doc, c.code = c.docs[c.i], c.codes[c.i]
+			c.doc = c.docs[c.i]
 			c.i++
 			continue
 		}
@@ -402,28 +411,36 @@ func (c *cursor) loadBlock(target uint32) error {
 		return err
 	}
 	c.win.pos += plen
-	v3 := c.rd.ix.h.version == version
-	if v3 && c.ti.df <= blockSize {
-		err = decodeRiceList(p, listRiceK(c.ti.df, c.rd.ix.h.normCount), c.docs[:cnt], c.codes[:cnt])
+	if len(p) < 1 || len(p) > maxRicePayload {
+		return corrupt("postings block of %d bytes", len(p))
+	}
+	// The payload is kept (the window may be refilled before the values
+	// are decoded) and only its gaps decoded now.
+	c.pay = append(c.pay[:0], p...)
+	var kg uint
+	if c.rd.ix.h.version == version && c.ti.df <= blockSize {
+		c.br = bitReader{src: c.pay}
+		c.br.fill()
+		c.kc = uint(c.br.acc & 7)
+		c.br.acc >>= 3
+		c.br.n -= 3
+		kg = listRiceK(c.ti.df, c.rd.ix.h.normCount)
 	} else {
-		err = decodeRiceBlock(p, c.docs[:cnt], c.codes[:cnt])
+		kg, c.kc = uint(c.pay[0]&31), uint(c.pay[0]>>5)
+		c.br = bitReader{src: c.pay[1:]}
 	}
-	if err != nil {
-		return corrupt("%v", err)
+	if !c.br.decode(c.docs[:cnt], kg) {
+		return corrupt("postings gaps")
 	}
+	c.lazy = true
 	prev := c.prevLast
 	normCount := int64(c.rd.ix.h.normCount)
 	for j := 0; j < int(cnt); j++ {
 		d := prev + 1 + int64(c.docs[j])
-		if d >= normCount || c.codes[j] > 2*maxTFBody {
+		if d >= normCount {
 			return corrupt("postings block content")
 		}
 		c.docs[j] = uint32(d)
-		if v3 {
-			c.codes[j] = valueCode(c.codes[j])
-		} else {
-			c.codes[j]++
-		}
 		prev = d
 	}
 	if last >= 0 && prev != last {
@@ -582,13 +599,47 @@ func (c *cursor) loadBlockV1(target uint32) error {
 	return nil
 }
 
+// values decodes the values of the loaded block if they are still
+// pending, checks the block ends with them and turns them into codes.
+func (c *cursor) values() error {
+	if !c.lazy {
+		return nil
+	}
+	c.lazy = false
+	if !c.br.decode(c.codes[:c.n], c.kc) {
+		return corrupt("postings values")
+	}
+	if err := c.br.finish(); err != nil {
+		return corrupt("%v", err)
+	}
+	v3 := c.rd.ix.h.version == version
+	for j, v := range c.codes[:c.n] {
+		if v > 2*maxTFBody {
+			return corrupt("postings block content")
+		}
+		if v3 {
+			c.codes[j] = valueCode(v)
+		} else {
+			c.codes[j] = v + 1
+		}
+	}
+	return nil
+}
+
 // score is the BM25F contribution of the current posting.
 func (c *cursor) score(normDiv *[256]float64) (float64, error) {
 	q, err := c.rd.norm(c.doc)
 	if err != nil {
 		return 0, err
 	}
-	tf := tfNorm(c.code, normDiv[q])
+	code := c.code
+	if c.ti.inline == nil {
+		if err := c.values(); err != nil {
+			return 0, err
+		}
+		code = c.codes[c.i-1]
+	}
+	tf := tfNorm(code, normDiv[q])
 	if tf > c.impact {
 		return 0, corrupt("posting of document %d exceeds its block's bound", c.doc)
 	}
