@@ -37,6 +37,7 @@ import (
 type Source struct {
 	fsys     fs.FS
 	root     string
+	dir      string   // the folder on disk, walked by walkSorted ("" for NewFS)
 	skipped  []string // links and other non-regular files left out by the last Walk
 	warnings []string // names the last Walk changed or left out (see Warnings)
 }
@@ -55,8 +56,11 @@ func (s *Source) Skipped() []string { return s.skipped }
 // Count says how many files Walk will visit (regular files, links left
 // out), for progress: one pass over the folder's names, no file opened.
 func (s *Source) Count(ctx context.Context) (int, error) {
+	if s.dir != "" {
+		return countFiles(s.dir, ctx.Err)
+	}
 	n := 0
-	err := fs.WalkDir(s.fsys, s.root, func(p string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(s.fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -86,7 +90,7 @@ func New(dir string) (*Source, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("%s is not a folder", dir)
 	}
-	return &Source{fsys: rawDirFS(dir), root: dir}, nil
+	return &Source{fsys: rawDirFS(dir), root: dir, dir: dir}, nil
 }
 
 // rawDirFS is os.DirFS without its UTF-8 rule: a folder may hold names in
@@ -113,13 +117,13 @@ func (s *Source) Walk(ctx context.Context, fn func(source.Entry) error) error {
 	// with one that does unless that file exists, which fileExists sees.
 	escaped := map[string]bool{}
 	mdPaths := map[string]bool{}
-	_ = fs.WalkDir(s.fsys, ".", func(p string, d fs.DirEntry, err error) error {
+	_ = s.walkDir(func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && isMarkdown(p) {
 			mdPaths[p] = true
 		}
 		return nil
 	})
-	return fs.WalkDir(s.fsys, ".", func(p string, d fs.DirEntry, err error) error {
+	return s.walkDir(func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", p, err)
 		}
@@ -186,6 +190,16 @@ func (s *Source) Walk(ctx context.Context, fn func(source.Entry) error) error {
 		}
 		return fn(e)
 	})
+}
+
+// walkDir walks the source in lexical order: a folder on disk with
+// walkSorted (a name's bytes held per entry of the directory being
+// walked, not an fs.DirEntry), another file system with fs.WalkDir.
+func (s *Source) walkDir(fn fs.WalkDirFunc) error {
+	if s.dir != "" {
+		return walkSorted(s.dir, fn)
+	}
+	return fs.WalkDir(s.fsys, ".", fn)
 }
 
 // maxLinkRewrite is the largest HTML page whose links to Markdown pages
