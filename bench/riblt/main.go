@@ -32,10 +32,15 @@ func main() {
 	opening := flag.Int("opening", 16, "symbols in the opening batch")
 	counts := flag.Int("counts", 1024, "counts of leading cells in the opening message (0: none)")
 	mult := flag.Float64("mult", 1.48, "second batch: this many symbols per estimated difference (plus 2·sqrt(estimate) + 4)")
+	flag.BoolVar(&stream, "stream", true, "from an estimate of 64, stream the second batch with credits as sessions do (docs/sync.md §5.6); false: one batch")
 	flag.Parse()
 
 	rec := syncthingRecord()
-	fmt.Printf("Reconciliation of two sets of n 32-byte ids differing in d items; opening: %d counts and %d symbols; second batch %.2f x estimate + 2 sqrt(estimate) + 4.\n", *counts, *opening, *mult)
+	fmt.Printf("Reconciliation of two sets of n 32-byte ids differing in d items; opening: %d counts and %d symbols; second batch %.2f x estimate + 2 sqrt(estimate) + 4", *counts, *opening, *mult)
+	if stream {
+		fmt.Printf(", streamed from an estimate of %d (%.2f x estimate at once, then credits of a window, up to 1.6 x estimate + 3 sqrt(estimate) + 8)", streamFrom, firmShare)
+	}
+	fmt.Println(".")
 	fmt.Printf("Syncthing's first index exchange estimated at %d bytes per file (BEP v1 FileInfo, 40-byte name, one block; see docs/sync.md), sent by each side.\n\n", rec)
 	fmt.Println("| n | d | symbols needed / d | symbols sent / d | round trips (mean, max) | bytes sent | full list (bytes) | Syncthing index (bytes) | riblt / full list | CPU per run (ms, both sides) |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
@@ -66,6 +71,15 @@ func main() {
 		}
 	}
 }
+
+// stream, and the constants below, are the session's (internal/carry/peer,
+// recon.go): a second batch streamed with credits.
+var stream bool
+
+const (
+	streamFrom = 64
+	firmShare  = 1.30
+)
 
 type result struct {
 	needed, sent, bytes, rounds int
@@ -156,8 +170,28 @@ func run(r *rand.Rand, n, d, counts, opening int, mult float64) result {
 		e := dec.Estimate()
 		want := int(math.Ceil(mult*e+2*math.Sqrt(e)+4)) - dec.Symbols()
 		want = max(want, dec.Symbols()/8, 8)
-		send(want)
 		res.rounds++
+		if !stream || res.rounds != 2 || e < streamFrom {
+			send(want)
+			continue
+		}
+		// As a session's receiver does: a firm share at once and a window
+		// more; each time no more than a window is still to come, another
+		// window, up to the target. Every symbol asked for is sent (the
+		// sender answers each request in full before it reads the next
+		// message), so those still to come when it decodes count as sent.
+		target := res.sent + max(want, int(math.Ceil(1.6*e+3*math.Sqrt(e)+8))-dec.Symbols())
+		w := max(16, int(math.Ceil(0.015*e)))
+		firm := min(target-res.sent, max(int(math.Ceil(firmShare*e))-dec.Symbols(), 8))
+		asked := res.sent + firm + min(w, target-res.sent-firm)
+		send(firm)
+		for !dec.Decoded() && res.sent < asked {
+			send(min(w, asked-res.sent))
+			if res.sent+w >= asked && asked < target {
+				asked += min(w, target-asked)
+			}
+		}
+		res.sent = max(res.sent, asked)
 	}
 	res.took = cpuTime() - start
 	res.needed = dec.Symbols()

@@ -101,6 +101,13 @@ func (s *session) give(ids [][32]byte) error {
 			}
 			s.event(Event{Kind: EventStart, Channel: cur.off.Rec.Channel, Edition: cur.off.Rec.Edition, Delta: cur.off.Rec.Base != "", ID: cur.off.Rec.ID, Total: cur.la.Lay.Size})
 		case msgReconStart, msgReconSymbols:
+			if cur != nil && cur.planned && m.typ == msgReconSymbols && cur.recon != nil && cur.recon.absorbing() {
+				// Asked for before the entries decoded: dropped.
+				if _, _, err := cur.recon.onSymbols(m.body); err != nil {
+					return err
+				}
+				continue
+			}
 			if cur == nil || cur.mode != modeUpdate || cur.planned {
 				return protoErr("reconciliation out of place")
 			}
@@ -183,21 +190,19 @@ func (s *session) giveRecon(a *gArchive, slot uint64, m inMsg) error {
 		}
 		a.recon = rr
 	}
-	var reply []byte
+	var replies [][]byte
 	var done bool
 	var err error
 	if m.typ == msgReconStart {
-		reply, done, err = a.recon.onStart(m.body)
+		replies, done, err = a.recon.onStart(m.body)
 	} else {
-		reply, done, err = a.recon.onSymbols(m.body)
+		replies, done, err = a.recon.onSymbols(m.body)
 	}
 	if err != nil {
 		return err
 	}
-	if reply != nil {
-		if err := s.send(reply); err != nil {
-			return err
-		}
+	if err := s.sendAll(replies); err != nil {
+		return err
 	}
 	if !done {
 		return nil

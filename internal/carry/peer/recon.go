@@ -2,6 +2,7 @@ package peer
 
 import (
 	"math"
+	"time"
 
 	"ferry/internal/carry/peer/riblt"
 )
@@ -146,7 +147,20 @@ type reconReceiver struct {
 	// the estimated difference and the peer's set size.
 	stop    func(estimate float64, peerItems int64) bool
 	stopped bool
-	rounds  int
+	// rounds counts the round trips waited for: the opening, and each
+	// request sent when nothing was on its way. Requests sent while
+	// symbols are still coming (credits) overlap the stream.
+	rounds int
+	// The stream after the opening: asked is every symbol requested so
+	// far, target what today's margin would ask for at once (credits
+	// never go past it), and the times and count that measure how many
+	// symbols travel during one round trip.
+	asked, target int
+	firstAt       time.Time // when the first symbols of the stream came
+	since         int       // symbols received since then
+	creditAt      time.Time // when the first credit was sent
+	creditIdx     uint64    // the index of its first symbol
+	rtt           time.Duration
 }
 
 func newReconReceiver(key riblt.Key, size int, items [][]byte, lim riblt.Limits) (*reconReceiver, error) {
@@ -162,9 +176,9 @@ func newReconReceiver(key riblt.Key, size int, items [][]byte, lim riblt.Limits)
 	return &reconReceiver{dec: dec, size: size}, nil
 }
 
-// onStart takes RECON_START; reply, if not nil, is the message to send.
+// onStart takes RECON_START; replies are the messages to send, in order.
 // done reports that the run is over (decoded, or given up: stopped).
-func (r *reconReceiver) onStart(body []byte) (reply []byte, done bool, err error) {
+func (r *reconReceiver) onStart(body []byte) (replies [][]byte, done bool, err error) {
 	if r.started {
 		return nil, false, protoErr("RECON_START twice")
 	}
@@ -179,24 +193,28 @@ func (r *reconReceiver) onStart(body []byte) (reply []byte, done bool, err error
 	if err := r.dec.AddCounts(counts); err != nil {
 		return nil, false, protoErr("RECON_START counts: %v", err)
 	}
-	r.pending = openingSymbols
+	r.pending, r.asked = openingSymbols, openingSymbols
 	if r.stop != nil && len(counts) > 0 && r.stop(r.dec.Estimate(), counts[0]) {
 		// The opening batch is still consumed: it is part of RECON_START.
-		r.stopped, r.done = true, true
-		return []byte{msgReconStop}, true, nil
+		r.stopped, r.done, r.pending = true, true, 0
+		return [][]byte{{msgReconStop}}, true, nil
 	}
 	return r.batch(body[1+k:])
 }
 
 // onSymbols takes RECON_SYMBOLS.
-func (r *reconReceiver) onSymbols(body []byte) (reply []byte, done bool, err error) {
-	if !r.started || r.done {
+func (r *reconReceiver) onSymbols(body []byte) (replies [][]byte, done bool, err error) {
+	if !r.started || (r.done && r.pending == 0) {
 		return nil, false, protoErr("RECON_SYMBOLS out of place")
 	}
 	return r.batch(body)
 }
 
-func (r *reconReceiver) batch(b []byte) ([]byte, bool, error) {
+// absorbing reports whether symbols asked for before the run was decoded
+// are still to come; they are dropped as they arrive.
+func (r *reconReceiver) absorbing() bool { return r.done && r.pending > 0 }
+
+func (r *reconReceiver) batch(b []byte) ([][]byte, bool, error) {
 	first, syms, err := riblt.ParseBatch(b, r.size)
 	if err != nil {
 		return nil, false, protoErr("reconciliation batch: %v", err)
@@ -209,6 +227,22 @@ func (r *reconReceiver) batch(b []byte) ([]byte, bool, error) {
 	}
 	r.next += uint64(len(syms))
 	r.pending -= len(syms)
+	if r.done {
+		return nil, false, nil // asked for before it decoded: dropped
+	}
+	switch {
+	case r.target == 0:
+	case r.firstAt.IsZero():
+		r.firstAt = time.Now()
+	default:
+		r.since += len(syms)
+	}
+	if !r.creditAt.IsZero() && r.rtt == 0 && r.next > r.creditIdx {
+		// The answer to the first credit: it came a round trip after it
+		// was sent (plus what was still queued before it, at most a
+		// window).
+		r.rtt = max(time.Since(r.creditAt), time.Microsecond)
+	}
 	for _, s := range syms {
 		if r.dec.Decoded() {
 			break // the rest of the request was sent in vain
@@ -217,14 +251,16 @@ func (r *reconReceiver) batch(b []byte) ([]byte, bool, error) {
 			return nil, false, protoErr("reconciliation: %v", err)
 		}
 	}
+	if r.dec.Decoded() {
+		// Symbols still on their way (credits) arrive and are dropped.
+		r.done = true
+		r.rounds++ // the wait for the last request (or the opening) ends
+		return [][]byte{appendUvarint([]byte{msgReconDone}, uint64(r.dec.Symbols()))}, true, nil
+	}
 	if r.pending > 0 {
-		return nil, false, nil
+		return r.credit()
 	}
 	r.rounds++
-	if r.dec.Decoded() {
-		r.done = true
-		return appendUvarint([]byte{msgReconDone}, uint64(r.dec.Symbols())), true, nil
-	}
 	e := r.dec.Estimate()
 	n := int(math.Ceil(1.48*e+2*math.Sqrt(e)+4)) - r.dec.Symbols()
 	n = max(n, r.dec.Symbols()/8, 8)
@@ -232,6 +268,77 @@ func (r *reconReceiver) batch(b []byte) ([]byte, bool, error) {
 	if n <= 0 {
 		return nil, false, protoErr("reconciliation did not decode within %d symbols", maxReconSymbols)
 	}
-	r.pending = n
-	return appendUvarint([]byte{msgReconWant}, uint64(n)), false, nil
+	r.target = 0
+	wants := []int{n}
+	if r.rounds == 1 && e >= streamFrom {
+		// Ask at once for a share most differences of this size need
+		// more than, then a window more, and the rest as credits while the
+		// stream runs (docs/sync.md §5.6): the decoder then stops it close
+		// to where it decodes instead of at the margin for the estimate's
+		// error.
+		// Credits cost only when the decoder needs them, so they may go
+		// further than the one request would (fewer third round trips).
+		n = min(max(n, int(math.Ceil(1.6*e+3*math.Sqrt(e)+8))-r.dec.Symbols()), maxReconSymbols-r.dec.Symbols())
+		r.target = r.dec.Symbols() + n
+		firm := min(n, max(int(math.Ceil(firmShare*e))-r.dec.Symbols(), 8))
+		wants = []int{firm}
+		if w := min(r.window(e), n-firm); w > 0 {
+			wants = append(wants, w)
+		}
+	}
+	var out [][]byte
+	for _, k := range wants {
+		r.pending += k
+		r.asked += k
+		out = append(out, appendUvarint([]byte{msgReconWant}, uint64(k)))
+	}
+	return out, false, nil
+}
+
+const (
+	// streamFrom is the estimated difference from which the request after
+	// the opening is streamed with credits.
+	streamFrom = 64
+	// firmShare is what that request asks for at once, per estimated
+	// item: below what nearly every difference of 64 items or more needs
+	// to decode (1.35 to 1.45 per item).
+	firmShare = 1.30
+)
+
+// window is how many symbols to keep asked for ahead of those received:
+// what arrives during a round trip (measured once the stream runs), and at
+// least 1.5% of the estimated difference.
+func (r *reconReceiver) window(e float64) int {
+	w := max(16, int(math.Ceil(0.015*e)))
+	if r.rtt > 0 && r.since > 0 {
+		if el := time.Since(r.firstAt); el > 0 {
+			w = max(w, int(math.Ceil(1.25*float64(r.since)*r.rtt.Seconds()/el.Seconds())))
+		}
+	}
+	return w
+}
+
+// credit asks for more symbols while some are still coming, so that the
+// stream does not stop, as long as the run stays within its target: when
+// what is still to come falls to a window (the symbols that travel during
+// a round trip, measured, and at least 1.5% of the estimate), another
+// window is asked for.
+func (r *reconReceiver) credit() ([][]byte, bool, error) {
+	if r.target <= r.asked {
+		return nil, false, nil
+	}
+	w := r.window(r.dec.Estimate())
+	if r.pending > w {
+		return nil, false, nil
+	}
+	n := min(w, r.target-r.asked, maxReconSymbols-int(r.next)-r.pending)
+	if n <= 0 {
+		return nil, false, nil
+	}
+	if r.creditAt.IsZero() {
+		r.creditAt, r.creditIdx = time.Now(), uint64(r.asked)
+	}
+	r.pending += n
+	r.asked += n
+	return [][]byte{appendUvarint([]byte{msgReconWant}, uint64(n))}, false, nil
 }

@@ -182,23 +182,34 @@ func reconOnce(t *testing.T, n, d int, seed uint64) reconRun {
 		}
 		res.payload += int64(len(m))
 		res.frames++
-		var reply []byte
+		var replies [][]byte
 		var done bool
 		if first {
-			reply, done, err = rr.onStart(m[1:])
+			replies, done, err = rr.onStart(m[1:])
 		} else {
-			reply, done, err = rr.onSymbols(m[1:])
+			replies, done, err = rr.onSymbols(m[1:])
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		if reply != nil {
+		for _, reply := range replies {
 			res.payload += int64(len(reply))
 			res.frames++
 			dc.WriteMessage(reply)
 		}
 		if done {
 			break
+		}
+	}
+	for rr.absorbing() {
+		m, err := dc.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.payload += int64(len(m))
+		res.frames++
+		if _, _, err := rr.onSymbols(m[1:]); err != nil {
+			t.Fatal(err)
 		}
 	}
 	if err := <-errc; err != nil {

@@ -627,23 +627,31 @@ func (s *session) decodeIDs(ids [][32]byte) (theirs, mine [][32]byte, err error)
 		if (m.typ == msgReconStart) != first {
 			return nil, nil, protoErr("reconciliation messages out of order")
 		}
-		var reply []byte
+		var replies [][]byte
 		var done bool
 		if first {
-			reply, done, err = rr.onStart(m.body)
+			replies, done, err = rr.onStart(m.body)
 		} else {
-			reply, done, err = rr.onSymbols(m.body)
+			replies, done, err = rr.onSymbols(m.body)
 		}
 		if err != nil {
 			return nil, nil, err
 		}
-		if reply != nil {
-			if err := s.send(reply); err != nil {
-				return nil, nil, err
-			}
+		if err := s.sendAll(replies); err != nil {
+			return nil, nil, err
 		}
 		if done {
 			break
+		}
+	}
+	// Symbols asked for before it decoded are already on their way.
+	for rr.absorbing() {
+		m, err := s.expect(msgReconSymbols)
+		if err != nil {
+			return nil, nil, err
+		}
+		if _, _, err := rr.onSymbols(m.body); err != nil {
+			return nil, nil, err
 		}
 	}
 	conv := func(items [][]byte) [][32]byte {
