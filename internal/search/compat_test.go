@@ -230,3 +230,46 @@ func TestLens(t *testing.T) {
 		}
 	}
 }
+
+// TestScanMarks looks every term of our pages up in shuffled order, twice,
+// so that lookups start from the marks earlier ones left in the blocks:
+// each is found, and a term just past each is not.
+func TestScanMarks(t *testing.T) {
+	k := loadOwn(t)
+	ix := openBytes(t, k.build(t))
+	var terms []string
+	seen := map[string]bool{}
+	for i := range k.bodies {
+		for _, term := range append(Terms(k.titles[i]), Terms(k.bodies[i])...) {
+			if !seen[term] {
+				seen[term] = true
+				terms = append(terms, term)
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for round := range 2 {
+		rng.Shuffle(len(terms), func(i, j int) { terms[i], terms[j] = terms[j], terms[i] })
+		for _, term := range terms {
+			ok, err := ix.Contains(term)
+			if err != nil || !ok {
+				t.Fatalf("round %d: %q: %v %v", round, term, ok, err)
+			}
+			if len(term) < MaxTermLen && !seen[term+"\x00"] {
+				if ok, err := ix.Contains(term + "\x00"); err != nil || ok {
+					t.Fatalf("round %d: %q+NUL found (%v)", round, term, err)
+				}
+			}
+		}
+	}
+	marks := 0
+	for _, b := range ix.cache.blocks {
+		if b.cols != nil {
+			marks += len(b.cols.marks)
+		}
+	}
+	if marks == 0 {
+		t.Fatal("no lookup left a scan mark")
+	}
+	t.Logf("%d terms, %d scan marks in the cached blocks", len(terms), marks)
+}

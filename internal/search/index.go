@@ -108,6 +108,9 @@ type rawColumns struct {
 	lens, suf, dfs, plens, inl []byte // inl: version 2 inline postings, version 3 inline gaps
 	vals                       []byte // version 3: inline values, one byte each
 	v3                         bool
+
+	mu    sync.Mutex
+	marks []scanMark // before entries markEvery, 2×markEvery, … as far as lookups went
 }
 
 // Open opens the index of size bytes held by r. It reads only the trailer.
@@ -298,10 +301,27 @@ func (rd *reader) lookup(term string) (ti termInfo, ok bool, err error) {
 	return rd.entry(bi, db, j)
 }
 
+// markEvery is how many entries of a cached dictionary block lie between
+// two of the scan states a lookup records (scanMark), so that later
+// lookups in the block start from the nearest one before their term
+// instead of from the block's first term.
+const markEvery = 64
+
+// scanMark is where a scan of a block stands before entry e: the term of
+// entry e−1 and the read offsets in each column.
+type scanMark struct {
+	e                                int
+	lens, suf, dfs, plens, inl, vals int
+	pos                              uint64
+	n                                int
+	term                             [MaxTermLen]byte
+}
+
 // scan looks term up in a version 2 or 3 block, checking each entry it
 // decodes. The current term is rebuilt in place (its suffix written over
 // the previous term's tail) and nothing is allocated until the term is
-// found.
+// found. It starts from the last mark before term that earlier lookups
+// left in the block, and leaves marks where it passes new ground.
 func (rd *reader) scan(bi uint32, c *rawColumns, term string) (termInfo, bool, error) {
 	bad := func(what string) (termInfo, bool, error) {
 		return termInfo{}, false, corrupt("dictionary block %d: %s", bi, what)
@@ -309,13 +329,39 @@ func (rd *reader) scan(bi uint32, c *rawColumns, term string) (termInfo, bool, e
 	var buf [MaxTermLen]byte
 	var want [MaxTermLen]byte
 	q := want[:copy(want[:], term)]
-	n := copy(buf[:], c.first)
-	suf, dfs, plens, inl := c.suf, c.dfs, c.plens, c.inl
-	pos := c.postBase
+	start := scanMark{pos: c.postBase}
+	start.n = copy(start.term[:], c.first)
+	c.mu.Lock()
+	if i := sort.Search(len(c.marks), func(i int) bool {
+		return bytes.Compare(c.marks[i].term[:c.marks[i].n], q) >= 0
+	}); i > 0 {
+		start = c.marks[i-1]
+	}
+	known := len(c.marks)
+	c.mu.Unlock()
+	var fresh []scanMark
+	defer func() {
+		if len(fresh) > 0 {
+			c.mu.Lock()
+			if len(c.marks) == known && fresh[0].e == (known+1)*markEvery {
+				c.marks = append(c.marks, fresh...)
+			}
+			c.mu.Unlock()
+		}
+	}()
+	n := copy(buf[:], start.term[:start.n])
+	lens, suf, dfs, plens, inl, vals := c.lens[start.lens:], c.suf[start.suf:], c.dfs[start.dfs:], c.plens[start.plens:], c.inl[start.inl:], c.vals[start.vals:]
+	pos := start.pos
 	postLen := rd.ix.h.postLen
 	normCount := int64(rd.ix.h.normCount)
-	lens, vals := c.lens, c.vals
-	for e := 0; e < c.n; e++ {
+	for e := start.e; e < c.n; e++ {
+		if e > 0 && e%markEvery == 0 && e/markEvery > known {
+			m := scanMark{e: e, pos: pos, n: n,
+				lens: len(c.lens) - len(lens), suf: len(c.suf) - len(suf), dfs: len(c.dfs) - len(dfs),
+				plens: len(c.plens) - len(plens), inl: len(c.inl) - len(inl), vals: len(c.vals) - len(vals)}
+			copy(m.term[:], buf[:n])
+			fresh = append(fresh, m)
+		}
 		var shared, sl int
 		if c.v3 {
 			var k int
@@ -324,7 +370,11 @@ func (rd *reader) scan(bi uint32, c *rawColumns, term string) (termInfo, bool, e
 			}
 			lens = lens[k:]
 		} else {
-			shared, sl = int(c.lens[2*e]), int(c.lens[2*e+1])
+			if len(lens) < 2 {
+				return bad("term lengths")
+			}
+			shared, sl = int(lens[0]), int(lens[1])
+			lens = lens[2:]
 		}
 		if shared > n || sl > len(suf) || shared+sl > MaxTermLen || shared+sl == 0 {
 			return bad("term entry")
@@ -556,7 +606,8 @@ func (rd *reader) parseBlockV2(bi uint32, p []byte, first string) (*dictBlock, e
 	}
 	rc := &rawColumns{first: first, n: int(n), postBase: pos, v3: v3,
 		lens: cols[0], suf: cols[1], dfs: cols[2], plens: cols[3], inl: cols[4], vals: cols[5]}
-	size := 64 + len(first)
+	// The scan marks lookups may leave count too (about 140 bytes each).
+	size := 64 + len(first) + int(n)/markEvery*140
 	for _, c := range cols {
 		size += len(c)
 	}
