@@ -31,10 +31,12 @@ recordings and days; channel simulates what a radio path does to sound.`})
 		summary: "turn archives into broadcast-ready sound",
 		about: `
 Writes a mono 16-bit WAV of the ARCHIVEs as modem frames (docs/modem.md):
-robust (469 Hz wide, for weak signals), standard (938 Hz) or fast (2375 Hz,
-for a clear channel). Each archive is sent as its announcement, then its
-fountain-coded symbols, repeated; a receiver needs any of the symbols
-slightly more than the archive's size, from one recording or several.
+robust (469 Hz wide, 297 bit/s, for weak signals), standard (938 Hz,
+608 bit/s) or fast (2375 Hz, 1028 bit/s, for a clearer channel). Each archive is sent as its announcement, then its
+fountain-coded symbols, with copies of the announcement among them (each
+copy fresh parity parts of it); a receiver needs any of the symbols
+slightly more than the archive's size, and any of the announcement's parts
+as many as one copy, from one recording or several.
 Prints the duration and the payload rate. Pack radio editions with
 'ferry pack --profile radio': text only, the smallest on air.`,
 		flags: func(fs *flag.FlagSet) runFunc {
@@ -147,7 +149,7 @@ func runAudioEncode(ctx context.Context, t *terminal, o audioEncodeOptions, args
 		return err
 	}
 	for i, n := range sum.Needed {
-		t.printf("%s: a receiver needs %d symbol frames and %d announcement frames: %s of airtime at least\n",
+		t.printf("%s: a receiver needs any %d symbol frames and any %d announcement frames: %s of airtime at least\n",
 			filepath.Base(args[i]), n.Symbols, n.Announcements, n.MinAirtime.Round(1e9))
 	}
 	t.printf("wrote %s: %s of %s mode sound, %s in %s, payload %.0f bit/s\n", o.Out, sum.Duration.Round(1e9), mode,
