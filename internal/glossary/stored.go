@@ -167,6 +167,9 @@ func (g *Glossary) ParsePageMarks(rec, page []byte) (Marks, error) {
 	if err := g.checkMarks(page, m); err != nil {
 		return Marks{}, err
 	}
+	if len(m.Words) == 0 {
+		return m, nil // AppendMarked inserts nothing without words
+	}
 	if err := checkInText(page, m); err != nil {
 		return Marks{}, err
 	}

@@ -152,10 +152,16 @@ func TestPageMarksRefused(t *testing.T) {
 			t.Errorf("a mark in a character reference: %v", err)
 		}
 	}
+	// With one good mark (the one in text), places that are wrong.
+	good := mark(3)[3:]
+	with := func(head, list byte) []byte { return append([]byte{1, head, list}, good...) }
+	if _, err := g.ParsePageMarks(with(0, 1), page); err != nil {
+		t.Fatalf("the good mark: %v", err)
+	}
 	for _, rec := range [][]byte{
-		{0, 3, 1},          // style at byte 2: not </head>
-		{0, 0, 3},          // list 2 bytes before the end: not before a tag
-		{0, 0, 200},        // list before the page
+		with(3, 1),         // style at byte 2: not </head>
+		with(0, 3),         // list 2 bytes before the end: not before a tag
+		with(0, 200),       // list before the page
 		{1, 0, 1},          // a mark missing
 		{0, 0, 1, 0},       // a byte too many
 		{1, 0, 1, 0xff, 1}, // no such entry

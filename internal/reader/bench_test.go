@@ -9,11 +9,14 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"ferry/internal/glossary"
 	"ferry/internal/key"
@@ -244,4 +247,100 @@ func BenchmarkArticleNotes(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkFirstView measures what word notes add to the server's work
+// for a page's first view, in the handler alone (no network, no client):
+// requests with notes off, on with the archive's stored marks, and on
+// finding the words, interleaved one by one on one locked thread, each
+// timed by the thread's own CPU time (CLOCK_THREAD_CPUTIME_ID), so that
+// other load on the machine drifts all three alike; the median of each
+// page's requests counts (GC work done by the runtime's own threads is
+// not in it). Reports µs of CPU per request for each (korquad-all: the
+// mean over KorQuAD's 140 articles, one round of all per b.N) and the
+// ratios to notes off.
+// Run: go test ./internal/reader -run '^$' -bench FirstView -benchtime 20x
+func BenchmarkFirstView(b *testing.B) {
+	srv := benchServer(b)
+	h := srv.Config.Handler.(*Handler)
+	h.pages.mu.Lock()
+	h.pages.off = true
+	h.pages.mu.Unlock()
+	set := korquad.Load(b)
+	var all []string // every KorQuAD article, in turn
+	for _, a := range set.Articles {
+		all = append(all, "/a/korquad/"+(&url.URL{Path: korquad.Path(a.Title)}).EscapedPath())
+	}
+	for _, page := range []string{"all", korquadPage(b), "/a/udhr/kor.html", "/a/sample/ko/safety.html", "/a/sample/ko/glossary.html"} {
+		name := strings.ReplaceAll(strings.TrimPrefix(page, "/a/"), "/", "_")
+		switch {
+		case page == "all":
+			name = "korquad-all"
+		case strings.HasPrefix(page, "/a/korquad/"):
+			name = "korquad-most-words"
+		}
+		b.Run(name, func(b *testing.B) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			modes := []struct {
+				prefix, name string
+				noStored     bool
+			}{
+				{prefix: "/ko-g0", name: "off"},
+				{prefix: "/ko", name: "stored"},
+				{prefix: "/ko", noStored: true, name: "found"},
+			}
+			pages := []string{page}
+			if page == "all" {
+				pages = all
+			}
+			// samples[mode][page]: each request's CPU time; the median
+			// per page is robust to requests that a preemption or a GC
+			// assist lengthened.
+			samples := make([][][]time.Duration, len(modes))
+			for k := range samples {
+				samples[k] = make([][]time.Duration, len(pages))
+			}
+			for i := range b.N + 1 {
+				for pi, p := range pages {
+					for k, m := range modes {
+						h.marks.mu.Lock()
+						h.marks.off, h.marks.m, h.marks.order, h.marks.words, h.marks.noStored = true, nil, nil, 0, m.noStored
+						h.marks.mu.Unlock()
+						c0 := threadCPU()
+						w := do(h, "GET", m.prefix+p)
+						if i > 0 { // the first round warms the caches
+							samples[k][pi] = append(samples[k][pi], threadCPU()-c0)
+						}
+						if w.Code != 200 {
+							b.Fatalf("%s: %d", m.prefix+p, w.Code)
+						}
+					}
+				}
+			}
+			var sum [3]float64 // µs per article, the medians' mean
+			for k := range modes {
+				for _, ds := range samples[k] {
+					slices.Sort(ds)
+					sum[k] += float64(ds[len(ds)/2].Nanoseconds()) / 1e3 / float64(len(pages))
+				}
+			}
+			for k, m := range modes {
+				b.ReportMetric(sum[k], m.name+"-µs")
+				if k > 0 {
+					b.ReportMetric(sum[k]/sum[0], m.name+"/off")
+				}
+			}
+		})
+	}
+}
+
+// threadCPU is the calling thread's CPU time, to the nanosecond
+// (CLOCK_THREAD_CPUTIME_ID; getrusage's thread times count in ticks).
+func threadCPU() time.Duration {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		panic(err)
+	}
+	return time.Duration(ts.Nano())
 }

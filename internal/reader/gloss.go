@@ -28,6 +28,9 @@ func (h *Handler) gloss(l *lib, e archive.Entry, b []byte) []byte {
 		}
 		h.marks.put(k, m)
 	}
+	if len(m.Words) == 0 {
+		return b // nothing to mark: the page as it is, no copy
+	}
 	// About 400 bytes a mark: the explanation in the mark and in the list.
 	out, err := g.AppendMarked(make([]byte, 0, len(b)+400*len(m.Words)+1024), b, m, glossOpts)
 	if err != nil {
