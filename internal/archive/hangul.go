@@ -237,6 +237,46 @@ func (h *hangulReader) Read(p []byte) (int, error) {
 func (h *hangulReader) unpack(p []byte) (int, error) {
 	b := h.buf[h.pos:]
 	i, n := 0, 0
+	// Fast loop: room for the longest code (4 bytes) and its input.
+	for i+4 <= len(b) && n+4 <= len(p) {
+		c := b[i]
+		if c < 0x80 {
+			p[n] = c
+			n++
+			i++
+			continue
+		}
+		if c < 0xAC { // 0x80..0xAB: a two-byte syllable
+			s := int(c-hangulPairHi)<<8 | int(b[i+1])
+			if s >= hangulCount {
+				h.pos += i
+				return n, errHangul
+			}
+			r := hangulFirst + s
+			q := p[n : n+3 : n+3]
+			q[0], q[1], q[2] = byte(0xE0|r>>12), byte(0x80|(r>>6)&0x3F), byte(0x80|r&0x3F)
+			n += 3
+			i += 2
+			continue
+		}
+		if k := int(hangulCode[c]); k != 0 {
+			if k > h.k {
+				h.pos += i
+				return n, errHangul
+			}
+			t := &h.table[k-1]
+			q := p[n : n+3 : n+3]
+			q[0], q[1], q[2] = t[0], t[1], t[2]
+			n += 3
+			i++
+			continue
+		}
+		l := utf8Len(c)
+		copy(p[n:n+l], b[i:i+l])
+		n += l
+		i += l
+	}
+	// Near the end of the input or of p: code by code, with checks.
 	for i < len(b) && n < len(p) {
 		c := b[i]
 		if c < 0x80 {
@@ -245,11 +285,11 @@ func (h *hangulReader) unpack(p []byte) (int, error) {
 			i++
 			continue
 		}
-		if len(p)-n < 3 {
+		if len(p)-n < 4 {
 			break // the next code may not fit: the next call takes it
 		}
 		switch {
-		case c < hangulPairHi+hangulCount>>8+1: // 0x80..0xAB: a two-byte syllable
+		case c < 0xAC:
 			if i+1 >= len(b) {
 				h.pos += i
 				return n, nil
@@ -274,17 +314,8 @@ func (h *hangulReader) unpack(p []byte) (int, error) {
 			n += 3
 			i++
 		default: // a UTF-8 lead byte: the sequence as it is
-			l := 2
-			if c >= 0xF0 {
-				l = 4
-			} else if c >= 0xE0 {
-				l = 3
-			}
+			l := utf8Len(c)
 			if i+l > len(b) {
-				h.pos += i
-				return n, nil
-			}
-			if n+l > len(p) {
 				h.pos += i
 				return n, nil
 			}
@@ -295,4 +326,15 @@ func (h *hangulReader) unpack(p []byte) (int, error) {
 	}
 	h.pos += i
 	return n, nil
+}
+
+// utf8Len is the length of the UTF-8 sequence lead byte c (0xC2..0xF4) starts.
+func utf8Len(c byte) int {
+	switch {
+	case c >= 0xF0:
+		return 4
+	case c >= 0xE0:
+		return 3
+	}
+	return 2
 }
