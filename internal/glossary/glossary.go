@@ -87,6 +87,9 @@ type Glossary struct {
 	// trie for other runes there.
 	midStart []bool
 	class    []uint8 // clsLatin… of each root rune, see match.go
+	// needNext: entries taken only before one of the listed syllables
+	// (see needsNext in tails.go).
+	needNext map[int32]string
 
 	countPool sync.Pool // []uint16 per-entry counters for FindMarks
 	firstPool sync.Pool // []uint16 per-entry list numbers for AppendMarked
@@ -164,6 +167,14 @@ func Parse(r io.Reader) (*Glossary, error) {
 		}
 	}
 	g.class = classes(g)
+	for i, e := range g.entries {
+		if next, ok := needsNext[e.Headword]; ok {
+			if g.needNext == nil {
+				g.needNext = map[int32]string{}
+			}
+			g.needNext[int32(i)] = next
+		}
+	}
 	return g, nil
 }
 

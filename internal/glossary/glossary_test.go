@@ -83,7 +83,11 @@ func TestDataFindsItself(t *testing.T) {
 	for i := range g.Len() {
 		h := g.Entry(i).Headword
 		// With Hangul around: Latin headwords are found only in Korean text.
-		for _, text := range []string{h + "를 보았다", "그 " + h + "에서", "그 " + h} {
+		texts := []string{h + "를 보았다", "그 " + h + "에서", "그 " + h}
+		if next, ok := needsNext[h]; ok { // taken only before listed syllables
+			texts = []string{h + string([]rune(next)[0]) + " 보았다"}
+		}
+		for _, text := range texts {
 			ms := g.Find([]byte(text), nil)
 			ok := false
 			for _, m := range ms {

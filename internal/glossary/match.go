@@ -188,7 +188,8 @@ func (s *scanner) run(dst []Match) []Match {
 			// inside the eojeol (mid); longest says which words each allows.
 			mode := modeNone
 			switch {
-			case i == 0 || latin != (s.cls[i-1]&clsLatin != 0):
+			case i == 0 || latin != (s.cls[i-1]&clsLatin != 0) || i == 1 && s.rs[0] == '몇':
+				// 몇 "how many" stands for a number (몇골, 몇홈런).
 				mode = modeFresh
 			case i == seg:
 				mode = modeChained
@@ -236,6 +237,9 @@ func (s *scanner) longest(i, n, mode, seg int) (end int, val int32, ok bool) {
 		size := end - i
 		if s.cls[end-1]&clsLatin != 0 && end < n && s.cls[end]&clsLatin != 0 {
 			continue // never inside a Latin word
+		}
+		if next, ok := s.g.needNext[val]; ok && (end >= n || !strings.ContainsRune(next, s.rs[end])) {
+			continue
 		}
 		allSino := s.allSino(i, end)
 		firstSino := s.cls[i]&clsSino != 0
@@ -423,8 +427,8 @@ func (s *scanner) particles(k, used int) bool {
 }
 
 // caseParticles reports whether rs[k:] is at most two of the particles
-// in afterOneSyllable, which are no common verb endings (골라, 몰라도 are
-// verbs, not 골 and 몰 with particles).
+// in afterOneSyllable (and the plural 들), which are no common verb
+// endings (골라, 몰라도 are verbs, not 골 and 몰 with particles).
 func (s *scanner) caseParticles(k, used int) bool {
 	if k >= s.n || !isHangul(s.rs[k]) {
 		return true
@@ -436,7 +440,11 @@ func (s *scanner) caseParticles(k, used int) bool {
 	nh := afterOneSyllable.prefixes(s.rs[:], k, s.n, &hits)
 	for h := nh - 1; h >= 0; h-- {
 		e := hits[h].end
-		if s.caseParticles(e, used+1) {
+		n := used + 1
+		if e == k+1 && s.rs[k] == '들' {
+			n = used // the plural does not count: 팬들과의
+		}
+		if s.caseParticles(e, n) {
 			return true
 		}
 	}

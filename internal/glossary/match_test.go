@@ -132,3 +132,30 @@ func TestFindNoAlloc(t *testing.T) {
 		t.Errorf("Find allocates %v times", n)
 	}
 }
+
+// TestFindBatch29 pins the rules added with batch 29 on the real data:
+// 기타 only before 를, 가, 는 or 와; 몇 like a
+// number; the plural before particles of a one-syllable word; question
+// endings of the copula; 수 and 때 as compound parts.
+func TestFindBatch29(t *testing.T) {
+	g := Default()
+	for text, want := range map[string]string{
+		"기타를 쳤다":        "기타",
+		"기타 지역과 기타의 경우": "",
+		"기타에 해당하는":      "",
+		"몇골을 넣었나":       "골",
+		"몇홈런을":          "홈런",
+		"팬들과의 만남":       "팬",
+		"몇 퍼센트였는가":      "퍼센트",
+		"팔로워수를":         "팔로워",
+		"월드컵때":          "월드컵",
+	} {
+		var got []string
+		for _, m := range g.Find([]byte(text), nil) {
+			got = append(got, text[m.Start:m.End])
+		}
+		if strings.Join(got, " ") != want {
+			t.Errorf("%q: found %q, want %q", text, got, want)
+		}
+	}
+}

@@ -30,6 +30,8 @@ const copulaUnits = `
 였다고 입니다 이었습니다 였습니다 이에요 예요 이었어요 였어요 인데 이면 면
 이면서 면서 이자 자 인가 인지 이냐 냐 이든가 든가 이기 기 이기도 기도
 이라며 라며 이라서 이랑은 이었음 였음 이래 래 이래서 이었다는 였다는
+였는가 이었는가 였나 이었나 인가요 일까 일까요 입니까 였습니까 이었습니까
+였을까 이었을까 인데요 였던가 이었던가 인지요
 `
 
 // verbalStems turn a noun into a verb or adjective (클릭하다, 업데이트된,
@@ -50,7 +52,7 @@ const nounTails = `
 자 비 료 물 품 기 가 인 원 관 소 국 청 과 부 회 학 론 법 선 차 병 내 외
 간 전 후 중 말 초 쪽 측 류 파 방 통 표 역 단 대 군 명 건 개 곳 씨 님 감
 길 맛 빛 옷 짓 꾼 질 보 등 곡 작 어 쟁이 가게 거리 놀이 사람 나라 노래 모음 묶음 따위
-끝 속 밖 안 앞 뒤 옆 위 밑 틀 감 판 돈 값 빵 국 떡 밥 술 차 물 병
+끝 속 밖 안 앞 뒤 옆 위 밑 틀 감 판 돈 값 빵 국 떡 밥 술 차 물 병 수 때
 `
 
 // compoundPrefixes are one-syllable prefixes that may stand before a
@@ -86,9 +88,18 @@ const oneSyllableTails = "팀톤쇼컵폰샷룸숍펜팬존캡팩씬컷웹앱붐
 // but are names (쇼와 is the Japanese era Shōwa, not 쇼 "show" + 와).
 // An eojeol that is one of them, with particles or not, is never glossed.
 const notWords = `
-쇼와 타이완 타이거즈 브라운 브라운관 라테란 라면서 라면서도 베드로 수시로 인디아 서울대공원
+쇼와 타이완 타이거즈 브라운 라테란 라면서 라면서도 베드로 수시로 인디아 서울대공원
 시드니 카스트로 인디애나 인디애나폴리스
 `
+
+// needsNext are headwords whose Hangul is more often another word, taken
+// only when one of the listed syllables follows at once (compounds that
+// hold them are headwords of their own: 일렉기타): 기타 is far more often 其他 "other"
+// (기타 지역, 및 기타, 기타에 해당) than guitar, but 其他 rarely takes 를, 가, 는 or 와
+// (기타를 치다, 기타가 울리다).
+var needsNext = map[string]string{
+	"기타": "를가는와",
+}
 
 // maxUnits bounds the particle and copula units after one noun.
 const maxUnits = 4
