@@ -94,6 +94,9 @@ func (w *Writer) Finish(info Info, search io.WriterTo, signers ...*key.Secret) (
 		return nil, errors.New("archive: too many signers")
 	}
 	defer w.close()
+	// No more entries: the duplicate checks can go before the clusters
+	// are compressed.
+	w.dedup, w.paths = keyIndex{}, keyIndex{}
 	w.flush(&w.raw)
 	if err := w.placeGrouped(); err != nil {
 		return nil, err
@@ -110,7 +113,6 @@ func (w *Writer) Finish(info Info, search io.WriterTo, signers ...*key.Secret) (
 			w.locs[seq] = w.locs[l.offset]
 		}
 	}
-	w.dedup, w.paths = keyIndex{}, keyIndex{}
 
 	meta, err := w.meta.sorted()
 	if err != nil {
