@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"ferry/internal/archive"
 	"ferry/internal/edition"
@@ -41,6 +42,9 @@ type holding struct {
 
 	viewMu sync.Mutex
 	views  map[string]*viewItems
+
+	checkOnce sync.Once
+	check     atomic.Bool
 }
 
 // offeredArchive is one archive this side offers.
@@ -137,6 +141,29 @@ func (h *holding) offeredIDs() [][32]byte {
 		out[i] = a.ID
 	}
 	return out
+}
+
+// checkLocalFile, in the sync folder, says that an assembled archive
+// failed the library's final check on this device: from then on, pieces
+// copied from the library's own archives are hashed as they are copied.
+const checkLocalFile = "check-local"
+
+// checkLocal reports whether local copies are to be hashed.
+func (h *holding) checkLocal() bool {
+	h.checkOnce.Do(func() {
+		_, err := os.Lstat(filepath.Join(h.syncDir, checkLocalFile))
+		h.check.Store(err == nil)
+	})
+	return h.check.Load()
+}
+
+// setCheckLocal makes local copies hashed from now on, on this device.
+func (h *holding) setCheckLocal() {
+	h.checkLocal()
+	h.check.Store(true)
+	// If the mark cannot be written, this session still hashes; the next
+	// one may fail once more.
+	_ = os.WriteFile(filepath.Join(h.syncDir, checkLocalFile), nil, 0o600)
 }
 
 // loc is where a piece lies in a local archive file.

@@ -21,7 +21,9 @@ import (
 // A partial archive is the file being assembled, at its final size, and a
 // state file saying which of its pieces are in place and verified. Pieces
 // are written only after they verify (sections: block hashes collected as
-// they arrive, checked against the root when the section is complete), and
+// they arrive, checked against the root when the section is complete;
+// clusters copied from the library's own archives are checked by the
+// library's final check, see copyLocal), and
 // the state is saved only after the file is synced, so a cut connection or
 // a crash loses at most what arrived since the last save. The next session
 // — with this peer or another that offers the same archive — continues

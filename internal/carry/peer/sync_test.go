@@ -3,8 +3,11 @@ package peer
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 
+	"ferry/internal/library"
 	"ferry/internal/testkit/corpus"
 )
 
@@ -175,5 +178,71 @@ func TestChoices(t *testing.T) {
 	_, _, ea, _ := pairSync(t, Options{Library: a, Channels: []string{"nope"}}, testOpts(b))
 	if ea == nil {
 		t.Error("offering a channel the library lacks should fail")
+	}
+}
+
+// TestLocalDamaged: a cluster of the taker's own edition 41, which edition
+// 42 shares, is damaged on its disk after it was added. Local copies are
+// not hashed, so the first session assembles a copy the library's final
+// check refuses: it fails that archive, keeps nothing of it, and marks the
+// library; the next session hashes local copies, fetches the damaged
+// cluster instead, and ends with edition 42 byte for byte.
+func TestLocalDamaged(t *testing.T) {
+	opts := corpus.Options{Pages: 200, Seed: 9, Pictures: true}
+	s41, e41 := site(t, opts, "news", 41)
+	_, e42 := edit(t, s41, opts, 25, nil, 2, "news", 42)
+	a, b := newLib(t), newLib(t)
+	addTo(t, a, e42)
+	addTo(t, b, e41)
+	l41, err := openLocal(filepath.Join(b, library.ArchiveDir, idHex(t, e41)+".ferry"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p42 := filepath.Join(t.TempDir(), "42.ferry")
+	if err := os.WriteFile(p42, e42, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l42, err := openLocal(p42, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared := map[[32]byte]bool{}
+	for _, c := range l42.Lay.Clusters {
+		shared[c.Hash] = true
+	}
+	var off int64 = -1
+	for _, c := range l41.Lay.Clusters {
+		if shared[c.Hash] && c.Stored > 16 {
+			off = c.Off + c.Stored/2
+			break
+		}
+	}
+	if off < 0 {
+		t.Fatal("editions 41 and 42 share no cluster")
+	}
+	path := filepath.Join(b, library.ArchiveDir, idHex(t, e41)+".ferry")
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var one [1]byte
+	f.ReadAt(one[:], off)
+	one[0] ^= 0x55
+	f.WriteAt(one[:], off)
+	f.Close()
+
+	_, sb := mustSync(t, testOpts(a), testOpts(b))
+	if len(sb.Received) != 0 || len(sb.Failed) != 1 {
+		t.Fatalf("first session: received %d, failed %d; want the archive failed", len(sb.Received), len(sb.Failed))
+	}
+	if _, ok := held(t, b)[idHex(t, e42)]; ok {
+		t.Fatal("a copy that did not verify was kept")
+	}
+	if _, err := os.Stat(filepath.Join(b, SyncDir, checkLocalFile)); err != nil {
+		t.Fatalf("the library was not marked to hash local copies: %v", err)
+	}
+	_, sb = mustSync(t, testOpts(a), testOpts(b))
+	if len(sb.Received) != 1 || !bytes.Equal(held(t, b)[idHex(t, e42)], e42) {
+		t.Fatalf("second session: %s; edition 42 not received byte for byte", sb)
 	}
 }

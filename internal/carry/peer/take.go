@@ -870,7 +870,10 @@ func (t *tArchive) finish() error {
 		var ae *library.AddError
 		if errors.As(err, &ae) && errors.Is(err, library.ErrCopy) {
 			// Some piece on disk does not verify after all (a disk
-			// that lost writes): forget what is in place and start over.
+			// that lost writes, or a damaged archive in this library
+			// that a piece was copied from unhashed): forget what is in
+			// place and start over, hashing local copies from now on.
+			s.hold.setCheckLocal()
 			t.part.remove()
 			return fail("%s: the assembled copy did not verify (%v); it will be fetched again", label(t.h), err)
 		}
