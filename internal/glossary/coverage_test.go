@@ -16,11 +16,15 @@ import (
 // gaps were filled, and for sample5.tsv 85%. sample5.tsv measured 75.9%
 // on first sight; it was never used to change the glossary, but batch 28
 // drew on the automatic candidate pass over the whole held-out half,
-// which includes its paragraphs, and it is now at 89%. The goal is not
-// reached on unseen text: see docs/glossary.md, "Coverage".
+// which includes its paragraphs, and it is now at 89%. sample6.tsv (200
+// held-out questions) measured 84.5% on first sight; batch 29 then drew on
+// the other half of the questions and on general gaps, some of which its
+// misses showed (플레시, P2P). sample7.tsv (200 other held-out questions)
+// was listed after batch 29 and measured 96.7% on first sight. See
+// docs/glossary.md, "Coverage".
 var minCoverage = map[string]float64{
 	"sample.tsv": 0.90, "sample2.tsv": 0.90, "sample3.tsv": 0.90, "sample4.tsv": 0.90,
-	"sample5.tsv": 0.85, "sample6.tsv": 0.0,
+	"sample5.tsv": 0.85, "sample6.tsv": 0.90, "sample7.tsv": 0.90,
 }
 
 type sampleRow struct {
@@ -65,7 +69,7 @@ func loadSample(t *testing.T, name string) []sampleRow {
 // after it; samples 1-4 then showed gaps that were filled, sample5.tsv was
 // never used to change anything itself (see minCoverage).
 func TestCoverageSample(t *testing.T) {
-	for _, name := range []string{"sample.tsv", "sample2.tsv", "sample3.tsv", "sample4.tsv", "sample5.tsv", "sample6.tsv"} {
+	for _, name := range []string{"sample.tsv", "sample2.tsv", "sample3.tsv", "sample4.tsv", "sample5.tsv", "sample6.tsv", "sample7.tsv"} {
 		t.Run(name, func(t *testing.T) { coverageSample(t, name) })
 	}
 }
