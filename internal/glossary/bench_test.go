@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -235,4 +236,42 @@ func (d *discardWriter) WriteHeader(int)     {}
 func (d *discardWriter) Write(p []byte) (int, error) {
 	d.n += len(p)
 	return io.Discard.Write(p)
+}
+
+// BenchmarkStoredMarks is what serving a page costs with the marks its
+// archive keeps: finding its record in a table of all the pages, reading
+// it against the page (ParsePageMarks, with its checks) and writing the
+// page with the marks and the list.
+func BenchmarkStoredMarks(b *testing.B) {
+	g := Default()
+	_, pages := realPages(b)
+	kib := totalKiB(pages)
+	tab := g.NewMarksTable()
+	for i, p := range pages {
+		rec, ok := g.AppendPageMarks(nil, p, g.FindMarks(p, Options{}))
+		if !ok {
+			b.Fatalf("page %d: marks not storable", i)
+		}
+		tab.Add(strconv.Itoa(i), rec)
+	}
+	t := tab.Bytes()
+	s, err := g.OpenStoredMarks(bytes.NewReader(t), int64(len(t)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(kib * 1024))
+	b.ReportAllocs()
+	dst := make([]byte, 0, 1<<20)
+	b.ResetTimer()
+	c0 := cpuTime()
+	for range b.N {
+		for i, p := range pages {
+			m, ok, err := s.Marks(strconv.Itoa(i), p)
+			if !ok || err != nil {
+				b.Fatal(ok, err)
+			}
+			dst, _ = g.AppendMarked(dst[:0], p, m, Options{})
+		}
+	}
+	reportCPU(b, c0, kib, len(pages))
 }

@@ -363,32 +363,35 @@ func (s *textScanner) toGT(i int) int {
 }
 
 // tagEnd returns the offset after the '>' that ends the tag whose name
-// starts at i, minding quoted attribute values, or -1.
+// starts at i, minding quoted attribute values (a quote right after '=',
+// spaces between allowed), or -1. It jumps from '>' to '>' and quote to
+// quote rather than reading every byte.
 func (s *textScanner) tagEnd(i int) int {
 	b := s.page
-	n := len(b)
-	afterEq := false
-	for j := i; j < n; j++ {
-		switch c := b[j]; c {
-		case '>':
-			return j + 1
-		case '=':
-			afterEq = true
-			continue
-		case '"', '\'':
-			if afterEq {
-				k := bytes.IndexByte(b[j+1:], c)
-				if k < 0 {
-					return -1
-				}
-				j += 1 + k
-			}
-		case ' ', '\t', '\n', '\f', '\r':
-			continue // spaces keep afterEq
+	for {
+		gt := bytes.IndexByte(b[i:], '>')
+		if gt < 0 {
+			return -1
 		}
-		afterEq = false
+		q := bytes.IndexAny(b[i:i+gt], `"'`)
+		if q < 0 {
+			return i + gt + 1
+		}
+		j := i + q
+		k := j - 1
+		for k >= i && (b[k] == ' ' || b[k] == '\t' || b[k] == '\n' || b[k] == '\f' || b[k] == '\r') {
+			k--
+		}
+		if k < i || b[k] != '=' {
+			i = j + 1 // a quote outside a value: an ordinary character
+			continue
+		}
+		e := bytes.IndexByte(b[j+1:], b[j])
+		if e < 0 {
+			return -1
+		}
+		i = j + 1 + e + 1
 	}
-	return -1
 }
 
 // rawEnd returns the offset after the end tag of raw-text element name
