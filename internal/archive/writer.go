@@ -62,7 +62,11 @@ type WriterOptions struct {
 	// the files are unlinked as soon as they are made (on Unix).
 	TempDir string
 	// SortBytes bounds the memory that holds entry metadata (paths, titles)
-	// before it is sorted on disk (default 16 MiB).
+	// before it is sorted on disk (default 4 MiB; the similarity keys get
+	// half, redirect targets a quarter). It was 16 MiB, which a pack of
+	// 50,000 pages never filled and one of 500,000 did: 30 MB more at the
+	// larger size (docs/benchmarks.md, issue 15); more runs to merge cost
+	// little.
 	SortBytes int
 	// HangulPacking compresses Korean text clusters with zstd over their
 	// Hangul-packed form (codec 3, about 10% smaller than plain zstd;
@@ -204,7 +208,7 @@ func NewWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
 		return nil, err
 	}
 	if opts.SortBytes <= 0 {
-		opts.SortBytes = 16 << 20
+		opts.SortBytes = 4 << 20
 	}
 	wr := &Writer{
 		w: w, opts: opts, enc: enc,
