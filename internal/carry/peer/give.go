@@ -2,6 +2,7 @@ package peer
 
 import (
 	"bytes"
+	"ferry/internal/archive"
 	"fmt"
 	"os"
 	"sync"
@@ -249,32 +250,52 @@ func (a *gArchive) makePlan(syncDir string) *cplan {
 			p.moved[i] = k
 		}
 	}
-	if a.zstdReproducible() {
+	if ok, hangul := a.zstdReproducible(); ok {
 		p.flags |= planRebuildZstd
+		if hangul {
+			p.flags |= planRebuildHangul
+		}
 	}
 	return p
 }
 
-// zstdReproducible checks, on the archive's first compressed cluster,
-// that compressing its raw bytes again with ferry's packing parameters
-// gives the stored bytes: only then may the taker rebuild compressed
-// clusters.
-func (a *gArchive) zstdReproducible() bool {
-	for _, c := range a.la.Lay.Clusters {
-		if c.codec() != codecZstd {
+// zstdReproducible checks, on one compressed cluster, that compressing its
+// raw bytes again as ferry's packer does with its default parameters
+// (archive.CompressCluster) gives the stored bytes: only then may the taker
+// rebuild compressed clusters. hangul says the writer packed Korean text
+// clusters (codec 3): it did when any cluster is stored so, and then the
+// check is made on such a cluster.
+func (a *gArchive) zstdReproducible() (ok, hangul bool) {
+	first := -1
+	for i, c := range a.la.Lay.Clusters {
+		if c.codec() == codecNone {
 			continue
 		}
-		stored := make([]byte, c.Stored)
-		if _, err := a.f.ReadAt(stored, c.Off); err != nil {
-			return false
+		var b [1]byte
+		if _, err := a.f.ReadAt(b[:], c.Off); err != nil {
+			return false, false
 		}
-		raw, err := decodeCluster(c, stored)
-		if err != nil {
-			return false
+		if b[0] == codecZstdHangul {
+			first, hangul = i, true
+			break
 		}
-		return bytes.Equal(compressCluster(raw), stored)
+		if b[0] == codecZstd && first < 0 {
+			first = i
+		}
 	}
-	return true
+	if first < 0 {
+		return false, false
+	}
+	c := a.la.Lay.Clusters[first]
+	stored := make([]byte, c.Stored)
+	if _, err := a.f.ReadAt(stored, c.Off); err != nil {
+		return false, false
+	}
+	raw, err := decodeCluster(c, stored)
+	if err != nil {
+		return false, false
+	}
+	return bytes.Equal(archive.CompressCluster(raw, hangul), stored), hangul
 }
 
 // sendPlan sends the plan as PLAN chunks that each fit a frame.

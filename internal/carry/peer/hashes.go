@@ -9,8 +9,6 @@ import (
 	"runtime"
 	"sync"
 
-	"github.com/klauspost/compress/zstd"
-
 	"ferry/internal/archive"
 )
 
@@ -20,44 +18,13 @@ import (
 // archive never changes, and a damaged or foreign cache file only makes
 // rebuilt clusters fail their hash check, after which they travel whole.
 
-var (
-	decOnce sync.Once
-	decoder *zstd.Decoder
-)
-
-// zstdDecoder is shared; DecodeAll is safe for concurrent use.
-func zstdDecoder() *zstd.Decoder {
-	decOnce.Do(func() {
-		var err error
-		decoder, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0),
-			zstd.WithDecoderMaxMemory(2*maxClusterRaw), zstd.WithDecoderMaxWindow(maxClusterRaw))
-		if err != nil {
-			panic("peer: internal error: zstd decoder: " + err.Error())
-		}
-	})
-	return decoder
-}
-
 // decodeCluster checks stored bytes against the cluster's hash and returns
-// its raw bytes.
+// its raw bytes (any codec of docs/format.md, through the archive package).
 func decodeCluster(c clusterRec, stored []byte) ([]byte, error) {
 	if int64(len(stored)) != c.Stored || sha256.Sum256(stored) != c.Hash {
 		return nil, fmt.Errorf("%w: a cluster does not match its hash", archive.ErrCorrupt)
 	}
-	switch stored[0] {
-	case codecNone:
-		if int64(len(stored)-1) != c.Raw {
-			return nil, fmt.Errorf("%w: cluster length", archive.ErrCorrupt)
-		}
-		return stored[1:], nil
-	case codecZstd:
-		raw, err := zstdDecoder().DecodeAll(stored[1:], make([]byte, 0, c.Raw))
-		if err != nil || int64(len(raw)) != c.Raw {
-			return nil, fmt.Errorf("%w: cluster does not decompress to its length", archive.ErrCorrupt)
-		}
-		return raw, nil
-	}
-	return nil, fmt.Errorf("%w: cluster codec %d", archive.ErrCorrupt, stored[0])
+	return archive.DecodeCluster(stored, c.Raw)
 }
 
 // readCluster reads and decodes cluster i of a local archive.

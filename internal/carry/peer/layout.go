@@ -33,8 +33,9 @@ const (
 	trailerMagic   = "FERRYEND"
 	sigPrefix      = "ferry archive manifest v1\x00"
 
-	codecNone = 0
-	codecZstd = 1
+	codecNone       = 0
+	codecZstd       = 1
+	codecZstdHangul = 3 // zstd over Hangul-packed text (docs/format.md)
 )
 
 // signedHead is a manifest with its signature block, checked.

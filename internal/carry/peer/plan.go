@@ -1,11 +1,7 @@
 package peer
 
 import (
-	"runtime"
 	"sort"
-	"sync"
-
-	"github.com/klauspost/compress/zstd"
 
 	"ferry/internal/carry/peer/riblt"
 )
@@ -114,33 +110,6 @@ func (p *cplan) gaps(rs []crange) []span {
 		if _, _, _, known := p.source(r); !known && r.n > 0 {
 			out = append(out, span{r.off, r.n})
 		}
-	}
-	return out
-}
-
-var (
-	packOnce sync.Once
-	packEnc  *zstd.Encoder
-)
-
-// compressCluster stores raw bytes as ferry's packer does with its default
-// parameters (docs/format.md, "Clusters"): zstd at the best level with a
-// 512 KiB window, or the raw bytes when that is not smaller.
-func compressCluster(raw []byte) []byte {
-	packOnce.Do(func() {
-		var err error
-		// EncodeAll runs one call per encoder state at a time, and the
-		// output does not depend on how many states there are: one per
-		// processor, so that the rebuild workers compress in parallel.
-		packEnc, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBestCompression), zstd.WithEncoderConcurrency(max(1, runtime.GOMAXPROCS(0))),
-			zstd.WithWindowSize(512<<10), zstd.WithEncoderCRC(false))
-		if err != nil {
-			panic("peer: internal error: zstd encoder: " + err.Error())
-		}
-	})
-	out := append([]byte{codecZstd}, packEnc.EncodeAll(raw, make([]byte, 0, len(raw)/3+64))...)
-	if len(out) >= len(raw)+1 {
-		out = append([]byte{codecNone}, raw...)
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package peer
 import (
 	"crypto/sha256"
 	"errors"
+	"ferry/internal/archive"
 	"fmt"
 	"os"
 	"time"
@@ -226,7 +227,7 @@ func (t *tArchive) rebuild(i int, rs []crange, gaps []span, gapData []byte) jobR
 	if c.codec() == codecNone {
 		stored = append([]byte{codecNone}, raw...)
 	} else {
-		stored = compressCluster(raw)
+		stored = archive.CompressCluster(raw, t.plan.flags&planRebuildHangul != 0)
 		res.raw = c.Raw
 	}
 	res.took = time.Since(start)

@@ -61,7 +61,11 @@ const (
 const (
 	planRebuildZstd = 1 << 0 // the giver recompressed a cluster with the default parameters and got its bytes
 	planNone        = 1 << 1 // no reconciliation result: every entry counts as missing
-	planFlagsKnown  = planRebuildZstd | planNone
+	// planRebuildHangul: with planRebuildZstd, the archive's writer packed
+	// Korean text clusters as codec 3, so rebuilt clusters are compressed
+	// the same way (archive.CompressCluster with hangul).
+	planRebuildHangul = 1 << 2
+	planFlagsKnown    = planRebuildZstd | planNone | planRebuildHangul
 )
 
 // FINISHED results.
