@@ -80,3 +80,14 @@ func (r *rates) rebuild(p Policy, c clusterRec, gapBytes, netAhead, cpuAhead int
 	build := max((float64(netAhead)+wireGaps)/net, (float64(cpuAhead)+float64(c.Raw))/cpu)
 	return build <= fetch
 }
+
+// fetchSooner decides for a compressed cluster that the workers, being
+// full, cannot take now: netAhead raw bytes are still to come over the
+// link, cpuAhead raw bytes are queued for the workers (copies and
+// rebuilds alike: all of them hold the workers). Fetching it as stored is
+// chosen when it would arrive before the workers could have rebuilt it.
+func (r *rates) fetchSooner(c clusterRec, netAhead, cpuAhead int64) bool {
+	fetch := (float64(netAhead) + float64(c.Stored)) / r.net()
+	build := (float64(cpuAhead) + float64(c.Raw)) / (r.cpu() * float64(r.workers))
+	return fetch < build
+}

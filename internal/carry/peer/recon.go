@@ -161,6 +161,7 @@ type reconReceiver struct {
 	creditAt      time.Time // when the first credit was sent
 	creditIdx     uint64    // the index of its first symbol
 	rtt           time.Duration
+	win           int // the largest window so far: it never shrinks, or the stream could pause
 }
 
 func newReconReceiver(key riblt.Key, size int, items [][]byte, lim riblt.Limits) (*reconReceiver, error) {
@@ -309,12 +310,13 @@ const (
 // what arrives during a round trip (measured once the stream runs), and at
 // least 1.5% of the estimated difference.
 func (r *reconReceiver) window(e float64) int {
-	w := max(16, int(math.Ceil(0.015*e)))
+	w := max(16, int(math.Ceil(0.015*e)), r.win)
 	if r.rtt > 0 && r.since > 0 {
 		if el := time.Since(r.firstAt); el > 0 {
 			w = max(w, int(math.Ceil(1.25*float64(r.since)*r.rtt.Seconds()/el.Seconds())))
 		}
 	}
+	r.win = w
 	return w
 }
 

@@ -670,6 +670,22 @@ func (t *tArchive) next() (g get, raw int64, ok bool, err error) {
 			return g, raw, true, nil
 		}
 	}
+	// The link has nothing else to do: under PolicyTime, a compressed
+	// cluster put aside is fetched if that is done before the workers
+	// would get to it.
+	if t.s.opts.Policy == PolicyTime {
+		for k, i := range t.waiting {
+			c := t.lay.Clusters[i]
+			if _, local := t.idx.clusters[c.Hash]; local || c.codec() != codecZstd || !t.rate.fetchSooner(c, t.outRaw, t.queued) {
+				continue
+			}
+			t.waiting = append(t.waiting[:k], t.waiting[k+1:]...)
+			if g, raw, ok := t.storedGet(i); ok {
+				return g, raw, true, nil
+			}
+			break
+		}
+	}
 	return get{}, 0, false, nil
 }
 
@@ -692,13 +708,16 @@ func (t *tArchive) startCluster(i int) (g get, raw int64, ask, wait bool) {
 	}
 	if rs, gaps, gapBytes, ok := t.rebuildable(i); ok && t.rate.rebuild(t.s.opts.Policy, c, gapBytes, t.outRaw, t.queuedZ) {
 		if !t.canStart(c.Raw) {
-			if t.s.opts.Policy == PolicyBytes || c.codec() == codecNone {
-				return get{}, 0, false, true
+			// The workers hold all they can. Under PolicyTime a
+			// compressed cluster is fetched as it is if that arrives
+			// before the workers could rebuild it (a fast link); else
+			// (or under PolicyBytes) it is put aside, and fetched later
+			// only if the link runs out of other work first (next).
+			if t.s.opts.Policy == PolicyTime && c.codec() == codecZstd && t.rate.fetchSooner(c, t.outRaw, t.queued) {
+				g, raw, ok := t.storedGet(i)
+				return g, raw, ok, false
 			}
-			// The workers hold all they can and the processor is behind:
-			// fetch this one as it is.
-			g, raw, ok := t.storedGet(i)
-			return g, raw, ok, false
+			return get{}, 0, false, true
 		}
 		t.cBusy[i] = true
 		t.running++
