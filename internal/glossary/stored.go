@@ -29,6 +29,11 @@ const (
 	blockPages = 64
 	headerSize = len(tableMagic) + 8 + 4 + 4
 	maxTable   = 1 << 31 // offsets are u32
+	// maxBlock bounds what one lookup reads: 64 records of at most 300
+	// marks are far smaller (about 100 KB at most).
+	maxBlock = 1 << 20
+	// maxPages bounds the directory a reader holds (8 MiB).
+	maxPages = 1 << 26
 )
 
 // PathHash is the 32-bit key of a page in a marks table: FNV-1a of its
@@ -534,7 +539,7 @@ func (g *Glossary) OpenStoredMarks(ra io.ReaderAt, size int64) (*StoredMarks, er
 	}
 	pages := int64(binary.BigEndian.Uint32(h[12:]))
 	blocks := int64(binary.BigEndian.Uint32(h[16:]))
-	if blocks != (pages+blockPages-1)/blockPages || int64(headerSize)+8*blocks+3*pages > size {
+	if pages > maxPages || blocks != (pages+blockPages-1)/blockPages || int64(headerSize)+8*blocks+3*pages > size {
 		return nil, fmt.Errorf("marks table: %d pages in %d blocks do not fit %d bytes: %w", pages, blocks, size, ErrMarks)
 	}
 	raw := make([]byte, 8*blocks)
@@ -592,7 +597,7 @@ func (s *StoredMarks) record(h uint32) ([]byte, bool, error) {
 	if blk+1 < blocks {
 		end = int64(s.dir[2*blk+3])
 	}
-	if end < start || end-start > 64<<20 {
+	if end < start || end-start > maxBlock {
 		return nil, false, fmt.Errorf("marks table: block %d of %d bytes: %w", blk, end-start, ErrMarks)
 	}
 	buf := make([]byte, end-start)
