@@ -3,7 +3,7 @@
 //
 //	go run ./bench/scale -archive X.ferry -queries Q.txt [-n 1000] [-verify]
 //	go run ./bench/scale -build-index DIR -o X.index
-//	go run ./bench/scale -index X.index -queries Q.txt [-n 1000] [-cpuprofile F]
+//	go run ./bench/scale -index X.index -queries Q.txt [-n 1000] [-repeat 3] [-cpuprofile F]
 //
 // It prints "key value" lines: open time (median of 20 opens), search
 // latency and CPU per query (the edition's ranked search for 10 results,
@@ -40,6 +40,7 @@ func main() {
 	buildDir := flag.String("build-index", "", "instead: write the search index of the pages under this folder to -o")
 	out := flag.String("o", "", "with -build-index: the index file to write")
 	indexFile := flag.String("index", "", "instead: search a bare index file written by -build-index")
+	repeat := flag.Int("repeat", 1, "with -index: ask each query this many times and keep its least CPU time")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -54,7 +55,7 @@ func main() {
 	case *buildDir != "":
 		err = buildIndex(*buildDir, *out)
 	case *indexFile != "":
-		err = searchIndex(*indexFile, *qfile, *n)
+		err = searchIndex(*indexFile, *qfile, *n, *repeat)
 	default:
 		err = run(*path, *qfile, *n, *verify, *snippets)
 	}
