@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"ferry/internal/carry/audio"
@@ -21,11 +22,17 @@ var targetSNR = map[modem.Mode]float64{modem.Robust: -3, modem.Standard: 0, mode
 // fadingSweep sends data as one round (repair, copies of the announcement)
 // in each mode, through each CCIR fading channel at the mode's target SNR
 // with seeds 1..seeds, and prints how many recordings gave the archive
-// back byte for byte, and the frames decoded.
-func fadingSweep(data []byte, seeds int, repair float64, copies int) {
+// back byte for byte, and the frames decoded; then, for each recording
+// that did not, what was missing.
+func fadingSweep(data []byte, modes []modem.Mode, fadings []string, seeds int, repair float64, copies int) {
 	fmt.Printf("\none round, repair %.0f%%, %d announcement copies, %d seeds per point; recordings decoded (frames decoded / sent)\n\n", 100*repair, copies, seeds)
-	fmt.Printf("| mode | SNR | CCIR good | CCIR moderate | CCIR poor |\n|---|---|---|---|---|\n")
-	for _, m := range modem.Modes {
+	fmt.Printf("| mode | SNR |")
+	for _, f := range fadings {
+		fmt.Printf(" CCIR %s |", f)
+	}
+	fmt.Printf("\n|---|---|%s\n", strings.Repeat("---|", len(fadings)))
+	var why []string
+	for _, m := range modes {
 		var wav bytes.Buffer
 		sum, err := audio.Encode(context.Background(), &wav, [][]byte{data}, audio.EncodeOptions{Mode: m, Rate: 8000, Repair: repair, Announcements: copies})
 		if err != nil {
@@ -40,28 +47,36 @@ func fadingSweep(data []byte, seeds int, repair float64, copies int) {
 			panic(err)
 		}
 		fmt.Printf("| %s (K %d + %d parts, %d frames, %s) | %+.0f dB |", m, sum.Needed[0].Symbols, sum.Needed[0].Announcements, sum.Frames, sum.Duration.Round(time.Second), targetSNR[m])
-		for _, fading := range []string{"good", "moderate", "poor"} {
+		for _, fading := range fadings {
 			ok, frames := 0, 0
 			for seed := 1; seed <= seeds; seed++ {
 				y, err := channel.Apply(x, 8000, channel.Options{SNR: targetSNR[m], Fading: fading, Seed: int64(seed), ActivePower: true})
 				if err != nil {
 					panic(err)
 				}
-				got, n := decodeOnce(y, data)
+				got, n, miss := decodeOnce(y, data)
 				frames += n
 				if got {
 					ok++
+				} else {
+					why = append(why, fmt.Sprintf("%s, CCIR %s, seed %d: %d frames decoded; %s", m, fading, seed, n, miss))
 				}
 			}
 			fmt.Printf(" %d/%d (%.0f%%) |", ok, seeds, 100*float64(frames)/float64(seeds*sum.Frames))
 		}
 		fmt.Println()
 	}
+	if len(why) > 0 {
+		fmt.Println("\nnot decoded:")
+		for _, w := range why {
+			fmt.Println("-", w)
+		}
+	}
 }
 
 // decodeOnce decodes one recording with a fresh receiver state and says
-// whether data came out, and how many frames decoded.
-func decodeOnce(y []float32, data []byte) (bool, int) {
+// whether data came out, how many frames decoded, and what was missing.
+func decodeOnce(y []float32, data []byte) (bool, int, string) {
 	dir, err := os.MkdirTemp("", "ferry-radio-bench")
 	if err != nil {
 		panic(err)
@@ -77,11 +92,16 @@ func decodeOnce(y []float32, data []byte) (bool, int) {
 		panic(err)
 	}
 	st, err := audio.Decode(context.Background(), &samples{x: y}, rx, nil)
+	status := rx.Status()
 	rx.Close()
 	if err != nil {
 		panic(err)
 	}
-	return got, st.Modem.Decoded
+	miss := "the announcement (no P of its parts)"
+	for _, s := range status {
+		miss = fmt.Sprintf("symbols: %d of %d held", s.Held, s.Needed)
+	}
+	return got, st.Modem.Decoded, miss
 }
 
 // samples is a recording held in memory, at 8 kHz.

@@ -41,6 +41,8 @@ func main() {
 	seeds := flag.Int("fading", 0, "also decode one round through CCIR good, moderate and poor fading at each mode's target SNR, this many seeds each")
 	repair := flag.Float64("repair", 1, "with -fading: repair symbols per round, as a share of K")
 	copies := flag.Int("copies", 5, "with -fading: announcement copies per round")
+	modes := flag.String("modes", "robust,standard,fast", "with -fading: the modes")
+	fadings := flag.String("fadings", "good,moderate,poor", "with -fading: the CCIR channels")
 	flag.Parse()
 	raw, err := os.ReadFile(filepath.Join(*td, "korquad/KorQuAD_v1.0_dev.json"))
 	if err != nil {
@@ -101,7 +103,16 @@ func main() {
 		fmt.Printf("| %s | %d B | %d + %d | %d | %.3f | %s | %s |\n", m, size, kk, anns, onAir, float64(onAir)/float64(budget), air.Round(time.Second), per.Round(100*time.Millisecond))
 	}
 	if *seeds > 0 {
-		fadingSweep(data, *seeds, *repair, *copies)
+		var ms []modem.Mode
+		for _, name := range strings.Split(*modes, ",") {
+			m, err := modem.ParseMode(name)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "radio:", err)
+				os.Exit(2)
+			}
+			ms = append(ms, m)
+		}
+		fadingSweep(data, ms, strings.Split(*fadings, ","), *seeds, *repair, *copies)
 	}
 }
 
