@@ -81,5 +81,8 @@ func runCompact(ctx context.Context, t *terminal, o compactOptions, args []strin
 	}
 	t.printf("wrote %s: %s edition %d, %d entries, %s\n", o.Out, sum.Manifest.Channel, sum.Manifest.Edition,
 		sum.Entries, progress.Bytes(sum.ArchiveBytes))
+	if sum.MarksPages > 0 {
+		t.printf("glossary marks of %d pages kept (%s; %d found again)\n", sum.MarksPages, progress.Bytes(int64(sum.MarksBytes)), sum.MarksFound)
+	}
 	return nil
 }

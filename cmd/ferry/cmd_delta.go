@@ -68,5 +68,8 @@ func runDelta(ctx context.Context, t *terminal, o deltaOptions, args []string) e
 	t.printf("wrote %s: %s edition %d on edition %d: %d added, %d changed, %d removed, %d unchanged; %s\n",
 		o.Out, sum.Manifest.Channel, sum.Manifest.Edition, sum.Manifest.Base.Edition, sum.Added, sum.Changed,
 		sum.Removed, sum.Unchanged, progress.Bytes(sum.ArchiveBytes))
+	if sum.MarksPages > 0 {
+		t.printf("glossary marks of %d pages kept (%s; %d found again)\n", sum.MarksPages, progress.Bytes(int64(sum.MarksBytes)), sum.MarksFound)
+	}
 	return nil
 }

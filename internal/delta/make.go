@@ -18,6 +18,7 @@ import (
 	"ferry/internal/archive"
 	"ferry/internal/atomicfile"
 	"ferry/internal/edition"
+	"ferry/internal/glossary"
 	"ferry/internal/key"
 	"ferry/internal/pack"
 	"ferry/internal/search"
@@ -31,7 +32,12 @@ type Options struct {
 	Extra map[string]json.RawMessage
 	// NoIndex skips the full-text index of the written entries.
 	NoIndex bool
-	Writer  archive.WriterOptions
+	// NoGlossaryMarks writes no table of glossary marks (marks.go): a
+	// delta then leaves its base's table in place, whose records are
+	// checked against each page, and pages they do not fit are glossed
+	// by finding their words when served.
+	NoGlossaryMarks bool
+	Writer          archive.WriterOptions
 }
 
 // Summary reports what Make or Compact wrote.
@@ -43,6 +49,11 @@ type Summary struct {
 	Entries           int // entries written
 	ArchiveBytes      int64
 	ChangedInputBytes int64
+	// MarksPages is the number of pages in the written table of glossary
+	// marks, MarksBytes its size (0 when none was written), and
+	// MarksFound how many of those pages had no stored record to copy,
+	// so their marks were found again.
+	MarksPages, MarksBytes, MarksFound int
 }
 
 // Make writes to out a delta archive that turns base (the newest edition of
@@ -59,8 +70,19 @@ func Make(ctx context.Context, base, next *edition.View, out io.Writer, opts Opt
 	if nm.Edition <= bm.Edition {
 		return nil, fmt.Errorf("delta: new edition %d is not newer than base edition %d", nm.Edition, bm.Edition)
 	}
+	// The glossary marks table is not compared: the delta gets one of its
+	// own pages' marks (marks.go).
+	marks := newMarksCarrier(next, opts)
+	nextMarks := false
 	var nextEntries []archive.Entry
-	if err := next.Each(func(e archive.Entry) error { nextEntries = append(nextEntries, e); return ctx.Err() }); err != nil {
+	if err := next.Each(func(e archive.Entry) error {
+		if e.Path == glossary.MarksPath {
+			nextMarks = true
+			return nil
+		}
+		nextEntries = append(nextEntries, e)
+		return ctx.Err()
+	}); err != nil {
 		return nil, err
 	}
 	sum := &Summary{}
@@ -68,6 +90,9 @@ func Make(ctx context.Context, base, next *edition.View, out io.Writer, opts Opt
 	var removed []string
 	k := 0
 	err := base.Each(func(e archive.Entry) error {
+		if e.Path == glossary.MarksPath && (nextMarks || opts.NoGlossaryMarks) {
+			return nil // replaced by the delta's own table, or kept
+		}
 		for k < len(nextEntries) && nextEntries[k].Path < e.Path {
 			k++
 		}
@@ -134,17 +159,25 @@ func Make(ctx context.Context, base, next *edition.View, out io.Writer, opts Opt
 		}
 	}
 	sum.Removed = len(removed)
-	return write(ctx, next, sel, removed, info, out, opts, sum)
+	return write(ctx, next, sel, removed, marks, info, out, opts, sum)
 }
 
-// Compact writes the newest edition of v as one full archive.
+// Compact writes the newest edition of v as one full archive. When v
+// keeps glossary marks, the archive gets a table of all its pages, the
+// one `ferry pack` would write for them (records copied from the layer
+// each page comes from, checked, or found again where none fits).
 func Compact(ctx context.Context, v *edition.View, out io.Writer, opts Options) (*Summary, error) {
 	var all []archive.Entry
-	if err := v.Each(func(e archive.Entry) error { all = append(all, e); return ctx.Err() }); err != nil {
+	if err := v.Each(func(e archive.Entry) error {
+		if e.Path != glossary.MarksPath {
+			all = append(all, e)
+		}
+		return ctx.Err()
+	}); err != nil {
 		return nil, err
 	}
 	info := infoOf(v.Manifest(), opts)
-	return write(ctx, v, all, nil, info, out, opts, &Summary{})
+	return write(ctx, v, all, nil, newMarksCarrier(v, opts), info, out, opts, &Summary{})
 }
 
 func infoOf(m *archive.Manifest, opts Options) archive.Info {
@@ -156,8 +189,9 @@ func infoOf(m *archive.Manifest, opts Options) archive.Info {
 	return info
 }
 
-// write stores entries of v (in path order) and removed paths in a new archive.
-func write(ctx context.Context, v *edition.View, entries []archive.Entry, removed []string, info archive.Info, out io.Writer, opts Options, sum *Summary) (*Summary, error) {
+// write stores entries of v (in path order), the table of their glossary
+// marks when marks is not nil, and removed paths in a new archive.
+func write(ctx context.Context, v *edition.View, entries []archive.Entry, removed []string, marks *marksCarrier, info archive.Info, out io.Writer, opts Options, sum *Summary) (*Summary, error) {
 	w, err := archive.NewWriter(out, opts.Writer)
 	if err != nil {
 		return nil, err
@@ -200,6 +234,7 @@ func write(ctx context.Context, v *edition.View, entries []archive.Entry, remove
 				return nil, err
 			}
 			in.Data = data
+			marks.add(e, data)
 			if idx != nil && e.Article {
 				title, text := edition.Text(e.MIME, data)
 				if e.Title != "" {
@@ -212,6 +247,12 @@ func write(ctx context.Context, v *edition.View, entries []archive.Entry, remove
 		if err := w.Add(in); err != nil {
 			return nil, err
 		}
+	}
+	if in := marks.entry(); in != nil {
+		if err := w.Add(*in); err != nil {
+			return nil, err
+		}
+		sum.MarksPages, sum.MarksBytes, sum.MarksFound = marks.table.Len(), len(in.Data), marks.computed
 	}
 	for _, p := range removed {
 		if err := w.Remove(p); err != nil {

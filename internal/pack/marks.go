@@ -18,10 +18,10 @@ import (
 // pageMarks returns the stored form of the glossary marks of page, or nil
 // when it is not an HTML page with Hangul or g is nil.
 func pageMarks(g *glossary.Glossary, mime string, page []byte) []byte {
-	if g == nil || !htmltext.IsHTML(mime) || !hasHangul(page) {
+	if g == nil || !htmltext.IsHTML(mime) {
 		return nil
 	}
-	rec, ok := g.AppendPageMarks(nil, page, g.FindMarks(page, glossary.Options{}))
+	rec, ok := g.PageRecord(page)
 	if !ok {
 		return nil // the page is marked when served, as without a table
 	}
@@ -57,17 +57,4 @@ func marksEntry(t *glossary.MarksTable) *archive.Input {
 // path (only sources other than folders can: folders skip dot files).
 func marksTaken() string {
 	return fmt.Sprintf("%s is an entry of the sources: glossary marks not stored (pages are marked when served)", glossary.MarksPath)
-}
-
-// hasHangul reports whether b holds a Hangul syllable (U+AC00–U+D7A3).
-func hasHangul(b []byte) bool {
-	for i := 0; i+2 < len(b); i++ {
-		if c := b[i]; c >= 0xEA && c <= 0xED {
-			r := rune(c&0x0F)<<12 | rune(b[i+1]&0x3F)<<6 | rune(b[i+2]&0x3F)
-			if r >= 0xAC00 && r <= 0xD7A3 && b[i+1]&0xC0 == 0x80 && b[i+2]&0xC0 == 0x80 {
-				return true
-			}
-		}
-	}
-	return false
 }

@@ -54,12 +54,13 @@ func (h *Handler) storedMarks(l *lib, e archive.Entry, b []byte) (glossary.Marks
 	l.marksOnce.Do(func() {
 		// A table of another glossary version, or a damaged one, is not
 		// used: pages are marked as without it.
-		l.marksTable, _ = glossary.Default().ArchiveMarks(l.Edition)
+		// In a chain, each archive keeps the marks of its own pages.
+		l.marksTable, _ = glossary.Default().EditionMarks(l.Edition)
 	})
 	if l.marksTable == nil {
 		return glossary.Marks{}, false
 	}
-	m, ok, err := l.marksTable.Marks(e.Path, b)
+	m, ok, err := l.marksTable.Marks(e, b)
 	return m, ok && err == nil
 }
 

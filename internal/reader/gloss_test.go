@@ -87,7 +87,7 @@ func TestStoredMarksServed(t *testing.T) {
 	if l.marksTable == nil || l.marksTable.Pages() != 1 {
 		t.Fatalf("the archive's marks table was not opened")
 	}
-	if _, ok, err := l.marksTable.Marks("ko.html", []byte(storedPage)); !ok || err != nil {
+	if _, ok, err := l.marksTable.Marks(archive.Entry{Path: "ko.html"}, []byte(storedPage)); !ok || err != nil {
 		t.Fatalf("no stored marks for the page: %v", err)
 	}
 

@@ -111,10 +111,10 @@ type lib struct {
 	// damaged is set once any read of the library failed its check (or
 	// CheckAll found damage): the home page and every page's bar say so.
 	damaged atomic.Bool
-	// marksTable is the archive's table of glossary marks (nil if none),
+	// marksTable holds the glossary marks its archives keep (nil if none),
 	// opened once on the first glossed page.
 	marksOnce  sync.Once
-	marksTable *glossary.StoredMarks
+	marksTable *glossary.EditionMarks
 }
 
 // New returns a handler serving libs, in the given order. Names are made

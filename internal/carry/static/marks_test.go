@@ -11,6 +11,8 @@ import (
 	"testing/fstest"
 
 	"ferry/internal/archive"
+	"ferry/internal/delta"
+	"ferry/internal/edition"
 	"ferry/internal/glossary"
 	"ferry/internal/key"
 	"ferry/internal/pack"
@@ -134,5 +136,67 @@ func TestExportHostileMarks(t *testing.T) {
 	}
 	if !strings.Contains(out, `<abbr class="fg"`) {
 		t.Errorf("page not glossed without the refused marks:\n%s", out)
+	}
+}
+
+// TestExportChainMarks: a chain of a Korean edition and a delta that
+// changes one page (each archive keeping its own pages' marks) exports
+// the same files as the full new edition.
+func TestExportChainMarks(t *testing.T) {
+	ctx := context.Background()
+	k := packtest.Key(t)
+	packed := func(fsys fstest.MapFS, ed uint64) *archive.Reader {
+		var buf bytes.Buffer
+		if _, err := pack.Pack(ctx, &buf, pack.Options{
+			Info:    archive.Info{Channel: "ko", Edition: ed, Title: "조선", Languages: []string{"ko"}, MainPage: "index.html"},
+			Signers: []*key.Secret{k},
+			Sources: []pack.Source{{Source: folder.NewFS(fsys)}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return packtest.Open(t, buf.Bytes())
+	}
+	next := fstest.MapFS{}
+	for p, f := range marksPages {
+		next[p] = f
+	}
+	next["b.html"] = &fstest.MapFile{Data: []byte(`<html><head><title>둘</title></head><body><p>게임을 하려고 <a href="ko.html">스마트폰</a>과 컴퓨터를 샀다.</p></body></html>`)}
+	base, full := packed(marksPages, 1), packed(next, 2)
+	var d bytes.Buffer
+	sum, err := delta.Make(ctx, packtest.View(t, base), packtest.View(t, full), &d, delta.Options{Signers: []*key.Secret{k}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.MarksPages != 1 {
+		t.Fatalf("the delta keeps marks of %d pages, want 1 (b.html)", sum.MarksPages)
+	}
+	chain, err := edition.Open(base, packtest.Open(t, d.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	em, err := glossary.Default().EditionMarks(chain)
+	if err != nil || em == nil || em.Pages() != 4 { // 3 in the base, 1 in the delta
+		t.Fatalf("the chain's marks: %v", err)
+	}
+	for _, f := range []string{"ko.html", "b.html"} {
+		e, _ := chain.Lookup(f)
+		if _, ok, err := em.Marks(e, next[f].Data); !ok || err != nil {
+			t.Fatalf("%s: no stored marks through the chain: %v", f, err)
+		}
+	}
+	dirs := []string{filepath.Join(t.TempDir(), "chain"), filepath.Join(t.TempDir(), "full")}
+	for i, c := range []archive.Contents{chain, full} {
+		if _, err := Export(ctx, dirs[i], []archive.Contents{c}, Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{"ko.html", "b.html", "index.html"} {
+		a, b := readFile(t, filepath.Join(dirs[0], "ko", f)), readFile(t, filepath.Join(dirs[1], "ko", f))
+		if a != b {
+			t.Errorf("%s: the chain exports\n%s\nthe full edition\n%s", f, a, b)
+		}
+		if f != "index.html" && !strings.Contains(a, `<abbr class="fg"`) {
+			t.Errorf("%s: not glossed", f)
+		}
 	}
 }

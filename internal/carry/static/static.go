@@ -274,12 +274,13 @@ func (x *exporter) exportArchive(a archive.Contents, slug string, done *int64, t
 	defer titles.close()
 	seen := map[uint64]struct{}{} // articles by title and text: the same page under two paths is listed once
 	var g *glossary.Glossary
-	var stored *glossary.StoredMarks // the archive's own marks, if any
+	var stored *glossary.EditionMarks // the archive's own marks, if any
 	if !x.opts.NoGlossary {
 		g = glossary.Default()
 		// A table of another glossary, or a damaged one, is not used:
-		// pages are then marked as without it.
-		stored, _ = g.ArchiveMarks(a)
+		// pages are then marked as without it. In a chain of a full
+		// edition and deltas, each archive keeps its own pages' marks.
+		stored, _ = g.EditionMarks(a)
 	}
 	articles := 0
 	// Pass 2: write files, rewriting links in HTML and CSS.
@@ -365,7 +366,7 @@ func (x *exporter) exportArchive(a archive.Contents, slug string, done *int64, t
 			// otherwise after, finding the words.
 			glossed := false
 			if g != nil && stored != nil && hasHangul(b) {
-				if m, ok, err := stored.Marks(e.Path, b); ok && err == nil {
+				if m, ok, err := stored.Marks(e, b); ok && err == nil {
 					if out, err := g.AppendMarked(make([]byte, 0, len(b)+400*len(m.Words)+1024), b, m, glossary.Options{}); err == nil {
 						b, glossed = out, true
 					}
