@@ -171,6 +171,11 @@ func searchIndex(file, qfile string, n, repeat int) error {
 	}
 	sort.Slice(cpu, func(i, j int) bool { return cpu[i] < cpu[j] })
 	fmt.Printf("index_bytes %d\ndocs %d\nterms %d\nqueries %d\n", st.Size(), ix.DocCount(), ix.TermCount(), len(ts))
+	var sum time.Duration
+	for _, d := range cpu {
+		sum += d
+	}
+	fmt.Printf("index_cpu_mean_ms %.3f\n", ms(sum/time.Duration(len(cpu))))
 	fmt.Printf("index_cpu_p50_ms %.3f\nindex_cpu_p99_ms %.3f\nindex_cpu_max_ms %.3f\n", ms(pct(cpu, 50)), ms(pct(cpu, 99)), ms(cpu[len(cpu)-1]))
 	sort.Slice(ts, func(i, j int) bool { return ts[i].cpu > ts[j].cpu })
 	for _, t := range ts[:min(5, len(ts))] {
