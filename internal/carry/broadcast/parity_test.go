@@ -2,6 +2,7 @@ package broadcast
 
 import (
 	"bytes"
+	"encoding/hex"
 	"math/rand/v2"
 	"testing"
 
@@ -202,5 +203,24 @@ func TestJunkParityForGenuineID(t *testing.T) {
 	feed(t, r, syms)
 	if got != 1 {
 		t.Fatalf("after junk parity, the genuine broadcast decoded %d archives (stats %+v)", got, r.Stats())
+	}
+}
+
+// TestParityVector: the vectors docs/broadcast.md publishes (computed
+// with a separate implementation of its formula): the body 0, 1, …, 39 in
+// three parts, parity parts 0 and 252 (the last).
+func TestParityVector(t *testing.T) {
+	body := make([]byte, 40)
+	for i := range body {
+		body[i] = byte(i)
+	}
+	for j, want := range map[int]string{0: "1b60e398dea52a51dca72c570973", 252: "f5898cf00a76176b5c2096eaf073"} {
+		q, err := ParityPart(body, 3, j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := hex.EncodeToString(q); got != want {
+			t.Errorf("parity part %d: %s, want %s", j, got, want)
+		}
 	}
 }
