@@ -72,7 +72,7 @@ func (o *packOptions) flags(fs *flag.FlagSet) {
 	fs.IntVar(&o.ImageQuality, "image-quality", 75, "with --images shrink: JPEG quality (1-100)")
 	fs.BoolVar(&o.NoScrub, "no-scrub", false, "keep Red Star OS watermarks and identifying metadata (EXIF, authors) in source files")
 	fs.StringVar(&o.Base, "base", "", "write a delta against this edition: OLD.ferry, or OLD.ferry,DELTA.ferry,... for a chain")
-	fs.StringVar(&o.Memory, "memory", "", "keep the packer's memory near SIZE, e.g. 512MiB (default 192MiB, or GOMEMLIMIT when set; off: no limit)")
+	fs.StringVar(&o.Memory, "memory", "", "keep the packer's memory near SIZE, e.g. 512MiB (default 160MiB, or GOMEMLIMIT when set; off: no limit)")
 	fs.Var(&o.Certs, "cert", "key certificate or revocation file ('ferry trust certify/revoke') to carry (repeatable)")
 }
 
@@ -202,10 +202,11 @@ func runPack(ctx context.Context, t *terminal, o packOptions, args []string) err
 // pack holds at once is bounded (sort buffers, clusters being compressed,
 // the index builder's buffer; about 35 bytes an entry otherwise), but the
 // collector lets the heap grow to twice what is live: with the limit the
-// peak stays near it from half a gigabyte of input to eight
-// (docs/benchmarks.md, issue 15). A pack whose live heap needs more
-// still runs, collecting more often.
-const defaultPackMemory = 192 << 20
+// peak stays near it however many entries (175 MB for 50,000 pages, 177
+// MB for 500,000, whose live heap peaked at 96 MB; docs/benchmarks.md,
+// issue 15). A pack whose live heap needs more still runs, collecting
+// more often (the runtime caps that at about half the CPU).
+const defaultPackMemory = 160 << 20
 
 // packMemoryLimit reads --memory for pack: a size, "off" (0), or nothing
 // (defaultPackMemory, unless GOMEMLIMIT is set: the runtime keeps that).
