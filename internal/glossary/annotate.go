@@ -763,3 +763,27 @@ func (g *Glossary) putCounts(c []uint16, used []int32) {
 	}
 	g.countPool.Put(&c)
 }
+
+// MarkedSize is about the size of AppendMarked's output for page and m
+// (at least it, but for a label longer than 16 bytes), for callers to
+// size its buffer: a few hundred bytes a mark less than a blind guess,
+// which the allocator would otherwise clear for nothing.
+func (g *Glossary) MarkedSize(page []byte, m Marks, opt Options) int {
+	n := len(page) + len("<style>"+Style+"</style>\n")
+	rend := g.rendered()
+	list := !opt.NoList && m.ListAt >= 0
+	if list {
+		n += len("\n<aside class=\"fg-list\" lang=\"ko\"><h2>"+ListHeading+"</h2><dl>\n</dl></aside>\n") + 64
+	}
+	for _, w := range m.Words {
+		if w.Entry < 0 || int(w.Entry) >= len(rend) {
+			continue
+		}
+		r := &rend[w.Entry]
+		n += len(`<abbr class="fg" tabindex="0" title="" id="fg-w65535"></abbr>`) + len(r.title) + 16
+		if list {
+			n += len(`<dt><a href="#fg-w65535"></dt><dd>. : (확실하지 않음)</dd>`+"\n") + len(r.head) + len(r.explanation) + len(r.nk) + 3*16
+		}
+	}
+	return n
+}

@@ -99,6 +99,9 @@ type Glossary struct {
 
 	renderOnce sync.Once
 	rend       []renderedEntry // see rendered
+
+	probeOnce sync.Once
+	probe     []uint8 // see probes
 }
 
 // Header is the column line the data file must start with (after comments).

@@ -66,11 +66,12 @@ func (g *Glossary) AppendPageMarks(dst, page []byte, m Marks) (out []byte, ok bo
 		dst = binary.AppendUvarint(dst, uint64(len(page)-m.ListAt+1))
 	}
 	prev := 0
+	probe := g.probes()
 	for _, w := range m.Words {
 		hw := g.entries[w.Entry].Headword
 		skipped := 0
 		for p := prev; ; {
-			i := indexWord(page[p:], hw)
+			i := indexWord(page[p:], hw, int(probe[w.Entry]))
 			if i < 0 || p+i >= int(w.Start) {
 				break
 			}
@@ -89,10 +90,10 @@ func (g *Glossary) AppendPageMarks(dst, page []byte, m Marks) (out []byte, ok bo
 }
 
 // indexWord is bytes.Index(s, w) for a headword w, faster on Korean
-// text: it looks for w's third byte (in Hangul, the last byte of the first
-// syllable, one of 64 values) rather than its first (one of four).
-func indexWord(s []byte, w string) int {
-	k := min(2, len(w)-1)
+// text: it looks for w's byte at k, the byte of w that is rarest in
+// Korean prose (probes), rather than its first (in Hangul, one of four
+// values).
+func indexWord(s []byte, w string, k int) int {
 	c := w[k]
 	for i := k; i < len(s); {
 		j := bytes.IndexByte(s[i:], c)
@@ -100,12 +101,43 @@ func indexWord(s []byte, w string) int {
 			return -1
 		}
 		i += j
-		if st := i - k; st >= 0 && st+len(w) <= len(s) && string(s[st:st+len(w)]) == w {
+		if st := i - k; st+len(w) <= len(s) && string(s[st:st+len(w)]) == w {
 			return st
 		}
 		i++
 	}
 	return -1
+}
+
+// probes returns, for each entry, the offset in its headword of the byte
+// that is rarest in the glossary's own explanations (plain Korean prose,
+// a stand-in for the pages' text): indexWord looks for that byte, so it
+// stops at fewer places that are not the word. (Looking for the third
+// byte of 스 stops at every 다, whose UTF-8 ends in the same byte.)
+func (g *Glossary) probes() []uint8 {
+	g.probeOnce.Do(func() {
+		var freq [256]int
+		for i := range g.entries {
+			for _, c := range []byte(g.entries[i].Explanation) {
+				freq[c]++
+			}
+		}
+		g.probe = make([]uint8, len(g.entries))
+		for i := range g.entries {
+			hw := g.entries[i].Headword
+			if hw == "" {
+				continue // Parse refuses these; 0 is safe anyway
+			}
+			best := min(2, len(hw)-1)
+			for k := 0; k < len(hw) && k < 256; k++ {
+				if freq[hw[k]] < freq[hw[best]] {
+					best = k
+				}
+			}
+			g.probe[i] = uint8(best)
+		}
+	})
+	return g.probe
 }
 
 // ParsePageMarks reads marks that AppendPageMarks wrote for page. Marks
@@ -138,6 +170,7 @@ func (g *Glossary) ParsePageMarks(rec, page []byte) (Marks, error) {
 	}
 	m.Words = make([]Mark, 0, count)
 	prev := 0
+	probe := g.probes()
 	for range count {
 		v, ok := next()
 		if !ok || v>>1 >= uint64(len(g.entries)) {
@@ -150,9 +183,10 @@ func (g *Glossary) ParsePageMarks(rec, page []byte) (Marks, error) {
 			}
 		}
 		hw := g.entries[v>>1].Headword
+		k := int(probe[v>>1])
 		p := prev
 		for {
-			i := indexWord(page[p:], hw)
+			i := indexWord(page[p:], hw, k)
 			if i < 0 {
 				return Marks{}, fmt.Errorf("a mark's word %q is not in the page: %w", hw, ErrMarks)
 			}
@@ -369,34 +403,33 @@ func (s *textScanner) toGT(i int) int {
 
 // tagEnd returns the offset after the '>' that ends the tag whose name
 // starts at i, minding quoted attribute values (a quote right after '=',
-// spaces between allowed), or -1. It jumps from '>' to '>' and quote to
-// quote rather than reading every byte.
+// spaces between allowed), or -1. Tags are short: it reads them byte by
+// byte, and jumps over a quoted value to its closing quote.
 func (s *textScanner) tagEnd(i int) int {
 	b := s.page
-	for {
-		gt := bytes.IndexByte(b[i:], '>')
-		if gt < 0 {
-			return -1
+	start := i
+	for ; i < len(b); i++ {
+		c := b[i]
+		if c == '>' {
+			return i + 1
 		}
-		q := bytes.IndexAny(b[i:i+gt], `"'`)
-		if q < 0 {
-			return i + gt + 1
-		}
-		j := i + q
-		k := j - 1
-		for k >= i && (b[k] == ' ' || b[k] == '\t' || b[k] == '\n' || b[k] == '\f' || b[k] == '\r') {
-			k--
-		}
-		if k < i || b[k] != '=' {
-			i = j + 1 // a quote outside a value: an ordinary character
+		if c != '"' && c != '\'' {
 			continue
 		}
-		e := bytes.IndexByte(b[j+1:], b[j])
+		k := i - 1
+		for k >= start && (b[k] == ' ' || b[k] == '\t' || b[k] == '\n' || b[k] == '\f' || b[k] == '\r') {
+			k--
+		}
+		if k < start || b[k] != '=' {
+			continue // a quote outside a value: an ordinary character
+		}
+		e := bytes.IndexByte(b[i+1:], c)
 		if e < 0 {
 			return -1
 		}
-		i = j + 1 + e + 1
+		i += 1 + e // the closing quote; the loop steps past it
 	}
+	return -1
 }
 
 // rawEnd returns the offset after the end tag of raw-text element name

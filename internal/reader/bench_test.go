@@ -1,6 +1,7 @@
 package reader
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -308,7 +310,12 @@ func BenchmarkFirstView(b *testing.B) {
 						h.marks.off, h.marks.m, h.marks.order, h.marks.words, h.marks.noStored = true, nil, nil, 0, m.noStored
 						h.marks.mu.Unlock()
 						c0 := threadCPU()
-						w := do(h, "GET", m.prefix+p)
+						var w *httptest.ResponseRecorder
+						// Labelled, so that a -cpuprofile can be split by mode
+						// (go tool pprof -tagfocus mode=stored).
+						pprof.Do(context.Background(), pprof.Labels("mode", m.name), func(context.Context) {
+							w = do(h, "GET", m.prefix+p)
+						})
 						if i > 0 { // the first round warms the caches
 							samples[k][pi] = append(samples[k][pi], threadCPU()-c0)
 						}

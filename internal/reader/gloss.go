@@ -15,7 +15,7 @@ import (
 // tokenized only when its archive has no marks for it, and then once.
 
 // glossOpts are the options of every marking, find and apply alike.
-var glossOpts = glossary.Options{NKLabel: "조선말"}
+var glossOpts = glossary.Options{NKLabel: "조선말", NoList: true}
 
 // gloss returns page b (entry e of l) with its glossed words marked.
 func (h *Handler) gloss(l *lib, e archive.Entry, b []byte) []byte {
@@ -32,7 +32,7 @@ func (h *Handler) gloss(l *lib, e archive.Entry, b []byte) []byte {
 		return b // nothing to mark: the page as it is, no copy
 	}
 	// About 400 bytes a mark: the explanation in the mark and in the list.
-	out, err := g.AppendMarked(make([]byte, 0, len(b)+400*len(m.Words)+1024), b, m, glossOpts)
+	out, err := g.AppendMarked(make([]byte, 0, g.MarkedSize(b, m, glossOpts)), b, m, glossOpts)
 	if err != nil {
 		// Marks kept for other bytes (cannot happen for a verified
 		// entry, but never show a page marked wrong).

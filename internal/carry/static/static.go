@@ -367,7 +367,7 @@ func (x *exporter) exportArchive(a archive.Contents, slug string, done *int64, t
 			glossed := false
 			if g != nil && stored != nil && hasHangul(b) {
 				if m, ok, err := stored.Marks(e, b); ok && err == nil {
-					if out, err := g.AppendMarked(make([]byte, 0, len(b)+400*len(m.Words)+1024), b, m, glossary.Options{}); err == nil {
+					if out, err := g.AppendMarked(make([]byte, 0, g.MarkedSize(b, m, glossary.Options{})), b, m, glossary.Options{}); err == nil {
 						b, glossed = out, true
 					}
 				}
