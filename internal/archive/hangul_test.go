@@ -87,11 +87,11 @@ func TestHangulMalformed(t *testing.T) {
 }
 
 // TestHangulCodecInArchive: a Korean page is stored with codec 3 and read
-// back whole and by prefix; without HangulPacking it is stored with codec 1.
+// back whole and by prefix; with NoHangulPacking it is stored with codec 1.
 func TestHangulCodecInArchive(t *testing.T) {
 	page := []byte("<p>" + strings.Repeat("대한민국의 수도는 서울이다. 한강은 서울을 지난다. ", 3000) + "</p>")
 	for _, off := range []bool{false, true} {
-		b, _ := build(t, WriterOptions{HangulPacking: !off}, []fileEntry{{path: "ko.html", mime: "text/html", data: page}, {path: "en.html", mime: "text/html", data: []byte("<p>hello</p>")}})
+		b, _ := build(t, WriterOptions{NoHangulPacking: off}, []fileEntry{{path: "ko.html", mime: "text/html", data: page}, {path: "en.html", mime: "text/html", data: []byte("<p>hello</p>")}})
 		r, err := Open(bytes.NewReader(b), int64(len(b)))
 		if err != nil {
 			t.Fatal(err)
@@ -161,12 +161,12 @@ func TestHangulPackedExample(t *testing.T) {
 }
 
 // TestCompressClusterMatchesWriter: CompressCluster gives the stored bytes
-// a Writer with default options and HangulPacking wrote for a Korean cluster (peer sync rebuilds clusters
+// a Writer with default options (Hangul packing on) wrote for a Korean cluster (peer sync rebuilds clusters
 // with it and checks them against the cluster hash), and DecodeCluster
 // reads them back, as it reads every codec.
 func TestCompressClusterMatchesWriter(t *testing.T) {
 	page := []byte("<p>" + strings.Repeat("서울은 대한민국의 수도이다. 한강이 서울을 지난다. ", 2000) + "</p>")
-	b, _ := build(t, WriterOptions{HangulPacking: true}, []fileEntry{{path: "ko.html", mime: "text/html", data: page}})
+	b, _ := build(t, WriterOptions{}, []fileEntry{{path: "ko.html", mime: "text/html", data: page}})
 	r, err := Open(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
 		t.Fatal(err)

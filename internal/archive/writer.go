@@ -68,12 +68,11 @@ type WriterOptions struct {
 	// larger size (docs/benchmarks.md, issue 15); more runs to merge cost
 	// little.
 	SortBytes int
-	// HangulPacking compresses Korean text clusters with zstd over their
-	// Hangul-packed form (codec 3, about 10% smaller than plain zstd;
-	// docs/format.md). Off by default until every reader of clusters
-	// decodes codec 3 (peer sync decodes clusters itself: it must call
-	// DecodeCluster and CompressCluster first).
-	HangulPacking bool
+	// NoHangulPacking compresses Korean text clusters with plain zstd
+	// (codec 1) instead of zstd over their Hangul-packed form (codec 3,
+	// about 10% smaller on Korean text; docs/format.md), for archives that
+	// ferry programs older than codec 3 must open.
+	NoHangulPacking bool
 	// PathOrder stores compressible entries in clusters in the order they
 	// were added instead of grouping similar content together (see
 	// docs/format.md, "Clusters"): for tests of the layout, and callers
@@ -295,7 +294,7 @@ func (w *Writer) queue(codec byte, raw []byte) uint32 {
 		defer func() { <-w.sem }()
 		var out []byte
 		if codec == codecZstd {
-			out = compressRaw(w.enc, raw, w.opts.Brotli, w.opts.HangulPacking, w.opts.ClusterSize)
+			out = compressRaw(w.enc, raw, w.opts.Brotli, !w.opts.NoHangulPacking, w.opts.ClusterSize)
 		} else {
 			out = append(make([]byte, 0, len(raw)+5), codecNone)
 			out = append(out, raw...)
