@@ -102,7 +102,7 @@ func readNames(dir string) (*nameList, error) {
 	for {
 		batch, err := f.Readdirnames(1024)
 		for _, n := range batch {
-			if len(arena)+len(n) > 1<<32-1 {
+			if int64(len(arena))+int64(len(n)) > 1<<32-1 {
 				return nil, errors.New("folder: too many names in one directory")
 			}
 			starts = append(starts, uint32(len(arena)))
