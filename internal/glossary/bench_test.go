@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -63,16 +62,6 @@ func textPage(title, text string) []byte {
 	}
 	b.WriteString("</body></html>\n")
 	return []byte(b.String())
-}
-
-// cpuTime is the process's user and system CPU time: on a shared machine
-// it measures the work done, where wall time also counts waiting.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // reportCPU adds cpu-ns/KiB (and cpu-ns/page when pages > 0) metrics.

@@ -14,11 +14,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"ferry/internal/glossary"
 	"ferry/internal/key"
@@ -240,11 +237,9 @@ func BenchmarkArticleNotes(b *testing.B) {
 				if mode == "/ko-g0" {
 					prefix = mode
 				}
-				var before, after syscall.Rusage
-				syscall.Getrusage(syscall.RUSAGE_SELF, &before)
+				before := processCPU()
 				load(b, srv, prefix+page)
-				syscall.Getrusage(syscall.RUSAGE_SELF, &after)
-				cpu := time.Duration(after.Utime.Nano() + after.Stime.Nano() - before.Utime.Nano() - before.Stime.Nano())
+				cpu := processCPU() - before
 				b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/req")
 			})
 		}
@@ -340,14 +335,4 @@ func BenchmarkFirstView(b *testing.B) {
 			}
 		})
 	}
-}
-
-// threadCPU is the calling thread's CPU time, to the nanosecond
-// (CLOCK_THREAD_CPUTIME_ID; getrusage's thread times count in ticks).
-func threadCPU() time.Duration {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
-		panic(err)
-	}
-	return time.Duration(ts.Nano())
 }
