@@ -3,7 +3,7 @@
 // and stay safe) with drawn pictures and a synthesized sound, embedded in
 // the binary so that `ferry serve` shows real content with no files at hand.
 //
-// The archive is built from content/ by `go run ./sample/gen`, which also
+// The archive is built from content/ by `go run ./internal/sample/gen -dir internal/sample`, which also
 // draws the pictures and the sound; its outputs are committed. The secret
 // sample key (sample.key) is public on purpose: it proves nothing about who
 // made an archive, and readers are shown its archives as coming from the

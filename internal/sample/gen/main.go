@@ -2,7 +2,7 @@
 // clip, and packs sample/content into sample/sample.ferry signed with the
 // sample key. Run it from the module root after changing the content:
 //
-//	go run ./sample/gen
+//	go run ./internal/sample/gen -dir internal/sample
 //
 // Its outputs are committed, so nobody needs to run it before building ferry.
 package main
