@@ -84,6 +84,10 @@ func TestCommands(t *testing.T) {
 	if !strings.Contains(out, "packed site.ferry") || !strings.Contains(out, "28 entries") {
 		t.Fatalf("pack summary: %s", out)
 	}
+	out = c.ok("pack", "-k", "pub.key", "-o", "plain.ferry", "--lang", "ko,en", "--no-glossary-marks", src)
+	if !strings.Contains(out, "27 entries") {
+		t.Errorf("pack --no-glossary-marks: %s", out)
+	}
 	// An existing archive is never replaced without --force.
 	c.run(1, "", "pack", "-k", "pub.key", "-o", "site.ferry", src)
 	if !strings.Contains(c.out, "--force") {

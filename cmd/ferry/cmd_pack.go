@@ -49,7 +49,7 @@ type packOptions struct {
 	Memory                                 string
 	Edition                                uint64
 	ImageMax, ImageQuality                 int
-	NoIndex, NoScrub, Force                bool
+	NoIndex, NoScrub, Force, NoMarks       bool
 }
 
 func (o *packOptions) flags(fs *flag.FlagSet) {
@@ -66,6 +66,7 @@ func (o *packOptions) flags(fs *flag.FlagSet) {
 	fs.Var(&o.Include, "include", "pack only paths matching this glob (repeatable; DIR/** for a folder)")
 	fs.Var(&o.Exclude, "exclude", "skip paths matching this glob (repeatable)")
 	fs.BoolVar(&o.NoIndex, "no-index", false, "do not build the full-text search index")
+	fs.BoolVar(&o.NoMarks, "no-glossary-marks", false, "do not store the glossary marks of Korean pages (readers then find the words themselves, at more cost per page)")
 	fs.StringVar(&o.Profile, "profile", "", "radio: for an edition sent over the air (pages and text only, no index: the library builds it on arrival, Brotli compression)")
 	fs.StringVar(&o.Images, "images", "keep", "keep, shrink (scale down and re-encode large JPEG/PNG) or drop images")
 	fs.IntVar(&o.ImageMax, "image-max", 800, "with --images shrink: largest width or height in pixels")
@@ -156,7 +157,7 @@ func runPack(ctx context.Context, t *terminal, o packOptions, args []string) err
 	}
 	bars := &packBars{t: t}
 	opts := pack.Options{
-		Info: info, Signers: signers, Sources: sources, Include: o.Include, Exclude: o.Exclude, NoIndex: o.NoIndex,
+		Info: info, Signers: signers, Sources: sources, Include: o.Include, Exclude: o.Exclude, NoIndex: o.NoIndex, NoGlossaryMarks: o.NoMarks,
 		NoScrub: o.NoScrub, Images: pack.Images{Mode: mode, MaxDim: o.ImageMax, Quality: o.ImageQuality}, Profile: profile,
 		Progress: bars.update,
 		Warn:     func(s string) { t.warnf("%s", s) },
