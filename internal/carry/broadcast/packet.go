@@ -120,11 +120,14 @@ func ParsePacket(b []byte) (Packet, error) {
 		if int(p.SBN) >= par.SourceBlocks() {
 			return p, fmt.Errorf("%w: source block %d of %d", ErrMalformed, p.SBN, par.SourceBlocks())
 		}
-	case KindAnnounce:
+	case KindAnnounce, KindParity:
 		p.Part = binary.BigEndian.Uint16(body[22:])
 		p.Parts = binary.BigEndian.Uint16(body[24:])
 		p.BodyLen = binary.BigEndian.Uint32(body[26:])
 		p.Payload = body[announceHead:]
+		if p.Kind == KindParity {
+			return p, checkParity(p)
+		}
 		if p.Parts == 0 || p.Part >= p.Parts || p.BodyLen == 0 || p.BodyLen > MaxAnnounceBody {
 			return p, fmt.Errorf("%w: announcement part %d of %d, body %d bytes", ErrMalformed, p.Part, p.Parts, p.BodyLen)
 		}
@@ -132,22 +135,21 @@ func ParsePacket(b []byte) (Packet, error) {
 		if !ok || len(p.Payload) != hi-lo {
 			return p, fmt.Errorf("%w: announcement part %d of %d holds %d bytes of a %d-byte body", ErrMalformed, p.Part, p.Parts, len(p.Payload), p.BodyLen)
 		}
-	case KindParity:
-		p.Part = binary.BigEndian.Uint16(body[22:])
-		p.Parts = binary.BigEndian.Uint16(body[24:])
-		p.BodyLen = binary.BigEndian.Uint32(body[26:])
-		p.Payload = body[announceHead:]
-		if p.Parts == 0 || int(p.Part) >= MaxParity(int(p.Parts)) || p.BodyLen == 0 || p.BodyLen > MaxAnnounceBody {
-			return p, fmt.Errorf("%w: announcement parity part %d of a cut in %d, body %d bytes", ErrMalformed, p.Part, p.Parts, p.BodyLen)
-		}
-		_, c, ok := partRange(p.BodyLen, p.Parts, 0)
-		if !ok || len(p.Payload) != c {
-			return p, fmt.Errorf("%w: announcement parity part of %d bytes for a %d-byte body in %d parts", ErrMalformed, len(p.Payload), p.BodyLen, p.Parts)
-		}
 	default:
 		return p, fmt.Errorf("%w: unknown kind %d", ErrMalformed, p.Kind)
 	}
 	return p, nil
+}
+
+// checkParity checks the fields of a parity part p.
+func checkParity(p Packet) error {
+	if p.Parts == 0 || int(p.Part) >= MaxParity(int(p.Parts)) || p.BodyLen == 0 || p.BodyLen > MaxAnnounceBody {
+		return fmt.Errorf("%w: announcement parity part %d of a cut in %d, body %d bytes", ErrMalformed, p.Part, p.Parts, p.BodyLen)
+	}
+	if _, c, ok := partRange(p.BodyLen, p.Parts, 0); !ok || len(p.Payload) != c {
+		return fmt.Errorf("%w: announcement parity part of %d bytes for a %d-byte body in %d parts", ErrMalformed, len(p.Payload), p.BodyLen, p.Parts)
+	}
+	return nil
 }
 
 func appendHeader(dst []byte, kind byte, id [IDSize]byte) []byte {
@@ -201,8 +203,14 @@ func (p *Packet) VerifySender() bool {
 // AppendAnnounce appends announcement part `part` of `parts` to dst; chunk
 // is body[part*C : min((part+1)*C, len(body))] for the sender's part size C.
 func AppendAnnounce(dst []byte, id [IDSize]byte, part, parts uint16, bodyLen uint32, chunk []byte) []byte {
+	return appendPart(dst, KindAnnounce, id, part, parts, bodyLen, chunk)
+}
+
+// appendPart appends a packet of an announcement's part or parity part:
+// both carry an index, the cut (parts, body length) and the part's bytes.
+func appendPart(dst []byte, kind byte, id [IDSize]byte, part, parts uint16, bodyLen uint32, chunk []byte) []byte {
 	start := len(dst)
-	dst = appendHeader(dst, KindAnnounce, id)
+	dst = appendHeader(dst, kind, id)
 	dst = binary.BigEndian.AppendUint16(dst, part)
 	dst = binary.BigEndian.AppendUint16(dst, parts)
 	dst = binary.BigEndian.AppendUint32(dst, bodyLen)

@@ -1,7 +1,6 @@
 package broadcast
 
 import (
-	"encoding/binary"
 	"fmt"
 )
 
@@ -85,13 +84,7 @@ func ParityPart(body []byte, parts uint16, j int) ([]byte, error) {
 // AppendParity appends parity part j of an announcement cut into parts
 // parts to dst; q is the part's C bytes.
 func AppendParity(dst []byte, id [IDSize]byte, j, parts uint16, bodyLen uint32, q []byte) []byte {
-	start := len(dst)
-	dst = appendHeader(dst, KindParity, id)
-	dst = binary.BigEndian.AppendUint16(dst, j)
-	dst = binary.BigEndian.AppendUint16(dst, parts)
-	dst = binary.BigEndian.AppendUint32(dst, bodyLen)
-	dst = append(dst, q...)
-	return appendCRC(dst, start)
+	return appendPart(dst, KindParity, id, j, parts, bodyLen, q)
 }
 
 // recoverBody rebuilds a body of n bytes cut into parts parts from the
