@@ -53,6 +53,7 @@ func (r *Reader) Verify(ctx context.Context, progress func(done, total int64)) e
 	}
 	// Clusters must tile the data range in order.
 	rawLens := make([]uint32, r.nCluster)
+	storedLens := make([]int64, r.nCluster)
 	next := r.m.Data.Offset
 	for i := int64(0); i < r.nCluster; i++ {
 		if err := ctx.Err(); err != nil {
@@ -68,12 +69,13 @@ func (r *Reader) Verify(ctx context.Context, progress func(done, total int64)) e
 			return fmt.Errorf("%w: cluster %d starts at %d, expected %d", ErrCorrupt, i, off, next)
 		}
 		next += sl
+		storedLens[i] = sl
 		rawLens[i] = binary.LittleEndian.Uint32(rec[12:])
 	}
 	if next != r.m.Data.Offset+r.m.Data.Length {
 		return fmt.Errorf("%w: clusters end at %d, data range ends at %d", ErrCorrupt, next, r.m.Data.Offset+r.m.Data.Length)
 	}
-	if err := r.checkClusters(ctx, report); err != nil {
+	if err := r.checkClusters(ctx, storedLens, report); err != nil {
 		return err
 	}
 	prev := ""
@@ -156,9 +158,10 @@ func (r *Reader) Verify(ctx context.Context, progress func(done, total int64)) e
 
 // checkClusters reads, hash-checks and decompresses every cluster, on as
 // many processors as there are (at most 4): the stored bytes of a whole
-// archive dominate Verify's time. The error reported is the one of the
-// lowest cluster that failed, whatever the order the workers met them in.
-func (r *Reader) checkClusters(ctx context.Context, report func(int64)) error {
+// archive dominate Verify's time. stored holds each cluster's stored
+// length, for progress. The error reported is the one of the lowest
+// cluster that failed, whatever the order the workers met them in.
+func (r *Reader) checkClusters(ctx context.Context, stored []int64, report func(int64)) error {
 	workers := int(min(int64(min(runtime.GOMAXPROCS(0), 4)), max(r.nCluster, 1)))
 	var (
 		mu      sync.Mutex
@@ -189,10 +192,7 @@ func (r *Reader) checkClusters(ctx context.Context, report func(int64)) error {
 					failed, failure = i, err
 				}
 				if err == nil {
-					var rec [clusterRecordSize]byte
-					if r.secs[secClusters].readFull(rec[:], i*clusterRecordSize) == nil {
-						report(int64(binary.LittleEndian.Uint32(rec[8:])))
-					}
+					report(stored[i])
 				}
 				mu.Unlock()
 			}
