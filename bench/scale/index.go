@@ -128,12 +128,9 @@ func searchIndex(file, qfile string, n, repeat int) error {
 	if err != nil {
 		return err
 	}
-	qs, err := readLines(qfile)
+	qs, err := readQueries(qfile, n)
 	if err != nil {
 		return err
-	}
-	if n > 0 && n < len(qs) {
-		qs = qs[:n]
 	}
 	for _, q := range qs[:min(50, len(qs))] {
 		if _, err := ix.Search(q, 0, 10); err != nil {

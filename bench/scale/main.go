@@ -91,12 +91,9 @@ func run(path, qfile string, n int, verify, snippets bool) error {
 	if err != nil {
 		return err
 	}
-	qs, err := readLines(qfile)
+	qs, err := readQueries(qfile, n)
 	if err != nil {
 		return err
-	}
-	if n > 0 && n < len(qs) {
-		qs = qs[:n]
 	}
 	for _, q := range qs[:min(50, len(qs))] {
 		if _, _, err := v.Search(q, 0, 10); err != nil {
@@ -207,6 +204,15 @@ func median(d []time.Duration) time.Duration {
 func pct(sorted []time.Duration, p int) time.Duration {
 	i := (len(sorted)*p + 99) / 100
 	return sorted[min(max(i-1, 0), len(sorted)-1)]
+}
+
+// readQueries reads the first n queries of a file, one a line (n 0: all).
+func readQueries(path string, n int) ([]string, error) {
+	qs, err := readLines(path)
+	if n > 0 && n < len(qs) {
+		qs = qs[:n]
+	}
+	return qs, err
 }
 
 func readLines(path string) ([]string, error) {
