@@ -22,11 +22,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
-	"time"
 
 	"ferry/internal/carry/audio/channel"
 	"ferry/internal/carry/audio/modem"
+	"ferry/internal/testkit/cpuclock"
 )
 
 // system is one modem mode under test.
@@ -362,7 +361,7 @@ func measureCPU() {
 	for _, m := range modem.Modes {
 		n := int(math.Ceil(60 / m.FrameDuration().Seconds()))
 		for _, rate := range []int{8000, 48000} {
-			t0 := cpuTime()
+			t0 := cpuclock.Process()
 			tx, _ := modem.NewTransmitter(m, rate)
 			var x []float32
 			for i := 0; i < n; i++ {
@@ -370,25 +369,19 @@ func measureCPU() {
 				x = append(x, f...)
 			}
 			x = append(x, tx.Flush()...)
-			enc := cpuTime() - t0
+			enc := cpuclock.Process() - t0
 			y, _ := channel.Apply(x, rate, channel.Options{SNR: 10, Seed: 1})
-			t1 := cpuTime()
+			t1 := cpuclock.Process()
 			rx, _ := modem.NewReceiver(rate)
 			got := 0
 			for i := 0; i < len(y); i += 4096 {
 				got += len(rx.Write(y[i:min(i+4096, len(y))]))
 			}
 			got += len(rx.Flush())
-			dec := cpuTime() - t1
+			dec := cpuclock.Process() - t1
 			minutes := float64(len(x)) / float64(rate) / 60
 			fmt.Printf("| %s | %d Hz | %.2f s | %.2f s | %d/%d |\n", m, rate, enc.Seconds()/minutes, dec.Seconds()/minutes, got, n)
 		}
 	}
 	fmt.Println("(columns: mode, rate, encode CPU per minute of audio, decode CPU per minute listening for all three modes, frames decoded)")
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -48,6 +48,7 @@ import (
 	"ferry/internal/store"
 	"ferry/internal/store/s3test"
 	"ferry/internal/testkit/corpus"
+	"ferry/internal/testkit/cpuclock"
 	"ferry/internal/trust"
 )
 
@@ -208,7 +209,7 @@ sitemap = false
 	h := r.Harvest
 	out := childResult{Fetched: h.Fetched, Unchanged: h.Unchanged, Failed: h.Failed, Pages: len(h.Pages), Bytes: h.Bytes,
 		HarvestSeconds: h.Duration.Seconds(), TotalSeconds: time.Since(start).Seconds(),
-		CPUSeconds: cpuTime().Seconds(), PeakRSSMB: peakRSSMB(), Published: r.Published, Unchanged2: r.Unchanged,
+		CPUSeconds: cpuclock.Process().Seconds(), PeakRSSMB: peakRSSMB(), Published: r.Published, Unchanged2: r.Unchanged,
 		FullBytes: r.FullBytes, WARCBytes: r.WARCBytes}
 	json.NewEncoder(os.Stdout).Encode(out)
 }
@@ -338,7 +339,7 @@ func benchS3(srv *s3test.Server, dir string) {
 			}
 			cfgs = append(cfgs, s3Config(srv, filepath.Join(dir, fmt.Sprintf("%s-w%d", prefix, w)), prefix, keyPath, mine, sites))
 		}
-		cpu0 := cpuTime()
+		cpu0 := cpuclock.Process()
 		start := time.Now()
 		var wg sync.WaitGroup
 		var errs atomic.Int64
@@ -375,7 +376,7 @@ func benchS3(srv *s3test.Server, dir string) {
 			fail(fmt.Errorf("channels.json lists %d channels: %v", len(list.Channels), err))
 		}
 		fmt.Printf("| %d | %.1f s | %.0f ms | %.1f s | %d (channels.json lists all %d) |\n", workers, wall.Seconds(),
-			wall.Seconds()*1000/float64(*channels), (cpuTime() - cpu0).Seconds(), n, len(list.Channels))
+			wall.Seconds()*1000/float64(*channels), (cpuclock.Process() - cpu0).Seconds(), n, len(list.Channels))
 	}
 }
 

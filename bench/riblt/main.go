@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"ferry/internal/carry/peer/riblt"
+	"ferry/internal/testkit/cpuclock"
 )
 
 const itemSize = 32
@@ -115,7 +116,7 @@ func run(r *rand.Rand, n, d, counts, opening int, mult float64) result {
 		dec.Add(item)
 	}
 	runtime.GC()
-	start := cpuTime()
+	start := cpuclock.Process()
 	var res result
 	var buf []byte
 	send := func(k int) {
@@ -193,7 +194,7 @@ func run(r *rand.Rand, n, d, counts, opening int, mult float64) result {
 		}
 		res.sent = max(res.sent, asked)
 	}
-	res.took = cpuTime() - start
+	res.took = cpuclock.Process() - start
 	res.needed = dec.Symbols()
 	if len(dec.Remote()) != d/2 || len(dec.Local()) != (d+1)/2 {
 		fail(fmt.Errorf("n=%d d=%d: recovered %d+%d", n, d, len(dec.Remote()), len(dec.Local())))

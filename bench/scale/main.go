@@ -28,6 +28,7 @@ import (
 	"ferry/internal/archive"
 	"ferry/internal/edition"
 	"ferry/internal/search"
+	"ferry/internal/testkit/cpuclock"
 )
 
 func main() {
@@ -112,12 +113,12 @@ func run(path, qfile string, n int, verify, snippets bool) error {
 		pprof.StartCPUProfile(profile)
 	}
 	for _, q := range qs {
-		c0, t0 := cpuTime(), time.Now()
+		c0, t0 := cpuclock.Process(), time.Now()
 		hits, _, err := v.Search(q, 0, 10)
 		if err != nil {
 			return fmt.Errorf("%q: %w", q, err)
 		}
-		t := timing{q: q, wall: time.Since(t0), cpu: cpuTime() - c0, hits: len(hits)}
+		t := timing{q: q, wall: time.Since(t0), cpu: cpuclock.Process() - c0, hits: len(hits)}
 		if snippets {
 			t1 := time.Now()
 			m := search.NewMatcher(q)
@@ -167,7 +168,7 @@ func run(path, qfile string, n int, verify, snippets bool) error {
 			return err
 		}
 		defer f.Close()
-		c0, t0 := cpuTime(), time.Now()
+		c0, t0 := cpuclock.Process(), time.Now()
 		vr, err := archive.OpenWith(f, r.Size(), archive.ReaderOptions{CacheBytes: 64 << 10})
 		if err != nil {
 			return err
@@ -175,7 +176,7 @@ func run(path, qfile string, n int, verify, snippets bool) error {
 		if err := edition.Verify(context.Background(), vr, nil); err != nil {
 			return err
 		}
-		fmt.Printf("verify_s %.1f\nverify_cpu_s %.1f\n", time.Since(t0).Seconds(), (cpuTime() - c0).Seconds())
+		fmt.Printf("verify_s %.1f\nverify_cpu_s %.1f\n", time.Since(t0).Seconds(), (cpuclock.Process() - c0).Seconds())
 	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)

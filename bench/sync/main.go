@@ -47,6 +47,7 @@ import (
 	"ferry/internal/pack"
 	"ferry/internal/source/folder"
 	"ferry/internal/testkit/corpus"
+	"ferry/internal/testkit/cpuclock"
 	"ferry/internal/trust"
 )
 
@@ -325,7 +326,7 @@ func ferryRun(dir string, b41, b42 []byte, policy peer.Policy, warm bool, hashes
 		return nil, err
 	}
 	defer l.Close()
-	start, cpu0 := time.Now(), cpuSelf()
+	start, cpu0 := time.Now(), cpuclock.Process()
 	var wg sync.WaitGroup
 	var serr error
 	wg.Add(1)
@@ -342,7 +343,7 @@ func ferryRun(dir string, b41, b42 []byte, policy peer.Policy, warm bool, hashes
 	}
 	sum, err := peer.DialConn(context.Background(), nc, l.Pairing().Code, opts(b))
 	wg.Wait()
-	took, cpu := time.Since(start), cpuSelf()-cpu0
+	took, cpu := time.Since(start), cpuclock.Process()-cpu0
 	if err != nil || serr != nil {
 		return nil, fmt.Errorf("sync: %v / %v", err, serr)
 	}

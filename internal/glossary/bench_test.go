@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"ferry/internal/testkit/cpuclock"
 	"ferry/internal/testkit/korquad"
 	"ferry/internal/testkit/shared"
 
@@ -66,7 +67,7 @@ func textPage(title, text string) []byte {
 
 // reportCPU adds cpu-ns/KiB (and cpu-ns/page when pages > 0) metrics.
 func reportCPU(b *testing.B, start time.Duration, kib float64, pages int) {
-	d := float64(cpuTime()-start) / float64(b.N)
+	d := float64(cpuclock.Process()-start) / float64(b.N)
 	b.ReportMetric(d/kib, "cpu-ns/KiB")
 	if pages > 0 {
 		b.ReportMetric(d/float64(pages), "cpu-ns/page")
@@ -91,7 +92,7 @@ func BenchmarkAnnotate(b *testing.B) {
 	b.ReportAllocs()
 	dst := make([]byte, 0, 1<<20)
 	b.ResetTimer()
-	c0 := cpuTime()
+	c0 := cpuclock.Process()
 	for range b.N {
 		for _, p := range pages {
 			dst, _ = g.AppendAnnotated(dst[:0], p, Options{})
@@ -109,7 +110,7 @@ func BenchmarkFindMarks(b *testing.B) {
 	b.SetBytes(int64(kib * 1024))
 	b.ReportAllocs()
 	b.ResetTimer()
-	c0 := cpuTime()
+	c0 := cpuclock.Process()
 	for range b.N {
 		for _, p := range pages {
 			g.FindMarks(p, Options{})
@@ -132,7 +133,7 @@ func BenchmarkAppendMarked(b *testing.B) {
 	b.ReportAllocs()
 	dst := make([]byte, 0, 1<<20)
 	b.ResetTimer()
-	c0 := cpuTime()
+	c0 := cpuclock.Process()
 	for range b.N {
 		for i, p := range pages {
 			dst, _ = g.AppendMarked(dst[:0], p, marks[i], Options{})
@@ -155,7 +156,7 @@ func BenchmarkFind(b *testing.B) {
 	b.SetBytes(int64(len(text)))
 	dst := make([]Match, 0, 1<<16)
 	b.ResetTimer()
-	c0 := cpuTime()
+	c0 := cpuclock.Process()
 	for range b.N {
 		dst = g.Find(text, dst[:0])
 	}
@@ -169,7 +170,7 @@ func BenchmarkTokenize(b *testing.B) {
 	b.SetBytes(int64(kib * 1024))
 	dst := make([]byte, 0, 1<<20)
 	b.ResetTimer()
-	c0 := cpuTime()
+	c0 := cpuclock.Process()
 	for range b.N {
 		for _, p := range pages {
 			dst = dst[:0]
@@ -204,7 +205,7 @@ func BenchmarkServeBaseline(b *testing.B) {
 	req := httptest.NewRequest("GET", "/A/x", nil)
 	b.SetBytes(int64(kib * 1024))
 	b.ResetTimer()
-	c0 := cpuTime()
+	c0 := cpuclock.Process()
 	for range b.N {
 		for _, p := range pages {
 			cur = p
@@ -252,7 +253,7 @@ func BenchmarkStoredMarks(b *testing.B) {
 	b.ReportAllocs()
 	dst := make([]byte, 0, 1<<20)
 	b.ResetTimer()
-	c0 := cpuTime()
+	c0 := cpuclock.Process()
 	for range b.N {
 		for i, p := range pages {
 			m, ok, err := s.Marks(strconv.Itoa(i), p)

@@ -19,6 +19,7 @@ import (
 
 	"ferry/internal/glossary"
 	"ferry/internal/key"
+	"ferry/internal/testkit/cpuclock"
 	"ferry/internal/testkit/korquad"
 )
 
@@ -237,9 +238,9 @@ func BenchmarkArticleNotes(b *testing.B) {
 				if mode == "/ko-g0" {
 					prefix = mode
 				}
-				before := processCPU()
+				before := cpuclock.Process()
 				load(b, srv, prefix+page)
-				cpu := processCPU() - before
+				cpu := cpuclock.Process() - before
 				b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/req")
 			})
 		}
@@ -304,7 +305,7 @@ func BenchmarkFirstView(b *testing.B) {
 						h.marks.mu.Lock()
 						h.marks.off, h.marks.m, h.marks.order, h.marks.words, h.marks.noStored = true, nil, nil, 0, m.noStored
 						h.marks.mu.Unlock()
-						c0 := threadCPU()
+						c0 := cpuclock.Thread()
 						var w *httptest.ResponseRecorder
 						// Labelled, so that a -cpuprofile can be split by mode
 						// (go tool pprof -tagfocus mode=stored).
@@ -312,7 +313,7 @@ func BenchmarkFirstView(b *testing.B) {
 							w = do(h, "GET", m.prefix+p)
 						})
 						if i > 0 { // the first round warms the caches
-							samples[k][pi] = append(samples[k][pi], threadCPU()-c0)
+							samples[k][pi] = append(samples[k][pi], cpuclock.Thread()-c0)
 						}
 						if w.Code != 200 {
 							b.Fatalf("%s: %d", m.prefix+p, w.Code)

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"ferry/internal/testkit/cpuclock"
 	"ferry/internal/testkit/shared"
 )
 
@@ -59,7 +60,7 @@ func benchBuild(b *testing.B, spill int64) {
 	runtime.KeepAlive(bl)
 	bl.Close()
 	var size int
-	cpu0 := cpuSeconds()
+	cpu0 := cpuclock.Process().Seconds()
 	for b.Loop() {
 		n, err := build().WriteTo(io.Discard)
 		if err != nil {
@@ -67,7 +68,7 @@ func benchBuild(b *testing.B, spill int64) {
 		}
 		size = int(n)
 	}
-	if cpu := cpuSeconds() - cpu0; cpu > 0 {
+	if cpu := cpuclock.Process().Seconds() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(k.textBytes)*float64(b.N)/cpu/1e6, "MB/cpu-s")
 	}
 	b.ReportMetric(float64(size)/float64(k.textBytes), "index/text")
@@ -80,9 +81,9 @@ func BenchmarkSearchKorQuAD(b *testing.B) {
 	k := loadKorQuAD(b)
 	ix := openBytes(b, k.build(b))
 	i := 0
-	cpu0 := cpuSeconds()
+	cpu0 := cpuclock.Process().Seconds()
 	defer func() {
-		if cpu := cpuSeconds() - cpu0; cpu > 0 {
+		if cpu := cpuclock.Process().Seconds() - cpu0; cpu > 0 {
 			b.ReportMetric(cpu/float64(b.N)*1e6, "cpu-µs/op")
 		}
 	}()
@@ -101,9 +102,9 @@ func BenchmarkSearchKorQuADCold(b *testing.B) {
 	idx := k.build(b)
 	r := bytes.NewReader(idx)
 	i := 0
-	cpu0 := cpuSeconds()
+	cpu0 := cpuclock.Process().Seconds()
 	defer func() {
-		if cpu := cpuSeconds() - cpu0; cpu > 0 {
+		if cpu := cpuclock.Process().Seconds() - cpu0; cpu > 0 {
 			b.ReportMetric(cpu/float64(b.N)*1e6, "cpu-µs/op")
 		}
 	}()
@@ -123,9 +124,9 @@ func BenchmarkSearchKorQuADCold(b *testing.B) {
 func BenchmarkSnippetKorQuAD(b *testing.B) {
 	k := loadKorQuAD(b)
 	i := 0
-	cpu0 := cpuSeconds()
+	cpu0 := cpuclock.Process().Seconds()
 	defer func() {
-		if cpu := cpuSeconds() - cpu0; cpu > 0 {
+		if cpu := cpuclock.Process().Seconds() - cpu0; cpu > 0 {
 			b.ReportMetric(cpu/float64(b.N)*1e6, "cpu-µs/op")
 		}
 	}()

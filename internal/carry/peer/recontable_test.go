@@ -16,6 +16,7 @@ import (
 
 	"ferry/internal/carry/peer/channel"
 	"ferry/internal/carry/peer/riblt"
+	"ferry/internal/testkit/cpuclock"
 )
 
 // TestReconTable measures reconciliation as a session runs it — the
@@ -133,7 +134,7 @@ func reconOnce(t *testing.T, n, d int, seed uint64) reconRun {
 	copy(key[:], dc.Binding("riblt", 16))
 	runtime.GC()
 	startWire := cc.read.Load() + cc.written.Load()
-	startCPU := cpuNow()
+	startCPU := cpuclock.Process()
 	res := reconRun{}
 	errc := make(chan error, 1)
 	go func() { // the coding side
@@ -215,7 +216,7 @@ func reconOnce(t *testing.T, n, d int, seed uint64) reconRun {
 	if err := <-errc; err != nil {
 		t.Fatal(err)
 	}
-	res.cpu = cpuNow() - startCPU
+	res.cpu = cpuclock.Process() - startCPU
 	res.rounds = rr.rounds
 	res.wire = cc.read.Load() + cc.written.Load() - startWire
 	if len(rr.dec.Remote())+len(rr.dec.Local()) != d {

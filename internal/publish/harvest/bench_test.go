@@ -2,6 +2,7 @@ package harvest
 
 import (
 	"context"
+	"ferry/internal/testkit/cpuclock"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -73,7 +74,7 @@ func BenchmarkHarvest10k(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		cpu0 := cpuTime()
+		cpu0 := cpuclock.Process()
 		t0 := time.Now()
 		sum, err := h.Run(context.Background(), src)
 		if err != nil {
@@ -84,7 +85,7 @@ func BenchmarkHarvest10k(b *testing.B) {
 			b.Fatalf("fetched %d unchanged %d failed %d", sum.Fetched, sum.Unchanged, sum.Failed)
 		}
 		b.ReportMetric(float64(n)/el.Seconds(), "pages/s")
-		b.ReportMetric((cpuTime() - cpu0).Seconds(), "cpu-s")
+		b.ReportMetric((cpuclock.Process() - cpu0).Seconds(), "cpu-s")
 		b.ReportMetric(float64(sum.Bytes)/1e6, "MB-received")
 	}
 	b.Run("first", func(b *testing.B) {
@@ -115,7 +116,7 @@ func BenchmarkHarvest10k(b *testing.B) {
 		}
 		b.ResetTimer()
 		for range b.N {
-			cpu0 := cpuTime()
+			cpu0 := cpuclock.Process()
 			t0 := time.Now()
 			rp, err := NewReplay(sum.WARC)
 			if err != nil {
@@ -129,7 +130,7 @@ func BenchmarkHarvest10k(b *testing.B) {
 				b.Fatalf("replay: %v, fetched %d failed %d", err, got.Fetched, got.Failed)
 			}
 			b.ReportMetric(float64(n)/time.Since(t0).Seconds(), "pages/s")
-			b.ReportMetric((cpuTime() - cpu0).Seconds(), "cpu-s")
+			b.ReportMetric((cpuclock.Process() - cpu0).Seconds(), "cpu-s")
 		}
 		reportRSS(b)
 	})

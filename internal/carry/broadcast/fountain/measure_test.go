@@ -10,6 +10,7 @@ package fountain
 
 import (
 	"bytes"
+	"ferry/internal/testkit/cpuclock"
 	"math/rand/v2"
 	"os"
 	"strconv"
@@ -49,33 +50,33 @@ func TestPairedSpeed(t *testing.T) {
 	buf := make([]byte, benchT)
 	var encOurs, encTheirs, decOurs, decTheirs time.Duration
 	for it := 0; it < n; it++ {
-		st := processCPU()
+		st := cpuclock.Process()
 		e, _ := NewBlockEncoder(data, benchT)
 		for esi := uint32(0); esi < nrep; esi++ {
 			e.Symbol(esi, buf)
 		}
-		encOurs += (processCPU() - st)
+		encOurs += (cpuclock.Process() - st)
 
-		st = processCPU()
+		st = cpuclock.Process()
 		xe, _ := raptorq.NewRaptorQ(benchT).CreateEncoder(data)
 		for esi := uint32(0); esi < nrep; esi++ {
 			xe.GenSymbol(esi)
 		}
-		encTheirs += (processCPU() - st)
+		encTheirs += (cpuclock.Process() - st)
 
-		st = processCPU()
+		st = cpuclock.Process()
 		d, _ := NewBlockDecoder(benchK, benchT)
 		for i, esi := range esis {
 			if done, _ := d.Add(esi, syms[i]); done {
 				break
 			}
 		}
-		decOurs += (processCPU() - st)
+		decOurs += (cpuclock.Process() - st)
 		if !d.Done() {
 			t.Fatal("not decoded")
 		}
 
-		st = processCPU()
+		st = cpuclock.Process()
 		xd, _ := raptorq.NewRaptorQ(benchT).CreateDecoder(uint32(len(data)))
 		for i, esi := range esis {
 			if can, _ := xd.AddSymbol(esi, syms[i]); can {
@@ -84,7 +85,7 @@ func TestPairedSpeed(t *testing.T) {
 				}
 			}
 		}
-		decTheirs += (processCPU() - st)
+		decTheirs += (cpuclock.Process() - st)
 	}
 	mbps := func(d time.Duration) float64 { return float64(len(data)) * float64(n) / d.Seconds() / 1e6 }
 	t.Logf("K=%d T=%d, %d iterations, 20%% loss", benchK, benchT, n)

@@ -1,6 +1,6 @@
 //go:build unix
 
-package reader
+package cpuclock
 
 import (
 	"syscall"
@@ -9,8 +9,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// processCPU is the user and system time the process has used so far.
-func processCPU() time.Duration {
+// Process returns the user and system time the process has used so far.
+func Process() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
@@ -18,12 +18,13 @@ func processCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// threadCPU is the calling thread's CPU time, to the nanosecond
+// Thread returns the calling thread's CPU time, to the nanosecond
 // (CLOCK_THREAD_CPUTIME_ID; getrusage's thread times count in ticks).
-func threadCPU() time.Duration {
+// Callers lock their goroutine to its thread around what they measure.
+func Thread() time.Duration {
 	var ts unix.Timespec
 	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
-		panic(err)
+		return 0
 	}
 	return time.Duration(ts.Nano())
 }
