@@ -25,6 +25,10 @@ import (
 var minCoverage = map[string]float64{
 	"sample.tsv": 0.90, "sample2.tsv": 0.90, "sample3.tsv": 0.90, "sample4.tsv": 0.90,
 	"sample5.tsv": 0.85, "sample6.tsv": 0.90, "sample7.tsv": 0.90,
+	// First sight on text not used to choose entries (2026-12-03, before
+	// batch 30): the laws 22 of 24 (91.7%), a fresh KorQuAD split 72 of 79
+	// (91.1%), KLUE news and reviews 97 of 116 (83.6%).
+	"sample8.tsv": 0.90, "sample9.tsv": 0.90, "sample10.tsv": 0.83,
 }
 
 type sampleRow struct {
@@ -69,21 +73,52 @@ func loadSample(t *testing.T, name string) []sampleRow {
 // after it; samples 1-4 then showed gaps that were filled, sample5.tsv was
 // never used to change anything itself (see minCoverage).
 func TestCoverageSample(t *testing.T) {
-	for _, name := range []string{"sample.tsv", "sample2.tsv", "sample3.tsv", "sample4.tsv", "sample5.tsv", "sample6.tsv", "sample7.tsv"} {
+	for _, name := range []string{"sample.tsv", "sample2.tsv", "sample3.tsv", "sample4.tsv", "sample5.tsv", "sample6.tsv", "sample7.tsv", "sample9.tsv"} {
 		t.Run(name, func(t *testing.T) { coverageSample(t, name) })
 	}
 }
 
 func coverageSample(t *testing.T, name string) {
-	g := Default()
 	set := korquad.Load(t)
 	byTitle := map[string][]string{}
 	for _, a := range set.Articles {
 		byTitle[a.Title] = a.Paragraphs
 	}
-	rows := loadSample(t, name)
-	// Group by paragraph; find each word's occurrences, names first, then
-	// the longest words, so that 기타 is not counted inside 기타리스트.
+	checkCoverage(t, name, loadSample(t, name), func(title string, para int) (string, bool) {
+		if title == "?" { // a question
+			if para >= len(set.Questions) {
+				return "", false
+			}
+			return set.Questions[para].Text, true
+		}
+		ps, ok := byTitle[title]
+		if !ok || para >= len(ps) {
+			return "", false
+		}
+		return ps[para], true
+	})
+}
+
+// checkCoverage counts the sample's loanword occurrences in the texts that
+// text returns for its (title, paragraph) keys, logs the share glossed and
+// the words missed, and fails below minCoverage[name].
+func checkCoverage(t *testing.T, name string, rows []sampleRow, text func(title string, para int) (string, bool)) {
+	t.Helper()
+	covered, total, missed := countCoverage(t, name, rows, text)
+	share := float64(covered) / float64(total)
+	t.Logf("%s: %d of %d loanword occurrences glossed (%.1f%%); not glossed: %v", name, covered, total, 100*share, missed)
+	if share < minCoverage[name] {
+		t.Errorf("%s: coverage %.1f%% is below %.0f%%", name, 100*share, 100*minCoverage[name])
+	}
+}
+
+// countCoverage finds each listed word's occurrences in its text (names,
+// the words listed with a leading "-", first, then the longest words, so
+// that 기타 is not counted inside 기타리스트), checks that each occurs as
+// often as listed, and counts those a match of Find overlaps.
+func countCoverage(t *testing.T, name string, rows []sampleRow, textOf func(title string, para int) (string, bool)) (covered, total int, missed map[string]int) {
+	t.Helper()
+	g := Default()
 	type key struct {
 		title string
 		para  int
@@ -97,21 +132,11 @@ func coverageSample(t *testing.T, name string) {
 		}
 		groups[k] = append(groups[k], r)
 	}
-	total, covered := 0, 0
-	missed := map[string]int{}
+	missed = map[string]int{}
 	for _, k := range keys {
-		var text string
-		if k.title == "?" { // a question
-			if k.para >= len(set.Questions) {
-				t.Fatalf("%s: no question %d", name, k.para)
-			}
-			text = set.Questions[k.para].Text
-		} else {
-			ps, ok := byTitle[k.title]
-			if !ok || k.para >= len(ps) {
-				t.Fatalf("%s: no paragraph %s/%d", name, k.title, k.para)
-			}
-			text = ps[k.para]
+		text, ok := textOf(k.title, k.para)
+		if !ok {
+			t.Fatalf("%s: no text %s/%d", name, k.title, k.para)
 		}
 		ms := g.Find([]byte(text), nil)
 		taken := make([]bool, len(text))
@@ -161,9 +186,5 @@ func coverageSample(t *testing.T, name string) {
 			}
 		}
 	}
-	share := float64(covered) / float64(total)
-	t.Logf("%s: %d of %d loanword occurrences glossed (%.1f%%); not glossed: %v", name, covered, total, 100*share, missed)
-	if share < minCoverage[name] {
-		t.Errorf("%s: coverage %.1f%% is below %.0f%%", name, 100*share, 100*minCoverage[name])
-	}
+	return covered, total, missed
 }
