@@ -27,8 +27,11 @@ var minCoverage = map[string]float64{
 	"sample5.tsv": 0.85, "sample6.tsv": 0.90, "sample7.tsv": 0.90,
 	// First sight on text not used to choose entries (2026-12-03, before
 	// batch 30): the laws 22 of 24 (91.7%), a fresh KorQuAD split 72 of 79
-	// (91.1%), KLUE news and reviews 97 of 116 (83.6%).
-	"sample8.tsv": 0.90, "sample9.tsv": 0.90, "sample10.tsv": 0.83,
+	// (91.1%), KLUE news and reviews 97 of 116 (83.6%); batch 30 then drew
+	// on their misses (sample10.tsv 111 of 116 after it). sample11.tsv
+	// (other KLUE sentences) was listed after batch 30 and measured once:
+	// 92 of 103 (89.3%).
+	"sample8.tsv": 0.90, "sample9.tsv": 0.90, "sample10.tsv": 0.90, "sample11.tsv": 0.89,
 }
 
 type sampleRow struct {
