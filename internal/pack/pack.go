@@ -4,12 +4,16 @@
 package pack
 
 import (
+	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -241,6 +245,7 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 	var idx *search.Builder
 	if !opts.NoIndex {
 		idx = search.NewBuilder()
+		idx.SpillDir = opts.Writer.TempDir
 		defer idx.Close() // spilled runs, if the pack fails before the index is written
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -346,10 +351,11 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 		walkErr <- nil
 	}()
 	var gl *glossary.Glossary
-	var marks *glossary.MarksTable
+	var marks *marksSpool
 	if !opts.NoGlossaryMarks && declaredKorean(opts) {
 		gl = glossary.Default()
-		marks = gl.NewMarksTable()
+		marks = &marksSpool{dir: opts.Writer.TempDir}
+		defer marks.close()
 	}
 	for i := 0; i < opts.Workers; i++ {
 		go func() {
@@ -400,8 +406,11 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 		if res.an != nil {
 			idx.AddAnalyzed(res.an)
 		}
-		if res.marks != nil && marks != nil && !marks.Add(res.in.Path, res.marks) {
-			marks = nil // the table is full: pages beyond are marked when served
+		if res.marks != nil && marks != nil {
+			if err := marks.add(res.in.Path, res.marks); err != nil {
+				cancel()
+				return nil, err
+			}
 		}
 		if res.in.Article && res.in.Redirect == "" && firstArticle == "" {
 			firstArticle = res.in.Path
@@ -459,15 +468,32 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 		}
 		info.MainPage = firstArticle
 	}
-	if hasPath[glossary.MarksPath] {
-		if marks != nil && opts.Warn != nil {
-			opts.Warn(marksTaken())
-		}
-	} else if in := marksEntry(marks); in != nil {
-		if err := w.Add(*in); err != nil {
+	// The index's postings go to disk before the marks table is built and
+	// the clusters are compressed: those need memory in proportion to the
+	// pack (the table) or a fixed amount (zstd), the postings up to
+	// 2.5 × search.DefaultSpillBytes, and the three at once would make
+	// the pack's peak grow with its size (docs/benchmarks.md, issue 15).
+	if idx != nil {
+		if err := idx.Spill(); err != nil {
 			return nil, err
 		}
 	}
+	if hasPath[glossary.MarksPath] {
+		if marks.len() > 0 && opts.Warn != nil {
+			opts.Warn(marksTaken())
+		}
+	} else if marks != nil {
+		t, err := marks.table(gl)
+		if err != nil {
+			return nil, err
+		}
+		if in := marksEntry(t); in != nil {
+			if err := w.Add(*in); err != nil {
+				return nil, err
+			}
+		}
+	}
+	marks.close()
 	var iw io.WriterTo
 	if idx != nil {
 		iw = idx
@@ -493,6 +519,108 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 	sum.Skipped += int(excluded.Load())
 	sum.Duration = time.Since(start)
 	return sum, nil
+}
+
+// marksSpool keeps the pages' glossary marks in a temporary file (in the
+// pack's temporary folder, unlinked once made on Unix, removed by close
+// elsewhere) until the table is built at the end: held in memory, they
+// grew the pack by about 116 bytes a page (37 MB at 322,000 pages)
+// beside the index builder's postings. Each record is uvarint path
+// length, path, uvarint record length, record. Nothing is created before
+// the first page with marks.
+type marksSpool struct {
+	dir  string
+	f    *os.File
+	name string // to remove at close when it could not be unlinked
+	w    *bufio.Writer
+	n    int
+	buf  []byte
+}
+
+func (m *marksSpool) len() int {
+	if m == nil {
+		return 0
+	}
+	return m.n
+}
+
+func (m *marksSpool) add(path string, rec []byte) error {
+	if m.f == nil {
+		f, err := os.CreateTemp(m.dir, "ferry-marks-*.tmp")
+		if err != nil {
+			return fmt.Errorf("pack: temporary file for glossary marks: %w", err)
+		}
+		m.f, m.w = f, bufio.NewWriterSize(f, 64<<10)
+		if os.Remove(f.Name()) != nil {
+			m.name = f.Name()
+		}
+	}
+	m.buf = binary.AppendUvarint(m.buf[:0], uint64(len(path)))
+	m.buf = append(m.buf, path...)
+	m.buf = binary.AppendUvarint(m.buf, uint64(len(rec)))
+	m.buf = append(m.buf, rec...)
+	if _, err := m.w.Write(m.buf); err != nil {
+		return fmt.Errorf("pack: writing glossary marks to a temporary file: %w", err)
+	}
+	m.n++
+	return nil
+}
+
+// table reads the records back into a table of glossary g, in the order
+// they came; pages past a full table are left out (marked when served).
+func (m *marksSpool) table(g *glossary.Glossary) (*glossary.MarksTable, error) {
+	t := g.NewMarksTable()
+	if m.f == nil {
+		return t, nil
+	}
+	bad := func(err error) error {
+		return fmt.Errorf("pack: reading glossary marks back from a temporary file: %w", err)
+	}
+	if err := m.w.Flush(); err != nil {
+		return nil, fmt.Errorf("pack: writing glossary marks to a temporary file: %w", err)
+	}
+	if _, err := m.f.Seek(0, io.SeekStart); err != nil {
+		return nil, bad(err)
+	}
+	r := bufio.NewReaderSize(m.f, 64<<10)
+	var path, rec []byte
+	field := func(dst []byte) ([]byte, error) {
+		n, err := binary.ReadUvarint(r)
+		if err != nil {
+			return nil, err
+		}
+		if n > 1<<30 {
+			return nil, errors.New("record too long")
+		}
+		dst = slices.Grow(dst[:0], int(n))[:n]
+		_, err = io.ReadFull(r, dst)
+		return dst, err
+	}
+	for i := 0; i < m.n; i++ {
+		var err error
+		if path, err = field(path); err != nil {
+			return nil, bad(err)
+		}
+		if rec, err = field(rec); err != nil {
+			return nil, bad(err)
+		}
+		if !t.Add(string(path), rec) {
+			break // the table is full: pages beyond are marked when served
+		}
+	}
+	return t, nil
+}
+
+// close removes the temporary file; the spool may not be used after.
+func (m *marksSpool) close() {
+	if m == nil || m.f == nil {
+		return
+	}
+	m.f.Close()
+	if m.name != "" {
+		os.Remove(m.name)
+	}
+	m.f, m.w = nil, nil
 }
 
 // firstFolderIndex is the path index.html of the first folder source
