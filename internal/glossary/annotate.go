@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -362,10 +363,17 @@ func (g *Glossary) AppendMarked(dst, page []byte, m Marks, opt Options) ([]byte,
 	if label == "" {
 		label = defaultNKLabel
 	}
-	w := writer{g: g, label: html.EscapeString(label), first: g.getFirst()}
-	defer func() { g.putFirst(w.first, m.Words) }()
 	style := !opt.NoStyle
 	list := !opt.NoList && m.ListAt >= 0
+	w := writer{g: g, label: label}
+	if label != defaultNKLabel {
+		w.label = html.EscapeString(label)
+	}
+	if list {
+		// Only the list numbers marks (the first of each entry gets an id).
+		w.first = g.getFirst()
+		defer func() { g.putFirst(w.first, m.Words) }()
+	}
 	// The style goes before </head>, else inside the list, else before the
 	// first mark.
 	styleAt := -1
@@ -384,33 +392,38 @@ func (g *Glossary) AppendMarked(dst, page []byte, m Marks, opt Options) ([]byte,
 	}
 	out := dst
 	at := 0
-	emit := func(to int) {
-		out = append(out, page[at:to]...)
-		at = to
-	}
-	wrote := false
+	rend := g.rendered()
 	for _, mk := range m.Words {
 		s := int(mk.Start)
-		if styleAt >= 0 && styleAt <= s && !wrote {
-			emit(styleAt)
+		if styleAt >= 0 && styleAt <= s {
+			out = append(out, page[at:styleAt]...)
 			out = append(out, "<style>"+Style+"</style>\n"...)
-			wrote = true
+			at, styleAt = styleAt, -1
 		}
-		emit(s)
-		out = w.open(out, mk.Entry, list)
-		emit(int(mk.End))
+		out = append(out, page[at:s]...)
+		if !list && w.label == defaultNKLabel {
+			// The common case of a server, in one piece.
+			out = append(out, `<abbr class="fg" tabindex="0" title="`...)
+			out = append(out, rend[mk.Entry].title...)
+			out = append(out, `">`...)
+		} else {
+			out = w.open(out, mk.Entry, list)
+		}
+		out = append(out, page[s:mk.End]...)
 		out = append(out, "</abbr>"...)
+		at = int(mk.End)
 	}
-	if styleAt >= 0 && !wrote {
-		emit(styleAt)
+	if styleAt >= 0 {
+		out = append(out, page[at:styleAt]...)
 		out = append(out, "<style>"+Style+"</style>\n"...)
+		at = styleAt
 	}
 	if list {
-		emit(listAt)
+		out = append(out, page[at:listAt]...)
 		out = w.list(out, styleInList)
+		at = listAt
 	}
-	emit(len(page))
-	return out, nil
+	return append(out, page[at:]...), nil
 }
 
 // checkMarks reports whether m can be applied to page.
@@ -451,7 +464,7 @@ type writer struct {
 func (w *writer) open(out []byte, i int32, list bool) []byte {
 	out = append(out, `<abbr class="fg" tabindex="0" title="`...)
 	out = w.title(out, int(i))
-	if w.first[i] == 0 {
+	if list && w.first[i] == 0 {
 		w.used = append(w.used, i)
 		w.first[i] = uint16(min(len(w.used), 65535))
 		if list {
@@ -783,6 +796,69 @@ func (g *Glossary) MarkedSize(page []byte, m Marks, opt Options) int {
 		n += len(`<abbr class="fg" tabindex="0" title="" id="fg-w65535"></abbr>`) + len(r.title) + 16
 		if list {
 			n += len(`<dt><a href="#fg-w65535"></dt><dd>. : (확실하지 않음)</dd>`+"\n") + len(r.head) + len(r.explanation) + len(r.nk) + 3*16
+		}
+	}
+	return n
+}
+
+// MarkedOffset returns where offset off of page (a place between bytes)
+// lands in AppendMarked's output for the same page, marks and options:
+// after all the markup inserted at places before off, before any inserted
+// at off itself; -1 for an offset past the list's place. A caller that
+// located something in the page (where a bar goes) finds it in the output
+// without scanning it again. m must fit the page (AppendMarked accepts it).
+func (g *Glossary) MarkedOffset(m Marks, opt Options, off int) int {
+	if len(m.Words) == 0 {
+		return off
+	}
+	label := opt.NKLabel
+	if label == "" {
+		label = defaultNKLabel
+	}
+	list := !opt.NoList && m.ListAt >= 0
+	if list && off > m.ListAt {
+		return -1
+	}
+	styleAt := -1
+	if !opt.NoStyle {
+		switch {
+		case m.HeadAt >= 0:
+			styleAt = m.HeadAt
+		case !list:
+			styleAt = int(m.Words[0].Start)
+		}
+	}
+	if list && styleAt > m.ListAt {
+		styleAt = -1 // it goes into the list
+	}
+	n := off
+	if styleAt >= 0 && styleAt < off {
+		n += len("<style>" + Style + "</style>\n")
+	}
+	w := writer{g: g, label: label}
+	if label != defaultNKLabel {
+		w.label = html.EscapeString(label)
+	}
+	rend := g.rendered()
+	var used []int32 // entries marked so far, when the list numbers them
+	var scratch []byte
+	for _, mk := range m.Words {
+		if int(mk.Start) >= off {
+			break
+		}
+		if w.label == defaultNKLabel {
+			n += len(rend[mk.Entry].title)
+		} else {
+			scratch = appendTitle(scratch[:0], &g.entries[mk.Entry], w.label)
+			n += len(scratch)
+		}
+		n += len(`<abbr class="fg" tabindex="0" title="">`)
+		if list && !slices.Contains(used, mk.Entry) {
+			used = append(used, mk.Entry)
+			n += len(` id="fg-w"`) + len(strconv.Itoa(len(used)))
+		}
+		if int(mk.End) < off {
+			n += len("</abbr>")
 		}
 	}
 	return n

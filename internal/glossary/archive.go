@@ -2,6 +2,7 @@ package glossary
 
 import (
 	"errors"
+	"slices"
 
 	"ferry/internal/archive"
 )
@@ -96,7 +97,9 @@ func (m *EditionMarks) Pages() int {
 // error, when no table has marks for it; err wraps ErrMarks when the only
 // record found does not fit the page.
 func (m *EditionMarks) Marks(e archive.Entry, page []byte) (Marks, bool, error) {
-	_, mk, ok, err := m.find(e, page)
+	buf := blockBufs.Get().(*[]byte)
+	defer blockBufs.Put(buf)
+	_, mk, ok, err := m.find(e, page, buf)
 	return mk, ok, err
 }
 
@@ -105,13 +108,15 @@ func (m *EditionMarks) Marks(e archive.Entry, page []byte) (Marks, bool, error) 
 // edition copies into its own table for the pages it holds. ok is false
 // when no table has a record that fits the page.
 func (m *EditionMarks) Record(e archive.Entry, page []byte) ([]byte, bool) {
-	rec, _, ok, _ := m.find(e, page)
-	return rec, ok
+	buf := blockBufs.Get().(*[]byte)
+	defer blockBufs.Put(buf)
+	rec, _, ok, _ := m.find(e, page, buf)
+	return slices.Clone(rec), ok
 }
 
 // find finds a record of e that fits page, and its marks: the layer of e
-// first, then the others, newest first.
-func (m *EditionMarks) find(e archive.Entry, page []byte) ([]byte, Marks, bool, error) {
+// first, then the others, newest first. The record is read into buf.
+func (m *EditionMarks) find(e archive.Entry, page []byte, buf *[]byte) ([]byte, Marks, bool, error) {
 	first := len(m.tables) - 1
 	if m.chain != nil {
 		if l, _, err := m.chain.Layer(e); err == nil && l >= 0 && l < len(m.tables) {
@@ -124,7 +129,7 @@ func (m *EditionMarks) find(e archive.Entry, page []byte) ([]byte, Marks, bool, 
 		if t == nil {
 			return nil, Marks{}, false
 		}
-		rec, ok, err := t.record(h)
+		rec, ok, err := t.record(h, buf)
 		if err != nil || !ok {
 			if firstErr == nil {
 				firstErr = err

@@ -8,6 +8,7 @@ import (
 	"hash/fnv"
 	"io"
 	"slices"
+	"sync"
 )
 
 // Stored marks: a packer finds the marks of every Korean page once and
@@ -160,6 +161,9 @@ func (g *Glossary) ParsePageMarks(rec, page []byte) (Marks, error) {
 	}
 	head, ok1 := next()
 	list, ok2 := next()
+	if len(page) > maxPage {
+		return m, fmt.Errorf("a page of %d bytes: %w", len(page), ErrMarks)
+	}
 	if !ok1 || !ok2 || head > uint64(len(page))+1 || list > uint64(len(page))+1 {
 		return m, fmt.Errorf("bad insertion offset: %w", ErrMarks)
 	}
@@ -169,6 +173,14 @@ func (g *Glossary) ParsePageMarks(rec, page []byte) (Marks, error) {
 		m.ListAt = len(page) - int(list-1)
 	}
 	m.Words = make([]Mark, 0, count)
+	// Each mark is checked to be in the page's text as it is found (one
+	// forward pass); a record without marks inserts nothing.
+	var c textCheck
+	if count > 0 {
+		if err := c.begin(page, m.HeadAt, m.ListAt); err != nil {
+			return Marks{}, err
+		}
+	}
 	prev := 0
 	probe := g.probes()
 	for range count {
@@ -197,20 +209,28 @@ func (g *Glossary) ParsePageMarks(rec, page []byte) (Marks, error) {
 			skipped--
 			p += i + 1
 		}
-		m.Words = append(m.Words, Mark{int32(p), int32(p + len(hw)), int32(v >> 1)})
-		prev = p + len(hw)
+		end := p + len(hw)
+		if m.HeadAt > p && m.HeadAt < end {
+			return Marks{}, fmt.Errorf("the style's place inside mark %d-%d: %w", p, end, ErrMarks)
+		}
+		if err := c.mark(p, end); err != nil {
+			return Marks{}, err
+		}
+		m.Words = append(m.Words, Mark{int32(p), int32(end), int32(v >> 1)})
+		prev = end
 	}
 	if len(rec) != 0 {
 		return Marks{}, fmt.Errorf("%d bytes after the marks: %w", len(rec), ErrMarks)
 	}
-	if err := g.checkMarks(page, m); err != nil {
-		return Marks{}, err
+	// Found in order, each at its headword: what checkMarks would check
+	// but for the list's place.
+	if count > 0 && m.ListAt >= 0 && m.ListAt < prev {
+		return Marks{}, fmt.Errorf("the list's place before a mark: %w", ErrMarks)
 	}
-	if len(m.Words) == 0 {
-		return m, nil // AppendMarked inserts nothing without words
-	}
-	if err := checkInText(page, m); err != nil {
-		return Marks{}, err
+	if count > 0 {
+		if err := c.finish(); err != nil {
+			return Marks{}, err
+		}
 	}
 	return m, nil
 }
@@ -220,46 +240,106 @@ func (g *Glossary) ParsePageMarks(rec, page []byte) (Marks, error) {
 // it: not inside a tag, a comment or doctype, a raw-text element (script,
 // style, title, textarea and the like) or a character reference. It is a
 // small scanner, far cheaper than tokenizing, and stricter where in doubt.
+// ParsePageMarks makes the same checks (a textCheck) as it finds each mark.
 func checkInText(page []byte, m Marks) error {
-	// The places to check, in page order: mark starts and ends, then
-	// HeadAt and ListAt where they fall.
-	var spots [2*DefaultMaxPerPage + 2]int
-	at := spots[:0]
 	if len(m.Words) > DefaultMaxPerPage {
 		return fmt.Errorf("%d marks on one page: %w", len(m.Words), ErrMarks)
 	}
-	for _, w := range m.Words {
-		at = append(at, int(w.Start), int(w.End))
+	var c textCheck
+	if err := c.begin(page, m.HeadAt, m.ListAt); err != nil {
+		return err
 	}
-	if m.HeadAt >= 0 {
-		if !hasPrefixFold(page[m.HeadAt:], "</head") {
+	for _, w := range m.Words {
+		if err := c.mark(int(w.Start), int(w.End)); err != nil {
+			return err
+		}
+	}
+	return c.finish()
+}
+
+// textCheck checks that marks, given in page order, and the places of the
+// style and the list are in a page's text (see checkInText), in one
+// forward pass over the page.
+type textCheck struct {
+	s       textScanner
+	places  [2]int // the style's and the list's places to check, in order
+	nplaces int
+}
+
+// begin starts checking page, whose style goes at headAt and list at
+// listAt (-1: none).
+func (c *textCheck) begin(page []byte, headAt, listAt int) error {
+	c.s = textScanner{page: page, lt: -1}
+	c.nplaces = 0
+	if headAt >= 0 {
+		if !hasPrefixFold(page[headAt:], "</head") {
 			return fmt.Errorf("the style's place is not a </head> tag: %w", ErrMarks)
 		}
-		at = append(at, m.HeadAt)
+		c.places[c.nplaces] = headAt
+		c.nplaces++
 	}
-	if m.ListAt >= 0 && m.ListAt < len(page) {
-		if page[m.ListAt] != '<' {
+	if listAt >= 0 && listAt < len(page) {
+		if page[listAt] != '<' {
 			return fmt.Errorf("the list's place is not before a tag: %w", ErrMarks)
 		}
-		at = append(at, m.ListAt)
+		c.places[c.nplaces] = listAt
+		c.nplaces++
 	}
-	slices.Sort(at)
-	s := textScanner{page: page, lt: -1}
-	for _, p := range at {
-		if !s.inText(p) {
-			return fmt.Errorf("a mark or insertion at byte %d is not in the page's text: %w", p, ErrMarks)
+	if c.nplaces == 2 && c.places[1] < c.places[0] {
+		c.places[0], c.places[1] = c.places[1], c.places[0]
+	}
+	return nil
+}
+
+// at checks offset p, after the places before it; offsets must come in
+// increasing order.
+func (c *textCheck) at(p int) error {
+	for c.nplaces > 0 && c.places[0] <= p {
+		if err := c.in(c.places[0]); err != nil {
+			return err
+		}
+		c.places[0] = c.places[1]
+		c.nplaces--
+	}
+	return c.in(p)
+}
+
+func (c *textCheck) in(p int) error {
+	if !c.s.inText(p) {
+		return fmt.Errorf("a mark or insertion at byte %d is not in the page's text: %w", p, ErrMarks)
+	}
+	return nil
+}
+
+// mark checks the mark page[start:end], which starts at or after the
+// previous one's end.
+func (c *textCheck) mark(start, end int) error {
+	if err := c.at(start); err != nil {
+		return err
+	}
+	if err := c.at(end); err != nil {
+		return err
+	}
+	// Inside a character reference (&amp; holds "amp")?
+	page := c.s.page
+	i := start
+	for i > 0 && isRefByte(page[i-1]) {
+		i--
+	}
+	if i > 0 && page[i-1] == '&' {
+		return fmt.Errorf("mark at byte %d inside a character reference: %w", start, ErrMarks)
+	}
+	return nil
+}
+
+// finish checks the places after the last mark.
+func (c *textCheck) finish() error {
+	for k := range c.nplaces {
+		if err := c.in(c.places[k]); err != nil {
+			return err
 		}
 	}
-	for _, w := range m.Words {
-		// Inside a character reference (&amp; holds "amp")?
-		i := int(w.Start)
-		for i > 0 && isRefByte(page[i-1]) {
-			i--
-		}
-		if i > 0 && page[i-1] == '&' {
-			return fmt.Errorf("mark at byte %d inside a character reference: %w", w.Start, ErrMarks)
-		}
-	}
+	c.nplaces = 0
 	return nil
 }
 
@@ -372,6 +452,9 @@ func (s *textScanner) skipMarkup(i int) int {
 		if end < 0 {
 			return -1
 		}
+		if len(name) < 3 || len(name) > 9 || !isRawTextLead(name[0]) {
+			return end // the common case: not a raw-text element
+		}
 		for _, r := range rawTextElems {
 			if len(name) == len(r) && bytes.EqualFold(name, []byte(r)) {
 				if r == "plaintext" {
@@ -384,6 +467,16 @@ func (s *textScanner) skipMarkup(i int) int {
 		return end
 	}
 	return i + 1
+}
+
+// isRawTextLead reports whether c may start the name of one of
+// rawTextElems (any case).
+func isRawTextLead(c byte) bool {
+	switch c | 0x20 {
+	case 's', 't', 'x', 'i', 'n', 'p':
+		return true
+	}
+	return false
 }
 
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
@@ -600,7 +693,9 @@ func (s *StoredMarks) Pages() int { return s.pages }
 // when the table has none for path; a damaged or wrong record gives an
 // error wrapping ErrMarks.
 func (s *StoredMarks) Marks(path string, page []byte) (m Marks, ok bool, err error) {
-	rec, ok, err := s.record(PathHash(path))
+	buf := blockBufs.Get().(*[]byte)
+	defer blockBufs.Put(buf)
+	rec, ok, err := s.record(PathHash(path), buf)
 	if !ok || err != nil {
 		return Marks{}, ok, err
 	}
@@ -608,8 +703,13 @@ func (s *StoredMarks) Marks(path string, page []byte) (m Marks, ok bool, err err
 	return m, err == nil, err
 }
 
-// record finds the record of hash h.
-func (s *StoredMarks) record(h uint32) ([]byte, bool, error) {
+// blockBufs pools the buffers a lookup reads a block into.
+var blockBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// record finds the record of hash h, reading its block into a buffer of
+// blockBufs (*buf, grown as needed): the record is valid until the caller
+// puts it back.
+func (s *StoredMarks) record(h uint32, buf *[]byte) ([]byte, bool, error) {
 	blocks := len(s.dir) / 2
 	// The last block whose first hash is ≤ h.
 	lo, hi := 0, blocks
@@ -633,8 +733,11 @@ func (s *StoredMarks) record(h uint32) ([]byte, bool, error) {
 	if end < start || end-start > maxBlock {
 		return nil, false, fmt.Errorf("marks table: block %d of %d bytes: %w", blk, end-start, ErrMarks)
 	}
-	buf := make([]byte, end-start)
-	if _, err := s.ra.ReadAt(buf, start); err != nil && !(errors.Is(err, io.EOF) && end == s.size) {
+	if int64(cap(*buf)) < end-start {
+		*buf = make([]byte, end-start, max(end-start, 4<<10))
+	}
+	data := (*buf)[:end-start]
+	if _, err := s.ra.ReadAt(data, start); err != nil && !(errors.Is(err, io.EOF) && end == s.size) {
 		return nil, false, fmt.Errorf("marks table: %v: %w", err, ErrMarks)
 	}
 	hash := s.dir[2*blk]
@@ -643,24 +746,24 @@ func (s *StoredMarks) record(h uint32) ([]byte, bool, error) {
 		n = s.pages - blk*blockPages
 	}
 	for k := range n {
-		d, m := binary.Uvarint(buf)
+		d, m := binary.Uvarint(data)
 		if m <= 0 || (k > 0 && d == 0) || (k == 0 && d != 0) || uint64(hash)+d > 1<<32-1 {
 			return nil, false, fmt.Errorf("marks table: bad record in block %d: %w", blk, ErrMarks)
 		}
-		buf = buf[m:]
+		data = data[m:]
 		hash += uint32(d)
-		l, m := binary.Uvarint(buf)
-		if m <= 0 || l > uint64(len(buf)-m) {
+		l, m := binary.Uvarint(data)
+		if m <= 0 || l > uint64(len(data)-m) {
 			return nil, false, fmt.Errorf("marks table: bad record in block %d: %w", blk, ErrMarks)
 		}
-		buf = buf[m:]
+		data = data[m:]
 		if hash == h {
-			return buf[:l], true, nil
+			return data[:l:l], true, nil
 		}
 		if hash > h {
 			return nil, false, nil
 		}
-		buf = buf[l:]
+		data = data[l:]
 	}
 	return nil, false, nil
 }

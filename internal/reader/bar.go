@@ -133,7 +133,11 @@ const viewportMeta = `<meta name="viewport" content="width=device-width, initial
 // the page has none, so it reads on a phone) at the start of its head, and
 // the bar with its script where the body begins, as the parts to write.
 func (h *Handler) injectBar(page []byte, p *page, nonce string) [][]byte {
-	lay := scanHead(page)
+	return h.injectBarAt(page, scanHead(page), p, nonce)
+}
+
+// injectBarAt is injectBar with the page's layout known.
+func (h *Handler) injectBarAt(page []byte, lay layout, p *page, nonce string) [][]byte {
 	head := `<link rel="stylesheet" href="/_/bar.css" />`
 	if !lay.viewport {
 		// A page made for a desktop screen: a viewport, and pictures no
@@ -167,6 +171,10 @@ type layout struct {
 	bodyAt   int  // right after <body ...>, or where the body begins
 	viewport bool // the page has <meta name=viewport>
 	lang     string
+	// stop is where scanHead stopped reading: the start of the tag that
+	// began the body, else the end of what it read. Nothing after it
+	// changes the layout.
+	stop int
 }
 
 // headElems may appear in a head; any other element starts the body.
@@ -250,6 +258,7 @@ func scanHead(page []byte) layout {
 					lay.headAt = start
 				}
 				lay.bodyAt = end // the body tag wins over a </head> before it
+				lay.stop = start
 				return finish(lay, afterPreamble)
 			case n == "meta":
 				if strings.EqualFold(attrs["name"], "viewport") {
@@ -269,6 +278,7 @@ func scanHead(page []byte) layout {
 				if lay.bodyAt < 0 {
 					lay.bodyAt = start
 				}
+				lay.stop = start
 				return finish(lay, afterPreamble)
 			}
 		case xhtml.EndTagToken:
@@ -283,6 +293,7 @@ func scanHead(page []byte) layout {
 			}
 		}
 	}
+	lay.stop = off
 	return finish(lay, afterPreamble)
 }
 

@@ -265,10 +265,13 @@ func (h *Handler) serveEntry(w http.ResponseWriter, r *http.Request, l *lib, e a
 			glossed := settingsOf(r).gloss && !h.opts.NoGlossary && isHTML
 			k := textKey{l, e.Index}
 			b, kept := []byte(nil), false
+			var lay layout // b's layout, when laid
+			laid := false
 			if glossed {
 				// A page glossed before is kept as it was sent, read-only
-				// (verified when it was read).
-				b, kept = h.pages.get(k)
+				// (verified when it was read), with its layout.
+				b, lay, kept = h.pages.get(k)
+				laid = kept
 			}
 			if !kept {
 				var err error
@@ -282,8 +285,11 @@ func (h *Handler) serveEntry(w http.ResponseWriter, r *http.Request, l *lib, e a
 				// fit it, and glossing adds only markup of its own.
 				neutralize(b, isXML)
 				if glossed && hasHangul(b) {
-					b = h.gloss(l, e, b)
-					h.pages.put(k, b)
+					// Laid out before the marks go in, which need not be
+					// read again (markedLayout).
+					b, lay = h.gloss(l, e, b, scanHead(b))
+					laid = true
+					h.pages.put(k, b, lay)
 				}
 			}
 			w.Header().Set("Content-Type", ctype)
@@ -294,7 +300,10 @@ func (h *Handler) serveEntry(w http.ResponseWriter, r *http.Request, l *lib, e a
 				if l.damaged.Load() {
 					page.Warn = page.T["damagedParts"]
 				}
-				parts = h.injectBar(b, page, nonce)
+				if !laid {
+					lay = scanHead(b)
+				}
+				parts = h.injectBarAt(b, lay, page, nonce)
 			} else {
 				parts = [][]byte{b}
 			}

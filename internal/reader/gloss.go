@@ -17,8 +17,9 @@ import (
 // glossOpts are the options of every marking, find and apply alike.
 var glossOpts = glossary.Options{NKLabel: "조선말", NoList: true}
 
-// gloss returns page b (entry e of l) with its glossed words marked.
-func (h *Handler) gloss(l *lib, e archive.Entry, b []byte) []byte {
+// gloss returns page b (entry e of l) with its glossed words marked, and
+// the layout of what it returns, given lay, the layout of b.
+func (h *Handler) gloss(l *lib, e archive.Entry, b []byte, lay layout) ([]byte, layout) {
 	g := glossary.Default()
 	k := textKey{l, e.Index}
 	m, ok := h.marks.get(k)
@@ -29,9 +30,8 @@ func (h *Handler) gloss(l *lib, e archive.Entry, b []byte) []byte {
 		h.marks.put(k, m)
 	}
 	if len(m.Words) == 0 {
-		return b // nothing to mark: the page as it is, no copy
+		return b, lay // nothing to mark: the page as it is, no copy
 	}
-	// About 400 bytes a mark: the explanation in the mark and in the list.
 	out, err := g.AppendMarked(make([]byte, 0, g.MarkedSize(b, m, glossOpts)), b, m, glossOpts)
 	if err != nil {
 		// Marks kept for other bytes (cannot happen for a verified
@@ -39,10 +39,32 @@ func (h *Handler) gloss(l *lib, e archive.Entry, b []byte) []byte {
 		m = g.FindMarks(b, glossOpts)
 		h.marks.put(k, m)
 		if out, err = g.AppendMarked(out[:0], b, m, glossOpts); err != nil {
-			return b
+			return b, lay
 		}
 	}
-	return out
+	if lay, ok := markedLayout(g, m, lay, len(out)); ok {
+		return out, lay
+	}
+	return out, scanHead(out)
+}
+
+// markedLayout is the layout of a page marked with m, whose own layout is
+// lay: the same places moved past the markup inserted before them. That
+// is what scanHead finds in the marked page when all the markup goes
+// where it stops reading or later, but for the style before </head>
+// (which is a style sheet the bar's own goes before, as scanHead would
+// place it); in any other case it reports false and the marked page must
+// be scanned.
+func markedLayout(g *glossary.Glossary, m glossary.Marks, lay layout, size int) (layout, bool) {
+	// Marks are in page order, the list (if any) after them.
+	if size > maxHeadScan || int(m.Words[0].Start) <= lay.stop ||
+		!glossOpts.NoStyle && m.HeadAt >= 0 && m.HeadAt <= lay.stop && m.HeadAt < lay.headAt {
+		return layout{}, false
+	}
+	lay.headAt = g.MarkedOffset(m, glossOpts, lay.headAt)
+	lay.bodyAt = g.MarkedOffset(m, glossOpts, lay.bodyAt)
+	lay.stop = g.MarkedOffset(m, glossOpts, lay.stop)
+	return lay, true
 }
 
 // storedMarks returns the marks l's archive keeps for page b (entry e),
@@ -73,11 +95,17 @@ func (h *Handler) storedMarks(l *lib, e archive.Entry, b []byte) (glossary.Marks
 // kept: requests write them out as they are.
 type glossedPages struct {
 	mu    sync.Mutex
-	m     map[textKey][]byte
+	m     map[textKey]glossedPage
 	order []textKey
 	bytes int
 	max   int
 	off   bool // for benchmarks
+}
+
+// glossedPage is a kept page and its layout.
+type glossedPage struct {
+	b   []byte
+	lay layout
 }
 
 const (
@@ -85,14 +113,14 @@ const (
 	maxGlossedPage = 512 << 10
 )
 
-func (c *glossedPages) get(k textKey) ([]byte, bool) {
+func (c *glossedPages) get(k textKey) ([]byte, layout, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	b, ok := c.m[k]
-	return b, ok
+	p, ok := c.m[k]
+	return p.b, p.lay, ok
 }
 
-func (c *glossedPages) put(k textKey, b []byte) {
+func (c *glossedPages) put(k textKey, b []byte, lay layout) {
 	limit := c.max
 	if limit <= 0 {
 		limit = glossedBytes
@@ -106,19 +134,19 @@ func (c *glossedPages) put(k textKey, b []byte) {
 		return
 	}
 	if c.m == nil {
-		c.m = map[textKey][]byte{}
+		c.m = map[textKey]glossedPage{}
 	}
 	if old, ok := c.m[k]; ok {
-		c.bytes -= len(old)
+		c.bytes -= len(old.b)
 	} else {
 		c.order = append(c.order, k)
 	}
-	c.m[k] = b
+	c.m[k] = glossedPage{b, lay}
 	c.bytes += len(b)
 	for c.bytes > limit && len(c.order) > 1 {
 		old := c.order[0]
 		c.order = c.order[1:]
-		c.bytes -= len(c.m[old])
+		c.bytes -= len(c.m[old].b)
 		delete(c.m, old)
 	}
 }

@@ -28,8 +28,9 @@ func TestGlossedPageKept(t *testing.T) {
 	if h.pages.bytes == 0 || len(h.pages.m) != 1 {
 		t.Fatalf("glossed page not kept: %d bytes, %d pages", h.pages.bytes, len(h.pages.m))
 	}
-	for k, b := range h.pages.m {
-		h.pages.m[k] = append(bytes.Clone(b[:len(b)-len("</html>\n")]), []byte("<!--kept--></html>\n")...)
+	for k, p := range h.pages.m {
+		b := p.b
+		h.pages.m[k] = glossedPage{append(bytes.Clone(b[:len(b)-len("</html>\n")]), []byte("<!--kept--></html>\n")...), p.lay}
 	}
 	again := do(h, "GET", page).Body.String()
 	if !strings.Contains(again, "<!--kept-->") {
@@ -42,16 +43,16 @@ func TestGlossedPageKept(t *testing.T) {
 	var c glossedPages
 	c.max = 1000
 	for i := 0; i < 10; i++ {
-		c.put(textKey{nil, i}, make([]byte, 300))
+		c.put(textKey{nil, i}, make([]byte, 300), layout{})
 	}
 	if c.bytes > 1000 || len(c.m) != 3 {
 		t.Errorf("kept %d bytes in %d pages, budget 1000", c.bytes, len(c.m))
 	}
-	if _, ok := c.get(textKey{nil, 9}); !ok {
+	if _, _, ok := c.get(textKey{nil, 9}); !ok {
 		t.Error("the newest page was not kept")
 	}
-	c.put(textKey{nil, 99}, make([]byte, 2000)) // larger than the budget: not kept
-	if _, ok := c.get(textKey{nil, 99}); ok {
+	c.put(textKey{nil, 99}, make([]byte, 2000), layout{}) // larger than the budget: not kept
+	if _, _, ok := c.get(textKey{nil, 99}); ok {
 		t.Error("a page larger than the budget was kept")
 	}
 }
