@@ -30,8 +30,11 @@ var minCoverage = map[string]float64{
 	// (91.1%), KLUE news and reviews 97 of 116 (83.6%); batch 30 then drew
 	// on their misses (sample10.tsv 111 of 116 after it). sample11.tsv
 	// (other KLUE sentences) was listed after batch 30 and measured once:
-	// 92 of 103 (89.3%).
-	"sample8.tsv": 0.90, "sample9.tsv": 0.90, "sample10.tsv": 0.90, "sample11.tsv": 0.89,
+	// 92 of 103 (89.3%); batch 31 then drew on its misses (99 of 103 after
+	// it). sample12.tsv (more KLUE sentences) was listed after batch 31 and
+	// measured once: 92 of 111 (82.9%).
+	"sample8.tsv": 0.90, "sample9.tsv": 0.90, "sample10.tsv": 0.90, "sample11.tsv": 0.90,
+	"sample12.tsv": 0.82,
 }
 
 type sampleRow struct {
