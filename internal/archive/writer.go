@@ -712,9 +712,11 @@ func compressRaw(enc *zstd.Encoder, raw []byte, useBrotli, hangul bool, clusterS
 	case useBrotli:
 		out = brotliEncode(raw, clusterSize)
 	case ok:
-		out = append([]byte{codecZstdHangul}, enc.EncodeAll(packed, make([]byte, 0, len(packed)/3+64))...)
+		// The codec byte first, then zstd appends: no second copy of a
+		// large cluster (the glossary marks table is one of tens of MB).
+		out = enc.EncodeAll(packed, append(make([]byte, 0, len(packed)/3+64), codecZstdHangul))
 	default:
-		out = append([]byte{codecZstd}, enc.EncodeAll(raw, make([]byte, 0, len(raw)/3+64))...)
+		out = enc.EncodeAll(raw, append(make([]byte, 0, len(raw)/3+64), codecZstd))
 	}
 	if len(out) >= len(raw)+1 { // incompressible: store raw instead
 		out = append([]byte{codecNone}, raw...)
