@@ -52,7 +52,7 @@ func TestCoverageKLUE(t *testing.T) {
 		t.Skip("set GLOSSARY_KLUE to the KLUE benchmark's klue_benchmark folder to measure coverage on it")
 	}
 	text := loadKLUE(t, dir)
-	for _, name := range []string{"sample10.tsv", "sample11.tsv", "sample12.tsv"} {
+	for _, name := range []string{"sample10.tsv", "sample11.tsv", "sample12.tsv", "sample13.tsv"} {
 		t.Run(name, func(t *testing.T) {
 			checkCoverage(t, name, loadSample(t, name), func(id string, _ int) (string, bool) {
 				s, ok := text[id]
