@@ -34,9 +34,11 @@ var minCoverage = map[string]float64{
 	// it). sample12.tsv (more KLUE sentences) was listed after batch 31 and
 	// measured once: 92 of 111 (82.9%); batch 32 then drew on its misses
 	// (100 of 111 after it). sample13.tsv was listed after batch 32 and
-	// measured once: 101 of 118 (85.6%).
+	// measured once: 101 of 118 (85.6%); batch 33 then drew on its misses
+	// (109 of 118 after it). sample14.tsv (movie reviews) was listed after
+	// batch 33 and measured once: 45 of 59 (76.3%).
 	"sample8.tsv": 0.90, "sample9.tsv": 0.90, "sample10.tsv": 0.90, "sample11.tsv": 0.90,
-	"sample12.tsv": 0.90, "sample13.tsv": 0.85,
+	"sample12.tsv": 0.90, "sample13.tsv": 0.90, "sample14.tsv": 0.76,
 }
 
 type sampleRow struct {
