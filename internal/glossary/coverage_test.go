@@ -36,9 +36,11 @@ var minCoverage = map[string]float64{
 	// (100 of 111 after it). sample13.tsv was listed after batch 32 and
 	// measured once: 101 of 118 (85.6%); batch 33 then drew on its misses
 	// (109 of 118 after it). sample14.tsv (movie reviews) was listed after
-	// batch 33 and measured once: 45 of 59 (76.3%).
+	// batch 33 and measured once: 45 of 59 (76.3%); batch 34 then drew on
+	// its misses (51 of 59 after it). sample15.tsv (KLUE-STS) was listed
+	// after batch 34 and measured once: 40 of 45 (88.9%).
 	"sample8.tsv": 0.90, "sample9.tsv": 0.90, "sample10.tsv": 0.90, "sample11.tsv": 0.90,
-	"sample12.tsv": 0.90, "sample13.tsv": 0.90, "sample14.tsv": 0.76,
+	"sample12.tsv": 0.90, "sample13.tsv": 0.90, "sample14.tsv": 0.85, "sample15.tsv": 0.88,
 }
 
 type sampleRow struct {

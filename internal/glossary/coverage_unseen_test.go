@@ -39,23 +39,23 @@ func TestCoverageLaws(t *testing.T) {
 }
 
 // TestCoverageKLUE counts the loanword occurrences hand-listed in
-// sample10.tsv to sample14.tsv, sentences of the KLUE benchmark's dev
+// sample10.tsv to sample15.tsv, sentences of the KLUE benchmark's dev
 // sets (South Korean news, lodging and movie reviews, Wikipedia and
 // government notices of 2010-2020; CC BY-SA 4.0), a corpus the glossary
 // was not built on. KLUE is not part of the shared test data: set
 // GLOSSARY_KLUE to its klue_benchmark folder (holding
-// klue-dp-v1.1/klue-dp-v1.1_dev.tsv, klue-nli-v1.1/klue-nli-v1.1_dev.json
-// and klue-ner-v1.1/klue-ner-v1.1_dev.tsv) to run it. The article column
-// is the sentence's id (a KLUE-DP or KLUE-NER id without its
-// "klue-dp-v1_dev_" or "klue-ner-v1_dev_" prefix, or a KLUE-NLI guid for
-// its premise).
+// klue-dp-v1.1/klue-dp-v1.1_dev.tsv, klue-nli-v1.1/klue-nli-v1.1_dev.json,
+// klue-ner-v1.1/klue-ner-v1.1_dev.tsv and klue-sts-v1.1/klue-sts-v1.1_dev.json)
+// to run it. The article column is the sentence's id (a KLUE-DP or
+// KLUE-NER id without its "klue-dp-v1_dev_" or "klue-ner-v1_dev_" prefix,
+// a KLUE-NLI guid for its premise, a KLUE-STS guid for its first sentence).
 func TestCoverageKLUE(t *testing.T) {
 	dir := os.Getenv("GLOSSARY_KLUE")
 	if dir == "" {
 		t.Skip("set GLOSSARY_KLUE to the KLUE benchmark's klue_benchmark folder to measure coverage on it")
 	}
 	text := loadKLUE(t, dir)
-	for _, name := range []string{"sample10.tsv", "sample11.tsv", "sample12.tsv", "sample13.tsv", "sample14.tsv"} {
+	for _, name := range []string{"sample10.tsv", "sample11.tsv", "sample12.tsv", "sample13.tsv", "sample14.tsv", "sample15.tsv"} {
 		t.Run(name, func(t *testing.T) {
 			checkCoverage(t, name, loadSample(t, name), func(id string, _ int) (string, bool) {
 				s, ok := text[id]
@@ -69,7 +69,8 @@ func TestCoverageKLUE(t *testing.T) {
 var nerMark = regexp.MustCompile(`<([^<>]*):([A-Z]{2})>`)
 
 // loadKLUE reads the sentences of KLUE-DP's and KLUE-NER's dev sets (the
-// latter without its entity markup) and the premises of KLUE-NLI's, by id.
+// latter without its entity markup), the premises of KLUE-NLI's and the
+// first sentences of KLUE-STS's, by id.
 func loadKLUE(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	text := map[string]string{}
@@ -109,6 +110,17 @@ func loadKLUE(t *testing.T, dir string) map[string]string {
 	}
 	for _, p := range pairs {
 		text[p.GUID] = p.Premise
+	}
+	b, err = os.ReadFile(filepath.Join(dir, "klue-sts-v1.1", "klue-sts-v1.1_dev.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sts []struct{ GUID, Sentence1 string }
+	if err := json.Unmarshal(b, &sts); err != nil {
+		t.Fatalf("klue-sts: %v", err)
+	}
+	for _, p := range sts {
+		text[p.GUID] = p.Sentence1
 	}
 	return text
 }
