@@ -392,7 +392,7 @@ func (g *Glossary) AppendMarked(dst, page []byte, m Marks, opt Options) ([]byte,
 	}
 	out := dst
 	at := 0
-	rend := g.rendered()
+	g.rendered()
 	for _, mk := range m.Words {
 		s := int(mk.Start)
 		if styleAt >= 0 && styleAt <= s {
@@ -404,7 +404,7 @@ func (g *Glossary) AppendMarked(dst, page []byte, m Marks, opt Options) ([]byte,
 		if !list && w.label == defaultNKLabel {
 			// The common case of a server, in one piece.
 			out = append(out, `<abbr class="fg" tabindex="0" title="`...)
-			out = append(out, rend[mk.Entry].title...)
+			out = append(out, g.titles[g.titleAt[mk.Entry]:g.titleAt[mk.Entry+1]]...)
 			out = append(out, `">`...)
 		} else {
 			out = w.open(out, mk.Entry, list)
@@ -642,6 +642,11 @@ func (g *Glossary) rendered() []renderedEntry {
 			r.head = head + "</dt><dd>"
 			r.title = string(appendTitle(nil, e, label))
 		}
+		g.titleAt = make([]uint32, len(g.entries)+1)
+		for i := range g.rend {
+			g.titles = append(g.titles, g.rend[i].title...)
+			g.titleAt[i+1] = uint32(len(g.titles))
+		}
 	})
 	return g.rend
 }
@@ -792,9 +797,9 @@ func (g *Glossary) MarkedSize(page []byte, m Marks, opt Options) int {
 		if w.Entry < 0 || int(w.Entry) >= len(rend) {
 			continue
 		}
-		r := &rend[w.Entry]
-		n += len(`<abbr class="fg" tabindex="0" title="" id="fg-w65535"></abbr>`) + len(r.title) + 16
+		n += len(`<abbr class="fg" tabindex="0" title="" id="fg-w65535"></abbr>`) + int(g.titleAt[w.Entry+1]-g.titleAt[w.Entry]) + 16
 		if list {
+			r := &rend[w.Entry]
 			n += len(`<dt><a href="#fg-w65535"></dt><dd>. : (확실하지 않음)</dd>`+"\n") + len(r.head) + len(r.explanation) + len(r.nk) + 3*16
 		}
 	}
@@ -839,7 +844,7 @@ func (g *Glossary) MarkedOffset(m Marks, opt Options, off int) int {
 	if label != defaultNKLabel {
 		w.label = html.EscapeString(label)
 	}
-	rend := g.rendered()
+	g.rendered()
 	var used []int32 // entries marked so far, when the list numbers them
 	var scratch []byte
 	for _, mk := range m.Words {
@@ -847,7 +852,7 @@ func (g *Glossary) MarkedOffset(m Marks, opt Options, off int) int {
 			break
 		}
 		if w.label == defaultNKLabel {
-			n += len(rend[mk.Entry].title)
+			n += int(g.titleAt[mk.Entry+1] - g.titleAt[mk.Entry])
 		} else {
 			scratch = appendTitle(scratch[:0], &g.entries[mk.Entry], w.label)
 			n += len(scratch)

@@ -99,9 +99,18 @@ type Glossary struct {
 
 	renderOnce sync.Once
 	rend       []renderedEntry // see rendered
+	// titles holds the rendered titles end to end (as heads does the
+	// headwords): entry i's is titles[titleAt[i]:titleAt[i+1]].
+	titles  []byte
+	titleAt []uint32
 
 	probeOnce sync.Once
 	probe     []uint8 // see probes
+	// heads holds every headword's bytes end to end, entry i's at
+	// heads[headAt[i]:headAt[i+1]]: a record's marks are found reading a
+	// few kilobytes that stay in the cache, not the entries.
+	heads  []byte
+	headAt []uint32
 }
 
 // Header is the column line the data file must start with (after comments).

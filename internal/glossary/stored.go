@@ -94,7 +94,7 @@ func (g *Glossary) AppendPageMarks(dst, page []byte, m Marks) (out []byte, ok bo
 // text: it looks for w's byte at k, the byte of w that is rarest in
 // Korean prose (probes), rather than its first (in Hangul, one of four
 // values).
-func indexWord(s []byte, w string, k int) int {
+func indexWord[W string | []byte](s []byte, w W, k int) int {
 	c := w[k]
 	for i := k; i < len(s); {
 		j := bytes.IndexByte(s[i:], c)
@@ -102,13 +102,17 @@ func indexWord(s []byte, w string, k int) int {
 			return -1
 		}
 		i += j
-		if st := i - k; st+len(w) <= len(s) && string(s[st:st+len(w)]) == w {
+		if st := i - k; st+len(w) <= len(s) && string(s[st:st+len(w)]) == string(w) {
 			return st
 		}
 		i++
 	}
 	return -1
 }
+
+// headword returns entry i's headword from the packed copy (probes makes
+// it).
+func (g *Glossary) headword(i int) []byte { return g.heads[g.headAt[i]:g.headAt[i+1]] }
 
 // probes returns, for each entry, the offset in its headword of the byte
 // that is rarest in the glossary's own explanations (plain Korean prose,
@@ -136,6 +140,11 @@ func (g *Glossary) probes() []uint8 {
 				}
 			}
 			g.probe[i] = uint8(best)
+		}
+		g.headAt = make([]uint32, len(g.entries)+1)
+		for i := range g.entries {
+			g.heads = append(g.heads, g.entries[i].Headword...)
+			g.headAt[i+1] = uint32(len(g.heads))
 		}
 	})
 	return g.probe
@@ -194,7 +203,7 @@ func (g *Glossary) ParsePageMarks(rec, page []byte) (Marks, error) {
 				return Marks{}, fmt.Errorf("bad mark: %w", ErrMarks)
 			}
 		}
-		hw := g.entries[v>>1].Headword
+		hw := g.headword(int(v >> 1))
 		k := int(probe[v>>1])
 		p := prev
 		for {
@@ -444,11 +453,17 @@ func (s *textScanner) skipMarkup(i int) int {
 		return s.toGT(i + 2) // a bogus comment
 	case isLetter(c):
 		j := i + 1
-		for j < n && !isSpaceOrEnd(b[j]) {
+		quoted := false // a quote in the name (tagEnd must see it)
+		for j < n && tagClass[b[j]]&nameEnd == 0 {
+			quoted = quoted || tagClass[b[j]]&quote != 0
 			j++
 		}
 		name := b[i+1 : j]
-		end := s.tagEnd(i + 1)
+		from := j
+		if quoted {
+			from = i + 1
+		}
+		end := s.tagEndFrom(i+1, from)
 		if end < 0 {
 			return -1
 		}
@@ -498,16 +513,36 @@ func (s *textScanner) toGT(i int) int {
 // starts at i, minding quoted attribute values (a quote right after '=',
 // spaces between allowed), or -1. Tags are short: it reads them byte by
 // byte, and jumps over a quoted value to its closing quote.
-func (s *textScanner) tagEnd(i int) int {
+func (s *textScanner) tagEnd(i int) int { return s.tagEndFrom(i, i) }
+
+// Classes of bytes in a tag (tagClass).
+const (
+	gt      = 1 << iota // '>'
+	quote               // '"' or '\''
+	nameEnd             // ends a tag name: white space, '/', '>'
+)
+
+// tagClass classifies bytes for the tag scan, one look-up a byte.
+var tagClass = func() (t [256]uint8) {
+	t['>'] = gt | nameEnd
+	t['"'], t['\''] = quote, quote
+	for _, c := range []byte(" \t\n\f\r/") {
+		t[c] = nameEnd
+	}
+	return t
+}()
+
+// tagEndFrom is tagEnd for the tag whose name starts at start, reading
+// from from (after a name without quotes, which tagEnd would pass over).
+func (s *textScanner) tagEndFrom(start, i int) int {
 	b := s.page
-	start := i
 	for ; i < len(b); i++ {
 		c := b[i]
+		if tagClass[c]&(gt|quote) == 0 {
+			continue
+		}
 		if c == '>' {
 			return i + 1
-		}
-		if c != '"' && c != '\'' {
-			continue
 		}
 		k := i - 1
 		for k >= start && (b[k] == ' ' || b[k] == '\t' || b[k] == '\n' || b[k] == '\f' || b[k] == '\r') {

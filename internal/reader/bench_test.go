@@ -27,6 +27,19 @@ import (
 // `ferry serve` does) on loopback.
 func benchServer(b *testing.B) *httptest.Server {
 	b.Helper()
+	libs, err := OpenPaths([]string{benchLibDir(b)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { Close(libs) })
+	srv := httptest.NewServer(New(libs, Options{}))
+	b.Cleanup(srv.Close)
+	return srv
+}
+
+// benchLibDir writes the archives benchServer serves into a new folder.
+func benchLibDir(b *testing.B) string {
+	b.Helper()
 	dir := b.TempDir()
 	k := publisherKey(b)
 	files := map[string][]byte{
@@ -44,14 +57,7 @@ func benchServer(b *testing.B) *httptest.Server {
 			b.Fatal(err)
 		}
 	}
-	libs, err := OpenPaths([]string{dir})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { Close(libs) })
-	srv := httptest.NewServer(New(libs, Options{}))
-	b.Cleanup(srv.Close)
-	return srv
+	return dir
 }
 
 // packKorQuAD packs the KorQuAD articles as pages A/<title>, as Korean.

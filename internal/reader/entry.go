@@ -274,8 +274,18 @@ func (h *Handler) serveEntry(w http.ResponseWriter, r *http.Request, l *lib, e a
 				laid = kept
 			}
 			if !kept {
+				// A page of an archive that keeps its marks is read into
+				// a pooled buffer: glossing writes the page that is sent
+				// (and kept) into a new one anyway, so a first view
+				// allocates no more than without notes.
 				var err error
-				if b, err = l.Edition.ReadAll(e); err != nil {
+				scratch := glossed && h.marksTable(l) != nil
+				if scratch {
+					b, err = readPooled(l.Edition, e)
+				} else {
+					b, err = l.Edition.ReadAll(e)
+				}
+				if err != nil {
 					h.readError(w, r, l, e.Path, err)
 					return
 				}
@@ -284,11 +294,20 @@ func (h *Handler) serveEntry(w http.ResponseWriter, r *http.Request, l *lib, e a
 				// the page's marks (found on the archive's bytes) still
 				// fit it, and glossing adds only markup of its own.
 				neutralize(b, isXML)
+				read := b
 				if glossed && hasHangul(b) {
 					// Laid out before the marks go in, which need not be
 					// read again (markedLayout).
 					b, lay = h.gloss(l, e, b, scanHead(b))
 					laid = true
+				}
+				if scratch {
+					if len(b) == 0 || &b[0] == &read[0] {
+						b = bytes.Clone(b) // not marked: out of the pool
+					}
+					putPooled(read)
+				}
+				if laid {
 					h.pages.put(k, b, lay)
 				}
 			}

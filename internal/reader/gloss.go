@@ -1,6 +1,7 @@
 package reader
 
 import (
+	"io"
 	"sync"
 
 	"ferry/internal/archive"
@@ -70,8 +71,18 @@ func markedLayout(g *glossary.Glossary, m glossary.Marks, lay layout, size int) 
 // storedMarks returns the marks l's archive keeps for page b (entry e),
 // checked against b; false when it keeps none (or none that fit).
 func (h *Handler) storedMarks(l *lib, e archive.Entry, b []byte) (glossary.Marks, bool) {
-	if h.marks.noStored {
+	t := h.marksTable(l)
+	if t == nil {
 		return glossary.Marks{}, false
+	}
+	m, ok, err := t.Marks(e, b)
+	return m, ok && err == nil
+}
+
+// marksTable returns the marks l's archive keeps, nil if none are used.
+func (h *Handler) marksTable(l *lib) *glossary.EditionMarks {
+	if h.marks.noStored {
+		return nil
 	}
 	l.marksOnce.Do(func() {
 		// A table of another glossary version, or a damaged one, is not
@@ -79,11 +90,41 @@ func (h *Handler) storedMarks(l *lib, e archive.Entry, b []byte) (glossary.Marks
 		// In a chain, each archive keeps the marks of its own pages.
 		l.marksTable, _ = glossary.Default().EditionMarks(l.Edition)
 	})
-	if l.marksTable == nil {
-		return glossary.Marks{}, false
+	return l.marksTable
+}
+
+// pooledPages holds buffers of pages read for glossing (readPooled).
+var pooledPages sync.Pool
+
+// maxPooledPage is the largest buffer kept in pooledPages.
+const maxPooledPage = 1 << 20
+
+// readPooled reads entry e of c, verified as ReadAll reads it, into a
+// buffer from pooledPages, to be given back with putPooled once nothing
+// refers to it.
+func readPooled(c archive.Contents, e archive.Entry) ([]byte, error) {
+	sr, err := c.Open(e)
+	if err != nil {
+		return nil, err
 	}
-	m, ok, err := l.marksTable.Marks(e, b)
-	return m, ok && err == nil
+	n := sr.Size()
+	var b []byte
+	if p, ok := pooledPages.Get().(*[]byte); ok && int64(cap(*p)) >= n {
+		b = (*p)[:n]
+	} else {
+		b = make([]byte, n, max(n, 64<<10))
+	}
+	if k, err := sr.ReadAt(b, 0); err != nil && !(err == io.EOF && int64(k) == n) {
+		putPooled(b)
+		return nil, err
+	}
+	return b, nil
+}
+
+func putPooled(b []byte) {
+	if cap(b) <= maxPooledPage {
+		pooledPages.Put(&b)
+	}
 }
 
 // glossedPages keeps whole pages as glossing made them (marked, then made
@@ -99,7 +140,7 @@ type glossedPages struct {
 	order []textKey
 	bytes int
 	max   int
-	off   bool // for benchmarks
+	off   bool // for benchmarks: nothing is kept or found
 }
 
 // glossedPage is a kept page and its layout.
@@ -116,6 +157,9 @@ const (
 func (c *glossedPages) get(k textKey) ([]byte, layout, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.off {
+		return nil, layout{}, false
+	}
 	p, ok := c.m[k]
 	return p.b, p.lay, ok
 }

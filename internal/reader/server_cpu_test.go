@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -20,36 +20,38 @@ import (
 )
 
 // BenchmarkServerNotes measures what word notes add to the whole server's
-// CPU per article (issue 19: at most 10% more): a real reader handler on a
-// loopback listener serves the 140 KorQuAD articles to a client that runs
-// in another process (this test binary again, TestNotesClient), so the
-// process CPU clock (user + system, all threads: HTTP, the handler, GC)
-// counts the server alone. One b.N round sends every article once per
-// mode, the modes taking turns batch by batch:
+// CPU per article (issue 19: at most 10% more). The server runs in a
+// process of its own (this test binary again, TestNotesServer): a reader
+// handler for the benchmark's archives (read from files, as `ferry serve`
+// opens them) on a loopback listener, holding nothing else, so its heap
+// and its garbage collector's work are a server's. This process is the
+// client: it sends the 140 KorQuAD articles one by one over one kept-alive
+// connection, and asks the server for its process CPU time (user +
+// system, every thread: HTTP, the handler, GC) before and after each
+// batch. One b.N round sends every article once per mode, the modes
+// taking turns batch by batch:
 //
 //   - off: word notes off (/ko-g0/…);
-//   - first: notes on, every view a first view (nothing kept between
-//     requests), marks from the archive's table;
-//   - kept: notes on with the server's caches as configured (after the
-//     first round, pages come glossed from memory).
+//   - first: notes on, every view a first view (no page or marks kept
+//     between requests), marks from the archive's table;
+//   - kept: notes on, the server's caches as configured (from the second
+//     round on, every page comes glossed from memory).
 //
-// Reports µs of server CPU per request for each, and first/off, kept/off:
-// the mean over all rounds and the median of the rounds' ratios.
+// Reports µs of server CPU per request for each, first/off and kept/off
+// (the mean over all rounds and the median of the rounds' ratios), the
+// bytes sent and the bytes the server allocated per request, and its GC
+// cycles per round.
+// FERRY_NOTES_ONLY=mode runs one mode alone.
 // Run: go test ./internal/reader -run '^$' -bench ServerNotes -benchtime 20x
 func BenchmarkServerNotes(b *testing.B) {
-	srv := benchServer(b)
-	h := srv.Config.Handler.(*Handler)
+	dir := benchLibDir(b)
 	set := korquad.Load(b)
 	var paths []string
 	for _, a := range set.Articles {
 		paths = append(paths, "/a/korquad/"+(&url.URL{Path: korquad.Path(a.Title)}).EscapedPath())
 	}
-	list := filepath.Join(b.TempDir(), "paths")
-	if err := os.WriteFile(list, []byte(strings.Join(paths, "\n")), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestNotesClient$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "FERRY_NOTES_CLIENT="+srv.URL, "FERRY_NOTES_PATHS="+list)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestNotesServer$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "FERRY_NOTES_SERVER="+dir)
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -62,55 +64,73 @@ func BenchmarkServerNotes(b *testing.B) {
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	out := bufio.NewReader(outPipe)
 	defer func() {
 		in.Close()
 		cmd.Wait()
 	}()
-	// batch has the client send every article with prefix and returns the
-	// server's CPU time for it.
-	var bytes [3]int64
-	var gcs [3]uint32
-	var ms runtime.MemStats
-	batch := func(k int, prefix string) time.Duration {
-		runtime.ReadMemStats(&ms)
-		gc0 := ms.NumGC
-		c0 := cpuclock.Process()
-		if _, err := fmt.Fprintln(in, prefix); err != nil {
+	out := bufio.NewReader(outPipe)
+	ask := func(line string) string {
+		if _, err := fmt.Fprintln(in, line); err != nil {
 			b.Fatal(err)
 		}
 		reply, err := out.ReadString('\n')
-		cpu := cpuclock.Process() - c0
-		var n int64
-		if _, serr := fmt.Sscanf(reply, "ok %d", &n); err != nil || serr != nil {
-			b.Fatalf("client: %q %v", reply, err)
+		if err != nil {
+			b.Fatalf("server: %q: %v", line, err)
 		}
-		runtime.ReadMemStats(&ms)
-		bytes[k] += n
-		gcs[k] += ms.NumGC - gc0
-		return cpu
+		return strings.TrimSuffix(reply, "\n")
 	}
-	set1 := func(first bool) {
-		h.marks.mu.Lock()
-		h.marks.off, h.marks.m, h.marks.order, h.marks.words, h.marks.noStored = first, nil, nil, 0, false
-		h.marks.mu.Unlock()
-		h.pages.mu.Lock()
-		h.pages.off = first
-		if first {
-			h.pages.m, h.pages.order, h.pages.bytes = nil, nil, 0
+	base, ok := strings.CutPrefix(ask("url"), "url ")
+	if !ok {
+		b.Fatal("server gave no address")
+	}
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 1}}
+	defer client.CloseIdleConnections()
+	// usage is the server's CPU time and GC count so far.
+	usage := func() (time.Duration, uint32, uint64) {
+		var ns int64
+		var gcs uint32
+		var alloc uint64
+		if _, err := fmt.Sscanf(ask("cpu"), "cpu %d %d %d", &ns, &gcs, &alloc); err != nil {
+			b.Fatal(err)
 		}
-		h.pages.mu.Unlock()
+		return time.Duration(ns), gcs, alloc
 	}
-	modes := []struct {
-		name, prefix string
-		first        bool
-	}{{"off", "/ko-g0", true}, {"first", "/ko", true}, {"kept", "/ko", false}}
-	// A warm-up round: connections, the archives' caches, the kept pages.
-	for k, m := range modes {
-		set1(m.first)
-		batch(k, m.prefix)
+	var sent [3]int64
+	var gcs [3]uint32
+	var allocs [3]uint64
+	modes := []string{"off", "first", "kept"}
+	batch := func(k int) time.Duration {
+		if r := ask(modes[k]); r != "ok" {
+			b.Fatalf("server: %q", r)
+		}
+		prefix := "/ko"
+		if k == 0 {
+			prefix = "/ko-g0"
+		}
+		c0, g0, a0 := usage()
+		for _, p := range paths {
+			resp, err := client.Get(base + prefix + p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n, err := io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if err != nil || resp.StatusCode != http.StatusOK {
+				b.Fatalf("%s: status %d, %v", p, resp.StatusCode, err)
+			}
+			sent[k] += n
+		}
+		c1, g1, a1 := usage()
+		gcs[k] += g1 - g0
+		allocs[k] += a1 - a0
+		return c1 - c0
 	}
-	bytes, gcs = [3]int64{}, [3]uint32{}
+	only := os.Getenv("FERRY_NOTES_ONLY")
+	// A warm-up round: the connection, the archives' caches, kept pages.
+	for k := range modes {
+		batch(k)
+	}
+	sent, gcs, allocs = [3]int64{}, [3]uint32{}, [3]uint64{}
 	var sum [3]time.Duration
 	var ratios [2][]float64
 	b.ResetTimer()
@@ -118,67 +138,77 @@ func BenchmarkServerNotes(b *testing.B) {
 		var round [3]time.Duration
 		for j := range modes {
 			k := (i + j) % len(modes) // each mode goes first in turn
-			if only := os.Getenv("FERRY_NOTES_ONLY"); only != "" && only != modes[k].name {
+			if only != "" && only != modes[k] {
 				continue
 			}
-			set1(modes[k].first)
-			round[k] = batch(k, modes[k].prefix)
+			round[k] = batch(k)
 			sum[k] += round[k]
 		}
-		ratios[0] = append(ratios[0], float64(round[1])/float64(round[0]))
-		ratios[1] = append(ratios[1], float64(round[2])/float64(round[0]))
+		if round[0] > 0 {
+			ratios[0] = append(ratios[0], float64(round[1])/float64(round[0]))
+			ratios[1] = append(ratios[1], float64(round[2])/float64(round[0]))
+		}
 	}
 	b.StopTimer()
 	n := float64(b.N * len(paths))
 	for k, m := range modes {
-		b.ReportMetric(float64(sum[k].Nanoseconds())/1e3/n, m.name+"-µs/req")
-		b.ReportMetric(float64(bytes[k])/n, m.name+"-B/req")
-		b.ReportMetric(float64(gcs[k])/float64(b.N), m.name+"-GCs/round")
+		b.ReportMetric(float64(sum[k].Nanoseconds())/1e3/n, m+"-µs/req")
+		b.ReportMetric(float64(sent[k])/n, m+"-B/req")
+		b.ReportMetric(float64(gcs[k])/float64(b.N), m+"-GCs/round")
+		b.ReportMetric(float64(allocs[k])/n, m+"-allocB/req")
 	}
-	b.ReportMetric(float64(sum[1])/float64(sum[0]), "first/off")
-	b.ReportMetric(float64(sum[2])/float64(sum[0]), "kept/off")
-	for k, name := range []string{"first/off-median", "kept/off-median"} {
-		slices.Sort(ratios[k])
-		b.ReportMetric(ratios[k][len(ratios[k])/2], name)
+	if sum[0] > 0 {
+		b.ReportMetric(float64(sum[1])/float64(sum[0]), "first/off")
+		b.ReportMetric(float64(sum[2])/float64(sum[0]), "kept/off")
+		for k, name := range []string{"first/off-median", "kept/off-median"} {
+			slices.Sort(ratios[k])
+			b.ReportMetric(ratios[k][len(ratios[k])/2], name)
+		}
 	}
 }
 
-// TestNotesClient is the client side of BenchmarkServerNotes, run in its
-// own process: it skips unless FERRY_NOTES_CLIENT names the server. For
-// every line read from stdin (a URL prefix) it GETs every path of the file
-// FERRY_NOTES_PATHS under that prefix, one by one over one kept-alive
-// connection, and answers "ok" (or what went wrong).
-func TestNotesClient(t *testing.T) {
-	base := os.Getenv("FERRY_NOTES_CLIENT")
-	if base == "" {
-		t.Skip("the client process of BenchmarkServerNotes")
+// TestNotesServer is the server side of BenchmarkServerNotes, run in its
+// own process: it skips unless FERRY_NOTES_SERVER names a folder of
+// archives. It serves them on loopback and answers lines on stdin: "url"
+// (its address), "off", "first", "kept" (how its caches work for the
+// next batch: see the benchmark) and "cpu" (its CPU time in ns so far,
+// its GC cycles and the bytes it allocated).
+func TestNotesServer(t *testing.T) {
+	dir := os.Getenv("FERRY_NOTES_SERVER")
+	if dir == "" {
+		t.Skip("the server process of BenchmarkServerNotes")
 	}
-	raw, err := os.ReadFile(os.Getenv("FERRY_NOTES_PATHS"))
+	libs, err := OpenPaths([]string{dir})
 	if err != nil {
 		t.Fatal(err)
 	}
-	paths := strings.Split(string(raw), "\n")
-	client := &http.Client{Transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 1}}
+	defer Close(libs)
+	h := New(libs, Options{})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	var ms runtime.MemStats
 	lines := bufio.NewScanner(os.Stdin)
 	for lines.Scan() {
-		reply, total := "ok", int64(0)
-		for _, p := range paths {
-			resp, err := client.Get(base + lines.Text() + p)
-			if err != nil {
-				reply = err.Error()
-				break
+		switch cmd := lines.Text(); cmd {
+		case "url":
+			fmt.Println("url " + srv.URL)
+		case "cpu":
+			runtime.ReadMemStats(&ms)
+			fmt.Printf("cpu %d %d %d\n", cpuclock.Process().Nanoseconds(), ms.NumGC, ms.TotalAlloc)
+		case "off", "first", "kept":
+			first := cmd != "kept"
+			h.marks.mu.Lock()
+			h.marks.off = first
+			if first {
+				h.marks.m, h.marks.order, h.marks.words = nil, nil, 0
 			}
-			n, err := io.Copy(io.Discard, resp.Body)
-			total += n
-			resp.Body.Close()
-			if err != nil || resp.StatusCode != http.StatusOK {
-				reply = fmt.Sprintf("%s: status %d, %v", p, resp.StatusCode, err)
-				break
-			}
+			h.marks.mu.Unlock()
+			h.pages.mu.Lock()
+			h.pages.off = first // kept pages stay for the next kept batch
+			h.pages.mu.Unlock()
+			fmt.Println("ok")
+		default:
+			fmt.Println("unknown command " + cmd)
 		}
-		if reply == "ok" {
-			reply = fmt.Sprintf("ok %d", total)
-		}
-		fmt.Println(strings.ReplaceAll(reply, "\n", " "))
 	}
 }
