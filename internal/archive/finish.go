@@ -96,13 +96,17 @@ func (w *Writer) Finish(info Info, search io.WriterTo, signers ...*key.Secret) (
 	defer w.close()
 	// No more entries: the duplicate checks can go before the clusters
 	// are compressed.
-	w.dedup, w.paths = keyIndex{}, keyIndex{}
+	w.dedup, w.paths = keyIndex{}, recentPaths{}
 	w.flush(&w.raw)
 	if err := w.placeGrouped(); err != nil {
 		return nil, err
 	}
 	close(w.jobs)
 	<-w.loopDone
+	// Every cluster is written: the encoder's tables (34 MB at the best
+	// level) can go before the directory and the search index are.
+	w.enc.Close()
+	w.enc = nil
 	if w.loopErr != nil {
 		return nil, w.loopErr
 	}
@@ -152,7 +156,7 @@ func (w *Writer) Finish(info Info, search io.WriterTo, signers ...*key.Secret) (
 			return nil
 		}
 		if prev != nil && bytes.Equal(prev, path) {
-			return fmt.Errorf("archive: duplicate entry path %q: two inputs map to it (for example x.md and x.html in one folder, or two sources packed under one prefix); rename or exclude one", path)
+			return fmt.Errorf("archive: duplicate entry path %q: %s", path, duplicateAdvice)
 		}
 		prev = append(prev[:0], path...)
 		final[seq] = nEntries

@@ -4,8 +4,9 @@ import "slices"
 
 // keyIndex maps 64-bit keys to 32-bit values in about 12 bytes a key: a
 // sorted pair of arrays holds all but the newest keys, which wait in a
-// small map until it holds an eighth as many as the arrays (or 16,384)
-// and are merged in. The Writer keeps its per-entry lookups (content
+// small map until it holds a sixteenth as many as the arrays (or 16,384)
+// and are merged in (the map takes ~30 bytes a key: at an eighth it
+// was ~4 bytes an entry more). The Writer keeps its per-entry lookups (content
 // hash → entry, path hashes) in two of these instead of Go maps, which
 // take three to four times the space and grew the pack's memory with the
 // entry count (docs/benchmarks.md, issue 15).
@@ -34,7 +35,7 @@ func (x *keyIndex) add(k uint64, v uint32) {
 		x.recent = make(map[uint64]uint32)
 	}
 	x.recent[k] = v
-	if len(x.recent) >= max(keyIndexMinRecent, len(x.keys)/8) {
+	if len(x.recent) >= max(keyIndexMinRecent, len(x.keys)/16) {
 		x.merge()
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"math/bits"
 	"runtime"
 	"strings"
 	"sync"
@@ -136,10 +137,11 @@ type clusterJob struct {
 // call Finish. A Writer is not safe for concurrent use; it compresses
 // clusters on several goroutines itself.
 //
-// Memory: a Writer keeps about 35 bytes per entry in compact sorted
-// arrays (where its content is, 8 bytes; the first 8 bytes of its content
-// hash and 12 bytes of hashes of its path, each with a 4-byte entry
-// number; see keyIndex), checked by TestWriterHeapPerEntry; paths, titles
+// Memory: a Writer keeps about 22 bytes per entry in compact arrays
+// (where its content is, 8 bytes; the first 8 bytes of its content hash
+// with a 4-byte entry number, see keyIndex), checked by
+// TestWriterHeapPerEntry, and a table of recent path hashes of at most
+// 1 MiB (see recentPaths); paths, titles
 // and the content of compressible entries wait in temporary files
 // (WriterOptions.TempDir) until Finish, which groups similar content into
 // clusters and sorts the directory on disk.
@@ -155,7 +157,7 @@ type Writer struct {
 	mimes     map[string]uint16
 	mimeList  []string
 	dedup     keyIndex // first 8 bytes of H(content) → sequence number of the entry storing it
-	paths     keyIndex // a 64-bit hash of every path added → 32 bits of another, to refuse a duplicate at once
+	paths     recentPaths
 	seed      [2]maphash.Seed
 	hashes    *spool  // H(content) of every entry, 32 bytes at 32 × sequence number
 	meta      *sorter // entry metadata, sorted by path at Finish
@@ -280,8 +282,23 @@ func (w *Writer) loop() {
 		w.mu.Lock()
 		w.records = append(w.records, rec[:]...)
 		w.mu.Unlock()
+		if rawLen >= largeCluster {
+			// The collector sets its next goal at twice the heap it
+			// finds live; found holding a cluster of tens of MB (one
+			// large page, the glossary marks table) and its compressed
+			// form, it would let the heap grow by as much again. A
+			// collection now, with them gone, keeps the goal where the
+			// rest of the pack puts it.
+			stored = nil
+			runtime.GC()
+		}
 	}
 }
+
+// largeCluster is the raw size from which the loop collects after
+// writing a cluster (see loop): 16 MiB, 32 default clusters, which only
+// an entry of that size makes.
+const largeCluster = 16 << 20
 
 // queue hands a cluster's raw bytes to a compression worker and returns its index.
 func (w *Writer) queue(codec byte, raw []byte) uint32 {
@@ -383,15 +400,15 @@ func (w *Writer) add(in Input) error {
 	if int64(w.n) >= 1<<31 {
 		return errors.New("archive: too many entries")
 	}
-	// Two independent hashes of the path, 64 and 32 bits (random seeds,
-	// so no input can be made to collide): equal in both means the same
-	// path. Paths whose first hash collides are told apart by Finish,
-	// which sees the sorted paths.
+	// Every duplicate path is refused by Finish, which sees the paths
+	// sorted; one that comes soon after its twin (x.md and x.html in one
+	// folder; the first entries of two sources packed under one prefix)
+	// is refused here, at once. Two independent hashes of the path, 64
+	// and 32 bits (random seeds, so no input can be made to collide):
+	// equal in both means the same path.
 	h1, h2 := maphash.String(w.seed[0], in.Path), uint32(maphash.String(w.seed[1], in.Path))
-	if other, ok := w.paths.get(h1); ok && other == h2 {
-		return fmt.Errorf("archive: duplicate entry path %q: two inputs map to it (for example x.md and x.html in one folder, or two sources packed under one prefix); rename or exclude one", in.Path)
-	} else if !ok {
-		w.paths.add(h1, h2)
+	if w.paths.seen(h1, h2, w.n) {
+		return fmt.Errorf("archive: duplicate entry path %q: %s", in.Path, duplicateAdvice)
 	}
 	seq := w.n
 	var flags uint8
@@ -500,6 +517,47 @@ func (w *Writer) add(in Input) error {
 		}
 		return w.group(seq, data, sum)
 	}
+}
+
+// duplicateAdvice ends the error for a duplicate entry path.
+const duplicateAdvice = "two inputs map to it (for example x.md and x.html in one folder, or two sources packed under one prefix); rename or exclude one"
+
+// recentPaths remembers the hashes of recent paths in a direct-mapped
+// table, each path in the slot its first hash picks, overwriting what was
+// there: it grows with the entries to recentPathsMax slots (1 MiB) and no
+// further. An index of every path (12 bytes an entry) grew a pack's
+// memory with its size (docs/benchmarks.md, issue 15); Finish refuses the
+// duplicates this table has forgotten.
+type recentPaths struct {
+	slots []pathSlot
+}
+
+type pathSlot struct {
+	h1  uint64
+	h2  uint32
+	set bool
+}
+
+const recentPathsMax = 1 << 16
+
+// seen reports whether the path with hashes h1, h2 is in the table, and
+// puts it there; n is the number of entries added so far.
+func (r *recentPaths) seen(h1 uint64, h2 uint32, n uint32) bool {
+	if want := min(recentPathsMax, max(1024, 2*int(n))); len(r.slots) < want && int(n) >= len(r.slots) {
+		old := r.slots
+		r.slots = make([]pathSlot, 1<<bits.Len(uint(want-1)))
+		for _, sl := range old {
+			if sl.set {
+				r.slots[sl.h1&uint64(len(r.slots)-1)] = sl
+			}
+		}
+	}
+	sl := &r.slots[h1&uint64(len(r.slots)-1)]
+	if sl.set && sl.h1 == h1 && sl.h2 == h2 {
+		return true
+	}
+	*sl = pathSlot{h1, h2, true}
+	return false
 }
 
 // added records the new entry's location and content hash and hands out
