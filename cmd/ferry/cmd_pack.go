@@ -73,7 +73,7 @@ func (o *packOptions) flags(fs *flag.FlagSet) {
 	fs.IntVar(&o.ImageQuality, "image-quality", 75, "with --images shrink: JPEG quality (1-100)")
 	fs.BoolVar(&o.NoScrub, "no-scrub", false, "keep Red Star OS watermarks and identifying metadata (EXIF, authors) in source files")
 	fs.StringVar(&o.Base, "base", "", "write a delta against this edition: OLD.ferry, or OLD.ferry,DELTA.ferry,... for a chain")
-	fs.StringVar(&o.Memory, "memory", "", "keep the packer's memory near SIZE, e.g. 512MiB (default 160MiB, or GOMEMLIMIT when set; off: no limit)")
+	fs.StringVar(&o.Memory, "memory", "", "keep the packer's memory near SIZE, e.g. 512MiB (default 128MiB, or GOMEMLIMIT when set; off: no limit)")
 	fs.Var(&o.Certs, "cert", "key certificate or revocation file ('ferry trust certify/revoke') to carry (repeatable)")
 }
 
@@ -201,13 +201,16 @@ func runPack(ctx context.Context, t *terminal, o packOptions, args []string) err
 
 // defaultPackMemory is the Go heap's soft limit while packing. What a
 // pack holds at once is bounded (sort buffers, clusters being compressed,
-// the index builder's buffer; about 35 bytes an entry otherwise), but the
-// collector lets the heap grow to twice what is live: with the limit the
-// peak stays near it however many entries (175 MB for 50,000 pages, 177
-// MB for 500,000, whose live heap peaked at 96 MB; docs/benchmarks.md,
-// issue 15). A pack whose live heap needs more still runs, collecting
-// more often (the runtime caps that at about half the CPU).
-const defaultPackMemory = 160 << 20
+// the index builder's postings, spilled before the clusters are
+// compressed; about 24 bytes an entry otherwise), but the collector lets
+// the heap grow to twice what is live, and what is live peaks for a
+// moment (the glossary marks table, tens of MB at 300,000 pages, being
+// built and compressed): the limit caps that headroom, so the peak stays
+// near it however many entries, and a small pack's heap stays under it
+// (docs/benchmarks.md, issue 15, has both). A pack whose live heap needs
+// more still runs, collecting more often (the runtime caps that at about
+// half the CPU).
+const defaultPackMemory = 128 << 20
 
 // packMemoryLimit reads --memory for pack: a size, "off" (0), or nothing
 // (defaultPackMemory, unless GOMEMLIMIT is set: the runtime keeps that).

@@ -491,6 +491,14 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 			if err := w.Add(*in); err != nil {
 				return nil, err
 			}
+			if in.Size >= 16<<20 {
+				// The table and its bytes (two copies of tens of MB at
+				// 300,000 pages) are gone now; collected at once, they
+				// do not set the collector's goal for what follows (it
+				// doubles the heap it finds live).
+				in, t = nil, nil
+				runtime.GC()
+			}
 		}
 	}
 	marks.close()
