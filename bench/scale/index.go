@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -115,7 +116,10 @@ func sniff(data []byte) string {
 // over the first 50, and prints CPU per query and the slowest queries.
 // Each query is asked repeat times in a row and its least CPU time kept:
 // on a loaded machine other work inflates single measurements.
-func searchIndex(file, qfile string, n, repeat int) error {
+//
+// With dump set, the hits of every query (doc and exact score) are written
+// there, one query a line, for comparing the ranking of two builds.
+func searchIndex(file, qfile string, n, repeat int, dump string) error {
 	f, err := os.Open(file)
 	if err != nil {
 		return err
@@ -143,14 +147,17 @@ func searchIndex(file, qfile string, n, repeat int) error {
 		cpu time.Duration
 	}
 	var ts []timing
+	var hits []search.Results
 	if profile != nil {
 		pprof.StartCPUProfile(profile)
 	}
 	for _, q := range qs {
 		best := time.Duration(-1)
+		var res search.Results
 		for range max(repeat, 1) {
 			c0 := cpuclock.Process()
-			if _, err := ix.Search(q, 0, 10); err != nil {
+			res, err = ix.Search(q, 0, 10)
+			if err != nil {
 				return fmt.Errorf("%q: %w", q, err)
 			}
 			if d := cpuclock.Process() - c0; best < 0 || d < best {
@@ -158,10 +165,20 @@ func searchIndex(file, qfile string, n, repeat int) error {
 			}
 		}
 		ts = append(ts, timing{q, best})
+		hits = append(hits, res)
 	}
 	if profile != nil {
 		pprof.StopCPUProfile()
 		profile.Close()
+	}
+	if dump != "" {
+		cpu := make([]time.Duration, len(ts))
+		for i, t := range ts {
+			cpu[i] = t.cpu
+		}
+		if err := writeHits(dump, qs, cpu, hits); err != nil {
+			return err
+		}
 	}
 	var cpu []time.Duration
 	for _, t := range ts {
@@ -180,4 +197,19 @@ func searchIndex(file, qfile string, n, repeat int) error {
 		fmt.Printf("slowest %.2f ms CPU %s\n", ms(t.cpu), t.q)
 	}
 	return nil
+}
+
+// writeHits writes each query's number, CPU time in ms and hits as
+// "doc:score" pairs (the score in the shortest form that reads back
+// exactly), one query a line, then a tab and the query.
+func writeHits(file string, qs []string, cpu []time.Duration, res []search.Results) error {
+	var b strings.Builder
+	for i, r := range res {
+		fmt.Fprintf(&b, "%d %.3f", i, ms(cpu[i]))
+		for _, h := range r.Hits {
+			fmt.Fprintf(&b, " %d:%s", h.Doc, strconv.FormatFloat(h.Score, 'g', -1, 64))
+		}
+		fmt.Fprintf(&b, "\t%s\n", qs[i])
+	}
+	return os.WriteFile(file, []byte(b.String()), 0o644)
 }

@@ -63,7 +63,12 @@ func TestReadsVersion1(t *testing.T) {
 				if err1 != nil || err2 != nil {
 					t.Fatalf("%q: %v, %v", q, err1, err2)
 				}
-				if !slices.Equal(a.Hits, b.Hits) || a.Total != b.Total || a.Exact != b.Exact {
+				// Version 1 blocks carry no bounds, so a pruned search
+				// skips other documents and estimates Total from those
+				// it saw: only exact totals must agree there.
+				sameTotal := a.Total == b.Total && a.Exact == b.Exact ||
+					fixture.ver == version1 && !(a.Exact && b.Exact)
+				if !slices.Equal(a.Hits, b.Hits) || !sameTotal {
 					t.Fatalf("%q (limit %d): version %d %+v, version 3 %+v", q, limit, fixture.ver, a, b)
 				}
 			}

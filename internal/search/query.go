@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"sort"
 )
 
 // Ranking constants (BM25F with per-field weights; docs/search-index.md).
@@ -66,13 +65,14 @@ func (ix *Index) Search(query string, offset, limit int) (Results, error) {
 		}
 		df := float64(ti.df)
 		idf := math.Log(1 + (n-df+0.5)/(df+0.5))
-		c := &cursor{rd: rd, ti: ti, weight: float64(qt.count) * idf, decoded: &decoded,
+		c := &cursor{rd: rd, ti: ti, q: len(curs), weight: float64(qt.count) * idf, decoded: &decoded,
 			win:  window{r: ix.r, start: ix.h.postOff + ti.postOff, end: ix.h.postOff + ti.postOff + ti.postLen},
 			left: ti.df, prevLast: -1, impact: math.Inf(1)}
 		if ti.inline == nil {
 			c.win.pos = c.win.start
 		}
 		c.ub = c.weight * (K1 + 1)
+		c.multi = ti.inline == nil && ix.h.version != version1 && ti.df > blockSize
 		maxDF = max(maxDF, int(ti.df))
 		if err := c.next(); err != nil {
 			return Results{}, err
@@ -86,95 +86,11 @@ func (ix *Index) Search(query string, offset, limit int) (Results, error) {
 	if k == 0 {
 		k = 1 // still rank one so Total has meaning
 	}
-	sort.Slice(curs, func(i, j int) bool { return curs[i].ub < curs[j].ub })
-	cum := make([]float64, len(curs))
-	for i, c := range curs {
-		cum[i] = c.ub
-		if i > 0 {
-			cum[i] += cum[i-1]
-		}
+	e := evaluation{curs: curs, k: k, normDiv: &normDiv, decoded: &decoded, exact: true}
+	if err := e.run(); err != nil {
+		return Results{}, err
 	}
-	top := &hitHeap{}
-	theta := 0.0
-	ess := 0
-	matched := 0
-	exact := true
-	for ess < len(curs) {
-		d := uint32(0)
-		found := false
-		for _, c := range curs[ess:] {
-			if !c.done && (!found || c.doc < d) {
-				d, found = c.doc, true
-			}
-		}
-		if !found {
-			break
-		}
-		score := 0.0
-		for _, c := range curs[ess:] {
-			if !c.done && c.doc == d {
-				s, err := c.score(&normDiv)
-				if err != nil {
-					return Results{}, err
-				}
-				score += s
-				if err := c.next(); err != nil {
-					return Results{}, err
-				}
-			}
-		}
-		skip := false
-		for i := ess - 1; i >= 0; i-- {
-			if top.Len() == k && score+cum[i] <= theta {
-				skip = true
-				break
-			}
-			c := curs[i]
-			if top.Len() == k {
-				// The bound of the block that would hold d may be far
-				// below the term's: then d cannot make it, whatever the
-				// lower terms add, and the block is not decoded.
-				bb, err := c.blockBound(d)
-				if err != nil {
-					return Results{}, err
-				}
-				if rest := cum[i] - c.ub; score+bb+rest <= theta {
-					skip = true
-					break
-				}
-			}
-			if err := c.advance(d); err != nil {
-				return Results{}, err
-			}
-			if !c.done && c.doc == d {
-				s, err := c.score(&normDiv)
-				if err != nil {
-					return Results{}, err
-				}
-				score += s
-			}
-		}
-		matched++
-		if !skip {
-			if top.Len() < k {
-				heap.Push(top, Hit{d, score})
-			} else if score > theta {
-				(*top)[0] = Hit{d, score}
-				heap.Fix(top, 0)
-			}
-			if top.Len() == k {
-				theta = (*top)[0].Score
-				for ess < len(curs) && cum[ess] <= theta {
-					ess++
-					exact = false
-				}
-			}
-		}
-		if decoded > MaxDecoded {
-			exact = false
-			break
-		}
-	}
+	top, matched, exact := &e.top, e.matched, e.exact
 	hits := make([]Hit, top.Len())
 	for i := len(hits) - 1; i >= 0; i-- {
 		hits[i] = heap.Pop(top).(Hit)
@@ -291,13 +207,33 @@ func (w *window) uvarint() (uint64, error) {
 type cursor struct {
 	rd      *reader
 	ti      termInfo
+	q       int     // the term's place in the query
 	weight  float64 // query count × idf
 	ub      float64 // upper bound of this term's score contribution
+	multi   bool    // a list of several blocks, each with its bound
 	decoded *int
 
 	doc  uint32
 	code uint32
 	done bool
+	// gap is set when the postings of the loaded block are used up and
+	// the next block is not loaded yet (doc is then the last one used).
+	gap bool
+
+	// The block that may hold the window's first document: its last
+	// document (end; the largest uint32 when the list has no block
+	// bounds) and its tf̃ bound (etf). wb bounds the term's score over the
+	// whole window, cb in what is left of it, as the evaluation last set
+	// them.
+	end    uint32
+	etf    float64
+	wb, cb float64
+	edged  bool // end and etf are set
+
+	// Headers of the blocks after the one at end, read ahead to bound a
+	// window that spans several of them, through their own read window.
+	ahead []blockHead
+	look  window
 
 	// block state
 	win      window
@@ -346,32 +282,93 @@ func (c *cursor) next() error {
 			return nil
 		}
 	}
+	c.gap = false
 	c.doc = c.docs[c.i]
 	c.i++
 	return nil
 }
 
+// step moves to the following posting like next, but at the end of a
+// block of a list with block bounds that ends at or after hi it leaves the
+// next block unloaded (gap): the evaluation may not need it.
+func (c *cursor) step(hi uint32) error {
+	if c.multi && c.i >= c.n && c.left > 0 && c.docs[c.n-1] >= hi {
+		c.gap = true
+		return nil
+	}
+	return c.next()
+}
+
+// edge sets c.end and c.etf for a window that starts at lo: the last doc
+// and tf̃ bound of the block that may hold lo, read by its header if it
+// is not the loaded one. A list whose blocks are all below lo is done.
+// Lists without block bounds have one edge at the end of the doc ids.
+func (c *cursor) edge(lo uint32) error {
+	if c.edged && c.end >= lo {
+		return nil // still the same block
+	}
+	c.edged = true
+	if !c.multi {
+		c.end, c.etf = math.MaxUint32, math.Inf(1)
+		return nil
+	}
+	if c.n > 0 && c.docs[c.n-1] >= lo && c.i > 0 {
+		c.end, c.etf = c.docs[c.n-1], c.impact
+		return nil
+	}
+	found, err := c.shallow(lo)
+	if err != nil {
+		return err
+	}
+	if !found {
+		c.done = true
+		return nil
+	}
+	c.end, c.etf = uint32(c.hLast), c.hImpact
+	return nil
+}
+
+// sat is a term's score for tf̃ tf: an upper bound of it for a bound of tf.
+func (c *cursor) sat(tf float64) float64 {
+	if math.IsInf(tf, 1) {
+		return c.ub
+	}
+	return c.weight * tf * (K1 + 1) / (tf + K1)
+}
+
 // advance moves to the first posting with doc >= target (staying put when
-// already there).
+// already there; target must lie beyond the postings already used when
+// the cursor is in a gap).
 func (c *cursor) advance(target uint32) error {
-	for !c.done && c.doc < target {
-		if c.ti.inline == nil && c.i >= c.n && c.left > 0 {
-			// The loaded block is used up: skip whole blocks below target.
-			if err := c.loadBlock(target); err != nil {
-				return err
-			}
-			if c.done {
-				return nil
-			}
+	if c.done || !c.gap && c.doc >= target {
+		return nil
+	}
+	if c.ti.inline != nil {
+		for c.i < len(c.ti.inline) && c.ti.inline[c.i].doc < target {
+			c.i++
+			*c.decoded++
+		}
+		return c.next()
+	}
+	for {
+		// Within the loaded block, a scan; past it, whole blocks below
+		// target are skipped by their headers.
+		for c.i < c.n && c.docs[c.i] < target {
+			c.i++
+		}
+		if c.i < c.n {
+			c.gap = false
 			c.doc = c.docs[c.i]
 			c.i++
-			continue
+			return nil
 		}
-		if err := c.next(); err != nil {
+		if err := c.loadBlock(target); err != nil {
 			return err
 		}
+		if c.done {
+			return nil
+		}
 	}
-	return nil
 }
 
 // loadBlock decodes the next block whose last doc is >= target, skipping
@@ -466,28 +463,15 @@ func (c *cursor) shallow(target uint32) (found bool, err error) {
 			if c.left == 0 {
 				return false, nil
 			}
-			delta, err := c.win.uvarint()
-			if err != nil {
+			var h blockHead
+			if len(c.ahead) > 0 {
+				h = c.ahead[0]
+				c.ahead = c.ahead[:copy(c.ahead, c.ahead[1:])]
+			} else if h, err = readHead(&c.win, c.prevLast); err != nil {
 				return false, err
 			}
-			plen, err := c.win.uvarint()
-			if err != nil {
-				return false, err
-			}
-			b, err := c.win.peek(1, true)
-			if err != nil {
-				return false, err
-			}
-			c.win.pos++
-			base := max(c.prevLast, 0)
-			last := base + int64(delta)
-			if delta > math.MaxUint32 || last > math.MaxUint32 || last <= c.prevLast || (c.prevLast >= 0 && delta == 0) {
-				return false, corrupt("postings block last document")
-			}
-			if plen == 0 || plen > maxRicePayload || plen > c.win.end-c.win.pos {
-				return false, corrupt("postings block of %d bytes", plen)
-			}
-			c.hdr, c.hLast, c.hLen, c.hImpact = true, last, plen, impactBound(b[0])
+			c.win.pos = h.pos
+			c.hdr, c.hLast, c.hLen, c.hImpact = true, h.last, h.plen, h.impact
 		}
 		if c.hLast >= int64(target) {
 			return true, nil
@@ -499,31 +483,92 @@ func (c *cursor) shallow(target uint32) (found bool, err error) {
 	}
 }
 
-// blockBound is an upper bound of this term's score for document target:
-// the bound of the block that may hold it (read by its header, not
-// decoded), or of the whole list when its blocks carry none.
-func (c *cursor) blockBound(target uint32) (float64, error) {
-	if c.done || c.ti.inline != nil || c.rd.ix.h.version == version1 || c.ti.df <= blockSize {
-		return c.ub, nil
+// blockHead is a block header read ahead: the block's last doc, its
+// payload's place and length, and its tf̃ bound.
+type blockHead struct {
+	last   int64
+	pos    uint64
+	plen   uint64
+	impact float64
+}
+
+// readHead reads the header of the block that follows the block ending
+// at prevLast (-1 before the first) at w.pos, checks it and leaves w.pos
+// at its payload.
+func readHead(w *window, prevLast int64) (blockHead, error) {
+	delta, err := w.uvarint()
+	if err != nil {
+		return blockHead{}, err
 	}
-	tf := 0.0
-	switch {
-	case c.i > 0 && c.i <= c.n && c.docs[c.n-1] >= target:
-		tf = c.impact // the loaded block holds target's place
-	default:
-		found, err := c.shallow(target)
+	plen, err := w.uvarint()
+	if err != nil {
+		return blockHead{}, err
+	}
+	b, err := w.peek(1, true)
+	if err != nil {
+		return blockHead{}, err
+	}
+	w.pos++
+	last := max(prevLast, 0) + int64(delta)
+	if delta > math.MaxUint32 || last > math.MaxUint32 || last <= prevLast || (prevLast >= 0 && delta == 0) {
+		return blockHead{}, corrupt("postings block last document")
+	}
+	if plen == 0 || plen > maxRicePayload || plen > w.end-w.pos {
+		return blockHead{}, corrupt("postings block of %d bytes", plen)
+	}
+	return blockHead{last: last, pos: w.pos, plen: plen, impact: impactBound(b[0])}, nil
+}
+
+// maxAhead bounds the headers a cursor reads ahead (and so the memory of
+// one query term): a window ends where the lookahead of any list stops.
+const maxAhead = 64
+
+// lookahead returns the largest tf̃ bound of the blocks after the one that
+// may hold the window's first doc (c.end) up to the first whose last doc
+// is >= hi, reading their headers ahead as needed, and the last doc it
+// could bound: hi, or less when the list's headers read ahead reached
+// maxAhead.
+func (c *cursor) lookahead(hi uint32) (tf float64, upTo uint32, err error) {
+	prev := int64(c.end)
+	for _, h := range c.ahead {
+		if prev >= int64(hi) {
+			return tf, hi, nil
+		}
+		tf = max(tf, h.impact)
+		prev = h.last
+	}
+	// Blocks after the one at c.end not read ahead yet.
+	blocks := (c.left + blockSize - 1) / blockSize
+	if c.hdr {
+		blocks--
+	}
+	blocks -= uint32(len(c.ahead))
+	for prev < int64(hi) && blocks > 0 {
+		if len(c.ahead) == maxAhead {
+			return tf, uint32(prev), nil
+		}
+		if c.look.r == nil {
+			c.look = window{r: c.win.r, start: c.win.start, end: c.win.end}
+		}
+		switch {
+		case len(c.ahead) > 0:
+			a := c.ahead[len(c.ahead)-1]
+			c.look.pos = a.pos + a.plen
+		case c.hdr:
+			c.look.pos = c.win.pos + c.hLen
+		default:
+			c.look.pos = c.win.pos
+		}
+		h, err := readHead(&c.look, prev)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
-		if !found {
-			return 0, nil
-		}
-		tf = c.hImpact
+		c.ahead = append(c.ahead, h)
+		tf = max(tf, h.impact)
+		prev = h.last
+		blocks--
 	}
-	if math.IsInf(tf, 1) {
-		return c.ub, nil
-	}
-	return c.weight * tf * (K1 + 1) / (tf + K1), nil
+	return tf, hi, nil
 }
 
 // loadBlockV1 is loadBlock for version 1 postings (bit-packed blocks, each
