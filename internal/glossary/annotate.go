@@ -433,12 +433,13 @@ func (g *Glossary) checkMarks(page []byte, m Marks) error {
 		return fmt.Errorf("an insertion offset outside the page of %d bytes: %w", n, ErrMarks)
 	}
 	prev := 0
+	g.probes() // the packed headwords
 	for _, w := range m.Words {
 		s, e := int(w.Start), int(w.End)
 		if s < prev || e <= s || e > n {
 			return fmt.Errorf("mark %d-%d out of order or outside the page of %d bytes: %w", s, e, n, ErrMarks)
 		}
-		if w.Entry < 0 || int(w.Entry) >= len(g.entries) || g.entries[w.Entry].Headword != string(page[s:e]) {
+		if w.Entry < 0 || int(w.Entry) >= len(g.entries) || string(g.headword(int(w.Entry))) != string(page[s:e]) {
 			return fmt.Errorf("mark %d-%d is not the headword of entry %d: %w", s, e, w.Entry, ErrMarks)
 		}
 		if m.HeadAt > s && m.HeadAt < e {

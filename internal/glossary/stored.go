@@ -102,7 +102,9 @@ func indexWord[W string | []byte](s []byte, w W, k int) int {
 			return -1
 		}
 		i += j
-		if st := i - k; st+len(w) <= len(s) && string(s[st:st+len(w)]) == string(w) {
+		// The last byte first: most places that share the probe byte
+		// differ there (a cheap test before the comparison).
+		if st := i - k; st+len(w) <= len(s) && s[st+len(w)-1] == w[len(w)-1] && string(s[st:st+len(w)]) == string(w) {
 			return st
 		}
 		i++
@@ -114,7 +116,8 @@ func indexWord[W string | []byte](s []byte, w W, k int) int {
 // it).
 func (g *Glossary) headword(i int) []byte { return g.heads[g.headAt[i]:g.headAt[i+1]] }
 
-// probes returns, for each entry, the offset in its headword of the byte
+// probes returns (and makes on first use, with the packed headwords that
+// headword reads), for each entry, the offset in its headword of the byte
 // that is rarest in the glossary's own explanations (plain Korean prose,
 // a stand-in for the pages' text): indexWord looks for that byte, so it
 // stops at fewer places that are not the word. (Looking for the third

@@ -74,3 +74,33 @@ func TestMarkedLayout(t *testing.T) {
 		t.Errorf("only %d of %d KorQuAD pages laid out without a second scan", quick, real)
 	}
 }
+
+// FuzzMarkedLayout: on any page, where markedLayout gives the marked
+// page's layout without scanning it, scanning gives the same.
+func FuzzMarkedLayout(f *testing.F) {
+	for _, s := range []string{
+		"<html><head><title>x</title></head><body>스마트폰 인터넷</body></html>",
+		"<head></head>스마트폰<body>인터넷</body>",
+		"<head><meta name=viewport content=x></head><body></head>스마트폰</body>",
+		"<!doctype html><meta charset=utf-8><p>컴퓨터로 인터넷",
+		storedPage,
+	} {
+		f.Add([]byte(s))
+	}
+	g := glossary.Default()
+	f.Fuzz(func(t *testing.T, p []byte) {
+		m := g.FindMarks(p, glossOpts)
+		if len(m.Words) == 0 {
+			return
+		}
+		out, err := g.AppendMarked(nil, p, m, glossOpts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lay, ok := markedLayout(g, m, scanHead(p), len(out)); ok {
+			if want := scanHead(out); lay != want {
+				t.Fatalf("layout %+v, scanning the marked page gives %+v", lay, want)
+			}
+		}
+	})
+}
