@@ -852,6 +852,9 @@ func (g *Glossary) MarkedOffset(m Marks, opt Options, off int) int {
 		if int(mk.Start) >= off {
 			break
 		}
+		if mk.Entry < 0 || int(mk.Entry) >= len(g.entries) {
+			continue // marks that do not fit: AppendMarked refuses them
+		}
 		if w.label == defaultNKLabel {
 			n += int(g.titleAt[mk.Entry+1] - g.titleAt[mk.Entry])
 		} else {
@@ -866,6 +869,23 @@ func (g *Glossary) MarkedOffset(m Marks, opt Options, off int) int {
 		if int(mk.End) < off {
 			n += len("</abbr>")
 		}
+	}
+	return n
+}
+
+// MarkedLen is the exact length of AppendMarked's output for page and m
+// without the list (opt.NoList, or no place for it); with the list it is
+// MarkedSize, an upper bound.
+func (g *Glossary) MarkedLen(page []byte, m Marks, opt Options) int {
+	if len(m.Words) == 0 {
+		return len(page)
+	}
+	if !opt.NoList && m.ListAt >= 0 {
+		return g.MarkedSize(page, m, opt)
+	}
+	n := g.MarkedOffset(m, opt, len(page))
+	if int(m.Words[len(m.Words)-1].End) == len(page) {
+		n += len("</abbr>") // inserted at the very end
 	}
 	return n
 }

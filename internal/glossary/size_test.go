@@ -10,7 +10,7 @@ import (
 func TestMarkedSize(t *testing.T) {
 	g := Default()
 	_, pages := realPages(t)
-	for _, opt := range []Options{{}, {NoList: true}, {NKLabel: "북"}} {
+	for _, opt := range []Options{{}, {NoList: true}, {NKLabel: "북"}, {NKLabel: "북", NoList: true}, {NoList: true, NoStyle: true}} {
 		over := 0
 		for i, p := range pages {
 			m := g.FindMarks(p, opt)
@@ -21,6 +21,9 @@ func TestMarkedSize(t *testing.T) {
 			n := g.MarkedSize(p, m, opt)
 			if n < len(out) {
 				t.Fatalf("page %d, %+v: MarkedSize %d, output %d bytes", i, opt, n, len(out))
+			}
+			if l := g.MarkedLen(p, m, opt); opt.NoList && l != len(out) || l < len(out) {
+				t.Fatalf("page %d, %+v: MarkedLen %d, output %d bytes", i, opt, l, len(out))
 			}
 			over += n - len(out)
 		}

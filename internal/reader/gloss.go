@@ -33,7 +33,7 @@ func (h *Handler) gloss(l *lib, e archive.Entry, b []byte, lay layout) ([]byte, 
 	if len(m.Words) == 0 {
 		return b, lay // nothing to mark: the page as it is, no copy
 	}
-	out, err := g.AppendMarked(make([]byte, 0, g.MarkedSize(b, m, glossOpts)), b, m, glossOpts)
+	out, err := g.AppendMarked(make([]byte, 0, g.MarkedLen(b, m, glossOpts)), b, m, glossOpts)
 	if err != nil {
 		// Marks kept for other bytes (cannot happen for a verified
 		// entry, but never show a page marked wrong).
