@@ -8,12 +8,12 @@ import (
 
 // evaluation ranks the documents of a query's cursors by block-max
 // MaxScore (docs/search-index.md, "Ranking"). The documents are taken in
-// windows that end where the first of the lists' current blocks ends, so
-// that within a window each list has one block and that block's bound:
-// a window whose bounds sum to no more than the threshold is passed over
-// without decoding anything, and within a window the lists whose bounds
-// sum to no more than the threshold are only probed for the documents
-// the others bring (the essential lists).
+// windows that end with the first block end of the lists essential in
+// the window before; each list is bounded in a window by the largest
+// bound of its blocks there. A window whose bounds sum to no more than
+// the threshold is passed over without decoding anything, and within a
+// window the lists whose bounds sum to no more than the threshold are
+// only probed for the documents the others (the essential lists) bring.
 type evaluation struct {
 	curs    []*cursor
 	k       int
