@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path"
 	"path/filepath"
@@ -118,8 +119,9 @@ func sniff(data []byte) string {
 // on a loaded machine other work inflates single measurements.
 //
 // With dump set, the hits of every query (doc and exact score) are written
-// there, one query a line, for comparing the ranking of two builds.
-func searchIndex(file, qfile string, n, repeat int, dump string) error {
+// there, one query a line; with compare set, they are compared with such a
+// file written by another build (compareHits).
+func searchIndex(file, qfile string, n, repeat int, dump, compare string) error {
 	f, err := os.Open(file)
 	if err != nil {
 		return err
@@ -180,6 +182,11 @@ func searchIndex(file, qfile string, n, repeat int, dump string) error {
 			return err
 		}
 	}
+	if compare != "" {
+		if err := compareHits(compare, hits); err != nil {
+			return err
+		}
+	}
 	var cpu []time.Duration
 	for _, t := range ts {
 		cpu = append(cpu, t.cpu)
@@ -212,4 +219,57 @@ func writeHits(file string, qs []string, cpu []time.Duration, res []search.Resul
 		fmt.Fprintf(&b, "\t%s\n", qs[i])
 	}
 	return os.WriteFile(file, []byte(b.String()), 0o644)
+}
+
+// compareHits compares the hits of each query with those a dump file
+// holds and prints how many queries rank the same documents in the same
+// order, how many differ only by swapping documents whose scores are
+// equal to 10⁻⁹ (a tie broken by the last bit of the score), how many
+// differ otherwise (each printed), and the largest relative difference of
+// a score.
+func compareHits(file string, res []search.Results) error {
+	lines, err := readLines(file)
+	if err != nil {
+		return err
+	}
+	if len(lines) != len(res) {
+		return fmt.Errorf("%s holds %d queries, this run %d", file, len(lines), len(res))
+	}
+	same, swaps, diff, maxRel := 0, 0, 0, 0.0
+	for i, l := range lines {
+		head, _, _ := strings.Cut(l, "\t")
+		f := strings.Fields(head)
+		if len(f) < 2 {
+			return fmt.Errorf("%s line %d: no hits field", file, i+1)
+		}
+		var old []search.Hit
+		for _, p := range f[2:] {
+			d, sc, ok := strings.Cut(p, ":")
+			doc, err1 := strconv.ParseUint(d, 10, 32)
+			score, err2 := strconv.ParseFloat(sc, 64)
+			if !ok || err1 != nil || err2 != nil {
+				return fmt.Errorf("%s line %d: bad hit %q", file, i+1, p)
+			}
+			old = append(old, search.Hit{Doc: uint32(doc), Score: score})
+		}
+		hits := res[i].Hits
+		order, near := len(old) == len(hits), len(old) == len(hits)
+		for j := range min(len(old), len(hits)) {
+			rel := math.Abs(old[j].Score-hits[j].Score) / math.Max(math.Abs(old[j].Score), 1e-300)
+			maxRel = max(maxRel, rel)
+			order = order && old[j].Doc == hits[j].Doc
+			near = near && rel <= 1e-9
+		}
+		switch {
+		case order && near:
+			same++
+		case near:
+			swaps++
+		default:
+			diff++
+			fmt.Printf("compare_differs %d %v %v\n", i, old, hits)
+		}
+	}
+	fmt.Printf("compare_same %d\ncompare_tie_swaps %d\ncompare_different %d\ncompare_max_rel_score_diff %.3g\n", same, swaps, diff, maxRel)
+	return nil
 }

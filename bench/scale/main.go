@@ -3,7 +3,7 @@
 //
 //	go run ./bench/scale -archive X.ferry -queries Q.txt [-n 1000] [-verify]
 //	go run ./bench/scale -build-index DIR -o X.index
-//	go run ./bench/scale -index X.index -queries Q.txt [-n 1000] [-repeat 3] [-cpuprofile F] [-dump HITS]
+//	go run ./bench/scale -index X.index -queries Q.txt [-n 1000] [-repeat 3] [-cpuprofile F] [-dump HITS] [-compare HITS]
 //
 // It prints "key value" lines: open time (median of 20 opens), search
 // latency and CPU per query (the edition's ranked search for 10 results,
@@ -43,6 +43,7 @@ func main() {
 	indexFile := flag.String("index", "", "instead: search a bare index file written by -build-index")
 	repeat := flag.Int("repeat", 1, "with -index: ask each query this many times and keep its least CPU time")
 	dump := flag.String("dump", "", "with -index: write every query's hits (doc:score) to this file")
+	compare := flag.String("compare", "", "with -index: compare every query's hits with this -dump file of another build")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -57,7 +58,7 @@ func main() {
 	case *buildDir != "":
 		err = buildIndex(*buildDir, *out)
 	case *indexFile != "":
-		err = searchIndex(*indexFile, *qfile, *n, *repeat, *dump)
+		err = searchIndex(*indexFile, *qfile, *n, *repeat, *dump, *compare)
 	default:
 		err = run(*path, *qfile, *n, *verify, *snippets)
 	}
