@@ -32,6 +32,12 @@ type evaluation struct {
 	ord    []*cursor
 	cum    []float64
 	ness   int
+
+	// A chunk's buffers: the essential lists' summed scores and terms
+	// by doc, and each of their postings' scores.
+	acc      [chunk]float64
+	mask     [chunk]uint32
+	contribs []contrib
 }
 
 // noCut is the cut before the top is full: every document may enter.
@@ -151,52 +157,101 @@ func (e *evaluation) partition() {
 // rank scores the candidates of the window e.lo..e.hi.
 func (e *evaluation) rank() error {
 	e.partition()
-	if e.ness == len(e.ord) {
-		return nil // no document of the window can enter the top
+	a := e.lo
+	for {
+		if e.ness == len(e.ord) {
+			return nil // no document of the rest of the window can enter the top
+		}
+		b := e.hi
+		if e.hi-a >= chunk {
+			b = a + chunk - 1
+		}
+		if err := e.chunk(a, b); err != nil {
+			return err
+		}
+		if b == e.hi || *e.decoded > MaxDecoded {
+			return nil
+		}
+		// The next chunk starts at the next essential posting: the
+		// essential lists were all scored past b.
+		found := false
+		for _, c := range e.ord[e.ness:] {
+			if !c.done && !c.gap && (!found || c.doc < a) {
+				a, found = c.doc, true
+			}
+		}
+		if !found || a > e.hi {
+			return nil
+		}
 	}
-	for _, c := range e.ord[e.ness:] {
-		if !c.done && (c.gap || c.doc < e.lo) {
-			if err := c.advance(e.lo); err != nil {
+}
+
+// chunk is how many documents of a window the essential lists score at a
+// time, term by term, into a buffer.
+const chunk = 512
+
+// contrib is one essential posting's score in a chunk.
+type contrib struct {
+	off uint16 // doc − the chunk's first
+	q   uint8
+	s   float64
+}
+
+// chunk ranks the documents a..b of the window: the essential lists score
+// their postings there one list after the other into e.acc, then the
+// candidates are taken in doc order and the other lists probed for them.
+// The partition in force at the start holds for the whole chunk (a higher
+// threshold only makes its bounds looser).
+func (e *evaluation) chunk(a, b uint32) error {
+	var ess, ness [MaxQueryTerms]*cursor
+	var cum, cb [MaxQueryTerms]float64
+	es := ess[:copy(ess[:], e.ord[e.ness:])]
+	ns := ness[:copy(ness[:], e.ord[:e.ness])]
+	copy(cum[:], e.cum[:e.ness])
+	for i, c := range ns {
+		cb[i] = c.cb
+	}
+	width := int(b-a) + 1
+	acc, mask := e.acc[:width], e.mask[:width]
+	clear(acc)
+	clear(mask)
+	e.contribs = e.contribs[:0]
+	for _, c := range es {
+		if !c.done && (c.gap || c.doc < a) {
+			if err := c.advance(a); err != nil {
+				return err
+			}
+		}
+		for !c.done && !c.gap && c.doc <= b {
+			s, err := c.score(e.normDiv)
+			if err != nil {
+				return err
+			}
+			off := c.doc - a
+			acc[off] += s
+			mask[off] |= 1 << c.q
+			e.contribs = append(e.contribs, contrib{uint16(off), uint8(c.q), s})
+			if err := c.step(e.hi); err != nil {
 				return err
 			}
 		}
 	}
 	var part [MaxQueryTerms]float64
-	for {
-		d := uint32(0)
-		found := false
-		for _, c := range e.ord[e.ness:] {
-			if !c.done && !c.gap && (!found || c.doc < d) {
-				d, found = c.doc, true
-			}
+	for off, m := range mask {
+		if m == 0 {
+			continue
 		}
-		if !found || d > e.hi {
-			return nil
-		}
-		score := 0.0
-		var mask uint32
-		for _, c := range e.ord[e.ness:] {
-			if !c.done && !c.gap && c.doc == d {
-				s, err := c.score(e.normDiv)
-				if err != nil {
-					return err
-				}
-				part[c.q] = s
-				mask |= 1 << c.q
-				score += s
-				if err := c.step(e.hi); err != nil {
-					return err
-				}
-			}
-		}
+		d := a + uint32(off)
+		score := acc[off]
 		pruned := false
-		for i := e.ness - 1; i >= 0; i-- {
-			if (score+e.cum[i])*(1+margin) <= e.cut {
+		var pm uint32
+		for i := len(ns) - 1; i >= 0; i-- {
+			if (score+cum[i])*(1+margin) <= e.cut {
 				pruned = true
 				break
 			}
-			c := e.ord[i]
-			if c.cb == 0 {
+			c := ns[i]
+			if cb[i] == 0 {
 				break // so are all below
 			}
 			if c.done {
@@ -213,42 +268,35 @@ func (e *evaluation) rank() error {
 					return err
 				}
 				part[c.q] = s
-				mask |= 1 << c.q
+				pm |= 1 << c.q
 				score += s
 			}
 		}
 		e.matched++
-		if !pruned {
-			// The score is summed in query order, whatever the order
-			// the terms were found in, so that it does not depend on
-			// the pruning.
-			score = 0
-			for m := mask; m != 0; m &= m - 1 {
-				score += part[bits.TrailingZeros32(m)]
-			}
-			if e.top.Len() < e.k {
-				heap.Push(&e.top, Hit{d, score})
-			} else if score > e.top[0].Score {
-				e.top[0] = Hit{d, score}
-				heap.Fix(&e.top, 0)
-			}
-			if e.top.Len() == e.k && e.top[0].Score > e.cut {
-				e.cut = e.top[0].Score
-				e.partition()
-				if e.ness == len(e.ord) {
-					return nil
-				}
-				for _, c := range e.ord[e.ness:] {
-					if !c.done && (c.gap || c.doc <= d) {
-						if err := c.advance(d + 1); err != nil {
-							return err
-						}
-					}
-				}
+		if pruned {
+			continue
+		}
+		// The score is summed in query order, whatever the order the
+		// terms were found in, so that it does not depend on the pruning.
+		for _, x := range e.contribs {
+			if int(x.off) == off {
+				part[x.q] = x.s
 			}
 		}
-		if *e.decoded > MaxDecoded {
-			return nil
+		score = 0
+		for m := m | pm; m != 0; m &= m - 1 {
+			score += part[bits.TrailingZeros32(m)]
+		}
+		if e.top.Len() < e.k {
+			heap.Push(&e.top, Hit{d, score})
+		} else if score > e.top[0].Score {
+			e.top[0] = Hit{d, score}
+			heap.Fix(&e.top, 0)
+		}
+		if e.top.Len() == e.k && e.top[0].Score > e.cut {
+			e.cut = e.top[0].Score
+			e.partition() // for the next chunk
 		}
 	}
+	return nil
 }
