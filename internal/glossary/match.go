@@ -47,8 +47,7 @@ func (s *scanner) find(g *Glossary, text []byte, raw bool, dst []Match) []Match 
 	// prevEnd/prevName: where the eojeol before ended and whether it was a
 	// capitalised Latin word (Galaxy); a Latin headword one space away from
 	// one is part of a name.
-	// singles: how many one-syllable eojeols, one space apart, end at prevEnd.
-	prevEnd, prevName, singles := -2, false, 0
+	prevEnd, prevName := -2, false
 	n, start := 0, -1
 	any := uint8(0) // OR of the classes in the current eojeol
 	for i := 0; i <= len(text); {
@@ -101,7 +100,7 @@ func (s *scanner) find(g *Glossary, text []byte, raw bool, dst []Match) []Match 
 				s.off[n] = i
 				before := len(dst)
 				dst = s.run(dst)
-				if n == 1 && len(dst) > before && spacedOut(text, i, singles, prevEnd == start-1 && text[prevEnd] == ' ') {
+				if n == 1 && len(dst) > before && spacedOut(text, start, i) {
 					// A one-syllable eojeol in a run of three or more
 					// (연 락 처): text spaced out letter by letter, not a word.
 					dst = dst[:before]
@@ -117,15 +116,6 @@ func (s *scanner) find(g *Glossary, text []byte, raw bool, dst []Match) []Match 
 						i+1 < len(text) && text[i] == ' ' && isTitleWordAt(text, i+1)
 					dst = s.dropLatin(text, dst, before, hasHangul == 0, nearName, start, i)
 				}
-			}
-			// Only one-syllable Hangul eojeols one space apart count.
-			switch {
-			case n != 1 || !isHangul(s.rs[0]):
-				singles = 0
-			case prevEnd == start-1 && text[prevEnd] == ' ' && singles > 0:
-				singles++
-			default:
-				singles = 1
 			}
 			prevEnd, prevName = i, isTitleWord(text[start:i])
 			n, any = 0, 0
@@ -172,8 +162,9 @@ func (s *scanner) run(dst []Match) []Match {
 			return dst
 		}
 	}
-	seg := 0      // where the current compound part began
-	sinoFrom := 0 // rs[sinoFrom:i] can all be Sino-Korean
+	seg := 0        // where the current compound part began
+	sinoFrom := 0   // rs[sinoFrom:i] can all be Sino-Korean
+	hangulFrom := 0 // rs[hangulFrom:i] are all Hangul
 	for i := 0; i < n; {
 		cl := s.cls[i]
 		latin := cl&clsLatin != 0
@@ -191,24 +182,34 @@ func (s *scanner) run(dst []Match) []Match {
 			case i == 0 || latin != (s.cls[i-1]&clsLatin != 0) || i == 1 && s.rs[0] == '몇':
 				// 몇 "how many" stands for a number (몇골, 몇홈런).
 				mode = modeFresh
+			case seg == 0 && s.isNumberWord(i):
+				mode = modeNumber // 두캔, 한팀
 			case i == seg:
 				mode = modeChained
 			case cl&clsMid != 0 && (i-seg == 1 && s.isPrefix(seg) || sinoFrom <= seg && i-seg >= 2):
 				mode = modeMid
 			}
+			end, v, ok := 0, int32(0), false
 			if mode != modeNone {
-				if end, v, ok := s.longest(i, n, mode, seg); ok {
-					dst = append(dst, Match{Start: s.off[i], End: s.off[end], Entry: int(v)})
-					i, seg, sinoFrom = end, end, end
-					continue
-				}
+				end, v, ok = s.longest(i, n, mode, seg)
+			}
+			if !ok && cl&clsMid != 0 && i-hangulFrom >= 2 && (i == seg && seg > hangulFrom || i-seg >= 2 && sinoFrom <= seg) {
+				// A Sino-looking loanword ending a compound after another
+				// headword or two or more syllables that can be Sino-Korean
+				// (녹음파일, 금호타이어, 청년유니온, 포켓와이파이).
+				end, v, ok = s.longest(i, n, modeLast, seg)
+			}
+			if ok {
+				dst = append(dst, Match{Start: s.off[i], End: s.off[end], Entry: int(v)})
+				i, seg, sinoFrom = end, end, end
+				continue
 			}
 		}
 		if latin {
 			for i < n && s.cls[i]&clsLatin != 0 {
 				i++
 			}
-			seg, sinoFrom = i, i
+			seg, sinoFrom, hangulFrom = i, i, i
 			continue
 		}
 		if cl&clsSino == 0 {
@@ -225,6 +226,8 @@ const (
 	modeFresh   // at the eojeol's start, or after digits or Latin letters
 	modeChained // right after another headword
 	modeMid     // after a prefix or a Sino-Korean part of the eojeol
+	modeNumber  // after a native number word at the eojeol's start
+	modeLast    // ending the eojeol after two or more other syllables
 )
 
 // longest returns the longest headword at rs[i:] that its place (mode)
@@ -244,6 +247,25 @@ func (s *scanner) longest(i, n, mode, seg int) (end int, val int32, ok bool) {
 		allSino := s.allSino(i, end)
 		firstSino := s.cls[i]&clsSino != 0
 		switch mode {
+		case modeNumber:
+			// A one-syllable counter after a number word (두캔, 세컵,
+			// 한팀); longer words are more often the rest of another word
+			// (세멘트 is no 세 + 멘트, 두바이 no 두 + 바이).
+			if size >= 2 {
+				continue
+			}
+		case modeLast:
+			// An all Sino-looking loanword ending the eojeol, with
+			// particles only after it: three syllables or more or a listed
+			// compound head (녹음파일, but 일반소비자 is no 일반소 + 비자),
+			// and not ending in a syllable that can be a particle or the
+			// copula unless a headword stands before it (출판사이다 is
+			// 출판사 + 이다, 구속사유로 사유 + 로, 나라인지 나라 + 인지; but
+			// 포켓와이파이로).
+			if !e.Kind.loan() || !allSino || size == 1 || size == 2 && !s.isCompoundHead(i) || !s.particles(end, 0) ||
+				i != seg && strings.ContainsRune(endsLikeParticle, s.rs[end-1]) {
+				continue
+			}
 		case modeChained:
 			// A next part reads unlike Sino-Korean or is a loanword that
 			// is not all Sino-looking: 결선투표제로 is not 결선투표 + 제로,
@@ -275,7 +297,7 @@ func (s *scanner) longest(i, n, mode, seg int) (end int, val int32, ok bool) {
 			// word (골목, 골라): only listed particles may follow, or a
 			// loanword of two syllables or more that cannot start a
 			// Sino-Korean word (풀컬러, 핫소스).
-			if end < n && isHangul(s.rs[end]) && !s.caseParticles(end, 0) && !s.loanChainAt(end) {
+			if end < n && isHangul(s.rs[end]) && !s.caseParticles(end, 0) && !s.loanChainAt(end) && !s.counterTailAt(i, end) {
 				continue
 			}
 		case size == 2 && allSino:
@@ -294,6 +316,52 @@ func (s *scanner) longest(i, n, mode, seg int) (end int, val int32, ok bool) {
 	}
 	return 0, 0, false
 }
+
+// endsLikeParticle are the last syllables that make an all Sino-looking
+// loanword at the end of a compound more likely a Sino-Korean word and a
+// particle or the copula.
+const endsLikeParticle = "이가을를은는의에로와과도다며고인라"
+
+// afterParticleAt reports whether one of the afterParticle stems starts
+// at rs[k:] after a particle: those of two syllables or more after any, the
+// one-syllable ones (있, 된) only of at least min syllables, and even then
+// only after a case particle (서버가있는, but 한국일보 is no 한국 + 일 + 보).
+func (s *scanner) afterParticleAt(k, min int) bool {
+	var hits [maxHits]hit
+	nh := afterParticleTrie.prefixes(s.rs[:], k, s.n, &hits)
+	for h := nh - 1; h >= 0; h-- {
+		size := hits[h].end - k
+		if size >= 2 || size >= min && strings.ContainsRune("을를이가에의은는도", s.rs[k-1]) {
+			return true
+		}
+	}
+	return false
+}
+
+// isNumberWord reports whether rs[:i] is a native number word.
+func (s *scanner) isNumberWord(i int) bool {
+	var hits [maxHits]hit
+	nh := numberWordTrie.prefixes(s.rs[:], 0, i, &hits)
+	return nh > 0 && hits[nh-1].end == i
+}
+
+// counterTailAt reports whether the one-syllable headword rs[i:end] is a
+// counter after digits or a number word (500톤급, 두캔당) followed by 급,
+// 당 or 짜리 and the particles a one-syllable word may take.
+func (s *scanner) counterTailAt(i, end int) bool {
+	if i == 0 || !isDigit(s.rs[i-1]) && !s.isNumberWord(i) {
+		return false
+	}
+	switch {
+	case s.rs[end] == '급' || s.rs[end] == '당':
+		return s.caseParticles(end+1, 0)
+	case s.rs[end] == '짜' && end+1 < s.n && s.rs[end+1] == '리':
+		return s.caseParticles(end+2, 0)
+	}
+	return false
+}
+
+func isDigit(r rune) bool { return r >= '0' && r <= '9' }
 
 // loanChainAt reports whether a loanword of two syllables or more that
 // starts with a syllable that cannot be Sino-Korean begins at rs[k:] and
@@ -417,6 +485,9 @@ func (s *scanner) particles(k, used int) bool {
 		return false
 	}
 	var hits [maxHits]hit
+	if used > 0 && s.afterParticleAt(k, 1) {
+		return true // a space left out: 호텔에대한, 서버가있는
+	}
 	nh := tails.prefixes(s.rs[:], k, s.n, &hits)
 	for h := nh - 1; h >= 0; h-- {
 		if hits[h].val&(unitParticle|unitCopula) != 0 && s.particles(hits[h].end, used+1) {
@@ -433,10 +504,13 @@ func (s *scanner) caseParticles(k, used int) bool {
 	if k >= s.n || !isHangul(s.rs[k]) {
 		return true
 	}
+	var hits [maxHits]hit
+	if used > 0 && strings.ContainsRune("을를에", s.rs[k-1]) && s.afterParticleAt(k, 2) {
+		return true // a space left out: 뷰를가진, 룸에대한
+	}
 	if used >= 2 {
 		return false
 	}
-	var hits [maxHits]hit
 	nh := afterOneSyllable.prefixes(s.rs[:], k, s.n, &hits)
 	for h := nh - 1; h >= 0; h-- {
 		e := hits[h].end
@@ -523,42 +597,73 @@ func (s *scanner) isCompoundHead(i int) bool {
 	return c >= 0 && compoundHeadTrie.nodes[c].val >= 0
 }
 
-// spacedOut reports whether the one-syllable eojeol ending at i is part of a
-// run of at least three one-syllable eojeols one space apart; singles counts
-// those just before it when adjacent is set.
-func spacedOut(text []byte, i, singles int, adjacent bool) bool {
-	if !adjacent {
-		singles = 0
+// spacedOut reports whether the one-syllable eojeol text[start:end] is part
+// of a run of one-syllable eojeols one space apart with at least three
+// members that are not spacedFunction words (연 락 처, but not 한 팀 당):
+// text spaced out letter by letter.
+func spacedOut(text []byte, start, end int) bool {
+	count := 0
+	if r, _ := utf8.DecodeRune(text[start:end]); !strings.ContainsRune(spacedFunction, r) {
+		count++
 	}
-	for singles < 2 {
-		j := nextSingle(text, i)
+	for i := start; ; {
+		j, r := prevSingle(text, i)
 		if j < 0 {
-			return false
+			break
 		}
-		singles, i = singles+1, j
+		if !strings.ContainsRune(spacedFunction, r) {
+			count++
+		}
+		i = j
 	}
-	return true
+	for i := end; ; {
+		j, r := nextSingle(text, i)
+		if j < 0 {
+			break
+		}
+		if !strings.ContainsRune(spacedFunction, r) {
+			count++
+		}
+		i = j
+	}
+	return count >= 3
 }
 
-// nextSingle returns the end of the eojeol after text[i:] when text[i:] is
-// one space and an eojeol of one Hangul syllable, else -1.
-func nextSingle(text []byte, i int) int {
+// nextSingle returns the end of the eojeol after text[i:] and its syllable
+// when text[i:] is one space and an eojeol of one Hangul syllable, else -1.
+func nextSingle(text []byte, i int) (int, rune) {
 	if i+4 > len(text) || text[i] != ' ' {
-		return -1
+		return -1, 0
 	}
 	r, size := utf8.DecodeRune(text[i+1:])
 	if !isHangul(r) {
-		return -1
+		return -1, 0
 	}
 	j := i + 1 + size
 	if j == len(text) {
-		return j
+		return j, r
 	}
-	r, _ = utf8.DecodeRune(text[j:])
-	if isHangul(r) || isLatin(r) {
-		return -1
+	if q, _ := utf8.DecodeRune(text[j:]); isHangul(q) || isLatin(q) {
+		return -1, 0
 	}
-	return j
+	return j, r
+}
+
+// prevSingle returns the start of the eojeol before text[:i] and its
+// syllable when it is an eojeol of one Hangul syllable and one space, else -1.
+func prevSingle(text []byte, i int) (int, rune) {
+	if i < 4 || text[i-1] != ' ' {
+		return -1, 0
+	}
+	r, size := utf8.DecodeLastRune(text[:i-1])
+	if !isHangul(r) {
+		return -1, 0
+	}
+	j := i - 1 - size
+	if q, _ := utf8.DecodeLastRune(text[:j]); j > 0 && (isHangul(q) || isLatin(q)) {
+		return -1, 0
+	}
+	return j, r
 }
 
 // isTitleWord reports whether w is a Latin word with a capital first

@@ -40,6 +40,7 @@ const copulaUnits = `
 const verbalStems = `
 하 한 할 함 합 해 했 했었 하였 되 된 될 됨 됩 돼 됐 되었 시키 시킨 시킬
 시켜 시켰 시킴 스러 스럽 스런 스러운 답 다운 당하 당한 당했 당해 당할
+같 같았
 `
 
 // nounTails are short nouns and suffixes that form compounds with the word
@@ -53,6 +54,7 @@ const nounTails = `
 간 전 후 중 말 초 쪽 측 류 파 방 통 표 역 단 대 군 명 건 개 곳 씨 님 감
 길 맛 빛 옷 짓 꾼 질 보 등 곡 작 어 쟁이 가게 거리 놀이 사람 나라 노래 모음 묶음 따위
 끝 속 밖 안 앞 뒤 옆 위 밑 틀 감 판 돈 값 빵 국 떡 밥 술 차 물 병 수 때
+분 날 밤
 `
 
 // compoundPrefixes are one-syllable prefixes that may stand before a
@@ -76,7 +78,7 @@ const compoundHeads = `
 패턴 라인 모드 코드 레벨 타입 세트 키트 마크 로고 오일 가스 센서 코스 포트
 허브 캠핑 모뎀 버전 필름 테마 랭킹 멤버 앨범 차트 렌즈 칩셋 코어 모니터 캡슐
 달러 유로 미터 마일 인치 그램 리터 와트 피트 야드 온스 갤런 배럴 바이트 비트
-홈런 벤처 듀오 호텔 매너 블록 액션 프로 클럭 코치
+홈런 벤처 듀오 호텔 매너 블록 액션 프로 클럭 코치 채널 저널 클립 스프
 `
 
 // oneSyllableTails are the one-syllable loanwords that may end a compound
@@ -91,6 +93,26 @@ const notWords = `
 쇼와 타이완 타이거즈 브라운 라테란 라면서 라면서도 베드로 수시로 인디아 서울대공원
 시드니 카스트로 인디애나 인디애나폴리스
 `
+
+// afterParticle are the stems of the commonest words that follow a
+// particle; when the space before them is left out (뷰를가진, 호텔에대한,
+// 서버가있는), a headword of two syllables or more with particles and one of
+// these, with anything after it, still ends the eojeol.
+const afterParticle = `
+가진 가지 가져 가졌 대한 대해 위한 위해 통한 통해 관한 관해 되 된 될 됐 돼
+있 없 같 받 보 본 봤 쓰 썼 만들 만든 넣 찾 좋 싫 사용
+`
+
+// numberWords are the native number words and the Sino-Korean digits'
+// readings that stand before a counter in one eojeol (두캔, 한팀, 세컵).
+const numberWords = `
+한 두 세 네 다섯 여섯 일곱 여덟 아홉 열 스무 서른 마흔 쉰 석 넉 서너 두세 몇
+`
+
+// spacedFunction are one-syllable words that stand alone between spaces in
+// ordinary text (한 팀 당, 두 팀 간): a run of one-syllable eojeols counts
+// as letter-spaced only by its other members.
+const spacedFunction = "한두세네열몇당씩및등중간수것때번분개명곳"
 
 // needsNext are headwords whose Hangul is more often another word, taken
 // only when one of the listed syllables follows at once (compounds that
@@ -140,6 +162,24 @@ var tails, prefixes = func() (t, p trie) {
 var notWordTrie = func() trie {
 	t := newTrie()
 	for _, f := range strings.Fields(notWords) {
+		t.add(f, 1)
+	}
+	t.freeze()
+	return t
+}()
+
+var afterParticleTrie = func() trie {
+	t := newTrie()
+	for _, f := range strings.Fields(afterParticle) {
+		t.add(f, 1)
+	}
+	t.freeze()
+	return t
+}()
+
+var numberWordTrie = func() trie {
+	t := newTrie()
+	for _, f := range strings.Fields(numberWords) {
 		t.add(f, 1)
 	}
 	t.freeze()
