@@ -235,7 +235,8 @@ func decodeRiceList(p []byte, kg uint, gaps, values []uint32) error {
 	if len(p) < 1 || len(p) > maxRicePayload {
 		return fmt.Errorf("postings block of %d bytes", len(p))
 	}
-	r := bitReader{src: p}
+	var buf [maxRicePayload + ricePad]byte
+	r := newBitReader(buf[:0], p)
 	r.fill()
 	kc := uint(r.acc & 7)
 	r.acc >>= 3
@@ -250,104 +251,155 @@ func decodeRiceList(p []byte, kg uint, gaps, values []uint32) error {
 }
 
 // finish checks that what is left is the padding of the last byte: fewer
-// than 8 bits, all zero, and no byte unread (then nothing was read ahead).
+// than 8 bits, all zero, and no byte unread (then nothing was read ahead
+// but the zero padding).
 func (r *bitReader) finish() error {
-	if r.n >= 8 || r.acc != 0 || r.pos != len(r.src) {
+	if r.n >= 8 || r.acc != 0 || r.pos != r.end {
 		return fmt.Errorf("postings block has bytes past its values")
 	}
 	return nil
 }
 
-// bitReader reads a Rice stream. acc holds n valid bits; bits above them
-// may hold the next bits of the stream already (a word load reads ahead),
-// which a later load ORs in again at the same place.
+// ricePad is how many zero bytes a bitReader's source holds past the
+// stream, so that every refill is one 8-byte load.
+const ricePad = 8
+
+// bitReader reads a Rice stream. acc holds n valid bits (n ≤ 63); bits
+// above them hold the next bits of the stream already or zero (a word
+// load reads ahead), which a later load ORs in again at the same place.
 type bitReader struct {
-	src []byte
-	pos int // next byte not yet counted in n
+	src []byte // the stream, then ricePad zero bytes
+	end int    // length of the stream
+	pos int    // next byte not yet counted in n
 	acc uint64
 	n   uint
 }
 
-func (r *bitReader) fill() {
-	if r.pos+8 <= len(r.src) {
-		r.acc |= binary.LittleEndian.Uint64(r.src[r.pos:]) << r.n
-		k := (63 - r.n) >> 3
-		r.pos += int(k)
-		r.n += k << 3
-		return
-	}
-	for r.n <= 56 && r.pos < len(r.src) {
-		r.acc |= uint64(r.src[r.pos]) << r.n
-		r.pos++
-		r.n += 8
-	}
+// newBitReader copies p into buf (reusing its memory) followed by ricePad
+// zero bytes and returns a reader of it.
+func newBitReader(buf, p []byte) bitReader {
+	buf = append(buf[:0], p...)
+	buf = append(buf, make([]byte, ricePad)...)
+	return bitReader{src: buf, end: len(p)}
 }
 
-// decode fills out with values Rice-coded with parameter k; ok is false if
-// the stream ends first or a value does not fit in 32 bits.
+// fill loads whole bytes into acc until it holds at least 56 bits or the
+// stream ends.
+func (r *bitReader) fill() {
+	r.acc |= binary.LittleEndian.Uint64(r.src[r.pos:]) << (r.n & 63)
+	k := min(int((63-r.n)>>3), r.end-r.pos)
+	r.pos += k
+	r.n += uint(k) << 3
+}
+
+// decode fills out with values Rice-coded with parameter k (≤ 31); ok is
+// false if the stream ends first or a value does not fit in 32 bits. It
+// works on local copies of the reader's state, so that they stay in
+// registers, and refills with one 8-byte load from the padded source.
 func (r *bitReader) decode(out []uint32, k uint) bool {
-	mask := uint64(1)<<k - 1
-	for i := range out {
-		// Fast path: the whole value is in acc (nearly always after a
-		// word load).
-		if r.n < 40 {
-			r.fill()
+	src, end := r.src, r.end
+	acc, n, pos := r.acc, r.n, r.pos
+	if k > 31 || pos > end || len(src) < end+ricePad {
+		return false
+	}
+	k &= 31
+	i := 0
+	if k == 0 {
+		// Values of a block coded with k = 0 are mostly 0, one set bit
+		// each: a run of set bits is a run of zero values.
+		for i < len(out) {
+			if n < 40 {
+				acc |= binary.LittleEndian.Uint64(src[pos:]) << (n & 63)
+				m := min(int((63-n)>>3), end-pos)
+				pos += m
+				n += uint(m) << 3
+			}
+			if ones := min(uint(bits.TrailingZeros64(^acc)), n, uint(len(out)-i)); ones > 0 {
+				for j := range out[i : i+int(ones)] {
+					out[i+j] = 0
+				}
+				i += int(ones)
+				acc >>= ones & 63
+				n -= ones
+				continue
+			}
+			tz := uint(bits.TrailingZeros64(acc))
+			if tz+1 > n {
+				break // a long run of zero bits or the end: the general loop below
+			}
+			out[i] = uint32(tz)
+			i++
+			acc >>= (tz + 1) & 63
+			n -= tz + 1
 		}
-		if tz := uint(bits.TrailingZeros64(r.acc)); tz+1+k <= r.n {
-			v := uint64(tz)<<k | (r.acc>>(tz+1))&mask
-			if v > 1<<32-1 {
+	}
+	mask := uint64(1)<<k - 1
+	for ; i < len(out); i++ {
+		if n < 40 {
+			acc |= binary.LittleEndian.Uint64(src[pos:]) << (n & 63)
+			m := min(int((63-n)>>3), end-pos)
+			pos += m
+			n += uint(m) << 3
+		}
+		// Fast path: the whole value is in acc (nearly always after a
+		// refill). tz+1+k ≤ n ≤ 63, so no shift reaches 64.
+		tz := uint(bits.TrailingZeros64(acc))
+		if used := tz + 1 + k; used <= n {
+			v := uint64(tz)<<k | (acc>>((tz+1)&63))&mask
+			if v>>32 != 0 {
 				return false
 			}
-			r.acc >>= tz + 1 + k
-			r.n -= tz + 1 + k
+			acc >>= used & 63
+			n -= used
 			out[i] = uint32(v)
 			continue
 		}
+		// A long run of zero bits, or the end of the stream.
 		var q uint64
 		for {
-			if r.n < 33 {
-				r.fill()
+			if n < 33 {
+				acc |= binary.LittleEndian.Uint64(src[pos:]) << (n & 63)
+				m := min(int((63-n)>>3), end-pos)
+				pos += m
+				n += uint(m) << 3
 			}
-			v := r.acc
-			if r.n < 64 {
-				v |= 1 << r.n // stop the count at the valid bits
-			}
-			tz := uint(bits.TrailingZeros64(v))
-			if tz < r.n {
+			tz := uint(bits.TrailingZeros64(acc | 1<<(n&63))) // stop at the valid bits
+			if tz < n {
 				q += uint64(tz)
-				r.acc >>= tz + 1
-				r.n -= tz + 1
+				acc >>= (tz + 1) & 63
+				n -= tz + 1
 				break
 			}
-			if r.n == 0 {
+			if n == 0 {
 				return false // no more bits
 			}
-			q += uint64(r.n)
-			r.acc >>= r.n % 64
-			if r.n == 64 {
-				r.acc = 0
-			}
-			r.n = 0
+			q += uint64(n)
+			acc >>= n & 63
+			n = 0
 			if q > 1<<32 {
 				return false
 			}
 		}
 		if k > 0 {
-			if r.n < k {
-				r.fill()
-				if r.n < k {
+			if n < k {
+				acc |= binary.LittleEndian.Uint64(src[pos:]) << (n & 63)
+				m := min(int((63-n)>>3), end-pos)
+				pos += m
+				n += uint(m) << 3
+				if n < k {
 					return false
 				}
 			}
-			q = q<<k | r.acc&mask
-			r.acc >>= k
-			r.n -= k
+			q = q<<k | acc&mask
+			acc >>= k
+			n -= k
 		}
 		if q > 1<<32-1 {
 			return false
 		}
 		out[i] = uint32(q)
 	}
+	r.acc, r.n, r.pos = acc, n, pos
 	return true
 }
 
@@ -358,8 +410,9 @@ func decodeRiceBlock(p []byte, gaps, codes []uint32) error {
 	if len(p) < 1 || len(p) > maxRicePayload {
 		return fmt.Errorf("postings block of %d bytes", len(p))
 	}
+	var buf [maxRicePayload + ricePad]byte
 	kg, kc := uint(p[0]&31), uint(p[0]>>5)
-	r := bitReader{src: p[1:]}
+	r := newBitReader(buf[:0], p[1:])
 	if !r.decode(gaps, kg) {
 		return fmt.Errorf("postings gaps")
 	}

@@ -255,7 +255,8 @@ type cursor struct {
 	// Versions 2 and 3: the values of the loaded block are decoded only
 	// when one of its postings is scored (lazy): a probe that finds no
 	// document in the block never decodes them. pay holds the block's
-	// payload, br the bit reader positioned at its values.
+	// payload and the reader's zero padding, br the bit reader
+	// positioned at its values.
 	pay  []byte
 	br   bitReader
 	kc   uint
@@ -413,32 +414,33 @@ func (c *cursor) loadBlock(target uint32) error {
 	}
 	// The payload is kept (the window may be refilled before the values
 	// are decoded) and only its gaps decoded now.
-	c.pay = append(c.pay[:0], p...)
 	var kg uint
 	if c.rd.ix.h.version == version && c.ti.df <= blockSize {
-		c.br = bitReader{src: c.pay}
+		c.br = newBitReader(c.pay, p)
+		c.pay = c.br.src
 		c.br.fill()
 		c.kc = uint(c.br.acc & 7)
 		c.br.acc >>= 3
 		c.br.n -= 3
 		kg = listRiceK(c.ti.df, c.rd.ix.h.normCount)
 	} else {
-		kg, c.kc = uint(c.pay[0]&31), uint(c.pay[0]>>5)
-		c.br = bitReader{src: c.pay[1:]}
+		kg, c.kc = uint(p[0]&31), uint(p[0]>>5)
+		c.br = newBitReader(c.pay, p[1:])
+		c.pay = c.br.src
 	}
 	if !c.br.decode(c.docs[:cnt], kg) {
 		return corrupt("postings gaps")
 	}
 	c.lazy = true
+	// Docs strictly increase (gaps < 2³², no overflow in int64), so the
+	// last one alone is checked against normCount.
 	prev := c.prevLast
-	normCount := int64(c.rd.ix.h.normCount)
-	for j := 0; j < int(cnt); j++ {
-		d := prev + 1 + int64(c.docs[j])
-		if d >= normCount {
-			return corrupt("postings block content")
-		}
-		c.docs[j] = uint32(d)
-		prev = d
+	for j, g := range c.docs[:cnt] {
+		prev += 1 + int64(g)
+		c.docs[j] = uint32(prev)
+	}
+	if prev >= int64(c.rd.ix.h.normCount) {
+		return corrupt("postings block content")
 	}
 	if last >= 0 && prev != last {
 		return corrupt("postings block does not end at its last document")
