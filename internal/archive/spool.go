@@ -8,8 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
+
+	"ferry/internal/scratch"
 )
 
 // spool is a temporary file the Writer appends to and reads back at any
@@ -18,23 +19,18 @@ import (
 // (on Unix), so nothing is left behind however the packer ends; elsewhere
 // Close removes it.
 type spool struct {
-	f    *os.File
-	name string // to remove at Close when it could not be unlinked
+	f    *scratch.File
 	w    *bufio.Writer
 	size int64 // bytes appended
 	dirt bool  // appended bytes not yet flushed
 }
 
 func newSpool(dir, pattern string) (*spool, error) {
-	f, err := os.CreateTemp(dir, pattern)
+	f, err := scratch.New(dir, pattern)
 	if err != nil {
 		return nil, fmt.Errorf("archive: temporary file: %w", err)
 	}
-	s := &spool{f: f, w: bufio.NewWriterSize(f, 256<<10)}
-	if os.Remove(f.Name()) != nil {
-		s.name = f.Name()
-	}
-	return s, nil
+	return &spool{f: f, w: bufio.NewWriterSize(f, 256<<10)}, nil
 }
 
 func (s *spool) Write(p []byte) (int, error) {
@@ -88,11 +84,6 @@ func (s *spool) Close() error {
 		return nil
 	}
 	err := s.f.Close()
-	if s.name != "" {
-		if e := os.Remove(s.name); err == nil {
-			err = e
-		}
-	}
 	s.f = nil
 	return err
 }

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"runtime"
 	"slices"
@@ -26,6 +25,7 @@ import (
 	"ferry/internal/htmltext"
 	"ferry/internal/key"
 	"ferry/internal/progress"
+	"ferry/internal/scratch"
 	"ferry/internal/search"
 	"ferry/internal/source"
 	"ferry/internal/source/folder"
@@ -530,19 +530,17 @@ func Pack(ctx context.Context, out io.Writer, opts Options) (*Summary, error) {
 }
 
 // marksSpool keeps the pages' glossary marks in a temporary file (in the
-// pack's temporary folder, unlinked once made on Unix, removed by close
-// elsewhere) until the table is built at the end: held in memory, they
+// pack's temporary folder, see package scratch) until the table is built at the end: held in memory, they
 // grew the pack by about 116 bytes a page (37 MB at 322,000 pages)
 // beside the index builder's postings. Each record is uvarint path
 // length, path, uvarint record length, record. Nothing is created before
 // the first page with marks.
 type marksSpool struct {
-	dir  string
-	f    *os.File
-	name string // to remove at close when it could not be unlinked
-	w    *bufio.Writer
-	n    int
-	buf  []byte
+	dir string
+	f   *scratch.File
+	w   *bufio.Writer
+	n   int
+	buf []byte
 }
 
 func (m *marksSpool) len() int {
@@ -554,14 +552,11 @@ func (m *marksSpool) len() int {
 
 func (m *marksSpool) add(path string, rec []byte) error {
 	if m.f == nil {
-		f, err := os.CreateTemp(m.dir, "ferry-marks-*.tmp")
+		f, err := scratch.New(m.dir, "ferry-marks-*.tmp")
 		if err != nil {
 			return fmt.Errorf("pack: temporary file for glossary marks: %w", err)
 		}
 		m.f, m.w = f, bufio.NewWriterSize(f, 64<<10)
-		if os.Remove(f.Name()) != nil {
-			m.name = f.Name()
-		}
 	}
 	m.buf = binary.AppendUvarint(m.buf[:0], uint64(len(path)))
 	m.buf = append(m.buf, path...)
@@ -625,9 +620,6 @@ func (m *marksSpool) close() {
 		return
 	}
 	m.f.Close()
-	if m.name != "" {
-		os.Remove(m.name)
-	}
 	m.f, m.w = nil, nil
 }
 

@@ -9,13 +9,14 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
+
+	"ferry/internal/scratch"
 )
 
 // Builder collects documents at pack time and writes the index bytes.
@@ -203,8 +204,7 @@ func (b *Builder) spillLimit() int64 {
 // (uvarint doc, uvarint code) pairs in doc order. It holds no buffer until
 // WriteTo reads it back (see mergeBufferBytes).
 type run struct {
-	f    *os.File
-	name string // to remove at Close, if it could not be unlinked while open
+	f *scratch.File
 }
 
 // mergeBufferBytes is what WriteTo gives all spilled runs' read buffers
@@ -220,16 +220,11 @@ func runBufferSize(runs int) int {
 
 // spill writes the postings in memory to a new run and empties the map.
 func (b *Builder) spill() error {
-	f, err := os.CreateTemp(b.SpillDir, "ferry-index-*.run")
+	f, err := scratch.New(b.SpillDir, "ferry-index-*.run")
 	if err != nil {
 		return fmt.Errorf("search: spilling the index to disk: %w", err)
 	}
 	r := &run{f: f}
-	// Unlinked while open (on Unix), it leaves nothing behind however the
-	// process ends.
-	if os.Remove(f.Name()) != nil {
-		r.name = f.Name()
-	}
 	b.runs = append(b.runs, r)
 	w := bufio.NewWriterSize(f, 1<<20)
 	c := newMemCursor(b.terms)
@@ -263,11 +258,6 @@ func (b *Builder) Close() error {
 	for _, r := range b.runs {
 		if err := r.f.Close(); err != nil && first == nil {
 			first = err
-		}
-		if r.name != "" {
-			if err := os.Remove(r.name); err != nil && first == nil {
-				first = err
-			}
 		}
 	}
 	b.runs = nil
@@ -499,20 +489,11 @@ func (b *Builder) WriteTo(w io.Writer) (int64, error) {
 	defer enc.Close()
 	// Finished dictionary blocks wait in a temporary file until the
 	// postings are written (a large archive's dictionary is tens of MB).
-	df, err := os.CreateTemp(b.SpillDir, "ferry-index-*.dict")
+	df, err := scratch.New(b.SpillDir, "ferry-index-*.dict")
 	if err != nil {
 		return 0, fmt.Errorf("search: temporary file for the dictionary: %w", err)
 	}
-	dfName := ""
-	if os.Remove(df.Name()) != nil {
-		dfName = df.Name()
-	}
-	defer func() {
-		df.Close()
-		if dfName != "" {
-			os.Remove(dfName)
-		}
-	}()
+	defer df.Close()
 	dw := bufio.NewWriterSize(df, 256<<10)
 	var (
 		dictLen  uint64   // bytes of finished blocks
