@@ -3,10 +3,7 @@
 package glossary
 
 import (
-	"fmt"
 	"os"
-	"sort"
-	"strings"
 	"testing"
 )
 
@@ -19,27 +16,9 @@ func TestReportMatchesKLUE(t *testing.T) {
 	if dir == "" {
 		t.Skip("set GLOSSARY_KLUE to the KLUE benchmark's klue_benchmark folder to print the matches in it")
 	}
-	g := Default()
-	count := map[string]int{}
+	var texts []string
 	for _, sent := range loadKLUE(t, dir) {
-		b := []byte(sent)
-		for _, m := range g.Find(b, nil) {
-			s, e := m.Start, m.End
-			for s > 0 && b[s-1] != ' ' {
-				s--
-			}
-			for e < len(b) && b[e] != ' ' {
-				e++
-			}
-			count[fmt.Sprintf("%s\t%s", g.Entry(m.Entry).Headword, strings.Trim(string(b[s:e]), ".,()\"'"))]++
-		}
+		texts = append(texts, sent)
 	}
-	keys := make([]string, 0, len(count))
-	for k := range count {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		fmt.Printf("%d\t%s\n", count[k], k)
-	}
+	printMatches(Default(), texts)
 }

@@ -19,22 +19,28 @@ func TestReportMatches(t *testing.T) {
 	if os.Getenv("GLOSSARY_REPORT") == "" {
 		t.Skip("set GLOSSARY_REPORT=1 to print the matches in the KorQuAD text")
 	}
-	g := Default()
-	set := korquad.Load(t)
+	var texts []string
+	for _, a := range korquad.Load(t).Articles {
+		texts = append(texts, a.Paragraphs...)
+	}
+	printMatches(Default(), texts)
+}
+
+// printMatches prints each headword found in texts with the eojeol it was
+// found in, and how often, sorted.
+func printMatches(g *Glossary, texts []string) {
 	count := map[string]int{}
-	for _, a := range set.Articles {
-		for _, p := range a.Paragraphs {
-			b := []byte(p)
-			for _, m := range g.Find(b, nil) {
-				s, e := m.Start, m.End
-				for s > 0 && b[s-1] != ' ' {
-					s--
-				}
-				for e < len(b) && b[e] != ' ' {
-					e++
-				}
-				count[fmt.Sprintf("%s\t%s", g.Entry(m.Entry).Headword, strings.Trim(string(b[s:e]), ".,()\"'"))]++
+	for _, text := range texts {
+		b := []byte(text)
+		for _, m := range g.Find(b, nil) {
+			s, e := m.Start, m.End
+			for s > 0 && b[s-1] != ' ' {
+				s--
 			}
+			for e < len(b) && b[e] != ' ' {
+				e++
+			}
+			count[fmt.Sprintf("%s\t%s", g.Entry(m.Entry).Headword, strings.Trim(string(b[s:e]), ".,()\"'"))]++
 		}
 	}
 	keys := make([]string, 0, len(count))
