@@ -26,7 +26,7 @@ func TestStaticcheck(t *testing.T) {
 			bin += ".exe"
 		}
 		if _, err := os.Stat(bin); err != nil {
-			t.Skip("staticcheck is not installed: go install honnef.co/go/tools/cmd/staticcheck@2026.2.2")
+			t.Skip("staticcheck is not installed: go install honnef.co/go/tools/cmd/staticcheck@v0.8.2")
 		}
 	}
 	cmd := exec.Command(bin, "./...")
