@@ -5,6 +5,7 @@ package pack
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode"
 
 	"golang.org/x/text/language"
 
@@ -128,6 +130,37 @@ func textLike(mime string) bool {
 	m, _, _ := strings.Cut(strings.ToLower(mime), ";")
 	m = strings.TrimSpace(m)
 	return htmltext.IsHTML(m) || m == "text/plain" || m == "text/markdown"
+}
+
+// plainText reports whether a MIME type is text/plain.
+func plainText(mime string) bool {
+	m, _, _ := strings.Cut(strings.ToLower(mime), ";")
+	return strings.TrimSpace(m) == "text/plain"
+}
+
+// textTitle is the title of a plain-text document: its first line with
+// letters, trimmed, at most 120 characters (a document's first line is its
+// heading by long habit: a law's name, a book's title).
+func textTitle(b []byte) string {
+	const maxRunes = 120
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		s := strings.TrimSpace(strings.ToValidUTF8(string(line), ""))
+		s = strings.TrimPrefix(s, "\ufeff")
+		if strings.IndexFunc(s, unicode.IsLetter) < 0 {
+			continue
+		}
+		if r := []rune(s); len(r) > maxRunes {
+			s = strings.TrimSpace(string(r[:maxRunes])) + "…"
+		}
+		return strings.Join(strings.Fields(s), " ")
+	}
+	return ""
 }
 
 // Progress is how far a pack has come.
@@ -725,8 +758,16 @@ func prepare(j *job, index bool, transform func(*source.Entry, []byte) ([]byte, 
 		if index && e.Article {
 			an = search.Analyze(j.seq, in.Title, text)
 		}
-	} else if index && e.Article {
-		an = search.Analyze(j.seq, in.Title, string(data))
+	} else if e.Article {
+		if in.Title == "" && plainText(in.MIME) {
+			in.Title = textTitle(data)
+		}
+		if in.Title == "" {
+			in.Title = strings.ReplaceAll(path.Base(e.Path), "_", " ")
+		}
+		if index {
+			an = search.Analyze(j.seq, in.Title, string(data))
+		}
 	}
 	return result{in: in, an: an, marks: pageMarks(g, in.MIME, data)}
 }

@@ -65,6 +65,7 @@ func TestRealFiles(t *testing.T) {
 		})
 	}
 	t.Run("RayCharlesTitlesAndSearch", rayCharlesTitlesAndSearch)
+	t.Run("KoreanLawSearch", koreanLawSearch)
 	t.Run("KorQuADSize", korquadSize)
 	t.Run("KorQuADSearch", korquadSearch)
 	t.Run("KorQuADText", korquadText)
@@ -182,6 +183,49 @@ func TestTitlesAndSearch(t *testing.T) {
 	}
 }
 
+// TestPlainTextDocuments checks that a folder's .txt files are documents:
+// articles titled by their first line with letters, and searchable; other
+// plain text (an extension-less file) is stored but not an article.
+func TestPlainTextDocuments(t *testing.T) {
+	site := fstest.MapFS{
+		"index.html":       {Data: []byte("<title>법령집</title><p>목록</p>")},
+		"laws/const.txt":   {Data: []byte("\ufeff\r\n  \r\n====\r\n대한민국헌법\r\n\r\n제70조 대통령의 임기는 5년으로 하며, 중임할 수 없다.\r\n")},
+		"laws/long.txt":    {Data: []byte(strings.Repeat("가", 130) + "\n본문 낱말 북두칠성")},
+		"laws/bad.txt":     {Data: []byte("\xff\xfe 제목\xff 줄\nnothing")},
+		"laws/LICENSE":     {Data: []byte("Public domain. 공유 저작물 무지개")},
+		"laws/numbers.txt": {Data: []byte("1234\n")},
+	}
+	r := packtest.Open(t, packtest.FS(t, site, archive.Info{Languages: []string{"ko"}}))
+	for _, c := range []struct {
+		path, title string
+		article     bool
+	}{
+		{"laws/const.txt", "대한민국헌법", true},
+		{"laws/long.txt", strings.Repeat("가", 120) + "…", true},
+		{"laws/bad.txt", "제목 줄", true},
+		{"laws/numbers.txt", "numbers.txt", true},
+		{"laws/LICENSE", "", false},
+	} {
+		e, err := r.Lookup(c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Article != c.article || e.Title != c.title {
+			t.Errorf("%s: article %v title %q, want %v %q", c.path, e.Article, e.Title, c.article, c.title)
+		}
+	}
+	v := packtest.View(t, r)
+	for q, want := range map[string]string{"대통령 임기": "laws/const.txt", "북두칠성": "laws/long.txt"} {
+		hits, _, err := v.Search(q, 0, 3)
+		if err != nil || len(hits) == 0 || hits[0].Path != want {
+			t.Errorf("search %q: %+v %v, want %s first", q, hits, err, want)
+		}
+	}
+	if hits, _, _ := v.Search("무지개", 0, 3); len(hits) != 0 {
+		t.Errorf("an extension-less file was indexed: %+v", hits)
+	}
+}
+
 // TestSearchEndToEnd packs the sample library's pages as a folder and asks
 // the hand-written questions about them (HTML → text → index in the
 // archive → query), as korquadSearch does with KorQuAD's questions.
@@ -223,6 +267,30 @@ func TestSearchEndToEnd(t *testing.T) {
 
 // rayCharlesTitlesAndSearch checks the Ray Charles pages' titles against
 // the folder's index.json, a search and a title suggestion.
+// koreanLawSearch packs the Korean Constitution and bills, plain-text
+// files, and finds articles of them by their words.
+func koreanLawSearch(t *testing.T) {
+	b, _ := packtest.Folder(t, "kolaw", archive.Info{Languages: []string{"ko"}})
+	r, err := archive.Open(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := r.Lookup("constitution.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !e.Article || e.Title != "대한민국헌법" {
+		t.Errorf("constitution.txt: article %v, title %q", e.Article, e.Title)
+	}
+	v := packtest.View(t, r)
+	for _, q := range []string{"대통령의 임기", "국회의원 불체포", "헌법재판소 재판관"} {
+		hits, _, err := v.Search(q, 0, 3)
+		if err != nil || len(hits) == 0 || hits[0].Path != "constitution.txt" {
+			t.Errorf("search %q: %+v %v, want constitution.txt first", q, hits, err)
+		}
+	}
+}
+
 func rayCharlesTitlesAndSearch(t *testing.T) {
 	b, _ := packtest.Folder(t, "html/enwiki_raycharles", archive.Info{})
 	r, err := archive.Open(bytes.NewReader(b), int64(len(b)))

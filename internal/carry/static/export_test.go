@@ -272,3 +272,42 @@ func TestExportCancelled(t *testing.T) {
 		t.Fatalf("the cancelled export left %s: %v", dir, err)
 	}
 }
+
+// TestPlainTextArticles: a plain-text document of the archive is copied as
+// it is and listed in the titles and the search index like a page.
+func TestPlainTextArticles(t *testing.T) {
+	doc := "대한민국헌법\n\n제70조 대통령의 임기는 5년으로 하며, 중임할 수 없다.\n"
+	a := packtest.Open(t, packtest.FS(t, fstest.MapFS{
+		"law.txt":    {Data: []byte(doc)},
+		"index.html": {Data: []byte(`<html><head><title>처음</title></head><body><p>법</p></body></html>`)},
+	}, archive.Info{Channel: "law", Title: "법", Languages: []string{"ko"}, MainPage: "index.html"}))
+	dir := filepath.Join(t.TempDir(), "card")
+	if _, err := Export(context.Background(), dir, []archive.Contents{a}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, filepath.Join(dir, "law", "law.txt")); got != doc {
+		t.Errorf("law.txt changed: %q", got)
+	}
+	var inTitles, inSearch bool
+	err := filepath.WalkDir(filepath.Join(dir, "law"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasSuffix(p, "law.txt") {
+			return err
+		}
+		b := readFile(t, p)
+		rel, _ := filepath.Rel(dir, p)
+		rel = filepath.ToSlash(rel)
+		if strings.HasPrefix(rel, "law/titles/") && strings.Contains(b, "대한민국헌법") && strings.Contains(b, "law.txt") {
+			inTitles = true
+		}
+		if strings.HasSuffix(rel, ".js") && strings.Contains(b, "law.txt") {
+			inSearch = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !inTitles || !inSearch {
+		t.Errorf("the text document is in the titles: %v, in the search index: %v", inTitles, inSearch)
+	}
+}

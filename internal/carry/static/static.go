@@ -283,6 +283,23 @@ func (x *exporter) exportArchive(a archive.Contents, slug string, done *int64, t
 		stored, _ = g.EditionMarks(a)
 	}
 	articles := 0
+	// addArticle lists a page or text document once, in the titles and the
+	// search index.
+	addArticle := func(title, text, entryPath, file string) error {
+		if title == "" {
+			title = entryPath
+		}
+		h := fnv64(title + "\x00" + text)
+		if _, dup := seen[h]; dup {
+			return nil
+		}
+		seen[h] = struct{}{}
+		articles++
+		if idx != nil {
+			idx.add(title, text, relURL("search.html", file))
+		}
+		return titles.add(title, file)
+	}
 	// Pass 2: write files, rewriting links in HTML and CSS.
 	for i := 0; i < n; i++ {
 		if err := x.ctx.Err(); err != nil {
@@ -320,6 +337,20 @@ func (x *exporter) exportArchive(a archive.Contents, slug string, done *int64, t
 		}
 		bm := baseMIME(e.MIME)
 		isPage := bm == "text/html" || bm == "application/xhtml+xml"
+		if bm == "text/plain" && e.Article && e.Size <= maxRewrite {
+			// A plain-text document: copied as it is, and findable.
+			b, err := a.ReadAll(e)
+			if err != nil {
+				return indexItem{}, err
+			}
+			if err := addArticle(e.Title, string(b), e.Path, file); err != nil {
+				return indexItem{}, err
+			}
+			if err := x.write(rel, b); err != nil {
+				return indexItem{}, err
+			}
+			continue
+		}
 		if !isPage && bm != "text/css" && bm != "image/svg+xml" {
 			sec, err := a.Open(e)
 			if err != nil {
@@ -345,19 +376,8 @@ func (x *exporter) exportArchive(a archive.Contents, slug string, done *int64, t
 				if e.Title != "" {
 					title = e.Title
 				}
-				if title == "" {
-					title = e.Path
-				}
-				h := fnv64(title + "\x00" + text)
-				if _, dup := seen[h]; !dup {
-					seen[h] = struct{}{}
-					articles++
-					if idx != nil {
-						idx.add(title, text, relURL("search.html", file))
-					}
-					if err := titles.add(title, file); err != nil {
-						return indexItem{}, err
-					}
+				if err := addArticle(title, text, e.Path, file); err != nil {
+					return indexItem{}, err
 				}
 			}
 			// With marks kept in the archive, the page is marked as it

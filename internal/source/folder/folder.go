@@ -1,5 +1,6 @@
 // Package folder is the ingest source for a folder of web content: HTML and
-// Markdown pages with their images, styles, scripts, audio and video.
+// Markdown pages and plain-text documents with their images, styles,
+// scripts, audio and video.
 // Relative links keep working because every file keeps its relative path;
 // Markdown pages become HTML pages (x.md is served as x.html, and links to
 // .md files are rewritten to .html).
@@ -176,8 +177,10 @@ func (s *Source) Walk(ctx context.Context, fn func(source.Entry) error) error {
 		if err != nil {
 			return err
 		}
-		e.Article = htmltext.IsHTML(e.MIME)
-		if e.Article && len(mdPaths) > 0 && e.Size <= maxLinkRewrite {
+		// A plain-text file (.txt: a law, a book, a notice) is a document a
+		// reader looks for, as a page is: listed and searchable.
+		e.Article = htmltext.IsHTML(e.MIME) || strings.EqualFold(path.Ext(p), ".txt")
+		if htmltext.IsHTML(e.MIME) && len(mdPaths) > 0 && e.Size <= maxLinkRewrite {
 			// Links to Markdown pages must follow them to their .html.
 			page, err := fs.ReadFile(s.fsys, p)
 			if err != nil {
