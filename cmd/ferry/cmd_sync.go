@@ -91,6 +91,19 @@ func runSync(ctx context.Context, t *terminal, o syncOptions, args []string) err
 	if o.Addr != "" || o.Stay {
 		return usagef("--addr and --stay are for --listen; to connect, give HOST:PORT")
 	}
+	if o.Code != "" {
+		// The code is shown in groups ("7491 0199"); typed without quotes
+		// the later groups arrive as arguments of their own.
+		var rest []string
+		for _, a := range args {
+			if a != "" && strings.Trim(a, "0123456789-") == "" {
+				o.Code += a
+			} else {
+				rest = append(rest, a)
+			}
+		}
+		args = rest
+	}
 	if len(args) != 1 {
 		return usagef("give the other device's HOST:PORT (or run 'ferry sync --listen' here)")
 	}

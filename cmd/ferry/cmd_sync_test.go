@@ -58,6 +58,17 @@ func TestSyncCommands(t *testing.T) {
 		}()
 		return &out, done
 	}
+	shown := func(out *lockedBuffer) []string { // the command the listener tells the user to type
+		re := regexp.MustCompile(`\n +ferry (sync [^\n]+)\n`)
+		for i := 0; i < 200; i++ {
+			if m := re.FindStringSubmatch(out.String()); m != nil {
+				return strings.Fields(m[1])
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Fatalf("the listener shows no command: %s", out.String())
+		return nil
+	}
 	codeOf := func(out *lockedBuffer) string {
 		re := regexp.MustCompile(`Pairing code: (\d{4} \d{4})`)
 		for i := 0; i < 200; i++ {
@@ -87,7 +98,13 @@ func TestSyncCommands(t *testing.T) {
 	for i := 0; i < 200 && !strings.Contains(out.String(), "a connection failed"); i++ {
 		time.Sleep(20 * time.Millisecond) // until the listener has seen the attempt end
 	}
-	got := c.ok("sync", addr, "--code", code, "--library", "b")
+	// The command as shown, split as a shell splits it (the code's groups
+	// unquoted).
+	cmd := shown(out)
+	if len(cmd) != 5 || cmd[1] != addr || cmd[2] != "--code" || cmd[3]+cmd[4] != code {
+		t.Fatalf("the command shown: %q (code %s)", cmd, code)
+	}
+	got := c.ok(append(cmd, "--library", "b")...)
 	if !strings.Contains(got, "sync: received 1 archive") || !strings.Contains(got, "sent 1 archive") || !strings.Contains(got, "on the wire") {
 		t.Errorf("dialler summary: %s", got)
 	}
