@@ -3,13 +3,16 @@ package archive_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"math/rand/v2"
+	"os"
 	"testing"
 
 	"ferry/internal/archive"
 	"ferry/internal/key"
 	"ferry/internal/pack"
 	"ferry/internal/source/folder"
+	"ferry/internal/testkit/cpuclock"
 	"ferry/internal/testkit/korquad"
 	"ferry/internal/testkit/packtest"
 )
@@ -132,4 +135,43 @@ func BenchmarkSearch(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkVerify checks a whole archive, as library.Add does before it
+// keeps one: the KorQuAD archive, or the file FERRY_VERIFY_ARCHIVE names
+// (bench/sync -dir D keeps its 100 MB edition as D/42.ferry). cpu-ms/op is
+// the process's CPU time (both cores), the figure to compare on a shared
+// machine.
+func BenchmarkVerify(b *testing.B) {
+	var ra io.ReaderAt
+	var size int64
+	if p := os.Getenv("FERRY_VERIFY_ARCHIVE"); p != "" {
+		f, err := os.Open(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil {
+			b.Fatal(err)
+		}
+		ra, size = f, st.Size()
+	} else {
+		a := korquadArchive(b)
+		ra, size = bytes.NewReader(a), int64(len(a))
+	}
+	b.SetBytes(size)
+	b.ResetTimer()
+	cpu0 := cpuclock.Process()
+	for i := 0; i < b.N; i++ {
+		r, err := archive.Open(ra, size)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := r.Verify(context.Background(), nil); err != nil {
+			b.Fatal(err)
+		}
+		r.Close()
+	}
+	b.ReportMetric(float64((cpuclock.Process()-cpu0).Microseconds())/1e3/float64(b.N), "cpu-ms/op")
 }

@@ -567,6 +567,12 @@ func decodeZstdHangul(src []byte, n int64, all bool) ([]byte, error) {
 }
 
 func decodeZstdVia(src []byte, n int64, all, hangul bool) ([]byte, error) {
+	return decodeZstdInto(nil, src, n, all, hangul)
+}
+
+// decodeZstdInto is decodeZstdVia decoding into dst's memory when it is
+// big enough (Verify reuses one buffer per worker for every cluster).
+func decodeZstdInto(dst, src []byte, n int64, all, hangul bool) ([]byte, error) {
 	d := <-prefixDecoders
 	defer func() { prefixDecoders <- d }()
 	if d == nil {
@@ -584,7 +590,7 @@ func decodeZstdVia(src []byte, n int64, all, hangul bool) ([]byte, error) {
 	if hangul {
 		rd = newHangulReader(d)
 	}
-	out, err := readUpTo(rd, n, len(src))
+	out, err := readUpToInto(dst, rd, n, len(src))
 	if err != nil {
 		return nil, err
 	}
@@ -605,7 +611,17 @@ func decodeZstdVia(src []byte, n int64, all, hangul bool) ([]byte, error) {
 // not from the length the file claims: a cluster record claiming 64 MiB
 // for a stream that ends after a kilobyte costs a kilobyte.
 func readUpTo(r io.Reader, n int64, stored int) ([]byte, error) {
-	buf := make([]byte, 0, min(n, int64(4*stored)+64<<10))
+	return readUpToInto(nil, r, n, stored)
+}
+
+// readUpToInto is readUpTo starting in dst's memory when it holds at least
+// as much as readUpTo would allocate first; it grows the same way from there.
+func readUpToInto(dst []byte, r io.Reader, n int64, stored int) ([]byte, error) {
+	first := min(n, int64(4*stored)+64<<10)
+	buf := dst[:0]
+	if int64(cap(dst)) < first {
+		buf = make([]byte, 0, first)
+	}
 	for int64(len(buf)) < n {
 		if len(buf) == cap(buf) {
 			buf = append(buf[:cap(buf)], make([]byte, min(int64(cap(buf)), n-int64(cap(buf))))...)[:len(buf)]

@@ -2,6 +2,7 @@ package archive
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"runtime"
@@ -75,9 +76,29 @@ func (r *Reader) Verify(ctx context.Context, progress func(done, total int64)) e
 	if next != r.m.Data.Offset+r.m.Data.Length {
 		return fmt.Errorf("%w: clusters end at %d, data range ends at %d", ErrCorrupt, next, r.m.Data.Offset+r.m.Data.Length)
 	}
-	if err := r.checkClusters(ctx, storedLens, report); err != nil {
-		return err
+	// The directory checks need only the raw lengths: they run beside the
+	// cluster checks, on the processor the hashing leaves. A cluster's
+	// error is the one reported when both fail, whichever came first.
+	dirDone := make(chan error, 1)
+	go func() { dirDone <- r.checkDirectory(ctx, rawLens) }()
+	cerr := r.checkClusters(ctx, storedLens, report)
+	derr := <-dirDone
+	if cerr != nil {
+		return cerr
 	}
+	if derr != nil {
+		return derr
+	}
+	if progress != nil {
+		progress(r.size, r.size) // header, manifest and trailer were checked at Open
+	}
+	return nil
+}
+
+// checkDirectory checks every directory record against the cluster table's
+// raw lengths and the manifest's counts, the title and document sections'
+// pointers, the title order and the removed list.
+func (r *Reader) checkDirectory(ctx context.Context, rawLens []uint32) error {
 	prev := ""
 	titled := 0
 	counts := Counts{Entries: int(r.nEntries), Clusters: int(r.nCluster)}
@@ -147,13 +168,8 @@ func (r *Reader) Verify(ctx context.Context, progress func(done, total int64)) e
 	if err := r.checkTitles(ctx, titled); err != nil {
 		return err
 	}
-	if _, err := r.Removed(); err != nil {
-		return err
-	}
-	if progress != nil {
-		progress(r.size, r.size) // header, manifest and trailer were checked at Open
-	}
-	return nil
+	_, err := r.Removed()
+	return err
 }
 
 // checkClusters reads, hash-checks and decompresses every cluster, on as
@@ -174,6 +190,7 @@ func (r *Reader) checkClusters(ctx context.Context, stored []int64, report func(
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var bufs verifyBufs
 			for {
 				mu.Lock()
 				i := next
@@ -185,7 +202,7 @@ func (r *Reader) checkClusters(ctx context.Context, stored []int64, report func(
 				}
 				err := ctx.Err()
 				if err == nil {
-					_, err = r.cluster(uint32(i))
+					err = r.checkCluster(uint32(i), &bufs)
 				}
 				mu.Lock()
 				if err != nil && i < failed {
@@ -200,6 +217,67 @@ func (r *Reader) checkClusters(ctx context.Context, stored []int64, report func(
 	}
 	wg.Wait()
 	return failure
+}
+
+// verifyBufs are one Verify worker's buffers, reused from cluster to
+// cluster: a whole archive's clusters would otherwise each be allocated
+// (and zeroed) twice, and pushed through the cache, which Verify does not
+// need.
+type verifyBufs struct{ stored, raw []byte }
+
+// checkCluster does for cluster i what decodeCluster does (the record's
+// bounds, the stored bytes' hash, decoding to exactly the raw length the
+// record gives) into b's buffers, without caching the result.
+func (r *Reader) checkCluster(i uint32, b *verifyBufs) error {
+	var rec [clusterRecordSize]byte
+	if err := r.secs[secClusters].readFull(rec[:], int64(i)*clusterRecordSize); err != nil {
+		return err
+	}
+	off := int64(binary.LittleEndian.Uint64(rec[0:]))
+	sl := int64(binary.LittleEndian.Uint32(rec[8:]))
+	rl := int64(binary.LittleEndian.Uint32(rec[12:]))
+	d := r.m.Data
+	if sl > maxClusterStored {
+		return fmt.Errorf("%w: cluster %d record claims a stored length of %d bytes, more than the %d a cluster may have", ErrCorrupt, i, sl, maxClusterStored)
+	}
+	if sl < 1 || rl > maxClusterRaw || off < d.Offset || off > d.Offset+d.Length || sl > d.Offset+d.Length-off {
+		return fmt.Errorf("%w: cluster %d record", ErrCorrupt, i)
+	}
+	taken := decodeBudget.Acquire(sl + rl)
+	defer decodeBudget.Release(taken)
+	if int64(cap(b.stored)) < sl {
+		b.stored = make([]byte, sl)
+	}
+	stored := b.stored[:sl]
+	if _, err := r.ra.ReadAt(stored, off); err != nil {
+		return fmt.Errorf("reading cluster %d: %w", i, readErr(err))
+	}
+	if sha256.Sum256(stored) != [32]byte(rec[16:48]) {
+		return fmt.Errorf("%w: cluster %d (file offset %d) does not match its hash", ErrCorrupt, i, off)
+	}
+	var err error
+	switch stored[0] {
+	case codecNone:
+		if int64(len(stored)-1) != rl {
+			return fmt.Errorf("%w: cluster %d is %d bytes, record says %d", ErrCorrupt, i, len(stored)-1, rl)
+		}
+		return nil
+	case codecZstd, codecZstdHangul:
+		var raw []byte
+		raw, err = decodeZstdInto(b.raw, stored[1:], rl, true, stored[0] == codecZstdHangul)
+		if err == nil {
+			b.raw = raw
+		}
+	case codecBrotli:
+		_, err = brotliDecode(stored[1:], rl, true)
+	default:
+		return fmt.Errorf("%w: cluster %d has unknown codec %d", ErrCorrupt, i, stored[0])
+	}
+	if err != nil {
+		return fmt.Errorf("%w: cluster %d: %v (record says %d raw bytes)", ErrCorrupt, i, err, rl)
+	}
+	r.decoded.Add(rl)
+	return nil
 }
 
 // checkLayout checks that header, data, sections with their hash lists,
