@@ -58,19 +58,10 @@ func main() {
 	change := flag.Float64("change", 0.02, "share of pages and photos rewritten in the next edition")
 	dir := flag.String("dir", "", "work folder, kept (default: a temporary one, removed)")
 	runs := flag.Int("runs", 1, "runs of each measurement (the table gives each run)")
-	prof := flag.String("cpuprofile", "", "write a CPU profile of the ferry runs here")
+	flag.StringVar(&profile, "cpuprofile", "", "write a CPU profile of each timed ferry run to this path with .N added (N = 1, 2, ...; merge them with go tool pprof -proto)")
 	only = flag.String("only", "", "comma-separated methods to run of rsync, rsync-z, cold, kept, bytes (default: all; rsync always runs, as the yardstick)")
 	shaped := flag.Bool("link", false, "run both over a link of 20 Mbit/s with 15 ms each way (network namespaces, needs root) instead of loopback")
 	flag.Parse()
-	if *prof != "" {
-		f, err := os.Create(*prof)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "bench/sync:", err)
-			os.Exit(1)
-		}
-		pprof.StartCPUProfile(f)
-		defer pprof.StopCPUProfile()
-	}
 	if *shaped {
 		l, err := netlab.New(netlab.Shape{Delay: 15 * time.Millisecond, Rate: 20e6, Queue: 1 << 20})
 		if err != nil {
@@ -82,7 +73,6 @@ func main() {
 		fmt.Printf("Link: %s.\n\n", l.Kind)
 	}
 	if err := run(*pages, *pictures, *picSize, *change, *dir, *runs); err != nil {
-		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "bench/sync:", err)
 		os.Exit(1)
 	}
@@ -167,6 +157,14 @@ func run(pages, pictures, picSize int, change float64, dir string, runs int) err
 	}
 	return nil
 }
+
+// profile is the -cpuprofile path, and profiled the number of profiles
+// written to it: only the timed part of each ferry run is profiled, not
+// packing the editions or making the libraries.
+var (
+	profile  string
+	profiled int
+)
 
 // only names the methods to run (-only); empty runs all.
 var only *string
@@ -326,6 +324,17 @@ func ferryRun(dir string, b41, b42 []byte, policy peer.Policy, warm bool, hashes
 		return nil, err
 	}
 	defer l.Close()
+	if profile != "" {
+		profiled++
+		f, err := os.Create(fmt.Sprintf("%s.%d", profile, profiled))
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, err
+		}
+	}
 	start, cpu0 := time.Now(), cpuclock.Process()
 	var wg sync.WaitGroup
 	var serr error
@@ -344,6 +353,9 @@ func ferryRun(dir string, b41, b42 []byte, policy peer.Policy, warm bool, hashes
 	sum, err := peer.DialConn(context.Background(), nc, l.Pairing().Code, opts(b))
 	wg.Wait()
 	took, cpu := time.Since(start), cpuclock.Process()-cpu0
+	if profile != "" {
+		pprof.StopCPUProfile()
+	}
 	if err != nil || serr != nil {
 		return nil, fmt.Errorf("sync: %v / %v", err, serr)
 	}
