@@ -18,7 +18,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "open", usage: "[--browser PATH] [PATH...]",
+	register(&command{name: "open", usage: "[--browser PATH] [--library DIR]... [PATH...]",
 		summary: "serve archives and open them in a private browser window that leaves no profile behind",
 		about: `
 Like 'ferry serve', on a free loopback port, then starts a browser in a
@@ -29,11 +29,17 @@ says so: use 'ferry serve' and your browser's private mode then.`,
 		flags: func(fs *flag.FlagSet) runFunc {
 			var o openOptions
 			fs.StringVar(&o.Browser, "browser", "", "browser program to start (default: the first of chromium, chrome, edge, brave, firefox found)")
-			return func(ctx context.Context, t *terminal, args []string) error { return runOpen(ctx, t, o, args) }
+			libraryPathsFlag(fs, &o.Libraries)
+			return func(ctx context.Context, t *terminal, args []string) error {
+				return runOpen(ctx, t, o, append(args, o.Libraries...))
+			}
 		}})
 }
 
-type openOptions struct{ Browser string }
+type openOptions struct {
+	Browser   string
+	Libraries stringList
+}
 
 // errNoBrowser says that no graphical browser could start.
 var errNoBrowser = errors.New("no graphical browser could start here (is there a screen?): run 'ferry serve' instead and open the address it prints in a private window")

@@ -21,7 +21,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "serve", usage: "[--addr HOST:PORT] [--trust NAME.pub]... [--sealed FILE] [--memory SIZE] [--no-glossary] [PATH...]",
+	register(&command{name: "serve", usage: "[--addr HOST:PORT] [--trust NAME.pub]... [--sealed FILE] [--memory SIZE] [--no-glossary] [--library DIR]... [PATH...]",
 		summary: "open archives in a browser on this device (the built-in sample without PATH)",
 		about: `
 Serves archives (files), folders of archives and libraries (folders made
@@ -45,19 +45,22 @@ phone that is 256 MiB. --memory off sets none.`,
 		flags: func(fs *flag.FlagSet) runFunc {
 			var o serveOptions
 			fs.StringVar(&o.Addr, "addr", "", "address to listen on (default "+defaultAddr+")")
+			libraryPathsFlag(fs, &o.Libraries)
 			trustFlag(fs, &o.Trust, "public key file (NAME.pub) of a publisher you trust (repeatable)")
 			fs.BoolVar(&o.ArchiveScripts, "archive-scripts", false, "let scripts stored in archives run (off: pages of one archive could read the others)")
 			fs.StringVar(&o.Sealed, "sealed", "", "serve the library in this sealed container (asks for the passphrase)")
 			fs.BoolVar(&o.AllowUntrusted, "allow-untrusted", false, "in library folders, also show channels signed by keys the library does not trust")
 			fs.StringVar(&o.Memory, "memory", "", "stay within SIZE of memory, e.g. 256MiB (default: a quarter of the device's; off: no limit)")
 			fs.BoolVar(&o.NoGlossary, "no-glossary", false, "do not mark South Korean loanwords with explanations (the reader cannot turn them on)")
-			return func(ctx context.Context, t *terminal, args []string) error { return runServe(ctx, t, o, args) }
+			return func(ctx context.Context, t *terminal, args []string) error {
+				return runServe(ctx, t, o, append(args, o.Libraries...))
+			}
 		}})
 }
 
 type serveOptions struct {
 	Addr, Sealed, Memory                       string
-	Trust                                      stringList
+	Trust, Libraries                           stringList
 	ArchiveScripts, AllowUntrusted, NoGlossary bool
 }
 

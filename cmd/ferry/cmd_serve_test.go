@@ -46,7 +46,8 @@ func TestServeUntrustedChannel(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := freePort(t)
-	home := serveInProcess(t, "", []string{"serve", "--addr", addr, "lib"}, "http://"+addr+"/en/")
+	// --library DIR opens the library as a PATH does.
+	home := serveInProcess(t, "", []string{"serve", "--addr", addr, "--library", "lib"}, "http://"+addr+"/en/")
 	if !strings.Contains(home, "Not from a publisher you trust") || strings.Contains(home, "cannot be opened") {
 		t.Errorf("untrusted channel not shown as such:\n%s", home)
 	}

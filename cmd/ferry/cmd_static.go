@@ -17,7 +17,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "static", usage: "-o DIR [--no-search] [--no-glossary] [--with-programs] ARCHIVE|LIBRARY|FOLDER...",
+	register(&command{name: "static", usage: "-o DIR [--no-search] [--no-glossary] [--with-programs] [--library DIR]... ARCHIVE|LIBRARY|FOLDER...",
 		summary: "write archives as plain HTML files that open in any browser",
 		about: `
 Writes each archive (or every archive in a FOLDER; for a library folder,
@@ -38,18 +38,22 @@ trust) into DIR/programs with a Korean README that the index links to.`,
 			fs.BoolVar(&o.NoSearch, "no-search", false, "leave out the JavaScript search")
 			fs.BoolVar(&o.NoGlossary, "no-glossary", false, "do not mark South Korean loanwords with explanations")
 			fs.BoolVar(&o.WithPrograms, "with-programs", false, "copy the LIBRARY's verified ferry programs and a README saying which to run")
-			return func(ctx context.Context, t *terminal, args []string) error { return runStatic(ctx, t, o, args) }
+			libraryPathsFlag(fs, &o.Libraries)
+			return func(ctx context.Context, t *terminal, args []string) error {
+				return runStatic(ctx, t, o, append(args, o.Libraries...))
+			}
 		}})
 }
 
 type staticOptions struct {
 	Out                                string
 	NoSearch, NoGlossary, WithPrograms bool
+	Libraries                          stringList
 }
 
 func runStatic(ctx context.Context, t *terminal, o staticOptions, args []string) error {
 	if o.Out == "" || len(args) == 0 {
-		return usagef("give the output folder with -o DIR and at least one ARCHIVE")
+		return usagef("give the output folder with -o DIR and at least one ARCHIVE (or --library DIR)")
 	}
 	var paths []string
 	var as []archive.Contents

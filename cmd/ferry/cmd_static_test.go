@@ -73,7 +73,7 @@ func TestStaticWithPrograms(t *testing.T) {
 	if err := release.Sign(progs, files, nil, k); err != nil {
 		t.Fatal(err)
 	}
-	out := c.ok("static", "--with-programs", "-o", "out", "lib")
+	out := c.ok("static", "--with-programs", "-o", "out", "--library", "lib")
 	if !strings.Contains(out, "copied 2 programs") {
 		t.Errorf("summary: %s", out)
 	}

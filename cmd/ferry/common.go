@@ -24,6 +24,13 @@ func libraryFlag(fs *flag.FlagSet, dir *string) {
 	fs.StringVar(dir, "library", library.DefaultDir(), "library folder ($FERRY_LIBRARY, else ./ferry-library)")
 }
 
+// libraryPathsFlag declares --library, repeatable, for the commands that
+// take library folders as PATH arguments (serve, open, static): the same
+// spelling as the commands that work on one library.
+func libraryPathsFlag(fs *flag.FlagSet, dirs *stringList) {
+	fs.Var(dirs, "library", "a library folder to open, as if given as a PATH (repeatable)")
+}
+
 // trustFlag declares --trust, repeatable: public key files of publishers.
 func trustFlag(fs *flag.FlagSet, files *stringList, usage string) {
 	fs.Var(files, "trust", usage)
