@@ -197,13 +197,19 @@ func placeLink(ctx context.Context, st os.FileInfo, part, id string, size int64,
 	if err := f.Chmod(0o644); err != nil {
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
 	// Add wrote none of these bytes, so there is no copy of its own to
 	// read back from the medium: the file is checked as the system reads
 	// it, which may be from memory (docs/library.md, "Linked arrivals").
-	return verifyFile(ctx, part, id, size, false, opts.VerifyProgress)
+	// That check does not depend on the bytes having reached the medium,
+	// so it runs while the fsync waits for the disk; the link is renamed
+	// only once both have succeeded.
+	synced := make(chan error, 1)
+	go func() { synced <- f.Sync() }()
+	verr := verifyFile(ctx, part, id, size, false, opts.VerifyProgress)
+	if serr := <-synced; serr != nil {
+		return serr
+	}
+	return verr
 }
 
 func copyTail(ctx context.Context, src io.ReaderAt, size int64, part string, have int64, opts CopyOptions) error {
