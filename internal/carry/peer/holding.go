@@ -215,6 +215,7 @@ type viewItems struct {
 	layers []*localArchive
 	files  []*os.File
 	cache  rawCache
+	hold   *holding // whether local pieces are hashed (checkLocal)
 	err    error
 	ready  chan struct{}
 }
@@ -237,7 +238,7 @@ func (h *holding) viewOf(channel string) *viewItems {
 		return v
 	}
 	ch := h.bases[channel]
-	v := &viewItems{ready: make(chan struct{})}
+	v := &viewItems{ready: make(chan struct{}), hold: h}
 	h.views[channel] = v
 	if ch == nil {
 		v.err = fmt.Errorf("peer: no base edition of channel %s", channel)
@@ -337,7 +338,12 @@ func (v *viewItems) cluster(layer int, la *localArchive, f *os.File, ci int) ([]
 	if b, ok := v.cache.get(key); ok {
 		return b, nil
 	}
-	raw, err := la.readCluster(f, ci)
+	// What is read here is what rebuilds are made of, and a rebuilt
+	// cluster is kept only if it matches the signed hash of the cluster
+	// it stands for: the held cluster's own hash adds nothing to that
+	// (a damaged one costs that rebuild, which is then fetched), unless a
+	// final check has failed here before and local pieces are hashed.
+	raw, err := la.readCluster(f, ci, v.hold != nil && v.hold.checkLocal())
 	if err != nil {
 		return nil, err
 	}

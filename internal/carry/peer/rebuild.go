@@ -188,7 +188,16 @@ func (t *tArchive) rebuild(i int, rs []crange, gaps []span, gapData []byte) jobR
 	start := time.Now()
 	res := jobResult{kind: jobRebuild, index: i}
 	c := t.lay.Clusters[i]
-	raw := make([]byte, 0, c.Raw)
+	// An uncompressed cluster is stored as its codec byte and the raw
+	// bytes: assemble it in place, with no copy after.
+	var buf []byte
+	uncompressed := c.codec() == codecNone
+	if uncompressed {
+		buf = append(make([]byte, 0, 1+c.Raw), codecNone)
+	} else {
+		buf = make([]byte, 0, c.Raw)
+	}
+	raw := buf[len(buf):]
 	for _, r := range rs {
 		path, key, byKey, known := t.plan.source(r)
 		if !known {
@@ -224,8 +233,8 @@ func (t *tArchive) rebuild(i int, rs []crange, gaps []span, gapData []byte) jobR
 		return res
 	}
 	var stored []byte
-	if c.codec() == codecNone {
-		stored = append([]byte{codecNone}, raw...)
+	if uncompressed {
+		stored = buf[:1+len(raw)]
 	} else {
 		stored = archive.CompressCluster(raw, t.plan.flags&planRebuildHangul != 0)
 		res.raw = c.Raw
