@@ -24,7 +24,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
-
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"net"
@@ -38,6 +38,8 @@ import (
 	"sync"
 	"testing/fstest"
 	"time"
+
+	"github.com/klauspost/compress/zstd"
 
 	"ferry/internal/archive"
 	"ferry/internal/carry/peer"
@@ -60,6 +62,7 @@ func main() {
 	runs := flag.Int("runs", 1, "runs of each measurement (the table gives each run)")
 	flag.StringVar(&profile, "cpuprofile", "", "write a CPU profile of each timed ferry run to this path with .N added (N = 1, 2, ...; merge them with go tool pprof -proto)")
 	only = flag.String("only", "", "comma-separated methods to run of rsync, rsync-z, cold, kept, bytes (default: all; rsync always runs, as the yardstick)")
+	flag.BoolVar(&sectionMatch, "searchmatch", false, "also print how much of edition 42's search index section lies verbatim in edition 41's, in blocks of 4096 to 512 bytes (what patching the section from the held one could save)")
 	shaped := flag.Bool("link", false, "run both over a link of 20 Mbit/s with 15 ms each way (network namespaces, needs root) instead of loopback")
 	flag.Parse()
 	if *shaped {
@@ -107,6 +110,11 @@ func run(pages, pictures, picSize int, change float64, dir string, runs int) err
 	r42.Close()
 	fmt.Printf("Editions: 41 is %d bytes, 42 is %d bytes (%d entries, %d clusters; search index %d bytes); %.0f%% of pages and photos rewritten.\n\n",
 		len(b41), len(b42), m.Counts.Entries, m.Counts.Clusters, m.Sections["search"].Length, change*100)
+	if sectionMatch {
+		if err := searchMatch(e41, e42); err != nil {
+			return err
+		}
+	}
 	fmt.Println("| run | method | wire bytes | ÷ edition 42 | ÷ rsync bytes | ÷ rsync -z bytes | wall time | ÷ rsync | CPU time | ÷ rsync |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
 	for r := 1; r <= runs; r++ {
@@ -165,6 +173,82 @@ var (
 	profile  string
 	profiled int
 )
+
+// sectionMatch is -searchmatch.
+var sectionMatch bool
+
+// searchMatch prints, for block sizes 4096 (the sections' block size) down
+// to 512, how many blocks of edition 42's search index (at multiples of the
+// block size) occur anywhere in edition 41's, found with a rolling hash and
+// confirmed byte for byte.
+func searchMatch(e41, e42 string) error {
+	a, err := searchBytes(e41)
+	if err != nil {
+		return err
+	}
+	b, err := searchBytes(e42)
+	if err != nil {
+		return err
+	}
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(false))
+	if err != nil {
+		return err
+	}
+	for _, bs := range []int{4096, 2048, 1024, 512} {
+		const base = 1000003
+		pw := uint64(1)
+		for range bs {
+			pw *= base
+		}
+		at := map[uint64]int{}
+		var h uint64
+		for i := range a {
+			h = h*base + uint64(a[i])
+			if i >= bs {
+				h -= pw * uint64(a[i-bs])
+			}
+			if i >= bs-1 {
+				at[h] = i - bs + 1
+			}
+		}
+		found, blocks := 0, len(b)/bs
+		var rest []byte // the blocks not found, and the tail
+		for off := 0; off < len(b); off += bs {
+			end := min(off+bs, len(b))
+			var g uint64
+			for _, c := range b[off:end] {
+				g = g*base + uint64(c)
+			}
+			if j, ok := at[g]; ok && end-off == bs && bytes.Equal(a[j:j+bs], b[off:end]) {
+				found++
+				continue
+			}
+			rest = append(rest, b[off:end]...)
+		}
+		fmt.Printf("Search index, blocks of %d bytes: %d of %d whole blocks of 42's found in 41's (%.1f%%, %d of %d bytes); the rest is %d bytes, %d with zstd's default level (the whole section: %d).\n",
+			bs, found, blocks, 100*float64(found)/float64(max(blocks, 1)), found*bs, len(b), len(rest), len(enc.EncodeAll(rest, nil)), len(enc.EncodeAll(b, nil)))
+	}
+	fmt.Println()
+	return nil
+}
+
+// searchBytes reads the search index section of the archive at path.
+func searchBytes(path string) ([]byte, error) {
+	r, err := archive.OpenFile(path)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	ra, n, err := r.SearchIndex()
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(io.NewSectionReader(ra, 0, n), b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
 
 // only names the methods to run (-only); empty runs all.
 var only *string
