@@ -2,7 +2,6 @@ package glossary
 
 import (
 	"errors"
-	"slices"
 
 	"ferry/internal/archive"
 )
@@ -104,14 +103,20 @@ func (m *EditionMarks) Marks(e archive.Entry, page []byte) (Marks, bool, error) 
 }
 
 // Record returns the stored record of page (entry e) as AppendPageMarks
-// wrote it, once checked against page: what a delta or a compacted
+// writes it (the current version, whatever the version of the table it
+// was found in), once checked against page: what a delta or a compacted
 // edition copies into its own table for the pages it holds. ok is false
 // when no table has a record that fits the page.
 func (m *EditionMarks) Record(e archive.Entry, page []byte) ([]byte, bool) {
 	buf := blockBufs.Get().(*[]byte)
 	defer blockBufs.Put(buf)
-	rec, _, ok, _ := m.find(e, page, buf)
-	return slices.Clone(rec), ok
+	_, mk, ok, _ := m.find(e, page, buf)
+	if !ok {
+		return nil, false
+	}
+	// Written again from the marks: a record of a version 1 table
+	// becomes a version 2 one, and any record its one canonical form.
+	return appendRecord(nil, len(page), mk), true
 }
 
 // find finds a record of e that fits page, and its marks: the layer of e
@@ -136,7 +141,7 @@ func (m *EditionMarks) find(e archive.Entry, page []byte, buf *[]byte) ([]byte, 
 			}
 			return nil, Marks{}, false
 		}
-		mk, err := m.g.ParsePageMarks(rec, page)
+		mk, err := t.parse(rec, page)
 		if err != nil {
 			if firstErr == nil {
 				firstErr = err

@@ -23,13 +23,16 @@ const (
 	MarksMIME = "application/x-ferry-glossary-marks"
 )
 
-// tableMagic starts a marks table; blockPages is how many pages share one
-// directory record.
+// tableMagic starts a marks table whose records give each mark's byte
+// offset (version 2, what MarksTable writes); tableMagicV1 one whose
+// records give the mark's place as a headword search (version 1, still
+// read). blockPages is how many pages share one directory record.
 const (
-	tableMagic = "fgt1"
-	blockPages = 64
-	headerSize = len(tableMagic) + 8 + 4 + 4
-	maxTable   = 1 << 31 // offsets are u32
+	tableMagic   = "fgt2"
+	tableMagicV1 = "fgt1"
+	blockPages   = 64
+	headerSize   = len(tableMagic) + 8 + 4 + 4
+	maxTable     = 1 << 31 // offsets are u32
 	// maxBlock bounds what one lookup reads: 64 records of at most 300
 	// marks are far smaller (about 100 KB at most).
 	maxBlock = 1 << 20
@@ -46,16 +49,51 @@ func PathHash(path string) uint32 {
 }
 
 // AppendPageMarks appends the compact form of marks m of page (as
-// FindMarks found them with the default PerWord and MaxPerPage) to dst:
+// FindMarks found them with the default PerWord and MaxPerPage) to dst,
+// as a version 2 table (MarksTable) keeps it:
 //
 //	uvarint count | uvarint HeadAt+1 | uvarint (ListAt<0 ? 0 : len(page)-ListAt+1)
+//	| count × (uvarint Entry | uvarint Start − previous mark's End (the first: Start))
+//
+// A mark's end is its start plus the length of its entry's headword. ok is
+// false when m does not fit page (it then cannot be stored).
+func (g *Glossary) AppendPageMarks(dst, page []byte, m Marks) (out []byte, ok bool) {
+	if g.checkMarks(page, m) != nil || checkInText(page, m) != nil {
+		return dst, false
+	}
+	return appendRecord(dst, len(page), m), true
+}
+
+// appendRecord writes the version 2 record of marks m (which fit a page
+// of n bytes).
+func appendRecord(dst []byte, n int, m Marks) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(m.Words)))
+	dst = binary.AppendUvarint(dst, uint64(m.HeadAt+1))
+	if m.ListAt < 0 {
+		dst = append(dst, 0)
+	} else {
+		dst = binary.AppendUvarint(dst, uint64(n-m.ListAt+1))
+	}
+	prev := 0
+	for _, w := range m.Words {
+		dst = binary.AppendUvarint(dst, uint64(w.Entry))
+		dst = binary.AppendUvarint(dst, uint64(int(w.Start)-prev))
+		prev = int(w.End)
+	}
+	return dst
+}
+
+// appendPageMarksV1 appends marks m of page in the form of a version 1
+// table (docs/glossary.md), whose marks are found by a headword search:
+//
+//	uvarint count | uvarint HeadAt+1 | uvarint list code
 //	| count × (uvarint Entry<<1 | skipped>0 [, uvarint skipped])
 //
-// A mark's position is not written: it is the first place at or after the
-// previous mark's end where the entry's headword occurs, after skipping
-// "skipped" such places (almost always 0). ok is false when m does not fit
-// page (it then cannot be stored).
-func (g *Glossary) AppendPageMarks(dst, page []byte, m Marks) (out []byte, ok bool) {
+// A mark's position is the first place at or after the previous mark's
+// end where the entry's headword occurs, after skipping "skipped" such
+// places (almost always 0). Only tests write it now (archives of older
+// packers hold it).
+func (g *Glossary) appendPageMarksV1(dst, page []byte, m Marks) (out []byte, ok bool) {
 	if g.checkMarks(page, m) != nil || checkInText(page, m) != nil {
 		return dst, false
 	}
@@ -158,6 +196,13 @@ func (g *Glossary) probes() []uint8 {
 // text (inside a tag, comment, script or other raw-text element, or a
 // character reference), give an error wrapping ErrMarks.
 func (g *Glossary) ParsePageMarks(rec, page []byte) (Marks, error) {
+	return g.parsePageMarks(rec, page, 2)
+}
+
+// parsePageMarks is ParsePageMarks for a record of a table of the given
+// version (1: marks found by a headword search, appendPageMarksV1; 2:
+// marks at byte offsets, AppendPageMarks), with the same checks.
+func (g *Glossary) parsePageMarks(rec, page []byte, version int) (Marks, error) {
 	var m Marks
 	next := func() (uint64, bool) {
 		v, n := binary.Uvarint(rec)
@@ -197,29 +242,49 @@ func (g *Glossary) ParsePageMarks(rec, page []byte) (Marks, error) {
 	probe := g.probes()
 	for range count {
 		v, ok := next()
-		if !ok || v>>1 >= uint64(len(g.entries)) {
+		var entry uint64
+		p := prev
+		if version == 1 {
+			entry = v >> 1
+		} else {
+			entry = v
+		}
+		if !ok || entry >= uint64(len(g.entries)) {
 			return Marks{}, fmt.Errorf("bad mark: %w", ErrMarks)
 		}
-		skipped := uint64(0)
-		if v&1 != 0 {
-			if skipped, ok = next(); !ok || skipped == 0 || skipped > uint64(len(page)) {
+		hw := g.headword(int(entry))
+		if len(hw) == 0 {
+			return Marks{}, fmt.Errorf("bad mark: %w", ErrMarks) // Parse refuses empty headwords
+		}
+		if version == 1 {
+			skipped := uint64(0)
+			if v&1 != 0 {
+				if skipped, ok = next(); !ok || skipped == 0 || skipped > uint64(len(page)) {
+					return Marks{}, fmt.Errorf("bad mark: %w", ErrMarks)
+				}
+			}
+			k := int(probe[entry])
+			for {
+				i := indexWord(page[p:], hw, k)
+				if i < 0 {
+					return Marks{}, fmt.Errorf("a mark's word %q is not in the page: %w", hw, ErrMarks)
+				}
+				if skipped == 0 {
+					p += i
+					break
+				}
+				skipped--
+				p += i + 1
+			}
+		} else {
+			gap, ok := next()
+			if !ok || gap > uint64(len(page)-p) || len(hw) > len(page)-p-int(gap) {
 				return Marks{}, fmt.Errorf("bad mark: %w", ErrMarks)
 			}
-		}
-		hw := g.headword(int(v >> 1))
-		k := int(probe[v>>1])
-		p := prev
-		for {
-			i := indexWord(page[p:], hw, k)
-			if i < 0 {
-				return Marks{}, fmt.Errorf("a mark's word %q is not in the page: %w", hw, ErrMarks)
+			p += int(gap)
+			if string(page[p:p+len(hw)]) != string(hw) {
+				return Marks{}, fmt.Errorf("a mark's word %q is not at byte %d: %w", hw, p, ErrMarks)
 			}
-			if skipped == 0 {
-				p += i
-				break
-			}
-			skipped--
-			p += i + 1
 		}
 		end := p + len(hw)
 		if m.HeadAt > p && m.HeadAt < end {
@@ -228,7 +293,7 @@ func (g *Glossary) ParsePageMarks(rec, page []byte) (Marks, error) {
 		if err := c.mark(p, end); err != nil {
 			return Marks{}, err
 		}
-		m.Words = append(m.Words, Mark{int32(p), int32(end), int32(v >> 1)})
+		m.Words = append(m.Words, Mark{int32(p), int32(end), int32(entry)})
 		prev = end
 	}
 	if len(rec) != 0 {
@@ -676,6 +741,9 @@ type StoredMarks struct {
 	size  int64
 	pages int
 	dir   []uint32 // per block: first hash, offset
+	// version is the table's: 1 ("fgt1") or 2 ("fgt2"), which says how
+	// its records give the marks' places.
+	version int
 }
 
 // ErrOtherGlossary is wrapped by OpenStoredMarks's error when the table
@@ -695,8 +763,14 @@ func (g *Glossary) OpenStoredMarks(ra io.ReaderAt, size int64) (*StoredMarks, er
 	if _, err := ra.ReadAt(h[:], 0); err != nil {
 		return nil, fmt.Errorf("marks table: %v: %w", err, ErrMarks)
 	}
-	if string(h[:4]) != tableMagic {
-		return nil, fmt.Errorf("not a marks table: %w", ErrMarks)
+	version := 0
+	switch string(h[:4]) {
+	case tableMagic:
+		version = 2
+	case tableMagicV1:
+		version = 1
+	default:
+		return nil, fmt.Errorf("not a marks table (or one of a newer version): %w", ErrMarks)
 	}
 	if fp := binary.BigEndian.Uint64(h[4:]); fp != g.Fingerprint() {
 		return nil, fmt.Errorf("%w (%016x, this is %016x): %w", ErrOtherGlossary, fp, g.Fingerprint(), ErrMarks)
@@ -720,7 +794,7 @@ func (g *Glossary) OpenStoredMarks(ra io.ReaderAt, size int64) (*StoredMarks, er
 		}
 		end = int64(dir[2*i+1])
 	}
-	return &StoredMarks{g: g, ra: ra, size: size, pages: int(pages), dir: dir}, nil
+	return &StoredMarks{g: g, ra: ra, size: size, pages: int(pages), dir: dir, version: version}, nil
 }
 
 // Pages is the number of pages the table holds marks for.
@@ -737,8 +811,14 @@ func (s *StoredMarks) Marks(path string, page []byte) (m Marks, ok bool, err err
 	if !ok || err != nil {
 		return Marks{}, ok, err
 	}
-	m, err = s.g.ParsePageMarks(rec, page)
+	m, err = s.parse(rec, page)
 	return m, err == nil, err
+}
+
+// parse reads record rec of this table for page (ParsePageMarks, for the
+// table's version).
+func (s *StoredMarks) parse(rec, page []byte) (Marks, error) {
+	return s.g.parsePageMarks(rec, page, s.version)
 }
 
 // blockBufs pools the buffers a lookup reads a block into.

@@ -33,48 +33,61 @@ func TestPageMarksRoundTrip(t *testing.T) {
 		pages = append(pages, rp...)
 		real = len(rp)
 	}
-	var words, size, stored int
-	tab := g.NewMarksTable()
-	for i, p := range pages {
-		m := g.FindMarks(p, Options{})
-		rec, ok := g.AppendPageMarks(nil, p, m)
-		if !ok {
-			t.Errorf("page %d: fresh marks not storable", i)
-			continue
+	// Version 2 (what is written now), and version 1 (older archives),
+	// whose tables differ in their magic and records only.
+	for _, version := range []int{2, 1} {
+		var words, size, stored int
+		tab := g.NewMarksTable()
+		for i, p := range pages {
+			m := g.FindMarks(p, Options{})
+			rec, ok := g.AppendPageMarks(nil, p, m)
+			if version == 1 {
+				rec, ok = g.appendPageMarksV1(nil, p, m)
+			}
+			if !ok {
+				t.Errorf("page %d: fresh marks not storable", i)
+				continue
+			}
+			got, err := g.parsePageMarks(rec, p, version)
+			if err != nil {
+				t.Fatalf("v%d page %d: %v", version, i, err)
+			}
+			if !slices.Equal(got.Words, m.Words) || got.HeadAt != m.HeadAt || got.ListAt != m.ListAt {
+				t.Fatalf("v%d page %d: round trip\n%+v\n%+v", version, i, got, m)
+			}
+			if version == 2 && !bytes.Equal(appendRecord(nil, len(p), got), rec) {
+				t.Fatalf("page %d: the record written again differs", i)
+			}
+			words += len(m.Words)
+			size += len(rec)
+			stored++
+			tab.Add(fmt.Sprintf("A/page%d", i), rec)
 		}
-		got, err := g.ParsePageMarks(rec, p)
+		b := tab.Bytes()
+		if version == 1 {
+			copy(b, tableMagicV1)
+		}
+		s, err := g.OpenStoredMarks(bytes.NewReader(b), int64(len(b)))
 		if err != nil {
-			t.Fatalf("page %d: %v", i, err)
+			t.Fatal(err)
 		}
-		if !slices.Equal(got.Words, m.Words) || got.HeadAt != m.HeadAt || got.ListAt != m.ListAt {
-			t.Fatalf("page %d: round trip\n%+v\n%+v", i, got, m)
+		for i, p := range pages {
+			m, ok, err := s.Marks(fmt.Sprintf("A/page%d", i), p)
+			if err != nil || !ok {
+				t.Fatalf("v%d page %d from the table: %v %v", version, i, ok, err)
+			}
+			want, _ := g.Annotate(p, Options{})
+			got, err := g.AppendMarked(nil, p, m, Options{})
+			if err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("v%d page %d: stored marks give another page: %v", version, i, err)
+			}
 		}
-		words += len(m.Words)
-		size += len(rec)
-		stored++
-		tab.Add(fmt.Sprintf("A/page%d", i), rec)
-	}
-	b := tab.Bytes()
-	s, err := g.OpenStoredMarks(bytes.NewReader(b), int64(len(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, p := range pages {
-		m, ok, err := s.Marks(fmt.Sprintf("A/page%d", i), p)
-		if err != nil || !ok {
-			t.Fatalf("page %d from the table: %v %v", i, ok, err)
+		if _, ok, err := s.Marks("A/none", nil); ok || err != nil {
+			t.Errorf("a page not in the table: %v %v", ok, err)
 		}
-		want, _ := g.Annotate(p, Options{})
-		got, err := g.AppendMarked(nil, p, m, Options{})
-		if err != nil || !bytes.Equal(got, want) {
-			t.Fatalf("page %d: stored marks give another page: %v", i, err)
-		}
+		t.Logf("version %d: %d pages (%d real): %d marks in %d bytes of records (%.2f bytes a mark), table %d bytes",
+			version, stored, real, words, size, float64(size)/float64(max(words, 1)), len(b))
 	}
-	if _, ok, err := s.Marks("A/none", nil); ok || err != nil {
-		t.Errorf("a page not in the table: %v %v", ok, err)
-	}
-	t.Logf("%d pages (%d real): %d marks in %d bytes of records (%.2f bytes a mark), table %d bytes",
-		stored, real, words, size, float64(size)/float64(max(words, 1)), len(b))
 }
 
 // realPagesIfAny is realPages, or nothing when the shared test data is
@@ -97,7 +110,7 @@ func realPagesIfAny(t *testing.T) ([]string, [][]byte) {
 }
 
 // TestPageMarksRefused: records that would mark outside the text, or do
-// not fit the page, are refused.
+// not fit the page, are refused, in both versions of the record.
 func TestPageMarksRefused(t *testing.T) {
 	g := Default()
 	e, ok := g.index["스마트폰"]
@@ -119,55 +132,81 @@ func TestPageMarksRefused(t *testing.T) {
 	if len(at) != 6 {
 		t.Fatalf("%d occurrences in the page, the test wants 6", len(at))
 	}
-	mark := func(skip int) []byte { // one mark, list at the end, no style
-		rec := []byte{1, 0, 1}
-		if skip == 0 {
-			return binary.AppendUvarint(rec, uint64(e)<<1)
+	for _, version := range []int{1, 2} {
+		parse := func(rec, page []byte) (Marks, error) { return g.parsePageMarks(rec, page, version) }
+		// One mark at occurrence k, list at the end, no style.
+		mark := func(k int) []byte {
+			rec := []byte{1, 0, 1}
+			if version == 2 {
+				rec = binary.AppendUvarint(rec, uint64(e))
+				return binary.AppendUvarint(rec, uint64(at[k]))
+			}
+			if k == 0 {
+				return binary.AppendUvarint(rec, uint64(e)<<1)
+			}
+			rec = binary.AppendUvarint(rec, uint64(e)<<1|1)
+			return binary.AppendUvarint(rec, uint64(k))
 		}
-		rec = binary.AppendUvarint(rec, uint64(e)<<1|1)
-		return binary.AppendUvarint(rec, uint64(skip))
-	}
-	for skip, where := range []string{"attribute", "comment", "script", "", "URL"} {
-		if where == "" {
-			continue
+		for k, where := range []string{"attribute", "comment", "script", "", "URL"} {
+			if where == "" {
+				continue
+			}
+			_, err := parse(mark(k), page)
+			if !errors.Is(err, ErrMarks) {
+				t.Errorf("v%d: a mark in the %s: %v", version, where, err)
+			}
 		}
-		_, err := g.ParsePageMarks(mark(skip), page)
-		if !errors.Is(err, ErrMarks) {
-			t.Errorf("a mark in the %s: %v", where, err)
+		// In text, also a link's (Annotate does not mark there, but it is
+		// text: the mark is well-formed HTML).
+		for _, k := range []int{3, 5} {
+			if m, err := parse(mark(k), page); err != nil || len(m.Words) != 1 || int(m.Words[0].Start) != at[k] {
+				t.Errorf("v%d: a mark in the text (%d): %v %v", version, k, m, err)
+			}
 		}
-	}
-	// In text, also a link's (Annotate does not mark there, but it is
-	// text: the mark is well-formed HTML).
-	for _, skip := range []int{3, 5} {
-		if _, err := g.ParsePageMarks(mark(skip), page); err != nil {
-			t.Errorf("a mark in the text (%d): %v", skip, err)
+		// A character reference, and the style or list in the wrong place.
+		amp := []byte("<p>&amp; 스마트폰</p>")
+		ampE, ok := g.index["amp"]
+		if ok {
+			rec := binary.AppendUvarint([]byte{1, 0, 1}, uint64(ampE)<<1)
+			if version == 2 {
+				rec = binary.AppendUvarint(binary.AppendUvarint([]byte{1, 0, 1}, uint64(ampE)), 4)
+			}
+			if _, err := parse(rec, amp); !errors.Is(err, ErrMarks) {
+				t.Errorf("v%d: a mark in a character reference: %v", version, err)
+			}
 		}
-	}
-	// A character reference, and the style or list in the wrong place.
-	amp := []byte("<p>&amp; 스마트폰</p>")
-	ampE, ok := g.index["amp"]
-	if ok {
-		rec := binary.AppendUvarint([]byte{1, 0, 1}, uint64(ampE)<<1)
-		if _, err := g.ParsePageMarks(rec, amp); !errors.Is(err, ErrMarks) {
-			t.Errorf("a mark in a character reference: %v", err)
+		// With one good mark (the one in text), places that are wrong.
+		good := mark(3)[3:]
+		with := func(head, list byte) []byte { return append([]byte{1, head, list}, good...) }
+		if _, err := parse(with(0, 1), page); err != nil {
+			t.Fatalf("v%d: the good mark: %v", version, err)
 		}
-	}
-	// With one good mark (the one in text), places that are wrong.
-	good := mark(3)[3:]
-	with := func(head, list byte) []byte { return append([]byte{1, head, list}, good...) }
-	if _, err := g.ParsePageMarks(with(0, 1), page); err != nil {
-		t.Fatalf("the good mark: %v", err)
-	}
-	for _, rec := range [][]byte{
-		with(3, 1),         // style at byte 2: not </head>
-		with(0, 3),         // list 2 bytes before the end: not before a tag
-		with(0, 200),       // list before the page
-		{1, 0, 1},          // a mark missing
-		{0, 0, 1, 0},       // a byte too many
-		{1, 0, 1, 0xff, 1}, // no such entry
-	} {
-		if _, err := g.ParsePageMarks(rec, page); !errors.Is(err, ErrMarks) {
-			t.Errorf("ParsePageMarks(%v) = %v", rec, err)
+		bad := [][]byte{
+			with(3, 1),         // style at byte 2: not </head>
+			with(0, 3),         // list 2 bytes before the end: not before a tag
+			with(0, 200),       // list before the page
+			{1, 0, 1},          // a mark missing
+			{0, 0, 1, 0},       // a byte too many
+			{1, 0, 1, 0xff, 1}, // no such entry
+		}
+		if version == 2 {
+			off := func(o int) []byte {
+				return binary.AppendUvarint(binary.AppendUvarint([]byte{1, 0, 1}, uint64(e)), uint64(o))
+			}
+			two := append(binary.AppendUvarint(append([]byte{2, 0, 1}, good...), uint64(e)), 0)
+			bad = append(bad,
+				off(at[3]+1),     // not at the headword
+				off(len(page)),   // past the page's end
+				off(len(page)-2), // the headword runs past the end
+				off(1<<40),       // far past
+				two,              // the second at the first's end: not its headword
+				[]byte{1, 0, 1, byte(e&0x7f) | 0x80, byte(e >> 7)}, // no offset
+			)
+		}
+		for _, rec := range bad {
+			if _, err := parse(rec, page); !errors.Is(err, ErrMarks) {
+				t.Errorf("v%d: parsePageMarks(%v) = %v", version, rec, err)
+			}
 		}
 	}
 }
@@ -231,30 +270,35 @@ func TestMarksTableCollision(t *testing.T) {
 	}
 }
 
-// FuzzParsePageMarks: any bytes as a page's stored marks, on any page: no
-// panic; marks that parse apply and leave the page as it was outside them.
+// FuzzParsePageMarks: any bytes as a page's stored marks, on any page, read
+// as a record of either version: no panic; marks that parse apply and
+// leave the page as it was outside them.
 func FuzzParsePageMarks(f *testing.F) {
 	g := Default()
 	for _, s := range storedSeeds {
 		p := []byte(s)
 		rec, _ := g.AppendPageMarks(nil, p, g.FindMarks(p, Options{}))
 		f.Add(rec, p)
+		rec, _ = g.appendPageMarksV1(nil, p, g.FindMarks(p, Options{}))
+		f.Add(rec, p)
 	}
 	f.Add([]byte{1, 0, 1, 3, 1}, []byte("<p>x"))
 	f.Fuzz(func(t *testing.T, rec, page []byte) {
-		m, err := g.ParsePageMarks(rec, page)
-		if err != nil {
-			if !errors.Is(err, ErrMarks) {
-				t.Fatalf("error without ErrMarks: %v", err)
+		for _, version := range []int{1, 2} {
+			m, err := g.parsePageMarks(rec, page, version)
+			if err != nil {
+				if !errors.Is(err, ErrMarks) {
+					t.Fatalf("v%d: error without ErrMarks: %v", version, err)
+				}
+				continue
 			}
-			return
-		}
-		out, err := g.AppendMarked(nil, page, m, Options{})
-		if err != nil {
-			t.Fatalf("parsed marks refused: %v", err)
-		}
-		if got := stripMarks(t, out); !bytes.Equal(got, page) {
-			t.Fatalf("applied marks changed the page outside them")
+			out, err := g.AppendMarked(nil, page, m, Options{})
+			if err != nil {
+				t.Fatalf("v%d: parsed marks refused: %v", version, err)
+			}
+			if got := stripMarks(t, out); !bytes.Equal(got, page) {
+				t.Fatalf("v%d: applied marks changed the page outside them", version)
+			}
 		}
 	})
 }
