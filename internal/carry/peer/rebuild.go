@@ -188,6 +188,11 @@ func (t *tArchive) rebuild(i int, rs []crange, gaps []span, gapData []byte) jobR
 	start := time.Now()
 	res := jobResult{kind: jobRebuild, index: i}
 	c := t.lay.Clusters[i]
+	if c.codec() == codecNone && len(gapData) == 0 && !t.s.hold.checkLocal() {
+		if res, ok := t.rebuildByCopy(i, rs); ok {
+			return res
+		}
+	}
 	// An uncompressed cluster is stored as its codec byte and the raw
 	// bytes: assemble it in place, with no copy after.
 	var buf []byte
@@ -209,14 +214,7 @@ func (t *tArchive) rebuild(i int, rs []crange, gaps []span, gapData []byte) jobR
 			gapData = gapData[r.n:]
 			continue
 		}
-		var ve viewEntry
-		var ok bool
-		if byKey {
-			ve, ok = t.view.byKey[key]
-		} else {
-			ve, ok = t.view.byKey[pathKey(path)]
-			ok = ok && ve.path == path
-		}
+		ve, ok := t.heldEntry(path, key, byKey)
 		if !ok || ve.e.Size != r.n {
 			res.err = errors.New("an entry to rebuild from is not here")
 			return res
@@ -250,4 +248,88 @@ func (t *tArchive) rebuild(i int, rs []crange, gaps []span, gapData []byte) jobR
 	}
 	res.bytes = c.Stored
 	return res
+}
+
+// heldEntry finds the held entry a known range is read from, by path or
+// by path key.
+func (t *tArchive) heldEntry(path string, key [16]byte, byKey bool) (viewEntry, bool) {
+	if byKey {
+		ve, ok := t.view.byKey[key]
+		return ve, ok
+	}
+	ve, ok := t.view.byKey[pathKey(path)]
+	return ve, ok && ve.path == path
+}
+
+// rebuildByCopy rebuilds uncompressed cluster i, all of whose ranges are
+// known, when each lies in an uncompressed cluster of the held edition:
+// the codec byte is written and the ranges are copied file to file
+// (Linux: copy_file_range), neither read into memory nor hashed, as a
+// local cluster copy is (§4.5 of docs/sync.md): the library checks every
+// byte of the assembled archive, and once that check has failed on this
+// device local pieces are hashed (the caller then takes the other path).
+// ok is false, with nothing written, when a range cannot be copied so.
+func (t *tArchive) rebuildByCopy(i int, rs []crange) (res jobResult, ok bool) {
+	res = jobResult{kind: jobRebuild, index: i}
+	c := t.lay.Clusters[i]
+	type run struct {
+		f      *os.File
+		off, n int64
+	}
+	var runs []run
+	var total int64
+	checked := map[[2]int64]bool{}
+	for _, r := range rs {
+		path, key, byKey, known := t.plan.source(r)
+		if !known {
+			return res, false
+		}
+		ve, found := t.heldEntry(path, key, byKey)
+		if !found || ve.e.Size != r.n || ve.e.Chunked || ve.layer >= len(t.view.layers) {
+			return res, false
+		}
+		la, f := t.view.layers[ve.layer], t.view.files[ve.layer]
+		if int(ve.e.Cluster) >= len(la.Lay.Clusters) {
+			return res, false
+		}
+		hc := la.Lay.Clusters[ve.e.Cluster]
+		if hc.codec() != codecNone || int64(ve.e.Offset)+r.n > hc.Raw {
+			return res, false
+		}
+		// The sizes say codec 0; the held cluster's first byte must too.
+		if k := [2]int64{int64(ve.layer), int64(ve.e.Cluster)}; !checked[k] {
+			var b [1]byte
+			if _, err := f.ReadAt(b[:], hc.Off); err != nil || b[0] != codecNone {
+				return res, false
+			}
+			checked[k] = true
+		}
+		off := hc.Off + 1 + int64(ve.e.Offset)
+		if n := len(runs); n > 0 && runs[n-1].f == f && runs[n-1].off+runs[n-1].n == off {
+			runs[n-1].n += r.n
+		} else {
+			runs = append(runs, run{f: f, off: off, n: r.n})
+		}
+		total += r.n
+	}
+	if total != c.Raw {
+		return res, false
+	}
+	start := time.Now()
+	if err := t.writeJob([]byte{codecNone}, c.Off); err != nil {
+		res.err, res.written = err, true
+		return res, true
+	}
+	at := c.Off + 1
+	for _, r := range runs {
+		if err := copyRange(r.f, r.off, t.part.f, at, r.n); err != nil {
+			res.err, res.written = err, true
+			return res, true
+		}
+		t.part.unsynced.Add(r.n)
+		at += r.n
+	}
+	res.took = time.Since(start)
+	res.bytes = c.Stored
+	return res, true
 }
