@@ -263,7 +263,7 @@ func BenchmarkArticleNotes(b *testing.B) {
 // not in it). Reports µs of CPU per request for each (korquad-all: the
 // mean over KorQuAD's 140 articles, one round of all per b.N) and the
 // ratios to notes off.
-// Run: go test ./internal/reader -run '^$' -bench FirstView -benchtime 20x
+// Run: go test ./internal/reader -run '^$' -bench FirstView -benchtime 15x
 func BenchmarkFirstView(b *testing.B) {
 	srv := benchServer(b)
 	h := srv.Config.Handler.(*Handler)

@@ -48,7 +48,7 @@ import (
 // proportion to the bytes the mode allocated.
 // FERRY_NOTES_ONLY=mode runs one mode alone; FERRY_NOTES_PROFILE=file
 // writes a CPU profile of the server.
-// Run: go test ./internal/reader -run '^$' -bench ServerNotes -benchtime 20x
+// Run: go test ./internal/reader -run '^$' -bench ServerNotes -benchtime 60x
 func BenchmarkServerNotes(b *testing.B) {
 	dir := benchLibDir(b)
 	set := korquad.Load(b)
