@@ -76,18 +76,7 @@ func TestRebuildByCopyDamaged(t *testing.T) {
 	if _, err := contentHashes(l41, filepath.Join(b, SyncDir)); err != nil {
 		t.Fatal(err)
 	}
-	p42 := filepath.Join(t.TempDir(), "42.ferry")
-	if err := os.WriteFile(p42, e42, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	l42, err := openLocal(p42, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	shared := map[[32]byte]bool{}
-	for _, c := range l42.Lay.Clusters {
-		shared[c.Hash] = true
-	}
+	shared := clusterHashes(t, e42)
 	// Damage the middle of a photo in an uncompressed cluster of 41 that
 	// 42 does not share (its photos are rebuilt, not copied as a cluster).
 	var off int64 = -1

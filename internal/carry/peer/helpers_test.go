@@ -123,7 +123,6 @@ func pairSync(t testing.TB, a, b Options) (sa, sb *Summary, ea, eb error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -148,3 +147,21 @@ func mustSync(t testing.TB, a, b Options) (sa, sb *Summary) {
 }
 
 var _ = channel.Code("")
+
+// clusterHashes is the set of the stored cluster hashes of the archive b.
+func clusterHashes(t *testing.T, b []byte) map[[32]byte]bool {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "archive.ferry")
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l, err := openLocal(p, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := map[[32]byte]bool{}
+	for _, c := range l.Lay.Clusters {
+		set[c.Hash] = true
+	}
+	return set
+}

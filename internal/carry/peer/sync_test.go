@@ -198,18 +198,7 @@ func TestLocalDamaged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p42 := filepath.Join(t.TempDir(), "42.ferry")
-	if err := os.WriteFile(p42, e42, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	l42, err := openLocal(p42, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	shared := map[[32]byte]bool{}
-	for _, c := range l42.Lay.Clusters {
-		shared[c.Hash] = true
-	}
+	shared := clusterHashes(t, e42)
 	var off int64 = -1
 	for _, c := range l41.Lay.Clusters {
 		if shared[c.Hash] && c.Stored > 16 {
