@@ -70,12 +70,7 @@ func TestStoredMarksServed(t *testing.T) {
 	h := New([]Library{openBytes(t, "g", b)}, Options{})
 	nonce := regexp.MustCompile(`nonce="[^"]*"`)
 	get := func(noStored bool) string {
-		h.marks.mu.Lock()
-		h.marks.off, h.marks.m, h.marks.order, h.marks.words, h.marks.noStored = true, nil, nil, 0, noStored
-		h.marks.mu.Unlock()
-		h.pages.mu.Lock()
-		h.pages.off, h.pages.m, h.pages.order, h.pages.bytes = true, nil, nil, 0
-		h.pages.mu.Unlock()
+		forgetNotes(h, noStored)
 		return nonce.ReplaceAllString(do(h, "GET", "/ko/a/g/ko.html").Body.String(), "")
 	}
 	stored, found := get(false), get(true)
@@ -148,12 +143,7 @@ func TestStoredMarksV1Served(t *testing.T) {
 	h := New([]Library{Sample()}, Options{})
 	nonce := regexp.MustCompile(`nonce="[^"]*"`)
 	get := func(page string, noStored bool) string {
-		h.marks.mu.Lock()
-		h.marks.off, h.marks.m, h.marks.order, h.marks.words, h.marks.noStored = true, nil, nil, 0, noStored
-		h.marks.mu.Unlock()
-		h.pages.mu.Lock()
-		h.pages.off, h.pages.m, h.pages.order, h.pages.bytes = true, nil, nil, 0
-		h.pages.mu.Unlock()
+		forgetNotes(h, noStored)
 		return nonce.ReplaceAllString(do(h, "GET", page).Body.String(), "")
 	}
 	l := h.libs[0]
@@ -185,4 +175,16 @@ func TestStoredMarksV1Served(t *testing.T) {
 			t.Errorf("%s: stored marks give another page:\n%s\nfound on view:\n%s", p, stored, found)
 		}
 	}
+}
+
+// forgetNotes empties h's caches of marks and glossed pages and turns
+// them off, so the next request marks its page anew: from the archive's
+// stored marks, or with noStored by finding the words.
+func forgetNotes(h *Handler, noStored bool) {
+	h.marks.mu.Lock()
+	h.marks.off, h.marks.m, h.marks.order, h.marks.words, h.marks.noStored = true, nil, nil, 0, noStored
+	h.marks.mu.Unlock()
+	h.pages.mu.Lock()
+	h.pages.off, h.pages.m, h.pages.order, h.pages.bytes = true, nil, nil, 0
+	h.pages.mu.Unlock()
 }
