@@ -90,17 +90,7 @@ func TestRebuildByCopyDamaged(t *testing.T) {
 	if off < 0 {
 		t.Fatal("no uncompressed cluster of 41 to damage")
 	}
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var one [1]byte
-	f.ReadAt(one[:], off)
-	one[0] ^= 0x55
-	if _, err := f.WriteAt(one[:], off); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	flipByte(t, path, off)
 
 	_, sb := mustSync(t, testOpts(a), testOpts(b))
 	t.Logf("first session: %s", sb)

@@ -165,3 +165,21 @@ func clusterHashes(t *testing.T, b []byte) map[[32]byte]bool {
 	}
 	return set
 }
+
+// flipByte damages the file at path by changing its byte at off.
+func flipByte(t *testing.T, path string, off int64) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var one [1]byte
+	if _, err := f.ReadAt(one[:], off); err != nil {
+		t.Fatal(err)
+	}
+	one[0] ^= 0x55
+	if _, err := f.WriteAt(one[:], off); err != nil {
+		t.Fatal(err)
+	}
+}

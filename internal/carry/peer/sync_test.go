@@ -210,15 +210,7 @@ func TestLocalDamaged(t *testing.T) {
 		t.Fatal("editions 41 and 42 share no cluster")
 	}
 	path := filepath.Join(b, library.ArchiveDir, idHex(t, e41)+".ferry")
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var one [1]byte
-	f.ReadAt(one[:], off)
-	one[0] ^= 0x55
-	f.WriteAt(one[:], off)
-	f.Close()
+	flipByte(t, path, off)
 
 	_, sb := mustSync(t, testOpts(a), testOpts(b))
 	if len(sb.Received) != 0 || len(sb.Failed) != 1 {
