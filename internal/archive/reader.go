@@ -404,6 +404,26 @@ func (r *Reader) Target(e Entry) (Entry, error) {
 // cluster returns the verified, decompressed bytes of cluster i.
 func (r *Reader) cluster(i uint32) ([]byte, error) { return r.clusterTo(i, -1, nil) }
 
+// clusterRecord reads cluster i's record: its file offset, stored and raw
+// lengths, checked against the data range and the size limits before
+// anything is allocated for the cluster (a record may claim up to 4 GiB).
+func (r *Reader) clusterRecord(i uint32) (rec [clusterRecordSize]byte, off, sl, rl int64, err error) {
+	if err := r.secs[secClusters].readFull(rec[:], int64(i)*clusterRecordSize); err != nil {
+		return rec, 0, 0, 0, err
+	}
+	off = int64(binary.LittleEndian.Uint64(rec[0:]))
+	sl = int64(binary.LittleEndian.Uint32(rec[8:]))
+	rl = int64(binary.LittleEndian.Uint32(rec[12:]))
+	d := r.m.Data
+	if sl > maxClusterStored {
+		return rec, 0, 0, 0, fmt.Errorf("%w: cluster %d record claims a stored length of %d bytes, more than the %d a cluster may have", ErrCorrupt, i, sl, maxClusterStored)
+	}
+	if sl < 1 || rl > maxClusterRaw || off < d.Offset || off > d.Offset+d.Length || sl > d.Offset+d.Length-off {
+		return rec, 0, 0, 0, fmt.Errorf("%w: cluster %d record", ErrCorrupt, i)
+	}
+	return rec, off, sl, rl, nil
+}
+
 // clusterTo returns at least the first need bytes of cluster i (all of it if
 // need < 0), verified and decompressed. A compressed cluster is decompressed
 // only as far as asked (and a little further, for the next entries), so an
@@ -421,21 +441,9 @@ func (r *Reader) clusterTo(i uint32, need int64, have []byte) ([]byte, error) {
 	if ok && need >= 0 && int64(len(held)) >= need {
 		return held, nil
 	}
-	var rec [clusterRecordSize]byte
-	if err := r.secs[secClusters].readFull(rec[:], int64(i)*clusterRecordSize); err != nil {
+	rec, off, sl, rl, err := r.clusterRecord(i)
+	if err != nil {
 		return nil, err
-	}
-	off := int64(binary.LittleEndian.Uint64(rec[0:]))
-	sl := int64(binary.LittleEndian.Uint32(rec[8:]))
-	rl := int64(binary.LittleEndian.Uint32(rec[12:]))
-	d := r.m.Data
-	if sl > maxClusterStored {
-		// Checked before the stored bytes are allocated and read: a
-		// record may claim up to 4 GiB.
-		return nil, fmt.Errorf("%w: cluster %d record claims a stored length of %d bytes, more than the %d a cluster may have", ErrCorrupt, i, sl, maxClusterStored)
-	}
-	if sl < 1 || rl > maxClusterRaw || off < d.Offset || off > d.Offset+d.Length || sl > d.Offset+d.Length-off {
-		return nil, fmt.Errorf("%w: cluster %d record", ErrCorrupt, i)
 	}
 	if ok && int64(len(held)) == rl {
 		return held, nil // all of it; the caller's range is past the end

@@ -229,19 +229,9 @@ type verifyBufs struct{ stored, raw []byte }
 // bounds, the stored bytes' hash, decoding to exactly the raw length the
 // record gives) into b's buffers, without caching the result.
 func (r *Reader) checkCluster(i uint32, b *verifyBufs) error {
-	var rec [clusterRecordSize]byte
-	if err := r.secs[secClusters].readFull(rec[:], int64(i)*clusterRecordSize); err != nil {
+	rec, off, sl, rl, err := r.clusterRecord(i)
+	if err != nil {
 		return err
-	}
-	off := int64(binary.LittleEndian.Uint64(rec[0:]))
-	sl := int64(binary.LittleEndian.Uint32(rec[8:]))
-	rl := int64(binary.LittleEndian.Uint32(rec[12:]))
-	d := r.m.Data
-	if sl > maxClusterStored {
-		return fmt.Errorf("%w: cluster %d record claims a stored length of %d bytes, more than the %d a cluster may have", ErrCorrupt, i, sl, maxClusterStored)
-	}
-	if sl < 1 || rl > maxClusterRaw || off < d.Offset || off > d.Offset+d.Length || sl > d.Offset+d.Length-off {
-		return fmt.Errorf("%w: cluster %d record", ErrCorrupt, i)
 	}
 	taken := decodeBudget.Acquire(sl + rl)
 	defer decodeBudget.Release(taken)
@@ -255,7 +245,6 @@ func (r *Reader) checkCluster(i uint32, b *verifyBufs) error {
 	if sha256.Sum256(stored) != [32]byte(rec[16:48]) {
 		return fmt.Errorf("%w: cluster %d (file offset %d) does not match its hash", ErrCorrupt, i, off)
 	}
-	var err error
 	switch stored[0] {
 	case codecNone:
 		if int64(len(stored)-1) != rl {
