@@ -335,3 +335,48 @@ func FuzzStoredMarks(f *testing.F) {
 		}
 	})
 }
+
+// appendPageMarksV1 appends marks m of page in the form of a version 1
+// table (docs/glossary.md), whose marks are found by a headword search:
+//
+//	uvarint count | uvarint HeadAt+1 | uvarint list code
+//	| count × (uvarint Entry<<1 | skipped>0 [, uvarint skipped])
+//
+// A mark's position is the first place at or after the previous mark's
+// end where the entry's headword occurs, after skipping "skipped" such
+// places (almost always 0). ferry no longer writes it; archives of older
+// packers hold it.
+func (g *Glossary) appendPageMarksV1(dst, page []byte, m Marks) (out []byte, ok bool) {
+	if g.checkMarks(page, m) != nil || checkInText(page, m) != nil {
+		return dst, false
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(m.Words)))
+	dst = binary.AppendUvarint(dst, uint64(m.HeadAt+1))
+	if m.ListAt < 0 {
+		dst = append(dst, 0)
+	} else {
+		dst = binary.AppendUvarint(dst, uint64(len(page)-m.ListAt+1))
+	}
+	prev := 0
+	probe := g.probes()
+	for _, w := range m.Words {
+		hw := g.entries[w.Entry].Headword
+		skipped := 0
+		for p := prev; ; {
+			i := indexWord(page[p:], hw, int(probe[w.Entry]))
+			if i < 0 || p+i >= int(w.Start) {
+				break
+			}
+			skipped++
+			p += i + 1
+		}
+		if skipped == 0 {
+			dst = binary.AppendUvarint(dst, uint64(w.Entry)<<1)
+		} else {
+			dst = binary.AppendUvarint(dst, uint64(w.Entry)<<1|1)
+			dst = binary.AppendUvarint(dst, uint64(skipped))
+		}
+		prev = int(w.End)
+	}
+	return dst, true
+}
