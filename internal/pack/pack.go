@@ -127,16 +127,18 @@ func (p Profile) apply(o *Options) {
 // textLike reports whether a MIME type is a page or plain text, what a
 // radio edition keeps.
 func textLike(mime string) bool {
-	m, _, _ := strings.Cut(strings.ToLower(mime), ";")
-	m = strings.TrimSpace(m)
+	m := baseMIME(mime)
 	return htmltext.IsHTML(m) || m == "text/plain" || m == "text/markdown"
 }
 
-// plainText reports whether a MIME type is text/plain.
-func plainText(mime string) bool {
+// baseMIME is a MIME type without its parameters, in lower case.
+func baseMIME(mime string) string {
 	m, _, _ := strings.Cut(strings.ToLower(mime), ";")
-	return strings.TrimSpace(m) == "text/plain"
+	return strings.TrimSpace(m)
 }
+
+// plainText reports whether a MIME type is text/plain.
+func plainText(mime string) bool { return baseMIME(mime) == "text/plain" }
 
 // textTitle is the title of a plain-text document: its first line with
 // letters, trimmed, at most 120 characters (a document's first line is its
