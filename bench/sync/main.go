@@ -62,7 +62,7 @@ func main() {
 	runs := flag.Int("runs", 1, "runs of each measurement (the table gives each run)")
 	flag.StringVar(&profile, "cpuprofile", "", "write a CPU profile of each timed ferry run to this path with .N added (N = 1, 2, ...; merge them with go tool pprof -proto)")
 	only = flag.String("only", "", "comma-separated methods to run of rsync, rsync-z, cold, kept, bytes (default: all; rsync always runs, as the yardstick)")
-	flag.BoolVar(&sectionMatch, "searchmatch", false, "also print how much of edition 42's search index section lies verbatim in edition 41's, in blocks of 4096 to 512 bytes (what patching the section from the held one could save)")
+	flag.BoolVar(&sectionMatch, "searchmatch", false, "also print how much of edition 42's search index section lies verbatim in edition 41's, in blocks of 16384 to 512 bytes (what patching the section from the held one could save)")
 	shaped := flag.Bool("link", false, "run both over a link of 20 Mbit/s with 15 ms each way (network namespaces, needs root) instead of loopback")
 	flag.Parse()
 	if *shaped {
@@ -194,7 +194,7 @@ func searchMatch(e41, e42 string) error {
 	if err != nil {
 		return err
 	}
-	for _, bs := range []int{4096, 2048, 1024, 512} {
+	for _, bs := range []int{16384, 8192, 4096, 2048, 1024, 512} {
 		const base = 1000003
 		pw := uint64(1)
 		for range bs {
