@@ -21,12 +21,14 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
-	"syscall"
-	"time"
+
+	"ferry/internal/testkit/cpuclock"
 )
 
-// headSize is the first write of every response.
-const headSize = 3000
+const (
+	headSize = 3000    // the first write of every response
+	maxSize  = 1 << 20 // the largest response
+)
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "server" {
@@ -42,13 +44,6 @@ func main() {
 	}
 }
 
-// processCPU is this process's user + system CPU time.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 func serve() {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -57,26 +52,21 @@ func serve() {
 	}
 	fmt.Println(ln.Addr())
 	head := bytes.Repeat([]byte("h"), headSize)
-	bodies := map[int][]byte{}
+	body := bytes.Repeat([]byte("x"), maxSize-headSize)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/cpu", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, processCPU().Nanoseconds())
+		fmt.Fprint(w, cpuclock.Process().Nanoseconds())
 	})
 	mux.HandleFunc("/p/{n}", func(w http.ResponseWriter, r *http.Request) {
 		n, err := strconv.Atoi(r.PathValue("n"))
-		if err != nil || n < headSize || n > 1<<20 {
+		if err != nil || n < headSize || n > maxSize {
 			http.Error(w, "size", http.StatusBadRequest)
 			return
-		}
-		b := bodies[n] // one client, one connection: no concurrent use
-		if b == nil {
-			b = bytes.Repeat([]byte("x"), n-headSize)
-			bodies[n] = b
 		}
 		w.Header().Set("Content-Type", "text/html")
 		w.Header().Set("Content-Length", strconv.Itoa(n))
 		w.Write(head)
-		w.Write(b)
+		w.Write(body[:n-headSize])
 	})
 	http.Serve(ln, mux)
 }

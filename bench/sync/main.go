@@ -177,8 +177,8 @@ var (
 // sectionMatch is -searchmatch.
 var sectionMatch bool
 
-// searchMatch prints, for block sizes 4096 (the sections' block size) down
-// to 512, how many blocks of edition 42's search index (at multiples of the
+// searchMatch prints, for block sizes 16384 (the search section's signed
+// block size) down to 512, how many blocks of edition 42's search index (at multiples of the
 // block size) occur anywhere in edition 41's, found with a rolling hash and
 // confirmed byte for byte.
 func searchMatch(e41, e42 string) error {
